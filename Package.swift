@@ -1,0 +1,39 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "Coffer",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "coffer", targets: ["coffer"]),
+        .library(name: "TOTP", targets: ["TOTP"]),
+        .library(name: "QRCode", targets: ["QRCode"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.20.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+    ],
+    targets: [
+        // Pure RFC 4226/6238, Base32 and otpauth URIs. Knows nothing of Coffer.
+        .target(name: "TOTP", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // The system zlib (deflate for PNG IDAT, crc32 for PNG chunks and S3 checksums).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // A QR Code encoder (ISO/IEC 18004) and a grayscale PNG writer. Knows nothing of Coffer.
+        .target(name: "QRCode", dependencies: ["CZlib"]),
+        // The `coffer` executable.
+        .executableTarget(
+            name: "coffer",
+            dependencies: [
+                "TOTP", "QRCode",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TOTPTests", dependencies: ["TOTP"]),
+        .testTarget(name: "QRCodeTests", dependencies: ["QRCode", "CZlib"]),
+        .testTarget(name: "CofferCLITests", dependencies: ["TOTP"]),
+    ]
+)
