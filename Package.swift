@@ -32,8 +32,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Micro-benchmarks driven by scripts/bench-*; not a test.
+        .executableTarget(
+            name: "coffer-bench",
+            dependencies: ["TOTP", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "TOTPTests", dependencies: ["TOTP"]),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode", "CZlib"]),
-        .testTarget(name: "CofferCLITests", dependencies: ["TOTP"]),
+        .testTarget(name: "CofferCLITests", dependencies: ["coffer", "TOTP"]),
     ]
 )

@@ -13,24 +13,12 @@ public enum HOTP {
     /// The code for `counter`, zero-padded to `digits` characters.
     public static func code(secret: some ContiguousBytes, counter: UInt64, digits: Int = 6,
                             algorithm: OTPAlgorithm = .sha1) -> String {
-        let key = SymmetricKey(data: secret)
-        let value = truncatedValue(key: key, counter: counter, algorithm: algorithm) % modulus(digits)
-        return zeroPadded(value, digits: digits)
-    }
-
-    /// RFC 4226 §5.3 dynamic truncation of HMAC(key, counter) to a 31-bit value.
-    @inlinable
-    static func truncatedValue(key: SymmetricKey, counter: UInt64, algorithm: OTPAlgorithm) -> UInt32 {
-        switch algorithm {
-        case .sha1: return truncate(HMAC<Insecure.SHA1>(key: key), counter: counter)
-        case .sha256: return truncate(HMAC<SHA256>(key: key), counter: counter)
-        case .sha512: return truncate(HMAC<SHA512>(key: key), counter: counter)
-        }
+        let truncator = Truncator(secret: secret.withUnsafeBytes { Array($0) }, algorithm: algorithm)
+        return zeroPadded(truncator(counter) % modulus(digits), digits: digits)
     }
 
     /// Finishes a keyed HMAC state over the big-endian counter and truncates it.
     /// Taking a prepared state lets a verifier pay for the key schedule once per check.
-    @inlinable
     static func truncate<H: HashFunction>(_ prepared: HMAC<H>, counter: UInt64) -> UInt32 {
         var mac = prepared
         withUnsafeBytes(of: counter.bigEndian) { mac.update(data: $0) }
@@ -45,7 +33,6 @@ public enum HOTP {
     }
 
     /// 10^digits.
-    @inlinable
     static func modulus(_ digits: Int) -> UInt32 {
         var result: UInt32 = 1
         for _ in 0..<digits { result &*= 10 }
@@ -55,5 +42,30 @@ public enum HOTP {
     static func zeroPadded(_ value: UInt32, digits: Int) -> String {
         let text = String(value)
         return String(repeating: "0", count: max(0, digits - text.count)) + text
+    }
+}
+
+/// The RFC 4226 §5.3 truncated HMAC of a counter under one key, whose key schedule is computed
+/// once however many counters follow.
+enum Truncator {
+    case sha1(HMACSHA1Key)
+    case sha256(HMAC<SHA256>)
+    case sha512(HMAC<SHA512>)
+
+    init(secret: [UInt8], algorithm: OTPAlgorithm) {
+        switch algorithm {
+        case .sha1: self = .sha1(HMACSHA1Key(key: secret))
+        case .sha256: self = .sha256(HMAC<SHA256>(key: SymmetricKey(data: secret)))
+        case .sha512: self = .sha512(HMAC<SHA512>(key: SymmetricKey(data: secret)))
+        }
+    }
+
+    @inline(__always)
+    func callAsFunction(_ counter: UInt64) -> UInt32 {
+        switch self {
+        case .sha1(let key): key.truncated(counter: counter)
+        case .sha256(let prepared): HOTP.truncate(prepared, counter: counter)
+        case .sha512(let prepared): HOTP.truncate(prepared, counter: counter)
+        }
     }
 }

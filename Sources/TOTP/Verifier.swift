@@ -48,7 +48,8 @@ public enum TOTPVerifier {
         let floor = lastAcceptedStep ?? Int64.min
         var newest = Int64.min     // the newest matching step above the floor, if any
         var replayed = Int64.min   // the newest matching step at or below the floor, if any
-        withCodeSource(parameters) { codeAt in
+        let codeAt = codeSource(parameters)
+        do {
             func consider(_ step: Int64) {
                 let match = equalMask(codeAt(step), value)
                 let fresh = lessMask(floor, step)
@@ -77,7 +78,8 @@ public enum TOTPVerifier {
         let floor = lastAcceptedStep ?? Int64.min
         var newest = Int64.min
         var replayed = Int64.min
-        withCodeSource(parameters) { codeAt in
+        let codeAt = codeSource(parameters)
+        do {
             var previous = codeAt(now - reach)
             for step in (now - reach)...(now + reach) {
                 let next = codeAt(step + 1)
@@ -105,18 +107,18 @@ public enum TOTPVerifier {
         return count == digits ? value : nil
     }
 
-    /// Calls `body` with a function from step to code value whose HMAC key schedule is paid once.
-    private static func withCodeSource(_ parameters: TOTPParameters, _ body: ((Int64) -> UInt32) -> Void) {
-        let key = SymmetricKey(data: parameters.secret)
-        let modulus = HOTP.modulus(parameters.digits)
-        func run<H: HashFunction>(_ prepared: HMAC<H>) {
-            body { step in HOTP.truncate(prepared, counter: UInt64(bitPattern: step)) % modulus }
-        }
-        switch parameters.algorithm {
-        case .sha1: run(HMAC<Insecure.SHA1>(key: key))
-        case .sha256: run(HMAC<SHA256>(key: key))
-        case .sha512: run(HMAC<SHA512>(key: key))
-        }
+    /// The code value of a step under the parameters' key, key schedule paid once.
+    private static func codeSource(_ parameters: TOTPParameters) -> CodeSource {
+        CodeSource(truncator: Truncator(secret: parameters.secret, algorithm: parameters.algorithm),
+                   modulus: HOTP.modulus(parameters.digits))
+    }
+
+    private struct CodeSource {
+        let truncator: Truncator
+        let modulus: UInt32
+
+        @inline(__always)
+        func callAsFunction(_ step: Int64) -> UInt32 { truncator(UInt64(bitPattern: step)) % modulus }
     }
 
     /// All ones when `a == b`, else zero; no branch.
