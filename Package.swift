@@ -24,6 +24,15 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // A QR Code encoder (ISO/IEC 18004) and a grayscale PNG writer. Knows nothing of Coffer.
         .target(name: "QRCode", dependencies: ["CZlib"]),
+        // Values, state machines and the one table of S3 errors. No I/O.
+        .target(name: "CofferCore"),
+        // SQLite metadata (GRDB, WAL) and blob files; the only code that knows SQL.
+        .target(name: "CofferStore", dependencies: [
+            "CofferCore", .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // S3 semantics: versioning, version stacks, deletes, listings, the MFA gate. No HTTP.
+        .target(name: "CofferEngine", dependencies: ["CofferCore", "CofferStore"]),
         // The `coffer` executable.
         .executableTarget(
             name: "coffer",
@@ -37,6 +46,7 @@ let package = Package(
             name: "coffer-bench",
             dependencies: ["TOTP", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        .testTarget(name: "CofferEngineTests", dependencies: ["CofferEngine", "CofferStore", "CofferCore"]),
         .testTarget(name: "TOTPTests", dependencies: ["TOTP"]),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode", "CZlib"]),
         .testTarget(name: "CofferCLITests", dependencies: ["coffer", "TOTP"]),

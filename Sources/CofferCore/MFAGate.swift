@@ -1,0 +1,48 @@
+/// Every S3 operation Coffer serves. The server parses a request into one of these; the gate
+/// below says, in one exhaustive table, which ones MFA Delete protects.
+public enum S3Operation: String, Sendable, CaseIterable {
+    case listBuckets = "ListBuckets"
+    case createBucket = "CreateBucket"
+    case deleteBucket = "DeleteBucket"
+    case headBucket = "HeadBucket"
+    case getBucketLocation = "GetBucketLocation"
+    case getBucketVersioning = "GetBucketVersioning"
+    case putBucketVersioning = "PutBucketVersioning"
+    case getBucketAcl = "GetBucketAcl"
+    case listObjects = "ListObjects"
+    case listObjectsV2 = "ListObjectsV2"
+    case listObjectVersions = "ListObjectVersions"
+    case deleteObjects = "DeleteObjects"
+    case putObject = "PutObject"
+    case getObject = "GetObject"
+    case headObject = "HeadObject"
+    case deleteObject = "DeleteObject"
+    case getObjectAcl = "GetObjectAcl"
+}
+
+/// When an operation needs `x-amz-mfa` on a bucket with MFA Delete enabled (spec §1.2).
+public enum MFARule: Sendable, Equatable {
+    /// Never: reads, listings, writes, simple deletes.
+    case never
+    /// When the request changes MfaDelete, or changes Status while MfaDelete is enabled.
+    case whenVersioningChangeIsProtected
+    /// When the request names a versionId (a permanent delete).
+    case whenVersionIDGiven
+    /// When any entry names a VersionId — all or nothing, checked before anything is deleted.
+    case whenAnyEntryNamesVersionID
+}
+
+extension S3Operation {
+    /// The one table of protected operations.
+    public var mfaRule: MFARule {
+        switch self {
+        case .putBucketVersioning: .whenVersioningChangeIsProtected
+        case .deleteObject: .whenVersionIDGiven
+        case .deleteObjects: .whenAnyEntryNamesVersionID
+        case .listBuckets, .createBucket, .deleteBucket, .headBucket, .getBucketLocation, .getBucketVersioning,
+             .getBucketAcl, .listObjects, .listObjectsV2, .listObjectVersions, .putObject, .getObject, .headObject,
+             .getObjectAcl:
+            .never
+        }
+    }
+}

@@ -1,0 +1,87 @@
+/// Where a version's bytes are: inline in the metadata row (small objects) or in a blob file.
+public enum BlobLocation: Sendable, Equatable {
+    case inline([UInt8])
+    case file(String)
+    case none
+}
+
+/// One entry in a key's version stack: an object version or a delete marker.
+public struct ObjectVersion: Sendable, Equatable {
+    public var key: String
+    /// `null` for the null version.
+    public var versionID: String
+    public var isDeleteMarker: Bool
+    /// Per-bucket, increasing: newest-first order within a key.
+    public var sequence: Int64
+    public var isLatest: Bool
+    /// Milliseconds since 1970.
+    public var lastModified: Int64
+    public var size: Int64
+    /// Hex MD5 (or the multipart form), without quotes. Empty for delete markers.
+    public var etag: String
+    /// Stored response headers (Content-Type, Cache-Control, x-amz-meta-*, …).
+    public var headers: StoredHeaders
+    /// Flexible checksums, `ALGORITHM:base64` separated by spaces.
+    public var checksums: String
+    public var blob: BlobLocation
+
+    public init(key: String, versionID: String, isDeleteMarker: Bool, sequence: Int64 = 0, isLatest: Bool = true,
+                lastModified: Int64, size: Int64 = 0, etag: String = "", headers: StoredHeaders = StoredHeaders(),
+                checksums: String = "", blob: BlobLocation = .none) {
+        self.key = key
+        self.versionID = versionID
+        self.isDeleteMarker = isDeleteMarker
+        self.sequence = sequence
+        self.isLatest = isLatest
+        self.lastModified = lastModified
+        self.size = size
+        self.etag = etag
+        self.headers = headers
+        self.checksums = checksums
+        self.blob = blob
+    }
+
+    public static func deleteMarker(key: String, versionID: String, at lastModified: Int64) -> ObjectVersion {
+        ObjectVersion(key: key, versionID: versionID, isDeleteMarker: true, lastModified: lastModified)
+    }
+}
+
+/// Response headers stored with a version, kept as `name:value` lines (HTTP forbids newlines in
+/// values, so the form is unambiguous and cheap to parse on the GET path).
+public struct StoredHeaders: Sendable, Equatable {
+    public private(set) var fields: [(name: String, value: String)]
+
+    public init(_ fields: [(name: String, value: String)] = []) { self.fields = fields }
+
+    public init(encoded: String) {
+        fields = encoded.split(separator: "\n").compactMap { line in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]), String(line[line.index(after: colon)...]))
+        }
+    }
+
+    public var encoded: String { fields.map { "\($0.name):\($0.value)\n" }.joined() }
+
+    public subscript(name: String) -> String? { fields.first { $0.name == name }?.value }
+
+    public static func == (lhs: StoredHeaders, rhs: StoredHeaders) -> Bool {
+        lhs.fields.elementsEqual(rhs.fields, by: ==)
+    }
+}
+
+/// A bucket as the engine sees it.
+public struct Bucket: Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var region: String
+    public var created: Int64
+    public var versioning: VersioningConfiguration
+
+    public init(id: Int64, name: String, region: String, created: Int64, versioning: VersioningConfiguration) {
+        self.id = id
+        self.name = name
+        self.region = region
+        self.created = created
+        self.versioning = versioning
+    }
+}

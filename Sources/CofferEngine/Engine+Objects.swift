@@ -1,0 +1,116 @@
+import CofferCore
+import CofferStore
+
+/// A finished upload, ready to become a version.
+public struct ObjectUpload: Sendable {
+    public var staged: BlobStager.Staged
+    public var size: Int64
+    /// Hex MD5 of the bytes (the ETag), or a multipart ETag.
+    public var etag: String
+    public var headers: StoredHeaders
+    public var checksums: String
+
+    public init(staged: BlobStager.Staged, size: Int64, etag: String, headers: StoredHeaders, checksums: String = "") {
+        self.staged = staged
+        self.size = size
+        self.etag = etag
+        self.headers = headers
+        self.checksums = checksums
+    }
+}
+
+/// What a write did: the new version (nil id when the bucket is not versioning-enabled).
+public struct PutOutcome: Sendable, Equatable {
+    /// `x-amz-version-id` to send: set only in an Enabled bucket.
+    public var versionID: String?
+    public var etag: String
+    public var version: ObjectVersion
+}
+
+extension Engine {
+    /// PutObject: Enabled → a new version with a fresh id; Suspended or never versioned → the
+    /// null version, replacing any existing one. The blob is made durable before its row commits.
+    public func putObject(bucket name: String, key: String, _ upload: ObjectUpload) async throws -> PutOutcome {
+        try Self.validateKey(key)
+        let blob: BlobLocation
+        var committedFile: String?
+        switch upload.staged {
+        case .inline(let bytes): blob = .inline(bytes)
+        case .temporary(let file):
+            let stored = try store.blobs.commit(file)
+            committedFile = stored
+            blob = .file(stored)
+        }
+        let modified = now()
+        do {
+            let (outcome, orphans) = try await store.write { transaction -> (PutOutcome, [String]) in
+                let bucket = try Self.requireBucket(transaction, name)
+                let enabled = bucket.versioning.status == .enabled
+                var orphans: [String] = []
+                let versionID = enabled ? VersionID.make(nowMicros: UInt64(modified) * 1000) : VersionID.null
+                if !enabled, let existing = try transaction.version(bucketID: bucket.id, key: key, versionID: VersionID.null) {
+                    orphans += try Self.remove(existing, bucketID: bucket.id, in: transaction)
+                }
+                let version = try transaction.insertVersion(bucketID: bucket.id, ObjectVersion(
+                    key: key, versionID: versionID, isDeleteMarker: false, lastModified: modified, size: upload.size,
+                    etag: upload.etag, headers: upload.headers, checksums: upload.checksums, blob: blob))
+                return (PutOutcome(versionID: enabled ? versionID : nil, etag: upload.etag, version: version), orphans)
+            }
+            removeBlobs(orphans)
+            return outcome
+        } catch {
+            if let committedFile { store.blobs.remove(committedFile) }
+            throw error
+        }
+    }
+
+    /// The version a GET or HEAD reads, with every versioning rule of spec §3.4:
+    /// no versionId → the latest (a delete marker there is `NoSuchKey` + `x-amz-delete-marker`);
+    /// a versionId → that version (`NoSuchVersion`; 405 for a marker; `InvalidArgument` if malformed).
+    public func objectForRead(bucket name: String, key: String, versionID: String?) async throws -> ObjectVersion {
+        try await store.read { transaction in
+            let bucket = try Self.requireBucket(transaction, name)
+            guard let versionID else {
+                guard let latest = try transaction.latestVersion(bucketID: bucket.id, key: key) else {
+                    throw S3Error.noSuchKey(key)
+                }
+                if latest.isDeleteMarker {
+                    var error = S3Error.noSuchKey(key)
+                    error.headers = [("x-amz-delete-marker", "true"), ("x-amz-version-id", latest.versionID)]
+                    throw error
+                }
+                return latest
+            }
+            try Self.validateVersionID(versionID, in: bucket)
+            guard let version = try transaction.version(bucketID: bucket.id, key: key, versionID: versionID) else {
+                throw S3Error.noSuchVersion(key: key, versionID: versionID)
+            }
+            if version.isDeleteMarker {
+                throw S3Error(.methodNotAllowed, details: [("Method", "GET"), ("ResourceType", "DeleteMarker")],
+                              headers: [("x-amz-delete-marker", "true"), ("x-amz-version-id", version.versionID),
+                                        ("Last-Modified", HTTPDate.format(milliseconds: version.lastModified)),
+                                        ("Allow", "DELETE")])
+            }
+            return version
+        }
+    }
+
+    /// Keys are 1 to 1,024 bytes of UTF-8.
+    static func validateKey(_ key: String) throws {
+        guard !key.isEmpty else { throw S3Error.invalidArgument("Object key must not be empty", name: "key") }
+        guard key.utf8.count <= 1024 else { throw S3Error(.keyTooLong, details: [("Key", String(key.prefix(64)))]) }
+    }
+
+    /// A version id must be well formed; a never-versioned bucket knows only `null`.
+    static func validateVersionID(_ versionID: String, in bucket: Bucket) throws {
+        guard VersionID.isWellFormed(versionID) else { throw S3Error.invalidVersionID }
+        if bucket.versioning.status == .unversioned, versionID != VersionID.null { throw S3Error.invalidVersionID }
+    }
+
+    /// Removes one entry and returns the blob files to delete after the commit.
+    static func remove(_ version: ObjectVersion, bucketID: Int64, in transaction: StoreTransaction) throws -> [String] {
+        try transaction.removeVersion(bucketID: bucketID, version)
+        if case .file(let name) = version.blob, try transaction.blobReferenceCount(name) == 0 { return [name] }
+        return []
+    }
+}

@@ -1,0 +1,101 @@
+import CofferCore
+import Foundation
+import GRDB
+
+/// The metadata database (one SQLite file, WAL mode) and the blob files beside it.
+///
+/// Every change is one transaction. Writers take the write lock up front (`BEGIN IMMEDIATE`) and
+/// SQLite's busy timeout absorbs contention from other processes sharing the folder, so
+/// `SQLITE_BUSY` never reaches a client. `synchronous = FULL` makes each commit durable.
+public final class Store: Sendable {
+    public let folder: URL
+    public let blobs: BlobStore
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the store in `folder`, migrates it, and sweeps orphan blobs.
+    public init(folder: URL) throws {
+        self.folder = folder
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.maximumReaderCount = 8
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        pool = try DatabasePool(path: folder.appendingPathComponent("coffer.sqlite").path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+        blobs = try BlobStore(folder: folder)
+        try sweepOrphanBlobs()
+    }
+
+    /// Runs `body` in one write transaction.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try await pool.write { db in try body(StoreTransaction(db: db)) }
+    }
+
+    /// Runs `body` against a consistent read snapshot.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try await pool.read { db in try body(StoreTransaction(db: db)) }
+    }
+
+    /// Synchronous variants for start-up and command-line tools.
+    public func writeNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try pool.write { db in try body(StoreTransaction(db: db)) }
+    }
+
+    public func readNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try pool.read { db in try body(StoreTransaction(db: db)) }
+    }
+
+    /// Checkpoints the WAL and closes the database.
+    public func close() throws {
+        try pool.writeWithoutTransaction { db in _ = try? db.checkpoint(.truncate) }
+        try pool.close()
+    }
+
+    /// Deletes blob files no version references (left by a crash between the rename of a blob and
+    /// the commit of its row, or between a delete's commit and the file's removal).
+    func sweepOrphanBlobs() throws {
+        let referenced = try readNow { try $0.referencedBlobFiles() }
+        try blobs.sweep(keeping: referenced)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("1-buckets-and-versions") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE buckets (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    region TEXT NOT NULL,
+                    created_ms INTEGER NOT NULL,
+                    versioning INTEGER NOT NULL DEFAULT 0,
+                    mfa_delete INTEGER NOT NULL DEFAULT 0,
+                    next_seq INTEGER NOT NULL DEFAULT 1
+                );
+                CREATE TABLE versions (
+                    id INTEGER PRIMARY KEY,
+                    bucket_id INTEGER NOT NULL REFERENCES buckets(id),
+                    key TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    version_id TEXT NOT NULL,
+                    is_latest INTEGER NOT NULL,
+                    is_marker INTEGER NOT NULL,
+                    modified_ms INTEGER NOT NULL,
+                    size INTEGER NOT NULL,
+                    etag TEXT NOT NULL,
+                    headers TEXT NOT NULL,
+                    checksums TEXT NOT NULL,
+                    blob_file TEXT,
+                    blob_inline BLOB
+                );
+                CREATE UNIQUE INDEX versions_order ON versions(bucket_id, key, seq DESC);
+                CREATE UNIQUE INDEX versions_by_id ON versions(bucket_id, key, version_id);
+                CREATE INDEX versions_current ON versions(bucket_id, key) WHERE is_latest = 1 AND is_marker = 0;
+                CREATE INDEX versions_blob ON versions(blob_file) WHERE blob_file IS NOT NULL;
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,146 @@
+import CofferCore
+import Foundation
+import GRDB
+
+/// Typed access to the metadata inside one transaction. The engine decides what to change; this
+/// is the only code that knows SQL.
+public struct StoreTransaction {
+    let db: Database
+
+    // MARK: Settings
+
+    /// A value from the settings table.
+    public func setting(_ name: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM meta WHERE name = ?", arguments: [name])
+    }
+
+    public func setSetting(_ name: String, _ value: String) throws {
+        try db.execute(sql: "INSERT INTO meta(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                       arguments: [name, value])
+    }
+
+    // MARK: Buckets
+
+    public func bucket(named name: String) throws -> Bucket? {
+        let statement = try db.cachedStatement(sql: "SELECT id, name, region, created_ms, versioning, mfa_delete FROM buckets WHERE name = ?")
+        return try Row.fetchOne(statement, arguments: [name]).map(Self.bucket(from:))
+    }
+
+    public func buckets() throws -> [Bucket] {
+        try Row.fetchAll(db, sql: "SELECT id, name, region, created_ms, versioning, mfa_delete FROM buckets ORDER BY name")
+            .map(Self.bucket(from:))
+    }
+
+    public func insertBucket(name: String, region: String, created: Int64) throws -> Bucket {
+        try db.execute(sql: "INSERT INTO buckets(name, region, created_ms) VALUES (?, ?, ?)",
+                       arguments: [name, region, created])
+        return Bucket(id: db.lastInsertedRowID, name: name, region: region, created: created,
+                      versioning: VersioningConfiguration())
+    }
+
+    public func deleteBucket(id: Int64) throws {
+        try db.execute(sql: "DELETE FROM buckets WHERE id = ?", arguments: [id])
+    }
+
+    public func bucketIsEmpty(id: Int64) throws -> Bool {
+        try Int.fetchOne(db, sql: "SELECT 1 FROM versions WHERE bucket_id = ? LIMIT 1", arguments: [id]) == nil
+    }
+
+    public func setVersioning(bucketID: Int64, _ configuration: VersioningConfiguration) throws {
+        try db.execute(sql: "UPDATE buckets SET versioning = ?, mfa_delete = ? WHERE id = ?",
+                       arguments: [configuration.status.rawValue, configuration.mfaDelete.rawValue, bucketID])
+    }
+
+    static func bucket(from row: Row) -> Bucket {
+        Bucket(id: row[0], name: row[1], region: row[2], created: row[3],
+               versioning: VersioningConfiguration(status: VersioningStatus(rawValue: row[4]) ?? .unversioned,
+                                                   mfaDelete: MFADeleteStatus(rawValue: row[5]) ?? .notConfigured))
+    }
+
+    // MARK: Versions
+
+    static let versionColumns =
+        "key, version_id, is_marker, seq, is_latest, modified_ms, size, etag, headers, checksums, blob_file, blob_inline"
+
+    /// The newest entry of `key` (an object version or a delete marker).
+    public func latestVersion(bucketID: Int64, key: String) throws -> ObjectVersion? {
+        let statement = try db.cachedStatement(sql: """
+            SELECT \(Self.versionColumns) FROM versions WHERE bucket_id = ? AND key = ? ORDER BY seq DESC LIMIT 1
+            """)
+        return try Row.fetchOne(statement, arguments: [bucketID, key]).map(Self.version(from:))
+    }
+
+    public func version(bucketID: Int64, key: String, versionID: String) throws -> ObjectVersion? {
+        let statement = try db.cachedStatement(sql: """
+            SELECT \(Self.versionColumns) FROM versions WHERE bucket_id = ? AND key = ? AND version_id = ?
+            """)
+        return try Row.fetchOne(statement, arguments: [bucketID, key, versionID]).map(Self.version(from:))
+    }
+
+    /// Adds `version` as the newest entry of its key (its sequence is assigned here) and returns it.
+    public func insertVersion(bucketID: Int64, _ version: ObjectVersion) throws -> ObjectVersion {
+        let sequence = try Int64.fetchOne(
+            db.cachedStatement(sql: "UPDATE buckets SET next_seq = next_seq + 1 WHERE id = ? RETURNING next_seq - 1"),
+            arguments: [bucketID]) ?? 1
+        try db.cachedStatement(sql: "UPDATE versions SET is_latest = 0 WHERE bucket_id = ? AND key = ? AND is_latest = 1")
+            .execute(arguments: [bucketID, version.key])
+        var inserted = version
+        inserted.sequence = sequence
+        inserted.isLatest = true
+        var blobFile: String?
+        var blobInline: [UInt8]?
+        switch version.blob {
+        case .inline(let bytes): blobInline = bytes
+        case .file(let name): blobFile = name
+        case .none: break
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO versions(bucket_id, key, version_id, is_marker, seq, is_latest, modified_ms, size, etag,
+                                 headers, checksums, blob_file, blob_inline)
+            VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                bucketID, version.key, version.versionID, version.isDeleteMarker, sequence, version.lastModified,
+                version.size, version.etag, version.headers.encoded, version.checksums, blobFile,
+                blobInline.map { Data($0) },
+            ])
+        return inserted
+    }
+
+    /// Removes one entry; if it was the newest, the next newest becomes latest.
+    public func removeVersion(bucketID: Int64, _ version: ObjectVersion) throws {
+        try db.cachedStatement(sql: "DELETE FROM versions WHERE bucket_id = ? AND key = ? AND seq = ?")
+            .execute(arguments: [bucketID, version.key, version.sequence])
+        if version.isLatest {
+            try db.cachedStatement(sql: """
+                UPDATE versions SET is_latest = 1
+                WHERE bucket_id = ? AND key = ? AND seq = (SELECT MAX(seq) FROM versions WHERE bucket_id = ? AND key = ?)
+                """).execute(arguments: [bucketID, version.key, bucketID, version.key])
+        }
+    }
+
+    /// Every blob file a version references (for the start-up sweep).
+    func referencedBlobFiles() throws -> Set<String> {
+        Set(try String.fetchAll(db, sql: "SELECT blob_file FROM versions WHERE blob_file IS NOT NULL"))
+    }
+
+    /// How many rows still reference a blob file (shared by copies).
+    public func blobReferenceCount(_ file: String) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM versions WHERE blob_file = ?", arguments: [file]) ?? 0
+    }
+
+    static func version(from row: Row) -> ObjectVersion {
+        let blob: BlobLocation
+        if let file: String = row[10] {
+            blob = .file(file)
+        } else if let data: Data = row[11] {
+            blob = .inline(Array(data))
+        } else {
+            blob = .inline([])
+        }
+        let isMarker: Bool = row[2]
+        return ObjectVersion(key: row[0], versionID: row[1], isDeleteMarker: isMarker, sequence: row[3],
+                             isLatest: row[4], lastModified: row[5], size: row[6], etag: row[7],
+                             headers: StoredHeaders(encoded: row[8]), checksums: row[9],
+                             blob: isMarker ? .none : blob)
+    }
+}

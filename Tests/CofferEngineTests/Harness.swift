@@ -1,0 +1,68 @@
+import CofferCore
+import CofferEngine
+import CofferStore
+import Crypto
+import Foundation
+
+/// A real store in a fresh temporary folder, and helpers to drive the engine.
+struct Harness {
+    let folder: URL
+    let store: Store
+    let engine: Engine
+    static let root = Principal(accessKey: "ROOTKEY", userName: "root", isRoot: true)
+
+    init(folder: URL? = nil) throws {
+        let folder = folder ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("coffer-engine-\(UUID().uuidString)")
+        self.folder = folder
+        store = try Store(folder: folder)
+        engine = Engine(store: store, gate: UnenforcedMFAGate())
+    }
+
+    func upload(_ bytes: [UInt8], headers: StoredHeaders = StoredHeaders(), inlineLimit: Int = 64 * 1024) throws -> ObjectUpload {
+        let stager = BlobStager(blobs: store.blobs, inlineLimit: inlineLimit)
+        try bytes.withUnsafeBytes { try stager.append($0) }
+        let md5 = Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        return ObjectUpload(staged: stager.finish(), size: Int64(bytes.count), etag: md5, headers: headers)
+    }
+
+    @discardableResult
+    func put(_ bucket: String, _ key: String, _ text: String, inlineLimit: Int = 64 * 1024) async throws -> PutOutcome {
+        try await engine.putObject(bucket: bucket, key: key, upload(Array(text.utf8), inlineLimit: inlineLimit))
+    }
+
+    func read(_ bucket: String, _ key: String, versionID: String? = nil) async throws -> String {
+        let version = try await engine.objectForRead(bucket: bucket, key: key, versionID: versionID)
+        switch version.blob {
+        case .inline(let bytes): return String(decoding: bytes, as: UTF8.self)
+        case .file(let name): return try String(contentsOfFile: store.blobs.path(of: name), encoding: .utf8)
+        case .none: return ""
+        }
+    }
+
+    @discardableResult
+    func delete(_ bucket: String, _ key: String, versionID: String? = nil) async throws -> DeleteOutcome {
+        try await engine.deleteObject(bucket: bucket, key: key, versionID: versionID, principal: Self.root, mfaHeader: nil)
+    }
+
+    func versioning(_ bucket: String, _ status: VersioningConfiguration.Request.Status) async throws {
+        try await engine.putVersioning(bucket, .init(status: status), principal: Self.root, mfaHeader: nil)
+    }
+
+    /// Every entry of ListObjectVersions, as (key, versionID, isMarker, isLatest).
+    func versions(_ bucket: String) async throws -> [(String, String, Bool, Bool)] {
+        try await engine.listObjectVersions(bucket: bucket, ListingQuery()).entries
+            .map { ($0.key, $0.versionID, $0.isDeleteMarker, $0.isLatest) }
+    }
+
+    func s3Error(_ body: () async throws -> Void) async -> S3Error? {
+        do {
+            try await body()
+            return nil
+        } catch let error as S3Error {
+            return error
+        } catch {
+            return S3Error(.internalError, "\(error)")
+        }
+    }
+}

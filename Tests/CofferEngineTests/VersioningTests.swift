@@ -1,0 +1,145 @@
+import CofferCore
+import CofferEngine
+import Foundation
+import Testing
+
+@Suite("Version stacks in all three bucket states")
+struct VersioningTests {
+    @Test("Unversioned: PUT overwrites the null version; DELETE removes it; deletes are idempotent")
+    func unversioned() async throws {
+        let h = try Harness()
+        _ = try await h.engine.createBucket("bkt", region: "us-east-1")
+        let first = try await h.put("bkt", "k", "one")
+        #expect(first.versionID == nil)
+        try await h.put("bkt", "k", "two")
+        #expect(try await h.read("bkt", "k") == "two")
+        #expect(try await h.read("bkt", "k", versionID: "null") == "two")
+        #expect(try await h.versions("bkt").map(\.1) == ["null"])
+        // Only `null` is a version id on a never-versioned bucket.
+        #expect(await h.s3Error { _ = try await h.read("bkt", "k", versionID: String(repeating: "A", count: 32)) }
+            == .invalidVersionID)
+        let outcome = try await h.delete("bkt", "k")
+        #expect(outcome.deleteMarker == false && outcome.versionID == nil)
+        #expect(await h.s3Error { _ = try await h.read("bkt", "k") }?.code == .noSuchKey)
+        try await h.delete("bkt", "k")  // again: still fine
+        #expect(try await h.versions("bkt").isEmpty)
+    }
+
+    @Test("Enabled: every PUT is a version; DELETE stacks markers; a marker's id gives 405; removing it restores")
+    func enabled() async throws {
+        let h = try Harness()
+        _ = try await h.engine.createBucket("bkt", region: "us-east-1")
+        try await h.put("bkt", "k", "before")  // the null version from before versioning
+        try await h.versioning("bkt", .enabled)
+        let v1 = try #require(try await h.put("bkt", "k", "v1").versionID)
+        let v2 = try #require(try await h.put("bkt", "k", "v2").versionID)
+        #expect(v1 != v2 && v1 < v2 && VersionID.isWellFormed(v1) && v1.count == 32)
+        #expect(try await h.read("bkt", "k") == "v2")
+        #expect(try await h.read("bkt", "k", versionID: v1) == "v1")
+        #expect(try await h.read("bkt", "k", versionID: "null") == "before")
+
+        let marker1 = try await h.delete("bkt", "k")
+        let marker2 = try await h.delete("bkt", "k")
+        #expect(marker1.deleteMarker && marker2.deleteMarker && marker1.versionID != marker2.versionID)
+        let missing = await h.s3Error { _ = try await h.read("bkt", "k") }
+        #expect(missing?.code == .noSuchKey)
+        #expect(missing?.headers.contains { $0 == ("x-amz-delete-marker", "true") } == true)
+        let onMarker = await h.s3Error { _ = try await h.read("bkt", "k", versionID: marker2.versionID) }
+        #expect(onMarker?.code == .methodNotAllowed)
+        #expect(onMarker?.headers.contains { $0 == ("Allow", "DELETE") } == true)
+        #expect(await h.s3Error { _ = try await h.read("bkt", "k", versionID: "nope") } == .invalidVersionID)
+        let unknown = String(repeating: "0", count: 32)
+        #expect(await h.s3Error { _ = try await h.read("bkt", "k", versionID: unknown) }?.code == .noSuchVersion)
+
+        // Exactly one IsLatest per key; newest first.
+        let listed = try await h.versions("bkt")
+        #expect(listed.map(\.1) == [marker2.versionID!, marker1.versionID!, v2, v1, "null"])
+        #expect(listed.map(\.3) == [true, false, false, false, false])
+
+        // Removing both markers by id restores v2.
+        let removed = try await h.delete("bkt", "k", versionID: marker2.versionID)
+        #expect(removed == DeleteOutcome(versionID: marker2.versionID, deleteMarker: true, removedByVersionID: true))
+        try await h.delete("bkt", "k", versionID: marker1.versionID)
+        #expect(try await h.read("bkt", "k") == "v2")
+        // Permanently deleting the current version makes the previous one current.
+        let gone = try await h.delete("bkt", "k", versionID: v2)
+        #expect(gone.deleteMarker == false && gone.versionID == v2)
+        #expect(try await h.read("bkt", "k") == "v1")
+        #expect(try await h.versions("bkt").map(\.3) == [true, false])
+        // An absent, well-formed id deletes nothing and succeeds.
+        #expect(try await h.delete("bkt", "k", versionID: unknown).versionID == unknown)
+        #expect(try await h.delete("bkt", "other", versionID: v1).versionID == v1)
+        #expect(await h.s3Error { try await h.delete("bkt", "k", versionID: "bad id") } == .invalidVersionID)
+    }
+
+    @Test("Suspended: PUT replaces the null version in place as latest; DELETE replaces it with a null marker")
+    func suspended() async throws {
+        let h = try Harness()
+        _ = try await h.engine.createBucket("bkt", region: "us-east-1")
+        try await h.versioning("bkt", .enabled)
+        let v1 = try #require(try await h.put("bkt", "k", "v1").versionID)
+        try await h.versioning("bkt", .suspended)
+        let put = try await h.put("bkt", "k", "s1")
+        #expect(put.versionID == nil)
+        try await h.put("bkt", "k", "s2")
+        #expect(try await h.versions("bkt").map(\.1) == ["null", v1])
+        #expect(try await h.read("bkt", "k") == "s2")
+        let deleted = try await h.delete("bkt", "k")
+        #expect(deleted == DeleteOutcome(versionID: "null", deleteMarker: true, removedByVersionID: false))
+        let listed = try await h.versions("bkt")
+        #expect(listed.map(\.1) == ["null", v1] && listed[0].2)  // the null marker replaced the null object
+        try await h.delete("bkt", "k")
+        #expect(try await h.versions("bkt").count == 2)
+        // Back to Enabled: the null marker stays addressable.
+        try await h.versioning("bkt", .enabled)
+        try await h.delete("bkt", "k", versionID: "null")
+        #expect(try await h.read("bkt", "k") == "v1")
+    }
+
+    @Test("Concurrent PUTs to one key of a versioned bucket all become versions")
+    func concurrentPuts() async throws {
+        let h = try Harness()
+        _ = try await h.engine.createBucket("bkt", region: "us-east-1")
+        try await h.versioning("bkt", .enabled)
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<40 {
+                group.addTask { try await h.put("bkt", "k", "body \(index)", inlineLimit: index % 2 == 0 ? 0 : 65536).versionID! }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(Set(ids).count == 40)
+        let listed = try await h.versions("bkt")
+        #expect(listed.count == 40)
+        #expect(listed.filter(\.3).count == 1)
+    }
+
+    @Test("Large bodies live in blob files that are fsync'd and removed with their version; orphans are swept")
+    func blobs() async throws {
+        let h = try Harness()
+        _ = try await h.engine.createBucket("bkt", region: "us-east-1")
+        let big = String(repeating: "x", count: 200_000)
+        try await h.put("bkt", "k", big)
+        let version = try await h.engine.objectForRead(bucket: "bkt", key: "k", versionID: nil)
+        guard case .file(let name) = version.blob else {
+            Issue.record("expected a blob file")
+            return
+        }
+        #expect(FileManager.default.fileExists(atPath: h.store.blobs.path(of: name)))
+        #expect(try await h.read("bkt", "k") == big)
+        try await h.put("bkt", "k", "small now")  // unversioned: replaces, the old file goes
+        #expect(!FileManager.default.fileExists(atPath: h.store.blobs.path(of: name)))
+
+        // A file left by a crash between rename and commit, and a temporary file: both swept on open.
+        let orphanFolder = h.store.blobs.blobsFolder.appendingPathComponent("ab")
+        try FileManager.default.createDirectory(at: orphanFolder, withIntermediateDirectories: true)
+        let orphan = orphanFolder.appendingPathComponent("ab0000").path
+        FileManager.default.createFile(atPath: orphan, contents: Data("partial".utf8))
+        let temporary = h.store.blobs.temporaryFolder.appendingPathComponent("upload").path
+        FileManager.default.createFile(atPath: temporary, contents: Data("partial".utf8))
+        try h.store.close()
+        let reopened = try Harness(folder: h.folder)
+        #expect(!FileManager.default.fileExists(atPath: orphan))
+        #expect(!FileManager.default.fileExists(atPath: temporary))
+        #expect(try await reopened.read("bkt", "k") == "small now")
+    }
+}
