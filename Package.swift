@@ -13,9 +13,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
-        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.20.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.20.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         // Pure RFC 4226/6238, Base32 and otpauth URIs. Knows nothing of Coffer.
@@ -33,11 +35,24 @@ let package = Package(
         ]),
         // S3 semantics: versioning, version stacks, deletes, listings, the MFA gate. No HTTP.
         .target(name: "CofferEngine", dependencies: ["CofferCore", "CofferStore"]),
+        // HTTP: S3 REST API on Hummingbird, SigV4, XML, request bodies.
+        .target(name: "CofferServer", dependencies: [
+            "CofferCore", "CofferStore", "CofferEngine", "CZlib",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "_NIOFileSystem", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+        ]),
         // The `coffer` executable.
         .executableTarget(
             name: "coffer",
             dependencies: [
-                "TOTP", "QRCode",
+                "TOTP", "QRCode", "CofferServer",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

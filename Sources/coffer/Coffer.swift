@@ -9,7 +9,7 @@ struct Coffer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coffer",
         abstract: "An S3-compatible versioned object store whose destructive operations need an MFA code.",
-        subcommands: [TOTPCommand.self]
+        subcommands: [ServeCommand.self, TOTPCommand.self]
     )
 
     /// Bad input of any kind — a parse error or a refused value — prints one line on stderr and
@@ -54,4 +54,10 @@ struct StandardError: TextOutputStream {
         var bytes = Array(string.utf8)
         _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
     }
+}
+
+/// Writes a line to standard output unbuffered, so scripts waiting on it see it at once.
+func printLine(_ line: String) {
+    var bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress, $0.count) }
 }

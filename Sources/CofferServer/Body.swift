@@ -1,0 +1,178 @@
+import CofferCore
+import CofferStore
+import CZlib
+import Crypto
+import Foundation
+import Hummingbird
+import HTTPTypes
+import NIOCore
+
+/// Request bodies: small ones collected (XML documents), object bodies streamed into a stager,
+/// with the payload hash the signature promised and any checksums verified on the way.
+enum Body {
+    /// Collects a body of at most `limit` bytes and checks it against the signed payload hash.
+    static func collect(_ request: Request, limit: Int, payload: PayloadHash) async throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        for try await buffer in request.body {
+            guard bytes.count + buffer.readableBytes <= limit else {
+                throw S3Error(.malformedXML, "The request body is larger than \(limit) bytes.")
+            }
+            bytes += buffer.readableBytesView
+        }
+        if case .sha256(let expected) = payload, hexString(SHA256.hash(data: bytes)) != expected {
+            throw S3Error(.xAmzContentSHA256Mismatch)
+        }
+        return bytes
+    }
+
+    /// Checks `Content-MD5` and `x-amz-checksum-*` headers against a collected body.
+    static func verifyIntegrityHeaders(_ headers: HTTPFields, body: [UInt8]) throws -> Bool {
+        var hasher = Hasher(checksums: try ChecksumRequest(headers))
+        body.withUnsafeBytes { hasher.update($0) }
+        try hasher.verify(contentMD5: headers[.contentMD5])
+        return headers[.contentMD5] != nil || hasher.checksums.algorithm != nil
+    }
+
+    /// Streams an object body into the stager. The result is either fully verified or thrown
+    /// away: on any failure the staged bytes are discarded, so nothing partial is ever stored.
+    static func stream(_ request: Request, into stager: BlobStager, payload: PayloadHash,
+                       checksums: ChecksumRequest, limit: Int64) async throws -> Hasher.Result {
+        var hasher = Hasher(checksums: checksums, sha256: payload != .unsigned)
+        do {
+            for try await buffer in request.body {
+                guard stager.size + Int64(buffer.readableBytes) <= limit else {
+                    throw S3Error(.entityTooLarge, details: [("MaxSizeAllowed", "\(limit)")])
+                }
+                try buffer.withUnsafeReadableBytes { raw in
+                    hasher.update(raw)
+                    try stager.append(raw)
+                }
+            }
+            if let declared = request.headers[.contentLength].flatMap(Int64.init), declared != stager.size {
+                throw S3Error(.incompleteBody)
+            }
+            if case .sha256(let expected) = payload, hasher.sha256Hex() != expected {
+                throw S3Error(.xAmzContentSHA256Mismatch)
+            }
+            try hasher.verify(contentMD5: request.headers[.contentMD5])
+            return hasher.result()
+        } catch BlobError.noSpace {
+            stager.discard()
+            throw S3Error(.insufficientStorage)
+        } catch {
+            stager.discard()
+            throw error
+        }
+    }
+}
+
+/// The flexible checksum a request carries as a header (`x-amz-checksum-<algorithm>`).
+struct ChecksumRequest: Sendable {
+    enum Algorithm: String, Sendable, CaseIterable {
+        case crc32 = "CRC32", sha1 = "SHA1", sha256 = "SHA256"
+        var header: HTTPField.Name { HTTPField.Name("x-amz-checksum-\(rawValue.lowercased())")! }
+    }
+
+    var algorithm: Algorithm?
+    var expected: String?
+
+    init(_ headers: HTTPFields) throws {
+        for algorithm in Algorithm.allCases {
+            if let value = headers[algorithm.header] {
+                guard self.algorithm == nil else {
+                    throw S3Error(.invalidRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+                }
+                self.algorithm = algorithm
+                expected = value
+            }
+        }
+        for unsupported in ["crc32c", "crc64nvme", "sha512", "md5", "xxhash64", "xxhash3", "xxhash128"]
+        where headers[HTTPField.Name("x-amz-checksum-\(unsupported)")!] != nil {
+            throw S3Error(.notImplemented, "The \(unsupported.uppercased()) checksum is not implemented yet.")
+        }
+    }
+
+    init() {}
+}
+
+/// MD5 (the ETag), the optional SHA-256 of the payload, and the optional flexible checksum.
+struct Hasher {
+    struct Result: Sendable {
+        var md5Hex: String
+        /// `ALGORITHM:base64` to store with the version, or "".
+        var checksum: String
+        var checksumHeader: (HTTPField.Name, String)?
+    }
+
+    var checksums: ChecksumRequest
+    private var md5 = Insecure.MD5()
+    private var sha256: SHA256?
+    private var crc: uLong = 0
+    private var sha1: Insecure.SHA1?
+    private var sha256Checksum: SHA256?
+
+    init(checksums: ChecksumRequest, sha256: Bool = false) {
+        self.checksums = checksums
+        self.sha256 = sha256 ? SHA256() : nil
+        switch checksums.algorithm {
+        case .sha1: sha1 = Insecure.SHA1()
+        case .sha256: sha256Checksum = SHA256()
+        case .crc32, nil: break
+        }
+    }
+
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        md5.update(bufferPointer: bytes)
+        sha256?.update(bufferPointer: bytes)
+        switch checksums.algorithm {
+        case .crc32:
+            crc = crc32(crc, bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(bytes.count))
+        case .sha1: sha1?.update(bufferPointer: bytes)
+        case .sha256: sha256Checksum?.update(bufferPointer: bytes)
+        case nil: break
+        }
+    }
+
+    func sha256Hex() -> String { sha256.map { hexString($0.finalize()) } ?? "" }
+
+    /// The flexible checksum's base64 value.
+    func checksumValue() -> String? {
+        switch checksums.algorithm {
+        case .crc32:
+            let value = UInt32(truncatingIfNeeded: crc)
+            return Data([UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16),
+                         UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)]).base64EncodedString()
+        case .sha1: return sha1.map { Data($0.finalize()).base64EncodedString() }
+        case .sha256: return sha256Checksum.map { Data($0.finalize()).base64EncodedString() }
+        case nil: return nil
+        }
+    }
+
+    /// Content-MD5 (malformed → InvalidDigest, wrong → BadDigest) and the checksum (wrong → BadDigest).
+    func verify(contentMD5: String?) throws {
+        if let contentMD5 {
+            guard let digest = Data(base64Encoded: contentMD5), digest.count == 16 else { throw S3Error(.invalidDigest) }
+            guard Array(digest) == Array(md5.finalize()) else { throw S3Error(.badDigest) }
+        }
+        if let algorithm = checksums.algorithm, let expected = checksums.expected {
+            guard Data(base64Encoded: expected) != nil else {
+                throw S3Error(.invalidRequest, "Value for x-amz-checksum-\(algorithm.rawValue.lowercased()) header is invalid.")
+            }
+            guard checksumValue() == expected else {
+                throw S3Error(.badDigest, "The \(algorithm.rawValue) you specified did not match the calculated checksum.")
+            }
+        }
+    }
+
+    func result() -> Result {
+        let value = checksumValue()
+        return Result(md5Hex: hexString(md5.finalize()),
+                      checksum: zip(checksums.algorithm.map(\.rawValue), value).map { "\($0):\($1)" } ?? "",
+                      checksumHeader: zip(checksums.algorithm?.header, value).map { ($0, $1) })
+    }
+}
+
+private func zip<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
+    guard let a, let b else { return nil }
+    return (a, b)
+}

@@ -1,0 +1,137 @@
+import CofferCore
+import CofferEngine
+import Hummingbird
+import HTTPTypes
+
+/// ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation, the versioning pair, and
+/// the read-only ACLs common tools ask for.
+extension S3Responder {
+    func listBuckets(_ call: S3Call) async throws -> Response {
+        let buckets = try await engine.listBuckets()
+        var writer = XMLWriter()
+        writer.document("ListAllMyBucketsResult") { xml in
+            owner(&xml)
+            xml.element("Buckets") { xml in
+                for bucket in buckets {
+                    xml.element("Bucket") { xml in
+                        xml.element("Name", bucket.name)
+                        xml.element("CreationDate", HTTPDate.iso8601(milliseconds: bucket.created))
+                        xml.element("BucketRegion", bucket.region)
+                    }
+                }
+            }
+        }
+        return S3Response.xml(writer)
+    }
+
+    func createBucket(_ call: S3Call) async throws -> Response {
+        let body = try await Body.collect(call.request, limit: 64 * 1024, payload: call.authentication.payload)
+        var region = settings.region
+        if !body.isEmpty {
+            guard let document = try? XMLParser.parse(body), document.name == "CreateBucketConfiguration" else {
+                throw S3Error.malformedXML
+            }
+            if let constraint = document.child("LocationConstraint")?.text, !constraint.isEmpty {
+                region = constraint
+            }
+        }
+        _ = try await engine.createBucket(call.bucket, region: region)
+        var headers = HTTPFields()
+        headers[.location] = "/\(call.bucket)"
+        return S3Response.empty(.ok, headers: headers)
+    }
+
+    func deleteBucket(_ call: S3Call) async throws -> Response {
+        try await engine.deleteBucket(call.bucket)
+        return S3Response.empty(.noContent)
+    }
+
+    func headBucket(_ call: S3Call) async throws -> Response {
+        let bucket = try await engine.bucket(call.bucket)
+        var headers = HTTPFields()
+        headers[HTTPField.Name("x-amz-bucket-region")!] = bucket.region
+        return S3Response.empty(.ok, headers: headers)
+    }
+
+    func getBucketLocation(_ call: S3Call) async throws -> Response {
+        let bucket = try await engine.bucket(call.bucket)
+        var writer = XMLWriter()
+        // us-east-1 is reported as an empty constraint, as AWS does.
+        writer.document("LocationConstraint") { xml in
+            if bucket.region != "us-east-1" { XMLWriter.escape(bucket.region, into: &xml.text) }
+        }
+        return S3Response.xml(writer)
+    }
+
+    func getBucketVersioning(_ call: S3Call) async throws -> Response {
+        let bucket = try await engine.bucket(call.bucket)
+        var writer = XMLWriter()
+        writer.document("VersioningConfiguration") { xml in
+            xml.optional("Status", bucket.versioning.status.wireValue)
+            xml.optional("MfaDelete", bucket.versioning.mfaDelete.wireValue)
+        }
+        return S3Response.xml(writer)
+    }
+
+    /// Status is required (`IllegalVersioningConfigurationException`); values other than
+    /// Enabled/Suspended and Enabled/Disabled, or other elements (`MFADelete`), are `MalformedXML`.
+    func putBucketVersioning(_ call: S3Call) async throws -> Response {
+        let body = try await Body.collect(call.request, limit: 64 * 1024, payload: call.authentication.payload)
+        _ = try Body.verifyIntegrityHeaders(call.request.headers, body: body)
+        guard let document = try? XMLParser.parse(body), document.name == "VersioningConfiguration" else {
+            throw S3Error.malformedXML
+        }
+        guard document.children.allSatisfy({ $0.name == "Status" || $0.name == "MfaDelete" }) else {
+            throw S3Error.malformedXML
+        }
+        guard let statusText = document.child("Status")?.text, !statusText.isEmpty else {
+            throw S3Error(.illegalVersioningConfiguration)
+        }
+        let status: VersioningConfiguration.Request.Status
+        switch statusText {
+        case "Enabled": status = .enabled
+        case "Suspended": status = .suspended
+        default: throw S3Error.malformedXML
+        }
+        var mfaDelete: Bool?
+        if let text = document.child("MfaDelete")?.text {
+            switch text {
+            case "Enabled": mfaDelete = true
+            case "Disabled": mfaDelete = false
+            default: throw S3Error.malformedXML
+            }
+        }
+        try await engine.putVersioning(call.bucket, .init(status: status, mfaDelete: mfaDelete),
+                                       principal: call.principal, mfaHeader: call.mfaHeader)
+        return S3Response.empty(.ok)
+    }
+
+    /// The owner with FULL_CONTROL: all Coffer has, and what `aws s3` and other tools expect to read.
+    func getAcl(_ call: S3Call, object: Bool) async throws -> Response {
+        if object {
+            _ = try await engine.objectForRead(bucket: call.bucket, key: call.key, versionID: call.target["versionId"])
+        } else {
+            _ = try await engine.bucket(call.bucket)
+        }
+        var writer = XMLWriter()
+        writer.document("AccessControlPolicy") { xml in
+            owner(&xml)
+            xml.element("AccessControlList") { xml in
+                xml.text += "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\">"
+                xml.element("ID", settings.ownerID)
+                xml.element("DisplayName", settings.ownerName)
+                xml.text += "</Grantee>"
+                xml.element("Permission", "FULL_CONTROL")
+                xml.text += "</Grant>"
+            }
+        }
+        return S3Response.xml(writer)
+    }
+
+    func owner(_ xml: inout XMLWriter) {
+        xml.element("Owner") { xml in
+            xml.element("ID", settings.ownerID)
+            xml.element("DisplayName", settings.ownerName)
+        }
+    }
+}

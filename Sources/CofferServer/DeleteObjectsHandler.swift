@@ -1,0 +1,57 @@
+import CofferCore
+import CofferEngine
+import Hummingbird
+
+/// DeleteObjects (`POST /bucket?delete`): up to 1,000 entries, Quiet mode, per-entry results.
+extension S3Responder {
+    static let maxDeleteEntries = 1000
+
+    func deleteObjects(_ call: S3Call) async throws -> Response {
+        let body = try await Body.collect(call.request, limit: 2 * 1024 * 1024, payload: call.authentication.payload)
+        // The operation requires an integrity header: Content-MD5 or any x-amz-checksum-* satisfies it.
+        guard try Body.verifyIntegrityHeaders(call.request.headers, body: body) else {
+            throw S3Error(.invalidRequest, "Missing required header for this request: Content-MD5 or x-amz-checksum-*")
+        }
+        guard let document = try? XMLParser.parse(body), document.name == "Delete" else { throw S3Error.malformedXML }
+        let quiet = document.child("Quiet")?.text == "true"
+        var entries: [DeleteEntry] = []
+        for object in document.all("Object") {
+            guard let key = object.child("Key")?.text, !key.isEmpty else { throw S3Error.malformedXML }
+            entries.append(DeleteEntry(key: key, versionID: object.child("VersionId")?.text))
+        }
+        guard (1...Self.maxDeleteEntries).contains(entries.count) else { throw S3Error.malformedXML }
+
+        let results = try await engine.deleteObjects(bucket: call.bucket, entries: entries, principal: call.principal,
+                                                     mfaHeader: call.mfaHeader)
+        var writer = XMLWriter()
+        writer.document("DeleteResult") { xml in
+            for result in results {
+                switch result {
+                case .deleted(let entry, let outcome):
+                    guard !quiet else { continue }
+                    xml.element("Deleted") { xml in
+                        xml.element("Key", entry.key)
+                        if outcome.removedByVersionID {
+                            xml.optional("VersionId", entry.versionID)
+                            if outcome.deleteMarker {
+                                xml.element("DeleteMarker", true)
+                                xml.optional("DeleteMarkerVersionId", outcome.versionID)
+                            }
+                        } else if outcome.deleteMarker {
+                            xml.element("DeleteMarker", true)
+                            xml.optional("DeleteMarkerVersionId", outcome.versionID)
+                        }
+                    }
+                case .failed(let entry, let code, let message):
+                    xml.element("Error") { xml in
+                        xml.element("Key", entry.key)
+                        xml.optional("VersionId", entry.versionID)
+                        xml.element("Code", code)
+                        xml.element("Message", message)
+                    }
+                }
+            }
+        }
+        return S3Response.xml(writer)
+    }
+}

@@ -1,0 +1,205 @@
+import CofferCore
+import CofferEngine
+import CofferStore
+import Foundation
+import Hummingbird
+import HTTPTypes
+import NIOCore
+import NIOPosix
+import _NIOFileSystem
+
+/// PutObject, GetObject / HeadObject, DeleteObject.
+extension S3Responder {
+    /// Headers stored with a version and returned on GET/HEAD.
+    static let storedHeaderNames: [HTTPField.Name] = [
+        .contentType, .contentEncoding, .contentDisposition, .contentLanguage, .cacheControl, .expires,
+    ]
+    static let userMetadataLimit = 2048
+
+    func putObject(_ call: S3Call) async throws -> Response {
+        let headers = call.request.headers
+        if let length = headers[.contentLength].flatMap(Int64.init), length > settings.maxObjectSize {
+            throw S3Error(.entityTooLarge, details: [("ProposedSize", "\(length)"),
+                                                    ("MaxSizeAllowed", "\(settings.maxObjectSize)")])
+        }
+        let stored = try Self.storedHeaders(headers)
+        let checksums = try ChecksumRequest(headers)
+        _ = try await engine.bucket(call.bucket)  // fail fast, before reading the body
+        let stager = BlobStager(blobs: engine.store.blobs, inlineLimit: settings.inlineLimit)
+        let hashed = try await Body.stream(call.request, into: stager, payload: call.authentication.payload,
+                                           checksums: checksums, limit: settings.maxObjectSize)
+        let upload = ObjectUpload(staged: stager.finish(), size: stager.size, etag: hashed.md5Hex, headers: stored,
+                                  checksums: hashed.checksum)
+        let outcome: PutOutcome
+        do {
+            outcome = try await engine.putObject(bucket: call.bucket, key: call.key, upload)
+        } catch BlobError.noSpace {
+            stager.discard()
+            throw S3Error(.insufficientStorage)
+        } catch {
+            stager.discard()
+            throw error
+        }
+        var response = HTTPFields()
+        response[.eTag] = "\"\(outcome.etag)\""
+        if let versionID = outcome.versionID { response[S3Response.versionID] = versionID }
+        if let (name, value) = hashed.checksumHeader { response[name] = value }
+        return S3Response.empty(.ok, headers: response)
+    }
+
+    /// The headers to store: Content-Type (default binary/octet-stream), the other entity headers,
+    /// and `x-amz-meta-*` (names lowercased; at most 2 KB in all).
+    static func storedHeaders(_ headers: HTTPFields) throws -> StoredHeaders {
+        var fields: [(name: String, value: String)] = []
+        for name in storedHeaderNames {
+            if let value = headers[name] { fields.append((name.canonicalName, value)) }
+        }
+        if headers[.contentType] == nil { fields.insert(("content-type", "binary/octet-stream"), at: 0) }
+        var metadataSize = 0
+        for field in headers where field.name.canonicalName.hasPrefix("x-amz-meta-") {
+            metadataSize += field.name.canonicalName.utf8.count - "x-amz-meta-".count + field.value.utf8.count
+            fields.append((field.name.canonicalName, field.value))
+        }
+        guard metadataSize <= userMetadataLimit else {
+            throw S3Error(.metadataTooLarge, details: [("Size", "\(metadataSize)"), ("MaxSizeAllowed", "\(userMetadataLimit)")])
+        }
+        return StoredHeaders(fields)
+    }
+
+    func getObject(_ call: S3Call, isHead: Bool) async throws -> Response {
+        let versionID = call.target["versionId"]
+        let bucket = try await engine.bucket(call.bucket)
+        var version = try await engine.objectForRead(bucket: call.bucket, key: call.key, versionID: versionID)
+        var headers = HTTPFields()
+        headers[.eTag] = "\"\(version.etag)\""
+        headers[.lastModified] = HTTPDate.format(milliseconds: version.lastModified)
+        headers[.acceptRanges] = "bytes"
+        if bucket.versioning.status != .unversioned { headers[S3Response.versionID] = version.versionID }
+        for (name, value) in version.headers.fields {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        try Self.checkConditions(call.request.headers, version: version, headers: headers)
+        Self.applyOverrides(call.target, to: &headers)
+
+        var range: ClosedRange<Int64>?
+        if let rangeHeader = call.request.headers[.range] {
+            range = try Self.parseRange(rangeHeader, size: version.size)
+        }
+        if range == nil, call.request.headers[Self.checksumMode]?.uppercased() == "ENABLED" {
+            for entry in version.checksums.split(separator: " ") {
+                let parts = entry.split(separator: ":", maxSplits: 1)
+                if parts.count == 2, let name = HTTPField.Name("x-amz-checksum-\(parts[0].lowercased())") {
+                    headers[name] = String(parts[1])
+                    headers[HTTPField.Name("x-amz-checksum-type")!] = "FULL_OBJECT"
+                }
+            }
+        }
+        let status: HTTPResponse.Status = range == nil ? .ok : .partialContent
+        let slice = range ?? (0...(version.size - 1))
+        let length = version.size == 0 ? 0 : slice.upperBound - slice.lowerBound + 1
+        if let range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(version.size)" }
+        headers[.contentLength] = String(length)
+        if isHead || length == 0 {
+            return Response(status: status, headers: headers, body: ResponseBody())
+        }
+        switch version.blob {
+        case .inline(let bytes):
+            let buffer = ByteBuffer(bytes: bytes[Int(slice.lowerBound)...Int(slice.upperBound)])
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: buffer))
+        case .file(let name):
+            // Open before answering: a version deleted meanwhile stays readable through the open handle.
+            let handle: ReadFileHandle
+            do {
+                handle = try await FileSystem.shared.openFile(forReadingAt: FilePath(engine.store.blobs.path(of: name)))
+            } catch {
+                throw S3Error.noSuchKey(call.key)
+            }
+            version.blob = .none
+            let offset = slice.lowerBound
+            return Response(status: status, headers: headers, body: ResponseBody(contentLength: Int(length)) { writer in
+                do {
+                    for try await chunk in handle.readChunks(in: offset..<(offset + length), chunkLength: .kibibytes(256)) {
+                        try await writer.write(chunk)
+                    }
+                    try await handle.close()
+                } catch {
+                    try? await handle.close()
+                    throw error
+                }
+                try await writer.finish(nil)
+            })
+        case .none:
+            return Response(status: status, headers: headers, body: ResponseBody())
+        }
+    }
+
+    static let checksumMode = HTTPField.Name("x-amz-checksum-mode")!
+
+    /// If-Match / If-Unmodified-Since → 412; If-None-Match / If-Modified-Since → 304 (RFC 7232 order,
+    /// as S3 applies it).
+    static func checkConditions(_ request: HTTPFields, version: ObjectVersion, headers: HTTPFields) throws {
+        let etag = version.etag
+        let modifiedSeconds = version.lastModified / 1000
+        func matches(_ list: String) -> Bool {
+            list.split(separator: ",").contains { item in
+                let trimmed = item.trimmingCharacters(in: .whitespaces)
+                return trimmed == "*" || trimmed.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) == etag
+            }
+        }
+        let notModified = S3Error(.notModified, headers: [("ETag", "\"\(etag)\""),
+                                                          ("Last-Modified", headers[.lastModified] ?? "")])
+        if let ifMatch = request[.ifMatch] {
+            guard matches(ifMatch) else { throw S3Error(.preconditionFailed, details: [("Condition", "If-Match")]) }
+        } else if let since = request[.ifUnmodifiedSince].flatMap(HTTPDate.parse), modifiedSeconds > since / 1000 {
+            throw S3Error(.preconditionFailed, details: [("Condition", "If-Unmodified-Since")])
+        }
+        if let ifNoneMatch = request[.ifNoneMatch] {
+            if matches(ifNoneMatch) { throw notModified }
+        } else if let since = request[.ifModifiedSince].flatMap(HTTPDate.parse), modifiedSeconds <= since / 1000 {
+            throw notModified
+        }
+    }
+
+    /// `response-*` query parameters override the stored headers.
+    static func applyOverrides(_ target: RequestTarget, to headers: inout HTTPFields) {
+        let overrides: [(String, HTTPField.Name)] = [
+            ("response-content-type", .contentType), ("response-content-language", .contentLanguage),
+            ("response-expires", .expires), ("response-cache-control", .cacheControl),
+            ("response-content-disposition", .contentDisposition), ("response-content-encoding", .contentEncoding),
+        ]
+        for (parameter, name) in overrides {
+            if let value = target[parameter] { headers[name] = value }
+        }
+    }
+
+    /// A single byte range; anything unparseable is ignored (the whole object, as S3 does);
+    /// a range starting at or past the end is `416 InvalidRange`.
+    static func parseRange(_ header: String, size: Int64) throws -> ClosedRange<Int64>? {
+        guard header.hasPrefix("bytes="), !header.contains(",") else { return nil }
+        let spec = header.dropFirst("bytes=".count).trimmingCharacters(in: .whitespaces)
+        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        let unsatisfiable = S3Error(.invalidRange, details: [("RangeRequested", header), ("ActualObjectSize", "\(size)")],
+                                    headers: [("Content-Range", "bytes */\(size)")])
+        if parts[0].isEmpty {
+            guard let suffix = Int64(parts[1]) else { return nil }
+            guard suffix > 0, size > 0 else { throw unsatisfiable }
+            return max(0, size - suffix)...(size - 1)
+        }
+        guard let start = Int64(parts[0]) else { return nil }
+        let end = parts[1].isEmpty ? size - 1 : Int64(parts[1])
+        guard let end, end >= start else { return nil }
+        guard start < size else { throw unsatisfiable }
+        return start...min(end, size - 1)
+    }
+
+    func deleteObject(_ call: S3Call) async throws -> Response {
+        let outcome = try await engine.deleteObject(bucket: call.bucket, key: call.key,
+                                                    versionID: call.target["versionId"], principal: call.principal,
+                                                    mfaHeader: call.mfaHeader)
+        var headers = HTTPFields()
+        if let versionID = outcome.versionID { headers[S3Response.versionID] = versionID }
+        if outcome.deleteMarker { headers[S3Response.deleteMarker] = "true" }
+        return S3Response.empty(.noContent, headers: headers)
+    }
+}

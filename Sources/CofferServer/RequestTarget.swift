@@ -1,0 +1,124 @@
+import CofferCore
+
+/// The request target split the way S3 needs it: the raw path and query (for signatures), and
+/// the decoded bucket, key and query parameters (for everything else).
+struct RequestTarget: Sendable {
+    /// The path exactly as sent (SigV4 signs it unnormalised).
+    let rawPath: Substring
+    /// The query exactly as sent, without the `?`.
+    let rawQuery: Substring
+    let bucket: String?
+    let key: String?
+    /// Decoded query parameters in order; a bare `versioning` has the value "".
+    let query: [(name: String, value: String)]
+
+    init(_ target: String) throws(S3Error) {
+        let question = target.firstIndex(of: "?")
+        rawPath = question.map { target[..<$0] } ?? target[...]
+        rawQuery = question.map { target[target.index(after: $0)...] } ?? ""
+        guard rawPath.hasPrefix("/") else { throw S3Error(.invalidRequest, "The request target must be an absolute path.") }
+
+        let rest = rawPath.dropFirst()
+        if rest.isEmpty {
+            bucket = nil
+            key = nil
+        } else if let slash = rest.firstIndex(of: "/") {
+            bucket = try Self.decode(rest[..<slash], what: "bucket")
+            let rawKey = rest[rest.index(after: slash)...]
+            key = rawKey.isEmpty ? nil : try Self.decode(rawKey, what: "key")
+        } else {
+            bucket = try Self.decode(rest, what: "bucket")
+            key = nil
+        }
+
+        var query: [(String, String)] = []
+        for item in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = Percent.decode(parts[0], plusAsSpace: true),
+                  let value = Percent.decode(parts.count > 1 ? parts[1] : "", plusAsSpace: true)
+            else { throw S3Error(.invalidArgument, "Invalid query string encoding.") }
+            query.append((name, value))
+        }
+        self.query = query
+    }
+
+    /// The first value of a query parameter.
+    subscript(name: String) -> String? { query.first { $0.name == name }?.value }
+
+    func has(_ name: String) -> Bool { query.contains { $0.name == name } }
+
+    private static func decode(_ raw: Substring, what: String) throws(S3Error) -> String {
+        guard let decoded = Percent.decode(raw) else {
+            throw S3Error(.invalidArgument, "The \(what) name is not valid percent-encoded UTF-8.")
+        }
+        return decoded
+    }
+}
+
+/// A request parsed into the operation it asks for. Built once; dispatched by an exhaustive switch.
+struct Endpoint: Sendable {
+    let operation: S3Operation
+    let bucket: String
+    let key: String
+
+    /// Sub-resources Coffer does not implement (yet): asking for one is `501 NotImplemented`.
+    static let unimplemented: Set<String> = [
+        "accelerate", "analytics", "cors", "encryption", "intelligent-tiering", "inventory", "legal-hold",
+        "lifecycle", "logging", "metrics", "notification", "object-lock", "ownershipControls", "policy",
+        "policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select",
+        "tagging", "torrent", "website", "uploads", "uploadId", "partNumber", "attributes", "session",
+        "metadataTable", "renameObject",
+    ]
+
+    init(method: String, target: RequestTarget, copySource: Bool) throws(S3Error) {
+        if let unsupported = target.query.first(where: { Self.unimplemented.contains($0.name) }) {
+            throw S3Error(.notImplemented, "Coffer does not implement the '\(unsupported.name)' sub-resource.")
+        }
+        guard let bucket = target.bucket else {
+            guard method == "GET" else { throw Self.notImplemented(method, "/") }
+            operation = .listBuckets
+            self.bucket = ""
+            key = ""
+            return
+        }
+        self.bucket = bucket
+        guard let key = target.key else {
+            key = ""
+            switch method {
+            case "GET":
+                if target.has("versioning") { operation = .getBucketVersioning }
+                else if target.has("location") { operation = .getBucketLocation }
+                else if target.has("acl") { operation = .getBucketAcl }
+                else if target.has("versions") { operation = .listObjectVersions }
+                else if target["list-type"] == "2" { operation = .listObjectsV2 }
+                else { operation = .listObjects }
+            case "HEAD": operation = .headBucket
+            case "PUT":
+                if target.has("versioning") { operation = .putBucketVersioning }
+                else if target.has("acl") { throw Self.notImplemented(method, "?acl") }
+                else { operation = .createBucket }
+            case "DELETE": operation = .deleteBucket
+            case "POST":
+                guard target.has("delete") else { throw Self.notImplemented(method, "bucket") }
+                operation = .deleteObjects
+            default: throw Self.notImplemented(method, "bucket")
+            }
+            return
+        }
+        self.key = key
+        switch method {
+        case "GET": operation = target.has("acl") ? .getObjectAcl : .getObject
+        case "HEAD": operation = .headObject
+        case "PUT":
+            guard !target.has("acl") else { throw Self.notImplemented(method, "?acl") }
+            guard !copySource else { throw S3Error(.notImplemented, "CopyObject is not implemented yet.") }
+            operation = .putObject
+        case "DELETE": operation = .deleteObject
+        default: throw Self.notImplemented(method, "object")
+        }
+    }
+
+    private static func notImplemented(_ method: String, _ what: String) -> S3Error {
+        S3Error(.notImplemented, "Coffer does not implement \(method) on this \(what).")
+    }
+}

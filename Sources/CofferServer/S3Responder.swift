@@ -1,0 +1,122 @@
+import CofferCore
+import CofferEngine
+import Crypto
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Logging
+import NIOCore
+
+/// Turns every HTTP request into one S3 operation: parse once into an `Endpoint`, authenticate,
+/// dispatch with an exhaustive switch, and render any error the same way.
+struct S3Responder: HTTPResponder {
+    typealias Context = CofferRequestContext
+
+    let engine: Engine
+    let verifier: SigV4Verifier
+    let settings: ServerSettings
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let requestID = RequestID.make()
+        let isHead = request.method == .head
+        var resource = "/"
+        var response: Response
+        do {
+            let target = try RequestTarget(request.head.path ?? "/")
+            resource = String(target.rawPath)
+            if let probe = probeResponse(request, target: target) {
+                response = probe
+            } else {
+                let endpoint = try Endpoint(method: request.method.rawValue, target: target,
+                                            copySource: request.headers[Self.copySource] != nil)
+                let authentication = try await verifier.authenticate(request.head, target: target, service: "s3")
+                let call = S3Call(request: request, target: target, endpoint: endpoint, authentication: authentication,
+                                  context: context, requestID: requestID)
+                response = try await dispatch(call)
+            }
+        } catch let error as S3Error {
+            response = S3Response.error(error, resource: resource, requestID: requestID, isHead: isHead)
+        } catch {
+            // Never internal text in a response: log it against the request id instead.
+            context.logger.error("internal error", metadata: ["request-id": "\(requestID)", "error": "\(type(of: error))"])
+            response = S3Response.error(S3Error(.internalError), resource: resource, requestID: requestID, isHead: isHead)
+        }
+        response.headers[S3Response.requestID] = requestID
+        response.headers[S3Response.hostID] = requestID
+        response.headers[.server] = "Coffer"
+        return response
+    }
+
+    /// `GET /health` without credentials: a probe, not a bucket.
+    private func probeResponse(_ request: Request, target: RequestTarget) -> Response? {
+        guard request.method == .get, target.rawPath == "/health", request.headers[.authorization] == nil,
+              !target.has("X-Amz-Signature")
+        else { return nil }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n")))
+    }
+
+    /// The one switch: a new operation does not compile until it is routed here.
+    private func dispatch(_ call: S3Call) async throws -> Response {
+        switch call.endpoint.operation {
+        case .listBuckets: try await listBuckets(call)
+        case .createBucket: try await createBucket(call)
+        case .deleteBucket: try await deleteBucket(call)
+        case .headBucket: try await headBucket(call)
+        case .getBucketLocation: try await getBucketLocation(call)
+        case .getBucketVersioning: try await getBucketVersioning(call)
+        case .putBucketVersioning: try await putBucketVersioning(call)
+        case .getBucketAcl: try await getAcl(call, object: false)
+        case .getObjectAcl: try await getAcl(call, object: true)
+        case .listObjects: try await listObjects(call, version: 1)
+        case .listObjectsV2: try await listObjects(call, version: 2)
+        case .listObjectVersions: try await listObjectVersions(call)
+        case .deleteObjects: try await deleteObjects(call)
+        case .putObject: try await putObject(call)
+        case .getObject: try await getObject(call, isHead: false)
+        case .headObject: try await getObject(call, isHead: true)
+        case .deleteObject: try await deleteObject(call)
+        }
+    }
+
+    static let copySource = HTTPField.Name("x-amz-copy-source")!
+}
+
+/// One authenticated request on its way through a handler.
+struct S3Call {
+    let request: Request
+    let target: RequestTarget
+    let endpoint: Endpoint
+    let authentication: Authentication
+    let context: CofferRequestContext
+    let requestID: String
+
+    var bucket: String { endpoint.bucket }
+    var key: String { endpoint.key }
+    var principal: Principal { authentication.credential.principal }
+    var mfaHeader: String? { request.headers[S3Call.mfa] }
+
+    static let mfa = HTTPField.Name("x-amz-mfa")!
+}
+
+/// Settings the handlers read.
+struct ServerSettings: Sendable {
+    var region: String
+    var accountID: String
+    /// The owner's canonical user id (64 hex digits) and display name.
+    var ownerID: String
+    var ownerName: String
+    var inlineLimit: Int
+    var maxObjectSize: Int64
+}
+
+/// Request ids: 16 uppercase hex digits, like AWS's.
+enum RequestID {
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = UInt64.random(in: 0...UInt64.max, using: &generator)
+        let text = String(value, radix: 16, uppercase: true)
+        return String(repeating: "0", count: 16 - text.count) + text
+    }
+}

@@ -1,0 +1,288 @@
+import CofferCore
+import Crypto
+import Foundation
+import HTTPTypes
+import Synchronization
+
+/// What a verified request promised about its body.
+enum PayloadHash: Sendable, Equatable {
+    /// The hex SHA-256 the body must have.
+    case sha256(String)
+    case unsigned
+}
+
+/// The outcome of authentication.
+struct Authentication: Sendable {
+    var credential: Credential
+    var payload: PayloadHash
+}
+
+/// AWS Signature Version 4, verified exactly as botocore signs: the raw path, the canonical query,
+/// the client's SignedHeaders list, and the literal `x-amz-content-sha256` value.
+final class SigV4Verifier: Sendable {
+    let credentials: any CredentialStore
+    let maxSkew: Int64
+    let now: @Sendable () -> Int64
+    private let cache = Mutex<[String: SymmetricKey]>([:])
+
+    init(credentials: any CredentialStore, maxSkew: Int64 = 15 * 60, now: @escaping @Sendable () -> Int64) {
+        self.credentials = credentials
+        self.maxSkew = maxSkew
+        self.now = now
+    }
+
+    /// Authenticates a request by its Authorization header or its presigned query.
+    func authenticate(_ head: HTTPRequest, target: RequestTarget, service: String) async throws -> Authentication {
+        if let authorization = head.headerFields[.authorization] {
+            return try await verifyHeader(authorization, head: head, target: target, service: service)
+        }
+        if target.has("X-Amz-Signature") || target.has("X-Amz-Credential") {
+            return try await verifyQuery(head: head, target: target, service: service)
+        }
+        throw S3Error(.accessDenied, "Anonymous access is not allowed: sign the request with an access key.")
+    }
+
+    // MARK: Authorization header
+
+    private func verifyHeader(_ authorization: String, head: HTTPRequest, target: RequestTarget,
+                              service: String) async throws -> Authentication {
+        guard authorization.hasPrefix("AWS4-HMAC-SHA256 ") else {
+            if authorization.hasPrefix("AWS ") {
+                throw S3Error(.invalidRequest,
+                              "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
+            }
+            throw S3Error(.authorizationHeaderMalformed)
+        }
+        var fields: [String: String] = [:]
+        for part in authorization.dropFirst("AWS4-HMAC-SHA256 ".count).split(separator: ",") {
+            let item = part.trimmingCharacters(in: .whitespaces)
+            guard let equals = item.firstIndex(of: "=") else { throw S3Error(.authorizationHeaderMalformed) }
+            fields[String(item[..<equals])] = String(item[item.index(after: equals)...])
+        }
+        guard let credentialText = fields["Credential"], let signedText = fields["SignedHeaders"],
+              let signature = fields["Signature"]
+        else { throw S3Error(.authorizationHeaderMalformed) }
+        let scope = try Scope(credentialText, service: service, error: .authorizationHeaderMalformed)
+        guard let amzDate = head.headerFields[Self.amzDate] ?? head.headerFields[.date],
+              let requestTime = Self.parseAmzDate(amzDate) ?? HTTPDate.parse(amzDate).map({ $0 / 1000 })
+        else { throw S3Error(.accessDenied, "AWS authentication requires a valid Date or x-amz-date header") }
+        try checkSkew(requestTime)
+        guard Self.amzDateString(requestTime).hasPrefix(scope.date) else {
+            throw S3Error(.authorizationHeaderMalformed, "The credential scope date does not match the request date.")
+        }
+
+        let payload: PayloadHash
+        let payloadText: String
+        if let declared = head.headerFields[Self.contentSHA256] {
+            payloadText = declared
+            if declared == "UNSIGNED-PAYLOAD" {
+                payload = .unsigned
+            } else if declared.utf8.count == 64, declared.utf8.allSatisfy({ Percent.hexValue($0) != nil }) {
+                payload = .sha256(declared.lowercased())
+            } else if declared.hasPrefix("STREAMING-") {
+                throw S3Error(.notImplemented, "aws-chunked uploads (\(declared)) are not implemented yet.")
+            } else {
+                throw S3Error(.invalidArgument, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a SHA-256 hex digest.",
+                              details: [("ArgumentName", "x-amz-content-sha256")])
+            }
+        } else if service == "s3" {
+            throw S3Error(.invalidRequest, "Missing required header for this request: x-amz-content-sha256")
+        } else {
+            throw S3Error(.invalidRequest, "Missing payload hash.")
+        }
+
+        let signedHeaders = signedText.split(separator: ";").map(String.init)
+        let canonical = try Self.canonicalRequest(method: head.method.rawValue, target: target,
+                                                  includeSignature: true, head: head,
+                                                  signedHeaders: signedHeaders, payloadHash: payloadText)
+        let credential = try await lookUp(scope.accessKey)
+        try verifySignature(signature, canonicalRequest: canonical, amzDate: Self.amzDateString(requestTime),
+                            scope: scope, secret: credential.secretKey)
+        try checkSessionToken(credential, presented: head.headerFields[Self.securityToken])
+        return Authentication(credential: credential, payload: payload)
+    }
+
+    // MARK: Presigned query
+
+    private func verifyQuery(head: HTTPRequest, target: RequestTarget, service: String) async throws -> Authentication {
+        guard target["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256" else {
+            throw S3Error(.authorizationQueryParametersError, "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"")
+        }
+        guard let credentialText = target["X-Amz-Credential"], let dateText = target["X-Amz-Date"],
+              let expiresText = target["X-Amz-Expires"], let signedText = target["X-Amz-SignedHeaders"],
+              let signature = target["X-Amz-Signature"]
+        else {
+            throw S3Error(.authorizationQueryParametersError,
+                          "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
+        }
+        let scope = try Scope(credentialText, service: service, error: .authorizationQueryParametersError)
+        guard let signedAt = Self.parseAmzDate(dateText), Self.amzDateString(signedAt).hasPrefix(scope.date) else {
+            throw S3Error(.authorizationQueryParametersError, "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
+        }
+        guard let expires = Int64(expiresText), (1...604_800).contains(expires) else {
+            throw S3Error(.authorizationQueryParametersError,
+                          "X-Amz-Expires must be a number of seconds from 1 to 604800 (seven days).")
+        }
+        let current = now()
+        guard signedAt - maxSkew <= current else { throw S3Error(.requestTimeTooSkewed) }
+        guard current <= signedAt + expires else { throw S3Error(.accessDenied, "Request has expired") }
+
+        let payloadText = head.headerFields[Self.contentSHA256] ?? "UNSIGNED-PAYLOAD"
+        let payload: PayloadHash = payloadText == "UNSIGNED-PAYLOAD" ? .unsigned : .sha256(payloadText.lowercased())
+        let signedHeaders = signedText.split(separator: ";").map(String.init)
+        let canonical = try Self.canonicalRequest(method: head.method.rawValue, target: target,
+                                                  includeSignature: false, head: head,
+                                                  signedHeaders: signedHeaders, payloadHash: payloadText)
+        let credential = try await lookUp(scope.accessKey)
+        try verifySignature(signature, canonicalRequest: canonical, amzDate: dateText, scope: scope,
+                            secret: credential.secretKey)
+        try checkSessionToken(credential, presented: target["X-Amz-Security-Token"])
+        return Authentication(credential: credential, payload: payload)
+    }
+
+    // MARK: Pieces
+
+    struct Scope {
+        let accessKey: String
+        let date: String
+        let region: String
+        let service: String
+        var text: String { "\(date)/\(region)/\(service)/aws4_request" }
+
+        init(_ credential: String, service expected: String, error: S3ErrorCode) throws {
+            let parts = credential.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 5, parts[4] == "aws4_request", parts[1].count == 8, !parts[0].isEmpty else {
+                throw S3Error(error, "The credential is malformed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
+            }
+            guard parts[3] == expected else {
+                throw S3Error(error, "The credential is for service '\(parts[3])'; this endpoint expects '\(expected)'.")
+            }
+            accessKey = parts[0]
+            date = parts[1]
+            region = parts[2]
+            service = parts[3]
+        }
+    }
+
+    private func lookUp(_ accessKey: String) async throws -> Credential {
+        guard let credential = try await credentials.credential(for: accessKey) else {
+            throw S3Error(.invalidAccessKeyId, details: [("AWSAccessKeyId", accessKey)])
+        }
+        return credential
+    }
+
+    private func checkSkew(_ requestTime: Int64) throws {
+        let current = now()
+        guard abs(current - requestTime) <= maxSkew else {
+            throw S3Error(.requestTimeTooSkewed, details: [
+                ("RequestTime", Self.amzDateString(requestTime)), ("ServerTime", Self.amzDateString(current)),
+                ("MaxAllowedSkewMilliseconds", "\(maxSkew * 1000)"),
+            ])
+        }
+    }
+
+    private func checkSessionToken(_ credential: Credential, presented: String?) throws {
+        guard let token = credential.sessionToken else { return }
+        guard let presented, presented.utf8.elementsEqual(token.utf8) else {
+            throw S3Error(.invalidToken)
+        }
+        if let expiration = credential.expiration, now() >= expiration {
+            throw S3Error(.expiredToken)
+        }
+    }
+
+    private func verifySignature(_ signature: String, canonicalRequest: String, amzDate: String, scope: Scope,
+                                 secret: String) throws {
+        let stringToSign = "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope.text)\n"
+            + hexString(SHA256.hash(data: Array(canonicalRequest.utf8)))
+        let key = signingKey(secret: secret, scope: scope)
+        let expected = hexString(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
+        guard Self.constantTimeEqual(expected, signature) else {
+            throw S3Error(.signatureDoesNotMatch, details: [("StringToSign", stringToSign)])
+        }
+    }
+
+    /// kSigning for (secret, date, region, service), cached: it changes once a day per key.
+    func signingKey(secret: String, scope: Scope) -> SymmetricKey {
+        let cacheKey = "\(secret)\u{0}\(scope.date)\u{0}\(scope.region)\u{0}\(scope.service)"
+        if let key = cache.withLock({ $0[cacheKey] }) { return key }
+        func hmac(_ key: some ContiguousBytes, _ text: String) -> [UInt8] {
+            Array(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: SymmetricKey(data: key)))
+        }
+        let kDate = hmac(Array("AWS4\(secret)".utf8), scope.date)
+        let kRegion = hmac(kDate, scope.region)
+        let kService = hmac(kRegion, scope.service)
+        let key = SymmetricKey(data: hmac(kService, "aws4_request"))
+        cache.withLock { cache in
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[cacheKey] = key
+        }
+        return key
+    }
+
+    /// The canonical request (SigV4 §"Create a canonical request"), S3 flavour: the path as sent.
+    static func canonicalRequest(method: String, target: RequestTarget, includeSignature: Bool, head: HTTPRequest,
+                                 signedHeaders: [String], payloadHash: String) throws -> String {
+        var pairs: [(String, String)] = []
+        for item in target.rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = Percent.decode(parts[0]), let value = Percent.decode(parts.count > 1 ? parts[1] : "") else {
+                throw S3Error(.signatureDoesNotMatch)
+            }
+            if !includeSignature, name == "X-Amz-Signature" { continue }
+            pairs.append((Percent.encode(name), Percent.encode(value)))
+        }
+        pairs.sort { $0.0 == $1.0 ? $0.1.utf8.lexicographicallyPrecedes($1.1.utf8) : $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+        let query = pairs.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+
+        var headers = ""
+        for name in signedHeaders {
+            let values: [String]
+            if name == "host" {
+                values = head.authority.map { [$0] } ?? []
+            } else if let field = HTTPField.Name(name) {
+                values = head.headerFields[values: field]
+            } else {
+                values = []
+            }
+            headers += name + ":" + values.map(Self.collapse).joined(separator: ",") + "\n"
+        }
+        let path = target.rawPath.isEmpty ? "/" : String(target.rawPath)
+        return "\(method)\n\(path)\n\(query)\n\(headers)\n\(signedHeaders.joined(separator: ";"))\n\(payloadHash)"
+    }
+
+    /// Trims and collapses runs of white space to one space (botocore's `' '.join(v.split())`).
+    static func collapse(_ value: String) -> String {
+        value.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for index in 0..<x.count { difference |= x[index] ^ y[index] }
+        return difference == 0
+    }
+
+    static let amzDate = HTTPField.Name("x-amz-date")!
+    static let contentSHA256 = HTTPField.Name("x-amz-content-sha256")!
+    static let securityToken = HTTPField.Name("x-amz-security-token")!
+
+    /// `yyyyMMdd'T'HHmmss'Z'` → Unix seconds.
+    static func parseAmzDate(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 16, bytes[8] == UInt8(ascii: "T"), bytes[15] == UInt8(ascii: "Z") else { return nil }
+        func number(_ range: Range<Int>) -> Int64? { Int64(String(decoding: bytes[range], as: UTF8.self)) }
+        guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8), let hour = number(9..<11),
+              let minute = number(11..<13), let second = number(13..<15),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        return HTTPDate.daysFromCivil(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
+    }
+
+    static func amzDateString(_ seconds: Int64) -> String {
+        let iso = HTTPDate.iso8601(milliseconds: seconds * 1000)  // 2026-11-23T12:44:00.000Z
+        let digits = iso.prefix(19).filter { $0 != "-" && $0 != ":" }
+        return digits + "Z"
+    }
+}
