@@ -6,8 +6,9 @@ public enum VersionID {
     public static let null = "null"
     public static let length = 32
 
-    /// An alphabet in ASCII order, so the text sorts like the bytes it encodes.
-    static let alphabet = Array("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz".utf8)
+    /// An alphabet in ASCII order, so the text sorts like the bytes it encodes. It has no '-':
+    /// an id starting with one reads as an option to command-line parsers (`--version-id -x…`).
+    static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz~".utf8)
 
     private static let state = Mutex<(lastMicros: UInt64, counter: UInt32)>((0, 0))
 

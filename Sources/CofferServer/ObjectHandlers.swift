@@ -187,7 +187,7 @@ extension S3Responder {
             return max(0, size - suffix)...(size - 1)
         }
         guard let start = Int64(parts[0]) else { return nil }
-        let end = parts[1].isEmpty ? size - 1 : Int64(parts[1])
+        let end = parts[1].isEmpty ? Int64.max : Int64(parts[1])
         guard let end, end >= start else { return nil }
         guard start < size else { throw unsatisfiable }
         return start...min(end, size - 1)

@@ -68,7 +68,7 @@ public final class CofferInstance: Sendable {
         let responder = S3Responder(engine: engine, verifier: verifier, settings: settings)
         return Application(
             responder: responder,
-            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()],
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard()],
                                                 idleTimeout: .seconds(300))),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: nil),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },

@@ -1,0 +1,165 @@
+"""The server process: start-up errors, graceful stop, kill -9 during a large PUT."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+from conftest import COFFER, Server
+
+
+def test_generated_root_keys_are_stored_0600_and_printed_once():
+    data = tempfile.mkdtemp(prefix="coffer-keys-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COFFER_ROOT")}
+    first = Server(data=data)
+    first.env = dict(env)
+    first.start()
+    first.stop()
+    path = os.path.join(data, "root-credentials")
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+    secret = open(path).read().split("secret_key=")[1].strip()
+    assert secret.encode() in first.output
+    second = Server(data=data)
+    second.env = dict(env)
+    second.start()
+    second.stop()
+    assert secret.encode() not in second.output  # printed once only
+    account = first.output.split(b"Account ")[1].split(b",")[0]
+    assert len(account) == 12 and account in second.output  # stable per data folder
+    shutil.rmtree(data)
+
+
+def test_port_taken_is_a_clear_error():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        data = tempfile.mkdtemp()
+        result = subprocess.run([COFFER, "serve", "--data", data, "--port", str(port)], capture_output=True,
+                                text=True, timeout=60, env=dict(os.environ, COFFER_ROOT_ACCESS_KEY="A",
+                                                                COFFER_ROOT_SECRET_KEY="B"))
+    assert result.returncode == 1
+    assert "already in use" in result.stderr
+
+
+def test_unusable_data_folder_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = subprocess.run([COFFER, "serve", "--data", str(blocker), "--port", "0"], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 1
+    assert "cannot use data folder" in result.stderr
+
+
+def test_graceful_stop_finishes_in_flight_requests():
+    server = Server().start()
+    s3 = server.client()
+    s3.create_bucket(Bucket="graceful")
+    body = os.urandom(8 * 1024 * 1024)
+    results = {}
+
+    def upload():
+        results["etag"] = s3.put_object(Bucket="graceful", Key="big", Body=body)["ETag"]
+
+    thread = threading.Thread(target=upload)
+    thread.start()
+    time.sleep(0.2)
+    assert server.stop(signal.SIGTERM) == 0
+    thread.join()
+    restarted = Server(data=server.data).start()
+    try:
+        listed = restarted.client().list_objects_v2(Bucket="graceful").get("Contents", [])
+        if "etag" in results:  # the in-flight PUT completed before shutdown: it is whole
+            assert restarted.client().get_object(Bucket="graceful", Key="big")["Body"].read() == body
+        else:
+            assert listed == []
+    finally:
+        restarted.stop()
+
+
+def test_kill_9_during_large_put_leaves_nothing_partial():
+    server = Server().start()
+    s3 = server.client(signature_version="s3v4")
+    s3.create_bucket(Bucket="crash")
+    s3.put_object(Bucket="crash", Key="big", Body=b"the old version")
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": "crash", "Key": "big"}, ExpiresIn=300)
+    total = 256 * 1024 * 1024
+    sent = {"bytes": 0}
+
+    class Body:
+        """A streamed body of known length (so requests sends Content-Length, not chunked)."""
+        def __len__(self):
+            return total
+
+        def __iter__(self):
+            chunk = b"z" * (1024 * 1024)
+            while sent["bytes"] < total:
+                sent["bytes"] += len(chunk)
+                yield chunk
+
+    def upload():
+        try:
+            requests.put(url, data=Body(), timeout=60)
+        except requests.RequestException:
+            pass
+
+    thread = threading.Thread(target=upload)
+    thread.start()
+    deadline = time.time() + 30
+    while sent["bytes"] < 32 * 1024 * 1024 and time.time() < deadline:
+        time.sleep(0.01)
+    tmp = os.path.join(server.data, "tmp")
+    assert os.listdir(tmp), "the upload should be streaming into a temporary file"
+    server.kill9()
+    thread.join()
+
+    restarted = Server(data=server.data).start()
+    try:
+        client = restarted.client()
+        assert client.get_object(Bucket="crash", Key="big")["Body"].read() == b"the old version"
+        assert len(client.list_object_versions(Bucket="crash")["Versions"]) == 1
+        assert os.listdir(tmp) == []  # the partial upload was swept at start
+        check = subprocess.run(["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]);"
+                                "print(c.execute('PRAGMA integrity_check').fetchone()[0])",
+                                os.path.join(server.data, "coffer.sqlite")], capture_output=True, text=True)
+        assert check.stdout.strip() == "ok"
+    finally:
+        restarted.stop()
+
+
+def test_malformed_http_gets_400_and_the_connection_is_closed():
+    server = Server().start()
+    try:
+        check_malformed_request_is_closed(server)
+    finally:
+        server.stop()
+
+
+def check_malformed_request_is_closed(server):
+    """Content-Length and Transfer-Encoding together: 400, then the server closes — no hang."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"PUT /x/y HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n")
+        started = time.time()
+        received = b""
+        try:
+            for _ in range(2000):  # keep sending, like a client streaming a big body
+                sock.sendall(b"z" * 65536)
+        except OSError:
+            pass
+        try:
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                received += data
+        except OSError:
+            pass
+        assert time.time() - started < 9
+        assert received.startswith(b"HTTP/1.1 400") or received == b""
