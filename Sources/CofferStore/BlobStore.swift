@@ -7,15 +7,32 @@ import Glibc
 
 /// Object bytes on disk: `blobs/XY/NAME` files, written through `tmp/` (fsync, rename, fsync of
 /// the folder) so a crash leaves either no file or a whole one.
+///
+/// Several processes may share a data folder. Each writes its temporary files in its own
+/// `tmp/<name>/` folder and holds an exclusive `flock` on the folder's `.lock` for as long as it
+/// runs, so a starting process sweeps only the folders of processes that are gone.
 public final class BlobStore: Sendable {
     public let blobsFolder: URL
+    /// This process's temporary folder.
     public let temporaryFolder: URL
+    let temporaryRoot: URL
+    private let lockDescriptor: Int32
 
     init(folder: URL) throws {
         blobsFolder = folder.appendingPathComponent("blobs")
-        temporaryFolder = folder.appendingPathComponent("tmp")
+        temporaryRoot = folder.appendingPathComponent("tmp")
+        temporaryFolder = temporaryRoot.appendingPathComponent("\(getpid())-\(Self.randomName().prefix(8))")
         try FileManager.default.createDirectory(at: blobsFolder, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: temporaryFolder, withIntermediateDirectories: true)
+        lockDescriptor = open(temporaryFolder.appendingPathComponent(".lock").path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard lockDescriptor >= 0, flock(lockDescriptor, LOCK_EX | LOCK_NB) == 0 else {
+            throw BlobError.io("lock temporary folder", errno)
+        }
+    }
+
+    deinit {
+        close(lockDescriptor)
+        try? FileManager.default.removeItem(at: temporaryFolder)
     }
 
     /// The path of a committed blob.
@@ -48,16 +65,34 @@ public final class BlobStore: Sendable {
         unlink(path(of: name))
     }
 
-    /// Removes every temporary file and every blob not in `referenced`.
+    /// Removes the temporary folders of processes that are gone, and blobs not in `referenced`.
+    /// While another process is alive, a blob younger than ten minutes may be one it has just
+    /// renamed and not yet committed, so those are left for a later sweep.
     func sweep(keeping referenced: Set<String>) throws {
         let manager = FileManager.default
-        for name in (try? manager.contentsOfDirectory(atPath: temporaryFolder.path)) ?? [] {
-            unlink(temporaryFolder.appendingPathComponent(name).path)
+        var othersAlive = false
+        for name in (try? manager.contentsOfDirectory(atPath: temporaryRoot.path)) ?? [] {
+            let folder = temporaryRoot.appendingPathComponent(name)
+            guard folder.path != temporaryFolder.path else { continue }
+            let lock = open(folder.appendingPathComponent(".lock").path, O_RDWR | O_CLOEXEC)
+            if lock >= 0, flock(lock, LOCK_EX | LOCK_NB) != 0 {
+                othersAlive = true  // its owner still runs
+                close(lock)
+                continue
+            }
+            if lock >= 0 { close(lock) }
+            try? manager.removeItem(at: folder)
         }
+        let cutoff = Date().addingTimeInterval(-600)
         for folder in (try? manager.contentsOfDirectory(atPath: blobsFolder.path)) ?? [] {
             let folderPath = blobsFolder.appendingPathComponent(folder).path
             for name in (try? manager.contentsOfDirectory(atPath: folderPath)) ?? [] where !referenced.contains(name) {
-                unlink(folderPath + "/" + name)
+                let path = folderPath + "/" + name
+                if othersAlive, let modified = (try? manager.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+                   modified > cutoff {
+                    continue
+                }
+                unlink(path)
             }
         }
     }

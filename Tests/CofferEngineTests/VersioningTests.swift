@@ -134,12 +134,25 @@ struct VersioningTests {
         try FileManager.default.createDirectory(at: orphanFolder, withIntermediateDirectories: true)
         let orphan = orphanFolder.appendingPathComponent("ab0000").path
         FileManager.default.createFile(atPath: orphan, contents: Data("partial".utf8))
-        let temporary = h.store.blobs.temporaryFolder.appendingPathComponent("upload").path
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-1200)], ofItemAtPath: orphan)
+        // A fresh unreferenced blob may be another live process's, renamed but not yet committed.
+        let fresh = orphanFolder.appendingPathComponent("ab0001").path
+        FileManager.default.createFile(atPath: fresh, contents: Data("just renamed".utf8))
+        // The temporary folder of a process that died mid-upload (its .lock is held by no one).
+        let deadFolder = h.store.blobs.temporaryFolder.deletingLastPathComponent().appendingPathComponent("4242-dead")
+        try FileManager.default.createDirectory(at: deadFolder, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: deadFolder.appendingPathComponent(".lock").path, contents: Data())
+        let temporary = deadFolder.appendingPathComponent("upload").path
         FileManager.default.createFile(atPath: temporary, contents: Data("partial".utf8))
+        // A live process's temporary folder (this store's own) survives another process's start.
+        let live = h.store.blobs.temporaryFolder.appendingPathComponent("in-flight").path
+        FileManager.default.createFile(atPath: live, contents: Data("busy".utf8))
         try h.store.close()
         let reopened = try Harness(folder: h.folder)
         #expect(!FileManager.default.fileExists(atPath: orphan))
         #expect(!FileManager.default.fileExists(atPath: temporary))
+        #expect(FileManager.default.fileExists(atPath: live))
+        #expect(FileManager.default.fileExists(atPath: fresh))
         #expect(try await reopened.read("bkt", "k") == "small now")
     }
 }
