@@ -63,6 +63,11 @@ let package = Package(
             dependencies: ["TOTP", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "CofferEngineTests", dependencies: ["CofferEngine", "CofferStore", "CofferCore"]),
+        .testTarget(name: "CofferServerTests", dependencies: [
+            "CofferServer", "CofferCore",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+        ]),
         .testTarget(name: "TOTPTests", dependencies: ["TOTP"]),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode", "CZlib"]),
         .testTarget(name: "CofferCLITests", dependencies: ["coffer", "TOTP"]),

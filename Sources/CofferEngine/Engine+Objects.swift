@@ -68,7 +68,12 @@ extension Engine {
     /// no versionId → the latest (a delete marker there is `NoSuchKey` + `x-amz-delete-marker`);
     /// a versionId → that version (`NoSuchVersion`; 405 for a marker; `InvalidArgument` if malformed).
     public func objectForRead(bucket name: String, key: String, versionID: String?) async throws -> ObjectVersion {
-        try await store.read { transaction in
+        try read(bucket: name, key: key, versionID: versionID).version
+    }
+
+    /// The same, with the bucket it was read from, in one read.
+    public func read(bucket name: String, key: String, versionID: String?) throws -> (bucket: Bucket, version: ObjectVersion) {
+        try store.read { transaction in
             let bucket = try Self.requireBucket(transaction, name)
             guard let versionID else {
                 guard let latest = try transaction.latestVersion(bucketID: bucket.id, key: key) else {
@@ -79,7 +84,7 @@ extension Engine {
                     error.headers = [("x-amz-delete-marker", "true"), ("x-amz-version-id", latest.versionID)]
                     throw error
                 }
-                return latest
+                return (bucket, latest)
             }
             try Self.validateVersionID(versionID, in: bucket)
             guard let version = try transaction.version(bucketID: bucket.id, key: key, versionID: versionID) else {
@@ -91,7 +96,7 @@ extension Engine {
                                         ("Last-Modified", HTTPDate.format(milliseconds: version.lastModified)),
                                         ("Allow", "DELETE")])
             }
-            return version
+            return (bucket, version)
         }
     }
 

@@ -68,8 +68,7 @@ extension S3Responder {
 
     func getObject(_ call: S3Call, isHead: Bool) async throws -> Response {
         let versionID = call.target["versionId"]
-        let bucket = try await engine.bucket(call.bucket)
-        var version = try await engine.objectForRead(bucket: call.bucket, key: call.key, versionID: versionID)
+        var (bucket, version) = try engine.read(bucket: call.bucket, key: call.key, versionID: versionID)
         var headers = HTTPFields()
         headers[.eTag] = "\"\(version.etag)\""
         headers[.lastModified] = HTTPDate.format(milliseconds: version.lastModified)

@@ -11,6 +11,7 @@ public final class Store: Sendable {
     public let folder: URL
     public let blobs: BlobStore
     let pool: DatabasePool
+    private let groupCommit: GroupCommit
 
     /// Opens (creating if needed) the store in `folder`, migrates it, and sweeps orphan blobs.
     public init(folder: URL) throws {
@@ -24,18 +25,21 @@ public final class Store: Sendable {
         }
         pool = try DatabasePool(path: folder.appendingPathComponent("coffer.sqlite").path, configuration: configuration)
         try Self.migrator.migrate(pool)
+        groupCommit = GroupCommit(pool: pool)
         blobs = try BlobStore(folder: folder)
         try sweepOrphanBlobs()
     }
 
-    /// Runs `body` in one write transaction.
+    /// Runs `body` atomically and durably: in its own savepoint of a group-committed transaction.
+    /// It returns once the commit is on disk.
     public func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        try await pool.write { db in try body(StoreTransaction(db: db)) }
+        try await groupCommit.write { db in try body(StoreTransaction(db: db)) }
     }
 
-    /// Runs `body` against a consistent read snapshot.
-    public func read<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        try await pool.read { db in try body(StoreTransaction(db: db)) }
+    /// Runs `body` against a consistent read snapshot. Reads are short cached-statement queries on
+    /// one of several reader connections, so they run in place rather than hopping threads.
+    public func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try pool.read { db in try body(StoreTransaction(db: db)) }
     }
 
     /// Synchronous variants for start-up and command-line tools.

@@ -103,3 +103,33 @@ struct BucketTests {
         }
     }
 }
+
+@Suite("Group commit")
+struct GroupCommitTests {
+    @Test("Concurrent writes share commits; one that fails rolls back alone")
+    func isolation() async throws {
+        let h = try Harness()
+        // 30 concurrent creations of 10 names: exactly one success per name, the rest refused,
+        // none of them disturbing the others that share their transaction.
+        let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<30 {
+                group.addTask {
+                    do {
+                        _ = try await h.engine.createBucket("bucket-\(index % 10)", region: "us-east-1")
+                        return true
+                    } catch let error as S3Error {
+                        #expect(error.code == .bucketAlreadyOwnedByYou)
+                        return false
+                    }
+                }
+            }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 }.count == 10)
+        #expect(try await h.engine.listBuckets().count == 10)
+        // Every write was durable when its caller resumed: a fresh store on the same files sees them.
+        try h.store.close()
+        let reopened = try Harness(folder: h.folder)
+        #expect(try await reopened.engine.listBuckets().count == 10)
+    }
+}

@@ -1,0 +1,85 @@
+import CofferCore
+import Testing
+@testable import CofferServer
+
+@Suite("Request parsing, XML and dates")
+struct ParsingTests {
+    @Test("Targets keep the raw path and decode bucket, key and query")
+    func targets() throws {
+        let target = try RequestTarget("/bkt/a%20b/%2B//c%C3%BC?versions&prefix=x%2Fy&max-keys=2")
+        #expect(target.rawPath == "/bkt/a%20b/%2B//c%C3%BC")
+        #expect(target.bucket == "bkt")
+        #expect(target.key == "a b/+//cü")
+        #expect(target["versions"] == "" && target["prefix"] == "x/y" && target["max-keys"] == "2")
+        #expect(try RequestTarget("/").bucket == nil)
+        #expect(try RequestTarget("/bkt/").key == nil)
+        #expect(throws: S3Error.self) { try RequestTarget("/bkt/%ZZ") }
+        #expect(throws: S3Error.self) { try RequestTarget("/bkt/%FF") }
+    }
+
+    @Test("Endpoints: one operation per method and sub-resource; unimplemented ones are 501")
+    func endpoints() throws {
+        func operation(_ method: String, _ target: String) throws -> S3Operation {
+            try Endpoint(method: method, target: RequestTarget(target), copySource: false).operation
+        }
+        #expect(try operation("GET", "/") == .listBuckets)
+        #expect(try operation("PUT", "/b") == .createBucket)
+        #expect(try operation("GET", "/b?versioning") == .getBucketVersioning)
+        #expect(try operation("PUT", "/b?versioning") == .putBucketVersioning)
+        #expect(try operation("GET", "/b?versions") == .listObjectVersions)
+        #expect(try operation("GET", "/b?list-type=2") == .listObjectsV2)
+        #expect(try operation("GET", "/b") == .listObjects)
+        #expect(try operation("POST", "/b?delete") == .deleteObjects)
+        #expect(try operation("DELETE", "/b/k") == .deleteObject)
+        #expect(try operation("GET", "/b/k?acl") == .getObjectAcl)
+        for (method, target) in [("GET", "/b?tagging"), ("PUT", "/b/k?uploads"), ("PATCH", "/b/k"), ("POST", "/b")] {
+            #expect(throws: S3Error.self) { try operation(method, target) }
+        }
+    }
+
+    @Test("XML parser: elements, entities, CDATA; refuses DOCTYPE and broken documents")
+    func xml() throws {
+        let node = try XMLParser.parse(Array("""
+            <?xml version="1.0"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><!-- c -->
+            <Object><Key>a &amp; b&#x20;&lt;c&gt;</Key></Object><Object><Key><![CDATA[x<y]]></Key></Object>
+            <Quiet>true</Quiet></Delete>
+            """.utf8))
+        #expect(node.name == "Delete")
+        #expect(node.all("Object").compactMap { $0.child("Key")?.text } == ["a & b <c>", "x<y"])
+        #expect(node.child("Quiet")?.text == "true")
+        for bad in ["<a>", "<a></b>", "<a/><b/>", "<!DOCTYPE a><a/>", "<a>&bogus;</a>", "text", "",
+                    String(repeating: "<a>", count: 40) + String(repeating: "</a>", count: 40)] {
+            #expect(throws: XMLParseError.self) { try XMLParser.parse(Array(bad.utf8)) }
+        }
+        var writer = XMLWriter()
+        writer.document("R") { $0.element("K", "a<b>&\"'\u{1}") }
+        #expect(writer.text.hasSuffix("<R xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><K>a&lt;b&gt;&amp;&quot;&apos;&#1;</K></R>"))
+    }
+
+    @Test("HTTP dates and ISO 8601 timestamps")
+    func dates() {
+        #expect(HTTPDate.format(milliseconds: 784_111_777_000) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(HTTPDate.iso8601(milliseconds: 1_255_369_830_123) == "2009-10-12T17:50:30.123Z")
+        #expect(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT") == 784_111_777_000)
+        #expect(HTTPDate.parse("Sunday, 06-Nov-94 08:49:37 GMT") == 784_111_777_000)
+        #expect(HTTPDate.parse("Sun Nov  6 08:49:37 1994") == 784_111_777_000)
+        #expect(HTTPDate.parse("yesterday") == nil)
+        #expect(HTTPDate.format(milliseconds: 4_102_444_800_000) == "Fri, 01 Jan 2100 00:00:00 GMT")
+        #expect(SigV4Verifier.amzDateString(1_369_353_600) == "20130524T000000Z")
+        #expect(SigV4Verifier.parseAmzDate("20130524T000000Z") == 1_369_353_600)
+    }
+
+    @Test("Byte ranges", arguments: [
+        ("bytes=0-9", Int64(100), 0...9 as ClosedRange<Int64>?), ("bytes=90-", 100, 90...99), ("bytes=-10", 100, 90...99),
+        ("bytes=-200", 100, 0...99), ("bytes=5-500", 100, 5...99), ("bytes=9-3", 100, nil), ("bytes=0-1,3-4", 100, nil),
+        ("items=0-1", 100, nil), ("bytes=x-1", 100, nil),
+    ])
+    func ranges(header: String, size: Int64, expected: ClosedRange<Int64>?) throws {
+        #expect(try S3Responder.parseRange(header, size: size) == expected)
+    }
+
+    @Test("Unsatisfiable ranges", arguments: ["bytes=100-", "bytes=100-200", "bytes=-0"])
+    func unsatisfiable(header: String) {
+        #expect(throws: S3Error.self) { try S3Responder.parseRange(header, size: 100) }
+    }
+}
