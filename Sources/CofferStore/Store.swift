@@ -100,6 +100,22 @@ public final class Store: Sendable {
                 CREATE INDEX versions_blob ON versions(blob_file) WHERE blob_file IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("2-latest-version-index") { db in
+            // Finding a key's current entry must not walk its whole version stack.
+            try db.execute(sql: "CREATE INDEX versions_latest ON versions(bucket_id, key) WHERE is_latest = 1")
+        }
         return migrator
+    }
+}
+
+extension Store {
+    /// `EXPLAIN QUERY PLAN` of each statement, details joined (for tests that pin index use).
+    public func queryPlans(_ statements: [String]) throws -> [String] {
+        try pool.read { db in
+            try statements.map { sql in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String? ?? "" }
+                    .joined(separator: "; ")
+            }
+        }
     }
 }

@@ -126,3 +126,23 @@ struct ListingTests {
         #expect(try await h.versions("multi").map(\.0) == ["b", "b"])
     }
 }
+
+@Suite("Query plans")
+struct QueryPlanTests {
+    @Test("Version-stack writes and reads use indexes, never a scan of the key's versions")
+    func plans() throws {
+        let h = try Harness()
+        let plans = try h.store.queryPlans([
+            "UPDATE versions SET is_latest = 0 WHERE bucket_id = 1 AND key = 'k' AND is_latest = 1",
+            "SELECT * FROM versions WHERE bucket_id = 1 AND key = 'k' ORDER BY seq DESC LIMIT 1",
+            "SELECT * FROM versions WHERE bucket_id = 1 AND key = 'k' AND version_id = 'v'",
+            "SELECT * FROM versions WHERE bucket_id = 1 AND is_latest = 1 AND is_marker = 0 AND key > 'a' ORDER BY key LIMIT 5",
+            "SELECT * FROM versions WHERE bucket_id = 1 AND key > 'a' ORDER BY key, seq DESC LIMIT 5",
+        ])
+        #expect(plans[0].contains("versions_latest"))
+        for plan in plans {
+            #expect(plan.contains("USING INDEX") || plan.contains("USING COVERING INDEX"), "\(plan)")
+            #expect(!plan.contains("USE TEMP B-TREE"), "\(plan)")
+        }
+    }
+}
