@@ -33,11 +33,15 @@ let package = Package(
             "CofferCore", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The MFA registry: users, keys, sessions, devices, the one verifier, audit. No HTTP.
+        .target(name: "CofferMFA", dependencies: [
+            "CofferCore", "CofferStore", "TOTP", "QRCode", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // S3 semantics: versioning, version stacks, deletes, listings, the MFA gate. No HTTP.
-        .target(name: "CofferEngine", dependencies: ["CofferCore", "CofferStore"]),
+        .target(name: "CofferEngine", dependencies: ["CofferCore", "CofferStore", "CofferMFA"]),
         // HTTP: S3 REST API on Hummingbird, SigV4, XML, request bodies.
         .target(name: "CofferServer", dependencies: [
-            "CofferCore", "CofferStore", "CofferEngine", "CZlib",
+            "CofferCore", "CofferStore", "CofferEngine", "CofferMFA", "CZlib", "TOTP",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -62,7 +66,7 @@ let package = Package(
             name: "coffer-bench",
             dependencies: ["TOTP", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .testTarget(name: "CofferEngineTests", dependencies: ["CofferEngine", "CofferStore", "CofferCore"]),
+        .testTarget(name: "CofferEngineTests", dependencies: ["CofferEngine", "CofferStore", "CofferCore", "CofferMFA", "TOTP"]),
         .testTarget(name: "CofferServerTests", dependencies: [
             "CofferServer", "CofferCore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

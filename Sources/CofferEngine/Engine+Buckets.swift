@@ -32,22 +32,15 @@ extension Engine {
     /// PutBucketVersioning: applies the state machine; a protected change goes through the MFA gate
     /// in the same transaction as the change itself.
     public func putVersioning(_ name: String, _ request: VersioningConfiguration.Request, principal: Principal,
-                              mfaHeader: String?) async throws {
-        try await store.write { [gate] transaction in
+                              mfaHeader: String?, context: ConnectionInfo = ConnectionInfo()) async throws {
+        try await protectedWrite { [gate] transaction in
             let bucket = try Self.requireBucket(transaction, name)
             let transition = bucket.versioning.applying(request)
             if transition.isProtected {
                 try gate.authorize(MFARequest(principal: principal, header: mfaHeader, bucket: name,
-                                              operation: .putBucketVersioning), in: transaction)
+                                              operation: .putBucketVersioning, context: context), in: transaction)
             }
             try transaction.setVersioning(bucketID: bucket.id, transition.configuration)
         }
     }
-}
-
-/// The gate before MFA devices exist: protected changes are recorded but not yet enforced.
-/// The MFA registry replaces it with the verifier-backed gate.
-public struct UnenforcedMFAGate: MFAGate {
-    public init() {}
-    public func authorize(_ request: MFARequest, in transaction: StoreTransaction) throws {}
 }

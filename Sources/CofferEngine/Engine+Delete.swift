@@ -35,14 +35,14 @@ public enum DeleteEntryResult: Sendable, Equatable {
 extension Engine {
     /// DeleteObject in all three bucket states (spec §3.5).
     public func deleteObject(bucket name: String, key: String, versionID: String?, principal: Principal,
-                             mfaHeader: String?) async throws -> DeleteOutcome {
+                             mfaHeader: String?, context: ConnectionInfo = ConnectionInfo()) async throws -> DeleteOutcome {
         let modified = now()
-        let (outcome, orphans) = try await store.write { [gate] transaction -> (DeleteOutcome, [String]) in
+        let (outcome, orphans) = try await protectedWrite { [gate] transaction -> (DeleteOutcome, [String]) in
             let bucket = try Self.requireBucket(transaction, name)
             if let versionID { try Self.validateVersionID(versionID, in: bucket) }
             if versionID != nil, bucket.versioning.mfaDelete == .enabled {
                 try gate.authorize(MFARequest(principal: principal, header: mfaHeader, bucket: name,
-                                              operation: .deleteObject), in: transaction)
+                                              operation: .deleteObject, context: context), in: transaction)
             }
             return try Self.delete(DeleteEntry(key: key, versionID: versionID), in: bucket, at: modified,
                                    transaction: transaction)
@@ -55,14 +55,14 @@ extension Engine {
     /// that names any VersionId (or carries an `x-amz-mfa` at all) passes the gate first, so it
     /// fails whole before anything is deleted.
     public func deleteObjects(bucket name: String, entries: [DeleteEntry], principal: Principal,
-                              mfaHeader: String?) async throws -> [DeleteEntryResult] {
+                              mfaHeader: String?, context: ConnectionInfo = ConnectionInfo()) async throws -> [DeleteEntryResult] {
         let modified = now()
-        let (results, orphans) = try await store.write { [gate] transaction -> ([DeleteEntryResult], [String]) in
+        let (results, orphans) = try await protectedWrite { [gate] transaction -> ([DeleteEntryResult], [String]) in
             let bucket = try Self.requireBucket(transaction, name)
             let namesVersion = entries.contains { $0.versionID != nil }
             if bucket.versioning.mfaDelete == .enabled, namesVersion || mfaHeader != nil {
                 try gate.authorize(MFARequest(principal: principal, header: mfaHeader, bucket: name,
-                                              operation: .deleteObjects), in: transaction)
+                                              operation: .deleteObjects, context: context), in: transaction)
             }
             var results: [DeleteEntryResult] = []
             var orphans: [String] = []

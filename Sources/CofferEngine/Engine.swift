@@ -50,12 +50,29 @@ public struct MFARequest: Sendable {
     public var header: String?
     public var bucket: String
     public var operation: S3Operation
+    public var context: ConnectionInfo
 
-    public init(principal: Principal, header: String?, bucket: String, operation: S3Operation) {
+    public init(principal: Principal, header: String?, bucket: String, operation: S3Operation,
+                context: ConnectionInfo = ConnectionInfo()) {
         self.principal = principal
         self.header = header
         self.bucket = bucket
         self.operation = operation
+        self.context = context
+    }
+}
+
+/// Facts about the connection a request came on, for the MFA gate and the audit log.
+public struct ConnectionInfo: Sendable {
+    /// Why `x-amz-mfa` may not be used on this connection (plain HTTP from a non-loopback peer), or nil.
+    public var insecureMFAReason: String?
+    public var source: String?
+    public var requestID: String?
+
+    public init(insecureMFAReason: String? = nil, source: String? = nil, requestID: String? = nil) {
+        self.insecureMFAReason = insecureMFAReason
+        self.source = source
+        self.requestID = requestID
     }
 }
 

@@ -102,7 +102,8 @@ extension S3Responder {
             }
         }
         try await engine.putVersioning(call.bucket, .init(status: status, mfaDelete: mfaDelete),
-                                       principal: call.principal, mfaHeader: call.mfaHeader)
+                                       principal: call.principal, mfaHeader: call.mfaHeader,
+                                       context: call.connection)
         return S3Response.empty(.ok)
     }
 

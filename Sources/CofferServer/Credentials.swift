@@ -1,12 +1,18 @@
 import CofferEngine
+import CofferMFA
 
 /// An access key's secret and who it authenticates as.
 struct Credential: Sendable {
     var secretKey: String
-    var principal: Principal
-    /// For temporary credentials: the token the request must carry, and when it expires (Unix s).
-    var sessionToken: String?
+    var caller: Caller
+    /// For temporary credentials: SHA-256 of the token the request must carry, and expiry (Unix s).
+    var sessionTokenHash: String?
     var expiration: Int64?
+
+    /// The engine's view of the caller.
+    var principal: Principal {
+        Principal(accessKey: caller.accessKey, userName: caller.userName, isRoot: caller.isRoot, isSession: caller.isSession)
+    }
 }
 
 /// Where access keys are looked up.
@@ -14,13 +20,19 @@ protocol CredentialStore: Sendable {
     func credential(for accessKey: String) async throws -> Credential?
 }
 
-/// The account root's keys, and nothing else (IAM users arrive with the MFA registry).
-struct RootCredentialStore: CredentialStore {
-    let accessKey: String
-    let secretKey: String
+/// The root's keys (from the configuration, held in memory), then IAM users' keys and sessions
+/// from the registry.
+struct RegistryCredentialStore: CredentialStore {
+    let rootAccessKey: String
+    let rootSecretKey: String
+    let registry: Registry?
 
     func credential(for accessKey: String) async throws -> Credential? {
-        guard accessKey == self.accessKey else { return nil }
-        return Credential(secretKey: secretKey, principal: Principal(accessKey: accessKey, userName: "root", isRoot: true))
+        if accessKey == rootAccessKey {
+            return Credential(secretKey: rootSecretKey, caller: Caller(userName: Registry.rootUser, accessKey: accessKey))
+        }
+        guard let registry, let found = try registry.credential(for: accessKey) else { return nil }
+        return Credential(secretKey: found.secret, caller: found.caller, sessionTokenHash: found.sessionTokenHash,
+                          expiration: found.expiration)
     }
 }

@@ -22,7 +22,7 @@ extension S3Responder {
         guard (1...Self.maxDeleteEntries).contains(entries.count) else { throw S3Error.malformedXML }
 
         let results = try await engine.deleteObjects(bucket: call.bucket, entries: entries, principal: call.principal,
-                                                     mfaHeader: call.mfaHeader)
+                                                     mfaHeader: call.mfaHeader, context: call.connection)
         var writer = XMLWriter()
         writer.document("DeleteResult") { xml in
             for result in results {

@@ -195,7 +195,7 @@ extension S3Responder {
     func deleteObject(_ call: S3Call) async throws -> Response {
         let outcome = try await engine.deleteObject(bucket: call.bucket, key: call.key,
                                                     versionID: call.target["versionId"], principal: call.principal,
-                                                    mfaHeader: call.mfaHeader)
+                                                    mfaHeader: call.mfaHeader, context: call.connection)
         var headers = HTTPFields()
         if let versionID = outcome.versionID { headers[S3Response.versionID] = versionID }
         if outcome.deleteMarker { headers[S3Response.deleteMarker] = "true" }

@@ -15,6 +15,8 @@ struct S3Responder: HTTPResponder {
     let engine: Engine
     let verifier: SigV4Verifier
     let settings: ServerSettings
+    let queryAPI: QueryAPI
+    let transport: TransportPolicy
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let requestID = RequestID.make()
@@ -26,12 +28,18 @@ struct S3Responder: HTTPResponder {
             resource = String(target.rawPath)
             if let probe = probeResponse(request, target: target) {
                 response = probe
+            } else if QueryAPI.accepts(request, target: target) {
+                response = await queryAPI.respond(request, target: target, requestID: requestID,
+                                                  context: transport.context(for: request, peer: context.remoteAddress,
+                                                                             requestID: requestID))
             } else {
                 let endpoint = try Endpoint(method: request.method.rawValue, target: target,
                                             copySource: request.headers[Self.copySource] != nil)
                 let authentication = try await verifier.authenticate(request.head, target: target, service: "s3")
                 let call = S3Call(request: request, target: target, endpoint: endpoint, authentication: authentication,
-                                  context: context, requestID: requestID)
+                                  context: context, requestID: requestID,
+                                  connection: transport.context(for: request, peer: context.remoteAddress,
+                                                                requestID: requestID))
                 response = try await dispatch(call)
             }
         } catch let error as S3Error {
@@ -91,6 +99,8 @@ struct S3Call {
     let authentication: Authentication
     let context: CofferRequestContext
     let requestID: String
+    /// Connection facts for the MFA gate and the audit log.
+    let connection: ConnectionInfo
 
     var bucket: String { endpoint.bucket }
     var key: String { endpoint.key }

@@ -1,4 +1,5 @@
 import CofferCore
+import CofferMFA
 import Crypto
 import Foundation
 import HTTPTypes
@@ -32,9 +33,13 @@ final class SigV4Verifier: Sendable {
     }
 
     /// Authenticates a request by its Authorization header or its presigned query.
-    func authenticate(_ head: HTTPRequest, target: RequestTarget, service: String) async throws -> Authentication {
+    /// `bodySHA256` is the hash of an already-read body, for services (IAM, STS) whose clients
+    /// send no `x-amz-content-sha256` header.
+    func authenticate(_ head: HTTPRequest, target: RequestTarget, service: String,
+                      bodySHA256: String? = nil) async throws -> Authentication {
         if let authorization = head.headerFields[.authorization] {
-            return try await verifyHeader(authorization, head: head, target: target, service: service)
+            return try await verifyHeader(authorization, head: head, target: target, service: service,
+                                          bodySHA256: bodySHA256)
         }
         if target.has("X-Amz-Signature") || target.has("X-Amz-Credential") {
             return try await verifyQuery(head: head, target: target, service: service)
@@ -45,7 +50,7 @@ final class SigV4Verifier: Sendable {
     // MARK: Authorization header
 
     private func verifyHeader(_ authorization: String, head: HTTPRequest, target: RequestTarget,
-                              service: String) async throws -> Authentication {
+                              service: String, bodySHA256: String?) async throws -> Authentication {
         guard authorization.hasPrefix("AWS4-HMAC-SHA256 ") else {
             if authorization.hasPrefix("AWS ") {
                 throw S3Error(.invalidRequest,
@@ -85,10 +90,11 @@ final class SigV4Verifier: Sendable {
                 throw S3Error(.invalidArgument, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a SHA-256 hex digest.",
                               details: [("ArgumentName", "x-amz-content-sha256")])
             }
-        } else if service == "s3" {
-            throw S3Error(.invalidRequest, "Missing required header for this request: x-amz-content-sha256")
+        } else if let bodySHA256 {
+            payloadText = bodySHA256
+            payload = .sha256(bodySHA256)
         } else {
-            throw S3Error(.invalidRequest, "Missing payload hash.")
+            throw S3Error(.invalidRequest, "Missing required header for this request: x-amz-content-sha256")
         }
 
         let signedHeaders = signedText.split(separator: ";").map(String.init)
@@ -182,8 +188,8 @@ final class SigV4Verifier: Sendable {
     }
 
     private func checkSessionToken(_ credential: Credential, presented: String?) throws {
-        guard let token = credential.sessionToken else { return }
-        guard let presented, presented.utf8.elementsEqual(token.utf8) else {
+        guard let tokenHash = credential.sessionTokenHash else { return }
+        guard let presented, Self.constantTimeEqual(Registry.tokenHash(presented), tokenHash) else {
             throw S3Error(.invalidToken)
         }
         if let expiration = credential.expiration, now() >= expiration {

@@ -104,6 +104,39 @@ public final class Store: Sendable {
             // Finding a key's current entry must not walk its whole version stack.
             try db.execute(sql: "CREATE INDEX versions_latest ON versions(bucket_id, key) WHERE is_latest = 1")
         }
+        migrator.registerMigration("3-iam-mfa-registry") { db in
+            try db.execute(sql: """
+                CREATE TABLE iam_users (
+                    name TEXT PRIMARY KEY, user_id TEXT NOT NULL UNIQUE, path TEXT NOT NULL, created_ms INTEGER NOT NULL
+                );
+                CREATE TABLE access_keys (
+                    access_key TEXT PRIMARY KEY, user_name TEXT NOT NULL, sealed_secret BLOB NOT NULL,
+                    status TEXT NOT NULL, created_ms INTEGER NOT NULL
+                );
+                CREATE INDEX access_keys_user ON access_keys(user_name);
+                CREATE TABLE sessions (
+                    access_key TEXT PRIMARY KEY, sealed_secret BLOB NOT NULL, token_hash TEXT NOT NULL,
+                    user_name TEXT NOT NULL, mfa_authenticated INTEGER NOT NULL, expires_ms INTEGER NOT NULL
+                );
+                CREATE TABLE mfa_devices (
+                    serial TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL,
+                    sealed_seed BLOB NOT NULL, algorithm TEXT NOT NULL, digits INTEGER NOT NULL, period INTEGER NOT NULL,
+                    user_name TEXT, enabled_ms INTEGER, created_ms INTEGER NOT NULL,
+                    drift INTEGER NOT NULL DEFAULT 0, last_step INTEGER,
+                    failures INTEGER NOT NULL DEFAULT 0, window_step INTEGER NOT NULL DEFAULT 0,
+                    window_failures INTEGER NOT NULL DEFAULT 0, backoffs INTEGER NOT NULL DEFAULT 0,
+                    throttled_until_ms INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX mfa_devices_user ON mfa_devices(user_name);
+                CREATE TABLE mfa_tags (
+                    serial TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (serial, key)
+                );
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, event TEXT NOT NULL, outcome TEXT NOT NULL,
+                    principal TEXT NOT NULL, serial TEXT, source TEXT, request_id TEXT, detail TEXT
+                );
+                """)
+        }
         return migrator
     }
 }

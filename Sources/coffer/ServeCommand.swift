@@ -30,6 +30,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "The master key file that seals seeds and secrets (default: DATA/master.key). COFFER_MASTER_KEY (base64 of 32 bytes) wins over it.")
+    var masterKeyFile: String?
+
+    @Flag(help: "Accept x-amz-mfa over plain HTTP from any peer (AWS requires HTTPS; by default only loopback clients may use plain HTTP).")
+    var allowInsecureMFA = false
+
+    @Option(help: "A proxy address whose X-Forwarded-Proto is trusted (repeatable).")
+    var trustedProxy: [String] = []
+
     func run() async throws {
         guard (0...65_535).contains(port) else { throw UsageError("--port must be 0 to 65535") }
         guard let level = Logger.Level(rawValue: logLevel) else { throw UsageError("unknown --log-level '\(logLevel)'") }
@@ -40,6 +49,10 @@ struct ServeCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         options.rootAccessKey = environment["COFFER_ROOT_ACCESS_KEY"]
         options.rootSecretKey = environment["COFFER_ROOT_SECRET_KEY"]
+        options.masterKey = environment["COFFER_MASTER_KEY"]
+        options.masterKeyFile = masterKeyFile.map { URL(fileURLWithPath: $0) }
+        options.allowInsecureMFA = allowInsecureMFA
+        options.trustedProxies = trustedProxy
 
         let instance: CofferInstance
         do {
@@ -56,6 +69,9 @@ struct ServeCommand: AsyncParsableCommand {
                   AWS_ACCESS_KEY_ID=\(instance.rootAccessKey)
                   AWS_SECRET_ACCESS_KEY=\(instance.rootSecretForBanner)
                 """)
+        }
+        if instance.createdMasterKey {
+            printLine("New master key in \(masterKeyFile ?? data + "/master.key") (mode 0600): back it up apart from the data; without it no MFA seed or access key secret can be opened.")
         }
         printLine("Account \(instance.accountID), root access key \(instance.rootAccessKey)")
         let host = self.host

@@ -1,5 +1,6 @@
 import CofferCore
 import CofferEngine
+import CofferMFA
 import CofferStore
 import Crypto
 import Foundation
@@ -9,14 +10,20 @@ struct Harness {
     let folder: URL
     let store: Store
     let engine: Engine
+    let registry: Registry
+    let clock: TestClock
     static let root = Principal(accessKey: "ROOTKEY", userName: "root", isRoot: true)
+    static let masterKey = try! MasterKey(bytes: Array(repeating: 7, count: 32))
 
-    init(folder: URL? = nil) throws {
+    init(folder: URL? = nil, clock: TestClock = TestClock()) throws {
         let folder = folder ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("coffer-engine-\(UUID().uuidString)")
         self.folder = folder
+        self.clock = clock
         store = try Store(folder: folder)
-        engine = Engine(store: store, gate: UnenforcedMFAGate())
+        let verifier = DeviceVerifier(masterKey: Self.masterKey, now: { clock.milliseconds() })
+        registry = Registry(store: store, verifier: verifier, accountID: "123456789012")
+        engine = Engine(store: store, gate: MFADeleteGate(verifier: verifier))
     }
 
     func upload(_ bytes: [UInt8], headers: StoredHeaders = StoredHeaders(), inlineLimit: Int = 64 * 1024) throws -> ObjectUpload {
@@ -65,4 +72,26 @@ struct Harness {
             return S3Error(.internalError, "\(error)")
         }
     }
+}
+
+/// A clock for MFA tests: wall time by default, or pinned and moved by hand.
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pinned: Int64?
+
+    init(pinnedAt milliseconds: Int64? = nil) { pinned = milliseconds }
+
+    func milliseconds() -> Int64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return pinned ?? Int64(Date().timeIntervalSince1970 * 1000)
+    }
+
+    func set(_ milliseconds: Int64) {
+        lock.lock()
+        pinned = milliseconds
+        lock.unlock()
+    }
+
+    func advance(seconds: Int64) { set(milliseconds() + seconds * 1000) }
 }

@@ -13,7 +13,7 @@ struct SigV4VectorTests {
     static let emptySHA = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
     func verifier(at now: Int64 = signedAt) -> SigV4Verifier {
-        SigV4Verifier(credentials: RootCredentialStore(accessKey: Self.accessKey, secretKey: Self.secret), now: { now })
+        SigV4Verifier(credentials: RegistryCredentialStore(rootAccessKey: Self.accessKey, rootSecretKey: Self.secret, registry: nil), now: { now })
     }
 
     func request(_ method: HTTPRequest.Method, _ target: String, signed: String, signature: String,

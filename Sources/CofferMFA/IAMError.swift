@@ -1,0 +1,43 @@
+/// IAM and STS errors with their AWS codes and statuses (botocore's iam/sts models). One table.
+public struct IAMError: Error, Sendable, Equatable {
+    public enum Code: String, Sendable {
+        case accessDenied = "AccessDenied"
+        case deleteConflict = "DeleteConflict"
+        case entityAlreadyExists = "EntityAlreadyExists"
+        case invalidAuthenticationCode = "InvalidAuthenticationCode"
+        case invalidInput = "InvalidInput"
+        case limitExceeded = "LimitExceeded"
+        case noSuchEntity = "NoSuchEntity"
+        case validationError = "ValidationError"
+        case reportNotPresent = "ReportNotPresent"
+        case invalidAction = "InvalidAction"
+        case missingParameter = "MissingParameter"
+        case serviceFailure = "ServiceFailure"
+
+        public var status: Int {
+            switch self {
+            case .accessDenied, .invalidAuthenticationCode: 403
+            case .deleteConflict, .entityAlreadyExists, .limitExceeded: 409
+            case .noSuchEntity: 404
+            case .invalidInput, .validationError, .invalidAction, .missingParameter: 400
+            case .reportNotPresent: 410
+            case .serviceFailure: 500
+            }
+        }
+
+        /// `Sender` unless the service is at fault.
+        public var type: String { self == .serviceFailure ? "Receiver" : "Sender" }
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public static func validation(_ parameter: String, _ rule: String) -> IAMError {
+        IAMError(.validationError, "1 validation error detected: Value at '\(parameter)' failed to satisfy constraint: \(rule)")
+    }
+}

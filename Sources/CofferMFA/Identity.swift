@@ -1,0 +1,70 @@
+import Foundation
+
+/// Who is calling the registry, as authentication established it.
+public struct Caller: Sendable, Equatable {
+    /// `root` for the account root.
+    public var userName: String
+    public var isRoot: Bool { userName == Registry.rootUser }
+    public var isSession: Bool
+    /// Session credentials obtained with an MFA code.
+    public var mfaAuthenticated: Bool
+    public var accessKey: String
+
+    public init(userName: String, isSession: Bool = false, mfaAuthenticated: Bool = false, accessKey: String = "") {
+        self.userName = userName
+        self.isSession = isSession
+        self.mfaAuthenticated = mfaAuthenticated
+        self.accessKey = accessKey
+    }
+}
+
+/// Identifier shapes and the checks the IAM model's patterns demand.
+enum Names {
+    static func validateUserName(_ name: String, parameter: String = "userName") throws {
+        guard (1...64).contains(name.count), name.allSatisfy(isWordPlus) else {
+            throw IAMError.validation(parameter, "Member must satisfy regular expression pattern: [\\w+=,.@-]+ and length 1-64")
+        }
+    }
+
+    static func validateDeviceName(_ name: String) throws {
+        guard (1...226).contains(name.count), name.allSatisfy(isWordPlus) else {
+            throw IAMError.validation("virtualMFADeviceName", "Member must satisfy regular expression pattern: [\\w+=,.@-]+")
+        }
+    }
+
+    static func validatePath(_ path: String) throws {
+        let ok = path == "/" || (path.count <= 512 && path.count >= 2 && path.hasPrefix("/") && path.hasSuffix("/")
+            && path.unicodeScalars.allSatisfy { (0x21...0x7E).contains($0.value) })
+        guard ok else {
+            throw IAMError.validation("path", "Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)")
+        }
+    }
+
+    static func validateSerial(_ serial: String) throws {
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "_+=/:,.@-"))
+        guard (9...256).contains(serial.count), serial.unicodeScalars.allSatisfy({ allowed.contains($0) && $0.isASCII })
+        else {
+            throw IAMError.validation("serialNumber", "Member must satisfy regular expression pattern: [\\w+=/:,.@-]+ and length 9-256")
+        }
+    }
+
+    /// Authentication codes are exactly six ASCII digits.
+    static func validateCode(_ code: String, parameter: String) throws {
+        guard code.utf8.count == 6, code.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw IAMError.validation(parameter, "Member must have length 6 and satisfy regular expression pattern: [\\d]+")
+        }
+    }
+
+    private static func isWordPlus(_ character: Character) -> Bool {
+        character.isASCII && (character.isLetter || character.isNumber || "_+=,.@-".contains(character))
+    }
+
+    static func random(_ alphabet: String, count: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let characters = Array(alphabet)
+        return String((0..<count).map { _ in characters.randomElement(using: &generator)! })
+    }
+
+    static let upperAlphanumeric = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    static let secretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+}

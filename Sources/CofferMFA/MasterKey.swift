@@ -1,0 +1,68 @@
+import Crypto
+import Foundation
+
+/// The key that seals seeds and secret keys at rest (AES-256-GCM). It is kept outside the
+/// database: from `COFFER_MASTER_KEY` (base64 of 32 bytes) or a key file (mode 0600) generated at
+/// first start. The database file alone yields no seed.
+public struct MasterKey: Sendable {
+    private let key: SymmetricKey
+
+    public init(bytes: [UInt8]) throws {
+        guard bytes.count == 32 else { throw MasterKeyError.wrongLength }
+        key = SymmetricKey(data: bytes)
+    }
+
+    /// From base64 text (the `COFFER_MASTER_KEY` form).
+    public init(base64: String) throws {
+        guard let data = Data(base64Encoded: base64.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw MasterKeyError.notBase64
+        }
+        try self.init(bytes: Array(data))
+    }
+
+    /// Reads the key file, or creates it (32 random bytes, base64, mode 0600) when absent.
+    public static func loadOrCreate(file: URL) throws -> (MasterKey, created: Bool) {
+        if let text = try? String(contentsOf: file, encoding: .utf8) {
+            return (try MasterKey(base64: text), false)
+        }
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: file.path, contents: Data((Data(bytes).base64EncodedString() + "\n").utf8),
+                                             attributes: [.posixPermissions: 0o600])
+        else { throw MasterKeyError.cannotWrite(file.path) }
+        return (try MasterKey(bytes: bytes), true)
+    }
+
+    /// Seals `plaintext`, bound to `context` (the serial or access key it belongs to).
+    public func seal(_ plaintext: [UInt8], context: String) throws -> [UInt8] {
+        let box = try AES.GCM.seal(plaintext, using: key, authenticating: Array(context.utf8))
+        guard let combined = box.combined else { throw MasterKeyError.sealFailed }
+        return Array(combined)
+    }
+
+    /// Opens what `seal` produced for the same context; a wrong key or context throws.
+    public func open(_ sealed: [UInt8], context: String) throws -> [UInt8] {
+        do {
+            let box = try AES.GCM.SealedBox(combined: sealed)
+            return Array(try AES.GCM.open(box, using: key, authenticating: Array(context.utf8)))
+        } catch {
+            throw MasterKeyError.cannotOpen
+        }
+    }
+}
+
+public enum MasterKeyError: Error, Equatable, CustomStringConvertible {
+    case wrongLength, notBase64, sealFailed, cannotOpen
+    case cannotWrite(String)
+
+    public var description: String {
+        switch self {
+        case .wrongLength: "the master key must be 32 bytes"
+        case .notBase64: "the master key must be base64 text"
+        case .sealFailed: "sealing failed"
+        case .cannotOpen: "a sealed value could not be opened: wrong master key?"
+        case .cannotWrite(let path): "cannot write the master key file \(path)"
+        }
+    }
+}

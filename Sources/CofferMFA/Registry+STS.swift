@@ -1,0 +1,122 @@
+import CofferStore
+import Foundation
+
+/// Temporary credentials from GetSessionToken.
+public struct SessionCredentials: Sendable {
+    public var accessKey: String
+    public var secret: String
+    public var token: String
+    /// Milliseconds since 1970.
+    public var expiration: Int64
+}
+
+extension Registry {
+    /// GetSessionToken: 900–129,600 s (at most 3,600 for the root; longer asks get one hour, as on
+    /// AWS). With SerialNumber + TokenCode the session is MFA-authenticated; a bad code is
+    /// `AccessDenied`, and the code goes through the one verifier (single use, throttled).
+    public func getSessionToken(_ caller: Caller, duration: Int?, serial: String?, code: String?,
+                                info: RequestInfo) async throws -> SessionCredentials {
+        guard !caller.isSession else {
+            throw IAMError(.accessDenied, "Cannot call GetSessionToken with session credentials")
+        }
+        var seconds = duration ?? (caller.isRoot ? 3600 : 43_200)
+        guard (900...129_600).contains(seconds) else {
+            throw IAMError.validation("durationSeconds", "Member must have value between 900 and 129600")
+        }
+        if caller.isRoot { seconds = min(seconds, 3600) }
+        guard (serial == nil) == (code == nil) else {
+            throw IAMError(.missingParameter, "SerialNumber and TokenCode must be given together.")
+        }
+        if let serial { try Names.validateSerial(serial) }
+        if let code { try Names.validateCode(code, parameter: "tokenCode") }
+
+        let accessKey = "ASIA" + Names.random(Names.upperAlphanumeric, count: 16)
+        let secret = Names.random(Names.secretAlphabet, count: 40)
+        let token = Names.random(Names.secretAlphabet, count: 160)
+        let expires = now() + Int64(seconds) * 1000
+        let session = SessionRecord(accessKey: accessKey, sealedSecret: try masterKey.seal(Array(secret.utf8), context: accessKey),
+                                    tokenHash: Self.tokenHash(token), userName: caller.userName,
+                                    mfaAuthenticated: serial != nil, expires: expires)
+        let context = self.context("GetSessionToken", caller, info)
+        do {
+            try await MFAFailureRecorder.write(store) { transaction in
+                if let serial, let code {
+                    try self.verifier.check(serial: serial, code: code, user: caller.userName, context: context,
+                                            in: transaction)
+                }
+                try transaction.deleteExpiredSessions(before: self.now())
+                try transaction.insertSession(session)
+            }
+        } catch is DeviceVerifier.CheckError {
+            throw IAMError(.accessDenied, "MultiFactorAuthentication failed with invalid MFA one time pass code.")
+        }
+        return SessionCredentials(accessKey: accessKey, secret: secret, token: token, expiration: expires)
+    }
+
+    // MARK: Audits
+
+    /// GetAccountSummary's SummaryMap.
+    public func accountSummary(_ caller: Caller) throws -> [(String, Int)] {
+        try authorize(caller, "GetAccountSummary")
+        return try store.read { transaction in
+            let rootDevices = try transaction.devices(user: Self.rootUser, assigned: nil, kind: nil, after: nil, limit: 1)
+            return [
+                ("AccessKeysPerUserQuota", Self.maxKeysPerUser),
+                ("AccountAccessKeysPresent", 1),
+                ("AccountMFAEnabled", rootDevices.isEmpty ? 0 : 1),
+                ("MFADevices", try transaction.deviceCount()),
+                ("MFADevicesInUse", try transaction.deviceCount(assigned: true)),
+                ("Users", try transaction.userCount()),
+                ("UsersQuota", 5000),
+            ]
+        }
+    }
+
+    /// GenerateCredentialReport: builds the CSV now (the state is COMPLETE at once).
+    public func generateCredentialReport(_ caller: Caller) async throws {
+        try authorize(caller, "GenerateCredentialReport")
+        let generated = now()
+        try await store.write { transaction in
+            var lines = ["user,arn,user_creation_time,password_enabled,mfa_active,access_key_1_active,"
+                + "access_key_1_last_rotated,access_key_2_active,access_key_2_last_rotated"]
+            let created = try transaction.setting("account_created_ms").flatMap(Int64.init) ?? generated
+            let rootMFA = try !transaction.devices(user: Self.rootUser, assigned: nil, kind: nil, after: nil, limit: 1).isEmpty
+            lines.append("<root_account>,\(self.rootArn),\(Self.iso(created)),not_supported,\(rootMFA),true,N/A,false,N/A")
+            var marker: String?
+            while true {
+                let users = try transaction.users(after: marker, limit: 500)
+                for user in users {
+                    let mfa = try !transaction.devices(user: user.name, assigned: nil, kind: nil, after: nil, limit: 1).isEmpty
+                    let keys = try transaction.accessKeys(user: user.name)
+                    func key(_ index: Int) -> String {
+                        guard index < keys.count else { return "false,N/A" }
+                        return "\(keys[index].status == "Active"),\(Self.iso(keys[index].created))"
+                    }
+                    lines.append("\(user.name),\(self.userArn(user)),\(Self.iso(user.created)),false,\(mfa),\(key(0)),\(key(1))")
+                }
+                guard users.count == 500 else { break }
+                marker = users.last?.name
+            }
+            try transaction.setSetting("credential_report", lines.joined(separator: "\n") + "\n")
+            try transaction.setSetting("credential_report_ms", String(generated))
+        }
+    }
+
+    /// GetCredentialReport: the CSV and when it was generated; `ReportNotPresent` before one was.
+    public func credentialReport(_ caller: Caller) throws -> (csv: String, generated: Int64) {
+        try authorize(caller, "GetCredentialReport")
+        return try store.read { transaction in
+            guard let csv = try transaction.setting("credential_report"),
+                  let time = try transaction.setting("credential_report_ms").flatMap(Int64.init)
+            else { throw IAMError(.reportNotPresent, "Credential report does not exist. Use GenerateCredentialReport.") }
+            return (csv, time)
+        }
+    }
+
+    static func iso(_ milliseconds: Int64) -> String {
+        let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,224 @@
+import CofferStore
+import Crypto
+import Foundation
+
+/// The IAM-style registry: users, access keys, sessions and MFA devices, and who may do what.
+///
+/// Until policies exist: the root may do everything (but see the root-device rule in
+/// `Registry+Devices`); an IAM user may manage only their own MFA devices — create a virtual
+/// device, enable, resync and list their own — and read themselves. Session credentials made
+/// without MFA may not call IAM at all.
+public final class Registry: Sendable {
+    public static let rootUser = "root"
+    public static let maxDevicesPerUser = 8
+    public static let maxKeysPerUser = 2
+
+    public let store: Store
+    public let verifier: DeviceVerifier
+    public let accountID: String
+
+    public init(store: Store, verifier: DeviceVerifier, accountID: String) {
+        self.store = store
+        self.verifier = verifier
+        self.accountID = accountID
+    }
+
+    var masterKey: MasterKey { verifier.masterKey }
+    func now() -> Int64 { verifier.now() }
+
+    public var rootArn: String { "arn:aws:iam::\(accountID):root" }
+
+    public func userArn(_ user: UserRecord) -> String { "arn:aws:iam::\(accountID):user\(user.path)\(user.name)" }
+
+    public func arn(of caller: Caller) -> String {
+        caller.isRoot ? rootArn : "arn:aws:iam::\(accountID):user/\(caller.userName)"
+    }
+
+    // MARK: Authorization
+
+    /// What an IAM user may do for themselves.
+    enum SelfService { case allowed, rootOnly }
+
+    /// Refuses callers that may not perform `action` on `targetUser` (nil: account-level).
+    func authorize(_ caller: Caller, _ action: String, targetUser: String? = nil, selfService: SelfService = .rootOnly) throws {
+        if caller.isSession, !caller.mfaAuthenticated {
+            throw IAMError(.accessDenied, "\(action) is not allowed with session credentials that were not obtained with MFA.")
+        }
+        if caller.isRoot { return }
+        let ownTarget = targetUser == nil || targetUser == caller.userName
+        if selfService == .allowed, ownTarget { return }
+        throw IAMError(.accessDenied, "User: \(arn(of: caller)) is not authorized to perform: iam:\(action) on resource: "
+            + (targetUser.map { $0 == Self.rootUser ? rootArn : "arn:aws:iam::\(accountID):user/\($0)" } ?? "*"))
+    }
+
+    /// The user a request names, or the caller when it names none. `root` names the account root.
+    func requireUser(_ name: String?, caller: Caller, in transaction: StoreTransaction) throws -> String {
+        let name = name ?? caller.userName
+        if name == Self.rootUser { return name }
+        try Names.validateUserName(name)
+        guard try transaction.user(named: name) != nil else {
+            throw IAMError(.noSuchEntity, "The user with name \(name) cannot be found.")
+        }
+        return name
+    }
+
+    // MARK: Users
+
+    public func createUser(_ caller: Caller, name: String, path: String?) async throws -> UserRecord {
+        try authorize(caller, "CreateUser")
+        try Names.validateUserName(name)
+        guard name != Self.rootUser else { throw IAMError(.invalidInput, "The user name 'root' is reserved for the account root.") }
+        let path = path ?? "/"
+        try Names.validatePath(path)
+        let user = UserRecord(name: name, userID: "AIDA" + Names.random(Names.upperAlphanumeric, count: 17), path: path,
+                              created: now())
+        return try await store.write { transaction in
+            guard try transaction.user(named: name) == nil else {
+                throw IAMError(.entityAlreadyExists, "User with name \(name) already exists.")
+            }
+            try transaction.insertUser(user)
+            return user
+        }
+    }
+
+    /// GetUser: the named user, or the caller (nil for the root, which is not an IAM user).
+    public func getUser(_ caller: Caller, name: String?) throws -> UserRecord? {
+        let target = name ?? caller.userName
+        try authorize(caller, "GetUser", targetUser: target, selfService: .allowed)
+        if target == Self.rootUser { return nil }
+        return try store.read { transaction in
+            guard let user = try transaction.user(named: target) else {
+                throw IAMError(.noSuchEntity, "The user with name \(target) cannot be found.")
+            }
+            return user
+        }
+    }
+
+    public func listUsers(_ caller: Caller, marker: String?, maxItems: Int) throws -> Page<UserRecord> {
+        try authorize(caller, "ListUsers")
+        let rows = try store.read { try $0.users(after: marker, limit: maxItems + 1) }
+        return Page(rows, maxItems: maxItems) { $0.name }
+    }
+
+    /// DeleteUser: `DeleteConflict` while the user still has access keys or MFA devices.
+    public func deleteUser(_ caller: Caller, name: String) async throws {
+        try authorize(caller, "DeleteUser")
+        try await store.write { transaction in
+            _ = try self.requireUser(name, caller: caller, in: transaction)
+            guard name != Self.rootUser else { throw IAMError(.invalidInput, "The account root cannot be deleted.") }
+            if try !transaction.accessKeys(user: name).isEmpty {
+                throw IAMError(.deleteConflict, "Cannot delete entity, must delete access keys first.")
+            }
+            if try !transaction.devices(user: name, assigned: nil, kind: nil, after: nil, limit: 1).isEmpty {
+                throw IAMError(.deleteConflict, "Cannot delete entity, must remove MFA devices first.")
+            }
+            try transaction.deleteUser(named: name)
+            try transaction.deleteSessions(user: name)
+        }
+    }
+
+    // MARK: Access keys
+
+    /// A new key pair; the secret is returned once and stored sealed.
+    public func createAccessKey(_ caller: Caller, userName: String?) async throws -> (AccessKeyRecord, secret: String) {
+        let target = userName ?? caller.userName
+        try authorize(caller, "CreateAccessKey")
+        guard target != Self.rootUser else {
+            throw IAMError(.invalidInput, "Root keys come from the server's configuration, not from CreateAccessKey.")
+        }
+        let accessKey = "AKIA" + Names.random(Names.upperAlphanumeric, count: 16)
+        let secret = Names.random(Names.secretAlphabet, count: 40)
+        let record = AccessKeyRecord(accessKey: accessKey, userName: target,
+                                     sealedSecret: try masterKey.seal(Array(secret.utf8), context: accessKey),
+                                     status: "Active", created: now())
+        try await store.write { transaction in
+            _ = try self.requireUser(target, caller: caller, in: transaction)
+            guard try transaction.accessKeys(user: target).count < Self.maxKeysPerUser else {
+                throw IAMError(.limitExceeded, "Cannot exceed quota for AccessKeysPerUser: \(Self.maxKeysPerUser)")
+            }
+            try transaction.insertAccessKey(record)
+        }
+        return (record, secret)
+    }
+
+    public func listAccessKeys(_ caller: Caller, userName: String?) throws -> [AccessKeyRecord] {
+        let target = userName ?? caller.userName
+        try authorize(caller, "ListAccessKeys")
+        return try store.read { transaction in
+            _ = try self.requireUser(target, caller: caller, in: transaction)
+            return try transaction.accessKeys(user: target)
+        }
+    }
+
+    public func updateAccessKey(_ caller: Caller, userName: String?, accessKey: String, status: String) async throws {
+        try authorize(caller, "UpdateAccessKey")
+        guard status == "Active" || status == "Inactive" else {
+            throw IAMError.validation("status", "Member must satisfy enum value set: [Active, Inactive]")
+        }
+        try await store.write { transaction in
+            try self.requireKey(accessKey, of: userName ?? caller.userName, in: transaction)
+            try transaction.setAccessKeyStatus(accessKey, status)
+        }
+    }
+
+    public func deleteAccessKey(_ caller: Caller, userName: String?, accessKey: String) async throws {
+        try authorize(caller, "DeleteAccessKey")
+        try await store.write { transaction in
+            try self.requireKey(accessKey, of: userName ?? caller.userName, in: transaction)
+            try transaction.deleteAccessKey(accessKey)
+        }
+    }
+
+    private func requireKey(_ accessKey: String, of user: String, in transaction: StoreTransaction) throws {
+        guard let record = try transaction.accessKey(accessKey), record.userName == user else {
+            throw IAMError(.noSuchEntity, "The Access Key with id \(accessKey) cannot be found.")
+        }
+    }
+
+    // MARK: Authentication
+
+    /// What an access key authenticates as: an IAM user's active key or a live session.
+    public struct KeyCredential: Sendable {
+        public var secret: String
+        public var caller: Caller
+        public var sessionTokenHash: String?
+        /// Unix seconds.
+        public var expiration: Int64?
+    }
+
+    public func credential(for accessKey: String) throws -> KeyCredential? {
+        try store.read { transaction -> KeyCredential? in
+            if let key = try transaction.accessKey(accessKey) {
+                guard key.status == "Active" else { return nil }
+                let secret = try masterKey.open(key.sealedSecret, context: accessKey)
+                return KeyCredential(secret: String(decoding: secret, as: UTF8.self),
+                                     caller: Caller(userName: key.userName, accessKey: accessKey))
+            }
+            if let session = try transaction.session(accessKey) {
+                let secret = try masterKey.open(session.sealedSecret, context: accessKey)
+                return KeyCredential(secret: String(decoding: secret, as: UTF8.self),
+                                     caller: Caller(userName: session.userName, isSession: true,
+                                                    mfaAuthenticated: session.mfaAuthenticated, accessKey: accessKey),
+                                     sessionTokenHash: session.tokenHash, expiration: session.expires / 1000)
+            }
+            return nil
+        }
+    }
+
+    public static func tokenHash(_ token: String) -> String {
+        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// A page of a Marker/MaxItems listing.
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var isTruncated: Bool
+    public var marker: String?
+
+    init(_ rows: [Item], maxItems: Int, key: (Item) -> String) {
+        isTruncated = rows.count > maxItems
+        items = Array(rows.prefix(maxItems))
+        marker = isTruncated ? items.last.map(key) : nil
+    }
+}

@@ -1,0 +1,151 @@
+import CofferCore
+import CofferEngine
+import CofferMFA
+import Crypto
+import Foundation
+import Hummingbird
+import HTTPTypes
+import NIOCore
+
+/// The IAM and STS Query APIs (`POST /`, form-encoded `Action=…`) on the S3 port.
+struct QueryAPI: Sendable {
+    let registry: Registry
+    let verifier: SigV4Verifier
+
+    enum Service: String { case iam, sts }
+
+    static let iamNamespace = "https://iam.amazonaws.com/doc/2010-05-08/"
+    static let stsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
+    static let stsActions: Set<String> = ["GetSessionToken", "GetCallerIdentity"]
+
+    /// Whether a request is for the Query APIs rather than S3.
+    static func accepts(_ request: Request, target: RequestTarget) -> Bool {
+        request.method == .post && target.rawPath == "/"
+            && (request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") ?? false)
+    }
+
+    func respond(_ request: Request, target: RequestTarget, requestID: String, context: ConnectionInfo) async -> Response {
+        var service = Service.iam
+        do {
+            let body = try await Body.collect(request, limit: 64 * 1024, payload: .unsigned)
+            let form = try Self.parseForm(body)
+            guard let action = form["Action"] else {
+                throw IAMError(.missingParameter, "The request must contain the parameter Action.")
+            }
+            service = Self.stsActions.contains(action) ? .sts : .iam
+            let bodyHash = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+            let authentication: Authentication
+            do {
+                authentication = try await verifier.authenticate(request.head, target: target, service: service.rawValue,
+                                                                 bodySHA256: bodyHash)
+            } catch let error as S3Error {
+                throw Self.authError(error)
+            }
+            let call = QueryCall(action: action, form: form, caller: authentication.credential.caller,
+                                 info: Registry.RequestInfo(source: context.source, requestID: requestID))
+            let result = try await dispatch(call)
+            return Self.success(action: action, service: service, result: result, requestID: requestID)
+        } catch let error as IAMError {
+            return Self.failure(error, service: service, requestID: requestID)
+        } catch {
+            return Self.failure(IAMError(.serviceFailure, "We encountered an internal error. Please try again."),
+                                service: service, requestID: requestID)
+        }
+    }
+
+    /// Authentication failures in the Query protocol's words.
+    static func authError(_ error: S3Error) -> IAMError {
+        switch error.code {
+        case .signatureDoesNotMatch:
+            IAMError(.accessDenied, "The request signature we calculated does not match the signature you provided.")
+        case .invalidAccessKeyId: IAMError(.accessDenied, "The security token included in the request is invalid.")
+        case .expiredToken: IAMError(.accessDenied, "The security token included in the request is expired")
+        default: IAMError(.accessDenied, error.message)
+        }
+    }
+
+    // MARK: Wire
+
+    static func parseForm(_ body: [UInt8]) throws -> [String: String] {
+        var form: [String: String] = [:]
+        let text = String(decoding: body, as: UTF8.self)
+        for item in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = Percent.decode(parts[0], plusAsSpace: true),
+                  let value = Percent.decode(parts.count > 1 ? parts[1] : "", plusAsSpace: true)
+            else { throw IAMError(.invalidInput, "The request body is not valid form encoding.") }
+            form[name] = value
+        }
+        return form
+    }
+
+    static func success(action: String, service: Service, result: ((inout XMLWriter) -> Void)?, requestID: String) -> Response {
+        var writer = XMLWriter()
+        writer.document("\(action)Response", namespace: service == .iam ? iamNamespace : stsNamespace) { xml in
+            if let result { xml.element("\(action)Result") { result(&$0) } }
+            xml.element("ResponseMetadata") { $0.element("RequestId", requestID) }
+        }
+        var headers = HTTPFields()
+        headers[HTTPField.Name("x-amzn-RequestId")!] = requestID
+        return S3Response.xml(writer, headers: headers)
+    }
+
+    static func failure(_ error: IAMError, service: Service, requestID: String) -> Response {
+        var writer = XMLWriter()
+        writer.document("ErrorResponse", namespace: service == .iam ? iamNamespace : stsNamespace) { xml in
+            xml.element("Error") { xml in
+                xml.element("Type", error.code.type)
+                xml.element("Code", error.code.rawValue)
+                xml.element("Message", error.message)
+            }
+            xml.element("RequestId", requestID)
+        }
+        var headers = HTTPFields()
+        headers[HTTPField.Name("x-amzn-RequestId")!] = requestID
+        return S3Response.xml(writer, status: HTTPResponse.Status(code: error.code.status), headers: headers)
+    }
+}
+
+/// One Query API call.
+struct QueryCall: Sendable {
+    let action: String
+    let form: [String: String]
+    let caller: Caller
+    let info: Registry.RequestInfo
+
+    func required(_ name: String) throws -> String {
+        guard let value = form[name], !value.isEmpty else {
+            throw IAMError.validation(name.prefix(1).lowercased() + name.dropFirst(), "Member must not be null")
+        }
+        return value
+    }
+
+    func maxItems() throws -> Int {
+        guard let text = form["MaxItems"] else { return 100 }
+        guard let value = Int(text), (1...1000).contains(value) else {
+            throw IAMError.validation("maxItems", "Member must have value between 1 and 1000")
+        }
+        return value
+    }
+
+    /// `Name.member.1.Key`, `Name.member.1.Value`, … as pairs.
+    func tags(_ name: String = "Tags") -> [(String, String)] {
+        var tags: [(String, String)] = []
+        var index = 1
+        while let key = form["\(name).member.\(index).Key"] {
+            tags.append((key, form["\(name).member.\(index).Value"] ?? ""))
+            index += 1
+        }
+        return tags
+    }
+
+    func list(_ name: String) -> [String] {
+        var values: [String] = []
+        var index = 1
+        while let value = form["\(name).member.\(index)"] {
+            values.append(value)
+            index += 1
+        }
+        return values
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import GRDB
+
+/// SQL for users, access keys, sessions, MFA devices, tags and the audit log.
+extension StoreTransaction {
+    // MARK: Users
+
+    public func user(named name: String) throws -> UserRecord? {
+        try Row.fetchOne(db, sql: "SELECT name, user_id, path, created_ms FROM iam_users WHERE name = ?", arguments: [name])
+            .map { UserRecord(name: $0[0], userID: $0[1], path: $0[2], created: $0[3]) }
+    }
+
+    public func users(after marker: String?, limit: Int) throws -> [UserRecord] {
+        try Row.fetchAll(db, sql: "SELECT name, user_id, path, created_ms FROM iam_users WHERE name > ? ORDER BY name LIMIT ?",
+                         arguments: [marker ?? "", limit])
+            .map { UserRecord(name: $0[0], userID: $0[1], path: $0[2], created: $0[3]) }
+    }
+
+    public func insertUser(_ user: UserRecord) throws {
+        try db.execute(sql: "INSERT INTO iam_users(name, user_id, path, created_ms) VALUES (?, ?, ?, ?)",
+                       arguments: [user.name, user.userID, user.path, user.created])
+    }
+
+    public func deleteUser(named name: String) throws {
+        try db.execute(sql: "DELETE FROM iam_users WHERE name = ?", arguments: [name])
+    }
+
+    public func userCount() throws -> Int { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM iam_users") ?? 0 }
+
+    // MARK: Access keys
+
+    public func accessKey(_ accessKey: String) throws -> AccessKeyRecord? {
+        try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT access_key, user_name, sealed_secret, status, created_ms FROM access_keys WHERE access_key = ?
+            """), arguments: [accessKey]).map(Self.accessKey(from:))
+    }
+
+    public func accessKeys(user: String) throws -> [AccessKeyRecord] {
+        try Row.fetchAll(db, sql: """
+            SELECT access_key, user_name, sealed_secret, status, created_ms FROM access_keys WHERE user_name = ?
+            ORDER BY created_ms, access_key
+            """, arguments: [user]).map(Self.accessKey(from:))
+    }
+
+    public func insertAccessKey(_ key: AccessKeyRecord) throws {
+        try db.execute(sql: """
+            INSERT INTO access_keys(access_key, user_name, sealed_secret, status, created_ms) VALUES (?, ?, ?, ?, ?)
+            """, arguments: [key.accessKey, key.userName, Data(key.sealedSecret), key.status, key.created])
+    }
+
+    public func setAccessKeyStatus(_ accessKey: String, _ status: String) throws {
+        try db.execute(sql: "UPDATE access_keys SET status = ? WHERE access_key = ?", arguments: [status, accessKey])
+    }
+
+    public func deleteAccessKey(_ accessKey: String) throws {
+        try db.execute(sql: "DELETE FROM access_keys WHERE access_key = ?", arguments: [accessKey])
+    }
+
+    static func accessKey(from row: Row) -> AccessKeyRecord {
+        AccessKeyRecord(accessKey: row[0], userName: row[1], sealedSecret: Array(row[2] as Data), status: row[3],
+                        created: row[4])
+    }
+
+    // MARK: Sessions
+
+    public func session(_ accessKey: String) throws -> SessionRecord? {
+        try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT access_key, sealed_secret, token_hash, user_name, mfa_authenticated, expires_ms FROM sessions
+            WHERE access_key = ?
+            """), arguments: [accessKey]).map {
+            SessionRecord(accessKey: $0[0], sealedSecret: Array($0[1] as Data), tokenHash: $0[2], userName: $0[3],
+                          mfaAuthenticated: $0[4], expires: $0[5])
+        }
+    }
+
+    public func insertSession(_ session: SessionRecord) throws {
+        try db.execute(sql: """
+            INSERT INTO sessions(access_key, sealed_secret, token_hash, user_name, mfa_authenticated, expires_ms)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """, arguments: [session.accessKey, Data(session.sealedSecret), session.tokenHash, session.userName,
+                             session.mfaAuthenticated, session.expires])
+    }
+
+    public func deleteExpiredSessions(before time: Int64) throws {
+        try db.execute(sql: "DELETE FROM sessions WHERE expires_ms < ?", arguments: [time])
+    }
+
+    public func deleteSessions(user: String) throws {
+        try db.execute(sql: "DELETE FROM sessions WHERE user_name = ?", arguments: [user])
+    }
+
+    // MARK: Devices
+
+    static let deviceColumns = """
+        serial, kind, name, path, sealed_seed, algorithm, digits, period, user_name, enabled_ms, created_ms, drift,
+        last_step, failures, window_step, window_failures, backoffs, throttled_until_ms
+        """
+
+    public func device(_ serial: String) throws -> DeviceRecord? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.deviceColumns) FROM mfa_devices WHERE serial = ?"),
+                         arguments: [serial]).map(Self.device(from:))
+    }
+
+    /// Devices in serial order after `marker`; `user` filters by assignment (nil: any).
+    public func devices(user: String?, assigned: Bool?, kind: String?, after marker: String?, limit: Int) throws -> [DeviceRecord] {
+        var sql = "SELECT \(Self.deviceColumns) FROM mfa_devices WHERE serial > ?"
+        var arguments: StatementArguments = [marker ?? ""]
+        if let user {
+            sql += " AND user_name = ?"
+            _ = arguments.append(contentsOf: [user])
+        }
+        if let assigned { sql += assigned ? " AND user_name IS NOT NULL" : " AND user_name IS NULL" }
+        if let kind {
+            sql += " AND kind = ?"
+            _ = arguments.append(contentsOf: [kind])
+        }
+        sql += " ORDER BY serial LIMIT ?"
+        _ = arguments.append(contentsOf: [limit])
+        return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.device(from:))
+    }
+
+    public func insertDevice(_ device: DeviceRecord) throws {
+        try db.execute(sql: """
+            INSERT INTO mfa_devices(serial, kind, name, path, sealed_seed, algorithm, digits, period, created_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [device.serial, device.kind, device.name, device.path, Data(device.sealedSeed),
+                             device.algorithm, device.digits, device.period, device.created])
+    }
+
+    /// Writes back assignment, drift, last step and throttle state.
+    public func updateDevice(_ device: DeviceRecord) throws {
+        try db.cachedStatement(sql: """
+            UPDATE mfa_devices SET user_name = ?, enabled_ms = ?, drift = ?, last_step = ?, failures = ?,
+                window_step = ?, window_failures = ?, backoffs = ?, throttled_until_ms = ?
+            WHERE serial = ?
+            """).execute(arguments: [device.userName, device.enabled, device.drift, device.lastStep, device.failures,
+                                     device.windowStep, device.windowFailures, device.backoffs, device.throttledUntil,
+                                     device.serial])
+    }
+
+    public func deleteDevice(_ serial: String) throws {
+        try db.execute(sql: "DELETE FROM mfa_devices WHERE serial = ?", arguments: [serial])
+        try db.execute(sql: "DELETE FROM mfa_tags WHERE serial = ?", arguments: [serial])
+    }
+
+    public func deviceCount(assigned: Bool? = nil) throws -> Int {
+        var sql = "SELECT COUNT(*) FROM mfa_devices"
+        if let assigned { sql += assigned ? " WHERE user_name IS NOT NULL" : " WHERE user_name IS NULL" }
+        return try Int.fetchOne(db, sql: sql) ?? 0
+    }
+
+    static func device(from row: Row) -> DeviceRecord {
+        DeviceRecord(serial: row[0], kind: row[1], name: row[2], path: row[3], sealedSeed: Array(row[4] as Data),
+                     algorithm: row[5], digits: row[6], period: row[7], userName: row[8], enabled: row[9],
+                     created: row[10], drift: row[11], lastStep: row[12], failures: row[13], windowStep: row[14],
+                     windowFailures: row[15], backoffs: row[16], throttledUntil: row[17])
+    }
+
+    // MARK: Tags
+
+    public func tags(serial: String) throws -> [(key: String, value: String)] {
+        try Row.fetchAll(db, sql: "SELECT key, value FROM mfa_tags WHERE serial = ? ORDER BY key", arguments: [serial])
+            .map { ($0[0], $0[1]) }
+    }
+
+    public func setTag(serial: String, key: String, value: String) throws {
+        try db.execute(sql: """
+            INSERT INTO mfa_tags(serial, key, value) VALUES (?, ?, ?)
+            ON CONFLICT(serial, key) DO UPDATE SET value = excluded.value
+            """, arguments: [serial, key, value])
+    }
+
+    public func removeTag(serial: String, key: String) throws {
+        try db.execute(sql: "DELETE FROM mfa_tags WHERE serial = ? AND key = ?", arguments: [serial, key])
+    }
+
+    // MARK: Audit
+
+    public func appendAudit(_ entry: AuditRecord) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO audit(time_ms, event, outcome, principal, serial, source, request_id, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [entry.time, entry.event, entry.outcome, entry.principal, entry.serial, entry.source,
+                                     entry.requestID, entry.detail])
+    }
+
+    public func audit(after id: Int64, limit: Int) throws -> [AuditRecord] {
+        try Row.fetchAll(db, sql: """
+            SELECT id, time_ms, event, outcome, principal, serial, source, request_id, detail FROM audit
+            WHERE id > ? ORDER BY id LIMIT ?
+            """, arguments: [id, limit]).map {
+            AuditRecord(id: $0[0], time: $0[1], event: $0[2], outcome: $0[3], principal: $0[4], serial: $0[5],
+                        source: $0[6], requestID: $0[7], detail: $0[8])
+        }
+    }
+}
