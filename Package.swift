@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "coffer",
             dependencies: [
-                "TOTP", "QRCode", "CofferServer",
+                "TOTP", "QRCode", "CofferServer", "CofferMFA", "CofferStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -9,7 +9,7 @@ struct Coffer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coffer",
         abstract: "An S3-compatible versioned object store whose destructive operations need an MFA code.",
-        subcommands: [ServeCommand.self, TOTPCommand.self]
+        subcommands: [ServeCommand.self, TOTPCommand.self, AdminCommand.self]
     )
 
     /// Bad input of any kind — a parse error or a refused value — prints one line on stderr and

@@ -1,0 +1,151 @@
+import ArgumentParser
+import CofferMFA
+import CofferServer
+import CofferStore
+import Foundation
+
+/// `coffer admin`: what AWS does through support, on the host, on a stopped or running data folder.
+struct AdminCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "admin",
+        abstract: "Host-side administration of a data folder (works while the server runs).",
+        subcommands: [Devices.self, DeactivateMFA.self, ImportTokens.self, Audit.self]
+    )
+
+    struct Folder: ParsableArguments {
+        @Option(help: "The data folder.")
+        var data: String = "data"
+
+        @Option(help: "The master key file (default: DATA/master.key); COFFER_MASTER_KEY wins over it.")
+        var masterKeyFile: String?
+
+        func open() throws -> CofferInstance {
+            guard FileManager.default.fileExists(atPath: data + "/coffer.sqlite") else {
+                throw UsageError("no Coffer data folder at '\(data)'")
+            }
+            var options = ServerOptions(dataFolder: URL(fileURLWithPath: data, isDirectory: true))
+            let environment = ProcessInfo.processInfo.environment
+            options.masterKey = environment["COFFER_MASTER_KEY"]
+            options.masterKeyFile = masterKeyFile.map { URL(fileURLWithPath: $0) }
+            options.rootAccessKey = environment["COFFER_ROOT_ACCESS_KEY"]
+            options.rootSecretKey = environment["COFFER_ROOT_SECRET_KEY"]
+            do {
+                return try CofferInstance(options: options)
+            } catch {
+                throw UsageError("cannot open '\(data)': \(error)")
+            }
+        }
+    }
+
+    struct Devices: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List every MFA device with its user, state, drift and throttle state (never a seed).")
+
+        @OptionGroup var folder: Folder
+
+        func run() async throws {
+            let instance = try folder.open()
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let devices = try instance.store.read { transaction in
+                try transaction.devices(user: nil, assigned: nil, kind: nil, after: nil, limit: 100_000)
+            }
+            print("SERIAL\tKIND\tUSER\tSTATE\tDRIFT\tLAST_STEP\tFAILURES\tTHROTTLE")
+            for device in devices {
+                let state = device.userName == nil ? "unassigned" : "enabled"
+                let throttle = device.throttledUntil > now ? "until \(Date(timeIntervalSince1970: Double(device.throttledUntil) / 1000))" : "none"
+                print("\(device.serial)\t\(device.kind)\t\(device.userName ?? "-")\t\(state)\t\(device.drift)\t"
+                    + "\(device.lastStep.map(String.init) ?? "-")\t\(device.failures)\t\(throttle)")
+            }
+            try instance.store.close()
+        }
+    }
+
+    struct DeactivateMFA: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "deactivate-mfa",
+            abstract: "Deactivate an enabled device (the root's lost device: AWS's \"contact support\" path). Audited.")
+
+        @OptionGroup var folder: Folder
+
+        @Option(help: "The device's serial number.")
+        var serial: String
+
+        func run() async throws {
+            let instance = try folder.open()
+            let operatorName = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+            do {
+                let user = try await instance.registry.adminDeactivate(serial: serial, operator: operatorName)
+                print("Deactivated \(serial) (was enabled for \(user)).")
+            } catch let error as IAMError {
+                try? instance.store.close()
+                throw UsageError(error.message)
+            }
+            try instance.store.close()
+        }
+    }
+
+    struct ImportTokens: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import-tokens",
+            abstract: "Register hardware TOTP tokens from CSV (serial,seed,digits,period,algorithm) or RFC 6030 PSKC.")
+
+        @OptionGroup var folder: Folder
+
+        @Argument(help: "The CSV or PSKC file.")
+        var file: String
+
+        func run() async throws {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw UsageError("cannot read \(file)")
+            }
+            let tokens: [HardwareTokens.Token]
+            do { tokens = try HardwareTokens.parse(text) } catch { throw UsageError("\(file): \(error)") }
+            let instance = try folder.open()
+            do {
+                try await instance.registry.importTokens(tokens)
+            } catch let error as IAMError {
+                try? instance.store.close()
+                throw UsageError(error.message)
+            }
+            try instance.store.close()
+            print("Imported \(tokens.count) hardware token(s): \(tokens.map(\.serial).joined(separator: ", "))")
+        }
+    }
+
+    struct Audit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the MFA audit log (never a code or seed).")
+
+        @OptionGroup var folder: Folder
+
+        @Flag(help: "JSON lines instead of a table.")
+        var json = false
+
+        func run() async throws {
+            let instance = try folder.open()
+            var after: Int64 = 0
+            if !json { print("TIME\tEVENT\tOUTCOME\tPRINCIPAL\tSERIAL\tSOURCE\tREQUEST_ID\tDETAIL") }
+            while true {
+                let entries = try instance.store.read { try $0.audit(after: after, limit: 1000) }
+                for entry in entries {
+                    let time = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(entry.time) / 1000))
+                    if json {
+                        let object: [String: String?] = [
+                            "time": time, "event": entry.event, "outcome": entry.outcome, "principal": entry.principal,
+                            "serial": entry.serial, "source": entry.source, "request_id": entry.requestID,
+                            "detail": entry.detail,
+                        ]
+                        let data = try JSONSerialization.data(withJSONObject: object.compactMapValues { $0 },
+                                                              options: [.sortedKeys])
+                        print(String(decoding: data, as: UTF8.self))
+                    } else {
+                        print([time, entry.event, entry.outcome, entry.principal, entry.serial ?? "-", entry.source ?? "-",
+                               entry.requestID ?? "-", entry.detail ?? ""].joined(separator: "\t"))
+                    }
+                }
+                guard entries.count == 1000, let last = entries.last else { break }
+                after = last.id
+            }
+            try instance.store.close()
+        }
+    }
+}
