@@ -66,7 +66,7 @@ let package = Package(
             name: "coffer-bench",
             dependencies: ["TOTP", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .testTarget(name: "CofferEngineTests", dependencies: ["CofferEngine", "CofferStore", "CofferCore", "CofferMFA", "TOTP"]),
+        .testTarget(name: "CofferEngineTests", dependencies: ["CofferEngine", "CofferStore", "CofferCore", "CofferMFA", "TOTP", "QRCode"]),
         .testTarget(name: "CofferServerTests", dependencies: [
             "CofferServer", "CofferCore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
