@@ -25,9 +25,14 @@ public struct DeviceVerifier: Sendable {
     public static let freeFailuresPerStep = 5
     public static let maxBackoffSeconds: Int64 = 300
 
-    public init(masterKey: MasterKey, now: @escaping @Sendable () -> Int64) {
+    /// Told the outcome of every check (`passed`, or the failure's name), for metrics.
+    public let observe: @Sendable (String) -> Void
+
+    public init(masterKey: MasterKey, now: @escaping @Sendable () -> Int64,
+                observe: @escaping @Sendable (String) -> Void = { _ in }) {
         self.masterKey = masterKey
         self.now = now
+        self.observe = observe
     }
 
     /// Why a check failed. The message never contains the code.
@@ -85,6 +90,7 @@ public struct DeviceVerifier: Sendable {
             Self.resetThrottle(&updated)
             try transaction.updateDevice(updated)
             try transaction.appendAudit(audit(context, "passed", serial: serial, time: time))
+            observe("passed")
             return step
         case .rejected(.malformed):
             throw checkError(.malformed, serial: serial, time: time, context: context)
@@ -110,6 +116,7 @@ public struct DeviceVerifier: Sendable {
             updated.lastStep = second
             updated.drift = max(-Self.maxDrift, min(Self.maxDrift, second - parameters.step(at: time / 1000)))
             Self.resetThrottle(&updated)
+            observe("passed")
             return updated
         case .rejected(.malformed):
             throw checkError(.malformed, serial: device.serial, time: time, context: context)
@@ -156,6 +163,7 @@ public struct DeviceVerifier: Sendable {
     }
 
     func checkError(_ failure: Failure, serial: String, time: Int64, context: Context, counts: Bool = false) -> CheckError {
+        observe("\(failure)")
         let reason: String
         switch failure {
         case .malformed: reason = "malformed code"

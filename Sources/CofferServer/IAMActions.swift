@@ -11,8 +11,9 @@ extension QueryAPI {
         let caller = call.caller
         switch call.action {
         case "GetCallerIdentity":
-            let userID = caller.isRoot ? registry.accountID : (try registry.user(named: caller.userName)?.userID ?? "")
-            let arn = registry.arn(of: caller)
+            let user = caller.isRoot ? nil : try registry.user(named: caller.userName)
+            let userID = user?.userID ?? registry.accountID
+            let arn = user.map(registry.userArn) ?? registry.arn(of: caller)
             return { xml in
                 xml.element("UserId", userID)
                 xml.element("Account", registry.accountID)

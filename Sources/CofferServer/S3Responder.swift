@@ -17,11 +17,13 @@ struct S3Responder: HTTPResponder {
     let settings: ServerSettings
     let queryAPI: QueryAPI
     let transport: TransportPolicy
+    let metrics: CofferMetrics
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let requestID = RequestID.make()
         let isHead = request.method == .head
         var resource = "/"
+        var operation = "unknown"
         var response: Response
         do {
             let target = try RequestTarget(request.head.path ?? "/")
@@ -29,12 +31,14 @@ struct S3Responder: HTTPResponder {
             if let probe = probeResponse(request, target: target) {
                 response = probe
             } else if QueryAPI.accepts(request, target: target) {
+                operation = "QueryAPI"
                 response = await queryAPI.respond(request, target: target, requestID: requestID,
                                                   context: transport.context(for: request, peer: context.remoteAddress,
                                                                              requestID: requestID))
             } else {
                 let endpoint = try Endpoint(method: request.method.rawValue, target: target,
                                             copySource: request.headers[Self.copySource] != nil)
+                operation = endpoint.operation.rawValue
                 let authentication = try await verifier.authenticate(request.head, target: target, service: "s3")
                 let call = S3Call(request: request, target: target, endpoint: endpoint, authentication: authentication,
                                   context: context, requestID: requestID,
@@ -49,20 +53,26 @@ struct S3Responder: HTTPResponder {
             context.logger.error("internal error", metadata: ["request-id": "\(requestID)", "error": "\(type(of: error))"])
             response = S3Response.error(S3Error(.internalError), resource: resource, requestID: requestID, isHead: isHead)
         }
+        metrics.request(operation: operation, status: response.status.code)
         response.headers[S3Response.requestID] = requestID
         response.headers[S3Response.hostID] = requestID
         response.headers[.server] = "Coffer"
         return response
     }
 
-    /// `GET /health` without credentials: a probe, not a bucket.
+    /// `GET /health` and `GET /metrics` without credentials: probes, not buckets.
     private func probeResponse(_ request: Request, target: RequestTarget) -> Response? {
-        guard request.method == .get, target.rawPath == "/health", request.headers[.authorization] == nil,
-              !target.has("X-Amz-Signature")
+        guard request.method == .get, target.rawPath == "/health" || target.rawPath == "/metrics",
+              request.headers[.authorization] == nil, !target.has("X-Amz-Signature")
         else { return nil }
         var headers = HTTPFields()
-        headers[.contentType] = "text/plain"
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n")))
+        if target.rawPath == "/health" {
+            headers[.contentType] = "text/plain"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n")))
+        }
+        headers[.contentType] = "text/plain; version=0.0.4"
+        let text = metrics.render(store: engine.store, now: Engine.systemMilliseconds())
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// The one switch: a new operation does not compile until it is routed here.

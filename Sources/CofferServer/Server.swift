@@ -36,6 +36,7 @@ public final class CofferInstance: Sendable {
     public let store: Store
     public let engine: Engine
     public let registry: Registry
+    public let metrics = CofferMetrics()
     public let accountID: String
     /// True when the master key file was created by this start.
     public let createdMasterKey: Bool
@@ -63,7 +64,9 @@ public final class CofferInstance: Sendable {
             (masterKey, createdMasterKey) = try MasterKey.loadOrCreate(
                 file: options.masterKeyFile ?? options.dataFolder.appendingPathComponent("master.key"))
         }
-        let verifier = DeviceVerifier(masterKey: masterKey, now: Engine.systemMilliseconds)
+        let metrics = self.metrics
+        let verifier = DeviceVerifier(masterKey: masterKey, now: Engine.systemMilliseconds,
+                                      observe: { metrics.mfaCheck($0) })
         registry = Registry(store: store, verifier: verifier, accountID: accountID)
         engine = Engine(store: store, gate: MFADeleteGate(verifier: verifier))
         if let access = options.rootAccessKey, let secret = options.rootSecretKey, !access.isEmpty, !secret.isEmpty {
@@ -91,7 +94,8 @@ public final class CofferInstance: Sendable {
         let transport = TransportPolicy(isTLS: false, allowInsecureMFA: options.allowInsecureMFA,
                                         trustedProxies: Set(options.trustedProxies))
         let responder = S3Responder(engine: engine, verifier: verifier, settings: settings,
-                                    queryAPI: QueryAPI(registry: registry, verifier: verifier), transport: transport)
+                                    queryAPI: QueryAPI(registry: registry, verifier: verifier), transport: transport,
+                                    metrics: metrics)
         return Application(
             responder: responder,
             server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard()],

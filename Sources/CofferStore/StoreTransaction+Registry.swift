@@ -143,6 +143,10 @@ extension StoreTransaction {
         try db.execute(sql: "DELETE FROM mfa_tags WHERE serial = ?", arguments: [serial])
     }
 
+    public func throttledDeviceCount(at time: Int64) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mfa_devices WHERE throttled_until_ms > ?", arguments: [time]) ?? 0
+    }
+
     public func deviceCount(assigned: Bool? = nil) throws -> Int {
         var sql = "SELECT COUNT(*) FROM mfa_devices"
         if let assigned { sql += assigned ? " WHERE user_name IS NOT NULL" : " WHERE user_name IS NULL" }
