@@ -66,7 +66,8 @@ let package = Package(
         // Micro-benchmarks driven by scripts/bench-*; not a test.
         .executableTarget(
             name: "coffer-bench",
-            dependencies: ["TOTP", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["TOTP", "CofferCore", "CofferStore", "CofferMFA", "CofferEngine",
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "CofferEngineTests", dependencies: ["CofferEngine", "CofferStore", "CofferCore", "CofferMFA", "TOTP", "QRCode"]),
         .testTarget(name: "CofferServerTests", dependencies: [

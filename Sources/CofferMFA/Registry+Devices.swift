@@ -92,11 +92,8 @@ extension Registry {
     /// MFA-authenticated session (or `coffer admin` on the host): a stolen root key alone cannot.
     public func enableDevice(_ caller: Caller, userName: String, serial: String, code1: String, code2: String,
                              info: RequestInfo) async throws {
-        try authorize(caller, "EnableMFADevice", targetUser: userName, selfService: .allowed)
-        try Names.validateSerial(serial)
-        try Names.validateCode(code1, parameter: "authenticationCode1")
-        try Names.validateCode(code2, parameter: "authenticationCode2")
-        let context = context("EnableMFADevice", caller, info)
+        let context = try pairRequest("EnableMFADevice", caller, userName: userName, serial: serial, code1: code1,
+                                      code2: code2, info: info)
         try await pairWrite(context) { transaction in
             let user = try self.requireUser(userName, caller: caller, in: transaction)
             try self.requireRootMFA(caller, target: user, action: "EnableMFADevice", in: transaction)
@@ -118,11 +115,8 @@ extension Registry {
     /// ResyncMFADevice: two consecutive codes re-learn the device's drift.
     public func resyncDevice(_ caller: Caller, userName: String, serial: String, code1: String, code2: String,
                              info: RequestInfo) async throws {
-        try authorize(caller, "ResyncMFADevice", targetUser: userName, selfService: .allowed)
-        try Names.validateSerial(serial)
-        try Names.validateCode(code1, parameter: "authenticationCode1")
-        try Names.validateCode(code2, parameter: "authenticationCode2")
-        let context = context("ResyncMFADevice", caller, info)
+        let context = try pairRequest("ResyncMFADevice", caller, userName: userName, serial: serial, code1: code1,
+                                      code2: code2, info: info)
         try await pairWrite(context) { transaction in
             let user = try self.requireUser(userName, caller: caller, in: transaction)
             try self.requireRootMFA(caller, target: user, action: "ResyncMFADevice", in: transaction)
@@ -169,6 +163,16 @@ extension Registry {
                                                     detail: "was enabled for \(user)"))
             return user
         }
+    }
+
+    /// What enable and resync check before any code: who may, and the shapes of serial and codes.
+    func pairRequest(_ action: String, _ caller: Caller, userName: String, serial: String, code1: String, code2: String,
+                     info: RequestInfo) throws -> DeviceVerifier.Context {
+        try authorize(caller, action, targetUser: userName, selfService: .allowed)
+        try Names.validateSerial(serial)
+        try Names.validateCode(code1, parameter: "authenticationCode1")
+        try Names.validateCode(code2, parameter: "authenticationCode2")
+        return context(action, caller, info)
     }
 
     /// Refuses changes to the root's devices by plain root keys once the root has an enabled device.

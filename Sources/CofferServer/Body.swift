@@ -38,7 +38,7 @@ enum Body {
     static func stream(_ request: Request, into stager: BlobStager, payload: PayloadHash,
                        checksums: ChecksumRequest, limit: Int64) async throws -> Hasher.Result {
         var hasher = Hasher(checksums: checksums, sha256: payload != .unsigned)
-        do {
+        return try await discardingOnFailure(stager) {
             for try await buffer in request.body {
                 guard stager.size + Int64(buffer.readableBytes) <= limit else {
                     throw S3Error(.entityTooLarge, details: [("MaxSizeAllowed", "\(limit)")])
@@ -56,6 +56,14 @@ enum Body {
             }
             try hasher.verify(contentMD5: request.headers[.contentMD5])
             return hasher.result()
+        }
+    }
+
+    /// Runs `body`; on any failure the staged bytes are discarded (nothing partial is ever kept) and
+    /// a full disk becomes `507 InsufficientStorage`.
+    static func discardingOnFailure<T>(_ stager: BlobStager, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
         } catch BlobError.noSpace {
             stager.discard()
             throw S3Error(.insufficientStorage)

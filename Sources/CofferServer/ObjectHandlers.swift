@@ -30,15 +30,8 @@ extension S3Responder {
                                            checksums: checksums, limit: settings.maxObjectSize)
         let upload = ObjectUpload(staged: stager.finish(), size: stager.size, etag: hashed.md5Hex, headers: stored,
                                   checksums: hashed.checksum)
-        let outcome: PutOutcome
-        do {
-            outcome = try await engine.putObject(bucket: call.bucket, key: call.key, upload)
-        } catch BlobError.noSpace {
-            stager.discard()
-            throw S3Error(.insufficientStorage)
-        } catch {
-            stager.discard()
-            throw error
+        let outcome = try await Body.discardingOnFailure(stager) {
+            try await engine.putObject(bucket: call.bucket, key: call.key, upload)
         }
         var response = HTTPFields()
         response[.eTag] = "\"\(outcome.etag)\""

@@ -5,8 +5,12 @@ import TOTP
 /// Micro-benchmarks for `scripts/bench-totp`. Prints one `name ns_per_op ops_per_second` line each.
 @main
 struct CofferBench {
-    static func main() throws {
+    static func main() async throws {
         let arguments = CommandLine.arguments.dropFirst()
+        if arguments.first == "mfa" {
+            try await MFABench.run(count: Int(arguments.dropFirst().first ?? "2000") ?? 2000)
+            return
+        }
         let seconds = Double(arguments.first ?? "2") ?? 2
         let secret = Array("12345678901234567890".utf8)
         let parameters = try TOTPParameters(secret: secret)
