@@ -11,20 +11,32 @@ public struct MFADeleteGate: MFAGate {
     public init(verifier: DeviceVerifier) { self.verifier = verifier }
 
     public func authorize(_ request: MFARequest, in transaction: StoreTransaction) throws {
-        guard let header = request.header else { throw S3Error(.accessDenied, Self.required) }
-        if let reason = request.context.insecureMFAReason { throw S3Error(.invalidRequest, reason) }
+        func refuse(_ error: S3Error, _ reason: String) -> GateRefusal {
+            GateRefusal(error: error, audit: AuditRecord(
+                time: verifier.now(), event: "S3:\(request.operation.rawValue)", outcome: "refused",
+                principal: request.principal.userName, serial: nil, source: request.context.source,
+                requestID: request.context.requestID, detail: "\(reason) (bucket \(request.bucket))"))
+        }
+        guard let header = request.header else {
+            throw refuse(S3Error(.accessDenied, Self.required), "no x-amz-mfa")
+        }
+        if let reason = request.context.insecureMFAReason {
+            throw refuse(S3Error(.invalidRequest, reason), "x-amz-mfa over an insecure connection")
+        }
         if request.principal.isSession {
-            throw S3Error(.invalidRequest, "DevPay and Mfa are mutually exclusive authorization methods.")
+            throw refuse(S3Error(.invalidRequest, "DevPay and Mfa are mutually exclusive authorization methods."),
+                         "x-amz-mfa with session credentials")
         }
         // Exactly two space-separated tokens; the value itself is never echoed (it holds a code).
         let tokens = header.split(separator: " ", omittingEmptySubsequences: true)
         guard tokens.count == 2 else {
-            throw S3Error.invalidArgument(
+            throw refuse(S3Error.invalidArgument(
                 "Mfa header is invalid -- the header should be formatted as {serialNumber}(space){tokenCode}",
-                name: "x-amz-mfa")
+                name: "x-amz-mfa"), "malformed x-amz-mfa")
         }
         guard request.principal.isRoot else {
-            throw S3Error(.accessDenied, "This operation may only be performed by the bucket owner")
+            throw refuse(S3Error(.accessDenied, "This operation may only be performed by the bucket owner"),
+                         "caller is not the bucket owner")
         }
         let context = DeviceVerifier.Context(event: "S3:\(request.operation.rawValue)",
                                              principal: "root", source: request.context.source,
@@ -34,14 +46,24 @@ public struct MFADeleteGate: MFAGate {
     }
 }
 
+/// A protected request refused before any code was checked, with its audit entry.
+struct GateRefusal: Error {
+    let error: S3Error
+    let audit: AuditRecord
+}
+
 extension Engine {
-    /// A write the MFA gate may guard: a failed check rolls the whole operation back, is recorded
-    /// (audit, throttle) in a transaction of its own, and answers like a missing code.
+    /// A write the MFA gate may guard: a refused or failed check rolls the whole operation back
+    /// and is recorded (audit, throttle) in a transaction of its own; a failed code answers like
+    /// a missing one.
     func protectedWrite<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
         do {
             return try await MFAFailureRecorder.write(store, body)
         } catch is DeviceVerifier.CheckError {
             throw S3Error(.accessDenied, MFADeleteGate.required)
+        } catch let refusal as GateRefusal {
+            try await store.write { try $0.appendAudit(refusal.audit) }
+            throw refusal.error
         }
     }
 }

@@ -111,8 +111,11 @@ struct MFATests {
         #expect(await delete(s.header, context: ConnectionInfo(insecureMFAReason: "must use HTTPS")).0 == .invalidRequest)
         #expect(await delete("\(s.serial) \(s.code(-1))").0 == .accessDenied)  // at or before the last step
         #expect(await delete("arn:aws:iam::123456789012:mfa/other \(s.code(1))").0 == .accessDenied)
-        // The version is still there after all of that.
+        // The version is still there after all of that, and every refusal was audited without a code.
         #expect(try await s.h.read("vault", "doc", versionID: version) == "v1")
+        let audit = try s.h.store.read { try $0.audit(after: 0, limit: 100) }.filter { $0.event == "S3:DeleteObject" }
+        #expect(audit.map(\.outcome) == ["refused", "refused", "refused", "refused", "refused", "refused", "failed", "failed"])
+        #expect(audit.allSatisfy { !($0.detail ?? "").contains("123456") })  // the malformed header's value
         let good = "\(s.serial) \(s.code(1))"
         #expect(await delete(good).0 == nil)
         #expect(await delete(good).0 == .accessDenied)  // replay

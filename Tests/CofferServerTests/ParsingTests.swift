@@ -1,3 +1,4 @@
+import Foundation
 import CofferCore
 import Testing
 @testable import CofferServer
@@ -81,5 +82,43 @@ struct ParsingTests {
     @Test("Unsatisfiable ranges", arguments: ["bytes=100-", "bytes=100-200", "bytes=-0"])
     func unsatisfiable(header: String) {
         #expect(throws: S3Error.self) { try S3Responder.parseRange(header, size: 100) }
+    }
+}
+
+@Suite("Flexible-checksum CRCs")
+struct CRCTests {
+    static func crc32c(_ bytes: [UInt8]) -> UInt32 {
+        var crc = CRC32C()
+        bytes.withUnsafeBytes { crc.update($0) }
+        return crc.value
+    }
+
+    static func crc64(_ bytes: [UInt8]) -> UInt64 {
+        var crc = CRC64NVME()
+        bytes.withUnsafeBytes { crc.update($0) }
+        return crc.value
+    }
+
+    @Test("Check values and published digests")
+    func checkValues() {
+        #expect(Self.crc32c(Array("123456789".utf8)) == 0xE306_9283)
+        #expect(Self.crc64(Array("123456789".utf8)) == 0xAE8B_1486_0A79_9888)
+        var crc = CRC64NVME()
+        Array("Hello, World!\n".utf8).withUnsafeBytes { crc.update($0) }
+        #expect(Data(crc.digest).base64EncodedString() == "SoXXbx67KpE=")  // as AWS returned for that file
+        #expect(Self.crc32c([]) == 0 && Self.crc64([]) == 0)
+    }
+
+    @Test("Incremental updates in any split equal one update (slice-by-8 and byte paths agree)")
+    func incremental() {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<1000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let whole32 = Self.crc32c(bytes), whole64 = Self.crc64(bytes)
+        for split in [1, 3, 7, 8, 9, 500, 999] {
+            var a = CRC32C(), b = CRC64NVME()
+            bytes[..<split].withUnsafeBytes { a.update($0); b.update($0) }
+            bytes[split...].withUnsafeBytes { a.update($0); b.update($0) }
+            #expect(a.value == whole32 && b.value == whole64, "split at \(split)")
+        }
     }
 }
