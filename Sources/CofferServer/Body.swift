@@ -10,15 +10,31 @@ import NIOCore
 /// Request bodies: small ones collected (XML documents), object bodies streamed into a stager,
 /// with the payload hash the signature promised and any checksums verified on the way.
 enum Body {
+    static let decodedLength = HTTPField.Name("x-amz-decoded-content-length")!
+
     /// Collects a body of at most `limit` bytes and checks it against the signed payload hash.
     static func collect(_ request: Request, limit: Int, payload: PayloadHash) async throws -> [UInt8] {
         var bytes: [UInt8] = []
+        var decoder: AWSChunkedDecoder?
+        if case .streaming(let streaming) = payload { decoder = AWSChunkedDecoder(payload: streaming) }
         for try await buffer in request.body {
+            if decoder != nil {
+                try buffer.withUnsafeReadableBytes { raw in
+                    try decoder?.feed(raw) { chunk in
+                        guard bytes.count + chunk.count <= limit else {
+                            throw S3Error(.malformedXML, "The request body is larger than \(limit) bytes.")
+                        }
+                        bytes += chunk
+                    }
+                }
+                continue
+            }
             guard bytes.count + buffer.readableBytes <= limit else {
                 throw S3Error(.malformedXML, "The request body is larger than \(limit) bytes.")
             }
             bytes += buffer.readableBytesView
         }
+        if let decoder, !decoder.isComplete { throw AWSChunkedDecoder.malformed("the body ended early") }
         if case .sha256(let expected) = payload, hexString(SHA256.hash(data: bytes)) != expected {
             throw S3Error(.xAmzContentSHA256Mismatch)
         }
@@ -37,18 +53,41 @@ enum Body {
     /// away: on any failure the staged bytes are discarded, so nothing partial is ever stored.
     static func stream(_ request: Request, into stager: BlobStager, payload: PayloadHash,
                        checksums: ChecksumRequest, limit: Int64) async throws -> Hasher.Result {
-        var hasher = Hasher(checksums: checksums, sha256: payload != .unsigned)
+        var checksums = checksums
+        var decoder: AWSChunkedDecoder?
+        var sha256 = false
+        switch payload {
+        case .sha256: sha256 = true
+        case .unsigned: break
+        case .streaming(let streaming): decoder = AWSChunkedDecoder(payload: streaming)
+        }
+        var hasher = Hasher(checksums: checksums, sha256: sha256)
         return try await discardingOnFailure(stager) {
-            for try await buffer in request.body {
-                guard stager.size + Int64(buffer.readableBytes) <= limit else {
+            func take(_ raw: UnsafeRawBufferPointer) throws {
+                guard stager.size + Int64(raw.count) <= limit else {
                     throw S3Error(.entityTooLarge, details: [("MaxSizeAllowed", "\(limit)")])
                 }
+                hasher.update(raw)
+                try stager.append(raw)
+            }
+            for try await buffer in request.body {
                 try buffer.withUnsafeReadableBytes { raw in
-                    hasher.update(raw)
-                    try stager.append(raw)
+                    if decoder != nil { try decoder?.feed(raw, emit: take) } else { try take(raw) }
                 }
             }
-            if let declared = request.headers[.contentLength].flatMap(Int64.init), declared != stager.size {
+            if let decoder {
+                // aws-chunked: the object's size is x-amz-decoded-content-length; the checksum may trail.
+                guard decoder.isComplete else { throw AWSChunkedDecoder.malformed("the body ended early") }
+                guard let declared = request.headers[Self.decodedLength].flatMap(Int64.init), declared == stager.size
+                else { throw S3Error(.incompleteBody, "The decoded body does not have x-amz-decoded-content-length bytes.") }
+                if let algorithm = checksums.algorithm, checksums.expected == nil {
+                    checksums.expected = decoder.trailers.first { $0.name == algorithm.header.canonicalName }?.value
+                    guard checksums.expected != nil else {
+                        throw S3Error(.invalidRequest, "The trailer \(algorithm.header.canonicalName) named in x-amz-trailer is missing.")
+                    }
+                    hasher.checksums = checksums
+                }
+            } else if let declared = request.headers[.contentLength].flatMap(Int64.init), declared != stager.size {
                 throw S3Error(.incompleteBody)
             }
             if case .sha256(let expected) = payload, hasher.sha256Hex() != expected {
@@ -74,10 +113,11 @@ enum Body {
     }
 }
 
-/// The flexible checksum a request carries as a header (`x-amz-checksum-<algorithm>`).
+/// The flexible checksum a request carries as a header (`x-amz-checksum-<algorithm>`) or names
+/// in `x-amz-trailer` (its value then arrives after the aws-chunked body).
 struct ChecksumRequest: Sendable {
     enum Algorithm: String, Sendable, CaseIterable {
-        case crc32 = "CRC32", sha1 = "SHA1", sha256 = "SHA256"
+        case crc32 = "CRC32", crc32c = "CRC32C", crc64nvme = "CRC64NVME", sha1 = "SHA1", sha256 = "SHA256"
         var header: HTTPField.Name { HTTPField.Name("x-amz-checksum-\(rawValue.lowercased())")! }
     }
 
@@ -94,9 +134,18 @@ struct ChecksumRequest: Sendable {
                 expected = value
             }
         }
-        for unsupported in ["crc32c", "crc64nvme", "sha512", "md5", "xxhash64", "xxhash3", "xxhash128"]
+        for unsupported in ["sha512", "md5", "xxhash64", "xxhash3", "xxhash128"]
         where headers[HTTPField.Name("x-amz-checksum-\(unsupported)")!] != nil {
-            throw S3Error(.notImplemented, "The \(unsupported.uppercased()) checksum is not implemented yet.")
+            throw S3Error(.notImplemented, "The \(unsupported.uppercased()) checksum is not implemented.")
+        }
+        if let trailer = headers[HTTPField.Name("x-amz-trailer")!]?.lowercased().trimmingCharacters(in: .whitespaces) {
+            guard algorithm == nil else {
+                throw S3Error(.invalidRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+            }
+            guard let named = Algorithm.allCases.first(where: { $0.header.canonicalName == trailer }) else {
+                throw S3Error(.invalidRequest, "The trailer \(trailer) is not a supported checksum.")
+            }
+            algorithm = named
         }
     }
 
@@ -116,6 +165,8 @@ struct Hasher {
     private var md5 = Insecure.MD5()
     private var sha256: SHA256?
     private var crc: uLong = 0
+    private var crc32c = CRC32C()
+    private var crc64 = CRC64NVME()
     private var sha1: Insecure.SHA1?
     private var sha256Checksum: SHA256?
 
@@ -125,7 +176,7 @@ struct Hasher {
         switch checksums.algorithm {
         case .sha1: sha1 = Insecure.SHA1()
         case .sha256: sha256Checksum = SHA256()
-        case .crc32, nil: break
+        case .crc32, .crc32c, .crc64nvme, nil: break
         }
     }
 
@@ -135,6 +186,8 @@ struct Hasher {
         switch checksums.algorithm {
         case .crc32:
             crc = crc32(crc, bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(bytes.count))
+        case .crc32c: crc32c.update(bytes)
+        case .crc64nvme: crc64.update(bytes)
         case .sha1: sha1?.update(bufferPointer: bytes)
         case .sha256: sha256Checksum?.update(bufferPointer: bytes)
         case nil: break
@@ -150,6 +203,8 @@ struct Hasher {
             let value = UInt32(truncatingIfNeeded: crc)
             return Data([UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16),
                          UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)]).base64EncodedString()
+        case .crc32c: return Data(crc32c.digest).base64EncodedString()
+        case .crc64nvme: return Data(crc64.digest).base64EncodedString()
         case .sha1: return sha1.map { Data($0.finalize()).base64EncodedString() }
         case .sha256: return sha256Checksum.map { Data($0.finalize()).base64EncodedString() }
         case nil: return nil

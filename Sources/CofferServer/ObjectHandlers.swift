@@ -45,7 +45,14 @@ extension S3Responder {
     static func storedHeaders(_ headers: HTTPFields) throws -> StoredHeaders {
         var fields: [(name: String, value: String)] = []
         for name in storedHeaderNames {
-            if let value = headers[name] { fields.append((name.canonicalName, value)) }
+            guard var value = headers[name] else { continue }
+            if name == .contentEncoding {
+                // aws-chunked describes the upload's framing, not the object: never stored.
+                value = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { $0.lowercased() != "aws-chunked" }.joined(separator: ",")
+                if value.isEmpty { continue }
+            }
+            fields.append((name.canonicalName, value))
         }
         if headers[.contentType] == nil { fields.insert(("content-type", "binary/octet-stream"), at: 0) }
         var metadataSize = 0

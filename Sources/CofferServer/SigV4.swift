@@ -10,6 +10,8 @@ enum PayloadHash: Sendable, Equatable {
     /// The hex SHA-256 the body must have.
     case sha256(String)
     case unsigned
+    /// An aws-chunked body (`STREAMING-…`).
+    case streaming(StreamingPayload)
 }
 
 /// The outcome of authentication.
@@ -85,7 +87,7 @@ final class SigV4Verifier: Sendable {
             } else if declared.utf8.count == 64, declared.utf8.allSatisfy({ Percent.hexValue($0) != nil }) {
                 payload = .sha256(declared.lowercased())
             } else if declared.hasPrefix("STREAMING-") {
-                throw S3Error(.notImplemented, "aws-chunked uploads (\(declared)) are not implemented yet.")
+                payload = .unsigned  // replaced below, once the signature is known to be good
             } else {
                 throw S3Error(.invalidArgument, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a SHA-256 hex digest.",
                               details: [("ArgumentName", "x-amz-content-sha256")])
@@ -102,9 +104,25 @@ final class SigV4Verifier: Sendable {
                                                   includeSignature: true, head: head,
                                                   signedHeaders: signedHeaders, payloadHash: payloadText)
         let credential = try await lookUp(scope.accessKey)
-        try verifySignature(signature, canonicalRequest: canonical, amzDate: Self.amzDateString(requestTime),
-                            scope: scope, secret: credential.secretKey)
+        let amzDateText = Self.amzDateString(requestTime)
+        try verifySignature(signature, canonicalRequest: canonical, amzDate: amzDateText, scope: scope,
+                            secret: credential.secretKey)
         try checkSessionToken(credential, presented: head.headerFields[Self.securityToken])
+        if payloadText.hasPrefix("STREAMING-") {
+            let signing = StreamingPayload.Signing(seedSignature: signature, key: signingKey(secret: credential.secretKey,
+                                                                                            scope: scope),
+                                                   scope: scope.text, amzDate: amzDateText)
+            switch payloadText {
+            case "STREAMING-UNSIGNED-PAYLOAD-TRAILER":
+                return Authentication(credential: credential, payload: .streaming(.init(signing: nil, hasTrailer: true)))
+            case "STREAMING-AWS4-HMAC-SHA256-PAYLOAD":
+                return Authentication(credential: credential, payload: .streaming(.init(signing: signing, hasTrailer: false)))
+            case "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER":
+                return Authentication(credential: credential, payload: .streaming(.init(signing: signing, hasTrailer: true)))
+            default:
+                throw S3Error(.notImplemented, "\(payloadText) (SigV4a) is not implemented.")
+            }
+        }
         return Authentication(credential: credential, payload: payload)
     }
 
