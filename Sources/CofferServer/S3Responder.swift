@@ -63,7 +63,7 @@ struct S3Responder: HTTPResponder {
     /// `GET /health` and `GET /metrics` without credentials: probes, not buckets.
     private func probeResponse(_ request: Request, target: RequestTarget) -> Response? {
         guard request.method == .get, target.rawPath == "/health" || target.rawPath == "/metrics",
-              request.headers[.authorization] == nil, !target.has("X-Amz-Signature")
+              request.headers[.authorization] == nil, !target.has("X-Amz-Signature"), !target.has("Signature")
         else { return nil }
         var headers = HTTPFields()
         if target.rawPath == "/health" {

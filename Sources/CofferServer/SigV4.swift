@@ -46,6 +46,9 @@ final class SigV4Verifier: Sendable {
         if target.has("X-Amz-Signature") || target.has("X-Amz-Credential") {
             return try await verifyQuery(head: head, target: target, service: service)
         }
+        if service == "s3", target.has("Signature"), target.has("AWSAccessKeyId") {
+            return try await verifySigV2Query(head: head, target: target)
+        }
         throw S3Error(.accessDenied, "Anonymous access is not allowed: sign the request with an access key.")
     }
 

@@ -88,3 +88,27 @@ def test_sigv2_header_auth_is_refused_clearly(server):
     response = requests.get(server.endpoint + "/", headers={"Authorization": f"AWS {ACCESS_KEY}:c2lnbmF0dXJl",
                                                             "Date": "Mon, 23 Nov 2026 12:00:00 GMT"})
     assert response.status_code == 400 and "AWS4-HMAC-SHA256" in response.text
+
+
+def test_presigned_sigv2_default_urls(server, bucket, tmp_path):
+    """boto3's and the aws cli's default presigned URLs are SigV2 query auth."""
+    import subprocess
+    s3 = client(server)  # default signature version: presigned URLs come out as SigV2
+    put_url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "v2/a b+c.txt"}, ExpiresIn=300)
+    assert "AWSAccessKeyId=" in put_url and "Signature=" in put_url and "X-Amz-" not in put_url
+    source = tmp_path / "upload.txt"
+    source.write_bytes(b"put with curl")
+    curl = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-T", str(source), put_url],
+                          capture_output=True, text=True)
+    assert curl.stdout == "200"
+    get_url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "v2/a b+c.txt",
+                                                              "ResponseContentType": "text/plain"}, ExpiresIn=300)
+    got = requests.get(get_url)
+    assert got.status_code == 200 and got.content == b"put with curl" and got.headers["Content-Type"] == "text/plain"
+    cli_url = server.cli("s3", "presign", f"s3://{bucket}/v2/a b+c.txt", "--expires-in", "300")[1].strip()
+    assert requests.get(cli_url).content == b"put with curl"
+    assert requests.get(get_url.replace("Signature=", "Signature=x")).status_code == 403
+    expired = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "v2/a b+c.txt"}, ExpiresIn=1)
+    time.sleep(2.1)
+    response = requests.get(expired)
+    assert response.status_code == 403 and "Request has expired" in response.text
