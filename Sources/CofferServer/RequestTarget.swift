@@ -11,15 +11,23 @@ struct RequestTarget: Sendable {
     let key: String?
     /// Decoded query parameters in order; a bare `versioning` has the value "".
     let query: [(name: String, value: String)]
+    /// Set when the bucket came from the Host header (virtual-host addressing).
+    let virtualHostBucket: String?
 
-    init(_ target: String) throws(S3Error) {
+    /// `virtualHostBucket`: the bucket named by the Host header (`bucket.DOMAIN`), in which case the
+    /// whole path is the key.
+    init(_ target: String, virtualHostBucket: String? = nil) throws(S3Error) {
         let question = target.firstIndex(of: "?")
         rawPath = question.map { target[..<$0] } ?? target[...]
         rawQuery = question.map { target[target.index(after: $0)...] } ?? ""
+        self.virtualHostBucket = virtualHostBucket
         guard rawPath.hasPrefix("/") else { throw S3Error(.invalidRequest, "The request target must be an absolute path.") }
 
         let rest = rawPath.dropFirst()
-        if rest.isEmpty {
+        if let virtualHostBucket {
+            bucket = virtualHostBucket
+            key = rest.isEmpty ? nil : try Self.decode(rest, what: "key")
+        } else if rest.isEmpty {
             bucket = nil
             key = nil
         } else if let slash = rest.firstIndex(of: "/") {
@@ -40,6 +48,16 @@ struct RequestTarget: Sendable {
             query.append((name, value))
         }
         self.query = query
+    }
+
+    /// The bucket named by a Host of the form `bucket.DOMAIN[:port]`, when `domain` is set.
+    static func virtualHostBucket(authority: String?, domain: String?) -> String? {
+        guard let domain, !domain.isEmpty, let authority else { return nil }
+        var host = authority.lowercased()
+        if let colon = host.lastIndex(of: ":"), !host.hasSuffix("]") { host = String(host[..<colon]) }
+        let suffix = "." + domain.lowercased()
+        guard host.hasSuffix(suffix), host.count > suffix.count else { return nil }
+        return String(host.dropLast(suffix.count))
     }
 
     /// The first value of a query parameter.

@@ -26,7 +26,8 @@ struct S3Responder: HTTPResponder {
         var operation = "unknown"
         var response: Response
         do {
-            let target = try RequestTarget(request.head.path ?? "/")
+            let target = try RequestTarget(request.head.path ?? "/", virtualHostBucket: RequestTarget.virtualHostBucket(
+                authority: request.head.authority, domain: settings.domain))
             resource = String(target.rawPath)
             if let probe = probeResponse(request, target: target) {
                 response = probe
@@ -129,6 +130,8 @@ struct ServerSettings: Sendable {
     var ownerName: String
     var inlineLimit: Int
     var maxObjectSize: Int64
+    /// With a domain, `bucket.DOMAIN` Host headers select the bucket (virtual-host addressing).
+    var domain: String?
 }
 
 /// Request ids: 16 uppercase hex digits, like AWS's.

@@ -26,6 +26,8 @@ public struct ServerOptions: Sendable {
     public var allowInsecureMFA = false
     /// Proxies whose `X-Forwarded-Proto` is believed.
     public var trustedProxies: [String] = []
+    /// Virtual-host addressing: `bucket.DOMAIN` selects the bucket; path style otherwise.
+    public var domain: String?
 
     public init(dataFolder: URL) { self.dataFolder = dataFolder }
 }
@@ -87,7 +89,7 @@ public final class CofferInstance: Sendable {
         let ownerID = hexString(SHA256.hash(data: Array("coffer-account:\(accountID)".utf8)))
         let settings = ServerSettings(region: options.region, accountID: accountID, ownerID: ownerID,
                                       ownerName: "coffer-\(accountID)", inlineLimit: options.inlineLimit,
-                                      maxObjectSize: options.maxObjectSize)
+                                      maxObjectSize: options.maxObjectSize, domain: options.domain)
         let verifier = SigV4Verifier(credentials: RegistryCredentialStore(rootAccessKey: rootAccessKey,
                                                                           rootSecretKey: rootSecretKey, registry: registry),
                                      now: { Int64(Date().timeIntervalSince1970) })

@@ -30,7 +30,7 @@ extension SigV4Verifier {
             amzHeaders.append((field.name.canonicalName, Self.collapse(field.value)))
         }
         amzHeaders.sort { $0.0 < $1.0 }
-        var resource = String(target.rawPath)
+        var resource = target.virtualHostBucket.map { "/\($0)" + target.rawPath } ?? String(target.rawPath)
         let subresources = target.query.filter { Self.signedSubresources.contains($0.name) }
             .sorted { $0.name < $1.name }
             .map { $0.value.isEmpty && !target.rawQuery.contains("\($0.name)=") ? $0.name : "\($0.name)=\($0.value)" }

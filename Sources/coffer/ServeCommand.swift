@@ -39,6 +39,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A proxy address whose X-Forwarded-Proto is trusted (repeatable).")
     var trustedProxy: [String] = []
 
+    @Option(help: "Enable virtual-host addressing: a Host of BUCKET.DOMAIN selects the bucket (path style otherwise).")
+    var domain: String?
+
     func run() async throws {
         guard (0...65_535).contains(port) else { throw UsageError("--port must be 0 to 65535") }
         guard let level = Logger.Level(rawValue: logLevel) else { throw UsageError("unknown --log-level '\(logLevel)'") }
@@ -53,6 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.masterKeyFile = masterKeyFile.map { URL(fileURLWithPath: $0) }
         options.allowInsecureMFA = allowInsecureMFA
         options.trustedProxies = trustedProxy
+        options.domain = domain
 
         let instance: CofferInstance
         do {
