@@ -5,6 +5,9 @@ import CofferStore
 import Crypto
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import NIOCore
 
@@ -83,9 +86,11 @@ public final class CofferInstance: Sendable {
     /// The secret of the root keys, for the one-time banner. Never logged.
     public var rootSecretForBanner: String { rootSecretKey }
 
-    /// The Hummingbird application serving S3 on the configured address.
-    public func makeApplication(logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
-        -> some ApplicationProtocol {
+    /// The Hummingbird application serving S3 on the configured address — or, with `tls`, over
+    /// HTTPS; `port` overrides the configured one (the plain listener beside an HTTPS one).
+    public func makeApplication(logger: Logger, tls: TLSConfiguration? = nil, port: Int? = nil,
+                                onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        throws -> some ApplicationProtocol {
         let ownerID = hexString(SHA256.hash(data: Array("coffer-account:\(accountID)".utf8)))
         let settings = ServerSettings(region: options.region, accountID: accountID, ownerID: ownerID,
                                       ownerName: "coffer-\(accountID)", inlineLimit: options.inlineLimit,
@@ -93,16 +98,17 @@ public final class CofferInstance: Sendable {
         let verifier = SigV4Verifier(credentials: RegistryCredentialStore(rootAccessKey: rootAccessKey,
                                                                           rootSecretKey: rootSecretKey, registry: registry),
                                      now: { Int64(Date().timeIntervalSince1970) })
-        let transport = TransportPolicy(isTLS: false, allowInsecureMFA: options.allowInsecureMFA,
+        let transport = TransportPolicy(isTLS: tls != nil, allowInsecureMFA: options.allowInsecureMFA,
                                         trustedProxies: Set(options.trustedProxies))
         let responder = S3Responder(engine: engine, verifier: verifier, settings: settings,
                                     queryAPI: QueryAPI(registry: registry, verifier: verifier), transport: transport,
                                     metrics: metrics)
+        let http: HTTPServerBuilder = .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard()],
+                                                                  idleTimeout: .seconds(300)))
         return Application(
             responder: responder,
-            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard()],
-                                                idleTimeout: .seconds(300))),
-            configuration: .init(address: .hostname(options.host, port: options.port), serverName: nil),
+            server: try tls.map { try .tls(http, tlsConfiguration: $0) } ?? http,
+            configuration: .init(address: .hostname(options.host, port: port ?? options.port), serverName: nil),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )

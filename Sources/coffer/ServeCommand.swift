@@ -2,6 +2,8 @@ import ArgumentParser
 import CofferServer
 import Foundation
 import Hummingbird
+import NIOSSL
+import ServiceLifecycle
 import Logging
 
 /// `coffer serve`: the S3 API on one port, on the embedded store in a data folder.
@@ -42,6 +44,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Enable virtual-host addressing: a Host of BUCKET.DOMAIN selects the bucket (path style otherwise).")
     var domain: String?
 
+    @Option(help: "TLS certificate chain (PEM): --port then serves HTTPS.")
+    var tlsCert: String?
+
+    @Option(help: "TLS private key (PEM), with --tls-cert.")
+    var tlsKey: String?
+
+    @Flag(help: "Serve HTTPS with a self-signed certificate created once in DATA/tls/ for --host, localhost and loopback.")
+    var tlsSelfSigned = false
+
+    @Option(parsing: .upToNextOption, help: "Extra host names for the self-signed certificate.")
+    var tlsHostname: [String] = []
+
+    @Option(help: "With TLS: also serve plain HTTP on this port.")
+    var httpPort: Int?
+
     func run() async throws {
         guard (0...65_535).contains(port) else { throw UsageError("--port must be 0 to 65535") }
         guard let level = Logger.Level(rawValue: logLevel) else { throw UsageError("unknown --log-level '\(logLevel)'") }
@@ -79,11 +96,39 @@ struct ServeCommand: AsyncParsableCommand {
         }
         printLine("Account \(instance.accountID), root access key \(instance.rootAccessKey)")
         let host = self.host
-        let app = instance.makeApplication(logger: logger) { port in
-            printLine("Coffer listening on http://\(host):\(port)")
+        var tls: TLSConfiguration?
+        do {
+            if tlsSelfSigned {
+                let made = try TLSMaterial.selfSigned(in: options.dataFolder, hostNames: [host] + tlsHostname)
+                tls = try TLSMaterial.configuration(certificate: made.certificate, key: made.key)
+                printLine("TLS with the self-signed certificate \(made.certificate.path)\(made.created ? " (new)" : ""): "
+                    + "pass it to --ca-bundle / AWS_CA_BUNDLE")
+            } else if let tlsCert, let tlsKey {
+                tls = try TLSMaterial.configuration(certificate: URL(fileURLWithPath: tlsCert),
+                                                    key: URL(fileURLWithPath: tlsKey))
+            } else if tlsCert != nil || tlsKey != nil {
+                throw UsageError("give both --tls-cert and --tls-key")
+            }
+        } catch let error as UsageError {
+            throw error
+        } catch {
+            throw UsageError("cannot set up TLS: \(Self.describe(error))")
+        }
+        if httpPort != nil, tls == nil { throw UsageError("--http-port needs TLS on --port") }
+        var services: [any Service] = []
+        let scheme = tls == nil ? "http" : "https"
+        services.append(try instance.makeApplication(logger: logger, tls: tls) { port in
+            printLine("Coffer listening on \(scheme)://\(host):\(port)")
+        })
+        if let httpPort {
+            services.append(try instance.makeApplication(logger: logger, port: httpPort) { port in
+                printLine("Coffer also listening on http://\(host):\(port)")
+            })
         }
         do {
-            try await app.runService()
+            let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
+                                                          gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
         } catch {
             try? instance.store.close()
             printError("coffer: cannot serve on \(host):\(port): \(Self.describe(error))")

@@ -22,7 +22,7 @@ struct ApplicationTests {
         options.rootSecretKey = Self.secret
         options.port = 0
         let instance = try CofferInstance(options: options)
-        let app = instance.makeApplication(logger: Logger(label: "test"))
+        let app = try instance.makeApplication(logger: Logger(label: "test"))
         try await app.test(.router) { client in try await body(client) }
         try instance.store.close()
     }
