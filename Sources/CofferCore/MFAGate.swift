@@ -14,6 +14,7 @@ public enum S3Operation: String, Sendable, CaseIterable {
     case listObjectVersions = "ListObjectVersions"
     case deleteObjects = "DeleteObjects"
     case putObject = "PutObject"
+    case copyObject = "CopyObject"
     case getObject = "GetObject"
     case headObject = "HeadObject"
     case deleteObject = "DeleteObject"
@@ -40,8 +41,8 @@ extension S3Operation {
         case .deleteObject: .whenVersionIDGiven
         case .deleteObjects: .whenAnyEntryNamesVersionID
         case .listBuckets, .createBucket, .deleteBucket, .headBucket, .getBucketLocation, .getBucketVersioning,
-             .getBucketAcl, .listObjects, .listObjectsV2, .listObjectVersions, .putObject, .getObject, .headObject,
-             .getObjectAcl:
+             .getBucketAcl, .listObjects, .listObjectsV2, .listObjectVersions, .putObject, .copyObject, .getObject,
+             .headObject, .getObjectAcl:
             .never
         }
     }

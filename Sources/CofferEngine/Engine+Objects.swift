@@ -45,16 +45,10 @@ extension Engine {
         do {
             let (outcome, orphans) = try await store.write { transaction -> (PutOutcome, [String]) in
                 let bucket = try Self.requireBucket(transaction, name)
-                let enabled = bucket.versioning.status == .enabled
-                var orphans: [String] = []
-                let versionID = enabled ? VersionID.make(nowMicros: UInt64(modified) * 1000) : VersionID.null
-                if !enabled, let existing = try transaction.version(bucketID: bucket.id, key: key, versionID: VersionID.null) {
-                    orphans += try Self.remove(existing, bucketID: bucket.id, in: transaction)
-                }
-                let version = try transaction.insertVersion(bucketID: bucket.id, ObjectVersion(
-                    key: key, versionID: versionID, isDeleteMarker: false, lastModified: modified, size: upload.size,
-                    etag: upload.etag, headers: upload.headers, checksums: upload.checksums, blob: blob))
-                return (PutOutcome(versionID: enabled ? versionID : nil, etag: upload.etag, version: version), orphans)
+                return try Self.write(ObjectVersion(key: key, versionID: "", isDeleteMarker: false, lastModified: modified,
+                                                    size: upload.size, etag: upload.etag, headers: upload.headers,
+                                                    checksums: upload.checksums, blob: blob),
+                                      to: bucket, in: transaction)
             }
             removeBlobs(orphans)
             return outcome
@@ -62,6 +56,67 @@ extension Engine {
             if let committedFile { store.blobs.remove(committedFile) }
             throw error
         }
+    }
+
+    /// Adds a new object version as a write in `bucket`'s state: Enabled → a fresh id; otherwise the
+    /// null version, replacing an existing one. Returns the outcome and blob files to remove.
+    static func write(_ new: ObjectVersion, to bucket: Bucket, in transaction: StoreTransaction) throws -> (PutOutcome, [String]) {
+        let enabled = bucket.versioning.status == .enabled
+        var orphans: [String] = []
+        var version = new
+        version.versionID = enabled ? VersionID.make(nowMicros: UInt64(new.lastModified) * 1000) : VersionID.null
+        if !enabled, let existing = try transaction.version(bucketID: bucket.id, key: new.key, versionID: VersionID.null) {
+            try transaction.removeVersion(bucketID: bucket.id, existing)
+            // A copy onto itself may share the very blob it replaces.
+            if case .file(let file) = existing.blob, existing.blob != new.blob, try transaction.blobReferenceCount(file) == 0 {
+                orphans.append(file)
+            }
+        }
+        let inserted = try transaction.insertVersion(bucketID: bucket.id, version)
+        return (PutOutcome(versionID: enabled ? version.versionID : nil, etag: version.etag, version: inserted), orphans)
+    }
+
+    /// CopyObject: a new version of the target made from a source version (its bytes shared, not
+    /// copied, when they live in a blob file). Metadata comes from the source (COPY) or the request
+    /// (REPLACE); copying an object onto itself needs REPLACE. A source version id naming a delete
+    /// marker is `InvalidRequest`; a source whose current version is a marker is `NoSuchKey`.
+    public func copyObject(from source: (bucket: String, key: String, versionID: String?), to target: (bucket: String, key: String),
+                           replacing headers: StoredHeaders?) async throws -> (PutOutcome, sourceVersionID: String?) {
+        try Self.validateKey(target.key)
+        let modified = now()
+        let (outcome, orphans, sourceVersionID) = try await store.write { transaction -> (PutOutcome, [String], String?) in
+            let sourceBucket = try Self.requireBucket(transaction, source.bucket)
+            let original: ObjectVersion
+            if let versionID = source.versionID {
+                try Self.validateVersionID(versionID, in: sourceBucket)
+                guard let found = try transaction.version(bucketID: sourceBucket.id, key: source.key, versionID: versionID) else {
+                    throw S3Error.noSuchVersion(key: source.key, versionID: versionID)
+                }
+                guard !found.isDeleteMarker else {
+                    throw S3Error(.invalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.")
+                }
+                original = found
+            } else {
+                guard let latest = try transaction.latestVersion(bucketID: sourceBucket.id, key: source.key) else {
+                    throw S3Error.noSuchKey(source.key)
+                }
+                guard !latest.isDeleteMarker else {
+                    throw S3Error(.noSuchKey, details: [("Key", source.key)], headers: [("x-amz-delete-marker", "true")])
+                }
+                original = latest
+            }
+            if source.bucket == target.bucket, source.key == target.key, headers == nil {
+                throw S3Error(.invalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+            }
+            let targetBucket = try Self.requireBucket(transaction, target.bucket)
+            let copy = ObjectVersion(key: target.key, versionID: "", isDeleteMarker: false, lastModified: modified,
+                                     size: original.size, etag: original.etag, headers: headers ?? original.headers,
+                                     checksums: original.checksums, blob: original.blob)
+            let (outcome, orphans) = try Self.write(copy, to: targetBucket, in: transaction)
+            return (outcome, orphans, sourceBucket.versioning.status == .unversioned ? nil : original.versionID)
+        }
+        removeBlobs(orphans)
+        return (outcome, sourceVersionID)
     }
 
     /// The version a GET or HEAD reads, with every versioning rule of spec §3.4:

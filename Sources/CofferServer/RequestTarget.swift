@@ -129,8 +129,7 @@ struct Endpoint: Sendable {
         case "HEAD": operation = .headObject
         case "PUT":
             guard !target.has("acl") else { throw Self.notImplemented(method, "?acl") }
-            guard !copySource else { throw S3Error(.notImplemented, "CopyObject is not implemented yet.") }
-            operation = .putObject
+            operation = copySource ? .copyObject : .putObject
         case "DELETE": operation = .deleteObject
         default: throw Self.notImplemented(method, "object")
         }

@@ -93,6 +93,7 @@ struct S3Responder: HTTPResponder {
         case .listObjectVersions: try await listObjectVersions(call)
         case .deleteObjects: try await deleteObjects(call)
         case .putObject: try await putObject(call)
+        case .copyObject: try await copyObject(call)
         case .getObject: try await getObject(call, isHead: false)
         case .headObject: try await getObject(call, isHead: true)
         case .deleteObject: try await deleteObject(call)
