@@ -43,7 +43,9 @@ let package = Package(
             "CofferCore", "CofferStore", "TOTP", "QRCode", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // S3 semantics: versioning, version stacks, deletes, listings, the MFA gate. No HTTP.
-        .target(name: "CofferEngine", dependencies: ["CofferCore", "CofferStore", "CofferMFA"]),
+        .target(name: "CofferEngine", dependencies: [
+            "CofferCore", "CofferStore", "CofferMFA", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // HTTP: S3 REST API on Hummingbird, SigV4, XML, request bodies.
         .target(name: "CofferServer", dependencies: [
             "CofferCore", "CofferStore", "CofferEngine", "CofferMFA", "CZlib", "TOTP",

@@ -15,6 +15,13 @@ public enum S3Operation: String, Sendable, CaseIterable {
     case deleteObjects = "DeleteObjects"
     case putObject = "PutObject"
     case copyObject = "CopyObject"
+    case createMultipartUpload = "CreateMultipartUpload"
+    case uploadPart = "UploadPart"
+    case uploadPartCopy = "UploadPartCopy"
+    case completeMultipartUpload = "CompleteMultipartUpload"
+    case abortMultipartUpload = "AbortMultipartUpload"
+    case listParts = "ListParts"
+    case listMultipartUploads = "ListMultipartUploads"
     case getObject = "GetObject"
     case headObject = "HeadObject"
     case deleteObject = "DeleteObject"
@@ -42,7 +49,8 @@ extension S3Operation {
         case .deleteObjects: .whenAnyEntryNamesVersionID
         case .listBuckets, .createBucket, .deleteBucket, .headBucket, .getBucketLocation, .getBucketVersioning,
              .getBucketAcl, .listObjects, .listObjectsV2, .listObjectVersions, .putObject, .copyObject, .getObject,
-             .headObject, .getObjectAcl:
+             .headObject, .getObjectAcl, .createMultipartUpload, .uploadPart, .uploadPartCopy, .completeMultipartUpload,
+             .abortMultipartUpload, .listParts, .listMultipartUploads:
             .never
         }
     }

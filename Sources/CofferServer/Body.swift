@@ -150,6 +150,8 @@ struct ChecksumRequest: Sendable {
     }
 
     init() {}
+
+    init(algorithm: Algorithm) { self.algorithm = algorithm }
 }
 
 /// MD5 (the ETag), the optional SHA-256 of the payload, and the optional flexible checksum.
@@ -225,6 +227,13 @@ struct Hasher {
                 throw S3Error(.badDigest, "The \(algorithm.rawValue) you specified did not match the calculated checksum.")
             }
         }
+    }
+
+    /// The digest of `bytes` with a flexible-checksum algorithm (for composite checksums).
+    static func digest(_ algorithm: ChecksumRequest.Algorithm, of bytes: [UInt8]) -> [UInt8] {
+        var hasher = Hasher(checksums: ChecksumRequest(algorithm: algorithm))
+        bytes.withUnsafeBytes { hasher.update($0) }
+        return Array(Data(base64Encoded: hasher.checksumValue() ?? "") ?? Data())
     }
 
     func result() -> Result {

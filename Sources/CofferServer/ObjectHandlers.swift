@@ -89,7 +89,7 @@ extension S3Responder {
                 let parts = entry.split(separator: ":", maxSplits: 1)
                 if parts.count == 2, let name = HTTPField.Name("x-amz-checksum-\(parts[0].lowercased())") {
                     headers[name] = String(parts[1])
-                    headers[HTTPField.Name("x-amz-checksum-type")!] = "FULL_OBJECT"
+                    headers[HTTPField.Name("x-amz-checksum-type")!] = parts[1].contains("-") ? "COMPOSITE" : "FULL_OBJECT"
                 }
             }
         }

@@ -84,7 +84,7 @@ struct Endpoint: Sendable {
         "accelerate", "analytics", "cors", "encryption", "intelligent-tiering", "inventory", "legal-hold",
         "lifecycle", "logging", "metrics", "notification", "object-lock", "ownershipControls", "policy",
         "policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select",
-        "tagging", "torrent", "website", "uploads", "uploadId", "partNumber", "attributes", "session",
+        "tagging", "torrent", "website", "attributes", "session",
         "metadataTable", "renameObject",
     ]
 
@@ -104,7 +104,8 @@ struct Endpoint: Sendable {
             key = ""
             switch method {
             case "GET":
-                if target.has("versioning") { operation = .getBucketVersioning }
+                if target.has("uploads") { operation = .listMultipartUploads }
+                else if target.has("versioning") { operation = .getBucketVersioning }
                 else if target.has("location") { operation = .getBucketLocation }
                 else if target.has("acl") { operation = .getBucketAcl }
                 else if target.has("versions") { operation = .listObjectVersions }
@@ -124,13 +125,28 @@ struct Endpoint: Sendable {
             return
         }
         self.key = key
+        let multipart = target.has("uploadId")
         switch method {
-        case "GET": operation = target.has("acl") ? .getObjectAcl : .getObject
-        case "HEAD": operation = .headObject
+        case "GET":
+            guard !target.has("partNumber") || multipart else {
+                throw S3Error(.notImplemented, "GetObject with partNumber is not implemented.")
+            }
+            operation = multipart ? .listParts : target.has("acl") ? .getObjectAcl : .getObject
+        case "HEAD":
+            guard !target.has("partNumber") else { throw S3Error(.notImplemented, "HeadObject with partNumber is not implemented.") }
+            operation = .headObject
         case "PUT":
-            guard !target.has("acl") else { throw Self.notImplemented(method, "?acl") }
-            operation = copySource ? .copyObject : .putObject
-        case "DELETE": operation = .deleteObject
+            guard !target.has("acl"), !target.has("uploads") else { throw Self.notImplemented(method, "sub-resource") }
+            if multipart || target.has("partNumber") {
+                operation = copySource ? .uploadPartCopy : .uploadPart
+            } else {
+                operation = copySource ? .copyObject : .putObject
+            }
+        case "POST":
+            if target.has("uploads") { operation = .createMultipartUpload }
+            else if multipart { operation = .completeMultipartUpload }
+            else { throw Self.notImplemented(method, "object") }
+        case "DELETE": operation = multipart ? .abortMultipartUpload : .deleteObject
         default: throw Self.notImplemented(method, "object")
         }
     }

@@ -60,7 +60,7 @@ public final class Store: Sendable {
     /// Deletes blob files no version references (left by a crash between the rename of a blob and
     /// the commit of its row, or between a delete's commit and the file's removal).
     func sweepOrphanBlobs() throws {
-        let referenced = try readNow { try $0.referencedBlobFiles() }
+        let referenced = try readNow { try $0.referencedBlobFiles().union($0.referencedPartFiles()) }
         try blobs.sweep(keeping: referenced)
     }
 
@@ -134,6 +134,20 @@ public final class Store: Sendable {
                 CREATE TABLE audit (
                     id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, event TEXT NOT NULL, outcome TEXT NOT NULL,
                     principal TEXT NOT NULL, serial TEXT, source TEXT, request_id TEXT, detail TEXT
+                );
+                """)
+        }
+        migrator.registerMigration("4-multipart") { db in
+            try db.execute(sql: """
+                CREATE TABLE uploads (
+                    upload_id TEXT PRIMARY KEY, bucket_id INTEGER NOT NULL, key TEXT NOT NULL,
+                    created_ms INTEGER NOT NULL, headers TEXT NOT NULL, checksum_algorithm TEXT
+                );
+                CREATE INDEX uploads_by_key ON uploads(bucket_id, key, upload_id);
+                CREATE TABLE parts (
+                    upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, etag TEXT NOT NULL, size INTEGER NOT NULL,
+                    checksum TEXT NOT NULL, blob_file TEXT, blob_inline BLOB, modified_ms INTEGER NOT NULL,
+                    PRIMARY KEY (upload_id, part_number)
                 );
                 """)
         }

@@ -126,6 +126,7 @@ public struct StoreTransaction {
     /// How many rows still reference a blob file (shared by copies).
     public func blobReferenceCount(_ file: String) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM versions WHERE blob_file = ?", arguments: [file]) ?? 0
+            + (Int.fetchOne(db, sql: "SELECT COUNT(*) FROM parts WHERE blob_file = ?", arguments: [file]) ?? 0)
     }
 
     static func version(from row: Row) -> ObjectVersion {

@@ -82,6 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
             printError("coffer: cannot use data folder '\(data)': \(Self.describe(error))")
             throw ExitCode(1)
         }
+        try? await instance.engine.reclaimAbandonedUploads()  // parts of uploads idle for a week
         var logger = Logger(label: "coffer")
         logger.logLevel = level
         if instance.generatedRootKeys {

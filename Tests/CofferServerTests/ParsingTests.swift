@@ -33,7 +33,16 @@ struct ParsingTests {
         #expect(try operation("POST", "/b?delete") == .deleteObjects)
         #expect(try operation("DELETE", "/b/k") == .deleteObject)
         #expect(try operation("GET", "/b/k?acl") == .getObjectAcl)
-        for (method, target) in [("GET", "/b?tagging"), ("PUT", "/b/k?uploads"), ("PATCH", "/b/k"), ("POST", "/b")] {
+        #expect(try operation("POST", "/b/k?uploads") == .createMultipartUpload)
+        #expect(try operation("PUT", "/b/k?partNumber=1&uploadId=u") == .uploadPart)
+        #expect(try Endpoint(method: "PUT", target: RequestTarget("/b/k?partNumber=1&uploadId=u"), copySource: true)
+            .operation == .uploadPartCopy)
+        #expect(try operation("POST", "/b/k?uploadId=u") == .completeMultipartUpload)
+        #expect(try operation("DELETE", "/b/k?uploadId=u") == .abortMultipartUpload)
+        #expect(try operation("GET", "/b/k?uploadId=u") == .listParts)
+        #expect(try operation("GET", "/b?uploads") == .listMultipartUploads)
+        for (method, target) in [("GET", "/b?tagging"), ("PUT", "/b/k?uploads"), ("PATCH", "/b/k"), ("POST", "/b"),
+                                 ("GET", "/b/k?partNumber=1"), ("POST", "/b/k")] {
             #expect(throws: S3Error.self) { try operation(method, target) }
         }
     }

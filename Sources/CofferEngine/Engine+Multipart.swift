@@ -1,0 +1,199 @@
+import CofferCore
+import CofferStore
+import Crypto
+import Foundation
+
+/// A part named in CompleteMultipartUpload.
+public struct CompletedPart: Sendable, Equatable {
+    public var number: Int
+    public var etag: String
+    public init(number: Int, etag: String) {
+        self.number = number
+        self.etag = etag
+    }
+}
+
+extension Engine {
+    public static let minPartSize: Int64 = 5 * 1024 * 1024
+    public static let abandonedUploadAge: Int64 = 7 * 86_400_000
+
+    /// CreateMultipartUpload: the headers to give the object, and the checksum algorithm its parts carry.
+    public func createUpload(bucket name: String, key: String, headers: StoredHeaders, checksumAlgorithm: String?) async throws -> String {
+        try Self.validateKey(key)
+        let uploadID = VersionID.make(nowMicros: UInt64(now()) * 1000) + VersionID.make(nowMicros: 0).suffix(16)
+        let created = now()
+        try await store.write { transaction in
+            let bucket = try Self.requireBucket(transaction, name)
+            try transaction.insertUpload(UploadRecord(uploadID: uploadID, bucketID: bucket.id, key: key, created: created,
+                                                      headers: headers, checksumAlgorithm: checksumAlgorithm))
+        }
+        return uploadID
+    }
+
+    static func requireUpload(_ transaction: StoreTransaction, bucket name: String, key: String, uploadID: String) throws
+        -> (Bucket, UploadRecord) {
+        let bucket = try requireBucket(transaction, name)
+        guard let upload = try transaction.upload(uploadID), upload.bucketID == bucket.id, upload.key == key else {
+            throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)])
+        }
+        return (bucket, upload)
+    }
+
+    static func validatePartNumber(_ number: Int) throws {
+        guard (1...10_000).contains(number) else {
+            throw S3Error.invalidArgument("Part number must be an integer between 1 and 10000, inclusive",
+                                          name: "partNumber", value: String(number))
+        }
+    }
+
+    /// UploadPart: stores (or replaces) one part; its blob is durable before its row commits.
+    public func uploadPart(bucket name: String, key: String, uploadID: String, number: Int, _ part: ObjectUpload) async throws {
+        try Self.validatePartNumber(number)
+        let blob: BlobLocation
+        var committed: String?
+        switch part.staged {
+        case .inline(let bytes): blob = .inline(bytes)
+        case .temporary(let file):
+            committed = try store.blobs.commit(file)
+            blob = .file(committed!)
+        }
+        let modified = now()
+        do {
+            let orphan = try await store.write { transaction -> String? in
+                _ = try Self.requireUpload(transaction, bucket: name, key: key, uploadID: uploadID)
+                let old = try transaction.putPart(uploadID, PartRecord(number: number, etag: part.etag, size: part.size,
+                                                                       checksum: part.checksums, blob: blob, modified: modified))
+                if let old, try transaction.blobReferenceCount(old) == 0 { return old }
+                return nil
+            }
+            if let orphan { store.blobs.remove(orphan) }
+        } catch {
+            if let committed { store.blobs.remove(committed) }
+            throw error
+        }
+    }
+
+    public func parts(bucket name: String, key: String, uploadID: String, after: Int, limit: Int) throws
+        -> (UploadRecord, [PartRecord]) {
+        try store.read { transaction in
+            let (_, upload) = try Self.requireUpload(transaction, bucket: name, key: key, uploadID: uploadID)
+            return (upload, try transaction.parts(uploadID, after: after, limit: limit))
+        }
+    }
+
+    public func uploads(bucket name: String, prefix: String, afterKey: String, afterUploadID: String, limit: Int) throws
+        -> [UploadRecord] {
+        try store.read { transaction in
+            let bucket = try Self.requireBucket(transaction, name)
+            return try transaction.uploads(bucketID: bucket.id, prefix: prefix, afterKey: afterKey,
+                                           afterUploadID: afterUploadID, limit: limit)
+        }
+    }
+
+    /// AbortMultipartUpload: the upload and its parts go, their blobs reclaimed.
+    public func abortUpload(bucket name: String, key: String, uploadID: String) async throws {
+        let files = try await store.write { transaction -> [String] in
+            _ = try Self.requireUpload(transaction, bucket: name, key: key, uploadID: uploadID)
+            return try transaction.deleteUpload(uploadID).filter { try transaction.blobReferenceCount($0) == 0 }
+        }
+        removeBlobs(files)
+    }
+
+    /// CompleteMultipartUpload: parts in ascending order, each present with its ETag, all but the last
+    /// at least 5 MiB. Their bytes are concatenated into one durable blob, then exactly one new version
+    /// is written. ETag = MD5 of the parts' binary MD5s + `-N`. `composite` turns the chosen parts'
+    /// checksums into the object's (or "").
+    public func completeUpload(bucket name: String, key: String, uploadID: String, parts requested: [CompletedPart],
+                               composite: @Sendable ([PartRecord]) throws -> String) async throws -> PutOutcome {
+        guard !requested.isEmpty else {
+            throw S3Error(.malformedXML, "You must specify at least one part")
+        }
+        for (previous, next) in zip(requested, requested.dropFirst()) where next.number <= previous.number {
+            throw S3Error(.invalidPartOrder)
+        }
+        let (upload, stored) = try parts(bucket: name, key: key, uploadID: uploadID, after: 0, limit: 10_000)
+        let byNumber = Dictionary(uniqueKeysWithValues: stored.map { ($0.number, $0) })
+        var chosen: [PartRecord] = []
+        for (index, wanted) in requested.enumerated() {
+            let etag = wanted.etag.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
+            guard let part = byNumber[wanted.number], part.etag == etag else {
+                throw S3Error(.invalidPart, details: [("UploadId", uploadID), ("PartNumber", String(wanted.number))])
+            }
+            if index < requested.count - 1, part.size < Self.minPartSize {
+                throw S3Error(.entityTooSmall, details: [("ProposedSize", String(part.size)),
+                                                        ("MinSizeAllowed", String(Self.minPartSize))])
+            }
+            chosen.append(part)
+        }
+        var md5s: [UInt8] = []
+        for part in chosen { md5s += Self.bytes(hex: part.etag) }
+        let etag = Insecure.MD5.hash(data: md5s).map { String(format: "%02x", $0) }.joined() + "-\(chosen.count)"
+        let checksum = try composite(chosen)
+
+        // Concatenate the parts into one blob file, made durable before the version row commits.
+        let stager = BlobStager(blobs: store.blobs, inlineLimit: 0)
+        do {
+            for part in chosen {
+                switch part.blob {
+                case .inline(let bytes): try bytes.withUnsafeBytes { try stager.append($0) }
+                case .file(let file): try appendFile(store.blobs.path(of: file), to: stager)
+                case .none: break
+                }
+            }
+        } catch {
+            stager.discard()
+            throw error
+        }
+        let size = stager.size
+        guard case .temporary(let temporary) = stager.finish() else { throw S3Error(.internalError) }
+        let file = try store.blobs.commit(temporary)
+        let modified = now()
+        do {
+            let (outcome, orphans) = try await store.write { transaction -> (PutOutcome, [String]) in
+                let (bucket, current) = try Self.requireUpload(transaction, bucket: name, key: key, uploadID: uploadID)
+                guard current == upload else { throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)]) }
+                let (outcome, replaced) = try Self.write(ObjectVersion(
+                    key: key, versionID: "", isDeleteMarker: false, lastModified: modified, size: size, etag: etag,
+                    headers: upload.headers, checksums: checksum, blob: .file(file)), to: bucket, in: transaction)
+                let partFiles = try transaction.deleteUpload(uploadID).filter { try transaction.blobReferenceCount($0) == 0 }
+                return (outcome, replaced + partFiles)
+            }
+            removeBlobs(orphans)
+            return outcome
+        } catch {
+            store.blobs.remove(file)
+            throw error
+        }
+    }
+
+    private func appendFile(_ path: String, to stager: BlobStager) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw S3Error(.internalError) }
+        defer { try? handle.close() }
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            try chunk.withUnsafeBytes { try stager.append($0) }
+        }
+    }
+
+    static func bytes(hex: String) -> [UInt8] {
+        var result: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex, let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex) {
+            if let byte = UInt8(hex[index..<next], radix: 16) { result.append(byte) }
+            index = next
+        }
+        return result
+    }
+
+    /// Drops uploads older than a week (abandoned), reclaiming their parts. Run at start.
+    public func reclaimAbandonedUploads() async throws {
+        let cutoff = now() - Self.abandonedUploadAge
+        let files = try await store.write { transaction -> [String] in
+            var files: [String] = []
+            for uploadID in try transaction.uploads(startedBefore: cutoff) {
+                files += try transaction.deleteUpload(uploadID).filter { try transaction.blobReferenceCount($0) == 0 }
+            }
+            return files
+        }
+        removeBlobs(files)
+    }
+}

@@ -1,0 +1,256 @@
+import CofferCore
+import CofferEngine
+import CofferStore
+import Foundation
+import Hummingbird
+import HTTPTypes
+
+/// Multipart uploads: create, upload (or copy) parts, complete, abort, list parts and uploads.
+extension S3Responder {
+    static let checksumAlgorithm = HTTPField.Name("x-amz-checksum-algorithm")!
+    static let copySourceRange = HTTPField.Name("x-amz-copy-source-range")!
+
+    func uploadID(_ call: S3Call) throws -> String {
+        guard let uploadID = call.target["uploadId"], !uploadID.isEmpty else {
+            throw S3Error(.noSuchUpload, details: [("UploadId", "")])
+        }
+        return uploadID
+    }
+
+    func createMultipartUpload(_ call: S3Call) async throws -> Response {
+        var algorithm = call.request.headers[Self.checksumAlgorithm]?.uppercased()
+        if let name = algorithm {
+            guard ChecksumRequest.Algorithm(rawValue: name) != nil else {
+                throw S3Error.invalidArgument("Checksum algorithm provided is unsupported.", name: "x-amz-checksum-algorithm",
+                                              value: name)
+            }
+        }
+        if algorithm?.isEmpty == true { algorithm = nil }
+        let uploadID = try await engine.createUpload(bucket: call.bucket, key: call.key,
+                                                     headers: try Self.storedHeaders(call.request.headers),
+                                                     checksumAlgorithm: algorithm)
+        var headers = HTTPFields()
+        if let algorithm { headers[Self.checksumAlgorithm] = algorithm }
+        var writer = XMLWriter()
+        writer.document("InitiateMultipartUploadResult") { xml in
+            xml.element("Bucket", call.bucket)
+            xml.element("Key", call.key)
+            xml.element("UploadId", uploadID)
+        }
+        return S3Response.xml(writer, headers: headers)
+    }
+
+    func uploadPart(_ call: S3Call, copy: Bool) async throws -> Response {
+        let uploadID = try uploadID(call)
+        guard let number = call.target["partNumber"].flatMap(Int.init) else {
+            throw S3Error.invalidArgument("Part number must be an integer between 1 and 10000, inclusive",
+                                          name: "partNumber")
+        }
+        let stager = BlobStager(blobs: engine.store.blobs, inlineLimit: settings.inlineLimit)
+        var headers = HTTPFields()
+        let upload: ObjectUpload
+        var copyResult: (String?, Int64)?
+        if copy {
+            let (bucket, key, versionID) = try Self.parseCopySource(call.request.headers[Self.copySource] ?? "")
+            let (sourceBucket, source) = try engine.read(bucket: bucket, key: key, versionID: versionID)
+            var range: ClosedRange<Int64> = 0...(source.size - 1)
+            if let text = call.request.headers[Self.copySourceRange] {
+                guard let parsed = try Self.parseRange(text, size: source.size) else {
+                    throw S3Error.invalidArgument("The x-amz-copy-source-range value must be of the form bytes=first-last",
+                                                  name: "x-amz-copy-source-range")
+                }
+                range = parsed
+            }
+            var hasher = Hasher(checksums: ChecksumRequest())
+            try await Body.discardingOnFailure(stager) {
+                try copyBytes(of: source, range: range, into: stager, hasher: &hasher)
+            }
+            _ = try await Body.collect(call.request, limit: 0, payload: call.authentication.payload)
+            let hashed = hasher.result()
+            upload = ObjectUpload(staged: stager.finish(), size: stager.size, etag: hashed.md5Hex,
+                                  headers: StoredHeaders(), checksums: "")
+            copyResult = (sourceBucket.versioning.status == .unversioned ? nil : source.versionID, source.lastModified)
+        } else {
+            let hashed = try await Body.stream(call.request, into: stager, payload: call.authentication.payload,
+                                               checksums: try ChecksumRequest(call.request.headers),
+                                               limit: settings.maxObjectSize)
+            upload = ObjectUpload(staged: stager.finish(), size: stager.size, etag: hashed.md5Hex, headers: StoredHeaders(),
+                                  checksums: hashed.checksum)
+            if let (name, value) = hashed.checksumHeader { headers[name] = value }
+        }
+        try await Body.discardingOnFailure(stager) {
+            try await engine.uploadPart(bucket: call.bucket, key: call.key, uploadID: uploadID, number: number, upload)
+        }
+        guard let (sourceVersion, modified) = copyResult else {
+            headers[.eTag] = "\"\(upload.etag)\""
+            return S3Response.empty(.ok, headers: headers)
+        }
+        if let sourceVersion { headers[Self.copySourceVersionID] = sourceVersion }
+        var writer = XMLWriter()
+        writer.document("CopyPartResult") { xml in
+            xml.element("LastModified", HTTPDate.iso8601(milliseconds: modified))
+            xml.element("ETag", "\"\(upload.etag)\"")
+        }
+        return S3Response.xml(writer, headers: headers)
+    }
+
+    /// Copies a byte range of a stored version into a stager.
+    private func copyBytes(of version: ObjectVersion, range: ClosedRange<Int64>, into stager: BlobStager,
+                           hasher: inout Hasher) throws {
+        guard version.size > 0 else { return }
+        switch version.blob {
+        case .inline(let bytes):
+            try bytes[Int(range.lowerBound)...Int(range.upperBound)].withUnsafeBytes { raw in
+                hasher.update(raw)
+                try stager.append(raw)
+            }
+        case .file(let name):
+            guard let handle = FileHandle(forReadingAtPath: engine.store.blobs.path(of: name)) else {
+                throw S3Error(.internalError)
+            }
+            defer { try? handle.close() }
+            try handle.seek(toOffset: UInt64(range.lowerBound))
+            var remaining = Int(range.upperBound - range.lowerBound + 1)
+            while remaining > 0, let chunk = try handle.read(upToCount: min(remaining, 1 << 20)), !chunk.isEmpty {
+                try chunk.withUnsafeBytes { raw in
+                    hasher.update(raw)
+                    try stager.append(raw)
+                }
+                remaining -= chunk.count
+            }
+        case .none: break
+        }
+    }
+
+    func completeMultipartUpload(_ call: S3Call) async throws -> Response {
+        let uploadID = try uploadID(call)
+        let body = try await Body.collect(call.request, limit: 1024 * 1024, payload: call.authentication.payload)
+        guard let document = try? XMLParser.parse(body), document.name == "CompleteMultipartUpload" else {
+            throw S3Error.malformedXML
+        }
+        var parts: [CompletedPart] = []
+        for part in document.all("Part") {
+            guard let number = part.child("PartNumber").flatMap({ Int($0.text) }), let etag = part.child("ETag")?.text else {
+                throw S3Error.malformedXML
+            }
+            parts.append(CompletedPart(number: number, etag: etag))
+        }
+        let outcome = try await engine.completeUpload(bucket: call.bucket, key: call.key, uploadID: uploadID,
+                                                      parts: parts, composite: Self.compositeChecksum)
+        var headers = HTTPFields()
+        if let versionID = outcome.versionID { headers[S3Response.versionID] = versionID }
+        var writer = XMLWriter()
+        writer.document("CompleteMultipartUploadResult") { xml in
+            xml.element("Location", "/\(call.bucket)/\(Percent.encode(call.key, keepSlash: true))")
+            xml.element("Bucket", call.bucket)
+            xml.element("Key", call.key)
+            xml.element("ETag", "\"\(outcome.etag)\"")
+            let checksum = outcome.version.checksums.split(separator: ":", maxSplits: 1)
+            if checksum.count == 2 {
+                let name = ChecksumRequest.Algorithm(rawValue: String(checksum[0]))?.rawValue ?? String(checksum[0])
+                xml.element("Checksum\(name)", String(checksum[1]))
+                xml.element("ChecksumType", "COMPOSITE")
+            }
+        }
+        return S3Response.xml(writer, headers: headers)
+    }
+
+    /// The composite checksum of a multipart object: the algorithm over the parts' binary
+    /// checksums, base64, then `-N`. Empty when the parts carry none (or disagree).
+    static func compositeChecksum(_ parts: [PartRecord]) throws -> String {
+        var algorithm: ChecksumRequest.Algorithm?
+        var joined: [UInt8] = []
+        for part in parts {
+            let pieces = part.checksum.split(separator: ":", maxSplits: 1)
+            guard pieces.count == 2, let named = ChecksumRequest.Algorithm(rawValue: String(pieces[0])),
+                  algorithm == nil || algorithm == named, let bytes = Data(base64Encoded: String(pieces[1]))
+            else { return "" }
+            algorithm = named
+            joined += bytes
+        }
+        guard let algorithm else { return "" }
+        let digest = Hasher.digest(algorithm, of: joined)
+        return "\(algorithm.rawValue):\(Data(digest).base64EncodedString())-\(parts.count)"
+    }
+
+    func abortMultipartUpload(_ call: S3Call) async throws -> Response {
+        try await engine.abortUpload(bucket: call.bucket, key: call.key, uploadID: try uploadID(call))
+        return S3Response.empty(.noContent)
+    }
+
+    func listParts(_ call: S3Call) async throws -> Response {
+        let uploadID = try uploadID(call)
+        let marker = call.target["part-number-marker"].flatMap(Int.init) ?? 0
+        let maxParts = min(max(call.target["max-parts"].flatMap(Int.init) ?? 1000, 0), 1000)
+        let (upload, parts) = try engine.parts(bucket: call.bucket, key: call.key, uploadID: uploadID, after: marker,
+                                               limit: maxParts + 1)
+        let page = Array(parts.prefix(maxParts))
+        var writer = XMLWriter()
+        writer.document("ListPartsResult") { xml in
+            xml.element("Bucket", call.bucket)
+            xml.element("Key", call.key)
+            xml.element("UploadId", uploadID)
+            xml.element("PartNumberMarker", marker)
+            if parts.count > maxParts, let last = page.last { xml.element("NextPartNumberMarker", last.number) }
+            xml.element("MaxParts", maxParts)
+            xml.element("IsTruncated", parts.count > maxParts)
+            if let algorithm = upload.checksumAlgorithm { xml.element("ChecksumAlgorithm", algorithm) }
+            xml.element("Initiator") { xml in
+                xml.element("ID", settings.ownerID)
+                xml.element("DisplayName", settings.ownerName)
+            }
+            owner(&xml)
+            xml.element("StorageClass", "STANDARD")
+            for part in page {
+                xml.element("Part") { xml in
+                    xml.element("PartNumber", part.number)
+                    xml.element("LastModified", HTTPDate.iso8601(milliseconds: part.modified))
+                    xml.element("ETag", "\"\(part.etag)\"")
+                    xml.element("Size", part.size)
+                    let checksum = part.checksum.split(separator: ":", maxSplits: 1)
+                    if checksum.count == 2 { xml.element("Checksum\(checksum[0])", String(checksum[1])) }
+                }
+            }
+        }
+        return S3Response.xml(writer)
+    }
+
+    func listMultipartUploads(_ call: S3Call) async throws -> Response {
+        let parameters = try ListParameters(call.target)
+        let keyMarker = call.target["key-marker"] ?? ""
+        let uploadMarker = call.target["upload-id-marker"] ?? ""
+        let maxUploads = min(max(call.target["max-uploads"].flatMap(Int.init) ?? 1000, 0), 1000)
+        let uploads = try engine.uploads(bucket: call.bucket, prefix: parameters.prefix, afterKey: keyMarker,
+                                         afterUploadID: uploadMarker, limit: maxUploads + 1)
+        let page = Array(uploads.prefix(maxUploads))
+        var writer = XMLWriter()
+        writer.document("ListMultipartUploadsResult") { xml in
+            xml.element("Bucket", call.bucket)
+            xml.element("KeyMarker", parameters.wire(keyMarker))
+            xml.element("UploadIdMarker", uploadMarker)
+            if uploads.count > maxUploads, let last = page.last {
+                xml.element("NextKeyMarker", parameters.wire(last.key))
+                xml.element("NextUploadIdMarker", last.uploadID)
+            }
+            xml.element("Prefix", parameters.wire(parameters.prefix))
+            if parameters.encode { xml.element("EncodingType", "url") }
+            xml.element("MaxUploads", maxUploads)
+            xml.element("IsTruncated", uploads.count > maxUploads)
+            for upload in page {
+                xml.element("Upload") { xml in
+                    xml.element("Key", parameters.wire(upload.key))
+                    xml.element("UploadId", upload.uploadID)
+                    xml.element("Initiator") { xml in
+                        xml.element("ID", settings.ownerID)
+                        xml.element("DisplayName", settings.ownerName)
+                    }
+                    owner(&xml)
+                    xml.element("StorageClass", "STANDARD")
+                    xml.element("Initiated", HTTPDate.iso8601(milliseconds: upload.created))
+                    if let algorithm = upload.checksumAlgorithm { xml.element("ChecksumAlgorithm", algorithm) }
+                }
+            }
+        }
+        return S3Response.xml(writer)
+    }
+}

@@ -1,0 +1,120 @@
+import CofferCore
+import Foundation
+import GRDB
+
+/// An in-progress multipart upload.
+public struct UploadRecord: Sendable, Equatable {
+    public var uploadID: String
+    public var bucketID: Int64
+    public var key: String
+    public var created: Int64
+    public var headers: StoredHeaders
+    public var checksumAlgorithm: String?
+    public init(uploadID: String, bucketID: Int64, key: String, created: Int64, headers: StoredHeaders,
+                checksumAlgorithm: String?) {
+        self.uploadID = uploadID
+        self.bucketID = bucketID
+        self.key = key
+        self.created = created
+        self.headers = headers
+        self.checksumAlgorithm = checksumAlgorithm
+    }
+}
+
+/// One uploaded part.
+public struct PartRecord: Sendable, Equatable {
+    public var number: Int
+    public var etag: String
+    public var size: Int64
+    /// `ALGORITHM:base64`, or "".
+    public var checksum: String
+    public var blob: BlobLocation
+    public var modified: Int64
+    public init(number: Int, etag: String, size: Int64, checksum: String, blob: BlobLocation, modified: Int64) {
+        self.number = number
+        self.etag = etag
+        self.size = size
+        self.checksum = checksum
+        self.blob = blob
+        self.modified = modified
+    }
+}
+
+extension StoreTransaction {
+    public func insertUpload(_ upload: UploadRecord) throws {
+        try db.execute(sql: """
+            INSERT INTO uploads(upload_id, bucket_id, key, created_ms, headers, checksum_algorithm) VALUES (?, ?, ?, ?, ?, ?)
+            """, arguments: [upload.uploadID, upload.bucketID, upload.key, upload.created, upload.headers.encoded,
+                             upload.checksumAlgorithm])
+    }
+
+    public func upload(_ uploadID: String) throws -> UploadRecord? {
+        try Row.fetchOne(db, sql: """
+            SELECT upload_id, bucket_id, key, created_ms, headers, checksum_algorithm FROM uploads WHERE upload_id = ?
+            """, arguments: [uploadID]).map(Self.upload(from:))
+    }
+
+    /// Uploads of a bucket in (key, upload id) order after the markers.
+    public func uploads(bucketID: Int64, prefix: String, afterKey: String, afterUploadID: String, limit: Int) throws -> [UploadRecord] {
+        try Row.fetchAll(db, sql: """
+            SELECT upload_id, bucket_id, key, created_ms, headers, checksum_algorithm FROM uploads
+            WHERE bucket_id = ? AND (key > ? OR (key = ? AND upload_id > ?)) AND substr(key, 1, length(?)) = ?
+            ORDER BY key, upload_id LIMIT ?
+            """, arguments: [bucketID, afterKey, afterKey, afterUploadID, prefix, prefix, limit]).map(Self.upload(from:))
+    }
+
+    /// Removes an upload and its parts; returns the part blob files to delete after the commit.
+    public func deleteUpload(_ uploadID: String) throws -> [String] {
+        let files = try String.fetchAll(db, sql: "SELECT blob_file FROM parts WHERE upload_id = ? AND blob_file IS NOT NULL",
+                                        arguments: [uploadID])
+        try db.execute(sql: "DELETE FROM parts WHERE upload_id = ?", arguments: [uploadID])
+        try db.execute(sql: "DELETE FROM uploads WHERE upload_id = ?", arguments: [uploadID])
+        return files
+    }
+
+    /// Uploads started before `time` (abandoned), oldest first.
+    public func uploads(startedBefore time: Int64) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT upload_id FROM uploads WHERE created_ms < ?", arguments: [time])
+    }
+
+    /// Stores a part, replacing one with the same number; returns the replaced part's blob file.
+    public func putPart(_ uploadID: String, _ part: PartRecord) throws -> String? {
+        let old = try String.fetchOne(db, sql: "SELECT blob_file FROM parts WHERE upload_id = ? AND part_number = ?",
+                                      arguments: [uploadID, part.number])
+        var file: String?
+        var inline: Data?
+        switch part.blob {
+        case .file(let name): file = name
+        case .inline(let bytes): inline = Data(bytes)
+        case .none: inline = Data()
+        }
+        try db.execute(sql: """
+            INSERT INTO parts(upload_id, part_number, etag, size, checksum, blob_file, blob_inline, modified_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(upload_id, part_number) DO UPDATE SET etag = excluded.etag, size = excluded.size,
+                checksum = excluded.checksum, blob_file = excluded.blob_file, blob_inline = excluded.blob_inline,
+                modified_ms = excluded.modified_ms
+            """, arguments: [uploadID, part.number, part.etag, part.size, part.checksum, file, inline, part.modified])
+        return old
+    }
+
+    public func parts(_ uploadID: String, after number: Int, limit: Int) throws -> [PartRecord] {
+        try Row.fetchAll(db, sql: """
+            SELECT part_number, etag, size, checksum, blob_file, blob_inline, modified_ms FROM parts
+            WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?
+            """, arguments: [uploadID, number, limit]).map { row in
+            let blob: BlobLocation
+            if let file: String = row[4] { blob = .file(file) } else { blob = .inline(Array((row[5] as Data?) ?? Data())) }
+            return PartRecord(number: row[0], etag: row[1], size: row[2], checksum: row[3], blob: blob, modified: row[6])
+        }
+    }
+
+    func referencedPartFiles() throws -> Set<String> {
+        Set(try String.fetchAll(db, sql: "SELECT blob_file FROM parts WHERE blob_file IS NOT NULL"))
+    }
+
+    static func upload(from row: Row) -> UploadRecord {
+        UploadRecord(uploadID: row[0], bucketID: row[1], key: row[2], created: row[3], headers: StoredHeaders(encoded: row[4]),
+                     checksumAlgorithm: row[5])
+    }
+}
