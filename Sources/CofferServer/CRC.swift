@@ -3,7 +3,7 @@
 /// are complemented at the end. (CRC32 itself comes from the system zlib.)
 struct CRC32C {
     private(set) var state: UInt32 = 0xFFFF_FFFF
-    static let tables = makeTables(polynomial: 0x82F6_3B78)
+    static let tables = reflectedCRCTables(polynomial: UInt32(0x82F6_3B78))
 
     mutating func update(_ bytes: UnsafeRawBufferPointer) {
         var crc = state
@@ -31,27 +31,11 @@ struct CRC32C {
 
     /// Big-endian digest bytes, as S3 base64-encodes them.
     var digest: [UInt8] { withUnsafeBytes(of: value.bigEndian) { Array($0) } }
-
-    static func makeTables(polynomial: UInt32) -> [UInt32] {
-        var tables = [UInt32](repeating: 0, count: 8 * 256)
-        for byte in 0..<256 {
-            var crc = UInt32(byte)
-            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ polynomial : crc >> 1 }
-            tables[byte] = crc
-        }
-        for slice in 1..<8 {
-            for byte in 0..<256 {
-                let previous = tables[(slice - 1) * 256 + byte]
-                tables[slice * 256 + byte] = (previous >> 8) ^ tables[Int(previous & 0xFF)]
-            }
-        }
-        return tables
-    }
 }
 
 struct CRC64NVME {
     private(set) var state: UInt64 = .max
-    static let tables = makeTables(polynomial: 0x9A6C_9329_AC4B_C9B5)
+    static let tables = reflectedCRCTables(polynomial: UInt64(0x9A6C_9329_AC4B_C9B5))
 
     mutating func update(_ bytes: UnsafeRawBufferPointer) {
         var crc = state
@@ -79,20 +63,22 @@ struct CRC64NVME {
     var value: UInt64 { state ^ .max }
 
     var digest: [UInt8] { withUnsafeBytes(of: value.bigEndian) { Array($0) } }
+}
 
-    static func makeTables(polynomial: UInt64) -> [UInt64] {
-        var tables = [UInt64](repeating: 0, count: 8 * 256)
-        for byte in 0..<256 {
-            var crc = UInt64(byte)
-            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ polynomial : crc >> 1 }
-            tables[byte] = crc
-        }
-        for slice in 1..<8 {
-            for byte in 0..<256 {
-                let previous = tables[(slice - 1) * 256 + byte]
-                tables[slice * 256 + byte] = (previous >> 8) ^ tables[Int(previous & 0xFF)]
-            }
-        }
-        return tables
+/// The 8 × 256 slice-by-8 tables of a reflected CRC: table 0 is the classic byte table; table k
+/// advances a byte's contribution by k more bytes.
+func reflectedCRCTables<T: FixedWidthInteger & UnsignedInteger>(polynomial: T) -> [T] {
+    var tables = [T](repeating: 0, count: 8 * 256)
+    for byte in 0..<256 {
+        var crc = T(byte)
+        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ polynomial : crc >> 1 }
+        tables[byte] = crc
     }
+    for slice in 1..<8 {
+        for byte in 0..<256 {
+            let previous = tables[(slice - 1) * 256 + byte]
+            tables[slice * 256 + byte] = (previous >> 8) ^ tables[Int(previous & 0xFF)]
+        }
+    }
+    return tables
 }

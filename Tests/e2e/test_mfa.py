@@ -291,3 +291,22 @@ def test_metrics_count_requests_checks_and_throttled_devices(fresh):
     assert 'coffer_mfa_checks_total{outcome="wrongCode"} 6' in text
     assert "coffer_mfa_throttled_devices 1" in text
     assert device.seed not in text
+
+
+def test_allow_insecure_mfa_accepts_plain_http_from_any_peer():
+    server = Server(extra_args=["--allow-insecure-mfa"]).start()
+    try:
+        iam, _, s3 = clients(server)
+        device = Device(iam, "insecure-ok")
+        device.enable(iam)
+        s3.create_bucket(Bucket="insecure")
+
+        def forwarded(request, **_):
+            request.headers["X-Forwarded-For"] = "203.0.113.50"
+
+        s3.meta.events.register("before-sign.s3.PutBucketVersioning", forwarded)
+        s3.put_bucket_versioning(Bucket="insecure", MFA=f"{device.serial} {device.code(0)}",
+                                 VersioningConfiguration={"Status": "Enabled", "MFADelete": "Enabled"})
+        assert s3.get_bucket_versioning(Bucket="insecure")["MFADelete"] == "Enabled"
+    finally:
+        server.stop()
