@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import NIOCore
+import NIOPosix
 
 /// Request bodies: small ones collected (XML documents), object bodies streamed into a stager,
 /// with the payload hash the signature promised and any checksums verified on the way.
@@ -63,17 +64,41 @@ enum Body {
         }
         var hasher = Hasher(checksums: checksums, sha256: sha256)
         return try await discardingOnFailure(stager) {
+            // Hashing runs here while the previous buffer is written on the I/O thread pool: the two
+            // costs of a large upload overlap instead of adding up. At most one write is in flight,
+            // so memory stays bounded and bytes reach the file in order.
+            var pending: [UInt8] = []
+            var write: Task<Void, any Error>?
             func take(_ raw: UnsafeRawBufferPointer) throws {
-                guard stager.size + Int64(raw.count) <= limit else {
+                guard stager.size + Int64(pending.count + raw.count) <= limit else {
                     throw S3Error(.entityTooLarge, details: [("MaxSizeAllowed", "\(limit)")])
                 }
                 hasher.update(raw)
-                try stager.append(raw)
+                pending.append(contentsOf: raw)
             }
-            for try await buffer in request.body {
-                try buffer.withUnsafeReadableBytes { raw in
-                    if decoder != nil { try decoder?.feed(raw, emit: take) } else { try take(raw) }
+            func flush() async throws {
+                try await write?.value
+                write = nil
+                guard !pending.isEmpty else { return }
+                let bytes = pending
+                pending = []
+                pending.reserveCapacity(bytes.count)
+                write = Task {
+                    try await NIOThreadPool.singleton.runIfActive { try bytes.withUnsafeBytes { try stager.append($0) } }
                 }
+            }
+            do {
+                for try await buffer in request.body {
+                    try buffer.withUnsafeReadableBytes { raw in
+                        if decoder != nil { try decoder?.feed(raw, emit: take) } else { try take(raw) }
+                    }
+                    if pending.count >= 1 << 20 { try await flush() }
+                }
+                try await flush()
+                try await write?.value
+            } catch {
+                try? await write?.value
+                throw error
             }
             if let decoder {
                 // aws-chunked: the object's size is x-amz-decoded-content-length; the checksum may trail.

@@ -123,6 +123,11 @@ public final class TemporaryBlob: @unchecked Sendable {
     let path: String
     let name: String
     private var isClosed = false
+    private var written: Int64 = 0
+    private var flushed: Int64 = 0
+    /// Data is flushed every this many bytes, so the final fsync has little left to do (writers run
+    /// on the I/O thread pool, so the wait overlaps the upload's hashing and reading).
+    static let writebackInterval: Int64 = 32 << 20
 
     init(descriptor: Int32, path: String, name: String) {
         self.descriptor = descriptor
@@ -136,12 +141,19 @@ public final class TemporaryBlob: @unchecked Sendable {
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         var offset = 0
         while offset < bytes.count {
-            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
+            let count = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if count < 0 {
                 if errno == EINTR { continue }
                 throw errno == ENOSPC || errno == EDQUOT ? BlobError.noSpace : BlobError.io("write", errno)
             }
-            offset += written
+            offset += count
+        }
+        written += Int64(bytes.count)
+        if written - flushed >= Self.writebackInterval {
+            guard fdatasync(descriptor) == 0 else {
+                throw errno == ENOSPC || errno == EDQUOT ? BlobError.noSpace : BlobError.io("fdatasync", errno)
+            }
+            flushed = written
         }
     }
 
