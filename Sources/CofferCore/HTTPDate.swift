@@ -34,7 +34,7 @@ public enum HTTPDate {
         func flush() {
             if let value = Int64(current) {
                 numbers.append(value)
-            } else if let index = months.firstIndex(where: { $0.caseInsensitiveCompare(current) }) {
+            } else if let index = months.firstIndex(where: { $0.lowercased() == current.lowercased() }) {
                 month = index + 1
             }
             current = ""
@@ -82,8 +82,4 @@ public enum HTTPDate {
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         return era * 146_097 + dayOfEra - 719_468
     }
-}
-
-extension String {
-    func caseInsensitiveCompare(_ other: String) -> Bool { lowercased() == other.lowercased() }
 }

@@ -20,7 +20,8 @@ extension Engine {
     /// CreateMultipartUpload: the headers to give the object, and the checksum algorithm its parts carry.
     public func createUpload(bucket name: String, key: String, headers: StoredHeaders, checksumAlgorithm: String?) async throws -> String {
         try Self.validateKey(key)
-        let uploadID = VersionID.make(nowMicros: UInt64(now()) * 1000) + VersionID.make(nowMicros: 0).suffix(16)
+        // Version-id shaped: URL-safe, time-ordered, 96 random bits.
+        let uploadID = VersionID.make(nowMicros: UInt64(now()) * 1000)
         let created = now()
         try await store.write { transaction in
             let bucket = try Self.requireBucket(transaction, name)
@@ -63,8 +64,7 @@ extension Engine {
                 _ = try Self.requireUpload(transaction, bucket: name, key: key, uploadID: uploadID)
                 let old = try transaction.putPart(uploadID, PartRecord(number: number, etag: part.etag, size: part.size,
                                                                        checksum: part.checksums, blob: blob, modified: modified))
-                if let old, try transaction.blobReferenceCount(old) == 0 { return old }
-                return nil
+                return try old.flatMap { try Self.unreferencedFiles(.file($0), in: transaction).first }
             }
             if let orphan { store.blobs.remove(orphan) }
         } catch {
@@ -94,7 +94,7 @@ extension Engine {
     public func abortUpload(bucket name: String, key: String, uploadID: String) async throws {
         let files = try await store.write { transaction -> [String] in
             _ = try Self.requireUpload(transaction, bucket: name, key: key, uploadID: uploadID)
-            return try transaction.deleteUpload(uploadID).filter { try transaction.blobReferenceCount($0) == 0 }
+            return try transaction.deleteUpload(uploadID).flatMap { try Self.unreferencedFiles(.file($0), in: transaction) }
         }
         removeBlobs(files)
     }
@@ -155,7 +155,7 @@ extension Engine {
                 let (outcome, replaced) = try Self.write(ObjectVersion(
                     key: key, versionID: "", isDeleteMarker: false, lastModified: modified, size: size, etag: etag,
                     headers: upload.headers, checksums: checksum, blob: .file(file)), to: bucket, in: transaction)
-                let partFiles = try transaction.deleteUpload(uploadID).filter { try transaction.blobReferenceCount($0) == 0 }
+                let partFiles = try transaction.deleteUpload(uploadID).flatMap { try Self.unreferencedFiles(.file($0), in: transaction) }
                 return (outcome, replaced + partFiles)
             }
             removeBlobs(orphans)
@@ -190,7 +190,7 @@ extension Engine {
         let files = try await store.write { transaction -> [String] in
             var files: [String] = []
             for uploadID in try transaction.uploads(startedBefore: cutoff) {
-                files += try transaction.deleteUpload(uploadID).filter { try transaction.blobReferenceCount($0) == 0 }
+                files += try transaction.deleteUpload(uploadID).flatMap { try Self.unreferencedFiles(.file($0), in: transaction) }
             }
             return files
         }

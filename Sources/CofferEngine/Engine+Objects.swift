@@ -62,17 +62,16 @@ extension Engine {
     /// null version, replacing an existing one. Returns the outcome and blob files to remove.
     static func write(_ new: ObjectVersion, to bucket: Bucket, in transaction: StoreTransaction) throws -> (PutOutcome, [String]) {
         let enabled = bucket.versioning.status == .enabled
-        var orphans: [String] = []
         var version = new
         version.versionID = enabled ? VersionID.make(nowMicros: UInt64(new.lastModified) * 1000) : VersionID.null
+        var replaced: ObjectVersion?
         if !enabled, let existing = try transaction.version(bucketID: bucket.id, key: new.key, versionID: VersionID.null) {
             try transaction.removeVersion(bucketID: bucket.id, existing)
-            // A copy onto itself may share the very blob it replaces.
-            if case .file(let file) = existing.blob, existing.blob != new.blob, try transaction.blobReferenceCount(file) == 0 {
-                orphans.append(file)
-            }
+            replaced = existing
         }
         let inserted = try transaction.insertVersion(bucketID: bucket.id, version)
+        // Counted after the insert: a copy onto itself shares the very blob it replaces.
+        let orphans = try replaced.map { try unreferencedFiles($0.blob, in: transaction) } ?? []
         return (PutOutcome(versionID: enabled ? version.versionID : nil, etag: version.etag, version: inserted), orphans)
     }
 
@@ -170,7 +169,12 @@ extension Engine {
     /// Removes one entry and returns the blob files to delete after the commit.
     static func remove(_ version: ObjectVersion, bucketID: Int64, in transaction: StoreTransaction) throws -> [String] {
         try transaction.removeVersion(bucketID: bucketID, version)
-        if case .file(let name) = version.blob, try transaction.blobReferenceCount(name) == 0 { return [name] }
+        return try unreferencedFiles(version.blob, in: transaction)
+    }
+
+    /// The blob file of `blob`, if no row references it any more (to delete after the commit).
+    static func unreferencedFiles(_ blob: BlobLocation, in transaction: StoreTransaction) throws -> [String] {
+        if case .file(let name) = blob, try transaction.blobReferenceCount(name) == 0 { return [name] }
         return []
     }
 }
