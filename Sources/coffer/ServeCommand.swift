@@ -12,8 +12,10 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the S3-compatible server on a data folder (SQLite + blob files).",
         discussion: """
-            Root keys come from COFFER_ROOT_ACCESS_KEY and COFFER_ROOT_SECRET_KEY; when those are unset they
-            are generated on first start, stored in DATA/root-credentials (mode 0600) and printed once.
+            Root keys come from COFFER_ROOT_ACCESS_KEY and COFFER_ROOT_SECRET_KEY; when those are unset they \
+            are generated on first start, stored in DATA/root-credentials (mode 0600) and printed once. \
+            Seeds and secret keys are sealed with the master key (COFFER_MASTER_KEY, or DATA/master.key): \
+            back it up apart from the data.
             """
     )
 
