@@ -47,7 +47,7 @@ extension Engine {
             return try Self.delete(DeleteEntry(key: key, versionID: versionID), in: bucket, at: modified,
                                    transaction: transaction)
         }
-        removeBlobs(orphans)
+        await removeBlobs(orphans)
         return outcome
     }
 
@@ -81,7 +81,7 @@ extension Engine {
             }
             return (results, orphans)
         }
-        removeBlobs(orphans)
+        await removeBlobs(orphans)
         return results
     }
 

@@ -55,7 +55,7 @@ extension Engine {
         switch part.staged {
         case .inline(let bytes): blob = .inline(bytes)
         case .temporary(let file):
-            committed = try store.blobs.commit(file)
+            committed = try await store.blobs.commit(file)
             blob = .file(committed!)
         }
         let modified = now()
@@ -96,7 +96,7 @@ extension Engine {
             _ = try Self.requireUpload(transaction, bucket: name, key: key, uploadID: uploadID)
             return try transaction.deleteUpload(uploadID).flatMap { try Self.unreferencedFiles(.file($0), in: transaction) }
         }
-        removeBlobs(files)
+        await removeBlobs(files)
     }
 
     /// CompleteMultipartUpload: parts in ascending order, each present with its ETag, all but the last
@@ -146,7 +146,7 @@ extension Engine {
         }
         let size = stager.size
         guard case .temporary(let temporary) = stager.finish() else { throw S3Error(.internalError) }
-        let file = try store.blobs.commit(temporary)
+        let file = try await store.blobs.commit(temporary)
         let modified = now()
         do {
             let (outcome, orphans) = try await store.write { transaction -> (PutOutcome, [String]) in
@@ -158,7 +158,7 @@ extension Engine {
                 let partFiles = try transaction.deleteUpload(uploadID).flatMap { try Self.unreferencedFiles(.file($0), in: transaction) }
                 return (outcome, replaced + partFiles)
             }
-            removeBlobs(orphans)
+            await removeBlobs(orphans)
             return outcome
         } catch {
             store.blobs.remove(file)
@@ -194,6 +194,6 @@ extension Engine {
             }
             return files
         }
-        removeBlobs(files)
+        await removeBlobs(files)
     }
 }

@@ -37,7 +37,7 @@ extension Engine {
         switch upload.staged {
         case .inline(let bytes): blob = .inline(bytes)
         case .temporary(let file):
-            let stored = try store.blobs.commit(file)
+            let stored = try await store.blobs.commit(file)
             committedFile = stored
             blob = .file(stored)
         }
@@ -50,7 +50,7 @@ extension Engine {
                                                     checksums: upload.checksums, blob: blob),
                                       to: bucket, in: transaction)
             }
-            removeBlobs(orphans)
+            await removeBlobs(orphans)
             return outcome
         } catch {
             if let committedFile { store.blobs.remove(committedFile) }
@@ -114,7 +114,7 @@ extension Engine {
             let (outcome, orphans) = try Self.write(copy, to: targetBucket, in: transaction)
             return (outcome, orphans, sourceBucket.versioning.status == .unversioned ? nil : original.versionID)
         }
-        removeBlobs(orphans)
+        await removeBlobs(orphans)
         return (outcome, sourceVersionID)
     }
 
@@ -127,31 +127,28 @@ extension Engine {
 
     /// The same, with the bucket it was read from, in one read.
     public func read(bucket name: String, key: String, versionID: String?) throws -> (bucket: Bucket, version: ObjectVersion) {
-        try store.read { transaction in
-            let bucket = try Self.requireBucket(transaction, name)
-            guard let versionID else {
-                guard let latest = try transaction.latestVersion(bucketID: bucket.id, key: key) else {
-                    throw S3Error.noSuchKey(key)
-                }
-                if latest.isDeleteMarker {
-                    var error = S3Error.noSuchKey(key)
-                    error.headers = [("x-amz-delete-marker", "true"), ("x-amz-version-id", latest.versionID)]
-                    throw error
-                }
-                return (bucket, latest)
-            }
-            try Self.validateVersionID(versionID, in: bucket)
-            guard let version = try transaction.version(bucketID: bucket.id, key: key, versionID: versionID) else {
-                throw S3Error.noSuchVersion(key: key, versionID: versionID)
-            }
-            if version.isDeleteMarker {
-                throw S3Error(.methodNotAllowed, details: [("Method", "GET"), ("ResourceType", "DeleteMarker")],
-                              headers: [("x-amz-delete-marker", "true"), ("x-amz-version-id", version.versionID),
-                                        ("Last-Modified", HTTPDate.format(milliseconds: version.lastModified)),
-                                        ("Allow", "DELETE")])
-            }
-            return (bucket, version)
+        let found = try store.readStatement { transaction in
+            try transaction.bucketAndVersion(bucket: name, key: key, versionID: versionID)
         }
+        guard let (bucket, version) = found else { throw S3Error.noSuchBucket(name) }
+        guard let versionID else {
+            guard let latest = version else { throw S3Error.noSuchKey(key) }
+            if latest.isDeleteMarker {
+                var error = S3Error.noSuchKey(key)
+                error.headers = [("x-amz-delete-marker", "true"), ("x-amz-version-id", latest.versionID)]
+                throw error
+            }
+            return (bucket, latest)
+        }
+        try Self.validateVersionID(versionID, in: bucket)
+        guard let version else { throw S3Error.noSuchVersion(key: key, versionID: versionID) }
+        if version.isDeleteMarker {
+            throw S3Error(.methodNotAllowed, details: [("Method", "GET"), ("ResourceType", "DeleteMarker")],
+                          headers: [("x-amz-delete-marker", "true"), ("x-amz-version-id", version.versionID),
+                                    ("Last-Modified", HTTPDate.format(milliseconds: version.lastModified)),
+                                    ("Allow", "DELETE")])
+        }
+        return (bucket, version)
     }
 
     /// Keys are 1 to 1,024 bytes of UTF-8.

@@ -32,8 +32,10 @@ public final class Engine: Sendable {
     }
 
     /// Removes blob files whose rows are gone (after the commit that removed them).
-    func removeBlobs(_ names: [String]) {
-        for name in names { store.blobs.remove(name) }
+    func removeBlobs(_ names: [String]) async {
+        guard !names.isEmpty else { return }
+        let blobs = store.blobs
+        _ = try? await Offload.run { for name in names { blobs.remove(name) } }
     }
 }
 

@@ -42,6 +42,30 @@ enum Percent {
         return String(validating: output, as: UTF8.self)
     }
 
+    /// A raw query name or value in SigV4's canonical form: decoded (`%XX`; `+` stays a literal
+    /// plus) and encoded again with uppercase hex. Nil for a broken escape.
+    static func canonical(_ raw: Substring) -> [UInt8]? {
+        var output: [UInt8] = []
+        output.reserveCapacity(raw.utf8.count + 8)
+        var iterator = raw.utf8.makeIterator()
+        while var byte = iterator.next() {
+            if byte == UInt8(ascii: "%") {
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                    return nil
+                }
+                byte = high << 4 | low
+            }
+            if isUnreserved(byte) {
+                output.append(byte)
+            } else {
+                output.append(UInt8(ascii: "%"))
+                output.append(hex[Int(byte >> 4)])
+                output.append(hex[Int(byte & 15)])
+            }
+        }
+        return output
+    }
+
     static func isUnreserved(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
@@ -64,11 +88,18 @@ enum Percent {
 
 /// Lowercase hex of bytes.
 func hexString(_ bytes: some Sequence<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
     var output: [UInt8] = []
-    for byte in bytes {
-        output.append(digits[Int(byte >> 4)])
-        output.append(digits[Int(byte & 15)])
-    }
+    appendHex(bytes, to: &output)
     return String(decoding: output, as: UTF8.self)
+}
+
+/// Appends the lowercase hex of `bytes`.
+func appendHex(_ bytes: some Sequence<UInt8>, to output: inout [UInt8]) {
+    let digits: StaticString = "0123456789abcdef"
+    digits.withUTF8Buffer { digits in
+        for byte in bytes {
+            output.append(digits[Int(byte >> 4)])
+            output.append(digits[Int(byte & 15)])
+        }
+    }
 }

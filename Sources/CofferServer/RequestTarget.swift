@@ -17,22 +17,25 @@ struct RequestTarget: Sendable {
     /// `virtualHostBucket`: the bucket named by the Host header (`bucket.DOMAIN`), in which case the
     /// whole path is the key.
     init(_ target: String, virtualHostBucket: String? = nil) throws(S3Error) {
-        let question = target.firstIndex(of: "?")
-        rawPath = question.map { target[..<$0] } ?? target[...]
-        rawQuery = question.map { target[target.index(after: $0)...] } ?? ""
+        // Byte-level splitting: every separator is ASCII, so UTF-8 indices are valid String indices.
+        let question = target.utf8.firstIndex(of: UInt8(ascii: "?"))
+        rawPath = target[..<(question ?? target.endIndex)]
+        rawQuery = question.map { target[target.utf8.index(after: $0)...] } ?? ""
         self.virtualHostBucket = virtualHostBucket
-        guard rawPath.hasPrefix("/") else { throw S3Error(.invalidRequest, "The request target must be an absolute path.") }
+        guard rawPath.utf8.first == UInt8(ascii: "/") else {
+            throw S3Error(.invalidRequest, "The request target must be an absolute path.")
+        }
 
-        let rest = rawPath.dropFirst()
+        let rest = rawPath[rawPath.utf8.index(after: rawPath.startIndex)...]
         if let virtualHostBucket {
             bucket = virtualHostBucket
             key = rest.isEmpty ? nil : try Self.decode(rest, what: "key")
         } else if rest.isEmpty {
             bucket = nil
             key = nil
-        } else if let slash = rest.firstIndex(of: "/") {
+        } else if let slash = rest.utf8.firstIndex(of: UInt8(ascii: "/")) {
             bucket = try Self.decode(rest[..<slash], what: "bucket")
-            let rawKey = rest[rest.index(after: slash)...]
+            let rawKey = rest[rest.utf8.index(after: slash)...]
             key = rawKey.isEmpty ? nil : try Self.decode(rawKey, what: "key")
         } else {
             bucket = try Self.decode(rest, what: "bucket")
@@ -40,14 +43,33 @@ struct RequestTarget: Sendable {
         }
 
         var query: [(String, String)] = []
-        for item in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Percent.decode(parts[0], plusAsSpace: true),
-                  let value = Percent.decode(parts.count > 1 ? parts[1] : "", plusAsSpace: true)
-            else { throw S3Error(.invalidArgument, "Invalid query string encoding.") }
+        var failed = false
+        Self.forEachQueryItem(rawQuery) { name, value in
+            guard let name = Percent.decode(name, plusAsSpace: true), let value = Percent.decode(value, plusAsSpace: true)
+            else { failed = true; return }
             query.append((name, value))
         }
+        if failed { throw S3Error(.invalidArgument, "Invalid query string encoding.") }
         self.query = query
+    }
+
+    /// Calls `body` with the raw name and value of each `&`-separated item (empty items skipped; a
+    /// bare name has the value "").
+    static func forEachQueryItem(_ raw: Substring, _ body: (Substring, Substring) -> Void) {
+        let utf8 = raw.utf8
+        var start = raw.startIndex
+        while start < raw.endIndex {
+            let end = utf8[start...].firstIndex(of: UInt8(ascii: "&")) ?? raw.endIndex
+            if start < end {
+                let item = raw[start..<end]
+                if let equals = item.utf8.firstIndex(of: UInt8(ascii: "=")) {
+                    body(item[..<equals], item[item.utf8.index(after: equals)...])
+                } else {
+                    body(item, "")
+                }
+            }
+            start = end == raw.endIndex ? end : utf8.index(after: end)
+        }
     }
 
     /// The bucket named by a Host of the form `bucket.DOMAIN[:port]`, when `domain` is set.

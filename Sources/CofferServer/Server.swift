@@ -103,7 +103,7 @@ public final class CofferInstance: Sendable {
         let responder = S3Responder(engine: engine, verifier: verifier, settings: settings,
                                     queryAPI: QueryAPI(registry: registry, verifier: verifier), transport: transport,
                                     metrics: metrics)
-        let http: HTTPServerBuilder = .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard()],
+        let http: HTTPServerBuilder = .http1OnEventLoop(configuration: .init(additionalChannelHandlers: [ConnectionGuard()],
                                                                   idleTimeout: .seconds(300)))
         return Application(
             responder: responder,

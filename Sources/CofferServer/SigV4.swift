@@ -102,10 +102,9 @@ final class SigV4Verifier: Sendable {
             throw S3Error(.invalidRequest, "Missing required header for this request: x-amz-content-sha256")
         }
 
-        let signedHeaders = signedText.split(separator: ";").map(String.init)
         let canonical = try Self.canonicalRequest(method: head.method.rawValue, target: target,
                                                   includeSignature: true, head: head,
-                                                  signedHeaders: signedHeaders, payloadHash: payloadText)
+                                                  signedHeaders: signedText, payloadHash: payloadText)
         let credential = try await lookUp(scope.accessKey)
         let amzDateText = Self.amzDateString(requestTime)
         try verifySignature(signature, canonicalRequest: canonical, amzDate: amzDateText, scope: scope,
@@ -156,10 +155,9 @@ final class SigV4Verifier: Sendable {
 
         let payloadText = head.headerFields[Self.contentSHA256] ?? "UNSIGNED-PAYLOAD"
         let payload: PayloadHash = payloadText == "UNSIGNED-PAYLOAD" ? .unsigned : .sha256(payloadText.lowercased())
-        let signedHeaders = signedText.split(separator: ";").map(String.init)
         let canonical = try Self.canonicalRequest(method: head.method.rawValue, target: target,
                                                   includeSignature: false, head: head,
-                                                  signedHeaders: signedHeaders, payloadHash: payloadText)
+                                                  signedHeaders: signedText, payloadHash: payloadText)
         let credential = try await lookUp(scope.accessKey)
         try verifySignature(signature, canonicalRequest: canonical, amzDate: dateText, scope: scope,
                             secret: credential.secretKey)
@@ -218,14 +216,21 @@ final class SigV4Verifier: Sendable {
         }
     }
 
-    private func verifySignature(_ signature: String, canonicalRequest: String, amzDate: String, scope: Scope,
+    private func verifySignature(_ signature: String, canonicalRequest: [UInt8], amzDate: String, scope: Scope,
                                  secret: String) throws {
-        let stringToSign = "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope.text)\n"
-            + hexString(SHA256.hash(data: Array(canonicalRequest.utf8)))
+        var stringToSign: [UInt8] = []
+        stringToSign.reserveCapacity(160)
+        stringToSign += "AWS4-HMAC-SHA256\n".utf8
+        stringToSign += amzDate.utf8
+        stringToSign.append(UInt8(ascii: "\n"))
+        stringToSign += scope.text.utf8
+        stringToSign.append(UInt8(ascii: "\n"))
+        appendHex(SHA256.hash(data: canonicalRequest), to: &stringToSign)
         let key = signingKey(secret: secret, scope: scope)
-        let expected = hexString(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
-        guard Self.constantTimeEqual(expected, signature) else {
-            throw S3Error(.signatureDoesNotMatch, details: [("StringToSign", stringToSign)])
+        var expected: [UInt8] = []
+        appendHex(HMAC<SHA256>.authenticationCode(for: stringToSign, using: key), to: &expected)
+        guard Self.constantTimeEqual(expected, Array(signature.utf8)) else {
+            throw S3Error(.signatureDoesNotMatch, details: [("StringToSign", String(decoding: stringToSign, as: UTF8.self))])
         }
     }
 
@@ -248,43 +253,87 @@ final class SigV4Verifier: Sendable {
     }
 
     /// The canonical request (SigV4 §"Create a canonical request"), S3 flavour: the path as sent.
+    /// Built as bytes: it is hashed, never shown.
     static func canonicalRequest(method: String, target: RequestTarget, includeSignature: Bool, head: HTTPRequest,
-                                 signedHeaders: [String], payloadHash: String) throws -> String {
-        var pairs: [(String, String)] = []
-        for item in target.rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Percent.decode(parts[0]), let value = Percent.decode(parts.count > 1 ? parts[1] : "") else {
-                throw S3Error(.signatureDoesNotMatch)
+                                 signedHeaders: String, payloadHash: String) throws -> [UInt8] {
+        var pairs: [(name: [UInt8], value: [UInt8])] = []
+        var failed = false
+        RequestTarget.forEachQueryItem(target.rawQuery) { rawName, rawValue in
+            guard let name = Percent.canonical(rawName), let value = Percent.canonical(rawValue) else {
+                failed = true
+                return
             }
-            if !includeSignature, name == "X-Amz-Signature" { continue }
-            pairs.append((Percent.encode(name), Percent.encode(value)))
+            if !includeSignature, name.elementsEqual("X-Amz-Signature".utf8) { return }
+            pairs.append((name, value))
         }
-        pairs.sort { $0.0 == $1.0 ? $0.1.utf8.lexicographicallyPrecedes($1.1.utf8) : $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
-        let query = pairs.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        if failed { throw S3Error(.signatureDoesNotMatch) }
+        pairs.sort { $0.name == $1.name ? $0.value.lexicographicallyPrecedes($1.value)
+                                         : $0.name.lexicographicallyPrecedes($1.name) }
 
-        var headers = ""
-        for name in signedHeaders {
-            let values: [String]
-            if name == "host" {
-                values = head.authority.map { [$0] } ?? []
-            } else if let field = HTTPField.Name(name) {
-                values = head.headerFields[values: field]
-            } else {
-                values = []
-            }
-            headers += name + ":" + values.map(Self.collapse).joined(separator: ",") + "\n"
+        let newline = UInt8(ascii: "\n")
+        var output: [UInt8] = []
+        output.reserveCapacity(512)
+        output += method.utf8
+        output.append(newline)
+        if target.rawPath.isEmpty { output.append(UInt8(ascii: "/")) } else { output += target.rawPath.utf8 }
+        output.append(newline)
+        for (index, pair) in pairs.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: "&")) }
+            output += pair.name
+            output.append(UInt8(ascii: "="))
+            output += pair.value
         }
-        let path = target.rawPath.isEmpty ? "/" : String(target.rawPath)
-        return "\(method)\n\(path)\n\(query)\n\(headers)\n\(signedHeaders.joined(separator: ";"))\n\(payloadHash)"
+        output.append(newline)
+        for name in signedHeaders.utf8.split(separator: UInt8(ascii: ";")) {
+            output += name
+            output.append(UInt8(ascii: ":"))
+            let nameText = String(decoding: name, as: UTF8.self)
+            if nameText == "host" {
+                if let authority = head.authority { appendCollapsed(authority, to: &output) }
+            } else if let field = HTTPField.Name(nameText) {
+                for (index, value) in head.headerFields[values: field].enumerated() {
+                    if index > 0 { output.append(UInt8(ascii: ",")) }
+                    appendCollapsed(value, to: &output)
+                }
+            }
+            output.append(newline)
+        }
+        output.append(newline)
+        output += signedHeaders.utf8
+        output.append(newline)
+        output += payloadHash.utf8
+        return output
     }
 
-    /// Trims and collapses runs of white space to one space (botocore's `' '.join(v.split())`).
+    /// Appends `value` trimmed, with runs of white space collapsed to one space (botocore's
+    /// `' '.join(v.split())`).
+    static func appendCollapsed(_ value: String, to output: inout [UInt8]) {
+        var pendingSpace = false
+        var started = false
+        for byte in value.utf8 {
+            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                pendingSpace = started
+                continue
+            }
+            if pendingSpace { output.append(UInt8(ascii: " ")) }
+            pendingSpace = false
+            started = true
+            output.append(byte)
+        }
+    }
+
+    /// `appendCollapsed` as a String (SigV2's canonical amz headers).
     static func collapse(_ value: String) -> String {
-        value.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+        var output: [UInt8] = []
+        appendCollapsed(value, to: &output)
+        return String(decoding: output, as: UTF8.self)
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        constantTimeEqual(Array(a.utf8), Array(b.utf8))
+    }
+
+    static func constantTimeEqual(_ x: [UInt8], _ y: [UInt8]) -> Bool {
         guard x.count == y.count else { return false }
         var difference: UInt8 = 0
         for index in 0..<x.count { difference |= x[index] ^ y[index] }
@@ -308,8 +357,9 @@ final class SigV4Verifier: Sendable {
     }
 
     static func amzDateString(_ seconds: Int64) -> String {
-        let iso = HTTPDate.iso8601(milliseconds: seconds * 1000)  // 2026-11-23T12:44:00.000Z
-        let digits = iso.prefix(19).filter { $0 != "-" && $0 != ":" }
-        return digits + "Z"
+        let iso = HTTPDate.iso8601(milliseconds: seconds * 1000).utf8  // 2026-11-23T12:44:00.000Z
+        var digits = iso.prefix(19).filter { $0 != UInt8(ascii: "-") && $0 != UInt8(ascii: ":") }
+        digits.append(UInt8(ascii: "Z"))
+        return String(decoding: digits, as: UTF8.self)
     }
 }

@@ -51,7 +51,11 @@ public final class BlobStore: Sendable {
 
     /// Makes a finished temporary file durable under its final name: fsync, rename into
     /// `blobs/`, fsync the folder. Only after this may a row reference it.
-    public func commit(_ blob: TemporaryBlob) throws -> String {
+    public func commit(_ blob: TemporaryBlob) async throws -> String {
+        try await Offload.run { try self.commitNow(blob) }
+    }
+
+    func commitNow(_ blob: TemporaryBlob) throws -> String {
         try blob.sync()
         let folder = blobsFolder.appendingPathComponent(String(blob.name.prefix(2)))
         if mkdir(folder.path, 0o700) != 0, errno != EEXIST { throw BlobError.io("mkdir", errno) }

@@ -42,6 +42,13 @@ public final class Store: Sendable {
         try pool.read { db in try body(StoreTransaction(db: db)) }
     }
 
+    /// Runs `body` on a reader connection without opening a transaction. Only for bodies that
+    /// issue a single statement: SQLite gives each statement its own consistent snapshot, and the
+    /// BEGIN/COMMIT pair would cost as much as the query (the GET hot path).
+    public func readStatement<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try pool.unsafeRead { db in try body(StoreTransaction(db: db)) }
+    }
+
     /// Synchronous variants for start-up and command-line tools.
     public func writeNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         try pool.write { db in try body(StoreTransaction(db: db)) }

@@ -54,6 +54,6 @@ extension StoreTransaction {
     }
 
     private func fetch(_ sql: String, _ arguments: StatementArguments) throws -> [ObjectVersion] {
-        try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(Self.version(from:))
+        try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { Self.version(from: $0) }
     }
 }

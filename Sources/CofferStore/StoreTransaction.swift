@@ -67,14 +67,40 @@ public struct StoreTransaction {
         let statement = try db.cachedStatement(sql: """
             SELECT \(Self.versionColumns) FROM versions WHERE bucket_id = ? AND key = ? ORDER BY seq DESC LIMIT 1
             """)
-        return try Row.fetchOne(statement, arguments: [bucketID, key]).map(Self.version(from:))
+        return try Row.fetchOne(statement, arguments: [bucketID, key]).map { Self.version(from: $0) }
+    }
+
+    /// A bucket and, in the same statement (so from one snapshot without a transaction), the newest
+    /// entry of `key` — or, with `versionID`, that version. Nil when the bucket does not exist.
+    public func bucketAndVersion(bucket name: String, key: String,
+                                 versionID: String?) throws -> (bucket: Bucket, version: ObjectVersion?)? {
+        let statement = try db.cachedStatement(sql: versionID == nil ? """
+            SELECT b.id, b.name, b.region, b.created_ms, b.versioning, b.mfa_delete, \(Self.prefixed("v"))
+            FROM buckets b LEFT JOIN versions v ON v.id =
+                (SELECT id FROM versions WHERE bucket_id = b.id AND key = ?1 ORDER BY seq DESC LIMIT 1)
+            WHERE b.name = ?2
+            """ : """
+            SELECT b.id, b.name, b.region, b.created_ms, b.versioning, b.mfa_delete, \(Self.prefixed("v"))
+            FROM buckets b LEFT JOIN versions v ON v.bucket_id = b.id AND v.key = ?1 AND v.version_id = ?3
+            WHERE b.name = ?2
+            """)
+        let arguments: StatementArguments = versionID.map { [key, name, $0] } ?? [key, name]
+        // Decoded straight from the statement's current row (fetchOne would copy it first).
+        let rows = try Row.fetchCursor(statement, arguments: arguments)
+        guard let row = try rows.next() else { return nil }
+        let version: ObjectVersion? = row.hasNull(atIndex: 7) ? nil : Self.version(from: row, at: 6)
+        return (Self.bucket(from: row), version)
+    }
+
+    static func prefixed(_ table: String) -> String {
+        versionColumns.split(separator: ", ").map { "\(table).\($0)" }.joined(separator: ", ")
     }
 
     public func version(bucketID: Int64, key: String, versionID: String) throws -> ObjectVersion? {
         let statement = try db.cachedStatement(sql: """
             SELECT \(Self.versionColumns) FROM versions WHERE bucket_id = ? AND key = ? AND version_id = ?
             """)
-        return try Row.fetchOne(statement, arguments: [bucketID, key, versionID]).map(Self.version(from:))
+        return try Row.fetchOne(statement, arguments: [bucketID, key, versionID]).map { Self.version(from: $0) }
     }
 
     /// Adds `version` as the newest entry of its key (its sequence is assigned here) and returns it.
@@ -129,19 +155,20 @@ public struct StoreTransaction {
             + (Int.fetchOne(db, sql: "SELECT COUNT(*) FROM parts WHERE blob_file = ?", arguments: [file]) ?? 0)
     }
 
-    static func version(from row: Row) -> ObjectVersion {
+    /// Decodes `versionColumns`, starting at column `base` of the row.
+    static func version(from row: Row, at base: Int = 0) -> ObjectVersion {
         let blob: BlobLocation
-        if let file: String = row[10] {
+        if let file: String = row[base + 10] {
             blob = .file(file)
-        } else if let data: Data = row[11] {
+        } else if let data: Data = row[base + 11] {
             blob = .inline(Array(data))
         } else {
             blob = .inline([])
         }
-        let isMarker: Bool = row[2]
-        return ObjectVersion(key: row[0], versionID: row[1], isDeleteMarker: isMarker, sequence: row[3],
-                             isLatest: row[4], lastModified: row[5], size: row[6], etag: row[7],
-                             headers: StoredHeaders(encoded: row[8]), checksums: row[9],
-                             blob: isMarker ? .none : blob)
+        let isMarker: Bool = row[base + 2]
+        return ObjectVersion(key: row[base], versionID: row[base + 1], isDeleteMarker: isMarker, sequence: row[base + 3],
+                             isLatest: row[base + 4], lastModified: row[base + 5], size: row[base + 6],
+                             etag: row[base + 7], headers: StoredHeaders(encoded: row[base + 8]),
+                             checksums: row[base + 9], blob: isMarker ? .none : blob)
     }
 }

@@ -1,0 +1,46 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+
+/// Runs each connection's request handling on the event loop that owns its socket.
+///
+/// Hummingbird handles a connection in a task on Swift's global executor, so every request crosses
+/// threads twice (the request parts from the event loop to the task, the response parts back).
+/// On small requests those hops — a futex wake and a context switch each — cost more than the work.
+/// With the connection's event loop as the task's executor preference the whole exchange stays on
+/// one thread. Handlers must then not block: file I/O and fsyncs go to the I/O thread pool
+/// (`Offload`), database commits run on the group-commit queue, and only short reads of
+/// SQLite's cached pages happen in place.
+struct EventLoopChannel<Base: ServerChildChannel>: ServerChildChannel {
+    typealias Value = Base.Value
+    let base: Base
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        base.setup(channel: channel, logger: logger)
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
+            await base.handle(value: value, logger: logger)
+        }
+    }
+}
+
+/// An event loop seen as a task executor: jobs run on the loop's thread.
+final class EventLoopTaskExecutor: TaskExecutor {
+    let loop: any EventLoop
+
+    init(_ loop: any EventLoop) { self.loop = loop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1.1 with each connection's handling kept on its event loop.
+    static func http1OnEventLoop(configuration: HTTP1Channel.Configuration) -> HTTPServerBuilder {
+        .init { responder in EventLoopChannel(base: HTTP1Channel(responder: responder, configuration: configuration)) }
+    }
+}
