@@ -1,8 +1,46 @@
-/// Where a version's bytes are: inline in the metadata row (small objects) or in a blob file.
+/// Where a version's bytes are: inline in the metadata row (small objects), in a blob file, or —
+/// for a completed multipart upload — in its parts' blobs, in order, listed by a manifest.
 public enum BlobLocation: Sendable, Equatable {
     case inline([UInt8])
     case file(String)
+    /// The name of a manifest (see `Manifest`): copies of the object share it.
+    case manifest(String)
     case none
+}
+
+/// A manifest's names never collide with blob file names (32 lowercase hex digits).
+public enum Manifest {
+    public static let prefix = "m-"
+
+    public static func isManifest(_ name: String) -> Bool { name.hasPrefix(prefix) }
+}
+
+/// One stretch of an object's bytes: inline, or a whole blob file of `size` bytes.
+public enum BlobSegment: Sendable, Equatable {
+    case bytes([UInt8])
+    case file(String, size: Int64)
+
+    public var size: Int64 {
+        switch self {
+        case .bytes(let bytes): Int64(bytes.count)
+        case .file(_, let size): size
+        }
+    }
+
+    /// The pieces of `segments` that hold bytes `range` of their concatenation, each with the
+    /// range within that segment.
+    public static func slices(_ segments: [BlobSegment], range: ClosedRange<Int64>) -> [(BlobSegment, Range<Int64>)] {
+        var result: [(BlobSegment, Range<Int64>)] = []
+        var start: Int64 = 0
+        for segment in segments {
+            let end = start + segment.size
+            let lower = max(range.lowerBound, start), upper = min(range.upperBound + 1, end)
+            if lower < upper { result.append((segment, (lower - start)..<(upper - start))) }
+            if end > range.upperBound { break }
+            start = end
+        }
+        return result
+    }
 }
 
 /// One entry in a key's version stack: an object version or a delete marker.

@@ -100,77 +100,71 @@ extension Engine {
     }
 
     /// CompleteMultipartUpload: parts in ascending order, each present with its ETag, all but the last
-    /// at least 5 MiB. Their bytes are concatenated into one durable blob, then exactly one new version
-    /// is written. ETag = MD5 of the parts' binary MD5s + `-N`. `composite` turns the chosen parts'
-    /// checksums into the object's (or "").
+    /// at least 5 MiB. The object is not written again: a manifest lists the chosen parts' blobs in
+    /// order, and exactly one new version references it — all in one transaction, which also
+    /// checks the parts (so a part replaced meanwhile cannot slip in). ETag = MD5 of the parts'
+    /// binary MD5s + `-N`. `composite` turns the chosen parts' checksums into the object's (or "").
     public func completeUpload(bucket name: String, key: String, uploadID: String, parts requested: [CompletedPart],
-                               composite: @Sendable ([PartRecord]) throws -> String) async throws -> PutOutcome {
+                               composite: @escaping @Sendable ([PartRecord]) throws -> String) async throws -> PutOutcome {
         guard !requested.isEmpty else {
             throw S3Error(.malformedXML, "You must specify at least one part")
         }
         for (previous, next) in zip(requested, requested.dropFirst()) where next.number <= previous.number {
             throw S3Error(.invalidPartOrder)
         }
-        let (upload, stored) = try parts(bucket: name, key: key, uploadID: uploadID, after: 0, limit: 10_000)
-        let byNumber = Dictionary(uniqueKeysWithValues: stored.map { ($0.number, $0) })
-        var chosen: [PartRecord] = []
-        for (index, wanted) in requested.enumerated() {
-            let etag = wanted.etag.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
-            guard let part = byNumber[wanted.number], part.etag == etag else {
-                throw S3Error(.invalidPart, details: [("UploadId", uploadID), ("PartNumber", String(wanted.number))])
+        let manifest = Manifest.prefix + BlobStore.randomName().dropLast(Manifest.prefix.count)
+        let modified = now()
+        let (outcome, orphans) = try await store.write { transaction -> (PutOutcome, [String]) in
+            let (bucket, upload) = try Self.requireUpload(transaction, bucket: name, key: key, uploadID: uploadID)
+            let stored = try transaction.parts(uploadID, after: 0, limit: 10_000)
+            let byNumber = Dictionary(uniqueKeysWithValues: stored.map { ($0.number, $0) })
+            var chosen: [PartRecord] = []
+            for (index, wanted) in requested.enumerated() {
+                let etag = wanted.etag.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
+                guard let part = byNumber[wanted.number], part.etag == etag else {
+                    throw S3Error(.invalidPart, details: [("UploadId", uploadID), ("PartNumber", String(wanted.number))])
+                }
+                if index < requested.count - 1, part.size < Self.minPartSize {
+                    throw S3Error(.entityTooSmall, details: [("ProposedSize", String(part.size)),
+                                                            ("MinSizeAllowed", String(Self.minPartSize))])
+                }
+                chosen.append(part)
             }
-            if index < requested.count - 1, part.size < Self.minPartSize {
-                throw S3Error(.entityTooSmall, details: [("ProposedSize", String(part.size)),
-                                                        ("MinSizeAllowed", String(Self.minPartSize))])
-            }
-            chosen.append(part)
-        }
-        var md5s: [UInt8] = []
-        for part in chosen { md5s += Self.bytes(hex: part.etag) }
-        let etag = Insecure.MD5.hash(data: md5s).map { String(format: "%02x", $0) }.joined() + "-\(chosen.count)"
-        let checksum = try composite(chosen)
-
-        // Concatenate the parts into one blob file, made durable before the version row commits.
-        let stager = BlobStager(blobs: store.blobs, inlineLimit: 0)
-        do {
-            for part in chosen {
+            var md5s: [UInt8] = []
+            for part in chosen { md5s += Self.bytes(hex: part.etag) }
+            let etag = Insecure.MD5.hash(data: md5s).map { String(format: "%02x", $0) }.joined() + "-\(chosen.count)"
+            let checksum = try composite(chosen)
+            let segments: [BlobSegment] = chosen.compactMap { part in
                 switch part.blob {
-                case .inline(let bytes): try bytes.withUnsafeBytes { try stager.append($0) }
-                case .file(let file): try appendFile(store.blobs.path(of: file), to: stager)
-                case .none: break
+                case .file(let file): .file(file, size: part.size)
+                case .inline(let bytes): bytes.isEmpty ? nil : .bytes(bytes)
+                case .manifest, .none: nil
                 }
             }
-        } catch {
-            stager.discard()
-            throw error
+            try transaction.insertManifest(manifest, parts: segments)
+            let (outcome, replaced) = try Self.write(ObjectVersion(
+                key: key, versionID: "", isDeleteMarker: false, lastModified: modified,
+                size: chosen.reduce(0) { $0 + $1.size }, etag: etag, headers: upload.headers, checksums: checksum,
+                blob: .manifest(manifest)), to: bucket, in: transaction)
+            // Parts left out of the object are reclaimed; the chosen ones now belong to the manifest.
+            let partFiles = try transaction.deleteUpload(uploadID).flatMap { try Self.unreferencedFiles(.file($0), in: transaction) }
+            return (outcome, replaced + partFiles)
         }
-        let size = stager.size
-        guard case .temporary(let temporary) = stager.finish() else { throw S3Error(.internalError) }
-        let file = try await store.blobs.commit(temporary)
-        let modified = now()
-        do {
-            let (outcome, orphans) = try await store.write { transaction -> (PutOutcome, [String]) in
-                let (bucket, current) = try Self.requireUpload(transaction, bucket: name, key: key, uploadID: uploadID)
-                guard current == upload else { throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)]) }
-                let (outcome, replaced) = try Self.write(ObjectVersion(
-                    key: key, versionID: "", isDeleteMarker: false, lastModified: modified, size: size, etag: etag,
-                    headers: upload.headers, checksums: checksum, blob: .file(file)), to: bucket, in: transaction)
-                let partFiles = try transaction.deleteUpload(uploadID).flatMap { try Self.unreferencedFiles(.file($0), in: transaction) }
-                return (outcome, replaced + partFiles)
-            }
-            await removeBlobs(orphans)
-            return outcome
-        } catch {
-            store.blobs.remove(file)
-            throw error
-        }
+        await removeBlobs(orphans)
+        return outcome
     }
 
-    private func appendFile(_ path: String, to stager: BlobStager) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw S3Error(.internalError) }
-        defer { try? handle.close() }
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            try chunk.withUnsafeBytes { try stager.append($0) }
+    /// The bytes of a version as segments in order: inline bytes, its blob file, or the parts its
+    /// manifest lists. `NoSuchKey` when a manifest is gone (the version was deleted meanwhile).
+    public func segments(of version: ObjectVersion) throws -> [BlobSegment] {
+        switch version.blob {
+        case .inline(let bytes): return [.bytes(bytes)]
+        case .file(let name): return [.file(name, size: version.size)]
+        case .none: return []
+        case .manifest(let name):
+            let segments = try store.readStatement { try $0.manifest(name) }
+            guard !segments.isEmpty || version.size == 0 else { throw S3Error.noSuchKey(version.key) }
+            return segments
         }
     }
 

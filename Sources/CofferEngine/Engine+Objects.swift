@@ -171,7 +171,15 @@ extension Engine {
 
     /// The blob file of `blob`, if no row references it any more (to delete after the commit).
     static func unreferencedFiles(_ blob: BlobLocation, in transaction: StoreTransaction) throws -> [String] {
-        if case .file(let name) = blob, try transaction.blobReferenceCount(name) == 0 { return [name] }
-        return []
+        switch blob {
+        case .file(let name):
+            return try transaction.blobReferenceCount(name) == 0 ? [name] : []
+        case .manifest(let name):
+            // The last version sharing a manifest takes it, and with it the parts no one else lists.
+            guard try transaction.blobReferenceCount(name) == 0 else { return [] }
+            return try transaction.deleteManifest(name).filter { try transaction.blobReferenceCount($0) == 0 }
+        case .inline, .none:
+            return []
+        }
     }
 }

@@ -53,7 +53,8 @@ extension S3Responder {
         if copy {
             let (bucket, key, versionID) = try Self.parseCopySource(call.request.headers[Self.copySource] ?? "")
             let (sourceBucket, source) = try engine.read(bucket: bucket, key: key, versionID: versionID)
-            var range: ClosedRange<Int64> = 0...(source.size - 1)
+            // An empty source has no byte range at all.
+            var range: ClosedRange<Int64>? = source.size > 0 ? 0...(source.size - 1) : nil
             if let text = call.request.headers[Self.copySourceRange] {
                 guard let parsed = try Self.parseRange(text, size: source.size) else {
                     throw S3Error.invalidArgument("The x-amz-copy-source-range value must be of the form bytes=first-last",
@@ -61,12 +62,10 @@ extension S3Responder {
                 }
                 range = parsed
             }
-            var hasher = Hasher(checksums: ChecksumRequest())
-            try await Body.discardingOnFailure(stager) {
-                try copyBytes(of: source, range: range, into: stager, hasher: &hasher)
+            let hashed = try await Body.discardingOnFailure(stager) {
+                try await copyBytes(of: source, range: range, into: stager)
             }
             _ = try await Body.collect(call.request, limit: 0, payload: call.authentication.payload)
-            let hashed = hasher.result()
             upload = ObjectUpload(staged: stager.finish(), size: stager.size, etag: hashed.md5Hex,
                                   headers: StoredHeaders(), checksums: "")
             copyResult = (sourceBucket.versioning.status == .unversioned ? nil : source.versionID, source.lastModified)
@@ -94,31 +93,38 @@ extension S3Responder {
         return S3Response.xml(writer, headers: headers)
     }
 
-    /// Copies a byte range of a stored version into a stager.
-    private func copyBytes(of version: ObjectVersion, range: ClosedRange<Int64>, into stager: BlobStager,
-                           hasher: inout Hasher) throws {
-        guard version.size > 0 else { return }
-        switch version.blob {
-        case .inline(let bytes):
-            try bytes[Int(range.lowerBound)...Int(range.upperBound)].withUnsafeBytes { raw in
-                hasher.update(raw)
-                try stager.append(raw)
-            }
-        case .file(let name):
-            guard let handle = FileHandle(forReadingAtPath: engine.store.blobs.path(of: name)) else {
-                throw S3Error(.internalError)
-            }
-            defer { try? handle.close() }
-            try handle.seek(toOffset: UInt64(range.lowerBound))
-            var remaining = Int(range.upperBound - range.lowerBound + 1)
-            while remaining > 0, let chunk = try handle.read(upToCount: min(remaining, 1 << 20)), !chunk.isEmpty {
-                try chunk.withUnsafeBytes { raw in
-                    hasher.update(raw)
-                    try stager.append(raw)
+    /// Copies a byte range of a stored version into a stager, on the blocking-I/O threads; returns
+    /// the copy's hashes.
+    private func copyBytes(of version: ObjectVersion, range: ClosedRange<Int64>?,
+                           into stager: BlobStager) async throws -> Hasher.Result {
+        let slices = try range.map { BlobSegment.slices(try engine.segments(of: version), range: $0) } ?? []
+        let blobs = engine.store.blobs
+        return try await Offload.run {
+            var hasher = Hasher(checksums: ChecksumRequest())
+            for (segment, part) in slices {
+                switch segment {
+                case .bytes(let bytes):
+                    try bytes[Int(part.lowerBound)..<Int(part.upperBound)].withUnsafeBytes { raw in
+                        hasher.update(raw)
+                        try stager.append(raw)
+                    }
+                case .file(let name, _):
+                    guard let handle = FileHandle(forReadingAtPath: blobs.path(of: name)) else {
+                        throw S3Error.noSuchKey(version.key)
+                    }
+                    defer { try? handle.close() }
+                    try handle.seek(toOffset: UInt64(part.lowerBound))
+                    var remaining = Int(part.count)
+                    while remaining > 0, let chunk = try handle.read(upToCount: min(remaining, 1 << 20)), !chunk.isEmpty {
+                        try chunk.withUnsafeBytes { raw in
+                            hasher.update(raw)
+                            try stager.append(raw)
+                        }
+                        remaining -= chunk.count
+                    }
                 }
-                remaining -= chunk.count
             }
-        case .none: break
+            return hasher.result()
         }
     }
 

@@ -101,35 +101,52 @@ extension S3Responder {
         if isHead || length == 0 {
             return Response(status: status, headers: headers, body: ResponseBody())
         }
-        switch version.blob {
-        case .inline(let bytes):
-            let buffer = ByteBuffer(bytes: bytes[Int(slice.lowerBound)...Int(slice.upperBound)])
+        let slices = BlobSegment.slices(try engine.segments(of: version), range: slice)
+        if slices.count == 1, case .bytes(let bytes) = slices[0].0 {
+            let part = slices[0].1
+            let buffer = ByteBuffer(bytes: bytes[Int(part.lowerBound)..<Int(part.upperBound)])
             return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: buffer))
-        case .file(let name):
-            // Open before answering: a version deleted meanwhile stays readable through the open handle.
-            let handle: ReadFileHandle
+        }
+        // Open the first file before answering: a version deleted meanwhile stays readable through
+        // the open handle. The parts of a multipart object after the first open as the stream
+        // reaches them; one removed by then ends the body short, so the client sees the failure.
+        var first: ReadFileHandle?
+        if case .file(let name, _) = slices.first?.0 {
             do {
-                handle = try await FileSystem.shared.openFile(forReadingAt: FilePath(engine.store.blobs.path(of: name)))
+                first = try await FileSystem.shared.openFile(forReadingAt: FilePath(engine.store.blobs.path(of: name)))
             } catch {
                 throw S3Error.noSuchKey(call.key)
             }
-            version.blob = .none
-            let offset = slice.lowerBound
-            return Response(status: status, headers: headers, body: ResponseBody(contentLength: Int(length)) { writer in
-                do {
-                    for try await chunk in handle.readChunks(in: offset..<(offset + length), chunkLength: .kibibytes(256)) {
-                        try await writer.write(chunk)
-                    }
-                    try await handle.close()
-                } catch {
-                    try? await handle.close()
-                    throw error
-                }
-                try await writer.finish(nil)
-            })
-        case .none:
-            return Response(status: status, headers: headers, body: ResponseBody())
         }
+        version.blob = .none
+        let blobs = engine.store.blobs
+        return Response(status: status, headers: headers, body: ResponseBody(contentLength: Int(length)) { [first] writer in
+            var opened = first
+            for (segment, part) in slices {
+                switch segment {
+                case .bytes(let bytes):
+                    try await writer.write(ByteBuffer(bytes: bytes[Int(part.lowerBound)..<Int(part.upperBound)]))
+                case .file(let name, _):
+                    let handle: ReadFileHandle
+                    if let ready = opened {
+                        handle = ready
+                        opened = nil
+                    } else {
+                        handle = try await FileSystem.shared.openFile(forReadingAt: FilePath(blobs.path(of: name)))
+                    }
+                    do {
+                        for try await chunk in handle.readChunks(in: part, chunkLength: .kibibytes(256)) {
+                            try await writer.write(chunk)
+                        }
+                        try await handle.close()
+                    } catch {
+                        try? await handle.close()
+                        throw error
+                    }
+                }
+            }
+            try await writer.finish(nil)
+        })
     }
 
     static let checksumMode = HTTPField.Name("x-amz-checksum-mode")!

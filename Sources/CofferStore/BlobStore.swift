@@ -101,7 +101,7 @@ public final class BlobStore: Sendable {
         }
     }
 
-    static func randomName() -> String {
+    public static func randomName() -> String {
         var generator = SystemRandomNumberGenerator()
         let hex = Array("0123456789abcdef".utf8)
         var bytes = [UInt8]()

@@ -158,6 +158,17 @@ public final class Store: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("5-multipart-manifests") { db in
+            // A completed multipart upload keeps its parts' blobs and lists them here instead of
+            // writing the object a second time; versions.blob_file holds the manifest's name.
+            try db.execute(sql: """
+                CREATE TABLE manifest_parts (
+                    manifest TEXT NOT NULL, seq INTEGER NOT NULL, size INTEGER NOT NULL,
+                    blob_file TEXT, blob_inline BLOB, PRIMARY KEY (manifest, seq)
+                );
+                CREATE INDEX manifest_parts_blob ON manifest_parts(blob_file) WHERE blob_file IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -87,6 +87,7 @@ extension StoreTransaction {
         case .file(let name): file = name
         case .inline(let bytes): inline = Data(bytes)
         case .none: inline = Data()
+        case .manifest: preconditionFailure("a part's bytes are staged by its upload, never a manifest")
         }
         try db.execute(sql: """
             INSERT INTO parts(upload_id, part_number, etag, size, checksum, blob_file, blob_inline, modified_ms)

@@ -117,7 +117,7 @@ public struct StoreTransaction {
         var blobInline: [UInt8]?
         switch version.blob {
         case .inline(let bytes): blobInline = bytes
-        case .file(let name): blobFile = name
+        case .file(let name), .manifest(let name): blobFile = name
         case .none: break
         }
         try db.cachedStatement(sql: """
@@ -144,22 +144,68 @@ public struct StoreTransaction {
         }
     }
 
-    /// Every blob file a version references (for the start-up sweep).
+    /// Every blob file a version or a manifest references (for the start-up sweep).
     func referencedBlobFiles() throws -> Set<String> {
-        Set(try String.fetchAll(db, sql: "SELECT blob_file FROM versions WHERE blob_file IS NOT NULL"))
+        Set(try String.fetchAll(db, sql: """
+            SELECT blob_file FROM versions WHERE blob_file IS NOT NULL
+            UNION SELECT blob_file FROM manifest_parts WHERE blob_file IS NOT NULL
+            """))
     }
 
-    /// How many rows still reference a blob file (shared by copies).
+    /// How many rows still reference a blob file or a manifest (shared by copies).
     public func blobReferenceCount(_ file: String) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM versions WHERE blob_file = ?", arguments: [file]) ?? 0
-            + (Int.fetchOne(db, sql: "SELECT COUNT(*) FROM parts WHERE blob_file = ?", arguments: [file]) ?? 0)
+        try Int.fetchOne(db, sql: """
+            SELECT (SELECT COUNT(*) FROM versions WHERE blob_file = ?1) + (SELECT COUNT(*) FROM parts WHERE blob_file = ?1)
+                 + (SELECT COUNT(*) FROM manifest_parts WHERE blob_file = ?1)
+            """, arguments: [file]) ?? 0
+    }
+
+    // MARK: Manifests
+
+    /// Records a manifest: the blobs of a completed multipart upload, in order.
+    public func insertManifest(_ name: String, parts: [BlobSegment]) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO manifest_parts(manifest, seq, size, blob_file, blob_inline) VALUES (?, ?, ?, ?, ?)
+            """)
+        for (index, part) in parts.enumerated() {
+            switch part {
+            case .bytes(let bytes): try statement.execute(arguments: [name, index, part.size, nil, Data(bytes)])
+            case .file(let file, _): try statement.execute(arguments: [name, index, part.size, file, nil])
+            }
+        }
+    }
+
+    /// A manifest's segments in order (empty when it is gone).
+    public func manifest(_ name: String) throws -> [BlobSegment] {
+        let statement = try db.cachedStatement(sql: """
+            SELECT size, blob_file, blob_inline FROM manifest_parts WHERE manifest = ? ORDER BY seq
+            """)
+        var segments: [BlobSegment] = []
+        let rows = try Row.fetchCursor(statement, arguments: [name])
+        while let row = try rows.next() {
+            if let file: String = row[1] {
+                segments.append(.file(file, size: row[0]))
+            } else {
+                segments.append(.bytes(Array((row[2] as Data?) ?? Data())))
+            }
+        }
+        return segments
+    }
+
+    /// Deletes a manifest; returns the blob files it listed.
+    public func deleteManifest(_ name: String) throws -> [String] {
+        let files = try String.fetchAll(db, sql: """
+            SELECT blob_file FROM manifest_parts WHERE manifest = ? AND blob_file IS NOT NULL
+            """, arguments: [name])
+        try db.execute(sql: "DELETE FROM manifest_parts WHERE manifest = ?", arguments: [name])
+        return files
     }
 
     /// Decodes `versionColumns`, starting at column `base` of the row.
     static func version(from row: Row, at base: Int = 0) -> ObjectVersion {
         let blob: BlobLocation
         if let file: String = row[base + 10] {
-            blob = .file(file)
+            blob = Manifest.isManifest(file) ? .manifest(file) : .file(file)
         } else if let data: Data = row[base + 11] {
             blob = .inline(Array(data))
         } else {

@@ -40,11 +40,19 @@ struct Harness {
 
     func read(_ bucket: String, _ key: String, versionID: String? = nil) async throws -> String {
         let version = try await engine.objectForRead(bucket: bucket, key: key, versionID: versionID)
-        switch version.blob {
-        case .inline(let bytes): return String(decoding: bytes, as: UTF8.self)
-        case .file(let name): return try String(contentsOfFile: store.blobs.path(of: name), encoding: .utf8)
-        case .none: return ""
+        return String(decoding: try bytes(of: version), as: UTF8.self)
+    }
+
+    /// A version's bytes, gathered from its segments the way GET streams them.
+    func bytes(of version: ObjectVersion) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        for segment in try engine.segments(of: version) {
+            switch segment {
+            case .bytes(let inline): bytes += inline
+            case .file(let name, _): bytes += try Data(contentsOf: URL(fileURLWithPath: store.blobs.path(of: name)))
+            }
         }
+        return bytes
     }
 
     @discardableResult

@@ -117,7 +117,29 @@ def test_abort_reclaims_parts_and_part_copy(server, s3, bucket):
     s3.complete_multipart_upload(Bucket=bucket, Key="copied", UploadId=uid, MultipartUpload={"Parts": [
         {"PartNumber": 1, "ETag": first["CopyPartResult"]["ETag"]},
         {"PartNumber": 2, "ETag": second["CopyPartResult"]["ETag"]}]})
-    assert s3.get_object(Bucket=bucket, Key="copied")["Body"].read() == b"0123456789" * 600_000
+    whole = b"0123456789" * 600_000
+    assert s3.get_object(Bucket=bucket, Key="copied")["Body"].read() == whole
+    # The object is its parts' blobs in order: ranges within and across the part boundary.
+    for first_byte, last_byte in [(5242870, 5242889), (0, 5242879), (5242880, 5999999), (5242879, 5242880), (5999990, 5999999)]:
+        got = s3.get_object(Bucket=bucket, Key="copied", Range=f"bytes={first_byte}-{last_byte}")
+        assert got["Body"].read() == whole[first_byte:last_byte + 1]
+        assert got["ContentRange"] == f"bytes {first_byte}-{last_byte}/6000000"
+    # A part copied out of a multipart object across its boundary, and one out of an empty object.
+    s3.put_object(Bucket=bucket, Key="empty", Body=b"")
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="recopied")["UploadId"]
+    across = s3.upload_part_copy(Bucket=bucket, Key="recopied", UploadId=uid, PartNumber=1,
+                                 CopySource={"Bucket": bucket, "Key": "copied"}, CopySourceRange="bytes=5000000-5999999")
+    nothing = s3.upload_part_copy(Bucket=bucket, Key="recopied", UploadId=uid, PartNumber=2,
+                                  CopySource={"Bucket": bucket, "Key": "empty"})
+    assert nothing["CopyPartResult"]["ETag"] == '"d41d8cd98f00b204e9800998ecf8427e"'
+    with pytest.raises(ClientError) as e:  # parts before the last must be at least 5 MiB
+        s3.complete_multipart_upload(Bucket=bucket, Key="recopied", UploadId=uid, MultipartUpload={"Parts": [
+            {"PartNumber": 1, "ETag": across["CopyPartResult"]["ETag"]},
+            {"PartNumber": 2, "ETag": nothing["CopyPartResult"]["ETag"]}]})
+    assert error_code(e) == "EntityTooSmall"
+    s3.complete_multipart_upload(Bucket=bucket, Key="recopied", UploadId=uid, MultipartUpload={"Parts": [
+        {"PartNumber": 1, "ETag": across["CopyPartResult"]["ETag"]}]})
+    assert s3.get_object(Bucket=bucket, Key="recopied")["Body"].read() == whole[5000000:]
     blobs = os.path.join(server.data, "blobs")
     count = lambda: sum(len(files) for _, _, files in os.walk(blobs))
     before = count()
