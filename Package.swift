@@ -33,9 +33,11 @@ let package = Package(
         .target(name: "QRCode", dependencies: ["CZlib"]),
         // Values, state machines and the one table of S3 errors. No I/O.
         .target(name: "CofferCore"),
+        // Linux constants Swift's Glibc module does not export (O_DIRECT).
+        .target(name: "CLinux"),
         // SQLite metadata (GRDB, WAL) and blob files; the only code that knows SQL.
         .target(name: "CofferStore", dependencies: [
-            "CofferCore", .product(name: "GRDB", package: "GRDB.swift"),
+            "CofferCore", "CLinux", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The MFA registry: users, keys, sessions, devices, the one verifier, audit. No HTTP.
