@@ -33,11 +33,11 @@ let package = Package(
         .target(name: "QRCode", dependencies: ["CZlib"]),
         // Values, state machines and the one table of S3 errors. No I/O.
         .target(name: "CofferCore"),
-        // Linux constants Swift's Glibc module does not export (O_DIRECT).
-        .target(name: "CLinux"),
+        // C that Swift cannot call directly: O_DIRECT (needs _GNU_SOURCE), sqlite3_config (variadic).
+        .target(name: "CShims", linkerSettings: [.linkedLibrary("sqlite3")]),
         // SQLite metadata (GRDB, WAL) and blob files; the only code that knows SQL.
         .target(name: "CofferStore", dependencies: [
-            "CofferCore", "CLinux", .product(name: "GRDB", package: "GRDB.swift"),
+            "CofferCore", "CShims", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The MFA registry: users, keys, sessions, devices, the one verifier, audit. No HTTP.

@@ -1,4 +1,4 @@
-import CLinux
+import CShims
 import Crypto
 import Foundation
 

@@ -1,3 +1,4 @@
+import CShims
 import CofferCore
 import Foundation
 import GRDB
@@ -12,9 +13,11 @@ public final class Store: Sendable {
     public let blobs: BlobStore
     let pool: DatabasePool
     private let groupCommit: GroupCommit
+    private let readers: ThreadReaders
 
     /// Opens (creating if needed) the store in `folder`, migrates it, and sweeps orphan blobs.
     public init(folder: URL) throws {
+        _ = Self.sqliteSetup
         self.folder = folder
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var configuration = Configuration()
@@ -23,12 +26,17 @@ public final class Store: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        pool = try DatabasePool(path: folder.appendingPathComponent("coffer.sqlite").path, configuration: configuration)
+        let path = folder.appendingPathComponent("coffer.sqlite").path
+        pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
+        readers = ThreadReaders(path: path)
         groupCommit = GroupCommit(pool: pool)
         blobs = try BlobStore(folder: folder)
         try sweepOrphanBlobs()
     }
+
+    /// Process-wide SQLite settings, applied once before the first connection opens.
+    private static let sqliteSetup: Void = { _ = coffer_sqlite_disable_memstatus() }()
 
     /// Runs `body` atomically and durably: in its own savepoint of a group-committed transaction.
     /// It returns once the commit is on disk.
@@ -46,7 +54,7 @@ public final class Store: Sendable {
     /// issue a single statement: SQLite gives each statement its own consistent snapshot, and the
     /// BEGIN/COMMIT pair would cost as much as the query (the GET hot path).
     public func readStatement<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
-        try pool.unsafeRead { db in try body(StoreTransaction(db: db)) }
+        try readers.connection().inDatabase { db in try body(StoreTransaction(db: db)) }
     }
 
     /// Synchronous variants for start-up and command-line tools.
@@ -60,6 +68,7 @@ public final class Store: Sendable {
 
     /// Checkpoints the WAL and closes the database.
     public func close() throws {
+        readers.close()
         try pool.writeWithoutTransaction { db in _ = try? db.checkpoint(.truncate) }
         try pool.close()
     }

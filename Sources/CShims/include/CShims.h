@@ -1,0 +1,15 @@
+#ifndef COFFER_CSHIMS_H
+#define COFFER_CSHIMS_H
+
+/// C that Swift cannot reach directly.
+
+/// O_DIRECT (Swift's Glibc module leaves it out: it needs _GNU_SOURCE): write straight from
+/// aligned user memory to the device, skipping the page cache.
+int coffer_o_direct(void);
+
+/// Turns off SQLite's memory statistics (sqlite3_config is variadic). With them on, every
+/// allocation SQLite makes takes one process-wide mutex, which the request threads then fight
+/// over. Effective only before SQLite initializes; returns SQLite's result code.
+int coffer_sqlite_disable_memstatus(void);
+
+#endif
