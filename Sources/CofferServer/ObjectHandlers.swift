@@ -68,7 +68,7 @@ extension S3Responder {
 
     func getObject(_ call: S3Call, isHead: Bool) async throws -> Response {
         let versionID = call.target["versionId"]
-        var (bucket, version) = try engine.read(bucket: call.bucket, key: call.key, versionID: versionID)
+        let (bucket, version) = try engine.read(bucket: call.bucket, key: call.key, versionID: versionID)
         var headers = HTTPFields()
         headers[.eTag] = "\"\(version.etag)\""
         headers[.lastModified] = HTTPDate.format(milliseconds: version.lastModified)
@@ -118,7 +118,6 @@ extension S3Responder {
                 throw S3Error.noSuchKey(call.key)
             }
         }
-        version.blob = .none
         let blobs = engine.store.blobs
         return Response(status: status, headers: headers, body: ResponseBody(contentLength: Int(length)) { [first] writer in
             var opened = first
