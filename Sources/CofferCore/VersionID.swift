@@ -38,6 +38,19 @@ public enum VersionID {
         return bytes.count == length && bytes.allSatisfy { alphabet.contains($0) }
     }
 
+    /// The creation time (microseconds since 1970) a well-formed id carries; nil for `null` or a
+    /// malformed id.
+    public static func micros(of text: String) -> UInt64? {
+        guard text != null, isWellFormed(text) else { return nil }
+        var value: UInt64 = 0
+        // 11 characters hold 66 bits: the 64-bit time and the counter's top 2 bits.
+        for byte in text.utf8.prefix(11) {
+            guard let digit = alphabet.firstIndex(of: byte) else { return nil }
+            value = value << 6 | UInt64(digit)
+        }
+        return value >> 2
+    }
+
     /// 24 bytes → 32 characters, 6 bits each, most significant first.
     static func encode(_ bytes: [UInt8]) -> String {
         var output: [UInt8] = []

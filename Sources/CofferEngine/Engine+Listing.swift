@@ -51,6 +51,12 @@ extension Engine {
             if let afterKey = query.afterKey, let versionID = query.afterVersionID, !versionID.isEmpty {
                 guard VersionID.isWellFormed(versionID) else { throw S3Error.invalidVersionID }
                 sequence = try transaction.version(bucketID: bucket.id, key: afterKey, versionID: versionID)?.sequence
+                if sequence == nil, let micros = VersionID.micros(of: versionID) {
+                    // The marker's version was deleted since the last page: resume by its time,
+                    // so the key's older entries are neither skipped nor repeated.
+                    sequence = try transaction.sequenceAfterVanished(bucketID: bucket.id, key: afterKey, versionID: versionID,
+                                                                     createdMillis: Int64(micros / 1000)) ?? Int64.max
+                }
             }
             return try Self.walk(query, start: Self.start(for: query, sequence: sequence)) { start, limit in
                 try transaction.allVersions(bucketID: bucket.id, from: start, limit: limit)

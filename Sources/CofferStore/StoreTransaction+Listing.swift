@@ -53,6 +53,16 @@ extension StoreTransaction {
         }
     }
 
+    /// Where to resume a key's versions after `versionID` when that version is gone (deleted between
+    /// two pages): just below the oldest entry created after it — ids sort by creation time, and the
+    /// null version is placed by its modification time. Nil when nothing of the key is newer.
+    public func sequenceAfterVanished(bucketID: Int64, key: String, versionID: String, createdMillis: Int64) throws -> Int64? {
+        try Int64.fetchOne(db, sql: """
+            SELECT MIN(seq) FROM versions WHERE bucket_id = ? AND key = ?
+              AND ((version_id <> 'null' AND version_id > ?) OR (version_id = 'null' AND modified_ms > ?))
+            """, arguments: [bucketID, key, versionID, createdMillis])
+    }
+
     private func fetch(_ sql: String, _ arguments: StatementArguments) throws -> [ObjectVersion] {
         try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { Self.version(from: $0) }
     }

@@ -53,6 +53,38 @@ struct ListingTests {
         }
     }
 
+    @Test("A version-id-marker whose version was deleted between pages resumes by time: no gap, no repeat")
+    func vanishedVersionMarker() async throws {
+        let h = try Harness()
+        _ = try await h.engine.createBucket("gone", region: "us-east-1")
+        try await h.put("gone", "k", "null version")  // before versioning: the oldest entry
+        try await h.versioning("gone", .enabled)
+        var ids: [String] = []
+        for index in 1...4 { ids.append(try await h.put("gone", "k", "v\(index)").version.versionID) }
+        try await h.put("gone", "z", "other key")
+        let newestFirst = Array(ids.reversed()) + ["null"]
+
+        // Page 1 ends on v3; v3 is then deleted for good; page 2 goes on with v2.
+        var query = ListingQuery(maxKeys: 2)
+        let first = try await h.engine.listObjectVersions(bucket: "gone", query)
+        #expect(first.entries.map(\.versionID) == Array(newestFirst.prefix(2)))
+        try await h.delete("gone", "k", versionID: first.nextVersionID)
+        query.afterKey = first.nextKey
+        query.afterVersionID = first.nextVersionID
+        query.maxKeys = 10
+        let rest = try await h.engine.listObjectVersions(bucket: "gone", query)
+        #expect(rest.entries.map(\.versionID) == Array(newestFirst.dropFirst(2)) + [rest.entries.last!.versionID])
+        #expect(rest.entries.last?.key == "z")
+
+        // The newest entry as the marker, deleted: the key's remaining entries all follow.
+        let top = try await h.engine.listObjectVersions(bucket: "gone", ListingQuery(maxKeys: 1))
+        #expect(top.entries.map(\.versionID) == [ids[3]])
+        try await h.delete("gone", "k", versionID: ids[3])
+        let after = try await h.engine.listObjectVersions(
+            bucket: "gone", ListingQuery(maxKeys: 10, afterKey: "k", afterVersionID: ids[3]))
+        #expect(after.entries.filter { $0.key == "k" }.map(\.versionID) == [ids[1], ids[0], "null"])
+    }
+
     @Test("Delimiter roll-up into common prefixes, counted by max-keys, resumable from a prefix")
     func delimiter() async throws {
         let h = try await populated()

@@ -34,6 +34,14 @@ struct VersioningTests {
         let v1 = try #require(try await h.put("bkt", "k", "v1").versionID)
         let v2 = try #require(try await h.put("bkt", "k", "v2").versionID)
         #expect(v1 != v2 && v1 < v2 && VersionID.isWellFormed(v1) && v1.count == 32)
+        // An id carries the time it was made at (the engine's clock, in milliseconds).
+        let before = UInt64(Date().timeIntervalSince1970 * 1000) * 1000
+        _ = try await h.engine.createBucket("timed", region: "us-east-1")
+        try await h.versioning("timed", .enabled)
+        let v3 = try #require(try await h.put("timed", "k", "v3").versionID)
+        let after = UInt64(Date().timeIntervalSince1970 * 1000 + 1) * 1000
+        #expect((before...after).contains(try #require(VersionID.micros(of: v3))))
+        #expect(VersionID.micros(of: "null") == nil && VersionID.micros(of: "not an id") == nil)
         #expect(try await h.read("bkt", "k") == "v2")
         #expect(try await h.read("bkt", "k", versionID: v1) == "v1")
         #expect(try await h.read("bkt", "k", versionID: "null") == "before")
