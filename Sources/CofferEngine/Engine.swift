@@ -84,11 +84,14 @@ public struct Principal: Sendable, Equatable {
     public var userName: String
     public var isRoot: Bool
     public var isSession: Bool
+    /// How the audit log names the caller (`arn:aws:iam::ACCOUNT:root`, `…:user/PATH/NAME`).
+    public var arn: String
 
-    public init(accessKey: String, userName: String, isRoot: Bool, isSession: Bool = false) {
+    public init(accessKey: String, userName: String, isRoot: Bool, isSession: Bool = false, arn: String? = nil) {
         self.accessKey = accessKey
         self.userName = userName
         self.isRoot = isRoot
         self.isSession = isSession
+        self.arn = arn ?? userName
     }
 }

@@ -14,7 +14,7 @@ public struct MFADeleteGate: MFAGate {
         func refuse(_ error: S3Error, _ reason: String) -> GateRefusal {
             GateRefusal(error: error, audit: AuditRecord(
                 time: verifier.now(), event: "S3:\(request.operation.rawValue)", outcome: "refused",
-                principal: request.principal.userName, serial: nil, source: request.context.source,
+                principal: request.principal.arn, serial: nil, source: request.context.source,
                 requestID: request.context.requestID, detail: "\(reason) (bucket \(request.bucket))"))
         }
         guard let header = request.header else {
@@ -39,7 +39,7 @@ public struct MFADeleteGate: MFAGate {
                          "caller is not the bucket owner")
         }
         let context = DeviceVerifier.Context(event: "S3:\(request.operation.rawValue)",
-                                             principal: "root", source: request.context.source,
+                                             principal: request.principal.arn, source: request.context.source,
                                              requestID: request.context.requestID)
         try verifier.check(serial: String(tokens[0]), code: String(tokens[1]), user: Registry.rootUser,
                            context: context, in: transaction)

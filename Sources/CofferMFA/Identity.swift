@@ -9,12 +9,16 @@ public struct Caller: Sendable, Equatable {
     /// Session credentials obtained with an MFA code.
     public var mfaAuthenticated: Bool
     public var accessKey: String
+    /// The user's IAM path (`/` for the root and by default), part of its ARN.
+    public var path: String
 
-    public init(userName: String, isSession: Bool = false, mfaAuthenticated: Bool = false, accessKey: String = "") {
+    public init(userName: String, isSession: Bool = false, mfaAuthenticated: Bool = false, accessKey: String = "",
+                path: String = "/") {
         self.userName = userName
         self.isSession = isSession
         self.mfaAuthenticated = mfaAuthenticated
         self.accessKey = accessKey
+        self.path = path
     }
 }
 

@@ -31,7 +31,7 @@ public final class Registry: Sendable {
     public func userArn(_ user: UserRecord) -> String { "arn:aws:iam::\(accountID):user\(user.path)\(user.name)" }
 
     public func arn(of caller: Caller) -> String {
-        caller.isRoot ? rootArn : "arn:aws:iam::\(accountID):user/\(caller.userName)"
+        caller.isRoot ? rootArn : "arn:aws:iam::\(accountID):user\(caller.path)\(caller.userName)"
     }
 
     // MARK: Authorization
@@ -191,14 +191,17 @@ public final class Registry: Sendable {
             if let key = try transaction.accessKey(accessKey) {
                 guard key.status == "Active" else { return nil }
                 let secret = try masterKey.open(key.sealedSecret, context: accessKey)
+                let path = try transaction.user(named: key.userName)?.path ?? "/"
                 return KeyCredential(secret: String(decoding: secret, as: UTF8.self),
-                                     caller: Caller(userName: key.userName, accessKey: accessKey))
+                                     caller: Caller(userName: key.userName, accessKey: accessKey, path: path))
             }
             if let session = try transaction.session(accessKey) {
                 let secret = try masterKey.open(session.sealedSecret, context: accessKey)
+                let path = try transaction.user(named: session.userName)?.path ?? "/"
                 return KeyCredential(secret: String(decoding: secret, as: UTF8.self),
                                      caller: Caller(userName: session.userName, isSession: true,
-                                                    mfaAuthenticated: session.mfaAuthenticated, accessKey: accessKey),
+                                                    mfaAuthenticated: session.mfaAuthenticated, accessKey: accessKey,
+                                                    path: path),
                                      sessionTokenHash: session.tokenHash, expiration: session.expires / 1000)
             }
             return nil

@@ -5,13 +5,16 @@ import CofferMFA
 struct Credential: Sendable {
     var secretKey: String
     var caller: Caller
+    /// The caller's ARN, for the audit log.
+    var arn: String
     /// For temporary credentials: SHA-256 of the token the request must carry, and expiry (Unix s).
     var sessionTokenHash: String?
-    var expiration: Int64?
+    var expiration: Int64? = nil
 
     /// The engine's view of the caller.
     var principal: Principal {
-        Principal(accessKey: caller.accessKey, userName: caller.userName, isRoot: caller.isRoot, isSession: caller.isSession)
+        Principal(accessKey: caller.accessKey, userName: caller.userName, isRoot: caller.isRoot, isSession: caller.isSession,
+                  arn: arn)
     }
 }
 
@@ -29,10 +32,11 @@ struct RegistryCredentialStore: CredentialStore {
 
     func credential(for accessKey: String) async throws -> Credential? {
         if accessKey == rootAccessKey {
-            return Credential(secretKey: rootSecretKey, caller: Caller(userName: Registry.rootUser, accessKey: accessKey))
+            let caller = Caller(userName: Registry.rootUser, accessKey: accessKey)
+            return Credential(secretKey: rootSecretKey, caller: caller, arn: registry?.arn(of: caller) ?? caller.userName)
         }
         guard let registry, let found = try registry.credential(for: accessKey) else { return nil }
-        return Credential(secretKey: found.secret, caller: found.caller, sessionTokenHash: found.sessionTokenHash,
-                          expiration: found.expiration)
+        return Credential(secretKey: found.secret, caller: found.caller, arn: registry.arn(of: found.caller),
+                          sessionTokenHash: found.sessionTokenHash, expiration: found.expiration)
     }
 }

@@ -265,6 +265,16 @@ def test_audit_log_has_events_and_never_codes(fresh):
     sts.get_session_token(SerialNumber=device.serial, TokenCode=code)
     with pytest.raises(ClientError):
         sts.get_session_token(SerialNumber=device.serial, TokenCode=code)  # replay
+    # An S3 MFA Delete refusal (no x-amz-mfa) and an IAM user with a path: both named by ARN.
+    _, _, s3 = clients(fresh)
+    s3.create_bucket(Bucket="audited")
+    with pytest.raises(ClientError):
+        s3.put_bucket_versioning(Bucket="audited", VersioningConfiguration={"Status": "Enabled", "MFADelete": "Enabled"})
+    iam.create_user(UserName="bob", Path="/ops/")
+    key = iam.create_access_key(UserName="bob")["AccessKey"]
+    bob_iam, _, _ = clients(fresh, key["AccessKeyId"], key["SecretAccessKey"])
+    Device(bob_iam, "bob-phone", user="bob")
+    import json
     import subprocess
     from conftest import COFFER
     out = subprocess.run([COFFER, "admin", "audit", "--data", fresh.data, "--json"], capture_output=True, text=True,
@@ -273,6 +283,12 @@ def test_audit_log_has_events_and_never_codes(fresh):
     assert '"outcome":"failed"' in out and "code already used" in out
     assert code not in out and device.seed not in out
     assert device.seed not in fresh.output.decode()
+    account = sts.get_caller_identity()["Account"]
+    entries = [json.loads(line) for line in out.splitlines()]
+    refusal = [e for e in entries if e["event"] == "S3:PutBucketVersioning"]
+    assert refusal and refusal[-1]["outcome"] == "refused" and refusal[-1]["principal"] == f"arn:aws:iam::{account}:root"
+    bob = [e for e in entries if e["event"] == "CreateVirtualMFADevice" and "bob-phone" in e.get("serial", "")]
+    assert bob and bob[-1]["principal"] == f"arn:aws:iam::{account}:user/ops/bob"
 
 
 def test_metrics_count_requests_checks_and_throttled_devices(fresh):
