@@ -6,6 +6,7 @@ import Hummingbird
 import HTTPTypes
 import Logging
 import NIOCore
+import Synchronization
 
 /// Turns every HTTP request into one S3 operation: parse once into an `Endpoint`, authenticate,
 /// dispatch with an exhaustive switch, and render any error the same way.
@@ -142,12 +143,22 @@ struct ServerSettings: Sendable {
     var domain: String?
 }
 
-/// Request ids: 16 uppercase hex digits, like AWS's.
+/// Request ids: 16 uppercase hex digits, like AWS's. A counter from a random start, passed through
+/// a bijective mixer (SplitMix64's finalizer): unique within the process, unpredictable-looking,
+/// and without a `getrandom` system call per request.
 enum RequestID {
+    private static let counter = Atomic<UInt64>(UInt64.random(in: 0...UInt64.max))
+
     static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let value = UInt64.random(in: 0...UInt64.max, using: &generator)
-        let text = String(value, radix: 16, uppercase: true)
-        return String(repeating: "0", count: 16 - text.count) + text
+        var value = counter.add(1, ordering: .relaxed).newValue
+        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
+        value ^= value >> 31
+        var digits = [UInt8](repeating: 0, count: 16)
+        for index in 0..<16 {
+            let nibble = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * index)) & 15
+            digits[index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
+        }
+        return String(decoding: digits, as: UTF8.self)
     }
 }

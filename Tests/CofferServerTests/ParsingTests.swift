@@ -79,6 +79,15 @@ struct ParsingTests {
         #expect(SigV4Verifier.parseAmzDate("20130524T000000Z") == 1_369_353_600)
     }
 
+    @Test("Request ids: 16 uppercase hex digits, never repeated")
+    func requestIDs() {
+        let ids = (0..<20_000).map { _ in RequestID.make() }
+        #expect(Set(ids).count == ids.count)
+        #expect(ids.allSatisfy { $0.utf8.count == 16 && $0.utf8.allSatisfy { Array("0123456789ABCDEF".utf8).contains($0) } })
+        // Consecutive ids share no obvious pattern (the counter is mixed): their first digits vary.
+        #expect(Set(ids.prefix(64).map { $0.prefix(1) }).count > 8)
+    }
+
     @Test("Byte ranges", arguments: [
         ("bytes=0-9", Int64(100), 0...9 as ClosedRange<Int64>?), ("bytes=90-", 100, 90...99), ("bytes=-10", 100, 90...99),
         ("bytes=-200", 100, 0...99), ("bytes=5-500", 100, 5...99), ("bytes=9-3", 100, nil), ("bytes=0-1,3-4", 100, nil),
