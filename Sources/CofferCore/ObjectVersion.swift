@@ -92,9 +92,10 @@ public struct StoredHeaders: Sendable, Equatable {
     public init(_ fields: [(name: String, value: String)] = []) { self.fields = fields }
 
     public init(encoded: String) {
-        fields = encoded.split(separator: "\n").compactMap { line in
-            guard let colon = line.firstIndex(of: ":") else { return nil }
-            return (String(line[..<colon]), String(line[line.index(after: colon)...]))
+        // Byte-level: both separators are ASCII, so UTF-8 indices are valid String indices.
+        fields = encoded.utf8.split(separator: UInt8(ascii: "\n")).compactMap { line in
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+            return (String(Substring(line[..<colon])), String(Substring(line[line.index(after: colon)...])))
         }
     }
 

@@ -161,8 +161,9 @@ extension S3Responder {
                 return trimmed == "*" || trimmed.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) == etag
             }
         }
-        let notModified = S3Error(.notModified, headers: [("ETag", "\"\(etag)\""),
-                                                          ("Last-Modified", headers[.lastModified] ?? "")])
+        var notModified: S3Error {
+            S3Error(.notModified, headers: [("ETag", "\"\(etag)\""), ("Last-Modified", headers[.lastModified] ?? "")])
+        }
         if let ifMatch = request[.ifMatch] {
             guard matches(ifMatch) else { throw S3Error(.preconditionFailed, details: [("Condition", "If-Match")]) }
         } else if let since = request[.ifUnmodifiedSince].flatMap(HTTPDate.parse), modifiedSeconds > since / 1000 {

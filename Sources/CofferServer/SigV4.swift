@@ -142,7 +142,7 @@ final class SigV4Verifier: Sendable {
                           "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
         }
         let scope = try Scope(credentialText, service: service, error: .authorizationQueryParametersError)
-        guard let signedAt = Self.parseAmzDate(dateText), Self.amzDateString(signedAt).hasPrefix(scope.date) else {
+        guard let signedAt = Self.parseAmzDate(dateText), dateText.utf8.prefix(8).elementsEqual(scope.date.utf8) else {
             throw S3Error(.authorizationQueryParametersError, "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
         }
         guard let expires = Int64(expiresText), (1...604_800).contains(expires) else {
@@ -175,8 +175,9 @@ final class SigV4Verifier: Sendable {
         var text: String { "\(date)/\(region)/\(service)/aws4_request" }
 
         init(_ credential: String, service expected: String, error: S3ErrorCode) throws {
-            let parts = credential.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 5, parts[4] == "aws4_request", parts[1].count == 8, !parts[0].isEmpty else {
+            let parts = credential.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+                .map { String(Substring($0)) }
+            guard parts.count == 5, parts[4] == "aws4_request", parts[1].utf8.count == 8, !parts[0].isEmpty else {
                 throw S3Error(error, "The credential is malformed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
             }
             guard parts[3] == expected else {

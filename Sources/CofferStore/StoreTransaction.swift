@@ -74,16 +74,7 @@ public struct StoreTransaction {
     /// entry of `key` — or, with `versionID`, that version. Nil when the bucket does not exist.
     public func bucketAndVersion(bucket name: String, key: String,
                                  versionID: String?) throws -> (bucket: Bucket, version: ObjectVersion?)? {
-        let statement = try db.cachedStatement(sql: versionID == nil ? """
-            SELECT b.id, b.name, b.region, b.created_ms, b.versioning, b.mfa_delete, \(Self.prefixed("v"))
-            FROM buckets b LEFT JOIN versions v ON v.id =
-                (SELECT id FROM versions WHERE bucket_id = b.id AND key = ?1 ORDER BY seq DESC LIMIT 1)
-            WHERE b.name = ?2
-            """ : """
-            SELECT b.id, b.name, b.region, b.created_ms, b.versioning, b.mfa_delete, \(Self.prefixed("v"))
-            FROM buckets b LEFT JOIN versions v ON v.bucket_id = b.id AND v.key = ?1 AND v.version_id = ?3
-            WHERE b.name = ?2
-            """)
+        let statement = try db.cachedStatement(sql: versionID == nil ? Self.latestWithBucketSQL : Self.versionWithBucketSQL)
         let arguments: StatementArguments = versionID.map { [key, name, $0] } ?? [key, name]
         // Decoded straight from the statement's current row (fetchOne would copy it first).
         let rows = try Row.fetchCursor(statement, arguments: arguments)
@@ -92,9 +83,24 @@ public struct StoreTransaction {
         return (Self.bucket(from: row), version)
     }
 
+    /// `versionColumns` qualified by a table alias.
     static func prefixed(_ table: String) -> String {
         versionColumns.split(separator: ", ").map { "\(table).\($0)" }.joined(separator: ", ")
     }
+
+    // Built once: the statement cache is keyed by the SQL text, and building it per call cost
+    // more than running the query.
+    private static let latestWithBucketSQL = """
+        SELECT b.id, b.name, b.region, b.created_ms, b.versioning, b.mfa_delete, \(prefixed("v"))
+        FROM buckets b LEFT JOIN versions v ON v.id =
+            (SELECT id FROM versions WHERE bucket_id = b.id AND key = ?1 ORDER BY seq DESC LIMIT 1)
+        WHERE b.name = ?2
+        """
+    private static let versionWithBucketSQL = """
+        SELECT b.id, b.name, b.region, b.created_ms, b.versioning, b.mfa_delete, \(prefixed("v"))
+        FROM buckets b LEFT JOIN versions v ON v.bucket_id = b.id AND v.key = ?1 AND v.version_id = ?3
+        WHERE b.name = ?2
+        """
 
     public func version(bucketID: Int64, key: String, versionID: String) throws -> ObjectVersion? {
         let statement = try db.cachedStatement(sql: """
