@@ -132,7 +132,7 @@ extension Engine {
             }
             var md5s: [UInt8] = []
             for part in chosen { md5s += Self.bytes(hex: part.etag) }
-            let etag = Insecure.MD5.hash(data: md5s).map { String(format: "%02x", $0) }.joined() + "-\(chosen.count)"
+            let etag = hexString(Insecure.MD5.hash(data: md5s)) + "-\(chosen.count)"
             let checksum = try composite(chosen)
             let segments: [BlobSegment] = chosen.compactMap { part in
                 switch part.blob {

@@ -1,3 +1,4 @@
+import CofferCore
 import CofferStore
 import Crypto
 import Foundation
@@ -209,7 +210,7 @@ public final class Registry: Sendable {
     }
 
     public static func tokenHash(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        hexString(SHA256.hash(data: Array(token.utf8)))
     }
 }
 

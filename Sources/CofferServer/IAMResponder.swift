@@ -33,7 +33,7 @@ struct QueryAPI: Sendable {
                 throw IAMError(.missingParameter, "The request must contain the parameter Action.")
             }
             service = Self.stsActions.contains(action) ? .sts : .iam
-            let bodyHash = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+            let bodyHash = hexString(SHA256.hash(data: body))
             let authentication: Authentication
             do {
                 authentication = try await verifier.authenticate(request.head, target: target, service: service.rawValue,
