@@ -50,23 +50,16 @@ extension Engine {
     /// UploadPart: stores (or replaces) one part; its blob is durable before its row commits.
     public func uploadPart(bucket name: String, key: String, uploadID: String, number: Int, _ part: ObjectUpload) async throws {
         try Self.validatePartNumber(number)
-        let blob: BlobLocation
-        var committed: String?
-        switch part.staged {
-        case .inline(let bytes): blob = .inline(bytes)
-        case .temporary(let file):
-            committed = try await store.blobs.commit(file)
-            blob = .file(committed!)
-        }
+        let (blob, committed) = try await durable(part.staged)
         let modified = now()
         do {
-            let orphan = try await store.write { transaction -> String? in
+            let orphans = try await store.write { transaction -> [String] in
                 _ = try Self.requireUpload(transaction, bucket: name, key: key, uploadID: uploadID)
                 let old = try transaction.putPart(uploadID, PartRecord(number: number, etag: part.etag, size: part.size,
                                                                        checksum: part.checksums, blob: blob, modified: modified))
-                return try old.flatMap { try Self.unreferencedFiles(.file($0), in: transaction).first }
+                return try old.map { try Self.unreferencedFiles(.file($0), in: transaction) } ?? []
             }
-            if let orphan { store.blobs.remove(orphan) }
+            await removeBlobs(orphans)
         } catch {
             if let committed { store.blobs.remove(committed) }
             throw error

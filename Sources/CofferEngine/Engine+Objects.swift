@@ -32,15 +32,7 @@ extension Engine {
     /// null version, replacing any existing one. The blob is made durable before its row commits.
     public func putObject(bucket name: String, key: String, _ upload: ObjectUpload) async throws -> PutOutcome {
         try Self.validateKey(key)
-        let blob: BlobLocation
-        var committedFile: String?
-        switch upload.staged {
-        case .inline(let bytes): blob = .inline(bytes)
-        case .temporary(let file):
-            let stored = try await store.blobs.commit(file)
-            committedFile = stored
-            blob = .file(stored)
-        }
+        let (blob, committedFile) = try await durable(upload.staged)
         let modified = now()
         do {
             let (outcome, orphans) = try await store.write { transaction -> (PutOutcome, [String]) in
@@ -149,6 +141,17 @@ extension Engine {
                                     ("Allow", "DELETE")])
         }
         return (bucket, version)
+    }
+
+    /// Staged bytes made ready for a row: inline ones as they are, a temporary file committed
+    /// (fsync'd and renamed) — returned too, to remove if the row then fails to commit.
+    func durable(_ staged: BlobStager.Staged) async throws -> (BlobLocation, committedFile: String?) {
+        switch staged {
+        case .inline(let bytes): return (.inline(bytes), nil)
+        case .temporary(let file):
+            let name = try await store.blobs.commit(file)
+            return (.file(name), name)
+        }
     }
 
     /// Keys are 1 to 1,024 bytes of UTF-8.
