@@ -6,16 +6,20 @@ enum Percent {
     static func encode(_ text: some StringProtocol, keepSlash: Bool = false) -> String {
         var output: [UInt8] = []
         output.reserveCapacity(text.utf8.count)
-        for byte in text.utf8 {
-            if isUnreserved(byte) || (keepSlash && byte == UInt8(ascii: "/")) {
-                output.append(byte)
-            } else {
-                output.append(UInt8(ascii: "%"))
-                output.append(hex[Int(byte >> 4)])
-                output.append(hex[Int(byte & 15)])
-            }
-        }
+        for byte in text.utf8 { appendEncoded(byte, keepSlash: keepSlash, to: &output) }
         return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Appends `byte` as is when unreserved (or a kept '/'), else as `%XX`.
+    @inline(__always)
+    static func appendEncoded(_ byte: UInt8, keepSlash: Bool = false, to output: inout [UInt8]) {
+        if isUnreserved(byte) || (keepSlash && byte == UInt8(ascii: "/")) {
+            output.append(byte)
+        } else {
+            output.append(UInt8(ascii: "%"))
+            output.append(hex[Int(byte >> 4)])
+            output.append(hex[Int(byte & 15)])
+        }
     }
 
     /// Decodes `%XX` (and `+` as space when asked); nil for a broken escape or invalid UTF-8.
@@ -55,13 +59,7 @@ enum Percent {
                 }
                 byte = high << 4 | low
             }
-            if isUnreserved(byte) {
-                output.append(byte)
-            } else {
-                output.append(UInt8(ascii: "%"))
-                output.append(hex[Int(byte >> 4)])
-                output.append(hex[Int(byte & 15)])
-            }
+            appendEncoded(byte, to: &output)
         }
         return output
     }
