@@ -178,6 +178,11 @@ public final class Store: Sendable {
                 CREATE INDEX manifest_parts_blob ON manifest_parts(blob_file) WHERE blob_file IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("6-parts-by-blob") { db in
+            // Reference counts look blob files up in parts too (once per part file when a
+            // multipart object goes); without this each lookup scanned every pending part.
+            try db.execute(sql: "CREATE INDEX parts_blob ON parts(blob_file) WHERE blob_file IS NOT NULL")
+        }
         return migrator
     }
 }

@@ -170,6 +170,10 @@ struct QueryPlanTests {
             "SELECT * FROM versions WHERE bucket_id = 1 AND key = 'k' AND version_id = 'v'",
             "SELECT * FROM versions WHERE bucket_id = 1 AND is_latest = 1 AND is_marker = 0 AND key > 'a' ORDER BY key LIMIT 5",
             "SELECT * FROM versions WHERE bucket_id = 1 AND key > 'a' ORDER BY key, seq DESC LIMIT 5",
+            // The three lookups of a blob reference count.
+            "SELECT COUNT(*) FROM versions WHERE blob_file = 'f'",
+            "SELECT COUNT(*) FROM parts WHERE blob_file = 'f'",
+            "SELECT COUNT(*) FROM manifest_parts WHERE blob_file = 'f'",
         ])
         #expect(plans[0].contains("versions_latest"))
         for plan in plans {
