@@ -10,6 +10,21 @@ extension S3Responder {
     static let checksumAlgorithm = HTTPField.Name("x-amz-checksum-algorithm")!
     static let copySourceRange = HTTPField.Name("x-amz-copy-source-range")!
 
+    /// `x-amz-copy-source-range`: exactly `bytes=first-last`, within the source. Unlike a GET's
+    /// Range, nothing is clamped: a part must be exactly the bytes asked for.
+    static func parseCopySourceRange(_ text: String, size: Int64) throws -> ClosedRange<Int64> {
+        let parts = text.hasPrefix("bytes=") ? text.dropFirst("bytes=".count).split(separator: "-", omittingEmptySubsequences: false) : []
+        guard parts.count == 2, let first = Int64(parts[0]), let last = Int64(parts[1]), first <= last else {
+            throw S3Error.invalidArgument("The x-amz-copy-source-range value must be of the form bytes=first-last",
+                                          name: "x-amz-copy-source-range", value: text)
+        }
+        guard last < size else {
+            throw S3Error.invalidArgument("Range specified is not valid for source object of size: \(size)",
+                                          name: "x-amz-copy-source-range", value: text)
+        }
+        return first...last
+    }
+
     func uploadID(_ call: S3Call) throws -> String {
         guard let uploadID = call.target["uploadId"], !uploadID.isEmpty else {
             throw S3Error(.noSuchUpload, details: [("UploadId", "")])
@@ -56,11 +71,7 @@ extension S3Responder {
             // An empty source has no byte range at all.
             var range: ClosedRange<Int64>? = source.size > 0 ? 0...(source.size - 1) : nil
             if let text = call.request.headers[Self.copySourceRange] {
-                guard let parsed = try Self.parseRange(text, size: source.size) else {
-                    throw S3Error.invalidArgument("The x-amz-copy-source-range value must be of the form bytes=first-last",
-                                                  name: "x-amz-copy-source-range")
-                }
-                range = parsed
+                range = try Self.parseCopySourceRange(text, size: source.size)
             }
             let hashed = try await Body.discardingOnFailure(stager) {
                 try await copyBytes(of: source, range: range, into: stager)

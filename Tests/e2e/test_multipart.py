@@ -140,6 +140,15 @@ def test_abort_reclaims_parts_and_part_copy(server, s3, bucket):
     s3.complete_multipart_upload(Bucket=bucket, Key="recopied", UploadId=uid, MultipartUpload={"Parts": [
         {"PartNumber": 1, "ETag": across["CopyPartResult"]["ETag"]}]})
     assert s3.get_object(Bucket=bucket, Key="recopied")["Body"].read() == whole[5000000:]
+    # A copy range is never clamped: past the end of the source, or not first-last, it is refused.
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="badrange")["UploadId"]
+    for bad in ["bytes=5999990-6000100", "bytes=100-", "bytes=-100", "bytes=10-5", "items=0-1"]:
+        with pytest.raises(ClientError) as e:
+            s3.upload_part_copy(Bucket=bucket, Key="badrange", UploadId=uid, PartNumber=1,
+                                CopySource={"Bucket": bucket, "Key": "copied"}, CopySourceRange=bad)
+        assert error_code(e) == "InvalidArgument", bad
+    assert s3.list_parts(Bucket=bucket, Key="badrange", UploadId=uid).get("Parts", []) == []
+    s3.abort_multipart_upload(Bucket=bucket, Key="badrange", UploadId=uid)
     blobs = os.path.join(server.data, "blobs")
     count = lambda: sum(len(files) for _, _, files in os.walk(blobs))
     before = count()
