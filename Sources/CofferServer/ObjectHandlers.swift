@@ -94,14 +94,14 @@ extension S3Responder {
             }
         }
         let status: HTTPResponse.Status = range == nil ? .ok : .partialContent
-        let slice = range ?? (0...(version.size - 1))
-        let length = version.size == 0 ? 0 : slice.upperBound - slice.lowerBound + 1
+        let length = range.map { $0.upperBound - $0.lowerBound + 1 } ?? version.size
         if let range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(version.size)" }
         headers[.contentLength] = String(length)
         if isHead || length == 0 {
             return Response(status: status, headers: headers, body: ResponseBody())
         }
-        let slices = BlobSegment.slices(try engine.segments(of: version), range: slice)
+        // An empty object has no byte range at all (`0...-1` would trap): it returned above.
+        let slices = BlobSegment.slices(try engine.segments(of: version), range: range ?? 0...(version.size - 1))
         if slices.count == 1, case .bytes(let bytes) = slices[0].0 {
             let part = slices[0].1
             let buffer = ByteBuffer(bytes: bytes[Int(part.lowerBound)..<Int(part.upperBound)])

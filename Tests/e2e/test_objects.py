@@ -70,6 +70,22 @@ def test_ranges(s3, bucket):
     assert s3.get_object(Bucket=bucket, Key="small", Range="bytes=2-4")["Body"].read() == b"234"
 
 
+def test_empty_object(s3, versioned):
+    # GET of an empty object once built the byte range 0...-1, a trap that killed the server.
+    version = s3.put_object(Bucket=versioned, Key="empty", Body=b"")["VersionId"]
+    for extra in [{}, {"VersionId": version}]:
+        got = s3.get_object(Bucket=versioned, Key="empty", **extra)
+        assert got["Body"].read() == b""
+        assert got["ContentLength"] == 0
+        assert got["ETag"] == '"d41d8cd98f00b204e9800998ecf8427e"'
+        assert s3.head_object(Bucket=versioned, Key="empty", **extra)["ContentLength"] == 0
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=versioned, Key="empty", Range="bytes=0-0")
+    assert error_code(e) == "InvalidRange"
+    # Still serving.
+    assert s3.head_object(Bucket=versioned, Key="empty")["VersionId"] == version
+
+
 def test_conditionals(s3, bucket):
     etag = s3.put_object(Bucket=bucket, Key="c", Body=b"v")["ETag"]
     last = s3.head_object(Bucket=bucket, Key="c")["LastModified"]
