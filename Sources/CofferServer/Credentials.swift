@@ -20,7 +20,7 @@ struct Credential: Sendable {
 
 /// Where access keys are looked up.
 protocol CredentialStore: Sendable {
-    func credential(for accessKey: String) async throws -> Credential?
+    func credential(for accessKey: String) throws -> Credential?
 }
 
 /// The root's keys (from the configuration, held in memory), then IAM users' keys and sessions
@@ -30,7 +30,7 @@ struct RegistryCredentialStore: CredentialStore {
     let rootSecretKey: String
     let registry: Registry?
 
-    func credential(for accessKey: String) async throws -> Credential? {
+    func credential(for accessKey: String) throws -> Credential? {
         if accessKey == rootAccessKey {
             let caller = Caller(userName: Registry.rootUser, accessKey: accessKey)
             return Credential(secretKey: rootSecretKey, caller: caller, arn: registry?.arn(of: caller) ?? caller.userName)

@@ -11,12 +11,23 @@ import NIOCore
 /// one thread. Handlers must then not block: file I/O and fsyncs go to the I/O thread pool
 /// (`Offload`), database commits run on the group-commit queue, and only short reads of
 /// SQLite's cached pages happen in place.
+///
+/// With an in-place responder, `InPlaceReads` joins the pipeline right after Hummingbird's
+/// connection-state handler.
 struct EventLoopChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
     let base: Base
+    let inPlace: InPlaceReads.Responder?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        base.setup(channel: channel, logger: logger)
+        base.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            if let inPlace {
+                let operations = channel.pipeline.syncOperations
+                let state = try operations.context(handlerType: HTTPConnectionStateHandler.self)
+                try operations.addHandler(InPlaceReads(responder: inPlace), position: .after(state.handler))
+            }
+            return value
+        }
     }
 
     func handle(value: Value, logger: Logger) async {
@@ -39,8 +50,12 @@ final class EventLoopTaskExecutor: TaskExecutor {
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 with each connection's handling kept on its event loop.
-    static func http1OnEventLoop(configuration: HTTP1Channel.Configuration) -> HTTPServerBuilder {
-        .init { responder in EventLoopChannel(base: HTTP1Channel(responder: responder, configuration: configuration)) }
+    /// HTTP/1.1 with each connection's handling kept on its event loop, and the requests
+    /// `inPlace` answers answered in the pipeline.
+    static func http1OnEventLoop(configuration: HTTP1Channel.Configuration,
+                                 inPlace: InPlaceReads.Responder? = nil) -> HTTPServerBuilder {
+        .init { responder in
+            EventLoopChannel(base: HTTP1Channel(responder: responder, configuration: configuration), inPlace: inPlace)
+        }
     }
 }

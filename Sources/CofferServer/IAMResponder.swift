@@ -36,7 +36,7 @@ struct QueryAPI: Sendable {
             let bodyHash = hexString(SHA256.hash(data: body))
             let authentication: Authentication
             do {
-                authentication = try await verifier.authenticate(request.head, target: target, service: service.rawValue,
+                authentication = try verifier.authenticate(request.head, target: target, service: service.rawValue,
                                                                  bodySHA256: bodyHash)
             } catch let error as S3Error {
                 throw Self.authError(error)

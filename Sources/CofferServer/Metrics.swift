@@ -20,10 +20,18 @@ public final class CofferMetrics: Sendable {
                                                helpText: "Requests by operation and HTTP status.")
     nonisolated(unsafe) static let mfaChecks = MetricNameDescriptor(namespace: "coffer", metricName: "mfa_checks", unitName: "total",
                                                 helpText: "MFA code checks by outcome.")
+    nonisolated(unsafe) static let inPlace = MetricNameDescriptor(namespace: "coffer", metricName: "in_place_reads", unitName: "total",
+                                              helpText: "GET and HEAD requests answered in the channel pipeline (also counted in coffer_requests_total).")
     nonisolated(unsafe) static let throttled = MetricNameDescriptor(namespace: "coffer", metricName: "mfa_throttled", unitName: "devices",
                                                 helpText: "MFA devices currently refusing codes after too many wrong ones.")
 
-    public init() {}
+    private let inPlaceCounter: Counter
+
+    public init() {
+        inPlaceCounter = registry.makeCounter(descriptor: Self.inPlace)
+    }
+
+    func inPlaceRead() { inPlaceCounter.increment() }
 
     func request(operation: String, status: Int) {
         let key = RequestKey(operation: operation, status: status)

@@ -67,45 +67,14 @@ extension S3Responder {
     }
 
     func getObject(_ call: S3Call, isHead: Bool) async throws -> Response {
-        let versionID = call.target["versionId"]
-        let (bucket, version) = try engine.read(bucket: call.bucket, key: call.key, versionID: versionID)
-        var headers = HTTPFields()
-        headers[.eTag] = "\"\(version.etag)\""
-        headers[.lastModified] = HTTPDate.format(milliseconds: version.lastModified)
-        headers[.acceptRanges] = "bytes"
-        if bucket.versioning.status != .unversioned { headers[S3Response.versionID] = version.versionID }
-        for (name, value) in version.headers.fields {
-            if let field = HTTPField.Name(name) { headers[field] = value }
-        }
-        try Self.checkConditions(call.request.headers, version: version, headers: headers)
-        Self.applyOverrides(call.target, to: &headers)
-
-        var range: ClosedRange<Int64>?
-        if let rangeHeader = call.request.headers[.range] {
-            range = try Self.parseRange(rangeHeader, size: version.size)
-        }
-        if range == nil, call.request.headers[Self.checksumMode]?.uppercased() == "ENABLED" {
-            for entry in version.checksums.split(separator: " ") {
-                let parts = entry.split(separator: ":", maxSplits: 1)
-                if parts.count == 2, let name = HTTPField.Name("x-amz-checksum-\(parts[0].lowercased())") {
-                    headers[name] = String(parts[1])
-                    headers[HTTPField.Name("x-amz-checksum-type")!] = parts[1].contains("-") ? "COMPOSITE" : "FULL_OBJECT"
-                }
-            }
-        }
-        let status: HTTPResponse.Status = range == nil ? .ok : .partialContent
-        let length = range.map { $0.upperBound - $0.lowerBound + 1 } ?? version.size
-        if let range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(version.size)" }
-        headers[.contentLength] = String(length)
+        let read = try readObject(bucket: call.bucket, key: call.key, target: call.target,
+                                  requestHeaders: call.request.headers, isHead: isHead)
+        let (status, headers, length, slices) = (read.status, read.headers, read.length, read.slices)
         if isHead || length == 0 {
             return Response(status: status, headers: headers, body: ResponseBody())
         }
-        // An empty object has no byte range at all (`0...-1` would trap): it returned above.
-        let slices = BlobSegment.slices(try engine.segments(of: version), range: range ?? 0...(version.size - 1))
-        if slices.count == 1, case .bytes(let bytes) = slices[0].0 {
-            let part = slices[0].1
-            let buffer = ByteBuffer(bytes: bytes[Int(part.lowerBound)..<Int(part.upperBound)])
-            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: buffer))
+        if let bytes = read.inlineBody {
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: bytes))
         }
         // Open the first file before answering: a version deleted meanwhile stays readable through
         // the open handle. The parts of a multipart object after the first open as the stream
@@ -146,6 +115,45 @@ extension S3Responder {
             }
             try await writer.finish(nil)
         })
+    }
+
+    /// What GET or HEAD of an object answers, decided without suspending: status, headers, and the
+    /// pieces of the body. Errors (no such key or version, a failed condition, a bad range) throw.
+    func readObject(bucket bucketName: String, key: String, target: RequestTarget, requestHeaders: HTTPFields,
+                    isHead: Bool) throws -> ObjectRead {
+        let (bucket, version) = try engine.read(bucket: bucketName, key: key, versionID: target["versionId"])
+        var headers = HTTPFields()
+        headers[.eTag] = "\"\(version.etag)\""
+        headers[.lastModified] = HTTPDate.format(milliseconds: version.lastModified)
+        headers[.acceptRanges] = "bytes"
+        if bucket.versioning.status != .unversioned { headers[S3Response.versionID] = version.versionID }
+        for (name, value) in version.headers.fields {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        try Self.checkConditions(requestHeaders, version: version, headers: headers)
+        Self.applyOverrides(target, to: &headers)
+
+        var range: ClosedRange<Int64>?
+        if let rangeHeader = requestHeaders[.range] {
+            range = try Self.parseRange(rangeHeader, size: version.size)
+        }
+        if range == nil, requestHeaders[Self.checksumMode]?.uppercased() == "ENABLED" {
+            for entry in version.checksums.split(separator: " ") {
+                let parts = entry.split(separator: ":", maxSplits: 1)
+                if parts.count == 2, let name = HTTPField.Name("x-amz-checksum-\(parts[0].lowercased())") {
+                    headers[name] = String(parts[1])
+                    headers[HTTPField.Name("x-amz-checksum-type")!] = parts[1].contains("-") ? "COMPOSITE" : "FULL_OBJECT"
+                }
+            }
+        }
+        let status: HTTPResponse.Status = range == nil ? .ok : .partialContent
+        let length = range.map { $0.upperBound - $0.lowerBound + 1 } ?? version.size
+        if let range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(version.size)" }
+        headers[.contentLength] = String(length)
+        if isHead || length == 0 { return ObjectRead(status: status, headers: headers, length: length, slices: []) }
+        return ObjectRead(status: status, headers: headers, length: length,
+                          // An empty object has no byte range at all (`0...-1` would trap): it returned above.
+                          slices: BlobSegment.slices(try engine.segments(of: version), range: range ?? 0...(version.size - 1)))
     }
 
     static let checksumMode = HTTPField.Name("x-amz-checksum-mode")!
@@ -217,5 +225,21 @@ extension S3Responder {
         if let versionID = outcome.versionID { headers[S3Response.versionID] = versionID }
         if outcome.deleteMarker { headers[S3Response.deleteMarker] = "true" }
         return S3Response.empty(.noContent, headers: headers)
+    }
+}
+
+/// The answer to GET or HEAD of an object, before any byte of a file is read.
+struct ObjectRead {
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    var length: Int64
+    /// The body's pieces: empty for HEAD and for an empty body.
+    var slices: [(BlobSegment, Range<Int64>)]
+
+    /// The body when it is all in the database row (a small object): no file to open.
+    var inlineBody: ByteBuffer? {
+        guard slices.count == 1, case .bytes(let bytes) = slices[0].0 else { return nil }
+        let part = slices[0].1
+        return ByteBuffer(bytes: bytes[Int(part.lowerBound)..<Int(part.upperBound)])
     }
 }

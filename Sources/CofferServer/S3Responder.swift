@@ -41,7 +41,7 @@ struct S3Responder: HTTPResponder {
                 let endpoint = try Endpoint(method: request.method.rawValue, target: target,
                                             copySource: request.headers[Self.copySource] != nil)
                 operation = endpoint.operation.rawValue
-                let authentication = try await verifier.authenticate(request.head, target: target, service: "s3")
+                let authentication = try verifier.authenticate(request.head, target: target, service: "s3")
                 let call = S3Call(request: request, target: target, endpoint: endpoint, authentication: authentication,
                                   context: context, requestID: requestID,
                                   connection: transport.context(for: request, peer: context.remoteAddress,
@@ -56,10 +56,45 @@ struct S3Responder: HTTPResponder {
             response = S3Response.error(S3Error(.internalError), resource: resource, requestID: requestID, isHead: isHead)
         }
         metrics.request(operation: operation, status: response.status.code)
-        response.headers[S3Response.requestID] = requestID
-        response.headers[S3Response.hostID] = requestID
-        response.headers[.server] = "Coffer"
+        Self.stamp(&response.headers, requestID: requestID)
         return response
+    }
+
+    /// The headers every response carries.
+    static func stamp(_ headers: inout HTTPFields, requestID: String) {
+        headers[S3Response.requestID] = requestID
+        headers[S3Response.hostID] = requestID
+        headers[.server] = "Coffer"
+    }
+
+    /// GET or HEAD of an object whose whole answer is at hand — a body held in its database row, or
+    /// none — answered on the event loop without a task (`InPlaceReads`). Nil sends the request on
+    /// the general path instead, which also renders every error: this one only answers successes,
+    /// with the same status, headers and body `respond` would give.
+    func respondInPlace(_ head: HTTPRequest) -> (HTTPResponse, ByteBuffer?)? {
+        guard head.method == .get || head.method == .head, let path = head.path,
+              let target = try? RequestTarget(path, virtualHostBucket: RequestTarget.virtualHostBucket(
+                authority: head.authority, domain: settings.domain)),
+              let endpoint = try? Endpoint(method: head.method.rawValue, target: target,
+                                           copySource: head.headerFields[Self.copySource] != nil),
+              endpoint.operation == .getObject || endpoint.operation == .headObject,
+              (try? verifier.authenticate(head, target: target, service: "s3")) != nil
+        else { return nil }
+        let isHead = endpoint.operation == .headObject
+        guard let read = try? readObject(bucket: endpoint.bucket, key: endpoint.key, target: target,
+                                         requestHeaders: head.headerFields, isHead: isHead)
+        else { return nil }
+        var body: ByteBuffer?
+        if !isHead, read.length > 0 {
+            guard let inline = read.inlineBody else { return nil }
+            body = inline
+        }
+        var response = HTTPResponse(status: read.status, headerFields: read.headers)
+        Self.stamp(&response.headerFields, requestID: RequestID.make())
+        response.headerFields[.date] = DateHeader.now()
+        metrics.request(operation: endpoint.operation.rawValue, status: read.status.code)
+        metrics.inPlaceRead()
+        return (response, body)
     }
 
     /// `GET /health` and `GET /metrics` without credentials: probes, not buckets.
@@ -141,6 +176,20 @@ struct ServerSettings: Sendable {
     var maxObjectSize: Int64
     /// With a domain, `bucket.DOMAIN` Host headers select the bucket (virtual-host addressing).
     var domain: String?
+}
+
+/// The `Date` header, formatted once a second.
+enum DateHeader {
+    private static let cache = Mutex<(seconds: Int64, text: String)>((0, ""))
+
+    static func now() -> String {
+        let milliseconds = Engine.systemMilliseconds()
+        let seconds = milliseconds / 1000
+        return cache.withLock { cache in
+            if cache.seconds != seconds { cache = (seconds, HTTPDate.format(milliseconds: seconds * 1000)) }
+            return cache.text
+        }
+    }
 }
 
 /// Request ids: 16 uppercase hex digits, like AWS's. A counter from a random start, passed through

@@ -31,6 +31,9 @@ public struct ServerOptions: Sendable {
     public var trustedProxies: [String] = []
     /// Virtual-host addressing: `bucket.DOMAIN` selects the bucket; path style otherwise.
     public var domain: String?
+    /// Answer small-object GET and HEAD in the channel pipeline (`InPlaceReads`); off only to
+    /// compare against the general path.
+    public var inPlaceReads = true
 
     public init(dataFolder: URL) { self.dataFolder = dataFolder }
 }
@@ -104,7 +107,8 @@ public final class CofferInstance: Sendable {
                                     queryAPI: QueryAPI(registry: registry, verifier: verifier), transport: transport,
                                     metrics: metrics)
         let http: HTTPServerBuilder = .http1OnEventLoop(configuration: .init(additionalChannelHandlers: [ConnectionGuard()],
-                                                                  idleTimeout: .seconds(300)))
+                                                                             idleTimeout: .seconds(300)),
+                                                        inPlace: options.inPlaceReads ? responder.respondInPlace : nil)
         return Application(
             responder: responder,
             server: try tls.map { try .tls(http, tlsConfiguration: $0) } ?? http,

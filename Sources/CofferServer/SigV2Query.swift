@@ -18,7 +18,7 @@ extension SigV4Verifier {
         "object-lock",
     ]
 
-    func verifySigV2Query(head: HTTPRequest, target: RequestTarget) async throws -> Authentication {
+    func verifySigV2Query(head: HTTPRequest, target: RequestTarget) throws -> Authentication {
         guard let accessKey = target["AWSAccessKeyId"], let signature = target["Signature"],
               let expiresText = target["Expires"], let expires = Int64(expiresText)
         else {
@@ -38,7 +38,7 @@ extension SigV4Verifier {
         let stringToSign = "\(head.method.rawValue)\n\(head.headerFields[.contentMD5] ?? "")\n"
             + "\(head.headerFields[.contentType] ?? "")\n\(expiresText)\n"
             + amzHeaders.map { "\($0.0):\($0.1)\n" }.joined() + resource
-        guard let credential = try await credentials.credential(for: accessKey) else {
+        guard let credential = try credentials.credential(for: accessKey) else {
             throw S3Error(.invalidAccessKeyId, details: [("AWSAccessKeyId", accessKey)])
         }
         let expected = Data(HMAC<Insecure.SHA1>.authenticationCode(

@@ -38,16 +38,16 @@ final class SigV4Verifier: Sendable {
     /// `bodySHA256` is the hash of an already-read body, for services (IAM, STS) whose clients
     /// send no `x-amz-content-sha256` header.
     func authenticate(_ head: HTTPRequest, target: RequestTarget, service: String,
-                      bodySHA256: String? = nil) async throws -> Authentication {
+                      bodySHA256: String? = nil) throws -> Authentication {
         if let authorization = head.headerFields[.authorization] {
-            return try await verifyHeader(authorization, head: head, target: target, service: service,
+            return try verifyHeader(authorization, head: head, target: target, service: service,
                                           bodySHA256: bodySHA256)
         }
         if target.has("X-Amz-Signature") || target.has("X-Amz-Credential") {
-            return try await verifyQuery(head: head, target: target, service: service)
+            return try verifyQuery(head: head, target: target, service: service)
         }
         if service == "s3", target.has("Signature"), target.has("AWSAccessKeyId") {
-            return try await verifySigV2Query(head: head, target: target)
+            return try verifySigV2Query(head: head, target: target)
         }
         throw S3Error(.accessDenied, "Anonymous access is not allowed: sign the request with an access key.")
     }
@@ -55,7 +55,7 @@ final class SigV4Verifier: Sendable {
     // MARK: Authorization header
 
     private func verifyHeader(_ authorization: String, head: HTTPRequest, target: RequestTarget,
-                              service: String, bodySHA256: String?) async throws -> Authentication {
+                              service: String, bodySHA256: String?) throws -> Authentication {
         guard authorization.hasPrefix("AWS4-HMAC-SHA256 ") else {
             if authorization.hasPrefix("AWS ") {
                 throw S3Error(.invalidRequest,
@@ -105,7 +105,7 @@ final class SigV4Verifier: Sendable {
         let canonical = try Self.canonicalRequest(method: head.method.rawValue, target: target,
                                                   includeSignature: true, head: head,
                                                   signedHeaders: signedText, payloadHash: payloadText)
-        let credential = try await lookUp(scope.accessKey)
+        let credential = try lookUp(scope.accessKey)
         let amzDateText = Self.amzDateString(requestTime)
         try verifySignature(signature, canonicalRequest: canonical, amzDate: amzDateText, scope: scope,
                             secret: credential.secretKey)
@@ -130,7 +130,7 @@ final class SigV4Verifier: Sendable {
 
     // MARK: Presigned query
 
-    private func verifyQuery(head: HTTPRequest, target: RequestTarget, service: String) async throws -> Authentication {
+    private func verifyQuery(head: HTTPRequest, target: RequestTarget, service: String) throws -> Authentication {
         guard target["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256" else {
             throw S3Error(.authorizationQueryParametersError, "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"")
         }
@@ -158,7 +158,7 @@ final class SigV4Verifier: Sendable {
         let canonical = try Self.canonicalRequest(method: head.method.rawValue, target: target,
                                                   includeSignature: false, head: head,
                                                   signedHeaders: signedText, payloadHash: payloadText)
-        let credential = try await lookUp(scope.accessKey)
+        let credential = try lookUp(scope.accessKey)
         try verifySignature(signature, canonicalRequest: canonical, amzDate: dateText, scope: scope,
                             secret: credential.secretKey)
         try checkSessionToken(credential, presented: target["X-Amz-Security-Token"])
@@ -190,8 +190,8 @@ final class SigV4Verifier: Sendable {
         }
     }
 
-    private func lookUp(_ accessKey: String) async throws -> Credential {
-        guard let credential = try await credentials.credential(for: accessKey) else {
+    private func lookUp(_ accessKey: String) throws -> Credential {
+        guard let credential = try credentials.credential(for: accessKey) else {
             throw S3Error(.invalidAccessKeyId, details: [("AWSAccessKeyId", accessKey)])
         }
         return credential

@@ -190,3 +190,62 @@ def test_two_processes_share_a_data_folder_without_errors():
     finally:
         second.stop()
         first.stop()
+
+
+def read_response(stream, method):
+    """One HTTP/1.1 response from a buffered socket file: (status, headers, body)."""
+    status = int(stream.readline().split(b" ")[1])
+    headers = {}
+    while True:
+        line = stream.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, value = line.decode().split(":", 1)
+        headers[name.strip().lower()] = value.strip()
+    length = 0 if method == "HEAD" else int(headers.get("content-length", "0"))
+    return status, headers, stream.read(length)
+
+
+def test_pipelined_requests_are_answered_in_order(server):
+    """Small GETs are answered in the channel pipeline, the rest by the general path: on one
+    connection, pipelined requests still get their answers in order, and a GET after a PUT sees it."""
+    from urllib.parse import urlsplit
+    s3 = server.client()
+    s3.create_bucket(Bucket="pipelined")
+    s3.put_object(Bucket="pipelined", Key="small", Body=b"old contents")
+
+    def target(method, key, **extra):
+        url = s3.generate_presigned_url(method, Params={"Bucket": "pipelined", "Key": key, **extra}, ExpiresIn=600)
+        parts = urlsplit(url)
+        return f"{parts.path}?{parts.query}"
+
+    get_small, get_missing = target("get_object", "small"), target("get_object", "missing")
+    put_small = target("put_object", "small")
+    host = f"Host: 127.0.0.1:{server.port}\r\n"
+
+    def request(method, path, body=b"", close=False):
+        head = f"{method} {path} HTTP/1.1\r\n{host}Content-Length: {len(body)}\r\n"
+        return (head + ("Connection: close\r\n" if close else "") + "\r\n").encode() + body
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        stream = sock.makefile("rb")
+        # A 404 (general path) first: the GETs behind it must wait their turn; the last GET
+        # comes after the PUT and must see it.
+        sock.sendall(request("GET", get_missing) + request("GET", get_small)
+                     + request("PUT", put_small, b"new contents") + request("GET", get_small))
+        answers = [read_response(stream, method) for method in ["GET", "GET", "PUT", "GET"]]
+        assert [status for status, _, _ in answers] == [404, 200, 200, 200]
+        assert b"<Code>NoSuchKey</Code>" in answers[0][2]
+        assert answers[1][2] == b"old contents" and answers[3][2] == b"new contents"
+        ids = [headers["x-amz-request-id"] for _, headers, _ in answers]
+        assert len(set(ids)) == 4
+        # Only small GETs and HEADs: answered at once, in order.
+        sock.sendall(request("HEAD", get_small) + request("GET", get_small) * 3)
+        head = read_response(stream, "HEAD")
+        assert head[0] == 403  # the signature was for GET
+        for _ in range(3):
+            assert read_response(stream, "GET")[:3:2] == (200, b"new contents")
+        # Connection: close is honoured after the answer.
+        sock.sendall(request("GET", get_small, close=True))
+        assert read_response(stream, "GET")[2] == b"new contents"
+        assert stream.read() == b""
