@@ -119,9 +119,7 @@ extension Engine {
 
     /// The same, with the bucket it was read from, in one read.
     public func read(bucket name: String, key: String, versionID: String?) throws -> (bucket: Bucket, version: ObjectVersion) {
-        let found = try store.readStatement { transaction in
-            try transaction.bucketAndVersion(bucket: name, key: key, versionID: versionID)
-        }
+        let found = try store.bucketAndVersion(bucket: name, key: key, versionID: versionID)
         guard let (bucket, version) = found else { throw S3Error.noSuchBucket(name) }
         guard let versionID else {
             guard let latest = version else { throw S3Error.noSuchKey(key) }

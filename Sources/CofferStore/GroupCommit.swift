@@ -11,6 +11,7 @@ final class GroupCommit: Sendable {
     private typealias Job = @Sendable (Database) -> @Sendable () -> Void
 
     private let pool: DatabasePool
+    private let generation: WriteGeneration
     private let queue = DispatchQueue(label: "coffer.group-commit")
     private let state = Mutex<(pending: [PendingJob], draining: Bool)>(([], false))
     static let maxBatch = 256
@@ -22,7 +23,10 @@ final class GroupCommit: Sendable {
         let fail: @Sendable (any Error) -> Void
     }
 
-    init(pool: DatabasePool) { self.pool = pool }
+    init(pool: DatabasePool, generation: WriteGeneration) {
+        self.pool = pool
+        self.generation = generation
+    }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
@@ -60,10 +64,18 @@ final class GroupCommit: Sendable {
                 return taken
             }
             if batch.isEmpty { return }
+            // The write generation moves inside the transaction (under SQLite's write lock, before
+            // the commit) and again after it: see `WriteGeneration`.
+            var begun: UInt64?
             do {
-                let resumptions = try pool.write { db in batch.map { $0.run(db) } }
+                let resumptions = try pool.write { db in
+                    begun = generation.begin()
+                    return batch.map { $0.run(db) }
+                }
+                begun.map(generation.end)
                 for resume in resumptions { resume() }
             } catch {
+                begun.map(generation.end)
                 for job in batch { job.fail(error) }
             }
         }

@@ -14,6 +14,8 @@ public final class Store: Sendable {
     let pool: DatabasePool
     private let groupCommit: GroupCommit
     private let readers: ThreadReaders
+    private let generation: WriteGeneration
+    private let cache: ReadCache
 
     /// Opens (creating if needed) the store in `folder`, migrates it, and sweeps orphan blobs.
     public init(folder: URL) throws {
@@ -28,9 +30,12 @@ public final class Store: Sendable {
         }
         let path = folder.appendingPathComponent("coffer.sqlite").path
         pool = try DatabasePool(path: path, configuration: configuration)
+        generation = try WriteGeneration(folder: folder)
         try Self.migrator.migrate(pool)
+        generation.end(generation.begin())  // whatever a migration changed is not in any cache
+        cache = ReadCache(generation: generation)
         readers = ThreadReaders(path: path)
-        groupCommit = GroupCommit(pool: pool)
+        groupCommit = GroupCommit(pool: pool, generation: generation)
         blobs = try BlobStore(folder: folder)
         try sweepOrphanBlobs()
     }
@@ -59,7 +64,20 @@ public final class Store: Sendable {
 
     /// Synchronous variants for start-up and command-line tools.
     public func writeNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
-        try pool.write { db in try body(StoreTransaction(db: db)) }
+        var begun: UInt64?
+        defer { begun.map(generation.end) }
+        return try pool.write { db in
+            begun = generation.begin()
+            return try body(StoreTransaction(db: db))
+        }
+    }
+
+    /// `StoreTransaction.bucketAndVersion` through the read cache: the GET hot path.
+    public func bucketAndVersion(bucket: String, key: String,
+                                 versionID: String?) throws -> (bucket: Bucket, version: ObjectVersion?)? {
+        try cache.value(bucket: bucket, key: key, versionID: versionID) {
+            try readStatement { try $0.bucketAndVersion(bucket: bucket, key: key, versionID: versionID) }
+        }
     }
 
     public func readNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {

@@ -9,6 +9,7 @@ import threading
 import time
 
 import boto3
+import botocore.exceptions
 import pytest
 import requests
 from botocore.config import Config
@@ -187,6 +188,17 @@ def test_two_processes_share_a_data_folder_without_errors():
         # Every stored body is readable through either process.
         for version in versions[:10]:
             first.client().get_object(Bucket="shared", Key="k", VersionId=version["VersionId"])["Body"].read()
+        # Each process caches small-object reads; a write through the other is still seen at once.
+        reader, writer = second.client(), first.client()
+        for round in range(10):
+            body = f"round {round}".encode()
+            writer.put_object(Bucket="shared", Key="small", Body=body)
+            for _ in range(2):
+                assert reader.get_object(Bucket="shared", Key="small")["Body"].read() == body
+        writer.delete_object(Bucket="shared", Key="small")
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            reader.get_object(Bucket="shared", Key="small")
+        assert e.value.response["Error"]["Code"] == "NoSuchKey"
     finally:
         second.stop()
         first.stop()

@@ -12,4 +12,11 @@ int coffer_o_direct(void);
 /// over. Effective only before SQLite initializes; returns SQLite's result code.
 int coffer_sqlite_disable_memstatus(void);
 
+#include <stdint.h>
+
+/// Atomic access to a 64-bit word in memory shared between processes (a MAP_SHARED file
+/// mapping), where Swift's Atomic cannot live. Sequentially consistent.
+uint64_t coffer_atomic_load(const uint64_t *word);
+int coffer_atomic_compare_exchange(uint64_t *word, uint64_t expected, uint64_t desired);
+
 #endif
