@@ -5,11 +5,25 @@ public func hexString(_ bytes: some Sequence<UInt8>) -> String {
     return String(decoding: output, as: UTF8.self)
 }
 
-/// Appends the lowercase hex of `bytes`.
+/// Appends the lowercase hex of `bytes`. (Hot paths with a digest should pass its
+/// `withUnsafeBytes` buffer: a digest iterated as a Sequence first copies itself into an array.)
 public func appendHex(_ bytes: some Sequence<UInt8>, to output: inout [UInt8]) {
+    if bytes.withContiguousStorageIfAvailable({ appendHex(UnsafeRawBufferPointer($0), to: &output) }) != nil { return }
     let digits: StaticString = "0123456789abcdef"
     digits.withUTF8Buffer { digits in
         for byte in bytes {
+            output.append(digits[Int(byte >> 4)])
+            output.append(digits[Int(byte & 15)])
+        }
+    }
+}
+
+/// Appends the lowercase hex of the bytes in `buffer`.
+public func appendHex(_ buffer: UnsafeRawBufferPointer, to output: inout [UInt8]) {
+    let digits: StaticString = "0123456789abcdef"
+    output.reserveCapacity(output.count + 2 * buffer.count)
+    digits.withUTF8Buffer { digits in
+        for byte in buffer {
             output.append(digits[Int(byte >> 4)])
             output.append(digits[Int(byte & 15)])
         }

@@ -27,6 +27,7 @@ final class SigV4Verifier: Sendable {
     let maxSkew: Int64
     let now: @Sendable () -> Int64
     private let cache = Mutex<[String: SymmetricKey]>([:])
+    private let signers = Mutex<[SignerKey: HMAC<SHA256>]>([:])
 
     init(credentials: any CredentialStore, maxSkew: Int64 = 15 * 60, now: @escaping @Sendable () -> Int64) {
         self.credentials = credentials
@@ -226,13 +227,35 @@ final class SigV4Verifier: Sendable {
         stringToSign.append(UInt8(ascii: "\n"))
         stringToSign += scope.text.utf8
         stringToSign.append(UInt8(ascii: "\n"))
-        appendHex(SHA256.hash(data: canonicalRequest), to: &stringToSign)
-        let key = signingKey(secret: secret, scope: scope)
+        SHA256.hash(data: canonicalRequest).withUnsafeBytes { appendHex($0, to: &stringToSign) }
+        var hmac = signer(secret: secret, scope: scope)
+        hmac.update(data: stringToSign)
         var expected: [UInt8] = []
-        appendHex(HMAC<SHA256>.authenticationCode(for: stringToSign, using: key), to: &expected)
+        hmac.finalize().withUnsafeBytes { appendHex($0, to: &expected) }
         guard Self.constantTimeEqual(expected, Array(signature.utf8)) else {
             throw S3Error(.signatureDoesNotMatch, details: [("StringToSign", String(decoding: stringToSign, as: UTF8.self))])
         }
+    }
+
+    /// An HMAC keyed with kSigning for (secret, date, region, service), ready for the string to
+    /// sign (its key already absorbed; each use updates a copy). Cached: kSigning changes once a
+    /// day per key.
+    func signer(secret: String, scope: Scope) -> HMAC<SHA256> {
+        let cacheKey = SignerKey(secret: secret, date: scope.date, region: scope.region, service: scope.service)
+        if let signer = signers.withLock({ $0[cacheKey] }) { return signer }
+        let signer = HMAC<SHA256>(key: signingKey(secret: secret, scope: scope))
+        signers.withLock { signers in
+            if signers.count > 10_000 { signers.removeAll() }
+            signers[cacheKey] = signer
+        }
+        return signer
+    }
+
+    private struct SignerKey: Hashable {
+        var secret: String
+        var date: String
+        var region: String
+        var service: String
     }
 
     /// kSigning for (secret, date, region, service), cached: it changes once a day per key.
