@@ -24,44 +24,51 @@ enum Percent {
 
     /// Decodes `%XX` (and `+` as space when asked); nil for a broken escape or invalid UTF-8.
     static func decode(_ text: some StringProtocol, plusAsSpace: Bool = false) -> String? {
-        let utf8 = text.utf8
-        if !utf8.contains(UInt8(ascii: "%")), !(plusAsSpace && utf8.contains(UInt8(ascii: "+"))) {
-            return String(text)
+        if let decoded = text.utf8.withContiguousStorageIfAvailable({ decode($0, plusAsSpace: plusAsSpace) }) {
+            return decoded
+        }
+        return Array(text.utf8).withUnsafeBufferPointer { decode($0, plusAsSpace: plusAsSpace) }
+    }
+
+    /// `decode` of UTF-8 bytes (taken from a String, so valid as they stand).
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, plusAsSpace: Bool = false) -> String? {
+        if !bytes.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }) {
+            return String(decoding: bytes, as: UTF8.self)
         }
         var output: [UInt8] = []
-        output.reserveCapacity(utf8.count)
-        var iterator = utf8.makeIterator()
-        while let byte = iterator.next() {
+        output.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
             if byte == UInt8(ascii: "%") {
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
-                    return nil
-                }
+                guard index + 2 < bytes.count, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
+                else { return nil }
                 output.append(high << 4 | low)
-            } else if plusAsSpace, byte == UInt8(ascii: "+") {
-                output.append(UInt8(ascii: " "))
-            } else {
-                output.append(byte)
+                index += 3
+                continue
             }
+            output.append(plusAsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+            index += 1
         }
         return String(validating: output, as: UTF8.self)
     }
 
-    /// A raw query name or value in SigV4's canonical form: decoded (`%XX`; `+` stays a literal
-    /// plus) and encoded again with uppercase hex. Nil for a broken escape.
-    static func canonical(_ raw: Substring) -> [UInt8]? {
-        var output: [UInt8] = []
-        output.reserveCapacity(raw.utf8.count + 8)
-        var iterator = raw.utf8.makeIterator()
-        while var byte = iterator.next() {
+    /// Appends a raw query name or value in SigV4's canonical form: decoded (`%XX`; `+` stays a
+    /// literal plus) and encoded again with uppercase hex. False for a broken escape.
+    static func appendCanonical(_ raw: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) -> Bool {
+        var index = 0
+        while index < raw.count {
+            var byte = raw[index]
             if byte == UInt8(ascii: "%") {
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
-                    return nil
-                }
+                guard index + 2 < raw.count, let high = hexValue(raw[index + 1]), let low = hexValue(raw[index + 2])
+                else { return false }
                 byte = high << 4 | low
+                index += 2
             }
             appendEncoded(byte, to: &output)
+            index += 1
         }
-        return output
+        return true
     }
 
     static func isUnreserved(_ byte: UInt8) -> Bool {

@@ -53,22 +53,26 @@ struct RequestTarget: Sendable {
         self.query = query
     }
 
-    /// Calls `body` with the raw name and value of each `&`-separated item (empty items skipped; a
-    /// bare name has the value "").
-    static func forEachQueryItem(_ raw: Substring, _ body: (Substring, Substring) -> Void) {
-        let utf8 = raw.utf8
-        var start = raw.startIndex
-        while start < raw.endIndex {
-            let end = utf8[start...].firstIndex(of: UInt8(ascii: "&")) ?? raw.endIndex
-            if start < end {
-                let item = raw[start..<end]
-                if let equals = item.utf8.firstIndex(of: UInt8(ascii: "=")) {
-                    body(item[..<equals], item[item.utf8.index(after: equals)...])
-                } else {
-                    body(item, "")
+    /// Calls `body` with the raw bytes of the name and value of each `&`-separated item (empty
+    /// items skipped; a bare name has an empty value).
+    static func forEachQueryItem(_ raw: Substring,
+                                 _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Void) {
+        func split(_ bytes: UnsafeBufferPointer<UInt8>) {
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: "&") { end += 1 }
+                if start < end {
+                    var equals = start
+                    while equals < end, bytes[equals] != UInt8(ascii: "=") { equals += 1 }
+                    body(UnsafeBufferPointer(rebasing: bytes[start..<equals]),
+                         UnsafeBufferPointer(rebasing: bytes[min(equals + 1, end)..<end]))
                 }
+                start = end + 1
             }
-            start = end == raw.endIndex ? end : utf8.index(after: end)
+        }
+        if raw.utf8.withContiguousStorageIfAvailable(split) == nil {
+            Array(raw.utf8).withUnsafeBufferPointer(split)
         }
     }
 

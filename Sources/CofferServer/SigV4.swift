@@ -280,19 +280,28 @@ final class SigV4Verifier: Sendable {
     /// Built as bytes: it is hashed, never shown.
     static func canonicalRequest(method: String, target: RequestTarget, includeSignature: Bool, head: HTTPRequest,
                                  signedHeaders: String, payloadHash: String) throws -> [UInt8] {
-        var pairs: [(name: [UInt8], value: [UInt8])] = []
+        // Every canonical name and value goes into one buffer; the pairs are ranges of it.
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(target.rawQuery.utf8.count + 32)
+        var pairs: [(name: Range<Int>, value: Range<Int>)] = []
         var failed = false
         RequestTarget.forEachQueryItem(target.rawQuery) { rawName, rawValue in
-            guard let name = Percent.canonical(rawName), let value = Percent.canonical(rawValue) else {
-                failed = true
+            let nameStart = encoded.count
+            guard Percent.appendCanonical(rawName, to: &encoded) else { return failed = true }
+            let valueStart = encoded.count
+            guard Percent.appendCanonical(rawValue, to: &encoded) else { return failed = true }
+            if !includeSignature, encoded[nameStart..<valueStart].elementsEqual("X-Amz-Signature".utf8) {
+                encoded.removeSubrange(nameStart...)
                 return
             }
-            if !includeSignature, name.elementsEqual("X-Amz-Signature".utf8) { return }
-            pairs.append((name, value))
+            pairs.append((nameStart..<valueStart, valueStart..<encoded.count))
         }
         if failed { throw S3Error(.signatureDoesNotMatch) }
-        pairs.sort { $0.name == $1.name ? $0.value.lexicographicallyPrecedes($1.value)
-                                         : $0.name.lexicographicallyPrecedes($1.name) }
+        pairs.sort { a, b in
+            let (nameA, nameB) = (encoded[a.name], encoded[b.name])
+            return nameA.elementsEqual(nameB) ? encoded[a.value].lexicographicallyPrecedes(encoded[b.value])
+                                              : nameA.lexicographicallyPrecedes(nameB)
+        }
 
         let newline = UInt8(ascii: "\n")
         var output: [UInt8] = []
@@ -303,9 +312,9 @@ final class SigV4Verifier: Sendable {
         output.append(newline)
         for (index, pair) in pairs.enumerated() {
             if index > 0 { output.append(UInt8(ascii: "&")) }
-            output += pair.name
+            output += encoded[pair.name]
             output.append(UInt8(ascii: "="))
-            output += pair.value
+            output += encoded[pair.value]
         }
         output.append(newline)
         for name in signedHeaders.utf8.split(separator: UInt8(ascii: ";")) {

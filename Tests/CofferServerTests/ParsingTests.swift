@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import CofferCore
 import Testing
 @testable import CofferServer
@@ -16,6 +17,25 @@ struct ParsingTests {
         #expect(try RequestTarget("/bkt/").key == nil)
         #expect(throws: S3Error.self) { try RequestTarget("/bkt/%ZZ") }
         #expect(throws: S3Error.self) { try RequestTarget("/bkt/%FF") }
+    }
+
+    @Test("Query items: empty items, bare names, '=' in values, escapes, '+'; SigV4's canonical query")
+    func queryItems() throws {
+        let target = try RequestTarget("/b/k?z=1&&a&c=d=e&%41=%2b+&=v&ü=%C3%BC&")
+        #expect(target.query.map(\.name) == ["z", "a", "c", "A", "", "ü"])
+        #expect(target.query.map(\.value) == ["1", "", "d=e", "+ ", "v", "ü"])
+        let head = HTTPRequest(method: .get, scheme: nil, authority: "h", path: "/b/k")
+        let canonical = try SigV4Verifier.canonicalRequest(method: "GET", target: target, includeSignature: false, head: head,
+                                                           signedHeaders: "host", payloadHash: "UNSIGNED-PAYLOAD")
+        let lines = String(decoding: canonical, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines[2] == "=v&%C3%BC=%C3%BC&A=%2B%2B&a=&c=d%3De&z=1")  // sorted by the encoded bytes
+        let signed = try RequestTarget("/b/k?X-Amz-Signature=abc&x=%7e")
+        let withoutSignature = try SigV4Verifier.canonicalRequest(method: "GET", target: signed, includeSignature: false,
+                                                                  head: head, signedHeaders: "host", payloadHash: "")
+        #expect(String(decoding: withoutSignature, as: UTF8.self).split(separator: "\n")[2] == "x=~")
+        #expect(throws: S3Error.self) { try RequestTarget("/b/k?a=%zz") }
+        #expect(throws: S3Error.self) { try RequestTarget("/b/k?a=%41%") }
+        #expect(throws: S3Error.self) { try RequestTarget("/b/k?a=%4") }
     }
 
     @Test("Endpoints: one operation per method and sub-resource; unimplemented ones are 501")

@@ -72,10 +72,10 @@ struct SigV4VectorTests {
         let target = "/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
         let head = HTTPRequest(method: .get, scheme: "https", authority: "examplebucket.s3.amazonaws.com", path: target)
         let parsed = try RequestTarget(target)
-        let authentication = try await verifier(at: Self.signedAt + 3600).authenticate(head, target: parsed, service: "s3")
+        let authentication = try verifier(at: Self.signedAt + 3600).authenticate(head, target: parsed, service: "s3")
         #expect(authentication.payload == .unsigned)
-        await #expect(throws: S3Error(.accessDenied, "Request has expired")) {
-            _ = try await verifier(at: Self.signedAt + 86_401).authenticate(head, target: parsed, service: "s3")
+        #expect(throws: S3Error(.accessDenied, "Request has expired")) {
+            _ = try verifier(at: Self.signedAt + 86_401).authenticate(head, target: parsed, service: "s3")
         }
     }
 
@@ -92,12 +92,12 @@ struct SigV4VectorTests {
             #expect(error.code == .signatureDoesNotMatch)
         }
         do {
-            _ = try await verifier(at: Self.signedAt + 901).authenticate(head, target: target, service: "s3")
+            _ = try verifier(at: Self.signedAt + 901).authenticate(head, target: target, service: "s3")
             Issue.record("a skewed request must not verify")
         } catch let error as S3Error {
             #expect(error.code == .requestTimeTooSkewed)
         }
-        await #expect(throws: S3Error.self) {
+        #expect(throws: S3Error.self) {
             _ = try verifier().authenticate(head, target: target, service: "iam")
         }
     }
