@@ -122,11 +122,16 @@ extension S3Responder {
     func readObject(bucket bucketName: String, key: String, target: RequestTarget, requestHeaders: HTTPFields,
                     isHead: Bool) throws -> ObjectRead {
         let (bucket, version) = try engine.read(bucket: bucketName, key: key, versionID: target["versionId"])
+        // Appended, not assigned: these names are distinct (stored headers are entity headers and
+        // x-amz-meta-*), and assignment would look for an earlier field of the name each time.
         var headers = HTTPFields()
-        headers[.eTag] = "\"\(version.etag)\""
-        headers[.lastModified] = HTTPDate.format(milliseconds: version.lastModified)
-        headers[.acceptRanges] = "bytes"
-        if bucket.versioning.status != .unversioned { headers[S3Response.versionID] = version.versionID }
+        headers.reserveCapacity(version.headers.fields.count + 12)
+        headers.append(HTTPField(name: .eTag, value: "\"\(version.etag)\""))
+        headers.append(HTTPField(name: .lastModified, value: HTTPDate.format(milliseconds: version.lastModified)))
+        headers.append(HTTPField(name: .acceptRanges, value: "bytes"))
+        if bucket.versioning.status != .unversioned {
+            headers.append(HTTPField(name: S3Response.versionID, value: version.versionID))
+        }
         for (name, value) in version.headers.fields {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }
@@ -149,7 +154,7 @@ extension S3Responder {
         let status: HTTPResponse.Status = range == nil ? .ok : .partialContent
         let length = range.map { $0.upperBound - $0.lowerBound + 1 } ?? version.size
         if let range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(version.size)" }
-        headers[.contentLength] = String(length)
+        headers.append(HTTPField(name: .contentLength, value: String(length)))
         if isHead || length == 0 { return ObjectRead(status: status, headers: headers, length: length, slices: []) }
         return ObjectRead(status: status, headers: headers, length: length,
                           // An empty object has no byte range at all (`0...-1` would trap): it returned above.
@@ -186,15 +191,17 @@ extension S3Responder {
 
     /// `response-*` query parameters override the stored headers.
     static func applyOverrides(_ target: RequestTarget, to headers: inout HTTPFields) {
-        let overrides: [(String, HTTPField.Name)] = [
-            ("response-content-type", .contentType), ("response-content-language", .contentLanguage),
-            ("response-expires", .expires), ("response-cache-control", .cacheControl),
-            ("response-content-disposition", .contentDisposition), ("response-content-encoding", .contentEncoding),
-        ]
-        for (parameter, name) in overrides {
-            if let value = target[parameter] { headers[name] = value }
+        // In reverse, so the first of a repeated parameter wins.
+        for (parameter, value) in target.query.reversed() where parameter.hasPrefix("response-") {
+            if let name = overrides[parameter] { headers[name] = value }
         }
     }
+
+    static let overrides: [String: HTTPField.Name] = [
+        "response-content-type": .contentType, "response-content-language": .contentLanguage,
+        "response-expires": .expires, "response-cache-control": .cacheControl,
+        "response-content-disposition": .contentDisposition, "response-content-encoding": .contentEncoding,
+    ]
 
     /// A single byte range; anything unparseable is ignored (the whole object, as S3 does);
     /// a range starting at or past the end is `416 InvalidRange`.

@@ -60,11 +60,11 @@ struct S3Responder: HTTPResponder {
         return response
     }
 
-    /// The headers every response carries.
+    /// The headers every response carries (no handler sets them, so they are appended).
     static func stamp(_ headers: inout HTTPFields, requestID: String) {
-        headers[S3Response.requestID] = requestID
-        headers[S3Response.hostID] = requestID
-        headers[.server] = "Coffer"
+        headers.append(HTTPField(name: S3Response.requestID, value: requestID))
+        headers.append(HTTPField(name: S3Response.hostID, value: requestID))
+        headers.append(HTTPField(name: .server, value: "Coffer"))
     }
 
     /// GET or HEAD of an object whose whole answer is at hand — a body held in its database row, or
@@ -91,7 +91,7 @@ struct S3Responder: HTTPResponder {
         }
         var response = HTTPResponse(status: read.status, headerFields: read.headers)
         Self.stamp(&response.headerFields, requestID: RequestID.make())
-        response.headerFields[.date] = DateHeader.now()
+        response.headerFields.append(HTTPField(name: .date, value: DateHeader.now()))
         metrics.request(operation: endpoint.operation.rawValue, status: read.status.code)
         metrics.inPlaceRead()
         return (response, body)
