@@ -17,11 +17,15 @@ public final class Registry: Sendable {
     public let store: Store
     public let verifier: DeviceVerifier
     public let accountID: String
+    /// Access keys looked up recently (every signed request by an IAM user or session looks its
+    /// key up): valid until the next write to the data folder, by any process.
+    private let credentials: GenerationCache<String, KeyCredential?>
 
     public init(store: Store, verifier: DeviceVerifier, accountID: String) {
         self.store = store
         self.verifier = verifier
         self.accountID = accountID
+        credentials = store.makeCache(maxEntries: 4096)
     }
 
     var masterKey: MasterKey { verifier.masterKey }
@@ -187,7 +191,14 @@ public final class Registry: Sendable {
         public var expiration: Int64?
     }
 
+    /// Cached (see `credentials`): a request signed with a key costs no database read and no
+    /// decryption while nothing has been written. A new, deactivated or deleted key or session is a
+    /// write, and so seen at once; a session's expiry is checked on every request.
     public func credential(for accessKey: String) throws -> KeyCredential? {
+        try credentials.value(for: accessKey) { try lookUpCredential(accessKey) }
+    }
+
+    private func lookUpCredential(_ accessKey: String) throws -> KeyCredential? {
         try store.read { transaction -> KeyCredential? in
             if let key = try transaction.accessKey(accessKey) {
                 guard key.status == "Active" else { return nil }

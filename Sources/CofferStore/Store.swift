@@ -15,7 +15,8 @@ public final class Store: Sendable {
     private let groupCommit: GroupCommit
     private let readers: ThreadReaders
     private let generation: WriteGeneration
-    private let cache: ReadCache
+    /// Recent object lookups for GET and HEAD: at most 8,192, holding at most 32 MiB of inline bodies.
+    private let lookups: GenerationCache<ObjectLookup, (bucket: Bucket, version: ObjectVersion?)?>
 
     /// Opens (creating if needed) the store in `folder`, migrates it, and sweeps orphan blobs.
     public init(folder: URL) throws {
@@ -33,7 +34,11 @@ public final class Store: Sendable {
         generation = try WriteGeneration(folder: folder)
         try Self.migrator.migrate(pool)
         generation.end(generation.begin())  // whatever a migration changed is not in any cache
-        cache = ReadCache(generation: generation)
+        lookups = GenerationCache(generation: generation, maxEntries: 8192, maxCost: 32 * 1024 * 1024) { key, value in
+            var cost = key.key.utf8.count + 256
+            if case .inline(let body)? = value?.version?.blob { cost += body.count }
+            return cost
+        }
         readers = ThreadReaders(path: path)
         groupCommit = GroupCommit(pool: pool, generation: generation)
         blobs = try BlobStore(folder: folder)
@@ -75,9 +80,15 @@ public final class Store: Sendable {
     /// `StoreTransaction.bucketAndVersion` through the read cache: the GET hot path.
     public func bucketAndVersion(bucket: String, key: String,
                                  versionID: String?) throws -> (bucket: Bucket, version: ObjectVersion?)? {
-        try cache.value(bucket: bucket, key: key, versionID: versionID) {
+        try lookups.value(for: ObjectLookup(bucket: bucket, key: key, versionID: versionID)) {
             try readStatement { try $0.bucketAndVersion(bucket: bucket, key: key, versionID: versionID) }
         }
+    }
+
+    /// A cache of values read from this store, kept coherent with every write to the data folder
+    /// (see `GenerationCache`).
+    public func makeCache<Key: Hashable & Sendable, Value: Sendable>(maxEntries: Int) -> GenerationCache<Key, Value> {
+        GenerationCache(generation: generation, maxEntries: maxEntries)
     }
 
     public func readNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {

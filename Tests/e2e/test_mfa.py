@@ -326,3 +326,30 @@ def test_allow_insecure_mfa_accepts_plain_http_from_any_peer():
         assert s3.get_bucket_versioning(Bucket="insecure")["MFADelete"] == "Enabled"
     finally:
         server.stop()
+
+
+def test_key_changes_through_one_process_are_seen_by_another(fresh):
+    """Each process caches access-key lookups; a key deactivated, reactivated or deleted through
+    one process is refused or accepted by the other at once."""
+    other = Server(data=fresh.data).start()
+    try:
+        iam, _, _ = clients(fresh)
+        iam.create_user(UserName="carol")
+        key = iam.create_access_key(UserName="carol")["AccessKey"]
+        _, _, carol = clients(other, key["AccessKeyId"], key["SecretAccessKey"])
+        for _ in range(2):
+            carol.list_buckets()
+        for status, works in [("Inactive", False), ("Active", True), ("Inactive", False)]:
+            iam.update_access_key(UserName="carol", AccessKeyId=key["AccessKeyId"], Status=status)
+            if works:
+                carol.list_buckets()
+            else:
+                with pytest.raises(ClientError) as e:
+                    carol.list_buckets()
+                assert error_code(e) == "InvalidAccessKeyId"
+        iam.delete_access_key(UserName="carol", AccessKeyId=key["AccessKeyId"])
+        with pytest.raises(ClientError) as e:
+            carol.list_buckets()
+        assert error_code(e) == "InvalidAccessKeyId"
+    finally:
+        other.stop()

@@ -57,54 +57,57 @@ final class WriteGeneration: @unchecked Sendable {
     }
 }
 
-/// The result of `bucketAndVersion` for recent (bucket, key, version id) lookups, so a GET of a
-/// small object that nothing has written since costs no SQLite read. Entries are tagged with the
-/// `WriteGeneration` word they were read under, and valid only while the word has not moved: any
-/// write, by any process, makes every entry stale at once. Coarse, and so simple to trust.
-final class ReadCache: Sendable {
-    typealias Value = (bucket: Bucket, version: ObjectVersion?)?
-
-    private struct Key: Hashable {
-        var bucket: String
-        var key: String
-        var versionID: String?
-    }
-
+/// Values read from the database, remembered while nothing has written to it: entries are tagged
+/// with the `WriteGeneration` word they were read under and valid only while the word has not
+/// moved, so any write, by any process, makes every entry stale at once. Coarse, and so simple to
+/// trust. Nothing is stored or served while a write is under way.
+public final class GenerationCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private struct Entry {
         var tag: UInt64
         var value: Value
-        var bytes: Int
+        var cost: Int
     }
 
-    static let maxEntries = 8192
-    /// Inline bodies held at most (a full cache is emptied and refilled).
-    static let maxBytes = 32 * 1024 * 1024
-
     let generation: WriteGeneration
-    private let state = Mutex<(entries: [Key: Entry], bytes: Int)>(([:], 0))
+    let maxEntries: Int
+    let maxCost: Int
+    private let cost: @Sendable (Key, Value) -> Int
+    private let state = Mutex<(entries: [Key: Entry], cost: Int)>(([:], 0))
 
-    init(generation: WriteGeneration) { self.generation = generation }
+    /// `cost`: what an entry counts against `maxCost` (a full cache is emptied and refilled).
+    init(generation: WriteGeneration, maxEntries: Int, maxCost: Int = .max,
+         cost: @escaping @Sendable (Key, Value) -> Int = { _, _ in 1 }) {
+        self.generation = generation
+        self.maxEntries = maxEntries
+        self.maxCost = maxCost
+        self.cost = cost
+    }
 
     /// The cached value, or `read()`'s — remembered when no write began while it ran.
-    func value(bucket: String, key: String, versionID: String?, read: () throws -> Value) rethrows -> Value {
+    public func value(for key: Key, read: () throws -> Value) rethrows -> Value {
         let tag = generation.current
         guard tag & 1 == 0 else { return try read() }  // a write is under way: no caching
-        let cacheKey = Key(bucket: bucket, key: key, versionID: versionID)
-        if let entry = state.withLock({ $0.entries[cacheKey] }), entry.tag == tag { return entry.value }
+        if let entry = state.withLock({ $0.entries[key] }), entry.tag == tag { return entry.value }
         let value = try read()
         guard generation.current == tag else { return value }
-        var bytes = key.utf8.count + 256
-        if case .inline(let body)? = value?.version?.blob { bytes += body.count }
+        let entryCost = cost(key, value)
         state.withLock { state in
-            if state.entries.count >= Self.maxEntries || state.bytes + bytes > Self.maxBytes {
+            if state.entries.count >= maxEntries || state.cost + entryCost > maxCost {
                 state.entries.removeAll(keepingCapacity: true)
-                state.bytes = 0
+                state.cost = 0
             }
-            if let old = state.entries.updateValue(Entry(tag: tag, value: value, bytes: bytes), forKey: cacheKey) {
-                state.bytes -= old.bytes
+            if let old = state.entries.updateValue(Entry(tag: tag, value: value, cost: entryCost), forKey: key) {
+                state.cost -= old.cost
             }
-            state.bytes += bytes
+            state.cost += entryCost
         }
         return value
     }
+}
+
+/// A (bucket, key, version id) lookup: the key of the GET read cache.
+struct ObjectLookup: Hashable, Sendable {
+    var bucket: String
+    var key: String
+    var versionID: String?
 }
