@@ -31,9 +31,15 @@ public final class Store: Sendable {
         }
         let path = folder.appendingPathComponent("coffer.sqlite").path
         pool = try DatabasePool(path: path, configuration: configuration)
-        generation = try WriteGeneration(folder: folder)
+        let generation = try WriteGeneration(folder: folder)
+        self.generation = generation
         try Self.migrator.migrate(pool)
-        generation.end(generation.begin())  // whatever a migration changed is not in any cache
+        // Whatever a migration changed is in no cache. Moved inside a write transaction like every
+        // other move: a begin/end pair outside SQLite's write lock could end while another
+        // process's write is still uncommitted, and let readers cache what it is replacing.
+        var begun: UInt64?
+        try pool.write { _ in begun = generation.begin() }
+        begun.map(generation.end)
         lookups = GenerationCache(generation: generation, maxEntries: 8192, maxCost: 32 * 1024 * 1024) { key, value in
             var cost = key.key.utf8.count + 256
             if case .inline(let body)? = value?.version?.blob { cost += body.count }

@@ -61,4 +61,35 @@ struct ReadCacheTests {
         #expect(try await h.read("cached", "k") == "again!")
         try outside.close()
     }
+
+    @Test("A store opening while another process writes does not let readers cache what that write replaces")
+    func openingDuringAWrite() async throws {
+        let h = try Harness()
+        _ = try await h.engine.createBucket("cached", region: "us-east-1")
+        try await h.put("cached", "k", "before")
+        #expect(try await h.read("cached", "k") == "before")
+        // Another process's write, held open for a while: its generation begun, its commit to come.
+        let outside = try DatabaseQueue(path: h.folder.appendingPathComponent("coffer.sqlite").path)
+        let generation = try WriteGeneration(folder: h.folder)
+        let started = AsyncStream<Void>.makeStream()
+        let writer = Task {
+            let begun = try await outside.write { db -> UInt64 in
+                let begun = generation.begin()
+                started.continuation.yield()
+                Thread.sleep(forTimeInterval: 0.3)
+                try db.execute(sql: "UPDATE versions SET blob_inline = ? WHERE key = 'k'", arguments: [Data("after!".utf8)])
+                return begun
+            }
+            generation.end(begun)
+        }
+        for await _ in started.stream { break }
+        // A store opening now (coffer admin, a second server) moves the generation too — only
+        // once that write has committed, or a read here would cache "before" for good.
+        let opened = try Store(folder: h.folder)
+        _ = try await h.read("cached", "k")
+        try await writer.value
+        #expect(try await h.read("cached", "k") == "after!")
+        try opened.close()
+        try outside.close()
+    }
 }
