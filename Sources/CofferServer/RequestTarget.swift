@@ -45,7 +45,9 @@ struct RequestTarget: Sendable {
         var query: [(String, String)] = []
         var failed = false
         Self.forEachQueryItem(rawQuery) { name, value in
-            guard let name = Percent.decode(name, plusAsSpace: true), let value = Percent.decode(value, plusAsSpace: true)
+            // '+' stays a plus, as in SigV4's canonical query: were it a space here, `a+b` and
+            // `a%2Bb` would carry one signature and mean two things.
+            guard let name = Percent.decode(name), let value = Percent.decode(value)
             else { failed = true; return }
             query.append((name, value))
         }
