@@ -30,6 +30,8 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
     /// A GET or HEAD held until its end arrives.
     private var held: HTTPRequest?
     private var needsFlush = false
+    /// The end of the last answer written here, until it is out.
+    private var lastAnswer: EventLoopFuture<Void>?
 
     init(responder: @escaping Responder) {
         self.responder = responder
@@ -40,9 +42,12 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let head):
             // A client that does not read its responses gets them through Hummingbird's writer,
             // which waits for the socket to drain (and so stops reading more requests).
-            // `Connection: close` is Hummingbird's to honour.
+            // `Connection: close` is Hummingbird's to honour; a GET that announces a body (which
+            // might wait for `100 Continue` or for an answer before sending it) goes there too.
+            let fields = head.headerFields
             if handedOn == 0, head.method == .get || head.method == .head, context.channel.isWritable,
-               !(head.headerFields[.connection]?.lowercased().contains("close") ?? false) {
+               !(fields[.connection]?.lowercased().contains("close") ?? false),
+               fields[.transferEncoding] == nil, (fields[.contentLength] ?? "0") == "0" {
                 held = head
                 return
             }
@@ -67,7 +72,9 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
             }
             context.write(wrapOutboundOut(.head(response)), promise: nil)
             if let body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
-            context.write(wrapOutboundOut(.end(nil)), promise: nil)
+            let written = context.eventLoop.makePromise(of: Void.self)
+            context.write(wrapOutboundOut(.end(nil)), promise: written)
+            lastAnswer = written.futureResult
             needsFlush = true
         }
     }
@@ -92,8 +99,15 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        held = nil
-        context.fireChannelInactive()
+    /// A client that pipelines requests and then half-closes: Hummingbird's task ends at the end
+    /// of input and closes the connection, which would drop answers of ours still being written.
+    /// The end of input goes on once they are out.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event, let pending = lastAnswer {
+            lastAnswer = nil
+            pending.whenComplete { _ in context.fireUserInboundEventTriggered(event) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }

@@ -257,7 +257,22 @@ def test_pipelined_requests_are_answered_in_order(server):
         assert head[0] == 403  # the signature was for GET
         for _ in range(3):
             assert read_response(stream, "GET")[:3:2] == (200, b"new contents")
+        # A GET that announces a body it has not sent yet is answered without waiting for it.
+        sock.sendall(f"GET {get_small} HTTP/1.1\r\n{host}Content-Length: 5\r\n\r\n".encode())
+        assert read_response(stream, "GET")[:3:2] == (200, b"new contents")
+        sock.sendall(b"hello")
         # Connection: close is honoured after the answer.
         sock.sendall(request("GET", get_small, close=True))
         assert read_response(stream, "GET")[2] == b"new contents"
         assert stream.read() == b""
+    # Pipelined GETs and then the end of input (a half-close): every answer still arrives, also when
+    # a small receive window keeps most of them waiting in the server when the input ends.
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.settimeout(10)
+        sock.connect(("127.0.0.1", server.port))
+        stream = sock.makefile("rb")
+        sock.sendall(request("GET", get_small) * 400)
+        sock.shutdown(socket.SHUT_WR)
+        for _ in range(400):
+            assert read_response(stream, "GET")[:3:2] == (200, b"new contents")
