@@ -135,7 +135,7 @@ struct AdminCommand: AsyncParsableCommand {
                             "detail": entry.detail,
                         ]
                         let data = try JSONSerialization.data(withJSONObject: object.compactMapValues { $0 },
-                                                              options: [.sortedKeys])
+                                                              options: [.sortedKeys, .withoutEscapingSlashes])
                         print(String(decoding: data, as: UTF8.self))
                     } else {
                         print([time, entry.event, entry.outcome, entry.principal, entry.serial ?? "-", entry.source ?? "-",

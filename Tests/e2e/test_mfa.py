@@ -289,6 +289,7 @@ def test_audit_log_has_events_and_never_codes(fresh):
     assert refusal and refusal[-1]["outcome"] == "refused" and refusal[-1]["principal"] == f"arn:aws:iam::{account}:root"
     bob = [e for e in entries if e["event"] == "CreateVirtualMFADevice" and "bob-phone" in e.get("serial", "")]
     assert bob and bob[-1]["principal"] == f"arn:aws:iam::{account}:user/ops/bob"
+    assert f'"principal":"arn:aws:iam::{account}:user/ops/bob"' in out  # JSON lines a grep can find: "/", not "\/"
 
 
 def test_metrics_count_requests_checks_and_throttled_devices(fresh):
