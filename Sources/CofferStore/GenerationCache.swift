@@ -83,13 +83,14 @@ public final class GenerationCache<Key: Hashable & Sendable, Value: Sendable>: S
         self.cost = cost
     }
 
-    /// The cached value, or `read()`'s — remembered when no write began while it ran.
-    public func value(for key: Key, read: () throws -> Value) rethrows -> Value {
+    /// The cached value, or `read()`'s — remembered when no write began while it ran and `keep`
+    /// accepts it.
+    public func value(for key: Key, keep: (Value) -> Bool = { _ in true }, read: () throws -> Value) rethrows -> Value {
         let tag = generation.current
         guard tag & 1 == 0 else { return try read() }  // a write is under way: no caching
         if let entry = state.withLock({ $0.entries[key] }), entry.tag == tag { return entry.value }
         let value = try read()
-        guard generation.current == tag else { return value }
+        guard generation.current == tag, keep(value) else { return value }
         let entryCost = cost(key, value)
         state.withLock { state in
             if state.entries.count >= maxEntries || state.cost + entryCost > maxCost {
@@ -105,9 +106,17 @@ public final class GenerationCache<Key: Hashable & Sendable, Value: Sendable>: S
     }
 }
 
-/// A (bucket, key, version id) lookup: the key of the GET read cache.
+/// A (bucket, key, version id) lookup: the key of the GET read cache. Held as UTF-8 bytes: Swift
+/// compares Strings by canonical equivalence (an NFC "é" equals an NFD one), but S3 keys — and
+/// SQLite — are byte strings, and two keys that only look alike are two objects.
 struct ObjectLookup: Hashable, Sendable {
-    var bucket: String
-    var key: String
-    var versionID: String?
+    var bucket: [UInt8]
+    var key: [UInt8]
+    var versionID: [UInt8]?
+
+    init(bucket: String, key: String, versionID: String?) {
+        self.bucket = Array(bucket.utf8)
+        self.key = Array(key.utf8)
+        self.versionID = versionID.map { Array($0.utf8) }
+    }
 }

@@ -38,10 +38,10 @@ public final class Store: Sendable {
         // other move: a begin/end pair outside SQLite's write lock could end while another
         // process's write is still uncommitted, and let readers cache what it is replacing.
         var begun: UInt64?
+        defer { begun.map(generation.end) }  // also when the commit fails
         try pool.write { _ in begun = generation.begin() }
-        begun.map(generation.end)
         lookups = GenerationCache(generation: generation, maxEntries: 8192, maxCost: 32 * 1024 * 1024) { key, value in
-            var cost = key.key.utf8.count + 256
+            var cost = key.key.count + 256
             if case .inline(let body)? = value?.version?.blob { cost += body.count }
             return cost
         }

@@ -92,4 +92,18 @@ struct ReadCacheTests {
         try opened.close()
         try outside.close()
     }
+
+    @Test("Keys that are equal as Swift Strings but not as bytes are two objects, in the cache too")
+    func canonicallyEquivalentKeys() async throws {
+        let h = try Harness()
+        _ = try await h.engine.createBucket("cached", region: "us-east-1")
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        #expect(composed == decomposed)  // Swift's view; S3's (and SQLite's) differs
+        try await h.put("cached", composed, "composed")
+        try await h.put("cached", decomposed, "decomposed")
+        for _ in 0..<2 {
+            #expect(try await h.read("cached", composed) == "composed")
+            #expect(try await h.read("cached", decomposed) == "decomposed")
+        }
+    }
 }
