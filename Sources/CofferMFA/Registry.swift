@@ -183,19 +183,30 @@ public final class Registry: Sendable {
     // MARK: Authentication
 
     /// What an access key authenticates as: an IAM user's active key or a live session.
-    public struct KeyCredential: Sendable {
+    public struct KeyCredential: Sendable, CustomStringConvertible {
         public var secret: String
         public var caller: Caller
         public var sessionTokenHash: String?
         /// Unix seconds.
         public var expiration: Int64?
+
+        /// Never the secret: a log line that prints a credential shows whose it is, nothing more.
+        public var description: String { "KeyCredential(\(caller.accessKey), user: \(caller.userName), secret: <redacted>)" }
     }
 
     /// Cached (see `credentials`): a request signed with a key costs no database read and no
     /// decryption while nothing has been written. A new, deactivated or deleted key or session is a
     /// write, and so seen at once; a session's expiry is checked on every request.
+    ///
+    /// Only well-formed key ids (ASCII letters and digits, at most 128, as AWS's and ours are) are
+    /// looked up, and only keys that exist are remembered: a look-alike id (a Kelvin sign for the
+    /// K of AKIA compares equal as a Swift String) or a stream of random ids can neither shadow a
+    /// real key nor fill the cache.
     public func credential(for accessKey: String) throws -> KeyCredential? {
-        try credentials.value(for: accessKey) { try lookUpCredential(accessKey) }
+        guard (16...128).contains(accessKey.utf8.count),
+              accessKey.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) })
+        else { return nil }
+        return try credentials.value(for: accessKey, keep: { $0 != nil }) { try lookUpCredential(accessKey) }
     }
 
     private func lookUpCredential(_ accessKey: String) throws -> KeyCredential? {

@@ -2,7 +2,7 @@ import CofferEngine
 import CofferMFA
 
 /// An access key's secret and who it authenticates as.
-struct Credential: Sendable {
+struct Credential: Sendable, CustomStringConvertible {
     var secretKey: String
     var caller: Caller
     /// The caller's ARN, for the audit log.
@@ -10,6 +10,9 @@ struct Credential: Sendable {
     /// For temporary credentials: SHA-256 of the token the request must carry, and expiry (Unix s).
     var sessionTokenHash: String?
     var expiration: Int64? = nil
+
+    /// Never the secret.
+    var description: String { "Credential(\(arn), secret: <redacted>)" }
 
     /// The engine's view of the caller.
     var principal: Principal {
@@ -31,7 +34,7 @@ struct RegistryCredentialStore: CredentialStore {
     let registry: Registry?
 
     func credential(for accessKey: String) throws -> Credential? {
-        if accessKey == rootAccessKey {
+        if accessKey.utf8.elementsEqual(rootAccessKey.utf8) {  // bytes, not canonical equivalence
             let caller = Caller(userName: Registry.rootUser, accessKey: accessKey)
             return Credential(secretKey: rootSecretKey, caller: caller, arn: registry?.arn(of: caller) ?? caller.userName)
         }

@@ -105,6 +105,10 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event, let pending = lastAnswer {
             lastAnswer = nil
+            if needsFlush {  // an answer to a request decoded at the end of input, not yet flushed
+                needsFlush = false
+                context.flush()
+            }
             pending.whenComplete { _ in context.fireUserInboundEventTriggered(event) }
             return
         }

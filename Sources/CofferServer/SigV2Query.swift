@@ -46,11 +46,9 @@ extension SigV4Verifier {
         guard Self.constantTimeEqual(expected, signature) else {
             throw S3Error(.signatureDoesNotMatch, details: [("StringToSign", stringToSign)])
         }
-        if credential.sessionTokenHash != nil {
-            guard let token = target["x-amz-security-token"] ?? head.headerFields[Self.securityToken],
-                  Self.constantTimeEqual(Registry.tokenHash(token), credential.sessionTokenHash ?? "")
-            else { throw S3Error(.invalidToken) }
-        }
+        // The same token and expiry checks as SigV4 (the expiry was missing here: a session's keys
+        // kept working in SigV2 presigned URLs after it ended).
+        try checkSessionToken(credential, presented: target["x-amz-security-token"] ?? head.headerFields[Self.securityToken])
         return Authentication(credential: credential, payload: .unsigned)
     }
 }

@@ -208,7 +208,8 @@ final class SigV4Verifier: Sendable {
         }
     }
 
-    private func checkSessionToken(_ credential: Credential, presented: String?) throws {
+    /// For session credentials: the token must be presented and the session not expired.
+    func checkSessionToken(_ credential: Credential, presented: String?) throws {
         guard let tokenHash = credential.sessionTokenHash else { return }
         guard let presented, Self.constantTimeEqual(Registry.tokenHash(presented), tokenHash) else {
             throw S3Error(.invalidToken)

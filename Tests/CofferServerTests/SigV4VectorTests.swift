@@ -1,4 +1,7 @@
 import CofferCore
+import CofferMFA
+import Foundation
+import Crypto
 import HTTPTypes
 import Testing
 @testable import CofferServer
@@ -99,6 +102,36 @@ struct SigV4VectorTests {
         }
         #expect(throws: S3Error.self) {
             _ = try verifier().authenticate(head, target: target, service: "iam")
+        }
+    }
+
+    /// A session's keys, expired at `expiration`.
+    struct SessionStore: CredentialStore {
+        let expiration: Int64
+        func credential(for accessKey: String) throws -> Credential? {
+            Credential(secretKey: "session-secret", caller: Caller(userName: "u", isSession: true, accessKey: accessKey),
+                       arn: "arn:aws:sts::123456789012:assumed-role/u", sessionTokenHash: Registry.tokenHash("token"),
+                       expiration: expiration)
+        }
+    }
+
+    @Test("SigV2 presigned URLs: a session's keys stop working when the session expires")
+    func sigV2SessionExpiry() throws {
+        let expires = Self.signedAt + 3600
+        let stringToSign = "GET\n\n\n\(expires)\n/bucket/key"
+        let signature = Data(HMAC<Insecure.SHA1>.authenticationCode(for: Array(stringToSign.utf8),
+                                                                    using: SymmetricKey(data: Array("session-secret".utf8))))
+            .base64EncodedString()
+        let query = "AWSAccessKeyId=ASIATESTSESSION00001&Expires=\(expires)&x-amz-security-token=token&Signature="
+            + Percent.encode(signature)
+        let target = try RequestTarget("/bucket/key?" + query)
+        let head = HTTPRequest(method: .get, scheme: nil, authority: "h", path: "/bucket/key?" + query)
+        func verifier(sessionEnds: Int64) -> SigV4Verifier {
+            SigV4Verifier(credentials: SessionStore(expiration: sessionEnds), now: { Self.signedAt })
+        }
+        _ = try verifier(sessionEnds: Self.signedAt + 60).authenticate(head, target: target, service: "s3")
+        #expect(throws: S3Error(.expiredToken)) {
+            _ = try verifier(sessionEnds: Self.signedAt).authenticate(head, target: target, service: "s3")
         }
     }
 }

@@ -354,3 +354,25 @@ def test_key_changes_through_one_process_are_seen_by_another(fresh):
         assert error_code(e) == "InvalidAccessKeyId"
     finally:
         other.stop()
+
+
+def test_look_alike_access_key_id_does_not_shadow_the_real_one(fresh):
+    """A Kelvin sign (U+212A) for the K of AKIA equals K as a Swift String; a request with that id
+    must be refused without touching the cache the real key is looked up in."""
+    import requests
+    iam, _, _ = clients(fresh)
+    iam.create_user(UserName="dave")
+    key = iam.create_access_key(UserName="dave")["AccessKey"]
+    _, _, dave = clients(fresh, key["AccessKeyId"], key["SecretAccessKey"])
+    dave.list_buckets()
+    dave_v4 = boto3.client("s3", endpoint_url=fresh.endpoint, aws_access_key_id=key["AccessKeyId"],
+                           aws_secret_access_key=key["SecretAccessKey"], region_name="us-east-1",
+                           config=Config(signature_version="s3v4"))
+    for client, parameter in [(dave, "AWSAccessKeyId="), (dave_v4, "X-Amz-Credential=")]:  # SigV2 and SigV4
+        url = client.generate_presigned_url("list_buckets", ExpiresIn=300)
+        assert parameter + "AKIA" in url
+        for _ in range(3):
+            forged = requests.get(url.replace(parameter + "AKIA", parameter + "A%E2%84%AAIA"))
+            assert forged.status_code == 403 and b"<Code>InvalidAccessKeyId</Code>" in forged.content
+            dave.list_buckets()
+            assert requests.get(url).status_code == 200
