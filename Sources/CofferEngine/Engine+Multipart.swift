@@ -34,7 +34,7 @@ extension Engine {
     static func requireUpload(_ transaction: StoreTransaction, bucket name: String, key: String, uploadID: String) throws
         -> (Bucket, UploadRecord) {
         let bucket = try requireBucket(transaction, name)
-        guard let upload = try transaction.upload(uploadID), upload.bucketID == bucket.id, upload.key == key else {
+        guard let upload = try transaction.upload(uploadID), upload.bucketID == bucket.id, upload.key.utf8.elementsEqual(key.utf8) else {
             throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)])
         }
         return (bucket, upload)

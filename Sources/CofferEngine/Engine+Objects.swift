@@ -96,7 +96,9 @@ extension Engine {
                 }
                 original = latest
             }
-            if source.bucket == target.bucket, source.key == target.key, headers == nil {
+            // Keys compared as bytes: S3 keys are byte strings, and Swift's == would make an NFC
+            // and an NFD spelling of one name the same key.
+            if source.bucket == target.bucket, source.key.utf8.elementsEqual(target.key.utf8), headers == nil {
                 throw S3Error(.invalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
             }
             let targetBucket = try Self.requireBucket(transaction, target.bucket)

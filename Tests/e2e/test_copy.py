@@ -35,6 +35,19 @@ def test_copy_onto_itself_needs_replace(s3, bucket):
     assert got["Metadata"] == {"v": "2"} and got["Body"].read() == b"x" * 100_000  # the shared blob survived
 
 
+def test_keys_are_byte_strings_for_copy_and_multipart(s3, bucket):
+    """"café" composed (NFC) and decomposed (NFD) are two keys, as S3 has them."""
+    composed, decomposed = "caf\u00e9", "cafe\u0301"
+    s3.put_object(Bucket=bucket, Key=composed, Body=b"composed")
+    s3.copy_object(Bucket=bucket, Key=decomposed, CopySource={"Bucket": bucket, "Key": composed})  # not "onto itself"
+    assert s3.get_object(Bucket=bucket, Key=decomposed)["Body"].read() == b"composed"
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=composed)["UploadId"]
+    with pytest.raises(ClientError) as e:
+        s3.upload_part(Bucket=bucket, Key=decomposed, UploadId=upload, PartNumber=1, Body=b"part")
+    assert error_code(e) == "NoSuchUpload"
+    s3.abort_multipart_upload(Bucket=bucket, Key=composed, UploadId=upload)
+
+
 def test_copy_delete_marker_rules(s3, versioned):
     s3.put_object(Bucket=versioned, Key="gone", Body=b"x")
     marker = s3.delete_object(Bucket=versioned, Key="gone")["VersionId"]
