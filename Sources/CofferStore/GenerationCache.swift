@@ -1,6 +1,7 @@
 import CShims
 import CofferCore
 import Foundation
+import GRDB
 import Synchronization
 
 #if canImport(Glibc)
@@ -54,6 +55,18 @@ final class WriteGeneration: @unchecked Sendable {
     /// Called after the transaction committed or rolled back.
     func end(_ begun: UInt64) {
         _ = coffer_atomic_compare_exchange(word, begun, ((begun >> 1) &+ 1) << 1)
+    }
+
+    /// `pool.write(body)` with the word moved as above: begun inside the transaction (under
+    /// SQLite's write lock, before the commit), ended once it has committed or failed. Every write
+    /// to the database goes through here.
+    func write<T>(in pool: DatabasePool, _ body: (Database) throws -> T) throws -> T {
+        var begun: UInt64?
+        defer { begun.map(end) }
+        return try pool.write { db in
+            begun = begin()
+            return try body(db)
+        }
     }
 }
 

@@ -64,18 +64,11 @@ final class GroupCommit: Sendable {
                 return taken
             }
             if batch.isEmpty { return }
-            // The write generation moves inside the transaction (under SQLite's write lock, before
-            // the commit) and again after it: see `WriteGeneration`.
-            var begun: UInt64?
             do {
-                let resumptions = try pool.write { db in
-                    begun = generation.begin()
-                    return batch.map { $0.run(db) }
-                }
-                begun.map(generation.end)
+                // Callers resume only after the write generation has moved on (see `WriteGeneration`).
+                let resumptions = try generation.write(in: pool) { db in batch.map { $0.run(db) } }
                 for resume in resumptions { resume() }
             } catch {
-                begun.map(generation.end)
                 for job in batch { job.fail(error) }
             }
         }

@@ -37,9 +37,7 @@ public final class Store: Sendable {
         // Whatever a migration changed is in no cache. Moved inside a write transaction like every
         // other move: a begin/end pair outside SQLite's write lock could end while another
         // process's write is still uncommitted, and let readers cache what it is replacing.
-        var begun: UInt64?
-        defer { begun.map(generation.end) }  // also when the commit fails
-        try pool.write { _ in begun = generation.begin() }
+        try generation.write(in: pool) { _ in }
         lookups = GenerationCache(generation: generation, maxEntries: 8192, maxCost: 32 * 1024 * 1024) { key, value in
             var cost = key.key.count + 256
             if case .inline(let body)? = value?.version?.blob { cost += body.count }
@@ -75,12 +73,7 @@ public final class Store: Sendable {
 
     /// Synchronous variants for start-up and command-line tools.
     public func writeNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
-        var begun: UInt64?
-        defer { begun.map(generation.end) }
-        return try pool.write { db in
-            begun = generation.begin()
-            return try body(StoreTransaction(db: db))
-        }
+        try generation.write(in: pool) { db in try body(StoreTransaction(db: db)) }
     }
 
     /// `StoreTransaction.bucketAndVersion` through the read cache: the GET hot path.
