@@ -37,35 +37,32 @@ enum Percent {
         }
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "%") {
-                guard index + 2 < bytes.count, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
-                else { return nil }
-                output.append(high << 4 | low)
-                index += 3
-                continue
-            }
-            output.append(plusAsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
-            index += 1
-        }
+        guard forEachDecoded(bytes, plusAsSpace: plusAsSpace, { output.append($0) }) else { return nil }
         return String(validating: output, as: UTF8.self)
     }
 
     /// Appends a raw query name or value in SigV4's canonical form: decoded (`%XX`; `+` stays a
     /// literal plus) and encoded again with uppercase hex. False for a broken escape.
     static func appendCanonical(_ raw: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) -> Bool {
+        forEachDecoded(raw, plusAsSpace: false) { appendEncoded($0, to: &output) }
+    }
+
+    /// Calls `body` with each byte of `bytes`, `%XX` escapes decoded and, with `plusAsSpace`, a raw
+    /// `+` as a space (an escaped `%2B` stays a plus). False, part way, at a broken escape.
+    private static func forEachDecoded(_ bytes: UnsafeBufferPointer<UInt8>, plusAsSpace: Bool,
+                                       _ body: (UInt8) -> Void) -> Bool {
         var index = 0
-        while index < raw.count {
-            var byte = raw[index]
+        while index < bytes.count {
+            var byte = bytes[index]
             if byte == UInt8(ascii: "%") {
-                guard index + 2 < raw.count, let high = hexValue(raw[index + 1]), let low = hexValue(raw[index + 2])
+                guard index + 2 < bytes.count, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
                 else { return false }
                 byte = high << 4 | low
                 index += 2
+            } else if plusAsSpace, byte == UInt8(ascii: "+") {
+                byte = UInt8(ascii: " ")
             }
-            appendEncoded(byte, to: &output)
+            body(byte)
             index += 1
         }
         return true

@@ -37,6 +37,10 @@ struct ParsingTests {
         #expect(throws: S3Error.self) { try RequestTarget("/b/k?a=%zz") }
         #expect(throws: S3Error.self) { try RequestTarget("/b/k?a=%41%") }
         #expect(throws: S3Error.self) { try RequestTarget("/b/k?a=%4") }
+        // Form decoding (the IAM Query API's body): a raw '+' is a space, an escaped one a plus.
+        #expect(Percent.decode("a+b%2Bc%20d", plusAsSpace: true) == "a b+c d")
+        #expect(Percent.decode("a%2", plusAsSpace: true) == nil)
+        #expect(Percent.decode("%FF") == nil)  // not UTF-8
     }
 
     @Test("Endpoints: one operation per method and sub-resource; unimplemented ones are 501")
