@@ -8,13 +8,8 @@ public func hexString(_ bytes: some Sequence<UInt8>) -> String {
 /// Appends the lowercase hex of `bytes`. (Hot paths with a digest should pass its
 /// `withUnsafeBytes` buffer: a digest iterated as a Sequence first copies itself into an array.)
 public func appendHex(_ bytes: some Sequence<UInt8>, to output: inout [UInt8]) {
-    if bytes.withContiguousStorageIfAvailable({ appendHex(UnsafeRawBufferPointer($0), to: &output) }) != nil { return }
-    let digits: StaticString = "0123456789abcdef"
-    digits.withUTF8Buffer { digits in
-        for byte in bytes {
-            output.append(digits[Int(byte >> 4)])
-            output.append(digits[Int(byte & 15)])
-        }
+    if bytes.withContiguousStorageIfAvailable({ appendHex(UnsafeRawBufferPointer($0), to: &output) }) == nil {
+        Array(bytes).withUnsafeBytes { appendHex($0, to: &output) }
     }
 }
 

@@ -26,8 +26,7 @@ final class SigV4Verifier: Sendable {
     let credentials: any CredentialStore
     let maxSkew: Int64
     let now: @Sendable () -> Int64
-    private let cache = Mutex<[String: SymmetricKey]>([:])
-    private let signers = Mutex<[SignerKey: HMAC<SHA256>]>([:])
+    private let signings = Mutex<[SigningScope: Signing]>([:])
 
     init(credentials: any CredentialStore, maxSkew: Int64 = 15 * 60, now: @escaping @Sendable () -> Int64) {
         self.credentials = credentials
@@ -239,30 +238,16 @@ final class SigV4Verifier: Sendable {
     }
 
     /// An HMAC keyed with kSigning for (secret, date, region, service), ready for the string to
-    /// sign (its key already absorbed; each use updates a copy). Cached: kSigning changes once a
-    /// day per key.
-    func signer(secret: String, scope: Scope) -> HMAC<SHA256> {
-        let cacheKey = SignerKey(secret: secret, date: scope.date, region: scope.region, service: scope.service)
-        if let signer = signers.withLock({ $0[cacheKey] }) { return signer }
-        let signer = HMAC<SHA256>(key: signingKey(secret: secret, scope: scope))
-        signers.withLock { signers in
-            if signers.count > 10_000 { signers.removeAll() }
-            signers[cacheKey] = signer
-        }
-        return signer
-    }
+    /// sign (its key already absorbed; each use updates a copy).
+    func signer(secret: String, scope: Scope) -> HMAC<SHA256> { signing(secret: secret, scope: scope).signer }
 
-    private struct SignerKey: Hashable {
-        var secret: String
-        var date: String
-        var region: String
-        var service: String
-    }
+    /// kSigning for (secret, date, region, service).
+    func signingKey(secret: String, scope: Scope) -> SymmetricKey { signing(secret: secret, scope: scope).key }
 
-    /// kSigning for (secret, date, region, service), cached: it changes once a day per key.
-    func signingKey(secret: String, scope: Scope) -> SymmetricKey {
-        let cacheKey = "\(secret)\u{0}\(scope.date)\u{0}\(scope.region)\u{0}\(scope.service)"
-        if let key = cache.withLock({ $0[cacheKey] }) { return key }
+    /// kSigning and its HMAC, cached: they change once a day per key.
+    private func signing(secret: String, scope: Scope) -> Signing {
+        let cacheKey = SigningScope(secret: secret, date: scope.date, region: scope.region, service: scope.service)
+        if let signing = signings.withLock({ $0[cacheKey] }) { return signing }
         func hmac(_ key: some ContiguousBytes, _ text: String) -> [UInt8] {
             Array(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: SymmetricKey(data: key)))
         }
@@ -270,11 +255,24 @@ final class SigV4Verifier: Sendable {
         let kRegion = hmac(kDate, scope.region)
         let kService = hmac(kRegion, scope.service)
         let key = SymmetricKey(data: hmac(kService, "aws4_request"))
-        cache.withLock { cache in
-            if cache.count > 10_000 { cache.removeAll() }
-            cache[cacheKey] = key
+        let signing = Signing(key: key, signer: HMAC<SHA256>(key: key))
+        signings.withLock { signings in
+            if signings.count > 10_000 { signings.removeAll() }
+            signings[cacheKey] = signing
         }
-        return key
+        return signing
+    }
+
+    private struct SigningScope: Hashable {
+        var secret: String
+        var date: String
+        var region: String
+        var service: String
+    }
+
+    private struct Signing {
+        var key: SymmetricKey
+        var signer: HMAC<SHA256>
     }
 
     /// The canonical request (SigV4 §"Create a canonical request"), S3 flavour: the path as sent.
