@@ -16,6 +16,10 @@ struct ServeCommand: AsyncParsableCommand {
             are generated on first start, stored in DATA/root-credentials (mode 0600) and printed once. \
             Seeds and secret keys are sealed with the master key (COFFER_MASTER_KEY, or DATA/master.key): \
             back it up apart from the data.
+
+            Several processes may serve one data folder. Each caches object and access-key lookups; \
+            DATA/write-generation, moved by every write, keeps the caches of all of them current. \
+            Edit the database by hand only with Coffer stopped.
             """
     )
 
