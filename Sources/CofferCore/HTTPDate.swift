@@ -26,31 +26,41 @@ public enum HTTPDate {
     }
 
     /// Parses IMF-fixdate (and the obsolete RFC 850 / asctime forms loosely); milliseconds, or nil.
+    /// Input is hostile: every number is at most four digits, the year within 1…9999, so the
+    /// arithmetic below cannot overflow (a trap here would be a remote kill).
     public static func parse(_ text: String) -> Int64? {
+        guard text.utf8.count <= 64 else { return nil }
         // Take the numbers and the month name in order: day, month, year, hour, minute, second.
         var numbers: [Int64] = []
         var month: Int?
-        var current = ""
+        var current: [UInt8] = []
+        var valid = true
         func flush() {
-            if let value = Int64(current) {
-                numbers.append(value)
-            } else if let index = months.firstIndex(where: { $0.lowercased() == current.lowercased() }) {
+            defer { current.removeAll(keepingCapacity: true) }
+            guard !current.isEmpty else { return }
+            if current.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+                guard current.count <= 4 else { valid = false; return }
+                numbers.append(current.reduce(Int64(0)) { $0 * 10 + Int64($1 - UInt8(ascii: "0")) })
+            } else if let index = months.firstIndex(where: { name in
+                name.utf8.elementsEqual(current) { ($0 | 0x20) == ($1 | 0x20) }
+            }) {
                 month = index + 1
             }
-            current = ""
         }
-        for character in text {
-            if character.isLetter || character.isNumber { current.append(character) } else { flush() }
+        for byte in text.utf8 {
+            let isLetter = (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
+            let isDigit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+            if isLetter || isDigit { current.append(byte) } else { flush() }
         }
         flush()
-        guard let month, numbers.count == 5 else { return nil }
+        guard valid, let month, numbers.count == 5 else { return nil }
         var (day, year, hour, minute, second) = (numbers[0], numbers[1], numbers[2], numbers[3], numbers[4])
         if numbers[4] >= 1000 {  // asctime: "Sun Nov  6 08:49:37 1994"
             (year, hour, minute, second) = (numbers[4], numbers[1], numbers[2], numbers[3])
         } else if year < 100 {   // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT"
             year += year < 70 ? 2000 : 1900
         }
-        guard (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        guard (1...9999).contains(year), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
         let days = daysFromCivil(year: year, month: Int64(month), day: day)
         return ((days * 86_400) + hour * 3600 + minute * 60 + second) * 1000
     }

@@ -45,7 +45,8 @@ extension S3Responder {
             }
         }
         guard let slash = text.firstIndex(of: "/"), let bucket = Percent.decode(text[..<slash]),
-              let key = Percent.decode(text[text.index(after: slash)...]), !bucket.isEmpty, !key.isEmpty
+              let key = Percent.decode(text[text.index(after: slash)...]), !bucket.isEmpty, !key.isEmpty,
+              !RequestTarget.hasNUL(key), !RequestTarget.hasNUL(bucket), !(versionID.map(RequestTarget.hasNUL) ?? false)
         else {
             throw S3Error.invalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
                                           name: "x-amz-copy-source")

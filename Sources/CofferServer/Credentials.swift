@@ -34,7 +34,7 @@ struct RegistryCredentialStore: CredentialStore {
     let registry: Registry?
 
     func credential(for accessKey: String) throws -> Credential? {
-        if accessKey.utf8.elementsEqual(rootAccessKey.utf8) {  // bytes, not canonical equivalence
+        if !rootAccessKey.isEmpty, accessKey.utf8.elementsEqual(rootAccessKey.utf8) {  // bytes, not canonical equivalence
             let caller = Caller(userName: Registry.rootUser, accessKey: accessKey)
             return Credential(secretKey: rootSecretKey, caller: caller, arn: registry?.arn(of: caller) ?? caller.userName)
         }

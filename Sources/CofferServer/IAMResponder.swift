@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import NIOCore
+import NIOHTTP1
 
 /// The IAM and STS Query APIs (`POST /`, form-encoded `Action=…`) on the S3 port.
 struct QueryAPI: Sendable {
@@ -17,6 +18,16 @@ struct QueryAPI: Sendable {
     static let iamNamespace = "https://iam.amazonaws.com/doc/2010-05-08/"
     static let stsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
     static let stsActions: Set<String> = ["GetSessionToken", "GetCallerIdentity"]
+
+    /// Actions that carry an MFA code or answer with a secret (seed and QR code, secret key,
+    /// session credentials): they follow the transport rule (`TransportPolicy`).
+    static let codeOrSecretActions: Set<String> = [
+        "GetSessionToken", "CreateVirtualMFADevice", "CreateAccessKey", "EnableMFADevice", "ResyncMFADevice",
+    ]
+
+    static func carriesCodeOrSecret(_ action: String, _ form: [String: String]) -> Bool {
+        codeOrSecretActions.contains(action) || form["TokenCode"] != nil || form["AuthenticationCode1"] != nil
+    }
 
     /// Whether a request is for the Query APIs rather than S3.
     static func accepts(_ request: Request, target: RequestTarget) -> Bool {
@@ -33,6 +44,10 @@ struct QueryAPI: Sendable {
                 throw IAMError(.missingParameter, "The request must contain the parameter Action.")
             }
             service = Self.stsActions.contains(action) ? .sts : .iam
+            // The transport rule comes first: before any key lookup, code check or creation.
+            if Self.carriesCodeOrSecret(action, form), let reason = context.insecureMFAReason {
+                throw IAMError(.invalidInput, reason)
+            }
             let bodyHash = hexString(SHA256.hash(data: body))
             let authentication: Authentication
             do {
@@ -41,12 +56,26 @@ struct QueryAPI: Sendable {
             } catch let error as S3Error {
                 throw Self.authError(error)
             }
+            // The signature covers the body only through its hash: a request signed for one body
+            // must not run another. IAM and STS never take UNSIGNED-PAYLOAD (or aws-chunked).
+            guard case .sha256(let signedHash) = authentication.payload else {
+                throw IAMError(.accessDenied, "IAM and STS requests must sign the SHA-256 of their body: "
+                    + "UNSIGNED-PAYLOAD is not accepted.")
+            }
+            guard signedHash == bodyHash else {
+                throw IAMError(.accessDenied, "The provided 'x-amz-content-sha256' header does not match what was computed.")
+            }
             let call = QueryCall(action: action, form: form, caller: authentication.credential.caller,
                                  info: Registry.RequestInfo(source: context.source, requestID: requestID))
             let result = try await dispatch(call)
             return Self.success(action: action, service: service, result: result, requestID: requestID)
         } catch let error as IAMError {
             return Self.failure(error, service: service, requestID: requestID)
+        } catch is HTTPParserError {
+            return Self.failure(IAMError(.invalidInput, S3Responder.brokenFraming.message), service: service,
+                                requestID: requestID)
+        } catch let error as S3Error where error.code == .incompleteBody || error.code == .malformedXML {
+            return Self.failure(IAMError(.invalidInput, error.message), service: service, requestID: requestID)
         } catch {
             return Self.failure(IAMError(.serviceFailure, "We encountered an internal error. Please try again."),
                                 service: service, requestID: requestID)

@@ -47,11 +47,12 @@ struct RequestTarget: Sendable {
         Self.forEachQueryItem(rawQuery) { name, value in
             // '+' stays a plus, as in SigV4's canonical query: were it a space here, `a+b` and
             // `a%2Bb` would carry one signature and mean two things.
-            guard let name = Percent.decode(name), let value = Percent.decode(value)
+            guard let name = Percent.decode(name), let value = Percent.decode(value),
+                  !Self.hasNUL(name), !Self.hasNUL(value)
             else { failed = true; return }
             query.append((name, value))
         }
-        if failed { throw S3Error(.invalidArgument, "Invalid query string encoding.") }
+        if failed { throw S3Error(.invalidArgument, "Invalid query string encoding (or a NUL character).") }
         self.query = query
     }
 
@@ -97,8 +98,14 @@ struct RequestTarget: Sendable {
         guard let decoded = Percent.decode(raw) else {
             throw S3Error(.invalidArgument, "The \(what) name is not valid percent-encoded UTF-8.")
         }
+        // SQLite's text binding ends at a NUL: "a\0b" would be stored and found as "a", another
+        // key. A key is its exact bytes or it is refused.
+        guard !hasNUL(decoded) else { throw S3Error(.invalidArgument, "The \(what) name must not contain a NUL character.") }
         return decoded
     }
+
+    /// Whether `text` holds a U+0000, which no stored name may.
+    static func hasNUL(_ text: String) -> Bool { text.utf8.contains(0) }
 }
 
 /// A request parsed into the operation it asks for. Built once; dispatched by an exhaustive switch.
@@ -116,10 +123,41 @@ struct Endpoint: Sendable {
         "metadataTable", "renameObject",
     ]
 
+    /// Sub-resources some operation defines: present on a request whose operation does not
+    /// define it, one is `501 NotImplemented`, never the base operation (`DELETE /b?versioning`
+    /// must not delete the bucket).
+    static let subresources: Set<String> = Set(S3Operation.allCases.flatMap(\.subresources))
+
+    /// The parameters S3 operations take with a value: sent empty (`?prefix=`), each is still that
+    /// parameter, not a sub-resource.
+    static let valueParameters: Set<String> = [
+        "prefix", "delimiter", "marker", "max-keys", "encoding-type", "list-type", "continuation-token", "fetch-owner",
+        "start-after", "key-marker", "version-id-marker", "upload-id-marker", "max-uploads", "max-parts",
+        "part-number-marker", "uploadId", "partNumber", "versionId", "x-id", "max-buckets", "bucket-region",
+        "response-content-type", "response-content-language", "response-expires", "response-cache-control",
+        "response-content-disposition", "response-content-encoding",
+        "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature",
+        "X-Amz-Security-Token", "x-amz-security-token", "AWSAccessKeyId", "Signature", "Expires",
+    ]
+
     init(method: String, target: RequestTarget, copySource: Bool) throws(S3Error) {
         if let unsupported = target.query.first(where: { Self.unimplemented.contains($0.name) }) {
             throw S3Error(.notImplemented, "Coffer does not implement the '\(unsupported.name)' sub-resource.")
         }
+        try self.init(routing: method, target: target, copySource: copySource)
+        // A sub-resource this operation does not define, or a valueless parameter no operation
+        // takes, is not this operation (a value-carrying unknown parameter is ignored, as AWS does).
+        let defined = operation.subresources
+        if let stray = target.query.first(where: { item in
+            !defined.contains(item.name)
+                && (Self.subresources.contains(item.name) || (item.value.isEmpty && !Self.valueParameters.contains(item.name)))
+        }) {
+            throw S3Error(.notImplemented,
+                          "Coffer does not implement the '\(stray.name)' sub-resource for \(method) \(operation.rawValue).")
+        }
+    }
+
+    private init(routing method: String, target: RequestTarget, copySource: Bool) throws(S3Error) {
         guard let bucket = target.bucket else {
             guard method == "GET" else { throw Self.notImplemented(method, "/") }
             operation = .listBuckets
@@ -156,12 +194,8 @@ struct Endpoint: Sendable {
         let multipart = target.has("uploadId")
         switch method {
         case "GET":
-            guard !target.has("partNumber") || multipart else {
-                throw S3Error(.notImplemented, "GetObject with partNumber is not implemented.")
-            }
             operation = multipart ? .listParts : target.has("acl") ? .getObjectAcl : .getObject
         case "HEAD":
-            guard !target.has("partNumber") else { throw S3Error(.notImplemented, "HeadObject with partNumber is not implemented.") }
             operation = .headObject
         case "PUT":
             guard !target.has("acl"), !target.has("uploads") else { throw Self.notImplemented(method, "sub-resource") }
@@ -181,5 +215,23 @@ struct Endpoint: Sendable {
 
     private static func notImplemented(_ method: String, _ what: String) -> S3Error {
         S3Error(.notImplemented, "Coffer does not implement \(method) on this \(what).")
+    }
+}
+
+extension S3Operation {
+    /// The valueless query parameters (sub-resources) that select this operation.
+    var subresources: Set<String> {
+        switch self {
+        case .getBucketLocation: ["location"]
+        case .getBucketVersioning, .putBucketVersioning: ["versioning"]
+        case .getBucketAcl, .getObjectAcl: ["acl"]
+        case .listObjectVersions: ["versions"]
+        case .deleteObjects: ["delete"]
+        case .createMultipartUpload, .listMultipartUploads: ["uploads"]
+        case .listBuckets, .createBucket, .deleteBucket, .headBucket, .listObjects, .listObjectsV2, .putObject,
+             .copyObject, .uploadPart, .uploadPartCopy, .completeMultipartUpload, .abortMultipartUpload, .listParts,
+             .getObject, .headObject, .deleteObject:
+            []
+        }
     }
 }

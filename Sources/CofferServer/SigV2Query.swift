@@ -18,13 +18,23 @@ extension SigV4Verifier {
         "object-lock",
     ]
 
+    /// Seven days, SigV4's limit for X-Amz-Expires.
+    static let maxPresignedLifetime: Int64 = 604_800
+
     func verifySigV2Query(head: HTTPRequest, target: RequestTarget) throws -> Authentication {
         guard let accessKey = target["AWSAccessKeyId"], let signature = target["Signature"],
               let expiresText = target["Expires"], let expires = Int64(expiresText)
         else {
             throw S3Error(.accessDenied, "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters")
         }
-        guard now() <= expires else { throw S3Error(.accessDenied, "Request has expired") }
+        let current = now()
+        guard current <= expires else { throw S3Error(.accessDenied, "Request has expired") }
+        // SigV2 carries no signing time, so a URL could live for ever: Coffer caps it at seven
+        // days ahead, as SigV4 caps X-Amz-Expires (AWS itself sets no cap on SigV2).
+        guard expires - current <= Self.maxPresignedLifetime else {
+            throw S3Error(.accessDenied, "Query-string authentication: Expires may be at most 604800 seconds (seven days) "
+                + "from now.")
+        }
         var amzHeaders: [(String, String)] = []
         for field in head.headerFields where field.name.canonicalName.hasPrefix("x-amz-") {
             amzHeaders.append((field.name.canonicalName, Self.collapse(field.value)))

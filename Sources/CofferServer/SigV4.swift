@@ -25,13 +25,23 @@ struct Authentication: Sendable {
 final class SigV4Verifier: Sendable {
     let credentials: any CredentialStore
     let maxSkew: Int64
+    /// The region a credential scope must name (the server's `--region`).
+    let region: String
     let now: @Sendable () -> Int64
     private let signings = Mutex<[SigningScope: Signing]>([:])
 
-    init(credentials: any CredentialStore, maxSkew: Int64 = 15 * 60, now: @escaping @Sendable () -> Int64) {
+    init(credentials: any CredentialStore, region: String = "us-east-1", maxSkew: Int64 = 15 * 60,
+         now: @escaping @Sendable () -> Int64) {
         self.credentials = credentials
+        self.region = region
         self.maxSkew = maxSkew
         self.now = now
+    }
+
+    /// The regions a scope may name for `service`: the server's; IAM is global, and every AWS
+    /// client signs it for us-east-1, so that is accepted too.
+    func acceptsRegion(_ scopeRegion: String, service: String) -> Bool {
+        scopeRegion == region || (service == "iam" && scopeRegion == "us-east-1")
     }
 
     /// Authenticates a request by its Authorization header or its presigned query.
@@ -44,7 +54,7 @@ final class SigV4Verifier: Sendable {
                                           bodySHA256: bodySHA256)
         }
         if target.has("X-Amz-Signature") || target.has("X-Amz-Credential") {
-            return try verifyQuery(head: head, target: target, service: service)
+            return try verifyQuery(head: head, target: target, service: service, bodySHA256: bodySHA256)
         }
         if service == "s3", target.has("Signature"), target.has("AWSAccessKeyId") {
             return try verifySigV2Query(head: head, target: target)
@@ -73,6 +83,12 @@ final class SigV4Verifier: Sendable {
               let signature = fields["Signature"]
         else { throw S3Error(.authorizationHeaderMalformed) }
         let scope = try Scope(credentialText, service: service, error: .authorizationHeaderMalformed)
+        guard acceptsRegion(scope.region, service: service) else {
+            throw S3Error(.authorizationHeaderMalformed,
+                          "The authorization header is malformed; the region '\(scope.region)' is wrong; expecting '\(region)'",
+                          details: [("Region", region)])
+        }
+        try Self.requireSigned(signedText, head: head)
         guard let amzDate = head.headerFields[Self.amzDate] ?? head.headerFields[.date],
               let requestTime = Self.parseAmzDate(amzDate) ?? HTTPDate.parse(amzDate).map({ $0 / 1000 })
         else { throw S3Error(.accessDenied, "AWS authentication requires a valid Date or x-amz-date header") }
@@ -130,7 +146,8 @@ final class SigV4Verifier: Sendable {
 
     // MARK: Presigned query
 
-    private func verifyQuery(head: HTTPRequest, target: RequestTarget, service: String) throws -> Authentication {
+    private func verifyQuery(head: HTTPRequest, target: RequestTarget, service: String,
+                             bodySHA256: String?) throws -> Authentication {
         guard target["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256" else {
             throw S3Error(.authorizationQueryParametersError, "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"")
         }
@@ -142,6 +159,12 @@ final class SigV4Verifier: Sendable {
                           "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
         }
         let scope = try Scope(credentialText, service: service, error: .authorizationQueryParametersError)
+        guard acceptsRegion(scope.region, service: service) else {
+            throw S3Error(.authorizationQueryParametersError,
+                          "Error parsing the X-Amz-Credential parameter; the region '\(scope.region)' is wrong; expecting '\(region)'",
+                          details: [("Region", region)])
+        }
+        try Self.requireSigned(signedText, head: head)
         guard let signedAt = Self.parseAmzDate(dateText), dateText.utf8.prefix(8).elementsEqual(scope.date.utf8) else {
             throw S3Error(.authorizationQueryParametersError, "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
         }
@@ -153,7 +176,8 @@ final class SigV4Verifier: Sendable {
         guard signedAt - maxSkew <= current else { throw S3Error(.requestTimeTooSkewed) }
         guard current <= signedAt + expires else { throw S3Error(.accessDenied, "Request has expired") }
 
-        let payloadText = head.headerFields[Self.contentSHA256] ?? "UNSIGNED-PAYLOAD"
+        // S3 presigns UNSIGNED-PAYLOAD; the other services sign the body's hash.
+        let payloadText = head.headerFields[Self.contentSHA256] ?? bodySHA256 ?? "UNSIGNED-PAYLOAD"
         let payload: PayloadHash = payloadText == "UNSIGNED-PAYLOAD" ? .unsigned : .sha256(payloadText.lowercased())
         let canonical = try Self.canonicalRequest(method: head.method.rawValue, target: target,
                                                   includeSignature: false, head: head,
@@ -190,6 +214,24 @@ final class SigV4Verifier: Sendable {
         }
     }
 
+    /// `host` and every `x-amz-*` header the request carries must be in SignedHeaders: an unsigned
+    /// header could otherwise be added to a presigned URL (or a signed request) and act — an
+    /// `x-amz-copy-source` turning a drop-box PUT into a read of any object.
+    static func requireSigned(_ signedHeaders: String, head: HTTPRequest) throws {
+        let signed = signedHeaders.utf8.split(separator: UInt8(ascii: ";"))
+        func isSigned(_ name: String) -> Bool { signed.contains { $0.elementsEqual(name.utf8) } }
+        var unsigned: [String] = []
+        if !isSigned("host") { unsigned.append("host") }
+        for field in head.headerFields {
+            let name = field.name.canonicalName
+            if name.utf8.starts(with: "x-amz-".utf8), !isSigned(name), !unsigned.contains(name) { unsigned.append(name) }
+        }
+        guard unsigned.isEmpty else {
+            throw S3Error(.accessDenied, "There were headers present in the request which were not signed",
+                          details: [("HeadersNotSigned", unsigned.joined(separator: ", "))])
+        }
+    }
+
     private func lookUp(_ accessKey: String) throws -> Credential {
         guard let credential = try credentials.credential(for: accessKey) else {
             throw S3Error(.invalidAccessKeyId, details: [("AWSAccessKeyId", accessKey)])
@@ -199,7 +241,8 @@ final class SigV4Verifier: Sendable {
 
     private func checkSkew(_ requestTime: Int64) throws {
         let current = now()
-        guard abs(current - requestTime) <= maxSkew else {
+        let (difference, overflow) = current.subtractingReportingOverflow(requestTime)
+        guard !overflow, difference.magnitude <= maxSkew.magnitude else {
             throw S3Error(.requestTimeTooSkewed, details: [
                 ("RequestTime", Self.amzDateString(requestTime)), ("ServerTime", Self.amzDateString(current)),
                 ("MaxAllowedSkewMilliseconds", "\(maxSkew * 1000)"),
@@ -380,7 +423,15 @@ final class SigV4Verifier: Sendable {
     static func parseAmzDate(_ text: String) -> Int64? {
         let bytes = Array(text.utf8)
         guard bytes.count == 16, bytes[8] == UInt8(ascii: "T"), bytes[15] == UInt8(ascii: "Z") else { return nil }
-        func number(_ range: Range<Int>) -> Int64? { Int64(String(decoding: bytes[range], as: UTF8.self)) }
+        // Digits only ("+1" and "-1" are numbers to Int64.init): at most four, so no overflow below.
+        func number(_ range: Range<Int>) -> Int64? {
+            var value: Int64 = 0
+            for byte in bytes[range] {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
         guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8), let hour = number(9..<11),
               let minute = number(11..<13), let second = number(13..<15),
               (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61

@@ -3,10 +3,11 @@ import Hummingbird
 import HTTPTypes
 import NIOCore
 
-/// AWS requires HTTPS for `x-amz-mfa`. Coffer accepts it over plain HTTP only from a loopback
-/// peer (127.0.0.0/8, ::1, ::ffff:127.0.0.1) or with `--allow-insecure-mfa`. A request carrying
-/// `Forwarded` or `X-Forwarded-For` is not loopback unless its sender is a `--trusted-proxy`; then
-/// its `X-Forwarded-Proto` decides.
+/// AWS requires HTTPS for `x-amz-mfa`. Coffer applies that rule to every request that carries an
+/// MFA code or returns a secret (seeds and QR codes, secret access keys, session credentials): over
+/// plain HTTP only from a loopback peer (127.0.0.0/8, ::1, ::ffff:127.0.0.1) or with
+/// `--allow-insecure-mfa`. A request carrying `Forwarded` or `X-Forwarded-For` is not loopback
+/// unless its sender is a `--trusted-proxy`; then its `X-Forwarded-Proto` decides.
 struct TransportPolicy: Sendable {
     var isTLS = false
     var allowInsecureMFA = false
@@ -28,16 +29,19 @@ struct TransportPolicy: Sendable {
         if isTLS || allowInsecureMFA { return nil }
         if forwarded {
             guard let peerIP, trustedProxies.contains(peerIP) else {
-                return "Requests with x-amz-mfa must use HTTPS: this one was forwarded by a proxy Coffer does not trust "
+                return "\(Self.subject) must use HTTPS: this one was forwarded by a proxy Coffer does not trust "
                     + "(see --trusted-proxy)."
             }
             let proto = request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased()
-            return proto == "https" ? nil : "Requests with x-amz-mfa must use HTTPS (X-Forwarded-Proto is not https)."
+            return proto == "https" ? nil : "\(Self.subject) must use HTTPS (X-Forwarded-Proto is not https)."
         }
         if let peerIP, Self.isLoopback(peerIP) { return nil }
-        return "Requests with x-amz-mfa must use HTTPS; plain HTTP is accepted only from loopback clients "
+        return "\(Self.subject) must use HTTPS; plain HTTP is accepted only from loopback clients "
             + "(or with --allow-insecure-mfa)."
     }
+
+    static let subject = "Requests that carry an MFA code (x-amz-mfa, TokenCode, AuthenticationCode) or return a secret "
+        + "(a seed, a secret access key, session credentials)"
 
     static func isLoopback(_ ip: String) -> Bool {
         ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")

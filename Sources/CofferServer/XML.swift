@@ -71,6 +71,9 @@ struct XMLParser {
     private static let maxDepth = 16
 
     static func parse(_ bytes: [UInt8]) throws(XMLParseError) -> XMLNode {
+        // Text is taken as UTF-8: invalid bytes would be replaced (another key), a NUL would cut
+        // one. Both are refused, like anything else the parser does not understand.
+        guard !bytes.contains(0), String(validating: bytes, as: UTF8.self) != nil else { throw .malformed }
         var parser = XMLParser(bytes: bytes)
         return try parser.document()
     }
@@ -171,7 +174,8 @@ struct XMLParser {
             if name.hasPrefix("#x") { value = UInt32(name.dropFirst(2), radix: 16) } else if name.hasPrefix("#") {
                 value = UInt32(name.dropFirst(), radix: 10)
             }
-            guard let value, let scalar = Unicode.Scalar(value) else { throw .malformed }
+            // XML 1.0 has no U+0000, and no stored name may hold one.
+            guard let value, value != 0, let scalar = Unicode.Scalar(value) else { throw .malformed }
             return Array(String(Character(scalar)).utf8)
         }
     }

@@ -27,8 +27,9 @@ struct ApplicationTests {
         try instance.store.close()
     }
 
-    /// Signs like botocore: host, x-amz-content-sha256, x-amz-date; path and query as given.
-    static func signed(_ method: HTTPRequest.Method, _ path: String, body: [UInt8] = []) -> HTTPFields {
+    /// Signs like botocore: host, x-amz-content-sha256, x-amz-date and every `x-amz-*` header of
+    /// `extra` (which the result then carries too); path and query as given.
+    static func signed(_ method: HTTPRequest.Method, _ path: String, body: [UInt8] = [], extra: HTTPFields = [:]) -> HTTPFields {
         let now = Date()
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
@@ -41,12 +42,18 @@ struct ApplicationTests {
         let query = parts.count > 1 ? parts[1].split(separator: "&").map { item -> String in
             item.contains("=") ? String(item) : "\(item)="
         }.sorted().joined(separator: "&") : ""
-        let canonical = [method.rawValue, String(parts[0]), query, "host:localhost",
-                         "x-amz-content-sha256:\(payload)", "x-amz-date:\(amzDate)", "",
-                         "host;x-amz-content-sha256;x-amz-date", payload].joined(separator: "\n")
+        var signedFields = [("host", "localhost"), ("x-amz-content-sha256", payload), ("x-amz-date", amzDate)]
+        for field in extra where field.name.canonicalName.hasPrefix("x-amz-") {
+            signedFields.append((field.name.canonicalName, field.value))
+        }
+        signedFields.sort { $0.0 < $1.0 }
+        let signedNames = signedFields.map(\.0).joined(separator: ";")
+        let canonical = [method.rawValue, String(parts[0]), query]
+            + signedFields.map { "\($0.0):\($0.1)" } + ["", signedNames, payload]
+        let canonicalText = canonical.joined(separator: "\n")
         let scope = "\(day)/us-east-1/s3/aws4_request"
         let toSign = "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n"
-            + SHA256.hash(data: Array(canonical.utf8)).map { String(format: "%02x", $0) }.joined()
+            + SHA256.hash(data: Array(canonicalText.utf8)).map { String(format: "%02x", $0) }.joined()
         var key = SymmetricKey(data: Array("AWS4\(secret)".utf8))
         for part in [day, "us-east-1", "s3", "aws4_request"] {
             key = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
@@ -55,10 +62,11 @@ struct ApplicationTests {
             .map { String(format: "%02x", $0) }.joined()
         var fields = HTTPFields()
         fields[.authorization] = "AWS4-HMAC-SHA256 Credential=\(accessKey)/\(scope), "
-            + "SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=\(signature)"
+            + "SignedHeaders=\(signedNames), Signature=\(signature)"
         fields[HTTPField.Name("x-amz-date")!] = amzDate
         fields[HTTPField.Name("x-amz-content-sha256")!] = payload
         fields[HTTPField.Name("Host")!] = "localhost"
+        fields.append(contentsOf: extra)
         return fields
     }
 

@@ -39,8 +39,7 @@ struct InPlaceReadsTests {
 
     static func put(_ client: Client, _ path: String, _ body: [UInt8], headers extra: HTTPFields = [:]) async throws
         -> String? {
-        var headers = ApplicationTests.signed(.put, path, body: body)
-        headers.append(contentsOf: extra)
+        let headers = ApplicationTests.signed(.put, path, body: body, extra: extra)
         return try await client.execute(uri: path, method: .put, headers: headers, body: ByteBuffer(bytes: body)) {
             #expect($0.status == .ok, "PUT \(path)")
             return $0.headers[HTTPField.Name("x-amz-version-id")!]
@@ -50,8 +49,7 @@ struct InPlaceReadsTests {
     /// Status, headers (without the per-response ones) and body (with the request id taken out).
     static func answer(_ client: Client, _ method: HTTPRequest.Method, _ path: String, extra: HTTPFields = [:])
         async throws -> (HTTPResponse.Status, [String: String], [UInt8]) {
-        var headers = ApplicationTests.signed(method, path)
-        headers.append(contentsOf: extra)
+        let headers = ApplicationTests.signed(method, path, extra: extra)
         return try await client.execute(uri: path, method: method, headers: headers) { response in
             var fields: [String: String] = [:]
             for field in response.headers {

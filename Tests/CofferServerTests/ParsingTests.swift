@@ -66,9 +66,16 @@ struct ParsingTests {
         #expect(try operation("DELETE", "/b/k?uploadId=u") == .abortMultipartUpload)
         #expect(try operation("GET", "/b/k?uploadId=u") == .listParts)
         #expect(try operation("GET", "/b?uploads") == .listMultipartUploads)
+        #expect(try operation("GET", "/b/k?partNumber=1") == .getObject)
+        #expect(try operation("GET", "/b?list-type=2&prefix=&delimiter=&x-id=ListObjectsV2") == .listObjectsV2)
+        #expect(try operation("GET", "/b/k?unknown=value") == .getObject)  // valued unknowns are ignored
+        // A sub-resource the operation does not define, or an unknown valueless one, never falls
+        // through to the base operation.
         for (method, target) in [("GET", "/b?tagging"), ("PUT", "/b/k?uploads"), ("PATCH", "/b/k"), ("POST", "/b"),
-                                 ("GET", "/b/k?partNumber=1"), ("POST", "/b/k")] {
-            #expect(throws: S3Error.self) { try operation(method, target) }
+                                 ("POST", "/b/k"), ("DELETE", "/b?metadataConfiguration"), ("DELETE", "/b?versioning"),
+                                 ("DELETE", "/b?versioning=x"), ("GET", "/b?delete"), ("DELETE", "/b/k?versions"),
+                                 ("PUT", "/b/k?notAThing"), ("HEAD", "/b?acl"), ("GET", "/b/k?uploads")] {
+            #expect(throws: S3Error.self, "\(method) \(target)") { try operation(method, target) }
         }
     }
 
@@ -82,7 +89,8 @@ struct ParsingTests {
         #expect(node.name == "Delete")
         #expect(node.all("Object").compactMap { $0.child("Key")?.text } == ["a & b <c>", "x<y"])
         #expect(node.child("Quiet")?.text == "true")
-        for bad in ["<a>", "<a></b>", "<a/><b/>", "<!DOCTYPE a><a/>", "<a>&bogus;</a>", "text", "",
+        for bad in ["<a>", "<a></b>", "<a/><b/>", "<!DOCTYPE a><a/>", "<a>&bogus;</a>", "text", "", "<a>&#0;</a>",
+                    "<a>\u{0}</a>", "<a>&#x110000;</a>", "<a>&#99999999999999999999;</a>",
                     String(repeating: "<a>", count: 40) + String(repeating: "</a>", count: 40)] {
             #expect(throws: XMLParseError.self) { try XMLParser.parse(Array(bad.utf8)) }
         }
@@ -102,6 +110,27 @@ struct ParsingTests {
         #expect(HTTPDate.format(milliseconds: 4_102_444_800_000) == "Fri, 01 Jan 2100 00:00:00 GMT")
         #expect(SigV4Verifier.amzDateString(1_369_353_600) == "20130524T000000Z")
         #expect(SigV4Verifier.parseAmzDate("20130524T000000Z") == 1_369_353_600)
+        #expect(HTTPDate.parse("sun, 06 NOV 1994 08:49:37 gmt") == 784_111_777_000)
+        #expect(HTTPDate.parse("Fri, 31 Dec 9999 23:59:59 GMT") == 253_402_300_799_000)
+    }
+
+    /// Each of these trapped on arithmetic overflow (a one-request kill) before: every number
+    /// in a date is now bounded before any arithmetic.
+    @Test("Hostile dates are refused, never a trap", arguments: [
+        "Thu, 01 Jan 300000000000 00:00:00 GMT", "Thu, 01 Jan 9223372036854775807 00:00:00 GMT",
+        "Thu, 99999999999999999999 Jan 2020 00:00:00 GMT", "Sun Nov  6 08:49:37 300000000000",
+        "Thu, 01 Jan 10000 00:00:00 GMT", "Thu, 01 Jan 2020 99:00:00 GMT",
+        String(repeating: "9", count: 5000), "Thu, 01 Jan \u{0665}\u{0660}\u{0662}\u{0660} 00:00:00 GMT",
+    ])
+    func hostileDates(_ text: String) {
+        #expect(HTTPDate.parse(text) == nil)
+    }
+
+    @Test("x-amz-date takes exactly sixteen ASCII characters of digits", arguments: [
+        "+0130524T000000Z", "-0130524T000000Z", "2013+524T000000Z", "20130524T0000+0Z", "99999999T999999Z",
+    ])
+    func hostileAmzDates(_ text: String) {
+        #expect(SigV4Verifier.parseAmzDate(text) == nil)
     }
 
     @Test("Request ids: 16 uppercase hex digits, never repeated")

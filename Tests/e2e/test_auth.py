@@ -33,10 +33,14 @@ def test_anonymous_is_access_denied(server, bucket):
     assert response.status_code == 403 and "<Code>AccessDenied</Code>" in response.text
 
 
-def test_any_region_in_the_scope_is_accepted(server):
+def test_only_the_server_region_is_accepted_in_the_scope(server):
     s3 = boto3.client("s3", endpoint_url=server.endpoint, aws_access_key_id=ACCESS_KEY,
-                      aws_secret_access_key=SECRET_KEY, region_name="ap-southeast-2")
-    assert "Buckets" in s3.list_buckets()
+                      aws_secret_access_key=SECRET_KEY, region_name="ap-southeast-2",
+                      config=Config(retries={"max_attempts": 1}))
+    with pytest.raises(ClientError) as e:
+        s3.list_buckets()
+    assert error_code(e) == "AuthorizationHeaderMalformed"
+    assert "expecting 'us-east-1'" in e.value.response["Error"]["Message"]
 
 
 def test_clock_skew_beyond_15_minutes(server):
