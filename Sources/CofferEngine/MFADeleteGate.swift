@@ -28,8 +28,7 @@ public struct MFADeleteGate: MFAGate {
                          "x-amz-mfa with session credentials")
         }
         // Exactly two space-separated tokens; the value itself is never echoed (it holds a code).
-        let tokens = header.split(separator: " ", omittingEmptySubsequences: true)
-        guard tokens.count == 2 else {
+        guard let (serial, code) = Self.tokens(of: header) else {
             throw refuse(S3Error.invalidArgument(
                 "Mfa header is invalid -- the header should be formatted as {serialNumber}(space){tokenCode}",
                 name: "x-amz-mfa"), "malformed x-amz-mfa")
@@ -41,8 +40,17 @@ public struct MFADeleteGate: MFAGate {
         let context = DeviceVerifier.Context(event: "S3:\(request.operation.rawValue)",
                                              principal: request.principal.arn, source: request.context.source,
                                              requestID: request.context.requestID)
-        try verifier.check(serial: String(tokens[0]), code: String(tokens[1]), user: Registry.rootUser,
-                           context: context, in: transaction)
+        try verifier.check(serial: serial, code: code, user: Registry.rootUser, context: context, in: transaction)
+    }
+
+    /// `x-amz-mfa: SERIAL CODE`: exactly two space-separated tokens, the first shaped like a serial.
+    /// The serial's shape is checked before anything is looked up or logged: with the tokens
+    /// swapped, the "serial" is the code, and a code never reaches the audit log. (Fuzzed:
+    /// `coffer-fuzz mfa`.)
+    public static func tokens(of header: String) -> (serial: String, code: String)? {
+        let tokens = header.split(separator: " ", omittingEmptySubsequences: true)
+        guard tokens.count == 2, Names.isWellFormedSerial(tokens[0]) else { return nil }
+        return (String(tokens[0]), String(tokens[1]))
     }
 }
 
@@ -58,11 +66,12 @@ extension Engine {
     /// a missing one.
     func protectedWrite<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
         do {
-            return try await MFAFailureRecorder.write(store, body)
+            return try await MFAFailureRecorder.write(store, body) { error, transaction in
+                if let refusal = error as? GateRefusal { try transaction.appendAudit(refusal.audit) }
+            }
         } catch is DeviceVerifier.CheckError {
             throw S3Error(.accessDenied, MFADeleteGate.required)
         } catch let refusal as GateRefusal {
-            try await store.write { try $0.appendAudit(refusal.audit) }
             throw refusal.error
         }
     }

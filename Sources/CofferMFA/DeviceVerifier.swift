@@ -46,7 +46,7 @@ public struct DeviceVerifier: Sendable {
     }
 
     /// A failed check with what must be remembered about it after the caller's transaction
-    /// rolls back: `MFAFailureRecorder` writes it in a transaction of its own.
+    /// rolls back: `MFAFailureRecorder` writes it in the same transaction, before any other write.
     public struct CheckError: Error, Sendable {
         public var failure: Failure
         public var serial: String
@@ -178,27 +178,26 @@ public struct DeviceVerifier: Sendable {
     }
 }
 
-/// Runs a write that may check a code; when the check fails, the write rolls back (nothing of the
+/// Runs a write that may check a code. When the check fails, the write rolls back (nothing of the
 /// operation happens, no step is consumed) and the failure — its audit entry and, for a judged
-/// wrong code, the throttle counters — is written in a transaction of its own.
+/// wrong code, the throttle counters — is written in the same transaction, before any other write
+/// runs: the next check, concurrent or not, in this process or another sharing the folder, sees
+/// the count. A burst of wrong codes is judged exactly as the same codes sent one by one.
 public enum MFAFailureRecorder {
-    public static func write<T: Sendable>(_ store: Store, _ body: @escaping @Sendable (StoreTransaction) throws -> T)
+    public static func write<T: Sendable>(_ store: Store, _ body: @escaping @Sendable (StoreTransaction) throws -> T,
+                                          recordAlso: (@Sendable (any Error, StoreTransaction) throws -> Void)? = nil)
         async throws -> T {
-        do {
-            return try await store.write(body)
-        } catch let error as DeviceVerifier.CheckError {
-            try await record(error, store: store)
-            throw error
+        try await store.write(body) { error, transaction in
+            if let error = error as? DeviceVerifier.CheckError { try record(error, in: transaction) }
+            try recordAlso?(error, transaction)
         }
     }
 
-    public static func record(_ error: DeviceVerifier.CheckError, store: Store) async throws {
-        try await store.write { transaction in
-            if error.counts, var device = try transaction.device(error.serial) {
-                DeviceVerifier.registerFailure(&device, at: error.audit.time)
-                try transaction.updateDevice(device)
-            }
-            try transaction.appendAudit(error.audit)
+    static func record(_ error: DeviceVerifier.CheckError, in transaction: StoreTransaction) throws {
+        if error.counts, var device = try transaction.device(error.serial) {
+            DeviceVerifier.registerFailure(&device, at: error.audit.time)
+            try transaction.updateDevice(device)
         }
+        try transaction.appendAudit(error.audit)
     }
 }

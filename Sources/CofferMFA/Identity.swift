@@ -23,7 +23,7 @@ public struct Caller: Sendable, Equatable {
 }
 
 /// Identifier shapes and the checks the IAM model's patterns demand.
-enum Names {
+public enum Names {
     static func validateUserName(_ name: String, parameter: String = "userName") throws {
         guard (1...64).contains(name.count), name.allSatisfy(isWordPlus) else {
             throw IAMError.validation(parameter, "Member must satisfy regular expression pattern: [\\w+=,.@-]+ and length 1-64")
@@ -44,10 +44,22 @@ enum Names {
         }
     }
 
+    /// Whether `serial` has the shape IAM gives serial numbers: 9–256 ASCII characters of
+    /// `[\w+=/:,.@-]`. Checked before a serial is looked up or written to the audit log — a code
+    /// typed in its place (six digits) never is.
+    public static func isWellFormedSerial(_ serial: some StringProtocol) -> Bool {
+        (9...256).contains(serial.utf8.count) && serial.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"):
+                true
+            default: "_+=/:,.@-".utf8.contains(byte)
+            }
+        }
+    }
+
     static func validateSerial(_ serial: String) throws {
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "_+=/:,.@-"))
-        guard (9...256).contains(serial.count), serial.unicodeScalars.allSatisfy({ allowed.contains($0) && $0.isASCII })
-        else {
+        guard isWellFormedSerial(serial) else {
             throw IAMError.validation("serialNumber", "Member must satisfy regular expression pattern: [\\w+=/:,.@-]+ and length 9-256")
         }
     }

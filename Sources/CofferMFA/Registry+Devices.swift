@@ -48,17 +48,25 @@ extension Registry {
         try Names.validatePath(path)
         try Self.validateTags(tags)
         let serial = virtualSerial(name: name, path: path)
+        guard serial.utf8.count <= 256 else {  // else no later call could name it (SerialNumber is 9–256)
+            throw IAMError.validation("path", "Member must be short enough that the device's serial number "
+                + "(arn:aws:iam::ACCOUNT:mfa + path + name) has at most 256 characters")
+        }
         var generator = SystemRandomNumberGenerator()
         let seed = (0..<40).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let uri = KeyURI(issuer: "Coffer", account: "\(name)@\(accountID)", secret: seed)
         let png = try PNG.encode(QRCode(encoding: uri.uri, level: .medium), scale: 6)
         let device = DeviceRecord(serial: serial, kind: "virtual", name: name, path: path,
                                   sealedSeed: try masterKey.seal(seed, context: serial), algorithm: "SHA1", digits: 6,
-                                  period: 30, created: now())
+                                  period: 30, created: now(), creator: caller.userName)
         let entry = audit("CreateVirtualMFADevice", caller, info, serial: serial)
         try await store.write { transaction in
             guard try transaction.device(serial) == nil else {
                 throw IAMError(.entityAlreadyExists, "MFADevice entity at the same path and name already exists.")
+            }
+            if !caller.isRoot, try transaction.unassignedDeviceCount(creator: caller.userName) >= Self.maxUnassignedDevicesPerUser {
+                throw IAMError(.limitExceeded, "Cannot exceed quota for unassigned virtual MFA devices per user: "
+                    + "\(Self.maxUnassignedDevicesPerUser). Enable or delete one first.")
             }
             try transaction.insertDevice(device)
             for (key, value) in tags { try transaction.setTag(serial: serial, key: key, value: value) }
@@ -101,6 +109,11 @@ extension Registry {
                 throw IAMError(.noSuchEntity, "MFA Device with serial number \(serial) does not exist.")
             }
             guard device.userName == nil else { throw IAMError(.entityAlreadyExists, "MFA Device is already in use.") }
+            // Before any code is judged: a stranger's wrong codes must not throttle someone
+            // else's pending device.
+            guard caller.isRoot || (device.creator != nil && device.creator == caller.userName) else {
+                throw IAMError(.accessDenied, "Only the root or the creator of an unassigned MFA device may enable it.")
+            }
             guard try transaction.devices(user: user, assigned: nil, kind: nil, after: nil,
                                           limit: Self.maxDevicesPerUser).count < Self.maxDevicesPerUser
             else { throw IAMError(.limitExceeded, "Cannot exceed quota for MFADevicesPerUser: \(Self.maxDevicesPerUser)") }

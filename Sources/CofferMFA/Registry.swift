@@ -12,6 +12,8 @@ import Foundation
 public final class Registry: Sendable {
     public static let rootUser = "root"
     public static let maxDevicesPerUser = 8
+    /// Unassigned virtual devices an IAM user may hold at once (the root is not capped).
+    public static let maxUnassignedDevicesPerUser = 8
     public static let maxKeysPerUser = 2
 
     public let store: Store

@@ -28,7 +28,12 @@ final class GroupCommit: Sendable {
         self.generation = generation
     }
 
-    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// `recover`, when given, runs right after `body` failed and its savepoint rolled back, in a
+    /// savepoint of its own in the same transaction, before any other job: what it writes about
+    /// the failure (a throttle counter) is seen by the very next job, in this process or another.
+    /// The caller still gets `body`'s error.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T,
+                            recover: (@Sendable (any Error, Database) throws -> Void)? = nil) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = PendingJob(
                 run: { db in
@@ -40,6 +45,16 @@ final class GroupCommit: Sendable {
                         }
                     } catch {
                         outcome = .failure(error)
+                        if let recover {
+                            do {
+                                try db.inSavepoint {
+                                    try recover(error, db)
+                                    return .commit
+                                }
+                            } catch let recoveryError {
+                                outcome = .failure(recoveryError)
+                            }
+                        }
                     }
                     let settled = outcome
                     return { continuation.resume(with: settled) }

@@ -71,11 +71,15 @@ public struct DeviceRecord: Sendable, Equatable {
     public var windowFailures: Int
     public var backoffs: Int
     public var throttledUntil: Int64
+    /// Who created it (CreateVirtualMFADevice's caller; nil for imported tokens and devices made
+    /// before this was recorded): while unassigned, only they or the root may enable it.
+    public var creator: String?
 
     public init(serial: String, kind: String, name: String, path: String, sealedSeed: [UInt8], algorithm: String,
                 digits: Int, period: Int64, userName: String? = nil, enabled: Int64? = nil, created: Int64,
                 drift: Int64 = 0, lastStep: Int64? = nil, failures: Int = 0, windowStep: Int64 = 0,
-                windowFailures: Int = 0, backoffs: Int = 0, throttledUntil: Int64 = 0) {
+                windowFailures: Int = 0, backoffs: Int = 0, throttledUntil: Int64 = 0, creator: String? = nil) {
+        self.creator = creator
         self.serial = serial
         self.kind = kind
         self.name = name

@@ -93,7 +93,7 @@ extension StoreTransaction {
 
     static let deviceColumns = """
         serial, kind, name, path, sealed_seed, algorithm, digits, period, user_name, enabled_ms, created_ms, drift,
-        last_step, failures, window_step, window_failures, backoffs, throttled_until_ms
+        last_step, failures, window_step, window_failures, backoffs, throttled_until_ms, creator
         """
 
     public func device(_ serial: String) throws -> DeviceRecord? {
@@ -121,10 +121,10 @@ extension StoreTransaction {
 
     public func insertDevice(_ device: DeviceRecord) throws {
         try db.execute(sql: """
-            INSERT INTO mfa_devices(serial, kind, name, path, sealed_seed, algorithm, digits, period, created_ms)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO mfa_devices(serial, kind, name, path, sealed_seed, algorithm, digits, period, created_ms, creator)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [device.serial, device.kind, device.name, device.path, Data(device.sealedSeed),
-                             device.algorithm, device.digits, device.period, device.created])
+                             device.algorithm, device.digits, device.period, device.created, device.creator])
     }
 
     /// Writes back assignment, drift, last step and throttle state.
@@ -147,6 +147,20 @@ extension StoreTransaction {
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mfa_devices WHERE throttled_until_ms > ?", arguments: [time]) ?? 0
     }
 
+    /// Whether anything sealed with the master key is stored (devices, access keys, sessions).
+    public func hasSealedData() throws -> Bool {
+        try Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM mfa_devices) OR EXISTS (SELECT 1 FROM access_keys)
+                OR EXISTS (SELECT 1 FROM sessions)
+            """) ?? false
+    }
+
+    /// Unassigned devices `creator` made (the per-user cap on CreateVirtualMFADevice).
+    public func unassignedDeviceCount(creator: String) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mfa_devices WHERE user_name IS NULL AND creator = ?",
+                         arguments: [creator]) ?? 0
+    }
+
     public func deviceCount(assigned: Bool? = nil) throws -> Int {
         var sql = "SELECT COUNT(*) FROM mfa_devices"
         if let assigned { sql += assigned ? " WHERE user_name IS NOT NULL" : " WHERE user_name IS NULL" }
@@ -157,7 +171,7 @@ extension StoreTransaction {
         DeviceRecord(serial: row[0], kind: row[1], name: row[2], path: row[3], sealedSeed: Array(row[4] as Data),
                      algorithm: row[5], digits: row[6], period: row[7], userName: row[8], enabled: row[9],
                      created: row[10], drift: row[11], lastStep: row[12], failures: row[13], windowStep: row[14],
-                     windowFailures: row[15], backoffs: row[16], throttledUntil: row[17])
+                     windowFailures: row[15], backoffs: row[16], throttledUntil: row[17], creator: row[18])
     }
 
     // MARK: Tags

@@ -207,6 +207,74 @@ struct MFATests {
         #expect(record.throttledUntil == Self.start + DeviceVerifier.maxBackoffSeconds * 1000)
     }
 
+    /// The pen test sent 100 wrong codes at once and had every one judged: the failures were
+    /// counted in a later write. Now the count is written in the transaction that judged the code,
+    /// before any other check runs.
+    @Test("A burst of concurrent wrong codes is judged exactly as the same codes one by one")
+    func concurrentThrottle() async throws {
+        let s = try await Self.rootWithDevice()
+        s.h.clock.advance(seconds: 30)
+        let wrong = s.parameters.code(step: s.step() + 9)
+        let refused = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<100 {
+                group.addTask {
+                    do {
+                        _ = try await s.h.registry.getSessionToken(Self.root, duration: nil, serial: s.serial, code: wrong,
+                                                                   info: Self.info)
+                        return false
+                    } catch {
+                        return true
+                    }
+                }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(refused == 100)
+        let audit = try s.h.store.read { try $0.audit(after: 0, limit: 1000) }
+        #expect(audit.filter { $0.detail == "wrong code" }.count == 6)  // 5 per step, the 6th starts the back-off
+        #expect(audit.filter { $0.detail == "throttled" }.count == 94)
+        let device = try #require(try s.h.store.read { try $0.device(s.serial) })
+        #expect(device.windowFailures == 6 && device.throttledUntil == s.h.clock.milliseconds() + 1000)
+    }
+
+    @Test("A back-off in force survives step boundaries, then the right code works again")
+    func backoffAcrossSteps() async throws {
+        let s = try await Self.rootWithDevice()
+        var device = try #require(try s.h.store.read { try $0.device(s.serial) })
+        for _ in 0..<20 { DeviceVerifier.registerFailure(&device, at: s.h.clock.milliseconds()) }  // the 300 s cap
+        let throttled = device
+        try await s.h.store.write { transaction in try transaction.updateDevice(throttled) }
+        s.h.clock.advance(seconds: 90)  // three steps on, still inside the 300 s back-off
+        await #expect(throws: IAMError.self) {
+            _ = try await s.h.registry.getSessionToken(Self.root, duration: nil, serial: s.serial, code: s.code(),
+                                                       info: Self.info)
+        }
+        s.h.clock.advance(seconds: 240)
+        _ = try await s.h.registry.getSessionToken(Self.root, duration: nil, serial: s.serial, code: s.code(), info: Self.info)
+    }
+
+    @Test("Only the creator or the root may enable an unassigned device; a stranger's codes are never judged")
+    func enableByCreatorOnly() async throws {
+        let h = try Harness(clock: TestClock(pinnedAt: Self.start))
+        _ = try await h.registry.createUser(Self.root, name: "eve", path: nil)
+        let eve = Caller(userName: "eve")
+        let device = try await h.registry.createVirtualDevice(Self.root, name: "pending", path: nil, tags: [], info: Self.info)
+        for _ in 0..<10 {
+            await #expect(throws: IAMError.self) {
+                try await h.registry.enableDevice(eve, userName: "eve", serial: device.serial, code1: "123456",
+                                                  code2: "654321", info: Self.info)
+            }
+        }
+        let record = try #require(try h.store.read { try $0.device(device.serial) })
+        #expect(record.windowFailures == 0 && record.throttledUntil == 0 && record.creator == "root")
+        for index in 0..<Registry.maxUnassignedDevicesPerUser {
+            _ = try await h.registry.createVirtualDevice(eve, name: "eve\(index)", path: nil, tags: [], info: Self.info)
+        }
+        await #expect(throws: IAMError.self) {
+            _ = try await h.registry.createVirtualDevice(eve, name: "one-too-many", path: nil, tags: [], info: Self.info)
+        }
+    }
+
     @Test("Drift: enable learns it (bounded); an ordinary check never changes it; resync moves it")
     func drift() async throws {
         let h = try Harness(clock: TestClock(pinnedAt: Self.start))
