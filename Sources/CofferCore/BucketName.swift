@@ -1,5 +1,5 @@
 /// S3 bucket naming rules (general purpose buckets): 3–63 characters of lowercase letters,
-/// digits, '.' and '-'; begins and ends with a letter or digit; no '..'; not an IPv4 address;
+/// digits, '.' and '-'; begins and ends with a letter or digit; no '..', '.-' or '-.'; not an IPv4 address;
 /// none of the reserved prefixes and suffixes.
 public enum BucketName {
     public static func validate(_ name: String) throws(S3Error) {
@@ -15,6 +15,9 @@ public enum BucketName {
             throw invalid(name, "must begin and end with a letter or digit")
         }
         guard !name.contains("..") else { throw invalid(name, "must not contain two adjacent periods") }
+        guard !name.contains(".-"), !name.contains("-.") else {
+            throw invalid(name, "must not contain a period next to a hyphen ('.-' or '-.')")
+        }
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
         if parts.count == 4, parts.allSatisfy({ UInt8($0) != nil }) {
             throw invalid(name, "must not be formatted as an IP address")

@@ -42,6 +42,8 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case tooManyBuckets = "TooManyBuckets"
     case xAmzContentSHA256Mismatch = "XAmzContentSHA256Mismatch"
     case insufficientStorage = "InsufficientStorage"
+    case invalidPartNumber = "InvalidPartNumber"
+    case conditionalRequestConflict = "ConditionalRequestConflict"
 
     /// The HTTP status AWS answers with.
     public var status: Int {
@@ -56,10 +58,10 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .accessDenied, .invalidAccessKeyId, .requestTimeTooSkewed, .signatureDoesNotMatch: 403
         case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchVersion: 404
         case .methodNotAllowed: 405
-        case .bucketAlreadyOwnedByYou, .bucketNotEmpty: 409
+        case .bucketAlreadyOwnedByYou, .bucketNotEmpty, .conditionalRequestConflict: 409
         case .missingContentLength: 411
         case .preconditionFailed: 412
-        case .invalidRange: 416
+        case .invalidRange, .invalidPartNumber: 416
         case .internalError: 500
         case .notImplemented: 501
         case .serviceUnavailable, .slowDown: 503
@@ -116,6 +118,10 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .tooManyBuckets: "You have attempted to create more buckets than allowed."
         case .xAmzContentSHA256Mismatch: "The provided 'x-amz-content-sha256' header does not match what was computed."
         case .insufficientStorage: "There is not enough space left on the server to store this object."
+        case .invalidPartNumber: "The requested partnumber is not satisfiable"
+        case .conditionalRequestConflict:
+            "A conflicting operation occurred. If using PutObject you can retry the request. If using multipart upload "
+                + "you should initiate another CreateMultipartUpload request and re-upload each part."
         }
     }
 }

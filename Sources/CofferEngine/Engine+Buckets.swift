@@ -11,7 +11,9 @@ extension Engine {
         try BucketName.validate(name)
         let created = now()
         return try await store.write { transaction in
-            if try transaction.bucket(named: name) != nil {
+            if let existing = try transaction.bucket(named: name) {
+                // AWS's legacy us-east-1 rule: creating a bucket you already own there is a 200.
+                if existing.region == "us-east-1", region == "us-east-1" { return existing }
                 throw S3Error(.bucketAlreadyOwnedByYou, details: [("BucketName", name)])
             }
             return try transaction.insertBucket(name: name, region: region, created: created)
@@ -19,14 +21,23 @@ extension Engine {
     }
 
     /// DeleteBucket: only when no version and no delete marker remains.
+    /// DeleteBucket: `BucketNotEmpty` while any version or delete marker remains. Unfinished
+    /// multipart uploads go with the bucket (as on AWS): their parts are removed in the same
+    /// transaction and their files after it, so nothing is left unreachable on disk.
     public func deleteBucket(_ name: String) async throws {
-        try await store.write { transaction in
+        let files = try await store.write { transaction -> [String] in
             let bucket = try Self.requireBucket(transaction, name)
             guard try transaction.bucketIsEmpty(id: bucket.id) else {
                 throw S3Error(.bucketNotEmpty, details: [("BucketName", name)])
             }
+            var files: [String] = []
+            for uploadID in try transaction.uploadIDs(bucketID: bucket.id) {
+                files += try transaction.deleteUpload(uploadID).flatMap { try Self.unreferencedFiles(.file($0), in: transaction) }
+            }
             try transaction.deleteBucket(id: bucket.id)
+            return files
         }
+        await removeBlobs(files)
     }
 
     /// PutBucketVersioning: applies the state machine; a protected change goes through the MFA gate

@@ -16,6 +16,8 @@ public struct CompletedPart: Sendable, Equatable {
 extension Engine {
     public static let minPartSize: Int64 = 5 * 1024 * 1024
     public static let abandonedUploadAge: Int64 = 7 * 86_400_000
+    /// How long a repeated CompleteMultipartUpload still gets the first answer.
+    public static let completionMemory: Int64 = 86_400_000
 
     /// CreateMultipartUpload: the headers to give the object, and the checksum algorithm its parts carry.
     public func createUpload(bucket name: String, key: String, headers: StoredHeaders, checksumAlgorithm: String?) async throws -> String {
@@ -98,6 +100,7 @@ extension Engine {
     /// checks the parts (so a part replaced meanwhile cannot slip in). ETag = MD5 of the parts'
     /// binary MD5s + `-N`. `composite` turns the chosen parts' checksums into the object's (or "").
     public func completeUpload(bucket name: String, key: String, uploadID: String, parts requested: [CompletedPart],
+                               condition: WriteCondition? = nil,
                                composite: @escaping @Sendable ([PartRecord]) throws -> String) async throws -> PutOutcome {
         guard !requested.isEmpty else {
             throw S3Error(.malformedXML, "You must specify at least one part")
@@ -108,7 +111,20 @@ extension Engine {
         let manifest = Manifest.prefix + BlobStore.randomName().dropLast(Manifest.prefix.count)
         let modified = now()
         let (outcome, orphans) = try await store.write { transaction -> (PutOutcome, [String]) in
-            let (bucket, upload) = try Self.requireUpload(transaction, bucket: name, key: key, uploadID: uploadID)
+            let bucket = try Self.requireBucket(transaction, name)
+            guard let upload = try transaction.upload(uploadID), upload.bucketID == bucket.id,
+                  upload.key.utf8.elementsEqual(key.utf8)
+            else {
+                // Completed already (the client's answer was lost): the same answer again.
+                if let done = try transaction.completion(uploadID, bucketID: bucket.id, key: key),
+                   let version = try transaction.version(bucketID: bucket.id, key: key, versionID: done.versionID),
+                   version.etag == Self.multipartETag(of: requested.map(\.etag)) {
+                    return (PutOutcome(versionID: done.versioned ? version.versionID : nil, etag: version.etag,
+                                       version: version), [])
+                }
+                throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)])
+            }
+            if let condition { try condition.checkAtCommit(try Self.currentObject(bucket, key: key, in: transaction), key: key) }
             let stored = try transaction.parts(uploadID, after: 0, limit: 10_000)
             let byNumber = Dictionary(uniqueKeysWithValues: stored.map { ($0.number, $0) })
             var chosen: [PartRecord] = []
@@ -123,9 +139,7 @@ extension Engine {
                 }
                 chosen.append(part)
             }
-            var md5s: [UInt8] = []
-            for part in chosen { md5s += Self.bytes(hex: part.etag) }
-            let etag = hexString(Insecure.MD5.hash(data: md5s)) + "-\(chosen.count)"
+            let etag = Self.multipartETag(of: chosen.map(\.etag))
             let checksum = try composite(chosen)
             let segments: [BlobSegment] = chosen.compactMap { part in
                 switch part.blob {
@@ -141,6 +155,9 @@ extension Engine {
                 blob: .manifest(manifest)), to: bucket, in: transaction)
             // Parts left out of the object are reclaimed; the chosen ones now belong to the manifest.
             let partFiles = try transaction.deleteUpload(uploadID).flatMap { try Self.unreferencedFiles(.file($0), in: transaction) }
+            try transaction.recordCompletion(uploadID, bucketID: bucket.id, key: key, versionID: outcome.version.versionID,
+                                             versioned: outcome.versionID != nil, at: modified,
+                                             forgetBefore: modified - Self.completionMemory)
             return (outcome, replaced + partFiles)
         }
         await removeBlobs(orphans)
@@ -159,6 +176,13 @@ extension Engine {
             guard !segments.isEmpty || version.size == 0 else { throw S3Error.noSuchKey(version.key) }
             return segments
         }
+    }
+
+    /// A multipart object's ETag: the MD5 of its parts' binary MD5s, then `-N`.
+    static func multipartETag(of partETags: [String]) -> String {
+        var md5s: [UInt8] = []
+        for etag in partETags { md5s += bytes(hex: etag.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))) }
+        return hexString(Insecure.MD5.hash(data: md5s)) + "-\(partETags.count)"
     }
 
     static func bytes(hex: String) -> [UInt8] {

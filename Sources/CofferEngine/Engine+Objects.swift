@@ -1,4 +1,5 @@
 import CofferCore
+import Foundation
 import CofferStore
 
 /// A finished upload, ready to become a version.
@@ -27,16 +28,65 @@ public struct PutOutcome: Sendable, Equatable {
     public var version: ObjectVersion
 }
 
+/// A conditional write (`If-None-Match: *`, `If-Match: ETAG` on PutObject and
+/// CompleteMultipartUpload), judged against the key's current object.
+public enum WriteCondition: Sendable, Equatable {
+    /// Only if the key has no current object (its newest entry is none or a delete marker).
+    case ifNoneMatch
+    /// Only if the current object's ETag is this one (quotes ignored).
+    case ifMatch(String)
+
+    /// `412 PreconditionFailed`, or `404 NoSuchKey` for If-Match on a key with no current object.
+    public func check(_ current: ObjectVersion?, key: String) throws {
+        switch self {
+        case .ifNoneMatch:
+            guard current == nil else { throw S3Error(.preconditionFailed, details: [("Condition", "If-None-Match")]) }
+        case .ifMatch(let etag):
+            guard let current else { throw S3Error.noSuchKey(key) }
+            let wanted = etag.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
+            guard wanted == "*" || wanted == current.etag else {
+                throw S3Error(.preconditionFailed, details: [("Condition", "If-Match")])
+            }
+        }
+    }
+
+    /// The check again at commit, after the body streamed in: a failure now means another write
+    /// won meanwhile — `409 ConditionalRequestConflict`, as AWS answers a concurrent conflict.
+    func checkAtCommit(_ current: ObjectVersion?, key: String) throws {
+        do {
+            try check(current, key: key)
+        } catch let error as S3Error where error.code == .preconditionFailed || error.code == .noSuchKey {
+            throw S3Error(.conditionalRequestConflict)
+        }
+    }
+}
+
 extension Engine {
+    /// The key's current object (nil when it has none, or its newest entry is a delete marker),
+    /// read to judge a write condition before any body is read.
+    public func checkCondition(_ condition: WriteCondition, bucket name: String, key: String) throws {
+        let current = try store.read { transaction in
+            let bucket = try Self.requireBucket(transaction, name)
+            return try transaction.latestVersion(bucketID: bucket.id, key: key)
+        }
+        try condition.check(current.flatMap { $0.isDeleteMarker ? nil : $0 }, key: key)
+    }
+
+    static func currentObject(_ bucket: Bucket, key: String, in transaction: StoreTransaction) throws -> ObjectVersion? {
+        try transaction.latestVersion(bucketID: bucket.id, key: key).flatMap { $0.isDeleteMarker ? nil : $0 }
+    }
+
     /// PutObject: Enabled → a new version with a fresh id; Suspended or never versioned → the
     /// null version, replacing any existing one. The blob is made durable before its row commits.
-    public func putObject(bucket name: String, key: String, _ upload: ObjectUpload) async throws -> PutOutcome {
+    public func putObject(bucket name: String, key: String, _ upload: ObjectUpload,
+                          condition: WriteCondition? = nil) async throws -> PutOutcome {
         try Self.validateKey(key)
         let (blob, committedFile) = try await durable(upload.staged)
         let modified = now()
         do {
             let (outcome, orphans) = try await store.write { transaction -> (PutOutcome, [String]) in
                 let bucket = try Self.requireBucket(transaction, name)
+                if let condition { try condition.checkAtCommit(try Self.currentObject(bucket, key: key, in: transaction), key: key) }
                 return try Self.write(ObjectVersion(key: key, versionID: "", isDeleteMarker: false, lastModified: modified,
                                                     size: upload.size, etag: upload.etag, headers: upload.headers,
                                                     checksums: upload.checksums, blob: blob),

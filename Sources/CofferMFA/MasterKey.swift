@@ -1,5 +1,8 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The key that seals seeds and secret keys at rest (AES-256-GCM). It is kept outside the
 /// database: from `COFFER_MASTER_KEY` (base64 of 32 bytes) or a key file (mode 0600) generated at
@@ -20,18 +23,27 @@ public struct MasterKey: Sendable {
         try self.init(bytes: Array(data))
     }
 
-    /// Reads the key file, or creates it (32 random bytes, base64, mode 0600) when absent.
-    public static func loadOrCreate(file: URL) throws -> (MasterKey, created: Bool) {
-        if let text = try? String(contentsOf: file, encoding: .utf8) {
-            return (try MasterKey(base64: text), false)
-        }
+    /// Reads the key file; nil when there is none. A file that exists but cannot be read or parsed
+    /// is an error, never "absent" (a new key over it would orphan everything sealed).
+    public static func load(file: URL) throws -> MasterKey? {
+        guard FileManager.default.fileExists(atPath: file.path) else { return nil }
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { throw MasterKeyError.cannotRead(file.path) }
+        return try MasterKey(base64: text)
+    }
+
+    /// Creates the key file: 32 random bytes, base64, mode 0600. Never replaces an existing file.
+    public static func create(file: URL) throws -> MasterKey {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        guard FileManager.default.createFile(atPath: file.path, contents: Data((Data(bytes).base64EncodedString() + "\n").utf8),
-                                             attributes: [.posixPermissions: 0o600])
-        else { throw MasterKeyError.cannotWrite(file.path) }
-        return (try MasterKey(bytes: bytes), true)
+        let descriptor = Glibc.open(file.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else { throw MasterKeyError.cannotWrite(file.path) }
+        defer { Glibc.close(descriptor) }
+        let text = Array((Data(bytes).base64EncodedString() + "\n").utf8)
+        guard Glibc.write(descriptor, text, text.count) == text.count, fsync(descriptor) == 0 else {
+            throw MasterKeyError.cannotWrite(file.path)
+        }
+        return try MasterKey(bytes: bytes)
     }
 
     /// Seals `plaintext`, bound to `context` (the serial or access key it belongs to).
@@ -54,7 +66,7 @@ public struct MasterKey: Sendable {
 
 public enum MasterKeyError: Error, Equatable, CustomStringConvertible {
     case wrongLength, notBase64, sealFailed, cannotOpen
-    case cannotWrite(String)
+    case cannotWrite(String), cannotRead(String)
 
     public var description: String {
         switch self {
@@ -63,6 +75,7 @@ public enum MasterKeyError: Error, Equatable, CustomStringConvertible {
         case .sealFailed: "sealing failed"
         case .cannotOpen: "a sealed value could not be opened: wrong master key?"
         case .cannotWrite(let path): "cannot write the master key file \(path)"
+        case .cannotRead(let path): "cannot read the master key file \(path)"
         }
     }
 }

@@ -26,19 +26,20 @@ extension S3Responder {
 
     func createBucket(_ call: S3Call) async throws -> Response {
         let body = try await Body.collect(call.request, limit: 64 * 1024, payload: call.authentication.payload)
-        var region = settings.region
-        if !body.isEmpty {
-            guard let document = try? XMLParser.parse(body), document.name == "CreateBucketConfiguration" else {
-                throw S3Error.malformedXML
-            }
-            if let constraint = document.child("LocationConstraint")?.text, !constraint.isEmpty {
-                region = constraint
-            }
-        }
-        _ = try await engine.createBucket(call.bucket, region: region)
+        _ = try await engine.createBucket(call.bucket, region: try Self.bucketRegion(body, default: settings.region))
         var headers = HTTPFields()
         headers[.location] = "/\(call.bucket)"
         return S3Response.empty(.ok, headers: headers)
+    }
+
+    /// The region of a `CreateBucketConfiguration` (an empty body: the server's).
+    static func bucketRegion(_ body: [UInt8], default region: String) throws -> String {
+        guard !body.isEmpty else { return region }
+        guard let document = try? XMLParser.parse(body), document.name == "CreateBucketConfiguration" else {
+            throw S3Error.malformedXML
+        }
+        guard let constraint = document.child("LocationConstraint")?.text, !constraint.isEmpty else { return region }
+        return constraint
     }
 
     func deleteBucket(_ call: S3Call) async throws -> Response {
@@ -78,6 +79,14 @@ extension S3Responder {
     func putBucketVersioning(_ call: S3Call) async throws -> Response {
         let body = try await Body.collect(call.request, limit: 64 * 1024, payload: call.authentication.payload)
         _ = try Body.verifyIntegrityHeaders(call.request.headers, body: body)
+        try await engine.putVersioning(call.bucket, try Self.versioningRequest(body),
+                                       principal: call.principal, mfaHeader: call.mfaHeader,
+                                       context: call.connection)
+        return S3Response.empty(.ok)
+    }
+
+    /// A `VersioningConfiguration` document, read strictly (fuzzed: `coffer-fuzz versioning`).
+    static func versioningRequest(_ body: [UInt8]) throws -> VersioningConfiguration.Request {
         guard let document = try? XMLParser.parse(body), document.name == "VersioningConfiguration" else {
             throw S3Error.malformedXML
         }
@@ -101,10 +110,7 @@ extension S3Responder {
             default: throw S3Error.malformedXML
             }
         }
-        try await engine.putVersioning(call.bucket, .init(status: status, mfaDelete: mfaDelete),
-                                       principal: call.principal, mfaHeader: call.mfaHeader,
-                                       context: call.connection)
-        return S3Response.empty(.ok)
+        return .init(status: status, mfaDelete: mfaDelete)
     }
 
     /// The owner with FULL_CONTROL: all Coffer has, and what `aws s3` and other tools expect to read.

@@ -6,12 +6,8 @@ import Hummingbird
 extension S3Responder {
     static let maxDeleteEntries = 1000
 
-    func deleteObjects(_ call: S3Call) async throws -> Response {
-        let body = try await Body.collect(call.request, limit: 2 * 1024 * 1024, payload: call.authentication.payload)
-        // The operation requires an integrity header: Content-MD5 or any x-amz-checksum-* satisfies it.
-        guard try Body.verifyIntegrityHeaders(call.request.headers, body: body) else {
-            throw S3Error(.invalidRequest, "Missing required header for this request: Content-MD5 or x-amz-checksum-*")
-        }
+    /// A `Delete` document: Quiet and 1–1,000 entries (fuzzed: `coffer-fuzz delete`).
+    static func deleteRequest(_ body: [UInt8]) throws -> (quiet: Bool, entries: [DeleteEntry]) {
         guard let document = try? XMLParser.parse(body), document.name == "Delete" else { throw S3Error.malformedXML }
         let quiet = document.child("Quiet")?.text == "true"
         var entries: [DeleteEntry] = []
@@ -20,6 +16,16 @@ extension S3Responder {
             entries.append(DeleteEntry(key: key, versionID: object.child("VersionId")?.text))
         }
         guard (1...Self.maxDeleteEntries).contains(entries.count) else { throw S3Error.malformedXML }
+        return (quiet, entries)
+    }
+
+    func deleteObjects(_ call: S3Call) async throws -> Response {
+        let body = try await Body.collect(call.request, limit: 2 * 1024 * 1024, payload: call.authentication.payload)
+        // The operation requires an integrity header: Content-MD5 or any x-amz-checksum-* satisfies it.
+        guard try Body.verifyIntegrityHeaders(call.request.headers, body: body) else {
+            throw S3Error(.invalidRequest, "Missing required header for this request: Content-MD5 or x-amz-checksum-*")
+        }
+        let (quiet, entries) = try Self.deleteRequest(body)
 
         let results = try await engine.deleteObjects(bucket: call.bucket, entries: entries, principal: call.principal,
                                                      mfaHeader: call.mfaHeader, context: call.connection)

@@ -13,19 +13,24 @@ import NIOCore
 /// SQLite's cached pages happen in place.
 ///
 /// With an in-place responder, `InPlaceReads` joins the pipeline right after Hummingbird's
-/// connection-state handler.
+/// connection-state handler; `HeadDeadline` watches every connection.
 struct EventLoopChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
     let base: Base
     let inPlace: InPlaceReads.Responder?
+    /// How long a request head may take to arrive once its first byte has (`HeadDeadline`).
+    let headTimeout: TimeAmount
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         base.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            let operations = channel.pipeline.syncOperations
+            let state = try operations.context(handlerType: HTTPConnectionStateHandler.self)
             if let inPlace {
-                let operations = channel.pipeline.syncOperations
-                let state = try operations.context(handlerType: HTTPConnectionStateHandler.self)
                 try operations.addHandler(InPlaceReads(responder: inPlace), position: .after(state.handler))
             }
+            let deadline = HeadDeadline(timeout: headTimeout)
+            try operations.addHandler(HeadDeadline.Bytes(deadline), position: .first)
+            try operations.addHandler(HeadDeadline.Heads(deadline), position: .after(state.handler))
             return value
         }
     }
@@ -52,10 +57,11 @@ final class EventLoopTaskExecutor: TaskExecutor {
 extension HTTPServerBuilder {
     /// HTTP/1.1 with each connection's handling kept on its event loop, and the requests
     /// `inPlace` answers answered in the pipeline.
-    static func http1OnEventLoop(configuration: HTTP1Channel.Configuration,
-                                 inPlace: InPlaceReads.Responder? = nil) -> HTTPServerBuilder {
+    static func http1OnEventLoop(configuration: HTTP1Channel.Configuration, inPlace: InPlaceReads.Responder? = nil,
+                                 headTimeout: TimeAmount = .seconds(30)) -> HTTPServerBuilder {
         .init { responder in
-            EventLoopChannel(base: HTTP1Channel(responder: responder, configuration: configuration), inPlace: inPlace)
+            EventLoopChannel(base: HTTP1Channel(responder: responder, configuration: configuration), inPlace: inPlace,
+                             headTimeout: headTimeout)
         }
     }
 }

@@ -42,7 +42,7 @@ extension S3Responder {
         let marker: String?
         var continuation: String?
         if version == 2 {
-            if let token = call.target["continuation-token"] {
+            if let token = call.target["continuation-token"], !token.isEmpty {  // empty: the first page
                 guard let key = Self.decodeToken(token) else {
                     throw S3Error.invalidArgument("The continuation token provided is incorrect",
                                                   name: "continuation-token")

@@ -139,9 +139,8 @@ extension S3Responder {
         }
     }
 
-    func completeMultipartUpload(_ call: S3Call) async throws -> Response {
-        let uploadID = try uploadID(call)
-        let body = try await Body.collect(call.request, limit: 1024 * 1024, payload: call.authentication.payload)
+    /// The parts a `CompleteMultipartUpload` document names (fuzzed: `coffer-fuzz complete`).
+    static func completedParts(_ body: [UInt8]) throws -> [CompletedPart] {
         guard let document = try? XMLParser.parse(body), document.name == "CompleteMultipartUpload" else {
             throw S3Error.malformedXML
         }
@@ -152,8 +151,17 @@ extension S3Responder {
             }
             parts.append(CompletedPart(number: number, etag: etag))
         }
+        return parts
+    }
+
+    func completeMultipartUpload(_ call: S3Call) async throws -> Response {
+        let uploadID = try uploadID(call)
+        let body = try await Body.collect(call.request, limit: 1024 * 1024, payload: call.authentication.payload)
+        let parts = try Self.completedParts(body)
+        let condition = try Self.writeCondition(call.request.headers)
+        if let condition { try engine.checkCondition(condition, bucket: call.bucket, key: call.key) }
         let outcome = try await engine.completeUpload(bucket: call.bucket, key: call.key, uploadID: uploadID,
-                                                      parts: parts, composite: Self.compositeChecksum)
+                                                      parts: parts, condition: condition, composite: Self.compositeChecksum)
         var headers = HTTPFields()
         if let versionID = outcome.versionID { headers[S3Response.versionID] = versionID }
         var writer = XMLWriter()

@@ -24,20 +24,37 @@ extension S3Responder {
         }
         let stored = try Self.storedHeaders(headers)
         let checksums = try ChecksumRequest(headers)
+        let condition = try Self.writeCondition(headers)
         _ = try await engine.bucket(call.bucket)  // fail fast, before reading the body
+        if let condition { try engine.checkCondition(condition, bucket: call.bucket, key: call.key) }
         let stager = BlobStager(blobs: engine.store.blobs, inlineLimit: settings.inlineLimit)
         let hashed = try await Body.stream(call.request, into: stager, payload: call.authentication.payload,
                                            checksums: checksums, limit: settings.maxObjectSize)
         let upload = ObjectUpload(staged: stager.finish(), size: stager.size, etag: hashed.md5Hex, headers: stored,
                                   checksums: hashed.checksum)
         let outcome = try await Body.discardingOnFailure(stager) {
-            try await engine.putObject(bucket: call.bucket, key: call.key, upload)
+            try await engine.putObject(bucket: call.bucket, key: call.key, upload, condition: condition)
         }
         var response = HTTPFields()
         response[.eTag] = "\"\(outcome.etag)\""
         if let versionID = outcome.versionID { response[S3Response.versionID] = versionID }
         if let (name, value) = hashed.checksumHeader { response[name] = value }
         return S3Response.empty(.ok, headers: response)
+    }
+
+    /// `If-None-Match: *` or `If-Match: ETAG` on a write (PutObject, CompleteMultipartUpload).
+    /// If-None-Match takes only `*`, as on AWS.
+    static func writeCondition(_ headers: HTTPFields) throws -> WriteCondition? {
+        switch (headers[.ifNoneMatch], headers[.ifMatch]) {
+        case (nil, nil): return nil
+        case (let value?, nil):
+            guard value.trimmingCharacters(in: .whitespaces) == "*" else {
+                throw S3Error(.notImplemented, "If-None-Match on a write takes only '*'.")
+            }
+            return .ifNoneMatch
+        case (nil, let etag?): return .ifMatch(etag)
+        case (_?, _?): throw S3Error(.notImplemented, "If-None-Match and If-Match cannot be combined on a write.")
+        }
     }
 
     /// The headers to store: Content-Type (default binary/octet-stream), the other entity headers,
@@ -139,7 +156,29 @@ extension S3Responder {
         Self.applyOverrides(target, to: &headers)
 
         var range: ClosedRange<Int64>?
-        if let rangeHeader = requestHeaders[.range] {
+        var segments: [BlobSegment]?
+        if let partText = target["partNumber"] {
+            // One part of a multipart object (206, with its byte range and the parts count); part 1
+            // of any other object is the whole object.
+            guard requestHeaders[.range] == nil else {
+                throw S3Error(.invalidRequest, "Cannot specify both Range header and partNumber query parameter")
+            }
+            guard let number = Int(partText), (1...10_000).contains(number) else {
+                throw S3Error.invalidArgument("Part number must be an integer between 1 and 10000, inclusive",
+                                              name: "partNumber", value: partText)
+            }
+            if case .manifest = version.blob {
+                let parts = try engine.segments(of: version)
+                segments = parts
+                guard number <= parts.count else { throw S3Error(.invalidPartNumber) }
+                let start = parts[..<(number - 1)].reduce(Int64(0)) { $0 + $1.size }
+                let size = parts[number - 1].size
+                if size > 0 { range = start...(start + size - 1) }
+                headers.append(HTTPField(name: Self.partsCount, value: String(parts.count)))
+            } else {
+                guard number == 1 else { throw S3Error(.invalidPartNumber) }
+            }
+        } else if let rangeHeader = requestHeaders[.range] {
             range = try Self.parseRange(rangeHeader, size: version.size)
         }
         if range == nil, requestHeaders[Self.checksumMode]?.uppercased() == "ENABLED" {
@@ -158,10 +197,12 @@ extension S3Responder {
         if isHead || length == 0 { return ObjectRead(status: status, headers: headers, length: length, slices: []) }
         return ObjectRead(status: status, headers: headers, length: length,
                           // An empty object has no byte range at all (`0...-1` would trap): it returned above.
-                          slices: BlobSegment.slices(try engine.segments(of: version), range: range ?? 0...(version.size - 1)))
+                          slices: BlobSegment.slices(try segments ?? engine.segments(of: version),
+                                                     range: range ?? 0...(version.size - 1)))
     }
 
     static let checksumMode = HTTPField.Name("x-amz-checksum-mode")!
+    static let partsCount = HTTPField.Name("x-amz-mp-parts-count")!
 
     /// If-Match / If-Unmodified-Since → 412; If-None-Match / If-Modified-Since → 304 (RFC 7232 order,
     /// as S3 applies it).

@@ -1,11 +1,13 @@
 import CofferCore
 import CofferEngine
+import CofferStore
 import Crypto
 import Foundation
 import Hummingbird
 import HTTPTypes
 import Logging
 import NIOCore
+import NIOHTTP1
 import Synchronization
 
 /// Turns every HTTP request into one S3 operation: parse once into an `Endpoint`, authenticate,
@@ -41,18 +43,29 @@ struct S3Responder: HTTPResponder {
                 let endpoint = try Endpoint(method: request.method.rawValue, target: target,
                                             copySource: request.headers[Self.copySource] != nil)
                 operation = endpoint.operation.rawValue
+                let connection = transport.context(for: request, peer: context.remoteAddress, requestID: requestID)
+                // The transport rule comes first: before any key lookup, code check or write.
+                if request.headers[S3Call.mfa] != nil, let reason = connection.insecureMFAReason {
+                    throw S3Error(.invalidRequest, reason)
+                }
                 let authentication = try verifier.authenticate(request.head, target: target, service: "s3")
                 let call = S3Call(request: request, target: target, endpoint: endpoint, authentication: authentication,
-                                  context: context, requestID: requestID,
-                                  connection: transport.context(for: request, peer: context.remoteAddress,
-                                                                requestID: requestID))
+                                  context: context, requestID: requestID, connection: connection)
                 response = try await dispatch(call)
             }
         } catch let error as S3Error {
             response = S3Response.error(error, resource: resource, requestID: requestID, isHead: isHead)
+        } catch BlobError.noSpace {
+            response = S3Response.error(S3Error(.insufficientStorage), resource: resource, requestID: requestID,
+                                        isHead: isHead)
+        } catch is HTTPParserError {
+            // The body's framing broke (a bad chunk size): the client's fault, and the connection
+            // is closed after this answer (`ConnectionGuard`).
+            response = S3Response.error(Self.brokenFraming, resource: resource, requestID: requestID, isHead: isHead)
         } catch {
             // Never internal text in a response: log it against the request id instead.
-            context.logger.error("internal error", metadata: ["request-id": "\(requestID)", "error": "\(type(of: error))"])
+            context.logger.error("internal error", metadata: ["request-id": "\(requestID)", "operation": "\(operation)",
+                                                              "error": "\(String(reflecting: error))"])
             response = S3Response.error(S3Error(.internalError), resource: resource, requestID: requestID, isHead: isHead)
         }
         metrics.request(operation: operation, status: response.status.code)
@@ -144,6 +157,7 @@ struct S3Responder: HTTPResponder {
     }
 
     static let copySource = HTTPField.Name("x-amz-copy-source")!
+    static let brokenFraming = S3Error(.invalidRequest, "The request body is not valid HTTP/1.1 (a broken chunked encoding?).")
 }
 
 /// One authenticated request on its way through a handler.

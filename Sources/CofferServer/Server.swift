@@ -34,6 +34,14 @@ public struct ServerOptions: Sendable {
     /// Answer small-object GET and HEAD in the channel pipeline (`InPlaceReads`); off only to
     /// compare against the general path.
     public var inPlaceReads = true
+    /// Whether this process may create the master key and the root keys when the folder has
+    /// none: `serve` only (and the master key only while nothing sealed exists); `coffer admin`
+    /// never does.
+    public var createKeys = true
+    /// How long a request head (request line and headers) may take to arrive, in seconds.
+    public var requestHeadTimeout: Int64 = 30
+    /// Connections served at once; more wait in the listen backlog.
+    public var maxConnections = 4096
 
     public init(dataFolder: URL) { self.dataFolder = dataFolder }
 }
@@ -65,12 +73,20 @@ public final class CofferInstance: Sendable {
             return id
         }
         let masterKey: MasterKey
+        let keyFile = options.masterKeyFile ?? options.dataFolder.appendingPathComponent("master.key")
         if let text = options.masterKey, !text.isEmpty {
             masterKey = try MasterKey(base64: text)
             createdMasterKey = false
+        } else if let loaded = try MasterKey.load(file: keyFile) {
+            masterKey = loaded
+            createdMasterKey = false
         } else {
-            (masterKey, createdMasterKey) = try MasterKey.loadOrCreate(
-                file: options.masterKeyFile ?? options.dataFolder.appendingPathComponent("master.key"))
+            // A new key over sealed data would make every seed and secret unreadable for good.
+            guard options.createKeys, try !store.readNow({ try $0.hasSealedData() }) else {
+                throw InstanceError.missingMasterKey(keyFile.path)
+            }
+            masterKey = try MasterKey.create(file: keyFile)
+            createdMasterKey = true
         }
         let metrics = self.metrics
         let verifier = DeviceVerifier(masterKey: masterKey, now: Engine.systemMilliseconds,
@@ -82,7 +98,8 @@ public final class CofferInstance: Sendable {
             rootSecretKey = secret
             generatedRootKeys = false
         } else {
-            (rootAccessKey, rootSecretKey, generatedRootKeys) = try RootKeyFile.loadOrCreate(in: options.dataFolder)
+            (rootAccessKey, rootSecretKey, generatedRootKeys) = try RootKeyFile.loadOrCreate(
+                in: options.dataFolder, create: options.createKeys)
         }
     }
 
@@ -100,7 +117,7 @@ public final class CofferInstance: Sendable {
                                       maxObjectSize: options.maxObjectSize, domain: options.domain)
         let verifier = SigV4Verifier(credentials: RegistryCredentialStore(rootAccessKey: rootAccessKey,
                                                                           rootSecretKey: rootSecretKey, registry: registry),
-                                     now: { Int64(Date().timeIntervalSince1970) })
+                                     region: options.region, now: { Int64(Date().timeIntervalSince1970) })
         let transport = TransportPolicy(isTLS: tls != nil, allowInsecureMFA: options.allowInsecureMFA,
                                         trustedProxies: Set(options.trustedProxies))
         let responder = S3Responder(engine: engine, verifier: verifier, settings: settings,
@@ -108,11 +125,16 @@ public final class CofferInstance: Sendable {
                                     metrics: metrics)
         let http: HTTPServerBuilder = .http1OnEventLoop(configuration: .init(additionalChannelHandlers: [ConnectionGuard()],
                                                                              idleTimeout: .seconds(300)),
-                                                        inPlace: options.inPlaceReads ? responder.respondInPlace : nil)
+                                                        inPlace: options.inPlaceReads ? responder.respondInPlace : nil,
+                                                        headTimeout: .seconds(options.requestHeadTimeout))
         return Application(
             responder: responder,
             server: try tls.map { try .tls(http, tlsConfiguration: $0) } ?? http,
-            configuration: .init(address: .hostname(options.host, port: port ?? options.port), serverName: nil),
+            // Past maxConnections, new connections wait in the (long) listen backlog until one
+            // closes, rather than being reset.
+            configuration: .init(address: .hostname(options.host, port: port ?? options.port), serverName: nil,
+                                 backlog: 4096,
+                                 availableConnectionsDelegate: MaximumAvailableConnections(options.maxConnections)),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
@@ -121,7 +143,9 @@ public final class CofferInstance: Sendable {
 
 /// The generated root keys, kept in `root-credentials` (mode 0600) in the data folder.
 enum RootKeyFile {
-    static func loadOrCreate(in folder: URL) throws -> (String, String, Bool) {
+    /// Without `create` (`coffer admin`), a folder without the file gets empty keys that match
+    /// no request: admin commands never authenticate anyone, and never write this file.
+    static func loadOrCreate(in folder: URL, create: Bool) throws -> (String, String, Bool) {
         let path = folder.appendingPathComponent("root-credentials").path
         if let text = try? String(contentsOfFile: path, encoding: .utf8) {
             var values: [String: String] = [:]
@@ -131,6 +155,7 @@ enum RootKeyFile {
             }
             if let access = values["access_key"], let secret = values["secret_key"] { return (access, secret, false) }
         }
+        guard create else { return ("", "", false) }
         var generator = SystemRandomNumberGenerator()
         let upper = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
         let any = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
@@ -141,5 +166,19 @@ enum RootKeyFile {
                                              attributes: [.posixPermissions: 0o600])
         else { throw CocoaError(.fileWriteNoPermission) }
         return (access, secret, true)
+    }
+}
+
+/// Why a data folder cannot be opened.
+public enum InstanceError: Error, CustomStringConvertible {
+    case missingMasterKey(String)
+
+    public var description: String {
+        switch self {
+        case .missingMasterKey(let path):
+            "no master key at \(path), and this data folder holds sealed MFA seeds and secret keys that only the "
+                + "key it was created with can open. Set COFFER_MASTER_KEY (or --master-key-file) to the key the "
+                + "server uses; Coffer never makes a new one over sealed data."
+        }
     }
 }

@@ -17,7 +17,12 @@ public final class BlobStager: @unchecked Sendable {
         self.inlineLimit = inlineLimit
     }
 
+    /// Refuses (`BlobError.noSpace`) bytes that would eat into the space kept for the database
+    /// (`BlobStore.hasRoom`): checked as a body begins and for every write to a file.
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
+        if size == 0 || file != nil || buffer.count + bytes.count > inlineLimit {
+            guard blobs.hasRoom(adding: bytes.count) else { throw BlobError.noSpace }
+        }
         size += Int64(bytes.count)
         if let file {
             try file.write(bytes)

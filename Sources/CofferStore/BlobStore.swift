@@ -37,6 +37,23 @@ public final class BlobStore: Sendable {
     }
 
     /// The path of a committed blob.
+    /// Whether `bytes` more can be written and still leave the reserve free: the smaller of
+    /// 16 MiB and 2 % of the file system, kept for the database. Object bodies stop at the reserve
+    /// with `507`, so deletes, delete markers and the journal can still commit on a full disk —
+    /// and a client can free space through the API.
+    public func hasRoom(adding bytes: Int) -> Bool {
+        var stats = statvfs()
+        guard statvfs(blobsFolder.path, &stats) == 0 else { return true }
+        let block = UInt64(stats.f_frsize)
+        let (available, overflowA) = UInt64(stats.f_bavail).multipliedReportingOverflow(by: block)
+        let (capacity, overflowC) = UInt64(stats.f_blocks).multipliedReportingOverflow(by: block)
+        guard !overflowA, !overflowC else { return true }
+        let reserve = min(Self.maxReserve, capacity / 50)
+        return available >= reserve && available - reserve >= UInt64(max(0, bytes))
+    }
+
+    static let maxReserve: UInt64 = 16 << 20
+
     public func path(of name: String) -> String {
         blobsFolder.appendingPathComponent(String(name.prefix(2))).appendingPathComponent(name).path
     }

@@ -55,7 +55,29 @@ public final class Store: Sendable {
     /// Runs `body` atomically and durably: in its own savepoint of a group-committed transaction.
     /// It returns once the commit is on disk.
     public func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        try await groupCommit.write { db in try body(StoreTransaction(db: db)) }
+        try await Self.fullDiskIsNoSpace { try await groupCommit.write { db in try body(StoreTransaction(db: db)) } }
+    }
+
+    /// SQLite's "database or disk is full" is the same condition as a blob write's ENOSPC:
+    /// `BlobError.noSpace`, which the server answers with `507 InsufficientStorage`.
+    static func fullDiskIsNoSpace<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            throw BlobError.noSpace
+        }
+    }
+
+    /// `write`, and when `body` fails: its changes roll back, then `recover` writes what must be
+    /// remembered of the failure in the same transaction, before any other write can run — so a
+    /// check and the counting of its failure are one atomic step, whatever the concurrency.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T,
+                                   recover: @escaping @Sendable (any Error, StoreTransaction) throws -> Void)
+        async throws -> T {
+        try await Self.fullDiskIsNoSpace {
+            try await groupCommit.write({ db in try body(StoreTransaction(db: db)) },
+                                        recover: { error, db in try recover(error, StoreTransaction(db: db)) })
+        }
     }
 
     /// Runs `body` against a consistent read snapshot. Reads are short cached-statement queries on
@@ -210,6 +232,22 @@ public final class Store: Sendable {
             // Reference counts look blob files up in parts too (once per part file when a
             // multipart object goes); without this each lookup scanned every pending part.
             try db.execute(sql: "CREATE INDEX parts_blob ON parts(blob_file) WHERE blob_file IS NOT NULL")
+        }
+        migrator.registerMigration("7-device-creator") { db in
+            // Who created an unassigned device: only they or the root may enable it, and each
+            // user's unassigned devices are capped.
+            try db.execute(sql: "ALTER TABLE mfa_devices ADD COLUMN creator TEXT")
+        }
+        migrator.registerMigration("8-completed-uploads") { db in
+            // A CompleteMultipartUpload repeated for a just-completed upload answers as the first
+            // did (a client whose answer was lost retries): which version it made, for a day.
+            try db.execute(sql: """
+                CREATE TABLE completed_uploads (
+                    upload_id TEXT PRIMARY KEY, bucket_id INTEGER NOT NULL, key TEXT NOT NULL,
+                    version_id TEXT NOT NULL, versioned INTEGER NOT NULL, completed_ms INTEGER NOT NULL
+                );
+                CREATE INDEX completed_uploads_time ON completed_uploads(completed_ms);
+                """)
         }
         return migrator
     }

@@ -72,6 +72,28 @@ extension StoreTransaction {
         return files
     }
 
+    /// Remembers that `uploadID` made `versionID` of `key` (and forgets completions before `forgetBefore`).
+    public func recordCompletion(_ uploadID: String, bucketID: Int64, key: String, versionID: String, versioned: Bool,
+                                 at time: Int64, forgetBefore: Int64) throws {
+        try db.execute(sql: "DELETE FROM completed_uploads WHERE completed_ms < ?", arguments: [forgetBefore])
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO completed_uploads(upload_id, bucket_id, key, version_id, versioned, completed_ms)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """, arguments: [uploadID, bucketID, key, versionID, versioned, time])
+    }
+
+    /// The version a completed upload made, and whether its bucket was versioning-enabled then.
+    public func completion(_ uploadID: String, bucketID: Int64, key: String) throws -> (versionID: String, versioned: Bool)? {
+        try Row.fetchOne(db, sql: """
+            SELECT version_id, versioned FROM completed_uploads WHERE upload_id = ? AND bucket_id = ? AND key = ?
+            """, arguments: [uploadID, bucketID, key]).map { ($0[0], $0[1]) }
+    }
+
+    /// Every unfinished upload of a bucket.
+    public func uploadIDs(bucketID: Int64) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT upload_id FROM uploads WHERE bucket_id = ?", arguments: [bucketID])
+    }
+
     /// Uploads started before `time` (abandoned), oldest first.
     public func uploads(startedBefore time: Int64) throws -> [String] {
         try String.fetchAll(db, sql: "SELECT upload_id FROM uploads WHERE created_ms < ?", arguments: [time])

@@ -29,6 +29,7 @@ struct AdminCommand: AsyncParsableCommand {
             options.masterKeyFile = masterKeyFile.map { URL(fileURLWithPath: $0) }
             options.rootAccessKey = environment["COFFER_ROOT_ACCESS_KEY"]
             options.rootSecretKey = environment["COFFER_ROOT_SECRET_KEY"]
+            options.createKeys = false  // only `serve` on an empty folder makes keys
             do {
                 return try CofferInstance(options: options)
             } catch {

@@ -65,8 +65,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "With TLS: also serve plain HTTP on this port.")
     var httpPort: Int?
 
+    @Option(help: "Seconds a request head (request line and headers) may take to arrive once it has begun.")
+    var requestHeadTimeout: Int64 = 30
+
+    @Option(help: "Connections served at once; more wait in the listen backlog (never reset).")
+    var maxConnections: Int = 4096
+
     func run() async throws {
         guard (0...65_535).contains(port) else { throw UsageError("--port must be 0 to 65535") }
+        guard (1...3600).contains(requestHeadTimeout) else { throw UsageError("--request-head-timeout must be 1 to 3600") }
+        guard (1...1_000_000).contains(maxConnections) else { throw UsageError("--max-connections must be 1 to 1000000") }
+        Self.raiseFileLimit()
         guard let level = Logger.Level(rawValue: logLevel) else { throw UsageError("unknown --log-level '\(logLevel)'") }
         var options = ServerOptions(dataFolder: URL(fileURLWithPath: data, isDirectory: true))
         options.host = host
@@ -80,6 +89,8 @@ struct ServeCommand: AsyncParsableCommand {
         options.allowInsecureMFA = allowInsecureMFA
         options.trustedProxies = trustedProxy
         options.domain = domain
+        options.requestHeadTimeout = requestHeadTimeout
+        options.maxConnections = maxConnections
 
         let instance: CofferInstance
         do {
@@ -142,6 +153,19 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         try instance.store.close()
+    }
+
+    /// Every connection is a descriptor: the soft limit (often 1,024) is raised to the hard one.
+    static func raiseFileLimit() {
+        #if os(Linux)
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        #else
+        let resource = RLIMIT_NOFILE
+        #endif
+        var limit = rlimit()
+        guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(resource, &limit)
     }
 
     static func describe(_ error: any Error) -> String {
