@@ -138,6 +138,19 @@ public final class BlobStore: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// fsyncs every folder under `path` (and `path`): the entries written there are durable.
+    public static func syncTree(_ path: String) {
+        let manager = FileManager.default
+        if let enumerator = manager.enumerator(atPath: path) {
+            while let item = enumerator.nextObject() as? String {
+                var isFolder: ObjCBool = false
+                let full = path + "/" + item
+                if manager.fileExists(atPath: full, isDirectory: &isFolder), isFolder.boolValue { try? syncFolder(full) }
+            }
+        }
+        try? syncFolder(path)
+    }
+
     static func syncFolder(_ path: String) throws {
         let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { throw BlobError.io("open folder", errno) }

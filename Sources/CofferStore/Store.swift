@@ -18,8 +18,9 @@ public final class Store: Sendable {
     /// Recent object lookups for GET and HEAD: at most 8,192, holding at most 32 MiB of inline bodies.
     private let lookups: GenerationCache<ObjectLookup, (bucket: Bucket, version: ObjectVersion?)?>
 
-    /// Opens (creating if needed) the store in `folder`, migrates it, and sweeps orphan blobs.
-    public init(folder: URL) throws {
+    /// Opens (creating if needed) the store in `folder`, migrates it, and (unless told not to:
+    /// `coffer admin verify` lists orphans rather than removing them) sweeps orphan blobs.
+    public init(folder: URL, sweep: Bool = true) throws {
         _ = Self.sqliteSetup
         self.folder = folder
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -46,7 +47,7 @@ public final class Store: Sendable {
         readers = ThreadReaders(path: path)
         groupCommit = GroupCommit(pool: pool, generation: generation)
         blobs = try BlobStore(folder: folder)
-        try sweepOrphanBlobs()
+        if sweep { try sweepOrphanBlobs() }
     }
 
     /// Process-wide SQLite settings, applied once before the first connection opens.

@@ -9,7 +9,7 @@ struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
         abstract: "Host-side administration of a data folder (works while the server runs).",
-        subcommands: [Devices.self, DeactivateMFA.self, ImportTokens.self, Audit.self]
+        subcommands: [Devices.self, DeactivateMFA.self, ImportTokens.self, Audit.self, Backup.self, Verify.self]
     )
 
     struct Folder: ParsableArguments {
@@ -18,6 +18,19 @@ struct AdminCommand: AsyncParsableCommand {
 
         @Option(help: "The master key file (default: DATA/master.key); COFFER_MASTER_KEY wins over it.")
         var masterKeyFile: String?
+
+        /// The store alone (no keys needed): what backup and verify read. It is opened without
+        /// the start-up sweep, so nothing in the folder changes.
+        func openStore() throws -> Store {
+            guard FileManager.default.fileExists(atPath: data + "/coffer.sqlite") else {
+                throw UsageError("no Coffer data folder at '\(data)'")
+            }
+            do {
+                return try Store(folder: URL(fileURLWithPath: data, isDirectory: true), sweep: false)
+            } catch {
+                throw UsageError("cannot open '\(data)': \(error)")
+            }
+        }
 
         func open() throws -> CofferInstance {
             guard FileManager.default.fileExists(atPath: data + "/coffer.sqlite") else {
@@ -147,6 +160,69 @@ struct AdminCommand: AsyncParsableCommand {
                 after = last.id
             }
             try instance.store.close()
+        }
+    }
+
+    struct Backup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy a data folder, online and consistent: the database (SQLite's backup API) and every blob it "
+                + "references. The master key (and root-credentials) only with --include-master-key.")
+
+        @OptionGroup var folder: Folder
+
+        @Flag(help: "Also copy the master key and root-credentials (they open every sealed seed and secret).")
+        var includeMasterKey = false
+
+        @Argument(help: "The destination folder (absent or empty).")
+        var destination: String
+
+        func run() async throws {
+            let store = try folder.openStore()
+            defer { try? store.close() }
+            let target = URL(fileURLWithPath: destination, isDirectory: true)
+            let report: Store.BackupReport
+            do { report = try store.backup(to: target) } catch { throw UsageError("backup failed: \(error)") }
+            if includeMasterKey {
+                let keyTarget = target.appendingPathComponent("master.key").path
+                if let key = ProcessInfo.processInfo.environment["COFFER_MASTER_KEY"], !key.isEmpty {
+                    guard FileManager.default.createFile(atPath: keyTarget, contents: Data((key + "\n").utf8),
+                                                         attributes: [.posixPermissions: 0o600])
+                    else { throw UsageError("cannot write \(keyTarget)") }
+                } else {
+                    let keyFile = folder.masterKeyFile ?? folder.data + "/master.key"
+                    guard (try? Store.copyFile(from: keyFile, to: keyTarget)) != nil else {
+                        throw UsageError("no master key at \(keyFile) (set COFFER_MASTER_KEY or --master-key-file)")
+                    }
+                }
+                _ = try? Store.copyFile(from: folder.data + "/root-credentials",
+                                        to: target.appendingPathComponent("root-credentials").path)
+            }
+            print("Backed up \(folder.data) to \(destination): the database and \(report.blobFiles) blob file(s), "
+                + "\(report.bytes) bytes\(report.attempts > 1 ? " (\(report.attempts) attempts)" : "")"
+                + (includeMasterKey ? ", with the master key." : "; the master key is not included."))
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check that every version's bytes are present with the right size (--deep: and MD5), that manifests "
+                + "are complete, and list orphan blob files. Exits 1 on damage.")
+
+        @OptionGroup var folder: Folder
+
+        @Flag(help: "Also read every byte and check it against the ETag.")
+        var deep = false
+
+        func run() async throws {
+            let store = try folder.openStore()
+            defer { try? store.close() }
+            let report = try store.verify(deep: deep)
+            for line in report.damage { print("DAMAGED\t\(line)") }
+            for orphan in report.orphans { print("ORPHAN\t\(orphan)") }
+            print("Checked \(report.versions) version(s), \(report.manifests) multipart manifest(s), "
+                + "\(report.pendingParts) pending part(s)\(deep ? " with MD5" : ""): \(report.damage.count) damaged, "
+                + "\(report.orphans.count) orphan file(s).")
+            if report.isDamaged { throw ExitCode(1) }
         }
     }
 }

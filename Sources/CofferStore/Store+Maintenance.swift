@@ -1,0 +1,226 @@
+import CofferCore
+import Crypto
+import Foundation
+import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `coffer admin backup` and `coffer admin verify`: a consistent online copy of a data folder,
+/// and a check that every version's bytes are there.
+extension Store {
+    /// What a backup copied.
+    public struct BackupReport: Sendable {
+        public var blobFiles = 0
+        public var bytes: Int64 = 0
+        /// Copies started: a blob removed between the database snapshot and its copy (a delete
+        /// committed meanwhile) makes the copy start again.
+        public var attempts = 0
+    }
+
+    public enum MaintenanceError: Error, CustomStringConvertible {
+        case destinationNotEmpty(String)
+        case unstable(Int)
+        case io(String)
+
+        public var description: String {
+            switch self {
+            case .destinationNotEmpty(let path): "the backup destination \(path) exists and is not empty"
+            case .unstable(let attempts):
+                "blobs kept disappearing while they were copied (\(attempts) attempts): deletes are too frequent; try again"
+            case .io(let what): what
+            }
+        }
+    }
+
+    /// Copies the database (SQLite's online backup: one consistent snapshot, writers never wait)
+    /// and then every blob file that snapshot references into `destination`, which must be absent
+    /// or empty. Blob files never change once written, so the pair is consistent unless a blob was
+    /// removed after the snapshot; then the copy starts over (at most five times).
+    public func backup(to destination: URL) throws -> BackupReport {
+        let manager = FileManager.default
+        if let existing = try? manager.contentsOfDirectory(atPath: destination.path), !existing.isEmpty {
+            throw MaintenanceError.destinationNotEmpty(destination.path)
+        }
+        try manager.createDirectory(at: destination, withIntermediateDirectories: true)
+        var report = BackupReport()
+        for attempt in 1...5 {
+            report = BackupReport(attempts: attempt)
+            let database = destination.appendingPathComponent("coffer.sqlite")
+            let blobsCopy = destination.appendingPathComponent("blobs")
+            for stale in ["coffer.sqlite", "coffer.sqlite-wal", "coffer.sqlite-shm", "blobs"] {
+                try? manager.removeItem(at: destination.appendingPathComponent(stale))
+            }
+            let copy = try DatabaseQueue(path: database.path)
+            try pool.backup(to: copy)
+            let files = try copy.read { db in try Self.referencedFiles(db) }
+            try copy.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = DELETE") }
+            try copy.close()
+            var complete = true
+            for name in files.sorted() {
+                let source = blobs.path(of: name)
+                let folder = blobsCopy.appendingPathComponent(String(name.prefix(2)))
+                try manager.createDirectory(at: folder, withIntermediateDirectories: true)
+                let target = folder.appendingPathComponent(name)
+                guard let size = try Self.copyFile(from: source, to: target.path) else {
+                    complete = false  // removed since the snapshot
+                    break
+                }
+                report.blobFiles += 1
+                report.bytes += size
+            }
+            if complete {
+                BlobStore.syncTree(destination.path)
+                return report
+            }
+        }
+        throw MaintenanceError.unstable(report.attempts)
+    }
+
+    /// Every blob file the database references: versions' files, manifests' and pending parts'.
+    static func referencedFiles(_ db: Database) throws -> Set<String> {
+        Set(try String.fetchAll(db, sql: """
+            SELECT blob_file FROM versions WHERE blob_file IS NOT NULL AND blob_file NOT LIKE '\(Manifest.prefix)%'
+            UNION SELECT blob_file FROM manifest_parts WHERE blob_file IS NOT NULL
+            UNION SELECT blob_file FROM parts WHERE blob_file IS NOT NULL
+            """))
+    }
+
+    /// Copies a file and fsyncs the copy; nil when the source does not exist.
+    public static func copyFile(from source: String, to target: String) throws -> Int64? {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else {
+            if errno == ENOENT { return nil }
+            throw MaintenanceError.io("cannot open \(source): errno \(errno)")
+        }
+        defer { Glibc.close(input) }
+        let output = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard output >= 0 else { throw MaintenanceError.io("cannot create \(target): errno \(errno)") }
+        defer { Glibc.close(output) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var total: Int64 = 0
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
+            guard count >= 0 else { throw MaintenanceError.io("cannot read \(source): errno \(errno)") }
+            if count == 0 { break }
+            let written = buffer.withUnsafeBytes { Glibc.write(output, $0.baseAddress, count) }
+            guard written == count else { throw MaintenanceError.io("cannot write \(target): errno \(errno)") }
+            total += Int64(count)
+        }
+        guard fsync(output) == 0 else { throw MaintenanceError.io("cannot sync \(target): errno \(errno)") }
+        return total
+    }
+
+    // MARK: Verify
+
+    /// What `verify` found. Damage is anything that loses bytes; orphans only waste space.
+    public struct VerifyReport: Sendable {
+        public var versions = 0
+        public var manifests = 0
+        public var pendingParts = 0
+        /// `bucket/key versionId: what is wrong`, one line each.
+        public var damage: [String] = []
+        /// Blob files nothing references (the start-up sweep removes them).
+        public var orphans: [String] = []
+        public var isDamaged: Bool { !damage.isEmpty }
+    }
+
+    /// Checks every version: inline bytes of the right length; blob files present with the right
+    /// size; manifests complete, their parts adding up to the version's size. With `deep`, also
+    /// the bytes' MD5 against the ETag (a multipart ETag from its parts' MD5s). Then every pending
+    /// part's file, and lists blob files nothing references.
+    public func verify(deep: Bool) throws -> VerifyReport {
+        var report = VerifyReport()
+        try readNow { transaction in
+            let db = transaction.db
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT b.name, v.key, v.version_id, v.size, v.etag, v.blob_file, v.blob_inline
+                FROM versions v JOIN buckets b ON b.id = v.bucket_id WHERE v.is_marker = 0 ORDER BY v.id
+                """)
+            while let row = try rows.next() {
+                report.versions += 1
+                let name = "\(row[0] as String)/\(row[1] as String) \(row[2] as String)"
+                let size: Int64 = row[3]
+                let etag: String = row[4]
+                if let file: String = row[5] {
+                    if Manifest.isManifest(file) {
+                        report.manifests += 1
+                        if let problem = try checkManifest(file, size: size, etag: etag, deep: deep, db: db) {
+                            report.damage.append("\(name): \(problem)")
+                        }
+                    } else if let problem = checkFile(file, size: size, etag: deep ? etag : nil) {
+                        report.damage.append("\(name): \(problem)")
+                    }
+                } else {
+                    let bytes = Array((row[6] as Data?) ?? Data())
+                    if Int64(bytes.count) != size {
+                        report.damage.append("\(name): inline body has \(bytes.count) bytes, not \(size)")
+                    } else if deep, !etag.contains("-"), hexString(Insecure.MD5.hash(data: bytes)) != etag {
+                        report.damage.append("\(name): inline body's MD5 is not its ETag")
+                    }
+                }
+            }
+            let parts = try Row.fetchCursor(db, sql: "SELECT upload_id, part_number, size, blob_file FROM parts WHERE blob_file IS NOT NULL")
+            while let row = try parts.next() {
+                report.pendingParts += 1
+                if let problem = checkFile(row[3], size: row[2], etag: nil) {
+                    report.damage.append("upload \(row[0] as String) part \(row[1] as Int): \(problem)")
+                }
+            }
+            let referenced = try Self.referencedFiles(db)
+            let manager = FileManager.default
+            for folder in ((try? manager.contentsOfDirectory(atPath: blobs.blobsFolder.path)) ?? []).sorted() {
+                let path = blobs.blobsFolder.appendingPathComponent(folder).path
+                for file in ((try? manager.contentsOfDirectory(atPath: path)) ?? []).sorted() where !referenced.contains(file) {
+                    report.orphans.append(file)
+                }
+            }
+        }
+        return report
+    }
+
+    private func checkManifest(_ manifest: String, size: Int64, etag: String, deep: Bool, db: Database) throws -> String? {
+        let segments = try StoreTransaction(db: db).manifest(manifest)
+        guard !segments.isEmpty || size == 0 else { return "manifest \(manifest) is missing" }
+        let total = segments.reduce(Int64(0)) { $0 + $1.size }
+        guard total == size else { return "manifest parts add up to \(total) bytes, not \(size)" }
+        var md5s: [UInt8] = []
+        for segment in segments {
+            switch segment {
+            case .bytes(let bytes): md5s += Insecure.MD5.hash(data: bytes)
+            case .file(let file, let partSize):
+                if let problem = checkFile(file, size: partSize, etag: nil) { return "part \(problem)" }
+                if deep {
+                    guard let digest = md5(of: blobs.path(of: file)) else { return "part \(file) is unreadable" }
+                    md5s += digest
+                }
+            }
+        }
+        if deep, etag.contains("-") {
+            let composite = hexString(Insecure.MD5.hash(data: md5s)) + "-\(segments.count)"
+            if composite != etag { return "parts' MD5s do not give the ETag \(etag)" }
+        }
+        return nil
+    }
+
+    /// Nil when `file` exists with `size` bytes (and, given `etag` without '-', that MD5).
+    private func checkFile(_ file: String, size: Int64, etag: String?) -> String? {
+        let path = blobs.path(of: file)
+        var info = stat()
+        guard stat(path, &info) == 0 else { return "blob \(file) is missing" }
+        guard Int64(info.st_size) == size else { return "blob \(file) has \(info.st_size) bytes, not \(size)" }
+        if let etag, !etag.contains("-") {
+            guard let digest = md5(of: path) else { return "blob \(file) is unreadable" }
+            if hexString(digest) != etag { return "blob \(file)'s MD5 is not its ETag" }
+        }
+        return nil
+    }
+
+    private func md5(of path: String) -> [UInt8]? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        var hasher = Insecure.MD5()
+        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return Array(hasher.finalize())
+    }
+}
