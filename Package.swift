@@ -1,6 +1,12 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+/// `COFFER_FUZZ=1 swift build --product coffer-fuzz` (scripts/fuzz): Coffer's own modules get
+/// libFuzzer's coverage instrumentation and the harness libFuzzer's entry. Dependencies keep their
+/// flags, so their build products are reused and only our modules recompile.
+let fuzzing = Context.environment["COFFER_FUZZ"] != nil
+let instrumented: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []
+
 let package = Package(
     name: "Coffer",
     platforms: [.macOS(.v14)],
@@ -26,28 +32,28 @@ let package = Package(
     ],
     targets: [
         // Pure RFC 4226/6238, Base32 and otpauth URIs. Knows nothing of Coffer.
-        .target(name: "TOTP", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "TOTP", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: instrumented),
         // The system zlib (deflate for PNG IDAT, crc32 for PNG chunks and S3 checksums).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // A QR Code encoder (ISO/IEC 18004) and a grayscale PNG writer. Knows nothing of Coffer.
         .target(name: "QRCode", dependencies: ["CZlib"]),
         // Values, state machines and the one table of S3 errors. No I/O.
-        .target(name: "CofferCore"),
+        .target(name: "CofferCore", swiftSettings: instrumented),
         // C that Swift cannot call directly: O_DIRECT (needs _GNU_SOURCE), sqlite3_config (variadic).
         .target(name: "CShims", linkerSettings: [.linkedLibrary("sqlite3")]),
         // SQLite metadata (GRDB, WAL) and blob files; the only code that knows SQL.
         .target(name: "CofferStore", dependencies: [
             "CofferCore", "CShims", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        ], swiftSettings: instrumented),
         // The MFA registry: users, keys, sessions, devices, the one verifier, audit. No HTTP.
         .target(name: "CofferMFA", dependencies: [
             "CofferCore", "CofferStore", "TOTP", "QRCode", .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        ], swiftSettings: instrumented),
         // S3 semantics: versioning, version stacks, deletes, listings, the MFA gate. No HTTP.
         .target(name: "CofferEngine", dependencies: [
             "CofferCore", "CofferStore", "CofferMFA", .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        ], swiftSettings: instrumented),
         // HTTP: S3 REST API on Hummingbird, SigV4, XML, request bodies.
         .target(name: "CofferServer", dependencies: [
             "CofferCore", "CofferStore", "CofferEngine", "CofferMFA", "CZlib", "TOTP",
@@ -67,7 +73,7 @@ let package = Package(
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ]),
+        ], swiftSettings: instrumented),
         // The `coffer` executable.
         .executableTarget(
             name: "coffer",
@@ -85,6 +91,16 @@ let package = Package(
             name: "coffer-bench",
             dependencies: ["TOTP", "CofferCore", "CofferStore", "CofferMFA", "CofferEngine",
                            .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // Fuzz harnesses for every parser of outside input. Built with `-sanitize=fuzzer -DFUZZING`
+        // by scripts/fuzz (libFuzzer's entry); a plain build replays corpora and crash files.
+        .executableTarget(
+            name: "coffer-fuzz",
+            dependencies: ["CofferCore", "CofferEngine", "CofferMFA", "CofferServer", "TOTP", "CShims",
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: instrumented + (fuzzing ? [.define("FUZZING")] : []),
+            linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []
         ),
         .testTarget(name: "CofferEngineTests", dependencies: ["CofferEngine", "CofferStore", "CofferCore", "CofferMFA", "TOTP", "QRCode"]),
         .testTarget(name: "CofferServerTests", dependencies: [

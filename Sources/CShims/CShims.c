@@ -12,3 +12,11 @@ uint64_t coffer_atomic_load(const uint64_t *word) { return __atomic_load_n(word,
 int coffer_atomic_compare_exchange(uint64_t *word, uint64_t expected, uint64_t desired) {
     return __atomic_compare_exchange_n(word, &expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
+
+/* Weak: defined only when libFuzzer's runtime is linked (-sanitize=fuzzer). */
+extern int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *, size_t)) __attribute__((weak));
+
+int coffer_fuzz_run(int *argc, char ***argv, int (*callback)(const uint8_t *, size_t)) {
+    if (!LLVMFuzzerRunDriver) return -1;
+    return LLVMFuzzerRunDriver(argc, argv, callback);
+}

@@ -19,4 +19,10 @@ int coffer_sqlite_disable_memstatus(void);
 uint64_t coffer_atomic_load(const uint64_t *word);
 int coffer_atomic_compare_exchange(uint64_t *word, uint64_t expected, uint64_t desired);
 
+#include <stddef.h>
+
+/// Runs libFuzzer's driver (command line, corpus, -runs=N) on `callback`, for a fuzz executable
+/// whose entry SwiftPM names itself. -1 when libFuzzer is not linked in (a plain build).
+int coffer_fuzz_run(int *argc, char ***argv, int (*callback)(const uint8_t *, size_t));
+
 #endif

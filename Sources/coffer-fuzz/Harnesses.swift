@@ -1,0 +1,128 @@
+@testable import CofferCore
+@testable import CofferEngine
+@testable import CofferMFA
+@testable import CofferServer
+import Crypto
+import Foundation
+import HTTPTypes
+import TOTP
+
+/// Every parser of outside input, each behind one name. A harness feeds arbitrary bytes to its
+/// parser and asks only that it returns or throws — a Swift trap (overflow, out-of-range index,
+/// force unwrap) is a crash libFuzzer reports, and in the server it would be a remote kill.
+enum Harness: String, CaseIterable {
+    case dates, range, target, endpoint, sigv4, sigv2, chunked, mfa, xml, versioning, complete, delete, bucket,
+         form, base32, keyuri, tokens
+
+    func run(_ bytes: [UInt8]) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        switch self {
+        case .dates:
+            _ = HTTPDate.parse(text)
+            _ = SigV4Verifier.parseAmzDate(text)
+        case .range:
+            // The first eight bytes pick the object's size; the rest is the header.
+            let size = Int64(bitPattern: bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }) & Int64.max
+            let header = String(decoding: bytes.dropFirst(8), as: UTF8.self)
+            _ = try? S3Responder.parseRange(header, size: size)
+            _ = try? S3Responder.parseCopySourceRange(header, size: size)
+        case .target:
+            if let target = try? RequestTarget(text, virtualHostBucket: nil) {
+                _ = try? SigV4Verifier.canonicalRequest(method: "GET", target: target, includeSignature: false,
+                                                        head: HTTPRequest(method: .get, scheme: nil, authority: "h", path: "/"),
+                                                        signedHeaders: "host", payloadHash: "UNSIGNED-PAYLOAD")
+            }
+            _ = Percent.decode(text, plusAsSpace: true)
+            _ = try? S3Responder.parseCopySource(text)
+            _ = RequestTarget.virtualHostBucket(authority: text, domain: "example.com")
+        case .endpoint:
+            // The first byte picks the method; the rest is the request target.
+            let methods = ["GET", "PUT", "POST", "DELETE", "HEAD", "PATCH"]
+            let method = methods[Int(bytes.first ?? 0) % methods.count]
+            if let target = try? RequestTarget(String(decoding: bytes.dropFirst(), as: UTF8.self)) {
+                _ = try? Endpoint(method: method, target: target, copySource: (bytes.first ?? 0) & 0x80 != 0)
+            }
+        case .sigv4, .sigv2:
+            guard let (head, target) = Self.request(bytes) else { return }
+            for service in ["s3", "iam", "sts"] {
+                _ = try? Self.verifier.authenticate(head, target: target, service: service,
+                                                    bodySHA256: service == "s3" ? nil : Self.emptyHash)
+            }
+        case .chunked:
+            // Unsigned and signed framing, fed in pieces whose sizes the input's first byte picks.
+            let step = Int(bytes.first ?? 1) % 97 + 1
+            let key = SymmetricKey(data: [UInt8](repeating: 7, count: 32))
+            for signing in [nil, StreamingPayload.Signing(seedSignature: String(repeating: "0", count: 64), key: key,
+                                                          scope: "20260101/us-east-1/s3/aws4_request",
+                                                          amzDate: "20260101T000000Z")] {
+                var decoder = AWSChunkedDecoder(payload: StreamingPayload(signing: signing, hasTrailer: bytes.count % 2 == 0))
+                var offset = 0
+                while offset < bytes.count {
+                    let end = min(bytes.count, offset + step)
+                    let failed = bytes[offset..<end].withUnsafeBytes { raw in
+                        (try? decoder.feed(raw) { _ in }) == nil
+                    }
+                    if failed { break }
+                    offset = end
+                }
+            }
+        case .mfa:
+            _ = MFADeleteGate.tokens(of: text)
+            _ = Names.isWellFormedSerial(text)
+        case .xml:
+            _ = try? XMLParser.parse(bytes)
+        case .versioning:
+            _ = try? S3Responder.versioningRequest(bytes)
+        case .complete:
+            _ = try? S3Responder.completedParts(bytes)
+        case .delete:
+            _ = try? S3Responder.deleteRequest(bytes)
+        case .bucket:
+            _ = try? S3Responder.bucketRegion(bytes, default: "us-east-1")
+            _ = try? BucketName.validate(text)
+        case .form:
+            if let form = try? QueryAPI.parseForm(bytes) {
+                let call = QueryCall(action: form["Action"] ?? "", form: form, caller: Caller(userName: "root"),
+                                     info: Registry.RequestInfo(source: nil, requestID: nil))
+                _ = try? call.maxItems()
+                _ = call.tags()
+                _ = call.list("TagKeys")
+                _ = try? form["DurationSeconds"].map(QueryAPI.integer)
+            }
+        case .base32:
+            _ = try? Base32.decode(text)
+        case .keyuri:
+            _ = try? KeyURI(parsing: text)
+        case .tokens:
+            _ = try? HardwareTokens.parse(text)
+        }
+    }
+
+    static let emptyHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+    /// A verifier with fixed root keys and a clock at the corpus's signing day.
+    static let verifier = SigV4Verifier(
+        credentials: RegistryCredentialStore(rootAccessKey: "AKIAFUZZROOTKEY00001", rootSecretKey: "fuzz-secret", registry: nil),
+        now: { 1_767_225_600 })  // 2026-01-01T00:00:00Z
+
+    /// `METHOD TARGET\nName: value\n…` → a request head and its parsed target.
+    static func request(_ bytes: [UInt8]) -> (HTTPRequest, RequestTarget)? {
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard let first = lines.first else { return nil }
+        let parts = first.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, let target = try? RequestTarget(String(parts[1])) else { return nil }
+        var fields = HTTPFields()
+        var authority = "localhost"
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = String(line[..<colon]).trimmingCharacters(in: .whitespaces)
+            let value = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+            if name.lowercased() == "host" { authority = value; continue }
+            guard let fieldName = HTTPField.Name(name) else { continue }
+            fields.append(HTTPField(name: fieldName, value: value))
+        }
+        let head = HTTPRequest(method: HTTPRequest.Method(String(parts[0])) ?? .get, scheme: "http",
+                               authority: authority, path: String(parts[1]), headerFields: fields)
+        return (head, target)
+    }
+}
