@@ -119,7 +119,8 @@ extension Engine {
 
     /// CopyObject: a new version of the target made from a source version (its bytes shared, not
     /// copied, when they live in a blob file). Metadata comes from the source (COPY) or the request
-    /// (REPLACE); copying an object onto itself needs REPLACE. A source version id naming a delete
+    /// (REPLACE); copying the current version onto itself needs REPLACE (an older one restores it).
+    /// A source version id naming a delete
     /// marker is `InvalidRequest`; a source whose current version is a marker is `NoSuchKey`.
     public func copyObject(from source: (bucket: String, key: String, versionID: String?), to target: (bucket: String, key: String),
                            replacing headers: StoredHeaders?) async throws -> (PutOutcome, sourceVersionID: String?) {
@@ -147,8 +148,10 @@ extension Engine {
                 original = latest
             }
             // Keys compared as bytes: S3 keys are byte strings, and Swift's == would make an NFC
-            // and an NFD spelling of one name the same key.
-            if source.bucket == target.bucket, source.key.utf8.elementsEqual(target.key.utf8), headers == nil {
+            // and an NFD spelling of one name the same key. Copying an older version onto its own
+            // key is how S3 restores a previous version: only the current one onto itself is refused.
+            if source.bucket == target.bucket, source.key.utf8.elementsEqual(target.key.utf8), headers == nil,
+               original.isLatest {
                 throw S3Error(.invalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
             }
             let targetBucket = try Self.requireBucket(transaction, target.bucket)

@@ -77,3 +77,17 @@ def test_cli_copy(server, bucket, tmp_path):
     server.cli("s3api", "copy-object", "--bucket", bucket, "--key", "g.txt", "--copy-source", f"{bucket}/f.txt")
     server.cli("s3", "cp", f"s3://{bucket}/g.txt", str(tmp_path / "g.txt"))
     assert (tmp_path / "g.txt").read_text() == "copy me"
+
+
+def test_copying_an_older_version_onto_its_key_restores_it(s3, versioned):
+    old = s3.put_object(Bucket=versioned, Key="doc", Body=b"first draft")["VersionId"]
+    current = s3.put_object(Bucket=versioned, Key="doc", Body=b"second draft")["VersionId"]
+    restored = s3.copy_object(Bucket=versioned, Key="doc", CopySource={"Bucket": versioned, "Key": "doc", "VersionId": old})
+    assert restored["CopySourceVersionId"] == old
+    assert s3.get_object(Bucket=versioned, Key="doc")["Body"].read() == b"first draft"
+    assert len(s3.list_object_versions(Bucket=versioned, Prefix="doc")["Versions"]) == 3
+    with pytest.raises(ClientError) as e:  # the current version onto itself is still refused
+        s3.copy_object(Bucket=versioned, Key="doc",
+                       CopySource={"Bucket": versioned, "Key": "doc", "VersionId": restored["VersionId"]})
+    assert error_code(e) == "InvalidRequest"
+    assert current
