@@ -75,7 +75,7 @@ class Server:
     def client(self, **config):
         return boto3.client(
             "s3", endpoint_url=self.endpoint, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
-            region_name="us-east-1", config=Config(retries={"max_attempts": 1}, **config))
+            region_name="us-east-1", config=Config(retries={"total_max_attempts": 1}, **config))
 
     def cli_env(self):
         return dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY,

@@ -13,7 +13,7 @@ from conftest import ACCESS_KEY, SECRET_KEY, error_code
 
 def client(server, access=ACCESS_KEY, secret=SECRET_KEY, **config):
     return boto3.client("s3", endpoint_url=server.endpoint, aws_access_key_id=access, aws_secret_access_key=secret,
-                        region_name="us-east-1", config=Config(retries={"max_attempts": 1}, **config))
+                        region_name="us-east-1", config=Config(retries={"total_max_attempts": 1}, **config))
 
 
 def test_wrong_secret_is_signature_does_not_match(server):
@@ -36,7 +36,7 @@ def test_anonymous_is_access_denied(server, bucket):
 def test_only_the_server_region_is_accepted_in_the_scope(server):
     s3 = boto3.client("s3", endpoint_url=server.endpoint, aws_access_key_id=ACCESS_KEY,
                       aws_secret_access_key=SECRET_KEY, region_name="ap-southeast-2",
-                      config=Config(retries={"max_attempts": 1}))
+                      config=Config(retries={"total_max_attempts": 1}))
     with pytest.raises(ClientError) as e:
         s3.list_buckets()
     assert error_code(e) == "AuthorizationHeaderMalformed"

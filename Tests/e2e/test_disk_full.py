@@ -53,7 +53,7 @@ def full_server(small_fs):
 
 
 def client(server):
-    # Never retried: conftest's {"max_attempts": 1} is legacy mode, which still retries a 500 once.
+    # Never retried: one attempt in all (total_max_attempts), so each failure is seen once.
     return boto3.client("s3", endpoint_url=server.endpoint, aws_access_key_id=ACCESS_KEY,
                         aws_secret_access_key=SECRET_KEY, region_name="us-east-1",
                         config=Config(retries={"total_max_attempts": 1}))

@@ -46,7 +46,7 @@ def alive(server):
 
 
 def clients(server, access=ACCESS_KEY, secret=SECRET_KEY, token=None, region="us-east-1"):
-    config = Config(retries={"max_attempts": 1})
+    config = Config(retries={"total_max_attempts": 1})
     kwargs = dict(endpoint_url=server.endpoint, aws_access_key_id=access, aws_secret_access_key=secret,
                   aws_session_token=token, region_name=region, config=config)
     return boto3.client("iam", **kwargs), boto3.client("sts", **kwargs), boto3.client("s3", **kwargs)

@@ -20,7 +20,7 @@ import pyotp
 
 def clients(server, access=ACCESS_KEY, secret=SECRET_KEY, token=None, validate=True):
     """IAM, STS and S3 clients; validate=False lets out-of-range values reach the server."""
-    config = Config(retries={"max_attempts": 1}, parameter_validation=validate)
+    config = Config(retries={"total_max_attempts": 1}, parameter_validation=validate)
     kwargs = dict(endpoint_url=server.endpoint, aws_access_key_id=access, aws_secret_access_key=secret,
                   aws_session_token=token, region_name="us-east-1", config=config)
     return boto3.client("iam", **kwargs), boto3.client("sts", **kwargs), boto3.client("s3", **kwargs)

@@ -24,7 +24,7 @@ def tls():
 def https_client(server):
     return boto3.client("s3", endpoint_url=f"https://127.0.0.1:{server.port}", verify=server.ca,
                         aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name="us-east-1",
-                        config=Config(retries={"max_attempts": 1}))
+                        config=Config(retries={"total_max_attempts": 1}))
 
 
 @pytest.mark.parametrize("algorithm", [None, "CRC32", "CRC32C", "SHA256"])
