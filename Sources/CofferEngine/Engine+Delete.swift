@@ -37,7 +37,7 @@ extension Engine {
     public func deleteObject(bucket name: String, key: String, versionID: String?, principal: Principal,
                              mfaHeader: String?, context: ConnectionInfo = ConnectionInfo()) async throws -> DeleteOutcome {
         let modified = now()
-        let (outcome, orphans) = try await protectedWrite { [gate] transaction -> (DeleteOutcome, [String]) in
+        let (outcome, orphans) = try await store.freeingSpace { try await protectedWrite { [gate] transaction -> (DeleteOutcome, [String]) in
             let bucket = try Self.requireBucket(transaction, name)
             if let versionID { try Self.validateVersionID(versionID, in: bucket) }
             if versionID != nil, bucket.versioning.mfaDelete == .enabled {
@@ -46,7 +46,7 @@ extension Engine {
             }
             return try Self.delete(DeleteEntry(key: key, versionID: versionID), in: bucket, at: modified,
                                    transaction: transaction)
-        }
+        } }
         await removeBlobs(orphans)
         return outcome
     }
@@ -57,7 +57,7 @@ extension Engine {
     public func deleteObjects(bucket name: String, entries: [DeleteEntry], principal: Principal,
                               mfaHeader: String?, context: ConnectionInfo = ConnectionInfo()) async throws -> [DeleteEntryResult] {
         let modified = now()
-        let (results, orphans) = try await protectedWrite { [gate] transaction -> ([DeleteEntryResult], [String]) in
+        let (results, orphans) = try await store.freeingSpace { try await protectedWrite { [gate] transaction -> ([DeleteEntryResult], [String]) in
             let bucket = try Self.requireBucket(transaction, name)
             let namesVersion = entries.contains { $0.versionID != nil }
             if bucket.versioning.mfaDelete == .enabled, namesVersion || mfaHeader != nil {
@@ -80,7 +80,7 @@ extension Engine {
                 }
             }
             return (results, orphans)
-        }
+        } }
         await removeBlobs(orphans)
         return results
     }

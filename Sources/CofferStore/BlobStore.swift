@@ -54,6 +54,26 @@ public final class BlobStore: Sendable {
 
     static let maxReserve: UInt64 = 16 << 20
 
+    /// `DATA/ballast`: 4 MiB allocated while there is room. When something else fills the disk
+    /// to its last block, even a delete cannot commit (its journal needs pages); releasing the
+    /// ballast lets that delete through, and deletes are what free space (`Store.freeingSpace`).
+    var ballastPath: String { blobsFolder.deletingLastPathComponent().appendingPathComponent("ballast").path }
+    static let ballastSize = 4 << 20
+
+    /// Allocates the ballast if it is missing and there is room for it beyond the reserve.
+    public func placeBallast() {
+        guard access(ballastPath, F_OK) != 0, hasRoom(adding: Self.ballastSize) else { return }
+        let descriptor = open(ballastPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        if posix_fallocate(descriptor, 0, off_t(Self.ballastSize)) != 0 || fsync(descriptor) != 0 {
+            unlink(ballastPath)
+        }
+    }
+
+    /// Frees the ballast; false when there was none.
+    public func releaseBallast() -> Bool { unlink(ballastPath) == 0 }
+
     public func path(of name: String) -> String {
         blobsFolder.appendingPathComponent(String(name.prefix(2))).appendingPathComponent(name).path
     }

@@ -48,6 +48,20 @@ public final class Store: Sendable {
         groupCommit = GroupCommit(pool: pool, generation: generation)
         blobs = try BlobStore(folder: folder)
         if sweep { try sweepOrphanBlobs() }
+        blobs.placeBallast()
+    }
+
+    /// Runs a write that frees space (a delete). If the disk is so full that even it cannot commit
+    /// (something else filled the file system to its last block), the ballast is released and the
+    /// write tried once more; the ballast is placed again once there is room.
+    public func freeingSpace<T>(_ write: () async throws -> T) async throws -> T {
+        do {
+            return try await write()
+        } catch BlobError.noSpace where blobs.releaseBallast() {
+            let result = try await write()
+            blobs.placeBallast()
+            return result
+        }
     }
 
     /// Process-wide SQLite settings, applied once before the first connection opens.
