@@ -39,6 +39,8 @@ let package = Package(
         .target(name: "QRCode", dependencies: ["CZlib"]),
         // Values, state machines and the one table of S3 errors. No I/O.
         .target(name: "CofferCore", swiftSettings: instrumented),
+        // IAM policy documents and AWS's evaluation logic. Pure: no I/O, no Coffer types.
+        .target(name: "CofferPolicy", swiftSettings: instrumented),
         // C that Swift cannot call directly: O_DIRECT (needs _GNU_SOURCE), sqlite3_config (variadic).
         .target(name: "CShims", linkerSettings: [.linkedLibrary("sqlite3")]),
         // SQLite metadata (GRDB, WAL) and blob files; the only code that knows SQL.
@@ -109,6 +111,7 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .testTarget(name: "TOTPTests", dependencies: ["TOTP"]),
+        .testTarget(name: "CofferPolicyTests", dependencies: ["CofferPolicy"]),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode", "CZlib"]),
         .testTarget(name: "CofferCLITests", dependencies: ["coffer", "TOTP"]),
     ]

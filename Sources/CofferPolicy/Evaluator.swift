@@ -1,0 +1,216 @@
+import Foundation
+
+/// What a request asks and who asks it, as the policy evaluator sees it.
+public struct RequestContext: Sendable {
+    /// `s3:GetObject`, `iam:CreateUser`, …
+    public var action: String
+    /// The resource ARN.
+    public var resource: String
+    /// The caller's ARN (`arn:aws:iam::ACCOUNT:root`, `…:user/PATH/NAME`), nil when anonymous.
+    public var principalArn: String?
+    /// Condition keys, lowercased, each with one or more values (absent keys are absent).
+    public var keys: [String: [String]]
+
+    public init(action: String, resource: String, principalArn: String?, keys: [String: [String]] = [:]) {
+        self.action = action
+        self.resource = resource
+        self.principalArn = principalArn
+        var lowered: [String: [String]] = [:]
+        for (key, values) in keys { lowered[key.lowercased(), default: []] += values }
+        self.keys = lowered
+    }
+}
+
+/// AWS's evaluation outcome.
+public enum Decision: String, Sendable {
+    case allowed = "allowed"
+    case explicitDeny = "explicitDeny"
+    case implicitDeny = "implicitDeny"
+}
+
+/// The outcome and the statements that produced it (for SimulatePrincipalPolicy and audit).
+public struct Evaluation: Sendable {
+    public var decision: Decision
+    /// (policy name, statement index from 1, its Sid) of every matching statement.
+    public var matched: [(policy: String, index: Int, sid: String?)]
+    /// Where the deciding statement was: identity policies or the resource policy.
+    public var deniedByResourcePolicy = false
+    public var allowedByResourcePolicy = false
+}
+
+/// AWS's evaluation logic for one account: an explicit Deny anywhere wins; otherwise an Allow in an
+/// identity policy or in the resource policy allows; otherwise the request is implicitly denied.
+public enum PolicyEvaluator {
+    public static func evaluate(identity: [(name: String, document: PolicyDocument)],
+                                resource: (name: String, document: PolicyDocument)?,
+                                context: RequestContext) -> Evaluation {
+        var evaluation = Evaluation(decision: .implicitDeny, matched: [])
+        var allowed = false
+        func consider(_ name: String, _ document: PolicyDocument, isResource: Bool) {
+            for (index, statement) in document.statements.enumerated()
+            where matches(statement, version: document.version, context: context, isResource: isResource) {
+                evaluation.matched.append((name, index + 1, statement.sid))
+                switch statement.effect {
+                case .deny:
+                    evaluation.decision = .explicitDeny
+                    if isResource { evaluation.deniedByResourcePolicy = true }
+                case .allow:
+                    allowed = true
+                    if isResource { evaluation.allowedByResourcePolicy = true }
+                }
+            }
+        }
+        for (name, document) in identity { consider(name, document, isResource: false) }
+        if let resource { consider(resource.name, resource.document, isResource: true) }
+        if evaluation.decision != .explicitDeny, allowed { evaluation.decision = .allowed }
+        return evaluation
+    }
+
+    /// Whether a statement applies to the request: action, resource, principal (resource
+    /// policies) and every condition.
+    public static func matches(_ statement: Statement, version: PolicyDocument.Version, context: RequestContext,
+                               isResource: Bool) -> Bool {
+        let variables = version == .v2012
+        let actionHit = statement.actions.values.contains { Wildcard.matches($0, context.action, caseInsensitive: true) }
+        guard actionHit != statement.actions.negated else { return false }
+        let resourceHit = statement.resources.values.contains { pattern in
+            guard let pattern = variables ? substitute(pattern, context.keys) : pattern else { return false }
+            return Wildcard.matches(pattern, context.resource, caseInsensitive: false)
+        }
+        guard resourceHit != statement.resources.negated else { return false }
+        if isResource, let principals = statement.principals {
+            let hit: Bool
+            switch principals {
+            case .everyone: hit = true
+            case .other: hit = false
+            case .aws(let arns): hit = context.principalArn.map { arns.contains($0) } ?? false
+            }
+            guard hit != statement.principalsNegated else { return false }
+        }
+        return statement.conditions.allSatisfy { holds($0, context: context, variables: variables) }
+    }
+
+    /// `${aws:username}`, `${*}`, `${?}`, `${$}` replaced; nil when a variable's key is absent
+    /// (the pattern then matches nothing, as on AWS).
+    static func substitute(_ text: String, _ keys: [String: [String]]) -> String? {
+        guard text.contains("${") else { return text }
+        var output = ""
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            output += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+                output += rest[start.lowerBound...]
+                return output
+            }
+            let name = rest[start.upperBound..<end]
+            switch name {
+            case "*": output += "\u{1}"   // a literal '*' (see Wildcard: not a wildcard)
+            case "?": output += "\u{2}"
+            case "$": output += "$"
+            default:
+                guard let value = keys[name.lowercased()]?.first else { return nil }
+                output += value
+            }
+            rest = rest[rest.index(after: end)...]
+        }
+        return output + rest
+    }
+
+    /// One condition: values of a key OR'ed, negated operators true when no value matches,
+    /// `…IfExists` true for an absent key, the set qualifiers over every value of the key.
+    static func holds(_ condition: Condition, context: RequestContext, variables: Bool) -> Bool {
+        let present = context.keys[condition.key] ?? []
+        if condition.base == .null {
+            let wantAbsent = condition.values.contains { $0.lowercased() == "true" }
+            return present.isEmpty == wantAbsent
+        }
+        var policyValues = condition.values
+        if variables, condition.base.takesVariables {
+            policyValues = policyValues.compactMap { substitute($0, context.keys) }
+        }
+        func positive(_ value: String) -> Bool { policyValues.contains { compare(condition.base, value, $0) } }
+        switch condition.qualifier {
+        case .forAnyValue?:
+            guard !present.isEmpty else { return false }
+            return present.contains { positive($0) != condition.base.isNegated }
+        case .forAllValues?:
+            return present.allSatisfy { positive($0) != condition.base.isNegated }
+        case nil:
+            if present.isEmpty { return condition.ifExists || condition.base.isNegated }
+            return condition.base.isNegated ? !present.contains(where: positive) : present.contains(where: positive)
+        }
+    }
+
+    /// The operator's comparison of a request value with one policy value (for negated
+    /// operators, their positive form: the caller negates).
+    static func compare(_ base: Condition.Base, _ value: String, _ policy: String) -> Bool {
+        switch base {
+        case .stringEquals, .stringNotEquals: return value == policy
+        case .stringEqualsIgnoreCase, .stringNotEqualsIgnoreCase: return value.lowercased() == policy.lowercased()
+        case .stringLike, .stringNotLike, .arnLike, .arnNotLike:
+            return Wildcard.matches(policy, value, caseInsensitive: false)
+        case .arnEquals, .arnNotEquals: return value == policy
+        case .numericEquals, .numericNotEquals, .numericLessThan, .numericLessThanEquals, .numericGreaterThan,
+             .numericGreaterThanEquals:
+            guard let a = Double(value), let b = Double(policy) else { return false }
+            return ordered(base, a, b)
+        case .dateEquals, .dateNotEquals, .dateLessThan, .dateLessThanEquals, .dateGreaterThan, .dateGreaterThanEquals:
+            guard let a = PolicyDate.parse(value), let b = PolicyDate.parse(policy) else { return false }
+            return ordered(base, a, b)
+        case .bool: return value.lowercased() == policy.lowercased()
+        case .binaryEquals: return value == policy
+        case .ipAddress, .notIpAddress: return CIDR(policy)?.contains(value) ?? false
+        case .null: return false
+        }
+    }
+
+    static func ordered(_ base: Condition.Base, _ a: Double, _ b: Double) -> Bool {
+        switch base {
+        case .numericEquals, .numericNotEquals, .dateEquals, .dateNotEquals: a == b
+        case .numericLessThan, .dateLessThan: a < b
+        case .numericLessThanEquals, .dateLessThanEquals: a <= b
+        case .numericGreaterThan, .dateGreaterThan: a > b
+        case .numericGreaterThanEquals, .dateGreaterThanEquals: a >= b
+        default: false
+        }
+    }
+}
+
+/// `*` (any run, even empty) and `?` (one character) over Unicode scalars; iterative, no
+/// backtracking blow-up. `\u{1}` and `\u{2}` stand for the literal `*` and `?` that `${*}` and
+/// `${?}` put in a pattern.
+public enum Wildcard {
+    public static func matches(_ pattern: String, _ text: String, caseInsensitive: Bool) -> Bool {
+        let p = Array((caseInsensitive ? pattern.lowercased() : pattern).unicodeScalars)
+        let t = Array((caseInsensitive ? text.lowercased() : text).unicodeScalars)
+        var (pi, ti) = (0, 0)
+        var star = -1
+        var mark = 0
+        while ti < t.count {
+            if pi < p.count, p[pi] == "*" {
+                star = pi
+                mark = ti
+                pi += 1
+            } else if pi < p.count, p[pi] == "?" || literal(p[pi]) == t[ti] {
+                pi += 1
+                ti += 1
+            } else if star >= 0 {
+                pi = star + 1
+                mark += 1
+                ti = mark
+            } else {
+                return false
+            }
+        }
+        while pi < p.count, p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+
+    private static func literal(_ scalar: Unicode.Scalar) -> Unicode.Scalar {
+        switch scalar {
+        case "\u{1}": "*"
+        case "\u{2}": "?"
+        default: scalar
+        }
+    }
+}

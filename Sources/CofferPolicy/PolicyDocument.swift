@@ -1,0 +1,220 @@
+import Foundation
+
+/// An IAM policy document in AWS's language: Version `2012-10-17` (policy variables) or
+/// `2008-10-17` / none (no variables); `Statement` as an object or an array; `Sid`, `Effect`,
+/// `Action`/`NotAction`, `Resource`/`NotResource`, `Principal`/`NotPrincipal` (resource policies
+/// only) and `Condition`. Parsed once, strictly: anything malformed is a `PolicyError` that names
+/// what is wrong, as IAM's `MalformedPolicyDocument` and S3's `MalformedPolicy` do.
+public struct PolicyDocument: Sendable, Equatable {
+    public enum Version: String, Sendable {
+        case v2012 = "2012-10-17"
+        case v2008 = "2008-10-17"
+    }
+
+    /// Identity policies (attached to users and groups) name no principal; resource policies
+    /// (bucket policies) must.
+    public enum Kind: Sendable { case identity, resource }
+
+    public var version: Version
+    public var id: String?
+    public var statements: [Statement]
+
+    /// AWS's limits: identity policy documents up to 6,144 characters (managed) and bucket
+    /// policies up to 20 KiB; callers pass theirs.
+    public init(json: [UInt8], kind: Kind, maxSize: Int = 20 * 1024) throws(PolicyError) {
+        guard json.count <= maxSize else { throw PolicyError("the policy document is larger than \(maxSize) bytes") }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(json), options: [])
+        } catch {
+            throw PolicyError("the policy document is not valid JSON")
+        }
+        guard let root = object as? [String: Any] else { throw PolicyError("the policy document must be a JSON object") }
+        for key in root.keys where !["Version", "Id", "Statement"].contains(key) {
+            throw PolicyError("unknown policy element \"\(key)\"")
+        }
+        switch root["Version"] {
+        case nil: version = .v2008
+        case let text as String:
+            guard let known = Version(rawValue: text) else {
+                throw PolicyError("the policy Version must be 2012-10-17 or 2008-10-17, not \"\(text)\"")
+            }
+            version = known
+        default: throw PolicyError("the policy Version must be a string")
+        }
+        if let id = root["Id"] {
+            guard let text = id as? String else { throw PolicyError("Id must be a string") }
+            self.id = text
+        }
+        let list: [Any]
+        switch root["Statement"] {
+        case let array as [Any]: list = array
+        case let single as [String: Any]: list = [single]
+        case nil: throw PolicyError("the policy has no Statement")
+        default: throw PolicyError("Statement must be an object or an array of objects")
+        }
+        guard !list.isEmpty else { throw PolicyError("the policy has no Statement") }
+        var statements: [Statement] = []
+        var sids: Set<String> = []
+        for (index, element) in list.enumerated() {
+            guard let object = element as? [String: Any] else {
+                throw PolicyError("statement \(index + 1) is not a JSON object")
+            }
+            let statement = try Statement(object, kind: kind, index: index + 1)
+            if let sid = statement.sid, !sid.isEmpty, kind == .identity {
+                guard sids.insert(sid).inserted else { throw PolicyError("the Sid \"\(sid)\" is used twice") }
+            }
+            statements.append(statement)
+        }
+        self.statements = statements
+    }
+}
+
+/// Why a policy document was refused (the message names the element).
+public struct PolicyError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// One statement.
+public struct Statement: Sendable, Equatable {
+    public enum Effect: String, Sendable { case allow = "Allow", deny = "Deny" }
+
+    /// A list of patterns, or its complement (`NotAction`, `NotResource`, `NotPrincipal`).
+    public struct Patterns: Sendable, Equatable {
+        public var values: [String]
+        public var negated: Bool
+    }
+
+    /// Who a resource policy's statement is about.
+    public enum Principals: Sendable, Equatable {
+        /// `"*"` or `{"AWS": "*"}`: everyone, anonymous included.
+        case everyone
+        /// AWS principals: account ids, account root ARNs, user ARNs (wildcards not allowed, as on AWS).
+        case aws([String])
+        /// Service or federated principals: never Coffer's callers.
+        case other
+    }
+
+    public var sid: String?
+    public var effect: Effect
+    public var actions: Patterns
+    /// Nil only in resource policies that omit it (AWS requires it; we do too — see init).
+    public var resources: Patterns
+    public var principals: Principals?
+    public var principalsNegated: Bool
+    public var conditions: [Condition]
+
+    init(_ object: [String: Any], kind: PolicyDocument.Kind, index: Int) throws(PolicyError) {
+        let where_ = "statement \(index)"
+        let allowed: Set<String> = ["Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal",
+                                    "NotPrincipal", "Condition"]
+        for key in object.keys where !allowed.contains(key) {
+            throw PolicyError("\(where_) has an unknown element \"\(key)\"")
+        }
+        if let sid = object["Sid"] {
+            guard let text = sid as? String else { throw PolicyError("\(where_): Sid must be a string") }
+            if kind == .identity, !text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+                throw PolicyError("\(where_): an identity policy's Sid may hold only letters and digits")
+            }
+            self.sid = text
+        }
+        switch object["Effect"] as? String {
+        case "Allow": effect = .allow
+        case "Deny": effect = .deny
+        default: throw PolicyError("\(where_): Effect must be \"Allow\" or \"Deny\"")
+        }
+        actions = try Self.patterns(object, "Action", "NotAction", where_, required: true)!
+        for action in actions.values where action != "*" {
+            let parts = action.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw PolicyError("\(where_): the action \"\(action)\" must be service:action (e.g. s3:GetObject)")
+            }
+        }
+        guard let resources = try Self.patterns(object, "Resource", "NotResource", where_, required: true) else {
+            throw PolicyError("\(where_) has no Resource")
+        }
+        self.resources = resources
+        let hasPrincipal = object["Principal"] != nil || object["NotPrincipal"] != nil
+        switch kind {
+        case .identity:
+            guard !hasPrincipal else { throw PolicyError("\(where_): an identity policy may not name a Principal") }
+            principals = nil
+            principalsNegated = false
+        case .resource:
+            guard hasPrincipal else { throw PolicyError("\(where_) has no Principal") }
+            guard (object["Principal"] == nil) != (object["NotPrincipal"] == nil) else {
+                throw PolicyError("\(where_) has both Principal and NotPrincipal")
+            }
+            principalsNegated = object["NotPrincipal"] != nil
+            principals = try Self.principals(object["Principal"] ?? object["NotPrincipal"]!, where_)
+        }
+        conditions = []
+        if let block = object["Condition"] {
+            guard let operators = block as? [String: Any] else { throw PolicyError("\(where_): Condition must be an object") }
+            for (name, keys) in operators.sorted(by: { $0.key < $1.key }) {
+                guard let keys = keys as? [String: Any] else {
+                    throw PolicyError("\(where_): the condition operator \(name) must map keys to values")
+                }
+                for (key, values) in keys.sorted(by: { $0.key < $1.key }) {
+                    conditions.append(try Condition(operator: name, key: key, values: values, where: where_))
+                }
+            }
+        }
+    }
+
+    static func patterns(_ object: [String: Any], _ positive: String, _ negative: String, _ where_: String,
+                         required: Bool) throws(PolicyError) -> Patterns? {
+        switch (object[positive], object[negative]) {
+        case (nil, nil):
+            if required { throw PolicyError("\(where_) has neither \(positive) nor \(negative)") }
+            return nil
+        case (_?, _?): throw PolicyError("\(where_) has both \(positive) and \(negative)")
+        case (let value?, nil): return Patterns(values: try strings(value, positive, where_), negated: false)
+        case (nil, let value?): return Patterns(values: try strings(value, negative, where_), negated: true)
+        }
+    }
+
+    static func strings(_ value: Any, _ name: String, _ where_: String) throws(PolicyError) -> [String] {
+        if let text = value as? String { return [text] }
+        if let list = value as? [Any], !list.isEmpty {
+            var result: [String] = []
+            for item in list {
+                guard let text = item as? String else { throw PolicyError("\(where_): \(name) holds a value that is not a string") }
+                result.append(text)
+            }
+            return result
+        }
+        throw PolicyError("\(where_): \(name) must be a string or a non-empty array of strings")
+    }
+
+    static func principals(_ value: Any, _ where_: String) throws(PolicyError) -> Principals {
+        if let text = value as? String {
+            guard text == "*" else { throw PolicyError("\(where_): Principal must be \"*\" or an object such as {\"AWS\": …}") }
+            return .everyone
+        }
+        guard let map = value as? [String: Any], !map.isEmpty else {
+            throw PolicyError("\(where_): Principal must be \"*\" or an object such as {\"AWS\": …}")
+        }
+        var aws: [String] = []
+        var other = false
+        for (type, names) in map {
+            let list = try strings(names, "Principal", where_)
+            switch type {
+            case "AWS":
+                for name in list {
+                    if name == "*" { return .everyone }
+                    let isAccount = name.count == 12 && name.allSatisfy(\.isNumber)
+                    guard isAccount || name.hasPrefix("arn:aws:iam::"), !name.contains("*") else {
+                        throw PolicyError("\(where_): invalid principal \"\(name)\" (an account id or an IAM ARN)")
+                    }
+                    aws.append(isAccount ? "arn:aws:iam::\(name):root" : name)
+                }
+            case "Service", "Federated", "CanonicalUser": other = true
+            default: throw PolicyError("\(where_): unknown principal type \"\(type)\"")
+            }
+        }
+        return aws.isEmpty && other ? .other : .aws(aws)
+    }
+}

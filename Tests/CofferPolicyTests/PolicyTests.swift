@@ -1,0 +1,266 @@
+import CofferPolicy
+import Testing
+
+/// The policy language and AWS's evaluation logic, on documents as AWS publishes them.
+@Suite("Policies: parsing and evaluation")
+struct PolicyTests {
+    static let account = "123456789012"
+    static let alice = "arn:aws:iam::123456789012:user/alice"
+
+    static func identity(_ json: String) throws -> PolicyDocument {
+        try PolicyDocument(json: Array(json.utf8), kind: .identity)
+    }
+
+    static func context(_ action: String, _ resource: String, principal: String? = alice,
+                        _ keys: [String: [String]] = [:]) -> RequestContext {
+        RequestContext(action: action, resource: resource, principalArn: principal, keys: keys)
+    }
+
+    static func decide(_ documents: [PolicyDocument], _ context: RequestContext, bucket: PolicyDocument? = nil) -> Decision {
+        PolicyEvaluator.evaluate(identity: documents.enumerated().map { ("p\($0.offset)", $0.element) },
+                                 resource: bucket.map { ("bucket", $0) }, context: context).decision
+    }
+
+    /// A single statement with one condition, evaluated against `keys`.
+    static func condition(_ op: String, _ key: String, _ values: String, _ keys: [String: [String]]) throws -> Bool {
+        let document = try identity("""
+            {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+             "Condition": {"\(op)": {"\(key)": \(values)}}}}
+            """)
+        return decide([document], context("s3:GetObject", "arn:aws:s3:::b/k", keys)) == .allowed
+    }
+
+    @Test("Wildcards: * and ? in actions (any case) and ARNs (exact case)")
+    func wildcards() {
+        #expect(Wildcard.matches("s3:Get*", "s3:getobject", caseInsensitive: true))
+        #expect(Wildcard.matches("s3:*Object?ersion", "s3:GetObjectVersion", caseInsensitive: true))
+        #expect(!Wildcard.matches("arn:aws:s3:::B/*", "arn:aws:s3:::b/k", caseInsensitive: false))
+        #expect(Wildcard.matches("arn:aws:s3:::b/*/x", "arn:aws:s3:::b/a/b/x", caseInsensitive: false))
+        #expect(Wildcard.matches("*", "", caseInsensitive: false))
+        #expect(!Wildcard.matches("a?", "a", caseInsensitive: false))
+        // No backtracking blow-up on hostile patterns.
+        #expect(!Wildcard.matches(String(repeating: "*a", count: 200) + "b", String(repeating: "a", count: 5000),
+                                  caseInsensitive: false))
+    }
+
+    @Test("Explicit deny beats allow; no allow is an implicit deny; Action/NotAction, Resource/NotResource")
+    func evaluation() throws {
+        let allow = try Self.identity("""
+            {"Version": "2012-10-17", "Statement": [{"Sid": "Read", "Effect": "Allow", "Action": ["s3:Get*", "s3:List*"],
+             "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]}]}
+            """)
+        let deny = try Self.identity("""
+            {"Version": "2012-10-17", "Statement": {"Effect": "Deny", "NotAction": "s3:GetObject", "Resource": "*"}}
+            """)
+        #expect(Self.decide([allow], Self.context("s3:GetObject", "arn:aws:s3:::b/k")) == .allowed)
+        #expect(Self.decide([allow], Self.context("s3:PutObject", "arn:aws:s3:::b/k")) == .implicitDeny)
+        #expect(Self.decide([allow], Self.context("s3:GetObject", "arn:aws:s3:::other/k")) == .implicitDeny)
+        #expect(Self.decide([allow, deny], Self.context("s3:ListBucket", "arn:aws:s3:::b")) == .explicitDeny)
+        #expect(Self.decide([allow, deny], Self.context("s3:GetObject", "arn:aws:s3:::b/k")) == .allowed)
+        let notResource = try Self.identity("""
+            {"Statement": {"Effect": "Allow", "Action": "s3:*", "NotResource": "arn:aws:s3:::secret/*"}}
+            """)
+        #expect(Self.decide([notResource], Self.context("s3:GetObject", "arn:aws:s3:::b/k")) == .allowed)
+        #expect(Self.decide([notResource], Self.context("s3:GetObject", "arn:aws:s3:::secret/k")) == .implicitDeny)
+        let evaluation = PolicyEvaluator.evaluate(identity: [("read", allow), ("deny", deny)], resource: nil,
+                                                  context: Self.context("s3:ListBucket", "arn:aws:s3:::b"))
+        #expect(evaluation.matched.map(\.policy) == ["read", "deny"] && evaluation.matched.first?.sid == "Read")
+    }
+
+    @Test("Bucket policies: Principal *, an account, a user; NotPrincipal; a Deny there binds too")
+    func resourcePolicies() throws {
+        let bucket = try PolicyDocument(json: Array("""
+            {"Version": "2012-10-17", "Statement": [
+              {"Sid": "", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::pub/*"},
+              {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/alice"}, "Action": "s3:PutObject",
+               "Resource": "arn:aws:s3:::pub/*"},
+              {"Effect": "Deny", "NotPrincipal": {"AWS": ["123456789012"]}, "Action": "s3:DeleteObject",
+               "Resource": "arn:aws:s3:::pub/*"}]}
+            """.utf8), kind: .resource)
+        #expect(Self.decide([], Self.context("s3:GetObject", "arn:aws:s3:::pub/k", principal: nil), bucket: bucket) == .allowed)
+        #expect(Self.decide([], Self.context("s3:PutObject", "arn:aws:s3:::pub/k", principal: nil), bucket: bucket) == .implicitDeny)
+        #expect(Self.decide([], Self.context("s3:PutObject", "arn:aws:s3:::pub/k"), bucket: bucket) == .allowed)
+        #expect(Self.decide([], Self.context("s3:DeleteObject", "arn:aws:s3:::pub/k"), bucket: bucket) == .explicitDeny)
+        #expect(Self.decide([], Self.context("s3:DeleteObject", "arn:aws:s3:::pub/k", principal: "arn:aws:iam::123456789012:root"),
+                            bucket: bucket) == .implicitDeny)
+    }
+
+    @Test("Policy variables in 2012-10-17 only; an absent key matches nothing")
+    func variables() throws {
+        let home = """
+            {"Version": "VERSION", "Statement": [
+              {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::home",
+               "Condition": {"StringLike": {"s3:prefix": ["home/${aws:username}/*", "home/${aws:username}"]}}},
+              {"Effect": "Allow", "Action": "s3:*Object", "Resource": "arn:aws:s3:::home/home/${aws:username}/*"}]}
+            """
+        let v2012 = try Self.identity(home.replacingOccurrences(of: "VERSION", with: "2012-10-17"))
+        let keys = ["aws:username": ["alice"]]
+        #expect(Self.decide([v2012], Self.context("s3:PutObject", "arn:aws:s3:::home/home/alice/a.txt", keys)) == .allowed)
+        #expect(Self.decide([v2012], Self.context("s3:PutObject", "arn:aws:s3:::home/home/bob/a.txt", keys)) == .implicitDeny)
+        #expect(Self.decide([v2012], Self.context("s3:ListBucket", "arn:aws:s3:::home",
+                                                  ["aws:username": ["alice"], "s3:prefix": ["home/alice/"]])) == .allowed)
+        #expect(Self.decide([v2012], Self.context("s3:ListBucket", "arn:aws:s3:::home",
+                                                  ["aws:username": ["alice"], "s3:prefix": ["home/"]])) == .implicitDeny)
+        #expect(Self.decide([v2012], Self.context("s3:PutObject", "arn:aws:s3:::home/home/alice/a.txt")) == .implicitDeny)
+        let v2008 = try Self.identity(home.replacingOccurrences(of: "VERSION", with: "2008-10-17"))
+        #expect(Self.decide([v2008], Self.context("s3:PutObject", "arn:aws:s3:::home/home/alice/a.txt", keys)) == .implicitDeny)
+        #expect(Self.decide([v2008], Self.context("s3:PutObject", "arn:aws:s3:::home/home/${aws:username}/a", keys)) == .allowed)
+        // ${*} is a literal '*', not a wildcard.
+        let literal = try Self.identity("""
+            {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObject",
+             "Resource": "arn:aws:s3:::b/${*}"}}
+            """)
+        #expect(Self.decide([literal], Self.context("s3:GetObject", "arn:aws:s3:::b/*")) == .allowed)
+        #expect(Self.decide([literal], Self.context("s3:GetObject", "arn:aws:s3:::b/x")) == .implicitDeny)
+    }
+
+    @Test("String, numeric, date, Bool, binary, IP, ARN and Null operators with their negated and IfExists forms")
+    func operators() throws {
+        let k = "aws:username"
+        #expect(try Self.condition("StringEquals", k, "\"alice\"", [k: ["alice"]]))
+        #expect(try !Self.condition("StringEquals", k, "\"alice\"", [k: ["Alice"]]))
+        #expect(try Self.condition("StringEqualsIgnoreCase", k, "\"alice\"", [k: ["ALICE"]]))
+        #expect(try Self.condition("StringNotEquals", k, "[\"bob\", \"eve\"]", [k: ["alice"]]))
+        #expect(try !Self.condition("StringNotEquals", k, "[\"bob\", \"alice\"]", [k: ["alice"]]))
+        #expect(try Self.condition("StringNotEquals", k, "\"bob\"", [:]))  // negated: true for an absent key
+        #expect(try !Self.condition("StringEquals", k, "\"bob\"", [:]))
+        #expect(try Self.condition("StringEqualsIfExists", k, "\"bob\"", [:]))
+        #expect(try Self.condition("StringNotEqualsIgnoreCase", k, "\"BOB\"", [k: ["alice"]]))
+        #expect(try Self.condition("StringLike", k, "\"al*\"", [k: ["alice"]]))
+        #expect(try Self.condition("StringNotLike", k, "\"b?b\"", [k: ["alice"]]))
+        let n = "s3:max-keys"
+        #expect(try Self.condition("NumericLessThanEquals", n, "10", [n: ["10"]]))
+        #expect(try Self.condition("NumericLessThan", n, "\"10\"", [n: ["9"]]))
+        #expect(try !Self.condition("NumericGreaterThan", n, "10", [n: ["10"]]))
+        #expect(try Self.condition("NumericGreaterThanEquals", n, "10", [n: ["10.0"]]))
+        #expect(try Self.condition("NumericEquals", n, "10", [n: ["10"]]))
+        #expect(try Self.condition("NumericNotEquals", n, "10", [n: ["11"]]))
+        #expect(try !Self.condition("NumericEquals", n, "10", [n: ["not a number"]]))
+        let t = "aws:currenttime"
+        #expect(try Self.condition("DateLessThan", t, "\"2030-01-01T00:00:00Z\"", [t: ["2026-11-29T03:00:00Z"]]))
+        #expect(try Self.condition("DateGreaterThan", t, "\"2020-01-01T00:00:00Z\"", [t: ["1795920000"]]))
+        #expect(try Self.condition("DateEquals", t, "1795920000", [t: ["2026-11-29T02:40:00Z"]]))
+        #expect(try Self.condition("DateNotEquals", t, "1795920000", [t: ["2026-11-29T02:40:01Z"]]))
+        #expect(try Self.condition("DateLessThanEquals", t, "1795920000", [t: ["1795920000"]]))
+        #expect(try Self.condition("DateGreaterThanEquals", t, "1795920000", [t: ["1795920001"]]))
+        let mfa = "aws:MultiFactorAuthPresent"
+        #expect(try Self.condition("Bool", mfa, "true", [mfa: ["true"]]))
+        #expect(try !Self.condition("Bool", mfa, "\"true\"", [:]))
+        #expect(try Self.condition("BoolIfExists", mfa, "false", [:]))  // long-term keys: the key is absent
+        #expect(try !Self.condition("BoolIfExists", mfa, "false", [mfa: ["true"]]))
+        #expect(try Self.condition("BinaryEquals", "aws:key", "\"QmluYXJ5\"", ["aws:key": ["QmluYXJ5"]]))
+        let ip = "aws:SourceIp"
+        #expect(try Self.condition("IpAddress", ip, "[\"10.0.0.0/8\", \"192.0.2.1\"]", [ip: ["10.1.2.3"]]))
+        #expect(try !Self.condition("IpAddress", ip, "\"10.0.0.0/8\"", [ip: ["11.0.0.1"]]))
+        #expect(try Self.condition("NotIpAddress", ip, "\"10.0.0.0/8\"", [ip: ["11.0.0.1"]]))
+        #expect(try Self.condition("IpAddress", ip, "\"2001:db8::/32\"", [ip: ["2001:db8::1"]]))
+        #expect(try !Self.condition("IpAddress", ip, "\"2001:db8::/32\"", [ip: ["10.0.0.1"]]))
+        let arn = "aws:PrincipalArn"
+        #expect(try Self.condition("ArnEquals", arn, "\"\(Self.alice)\"", [arn: [Self.alice]]))
+        #expect(try Self.condition("ArnLike", arn, "\"arn:aws:iam::*:user/*\"", [arn: [Self.alice]]))
+        #expect(try Self.condition("ArnNotEquals", arn, "\"arn:aws:iam::1:root\"", [arn: [Self.alice]]))
+        #expect(try !Self.condition("ArnNotLike", arn, "\"arn:aws:iam::*:user/*\"", [arn: [Self.alice]]))
+        #expect(try Self.condition("ArnLikeIfExists", arn, "\"arn:aws:iam::*:user/*\"", [:]))
+        let age = "aws:MultiFactorAuthAge"
+        #expect(try Self.condition("Null", age, "true", [:]))
+        #expect(try !Self.condition("Null", age, "true", [age: ["30"]]))
+        #expect(try Self.condition("Null", age, "false", [age: ["30"]]))
+        #expect(try Self.condition("NumericLessThanIfExists", age, "300", [:]))
+        #expect(try !Self.condition("NumericLessThanIfExists", age, "300", [age: ["301"]]))
+        // Condition keys compare in any case.
+        #expect(try Self.condition("StringEquals", "AWS:UserName", "\"alice\"", ["aws:username": ["alice"]]))
+    }
+
+    @Test("ForAnyValue and ForAllValues over multi-valued keys")
+    func setOperators() throws {
+        let key = "aws:TagKeys"
+        #expect(try Self.condition("ForAnyValue:StringEquals", key, "[\"a\", \"b\"]", [key: ["x", "b"]]))
+        #expect(try !Self.condition("ForAnyValue:StringEquals", key, "[\"a\"]", [key: ["x", "y"]]))
+        #expect(try !Self.condition("ForAnyValue:StringEquals", key, "[\"a\"]", [:]))
+        #expect(try Self.condition("ForAllValues:StringEquals", key, "[\"a\", \"b\"]", [key: ["a", "b"]]))
+        #expect(try !Self.condition("ForAllValues:StringEquals", key, "[\"a\"]", [key: ["a", "b"]]))
+        #expect(try Self.condition("ForAllValues:StringEquals", key, "[\"a\"]", [:]))  // vacuously true
+        #expect(try Self.condition("ForAllValues:StringNotEquals", key, "[\"secret\"]", [key: ["a", "b"]]))
+        #expect(try Self.condition("ForAnyValue:StringLike", key, "[\"a*\"]", [key: ["x", "ab"]]))
+    }
+
+    @Test("AWS's BlockMostAccessUnlessSignedInWithMFA: own MFA device management only, until signed in with MFA")
+    func blockUnlessMFA() throws {
+        // From the IAM User Guide ("Allows MFA-authenticated IAM users to manage their own MFA device").
+        let policy = try Self.identity("""
+            {"Version": "2012-10-17", "Statement": [
+              {"Sid": "AllowViewAccountInfo", "Effect": "Allow", "Action": "iam:ListVirtualMFADevices", "Resource": "*"},
+              {"Sid": "AllowManageOwnVirtualMFADevice", "Effect": "Allow",
+               "Action": ["iam:CreateVirtualMFADevice"], "Resource": "arn:aws:iam::*:mfa/*"},
+              {"Sid": "AllowManageOwnUserMFA", "Effect": "Allow",
+               "Action": ["iam:DeactivateMFADevice", "iam:EnableMFADevice", "iam:GetUser", "iam:ListMFADevices",
+                          "iam:ResyncMFADevice"], "Resource": "arn:aws:iam::*:user/${aws:username}"},
+              {"Sid": "DenyAllExceptListedIfNoMFA", "Effect": "Deny",
+               "NotAction": ["iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:GetUser", "iam:ListMFADevices",
+                             "iam:ListVirtualMFADevices", "iam:ResyncMFADevice", "sts:GetSessionToken"],
+               "Resource": "*", "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}]}
+            """)
+        let s3Admin = try Self.identity("""
+            {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}
+            """)
+        let user = ["aws:username": ["alice"]]
+        var withMFA = user
+        withMFA["aws:MultiFactorAuthPresent"] = ["true"]
+        withMFA["aws:MultiFactorAuthAge"] = ["12"]
+        let enable = Self.context("iam:EnableMFADevice", Self.alice, user)
+        #expect(Self.decide([policy, s3Admin], enable) == .allowed)
+        #expect(Self.decide([policy, s3Admin], Self.context("iam:EnableMFADevice", "arn:aws:iam::123456789012:user/bob", user))
+            == .implicitDeny)
+        #expect(Self.decide([policy, s3Admin], Self.context("s3:GetObject", "arn:aws:s3:::b/k", user)) == .explicitDeny)
+        #expect(Self.decide([policy, s3Admin], Self.context("s3:GetObject", "arn:aws:s3:::b/k", withMFA)) == .allowed)
+        #expect(Self.decide([policy, s3Admin], Self.context("iam:DeactivateMFADevice", Self.alice, user)) == .explicitDeny)
+        #expect(Self.decide([policy, s3Admin], Self.context("iam:DeactivateMFADevice", Self.alice, withMFA)) == .allowed)
+    }
+
+    @Test("Malformed documents are refused with the element named", arguments: [
+        ("not json", "not valid JSON"),
+        ("[]", "JSON object"),
+        ("{\"Version\": \"2012-10-17\"}", "no Statement"),
+        ("{\"Version\": \"2099-01-01\", \"Statement\": []}", "Version"),
+        ("{\"Statement\": {\"Effect\": \"Permit\", \"Action\": \"s3:*\", \"Resource\": \"*\"}}", "Effect"),
+        ("{\"Statement\": {\"Effect\": \"Allow\", \"Resource\": \"*\"}}", "neither Action nor NotAction"),
+        ("{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"NotAction\": \"s3:Get*\", \"Resource\": \"*\"}}",
+         "both Action and NotAction"),
+        ("{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"GetObject\", \"Resource\": \"*\"}}", "service:action"),
+        ("{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"s3:*\"}}", "neither Resource nor NotResource"),
+        ("{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\", \"Principal\": \"*\"}}",
+         "may not name a Principal"),
+        ("{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\", \"Extra\": 1}}", "unknown element"),
+        ("{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\", \"Condition\": {\"StringFoo\": {\"k\": \"v\"}}}}",
+         "unknown condition operator"),
+        ("{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\", \"Condition\": {\"NumericLessThan\": {\"k\": \"ten\"}}}}",
+         "needs numbers"),
+        ("{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\", \"Condition\": {\"IpAddress\": {\"k\": \"300.1.1.1\"}}}}",
+         "IP address"),
+        ("{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\", \"Condition\": {\"NullIfExists\": {\"k\": \"true\"}}}}",
+         "IfExists"),
+        ("{\"Statement\": [{\"Sid\": \"A\", \"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\"}, {\"Sid\": \"A\", \"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\"}]}",
+         "used twice"),
+    ])
+    func malformed(_ json: String, _ expected: String) {
+        do {
+            _ = try Self.identity(json)
+            Issue.record("accepted: \(json)")
+        } catch let error as PolicyError {
+            #expect(error.message.contains(expected), "\(error.message)")
+        } catch {
+            Issue.record("not a PolicyError: \(error)")
+        }
+    }
+
+    @Test("Bucket policies need a Principal; sizes are bounded")
+    func resourceRules() {
+        #expect(throws: PolicyError.self) {
+            try PolicyDocument(json: Array("{\"Statement\": {\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\"}}".utf8),
+                               kind: .resource)
+        }
+        #expect(throws: PolicyError.self) {
+            try PolicyDocument(json: Array(repeating: UInt8(ascii: " "), count: 30_000), kind: .resource)
+        }
+    }
+}
