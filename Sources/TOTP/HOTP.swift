@@ -48,13 +48,13 @@ public enum HOTP {
 /// The RFC 4226 §5.3 truncated HMAC of a counter under one key, whose key schedule is computed
 /// once however many counters follow.
 enum Truncator {
-    case sha1(HMACSHA1Key)
+    case sha1(HMAC<Insecure.SHA1>)
     case sha256(HMAC<SHA256>)
     case sha512(HMAC<SHA512>)
 
     init(secret: [UInt8], algorithm: OTPAlgorithm) {
         switch algorithm {
-        case .sha1: self = .sha1(HMACSHA1Key(key: secret))
+        case .sha1: self = .sha1(HMAC<Insecure.SHA1>(key: SymmetricKey(data: secret)))
         case .sha256: self = .sha256(HMAC<SHA256>(key: SymmetricKey(data: secret)))
         case .sha512: self = .sha512(HMAC<SHA512>(key: SymmetricKey(data: secret)))
         }
@@ -63,7 +63,7 @@ enum Truncator {
     @inline(__always)
     func callAsFunction(_ counter: UInt64) -> UInt32 {
         switch self {
-        case .sha1(let key): key.truncated(counter: counter)
+        case .sha1(let prepared): HOTP.truncate(prepared, counter: counter)
         case .sha256(let prepared): HOTP.truncate(prepared, counter: counter)
         case .sha512(let prepared): HOTP.truncate(prepared, counter: counter)
         }

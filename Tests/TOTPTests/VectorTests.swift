@@ -95,19 +95,3 @@ struct VectorTests {
         #expect(OTPAlgorithm(name: "md5") == nil)
     }
 }
-
-@Suite("HMAC-SHA1 fast path")
-struct HMACSHA1Tests {
-    @Test("Matches swift-crypto's HMAC-SHA1 for keys of every length up to 130 bytes and many counters")
-    func matchesSwiftCrypto() {
-        var generator = SystemRandomNumberGenerator()
-        for length in 1...130 {
-            let key = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            let fast = HMACSHA1Key(key: key)
-            for counter in [0, 1, 255, 256, UInt64.random(in: 0...UInt64.max, using: &generator), .max] {
-                let reference = HOTP.truncate(HMAC<Insecure.SHA1>(key: SymmetricKey(data: key)), counter: counter)
-                #expect(fast.truncated(counter: counter) == reference, "key length \(length), counter \(counter)")
-            }
-        }
-    }
-}
