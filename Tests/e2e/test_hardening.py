@@ -463,3 +463,24 @@ def test_a_broken_chunked_body_is_400(server, bucket):
         answer = sock.recv(4096)
     assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
     alive(server)
+
+
+def test_connections_over_the_limit_wait_and_are_served():
+    server = Server(extra_args=["--max-connections", "4"]).start()
+    try:
+        held = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(4)]
+        for sock in held:  # four connections in use
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(100).startswith(b"HTTP/1.1 200")
+        waiting = socket.create_connection(("127.0.0.1", server.port), timeout=10)  # accepted by the kernel only
+        waiting.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        waiting.settimeout(1.5)
+        with pytest.raises(socket.timeout):
+            waiting.recv(100)  # not served while four are open...
+        held[0].close()
+        waiting.settimeout(10)
+        assert waiting.recv(100).startswith(b"HTTP/1.1 200")  # ...and served, not reset, once one closes
+        for sock in held[1:] + [waiting]:
+            sock.close()
+    finally:
+        server.stop()
