@@ -55,3 +55,36 @@ extension S3Operation {
         }
     }
 }
+
+/// What the MFA Delete rule of an operation looks at in a request, read inside its transaction.
+public struct MFAFacts: Sendable {
+    /// The bucket has MfaDelete enabled.
+    public var bucketHasMFADelete: Bool
+    /// A PutBucketVersioning whose transition the state machine says is protected.
+    public var versioningChangeIsProtected = false
+    /// The request (or, for DeleteObjects, any entry) names a version id.
+    public var namesVersionID = false
+    /// The request carries `x-amz-mfa` (DeleteObjects then checks it whatever its entries).
+    public var carriesMFAHeader = false
+
+    public init(bucketHasMFADelete: Bool, versioningChangeIsProtected: Bool = false, namesVersionID: Bool = false,
+                carriesMFAHeader: Bool = false) {
+        self.bucketHasMFADelete = bucketHasMFADelete
+        self.versioningChangeIsProtected = versioningChangeIsProtected
+        self.namesVersionID = namesVersionID
+        self.carriesMFAHeader = carriesMFAHeader
+    }
+}
+
+extension MFARule {
+    /// Whether a request with these facts needs a valid `x-amz-mfa`: the one place that decides
+    /// (the engine asks it for the operation at hand, inside the operation's transaction).
+    public func requiresCode(_ facts: MFAFacts) -> Bool {
+        switch self {
+        case .never: false
+        case .whenVersioningChangeIsProtected: facts.versioningChangeIsProtected
+        case .whenVersionIDGiven: facts.bucketHasMFADelete && facts.namesVersionID
+        case .whenAnyEntryNamesVersionID: facts.bucketHasMFADelete && (facts.namesVersionID || facts.carriesMFAHeader)
+        }
+    }
+}

@@ -47,7 +47,9 @@ extension Engine {
         try await protectedWrite { [gate] transaction in
             let bucket = try Self.requireBucket(transaction, name)
             let transition = bucket.versioning.applying(request)
-            if transition.isProtected {
+            let facts = MFAFacts(bucketHasMFADelete: bucket.versioning.mfaDelete == .enabled,
+                                 versioningChangeIsProtected: transition.isProtected)
+            if S3Operation.putBucketVersioning.mfaRule.requiresCode(facts) {
                 try gate.authorize(MFARequest(principal: principal, header: mfaHeader, bucket: name,
                                               operation: .putBucketVersioning, context: context), in: transaction)
             }

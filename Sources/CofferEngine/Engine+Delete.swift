@@ -40,7 +40,9 @@ extension Engine {
         let (outcome, orphans) = try await store.freeingSpace { try await protectedWrite { [gate] transaction -> (DeleteOutcome, [String]) in
             let bucket = try Self.requireBucket(transaction, name)
             if let versionID { try Self.validateVersionID(versionID, in: bucket) }
-            if versionID != nil, bucket.versioning.mfaDelete == .enabled {
+            let facts = MFAFacts(bucketHasMFADelete: bucket.versioning.mfaDelete == .enabled,
+                                 namesVersionID: versionID != nil, carriesMFAHeader: mfaHeader != nil)
+            if S3Operation.deleteObject.mfaRule.requiresCode(facts) {
                 try gate.authorize(MFARequest(principal: principal, header: mfaHeader, bucket: name,
                                               operation: .deleteObject, context: context), in: transaction)
             }
@@ -59,8 +61,10 @@ extension Engine {
         let modified = now()
         let (results, orphans) = try await store.freeingSpace { try await protectedWrite { [gate] transaction -> ([DeleteEntryResult], [String]) in
             let bucket = try Self.requireBucket(transaction, name)
-            let namesVersion = entries.contains { $0.versionID != nil }
-            if bucket.versioning.mfaDelete == .enabled, namesVersion || mfaHeader != nil {
+            let facts = MFAFacts(bucketHasMFADelete: bucket.versioning.mfaDelete == .enabled,
+                                 namesVersionID: entries.contains { $0.versionID != nil },
+                                 carriesMFAHeader: mfaHeader != nil)
+            if S3Operation.deleteObjects.mfaRule.requiresCode(facts) {
                 try gate.authorize(MFARequest(principal: principal, header: mfaHeader, bucket: name,
                                               operation: .deleteObjects, context: context), in: transaction)
             }
