@@ -126,26 +126,44 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     }
 }
 
+/// A delete marker an error is about (no HTTP here: the server turns it into headers).
+public struct DeleteMarkerFacts: Sendable, Equatable {
+    /// The marker's version id, when the answer names it.
+    public var versionID: String?
+    /// Set when the marker was named by version id (the answer is then 405 with `Allow: DELETE`).
+    public var lastModified: Int64?
+
+    public init(versionID: String?, lastModified: Int64? = nil) {
+        self.versionID = versionID
+        self.lastModified = lastModified
+    }
+}
+
 /// An S3 error with the extra elements AWS puts in the XML body (§2.1 of the spec) and any
-/// headers that go with it (`x-amz-delete-marker`, `Allow`, …).
+/// headers that go with it.
 public struct S3Error: Error, Sendable, Equatable {
     public var code: S3ErrorCode
     public var message: String
     /// Extra `<Name>value</Name>` elements of the body, in order.
     public var details: [(String, String)]
-    /// Extra response headers.
+    /// Extra response headers (set by the server; the engine reports facts such as `deleteMarker`).
     public var headers: [(String, String)]
+    /// The delete marker the error is about, for the server to answer with
+    /// `x-amz-delete-marker`, `x-amz-version-id` and, for one named by version id, `Last-Modified`
+    /// and `Allow: DELETE`.
+    public var deleteMarker: DeleteMarkerFacts?
 
     public init(_ code: S3ErrorCode, _ message: String? = nil, details: [(String, String)] = [],
-                headers: [(String, String)] = []) {
+                headers: [(String, String)] = [], deleteMarker: DeleteMarkerFacts? = nil) {
         self.code = code
         self.message = message ?? code.defaultMessage
         self.details = details
         self.headers = headers
+        self.deleteMarker = deleteMarker
     }
 
     public static func == (lhs: S3Error, rhs: S3Error) -> Bool {
-        lhs.code == rhs.code && lhs.message == rhs.message
+        lhs.code == rhs.code && lhs.message == rhs.message && lhs.deleteMarker == rhs.deleteMarker
             && lhs.details.elementsEqual(rhs.details, by: ==) && lhs.headers.elementsEqual(rhs.headers, by: ==)
     }
 

@@ -143,7 +143,7 @@ extension Engine {
                     throw S3Error.noSuchKey(source.key)
                 }
                 guard !latest.isDeleteMarker else {
-                    throw S3Error(.noSuchKey, details: [("Key", source.key)], headers: [("x-amz-delete-marker", "true")])
+                    throw S3Error(.noSuchKey, details: [("Key", source.key)], deleteMarker: DeleteMarkerFacts(versionID: nil))
                 }
                 original = latest
             }
@@ -180,7 +180,7 @@ extension Engine {
             guard let latest = version else { throw S3Error.noSuchKey(key) }
             if latest.isDeleteMarker {
                 var error = S3Error.noSuchKey(key)
-                error.headers = [("x-amz-delete-marker", "true"), ("x-amz-version-id", latest.versionID)]
+                error.deleteMarker = DeleteMarkerFacts(versionID: latest.versionID)
                 throw error
             }
             return (bucket, latest)
@@ -189,9 +189,7 @@ extension Engine {
         guard let version else { throw S3Error.noSuchVersion(key: key, versionID: versionID) }
         if version.isDeleteMarker {
             throw S3Error(.methodNotAllowed, details: [("Method", "GET"), ("ResourceType", "DeleteMarker")],
-                          headers: [("x-amz-delete-marker", "true"), ("x-amz-version-id", version.versionID),
-                                    ("Last-Modified", HTTPDate.format(milliseconds: version.lastModified)),
-                                    ("Allow", "DELETE")])
+                          deleteMarker: DeleteMarkerFacts(versionID: version.versionID, lastModified: version.lastModified))
         }
         return (bucket, version)
     }

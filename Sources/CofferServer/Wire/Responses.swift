@@ -33,6 +33,14 @@ enum S3Response {
         for (name, value) in error.headers {
             if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
         }
+        if let marker = error.deleteMarker {
+            fields.append(HTTPField(name: S3Response.deleteMarker, value: "true"))
+            if let versionID = marker.versionID { fields.append(HTTPField(name: S3Response.versionID, value: versionID)) }
+            if let modified = marker.lastModified {
+                fields.append(HTTPField(name: .lastModified, value: HTTPDate.format(milliseconds: modified)))
+                fields.append(HTTPField(name: .allow, value: "DELETE"))
+            }
+        }
         let status = HTTPResponse.Status(code: error.code.status)
         if isHead || error.code == .notModified {
             return empty(status, headers: fields)
