@@ -164,7 +164,9 @@ def test_spec_checklist_versions_markers_null(s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.head_object(Bucket=bucket, Key="k", VersionId=marker)
     assert error_code(e) == "405"
-    assert e.value.response["ResponseMetadata"]["HTTPHeaders"]["x-amz-delete-marker"] == "true"
+    headers = e.value.response["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["x-amz-delete-marker"] == "true" and headers["x-amz-version-id"] == marker
+    assert headers["allow"] == "DELETE" and headers["last-modified"].endswith(" GMT")
 
     removed = s3.delete_object(Bucket=bucket, Key="k", VersionId=marker)
     assert removed["DeleteMarker"] is True and removed["VersionId"] == marker
