@@ -4,6 +4,7 @@ import CofferMFA
 import Crypto
 import Foundation
 import Hummingbird
+import Logging
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
@@ -35,14 +36,17 @@ struct QueryAPI: Sendable {
             && (request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") ?? false)
     }
 
-    func respond(_ request: Request, target: RequestTarget, requestID: String, context: ConnectionInfo) async -> Response {
+    func respond(_ request: Request, target: RequestTarget, requestID: String, context: ConnectionInfo,
+                 logger: Logger) async -> Response {
         var service = Service.iam
+        var action = "unknown"
         do {
             let body = try await Body.collect(request, limit: 64 * 1024, payload: .unsigned)
             let form = try Self.parseForm(body)
-            guard let action = form["Action"] else {
+            guard let named = form["Action"] else {
                 throw IAMError(.missingParameter, "The request must contain the parameter Action.")
             }
+            action = named
             service = Self.stsActions.contains(action) ? .sts : .iam
             // The transport rule comes first: before any key lookup, code check or creation.
             if Self.carriesCodeOrSecret(action, form), let reason = context.insecureMFAReason {
@@ -77,6 +81,9 @@ struct QueryAPI: Sendable {
         } catch let error as S3Error where error.code == .incompleteBody || error.code == .malformedXML {
             return Self.failure(IAMError(.invalidInput, error.message), service: service, requestID: requestID)
         } catch {
+            // Never internal text in a response: logged against the request id instead.
+            logger.error("internal error", metadata: ["request-id": "\(requestID)", "operation": "\(action)",
+                                                      "error": "\(String(reflecting: error))"])
             return Self.failure(IAMError(.serviceFailure, "We encountered an internal error. Please try again."),
                                 service: service, requestID: requestID)
         }

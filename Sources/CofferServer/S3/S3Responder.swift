@@ -38,7 +38,8 @@ struct S3Responder: HTTPResponder {
                 operation = "QueryAPI"
                 response = await queryAPI.respond(request, target: target, requestID: requestID,
                                                   context: transport.context(for: request, peer: context.remoteAddress,
-                                                                             requestID: requestID))
+                                                                             requestID: requestID),
+                                                  logger: context.logger)
             } else {
                 let endpoint = try Endpoint(method: request.method.rawValue, target: target,
                                             copySource: request.headers[Self.copySource] != nil)
