@@ -13,7 +13,7 @@ public struct MFADeleteGate: MFAGate {
     public func authorize(_ request: MFARequest, in transaction: StoreTransaction) throws {
         func refuse(_ error: S3Error, _ reason: String) -> GateRefusal {
             GateRefusal(error: error, audit: AuditRecord(
-                time: verifier.now(), event: "S3:\(request.operation.rawValue)", outcome: "refused",
+                time: verifier.now(), event: "S3:\(request.operation.rawValue)", outcome: .refused,
                 principal: request.principal.arn, serial: nil, source: request.context.source,
                 requestID: request.context.requestID, detail: "\(reason) (bucket \(request.bucket))"))
         }

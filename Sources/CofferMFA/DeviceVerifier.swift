@@ -25,11 +25,11 @@ public struct DeviceVerifier: Sendable {
     public static let freeFailuresPerStep = 5
     public static let maxBackoffSeconds: Int64 = 300
 
-    /// Told the outcome of every check (`passed`, or the failure's name), for metrics.
-    public let observe: @Sendable (String) -> Void
+    /// Told the outcome of every check, for metrics.
+    public let observe: @Sendable (CheckOutcome) -> Void
 
     public init(masterKey: MasterKey, now: @escaping @Sendable () -> Int64,
-                observe: @escaping @Sendable (String) -> Void = { _ in }) {
+                observe: @escaping @Sendable (CheckOutcome) -> Void = { _ in }) {
         self.masterKey = masterKey
         self.now = now
         self.observe = observe
@@ -43,6 +43,23 @@ public struct DeviceVerifier: Sendable {
         case wrongCode
         case replayed
         case throttled
+
+        public var outcome: CheckOutcome {
+            switch self {
+            case .malformed: .malformed
+            case .unknownDevice: .unknownDevice
+            case .notAssigned: .notAssigned
+            case .wrongCode: .wrongCode
+            case .replayed: .replayed
+            case .throttled: .throttled
+            }
+        }
+    }
+
+    /// Every check's outcome. The raw values are the `outcome` label of
+    /// `coffer_mfa_checks_total` (dashboards and alert rules read them): never renamed.
+    public enum CheckOutcome: String, Sendable, CaseIterable {
+        case passed, malformed, unknownDevice, notAssigned, wrongCode, replayed, throttled
     }
 
     /// A failed check with what must be remembered about it after the caller's transaction
@@ -89,8 +106,8 @@ public struct DeviceVerifier: Sendable {
             updated.lastStep = step
             Self.resetThrottle(&updated)
             try transaction.updateDevice(updated)
-            try transaction.appendAudit(audit(context, "passed", serial: serial, time: time))
-            observe("passed")
+            try transaction.appendAudit(audit(context, .passed, serial: serial, time: time))
+            observe(.passed)
             return step
         case .rejected(.malformed):
             throw checkError(.malformed, serial: serial, time: time, context: context)
@@ -116,7 +133,7 @@ public struct DeviceVerifier: Sendable {
             updated.lastStep = second
             updated.drift = max(-Self.maxDrift, min(Self.maxDrift, second - parameters.step(at: time / 1000)))
             Self.resetThrottle(&updated)
-            observe("passed")
+            observe(.passed)
             return updated
         case .rejected(.malformed):
             throw checkError(.malformed, serial: device.serial, time: time, context: context)
@@ -157,13 +174,13 @@ public struct DeviceVerifier: Sendable {
         device.throttledUntil = 0
     }
 
-    func audit(_ context: Context, _ outcome: String, serial: String, time: Int64, detail: String? = nil) -> AuditRecord {
+    func audit(_ context: Context, _ outcome: AuditOutcome, serial: String, time: Int64, detail: String? = nil) -> AuditRecord {
         AuditRecord(time: time, event: context.event, outcome: outcome, principal: context.principal, serial: serial,
                     source: context.source, requestID: context.requestID, detail: detail)
     }
 
     func checkError(_ failure: Failure, serial: String, time: Int64, context: Context, counts: Bool = false) -> CheckError {
-        observe("\(failure)")
+        observe(failure.outcome)
         let reason: String
         switch failure {
         case .malformed: reason = "malformed code"
@@ -174,7 +191,7 @@ public struct DeviceVerifier: Sendable {
         case .throttled: reason = "throttled"
         }
         return CheckError(failure: failure, serial: serial, counts: counts,
-                          audit: audit(context, "failed", serial: serial, time: time, detail: reason))
+                          audit: audit(context, .failed, serial: serial, time: time, detail: reason))
     }
 }
 

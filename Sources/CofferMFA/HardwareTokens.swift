@@ -127,7 +127,7 @@ extension Registry {
     public func importTokens(_ tokens: [HardwareTokens.Token]) async throws {
         let created = now()
         let devices = try tokens.map { token in
-            DeviceRecord(serial: token.serial, kind: "hardware", name: token.serial, path: "/",
+            DeviceRecord(serial: token.serial, kind: .hardware, name: token.serial, path: "/",
                          sealedSeed: try masterKey.seal(token.seed, context: token.serial),
                          algorithm: token.algorithm.rawValue, digits: token.digits, period: token.period, created: created)
         }
@@ -137,7 +137,7 @@ extension Registry {
                     throw IAMError(.entityAlreadyExists, "A device with serial \(device.serial) already exists.")
                 }
                 try transaction.insertDevice(device)
-                try transaction.appendAudit(AuditRecord(time: created, event: "ImportHardwareToken", outcome: "done",
+                try transaction.appendAudit(AuditRecord(time: created, event: "ImportHardwareToken", outcome: .done,
                                                         principal: "admin", serial: device.serial, source: "host"))
             }
         }

@@ -28,7 +28,7 @@ extension Registry {
         DeviceVerifier.Context(event: event, principal: arn(of: caller), source: info.source, requestID: info.requestID)
     }
 
-    func audit(_ event: String, _ caller: Caller, _ info: RequestInfo, serial: String?, outcome: String = "done",
+    func audit(_ event: String, _ caller: Caller, _ info: RequestInfo, serial: String?, outcome: AuditOutcome = .done,
                detail: String? = nil) -> AuditRecord {
         AuditRecord(time: now(), event: event, outcome: outcome, principal: arn(of: caller), serial: serial,
                     source: info.source, requestID: info.requestID, detail: detail)
@@ -56,7 +56,7 @@ extension Registry {
         let seed = (0..<40).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let uri = KeyURI(issuer: "Coffer", account: "\(name)@\(accountID)", secret: seed)
         let png = try PNG.encode(QRCode(encoding: uri.uri, level: .medium), scale: 6)
-        let device = DeviceRecord(serial: serial, kind: "virtual", name: name, path: path,
+        let device = DeviceRecord(serial: serial, kind: .virtual, name: name, path: path,
                                   sealedSeed: try masterKey.seal(seed, context: serial), algorithm: "SHA1", digits: 6,
                                   period: 30, created: now(), creator: caller.userName)
         let entry = audit("CreateVirtualMFADevice", caller, info, serial: serial)
@@ -82,7 +82,7 @@ extension Registry {
         try Names.validateSerial(serial)
         let entry = audit("DeleteVirtualMFADevice", caller, info, serial: serial)
         try await store.write { transaction in
-            guard let device = try transaction.device(serial), device.kind == "virtual" else {
+            guard let device = try transaction.device(serial), device.kind == .virtual else {
                 throw IAMError(.noSuchEntity, "VirtualMFADevice with serial number \(serial) doesn't exist.")
             }
             guard device.userName == nil else {
@@ -171,7 +171,7 @@ extension Registry {
             device.userName = nil
             device.enabled = nil
             try transaction.updateDevice(device)
-            try transaction.appendAudit(AuditRecord(time: self.now(), event: "AdminDeactivateMFADevice", outcome: "done",
+            try transaction.appendAudit(AuditRecord(time: self.now(), event: "AdminDeactivateMFADevice", outcome: .done,
                                                     principal: "admin:\(name)", serial: serial, source: "host",
                                                     detail: "was enabled for \(user)"))
             return user
@@ -238,7 +238,7 @@ extension Registry {
         default: throw IAMError.validation("assignmentStatus", "Member must satisfy enum value set: [Assigned, Unassigned, Any]")
         }
         let rows = try store.read {
-            try $0.devices(user: nil, assigned: assigned, kind: "virtual", after: marker, limit: maxItems + 1)
+            try $0.devices(user: nil, assigned: assigned, kind: .virtual, after: marker, limit: maxItems + 1)
         }
         return Page(rows, maxItems: maxItems) { $0.serial }
     }

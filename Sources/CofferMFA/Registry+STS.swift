@@ -90,7 +90,7 @@ extension Registry {
                     let keys = try transaction.accessKeys(user: user.name)
                     func key(_ index: Int) -> String {
                         guard index < keys.count else { return "false,N/A" }
-                        return "\(keys[index].status == "Active"),\(Self.iso(keys[index].created))"
+                        return "\(keys[index].status == .active),\(Self.iso(keys[index].created))"
                     }
                     lines.append("\(user.name),\(self.userArn(user)),\(Self.iso(user.created)),false,\(mfa),\(key(0)),\(key(1))")
                 }

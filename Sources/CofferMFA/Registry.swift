@@ -137,7 +137,7 @@ public final class Registry: Sendable {
         let secret = Names.random(Names.secretAlphabet, count: 40)
         let record = AccessKeyRecord(accessKey: accessKey, userName: target,
                                      sealedSecret: try masterKey.seal(Array(secret.utf8), context: accessKey),
-                                     status: "Active", created: now())
+                                     status: .active, created: now())
         try await store.write { transaction in
             _ = try self.requireUser(target, caller: caller, in: transaction)
             guard try transaction.accessKeys(user: target).count < Self.maxKeysPerUser else {
@@ -159,7 +159,7 @@ public final class Registry: Sendable {
 
     public func updateAccessKey(_ caller: Caller, userName: String?, accessKey: String, status: String) async throws {
         try authorize(caller, "UpdateAccessKey")
-        guard status == "Active" || status == "Inactive" else {
+        guard let status = AccessKeyStatus(rawValue: status) else {
             throw IAMError.validation("status", "Member must satisfy enum value set: [Active, Inactive]")
         }
         try await store.write { transaction in
@@ -214,7 +214,7 @@ public final class Registry: Sendable {
     private func lookUpCredential(_ accessKey: String) throws -> KeyCredential? {
         try store.read { transaction -> KeyCredential? in
             if let key = try transaction.accessKey(accessKey) {
-                guard key.status == "Active" else { return nil }
+                guard key.status == .active else { return nil }
                 let secret = try masterKey.open(key.sealedSecret, context: accessKey)
                 let path = try transaction.user(named: key.userName)?.path ?? "/"
                 return KeyCredential(secret: String(decoding: secret, as: UTF8.self),

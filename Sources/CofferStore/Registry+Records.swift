@@ -17,9 +17,9 @@ public struct AccessKeyRecord: Sendable, Equatable {
     public var accessKey: String
     public var userName: String
     public var sealedSecret: [UInt8]
-    public var status: String
+    public var status: AccessKeyStatus
     public var created: Int64
-    public init(accessKey: String, userName: String, sealedSecret: [UInt8], status: String, created: Int64) {
+    public init(accessKey: String, userName: String, sealedSecret: [UInt8], status: AccessKeyStatus, created: Int64) {
         self.accessKey = accessKey
         self.userName = userName
         self.sealedSecret = sealedSecret
@@ -50,7 +50,7 @@ public struct SessionRecord: Sendable, Equatable {
 public struct DeviceRecord: Sendable, Equatable {
     public var serial: String
     /// `virtual` or `hardware`.
-    public var kind: String
+    public var kind: DeviceKind
     public var name: String
     public var path: String
     public var sealedSeed: [UInt8]
@@ -75,7 +75,7 @@ public struct DeviceRecord: Sendable, Equatable {
     /// before this was recorded): while unassigned, only they or the root may enable it.
     public var creator: String?
 
-    public init(serial: String, kind: String, name: String, path: String, sealedSeed: [UInt8], algorithm: String,
+    public init(serial: String, kind: DeviceKind, name: String, path: String, sealedSeed: [UInt8], algorithm: String,
                 digits: Int, period: Int64, userName: String? = nil, enabled: Int64? = nil, created: Int64,
                 drift: Int64 = 0, lastStep: Int64? = nil, failures: Int = 0, windowStep: Int64 = 0,
                 windowFailures: Int = 0, backoffs: Int = 0, throttledUntil: Int64 = 0, creator: String? = nil) {
@@ -106,13 +106,13 @@ public struct AuditRecord: Sendable, Equatable {
     public var id: Int64
     public var time: Int64
     public var event: String
-    public var outcome: String
+    public var outcome: AuditOutcome
     public var principal: String
     public var serial: String?
     public var source: String?
     public var requestID: String?
     public var detail: String?
-    public init(id: Int64 = 0, time: Int64, event: String, outcome: String, principal: String, serial: String? = nil,
+    public init(id: Int64 = 0, time: Int64, event: String, outcome: AuditOutcome, principal: String, serial: String? = nil,
                 source: String? = nil, requestID: String? = nil, detail: String? = nil) {
         self.id = id
         self.time = time
@@ -124,4 +124,29 @@ public struct AuditRecord: Sendable, Equatable {
         self.requestID = requestID
         self.detail = detail
     }
+}
+
+/// An IAM access key's status, spelled as IAM spells it (and as it is stored).
+public enum AccessKeyStatus: String, Sendable {
+    case active = "Active"
+    case inactive = "Inactive"
+}
+
+/// A virtual (seed made by Coffer) or hardware (imported) MFA device; the raw values are stored.
+public enum DeviceKind: String, Sendable {
+    case virtual
+    case hardware
+}
+
+/// How an audited event ended. The raw values are what the audit log stores and `coffer admin
+/// audit` prints (dashboards and scripts read them): never renamed.
+public enum AuditOutcome: String, Sendable {
+    /// A change was made.
+    case done
+    /// A code was checked and accepted.
+    case passed
+    /// A code was checked and refused.
+    case failed
+    /// A request was refused before any code was checked.
+    case refused
 }

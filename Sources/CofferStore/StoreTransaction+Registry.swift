@@ -45,11 +45,11 @@ extension StoreTransaction {
     public func insertAccessKey(_ key: AccessKeyRecord) throws {
         try db.execute(sql: """
             INSERT INTO access_keys(access_key, user_name, sealed_secret, status, created_ms) VALUES (?, ?, ?, ?, ?)
-            """, arguments: [key.accessKey, key.userName, Data(key.sealedSecret), key.status, key.created])
+            """, arguments: [key.accessKey, key.userName, Data(key.sealedSecret), key.status.rawValue, key.created])
     }
 
-    public func setAccessKeyStatus(_ accessKey: String, _ status: String) throws {
-        try db.execute(sql: "UPDATE access_keys SET status = ? WHERE access_key = ?", arguments: [status, accessKey])
+    public func setAccessKeyStatus(_ accessKey: String, _ status: AccessKeyStatus) throws {
+        try db.execute(sql: "UPDATE access_keys SET status = ? WHERE access_key = ?", arguments: [status.rawValue, accessKey])
     }
 
     public func deleteAccessKey(_ accessKey: String) throws {
@@ -57,7 +57,8 @@ extension StoreTransaction {
     }
 
     static func accessKey(from row: Row) -> AccessKeyRecord {
-        AccessKeyRecord(accessKey: row[0], userName: row[1], sealedSecret: Array(row[2] as Data), status: row[3],
+        AccessKeyRecord(accessKey: row[0], userName: row[1], sealedSecret: Array(row[2] as Data),
+                        status: AccessKeyStatus(rawValue: row[3]) ?? .inactive,  // an unknown status never authenticates
                         created: row[4])
     }
 
@@ -102,7 +103,7 @@ extension StoreTransaction {
     }
 
     /// Devices in serial order after `marker`; `user` filters by assignment (nil: any).
-    public func devices(user: String?, assigned: Bool?, kind: String?, after marker: String?, limit: Int) throws -> [DeviceRecord] {
+    public func devices(user: String?, assigned: Bool?, kind: DeviceKind?, after marker: String?, limit: Int) throws -> [DeviceRecord] {
         var sql = "SELECT \(Self.deviceColumns) FROM mfa_devices WHERE serial > ?"
         var arguments: StatementArguments = [marker ?? ""]
         if let user {
@@ -112,7 +113,7 @@ extension StoreTransaction {
         if let assigned { sql += assigned ? " AND user_name IS NOT NULL" : " AND user_name IS NULL" }
         if let kind {
             sql += " AND kind = ?"
-            _ = arguments.append(contentsOf: [kind])
+            _ = arguments.append(contentsOf: [kind.rawValue])
         }
         sql += " ORDER BY serial LIMIT ?"
         _ = arguments.append(contentsOf: [limit])
@@ -123,7 +124,7 @@ extension StoreTransaction {
         try db.execute(sql: """
             INSERT INTO mfa_devices(serial, kind, name, path, sealed_seed, algorithm, digits, period, created_ms, creator)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [device.serial, device.kind, device.name, device.path, Data(device.sealedSeed),
+            """, arguments: [device.serial, device.kind.rawValue, device.name, device.path, Data(device.sealedSeed),
                              device.algorithm, device.digits, device.period, device.created, device.creator])
     }
 
@@ -168,7 +169,7 @@ extension StoreTransaction {
     }
 
     static func device(from row: Row) -> DeviceRecord {
-        DeviceRecord(serial: row[0], kind: row[1], name: row[2], path: row[3], sealedSeed: Array(row[4] as Data),
+        DeviceRecord(serial: row[0], kind: DeviceKind(rawValue: row[1]) ?? .hardware, name: row[2], path: row[3], sealedSeed: Array(row[4] as Data),
                      algorithm: row[5], digits: row[6], period: row[7], userName: row[8], enabled: row[9],
                      created: row[10], drift: row[11], lastStep: row[12], failures: row[13], windowStep: row[14],
                      windowFailures: row[15], backoffs: row[16], throttledUntil: row[17], creator: row[18])
@@ -198,7 +199,7 @@ extension StoreTransaction {
         try db.cachedStatement(sql: """
             INSERT INTO audit(time_ms, event, outcome, principal, serial, source, request_id, detail)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [entry.time, entry.event, entry.outcome, entry.principal, entry.serial, entry.source,
+            """).execute(arguments: [entry.time, entry.event, entry.outcome.rawValue, entry.principal, entry.serial, entry.source,
                                      entry.requestID, entry.detail])
     }
 
@@ -207,7 +208,7 @@ extension StoreTransaction {
             SELECT id, time_ms, event, outcome, principal, serial, source, request_id, detail FROM audit
             WHERE id > ? ORDER BY id LIMIT ?
             """, arguments: [id, limit]).map {
-            AuditRecord(id: $0[0], time: $0[1], event: $0[2], outcome: $0[3], principal: $0[4], serial: $0[5],
+            AuditRecord(id: $0[0], time: $0[1], event: $0[2], outcome: AuditOutcome(rawValue: $0[3]) ?? .refused, principal: $0[4], serial: $0[5],
                         source: $0[6], requestID: $0[7], detail: $0[8])
         }
     }

@@ -144,7 +144,7 @@ struct AdminCommand: AsyncParsableCommand {
                     let time = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(entry.time) / 1000))
                     if json {
                         let object: [String: String?] = [
-                            "time": time, "event": entry.event, "outcome": entry.outcome, "principal": entry.principal,
+                            "time": time, "event": entry.event, "outcome": entry.outcome.rawValue, "principal": entry.principal,
                             "serial": entry.serial, "source": entry.source, "request_id": entry.requestID,
                             "detail": entry.detail,
                         ]
@@ -152,7 +152,7 @@ struct AdminCommand: AsyncParsableCommand {
                                                               options: [.sortedKeys, .withoutEscapingSlashes])
                         print(String(decoding: data, as: UTF8.self))
                     } else {
-                        print([time, entry.event, entry.outcome, entry.principal, entry.serial ?? "-", entry.source ?? "-",
+                        print([time, entry.event, entry.outcome.rawValue, entry.principal, entry.serial ?? "-", entry.source ?? "-",
                                entry.requestID ?? "-", entry.detail ?? ""].joined(separator: "\t"))
                     }
                 }

@@ -114,7 +114,7 @@ struct MFATests {
         // The version is still there after all of that, and every refusal was audited without a code.
         #expect(try await s.h.read("vault", "doc", versionID: version) == "v1")
         let audit = try s.h.store.read { try $0.audit(after: 0, limit: 100) }.filter { $0.event == "S3:DeleteObject" }
-        #expect(audit.map(\.outcome) == ["refused", "refused", "refused", "refused", "refused", "refused", "failed", "failed"])
+        #expect(audit.map(\.outcome.rawValue) == ["refused", "refused", "refused", "refused", "refused", "refused", "failed", "failed"])
         #expect(audit.allSatisfy { !($0.detail ?? "").contains("123456") })  // the malformed header's value
         let good = "\(s.serial) \(s.code(1))"
         #expect(await delete(good).0 == nil)

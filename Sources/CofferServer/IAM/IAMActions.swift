@@ -62,7 +62,7 @@ extension QueryAPI {
                 xml.element("AccessKey") { xml in
                     xml.element("UserName", key.userName)
                     xml.element("AccessKeyId", key.accessKey)
-                    xml.element("Status", key.status)
+                    xml.element("Status", key.status.rawValue)
                     xml.element("SecretAccessKey", secret)
                     xml.element("CreateDate", HTTPDate.iso8601(milliseconds: key.created))
                 }
@@ -75,7 +75,7 @@ extension QueryAPI {
                         xml.element("member") { xml in
                             xml.element("UserName", key.userName)
                             xml.element("AccessKeyId", key.accessKey)
-                            xml.element("Status", key.status)
+                            xml.element("Status", key.status.rawValue)
                             xml.element("CreateDate", HTTPDate.iso8601(milliseconds: key.created))
                         }
                     }

@@ -1,3 +1,4 @@
+import CofferMFA
 import CofferStore
 import Prometheus
 import Synchronization
@@ -45,9 +46,10 @@ public final class CofferMetrics: Sendable {
         counter.increment()
     }
 
-    /// `passed`, `wrongCode`, `replayed`, `malformed`, `throttled`, `unknownDevice`.
-    public func mfaCheck(_ outcome: String) {
-        registry.makeCounter(descriptor: Self.mfaChecks, labels: [("outcome", outcome)]).increment()
+    /// Labelled with the outcome's raw value: `passed`, `wrongCode`, `replayed`, `malformed`,
+    /// `throttled`, `unknownDevice`, `notAssigned`.
+    public func mfaCheck(_ outcome: DeviceVerifier.CheckOutcome) {
+        registry.makeCounter(descriptor: Self.mfaChecks, labels: [("outcome", outcome.rawValue)]).increment()
     }
 
     func render(store: Store, now: Int64) -> String {
