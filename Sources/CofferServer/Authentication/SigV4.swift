@@ -82,13 +82,8 @@ final class SigV4Verifier: Sendable {
         guard let credentialText = fields["Credential"], let signedText = fields["SignedHeaders"],
               let signature = fields["Signature"]
         else { throw S3Error(.authorizationHeaderMalformed) }
-        let scope = try Scope(credentialText, service: service, error: .authorizationHeaderMalformed)
-        guard acceptsRegion(scope.region, service: service) else {
-            throw S3Error(.authorizationHeaderMalformed,
-                          "The authorization header is malformed; the region '\(scope.region)' is wrong; expecting '\(region)'",
-                          details: [("Region", region)])
-        }
-        try Self.requireSigned(signedText, head: head)
+        let scope = try checkedScope(credentialText, service: service, signedHeaders: signedText, head: head,
+                                     presigned: false)
         guard let amzDate = head.headerFields[Self.amzDate] ?? head.headerFields[.date],
               let requestTime = Self.parseAmzDate(amzDate) ?? HTTPDate.parse(amzDate).map({ $0 / 1000 })
         else { throw S3Error(.accessDenied, "AWS authentication requires a valid Date or x-amz-date header") }
@@ -158,13 +153,8 @@ final class SigV4Verifier: Sendable {
             throw S3Error(.authorizationQueryParametersError,
                           "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
         }
-        let scope = try Scope(credentialText, service: service, error: .authorizationQueryParametersError)
-        guard acceptsRegion(scope.region, service: service) else {
-            throw S3Error(.authorizationQueryParametersError,
-                          "Error parsing the X-Amz-Credential parameter; the region '\(scope.region)' is wrong; expecting '\(region)'",
-                          details: [("Region", region)])
-        }
-        try Self.requireSigned(signedText, head: head)
+        let scope = try checkedScope(credentialText, service: service, signedHeaders: signedText, head: head,
+                                     presigned: true)
         guard let signedAt = Self.parseAmzDate(dateText), dateText.utf8.prefix(8).elementsEqual(scope.date.utf8) else {
             throw S3Error(.authorizationQueryParametersError, "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
         }
@@ -212,6 +202,22 @@ final class SigV4Verifier: Sendable {
             region = parts[2]
             service = parts[3]
         }
+    }
+
+    /// The credential scope, checked: well formed, for this endpoint's service and the server's
+    /// region; and the signed headers cover `host` and every `x-amz-*` header. Errors in the
+    /// words of the header form or the presigned form.
+    private func checkedScope(_ credential: String, service: String, signedHeaders: String, head: HTTPRequest,
+                              presigned: Bool) throws -> Scope {
+        let code: S3ErrorCode = presigned ? .authorizationQueryParametersError : .authorizationHeaderMalformed
+        let scope = try Scope(credential, service: service, error: code)
+        guard acceptsRegion(scope.region, service: service) else {
+            let what = presigned ? "Error parsing the X-Amz-Credential parameter" : "The authorization header is malformed"
+            throw S3Error(code, "\(what); the region '\(scope.region)' is wrong; expecting '\(region)'",
+                          details: [("Region", region)])
+        }
+        try Self.requireSigned(signedHeaders, head: head)
+        return scope
     }
 
     /// `host` and every `x-amz-*` header the request carries must be in SignedHeaders: an unsigned
