@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import subprocess
+import threading
 import time
 import urllib.parse
 
@@ -123,18 +124,24 @@ def test_absurd_numbers_in_every_parsed_field_are_4xx(server, versioned):
 # 2 — the throttle holds under concurrency
 
 def test_parallel_wrong_codes_judge_no_more_than_one_by_one(fresh):
-    iam, sts, _ = clients(fresh)
+    iam, _, _ = clients(fresh)
     serial, totp = root_device(iam)
     wrong = totp.at(time.time() + 30 * 9)
+    # 100 connections released at once, as the pen test sent them.
+    sts = boto3.client("sts", endpoint_url=fresh.endpoint, aws_access_key_id=ACCESS_KEY,
+                       aws_secret_access_key=SECRET_KEY, region_name="us-east-1",
+                       config=Config(retries={"total_max_attempts": 1}, max_pool_connections=100))
+    start = threading.Barrier(100)
 
     def attempt(_):
+        start.wait()
         try:
             sts.get_session_token(SerialNumber=serial, TokenCode=wrong)
             return "accepted"
         except ClientError as e:
             return e.response["Error"]["Code"]
 
-    with concurrent.futures.ThreadPoolExecutor(32) as pool:
+    with concurrent.futures.ThreadPoolExecutor(100) as pool:
         outcomes = list(pool.map(attempt, range(100)))
     assert set(outcomes) == {"AccessDenied"}
     # One by one: 5 judged per step, the 6th judged and starting a back-off; the rest refused unjudged.
@@ -459,7 +466,21 @@ def test_a_broken_chunked_body_is_400(server, bucket):
     parsed = urllib.parse.urlparse(url)
     head = f"PUT {parsed.path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall((head + "Transfer-Encoding: chunked\r\n\r\nZZZ\r\nhello\r\n0\r\n\r\n").encode())
+        # A good first chunk, so the handler is already streaming the body when the framing breaks.
+        sock.sendall((head + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n").encode())
+        time.sleep(0.3)
+        sock.sendall(b"ZZZ\r\nhello\r\n0\r\n\r\n")
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    # The IAM/STS Query API reads its form body the same way.
+    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    url, headers = signed("POST", server.endpoint + "/", service="iam", headers=headers)
+    head = "POST / HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()
+                                           if k.lower() != "content-length")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall((head + "Transfer-Encoding: chunked\r\n\r\n5\r\nActio\r\n").encode())
+        time.sleep(0.3)
+        sock.sendall(b"ZZZ\r\nn=ListUsers\r\n0\r\n\r\n")
         answer = sock.recv(4096)
     assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
     alive(server)
