@@ -66,10 +66,9 @@ extension Engine {
     /// read to judge a write condition before any body is read.
     public func checkCondition(_ condition: WriteCondition, bucket name: String, key: String) throws {
         let current = try store.read { transaction in
-            let bucket = try Self.requireBucket(transaction, name)
-            return try transaction.latestVersion(bucketID: bucket.id, key: key)
+            try Self.currentObject(try Self.requireBucket(transaction, name), key: key, in: transaction)
         }
-        try condition.check(current.flatMap { $0.isDeleteMarker ? nil : $0 }, key: key)
+        try condition.check(current, key: key)
     }
 
     static func currentObject(_ bucket: Bucket, key: String, in transaction: StoreTransaction) throws -> ObjectVersion? {

@@ -459,29 +459,29 @@ def test_delete_bucket_takes_its_unfinished_uploads_along(fresh):
     assert s3.list_multipart_uploads(Bucket="pending").get("Uploads", []) == []
 
 
+def broken_chunked_answer(server, method, path, headers, first, rest):
+    """Sends a signed request whose chunked body breaks after a good first chunk (so the handler is
+    already reading it); returns the start of the answer."""
+    head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()
+                                                     if k.lower() != "content-length")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall((head + "Transfer-Encoding: chunked\r\n\r\n").encode() + first)
+        time.sleep(0.3)
+        sock.sendall(rest)
+        return sock.recv(4096)
+
+
 def test_a_broken_chunked_body_is_400(server, bucket):
     url, headers = signed("PUT", f"{server.endpoint}/{bucket}/chunked",
                           headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
     headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD"
-    parsed = urllib.parse.urlparse(url)
-    head = f"PUT {parsed.path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        # A good first chunk, so the handler is already streaming the body when the framing breaks.
-        sock.sendall((head + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n").encode())
-        time.sleep(0.3)
-        sock.sendall(b"ZZZ\r\nhello\r\n0\r\n\r\n")
-        answer = sock.recv(4096)
+    answer = broken_chunked_answer(server, "PUT", urllib.parse.urlparse(url).path, headers,
+                                   b"5\r\nhello\r\n", b"ZZZ\r\nhello\r\n0\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
     # The IAM/STS Query API reads its form body the same way.
-    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
-    url, headers = signed("POST", server.endpoint + "/", service="iam", headers=headers)
-    head = "POST / HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()
-                                           if k.lower() != "content-length")
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall((head + "Transfer-Encoding: chunked\r\n\r\n5\r\nActio\r\n").encode())
-        time.sleep(0.3)
-        sock.sendall(b"ZZZ\r\nn=ListUsers\r\n0\r\n\r\n")
-        answer = sock.recv(4096)
+    _, headers = signed("POST", server.endpoint + "/", service="iam",
+                        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    answer = broken_chunked_answer(server, "POST", "/", headers, b"5\r\nActio\r\n", b"ZZZ\r\nn=ListUsers\r\n0\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
     alive(server)
 
