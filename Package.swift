@@ -50,15 +50,15 @@ let package = Package(
         ], swiftSettings: instrumented),
         // The MFA registry: users, keys, sessions, devices, the one verifier, audit. No HTTP.
         .target(name: "CofferMFA", dependencies: [
-            "CofferCore", "CofferStore", "TOTP", "QRCode", .product(name: "Crypto", package: "swift-crypto"),
+            "CofferCore", "CofferStore", "CofferPolicy", "TOTP", "QRCode", .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: instrumented),
         // S3 semantics: versioning, version stacks, deletes, listings, the MFA gate. No HTTP.
         .target(name: "CofferEngine", dependencies: [
-            "CofferCore", "CofferStore", "CofferMFA", .product(name: "Crypto", package: "swift-crypto"),
+            "CofferCore", "CofferStore", "CofferMFA", "CofferPolicy", .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: instrumented),
         // HTTP: S3 REST API on Hummingbird, SigV4, XML, request bodies.
         .target(name: "CofferServer", dependencies: [
-            "CofferCore", "CofferStore", "CofferEngine", "CofferMFA", "CZlib", "TOTP",
+            "CofferCore", "CofferStore", "CofferEngine", "CofferMFA", "CofferPolicy", "CZlib", "TOTP",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),

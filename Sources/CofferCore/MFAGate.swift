@@ -26,6 +26,10 @@ public enum S3Operation: String, Sendable, CaseIterable {
     case headObject = "HeadObject"
     case deleteObject = "DeleteObject"
     case getObjectAcl = "GetObjectAcl"
+    case getBucketPolicy = "GetBucketPolicy"
+    case putBucketPolicy = "PutBucketPolicy"
+    case deleteBucketPolicy = "DeleteBucketPolicy"
+    case getBucketPolicyStatus = "GetBucketPolicyStatus"
 }
 
 /// When an operation needs `x-amz-mfa` on a bucket with MFA Delete enabled (spec §1.2).
@@ -50,7 +54,8 @@ extension S3Operation {
         case .listBuckets, .createBucket, .deleteBucket, .headBucket, .getBucketLocation, .getBucketVersioning,
              .getBucketAcl, .listObjects, .listObjectsV2, .listObjectVersions, .putObject, .copyObject, .getObject,
              .headObject, .getObjectAcl, .createMultipartUpload, .uploadPart, .uploadPartCopy, .completeMultipartUpload,
-             .abortMultipartUpload, .listParts, .listMultipartUploads:
+             .abortMultipartUpload, .listParts, .listMultipartUploads, .getBucketPolicy, .putBucketPolicy,
+             .deleteBucketPolicy, .getBucketPolicyStatus:
             .never
         }
     }

@@ -44,6 +44,8 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case insufficientStorage = "InsufficientStorage"
     case invalidPartNumber = "InvalidPartNumber"
     case conditionalRequestConflict = "ConditionalRequestConflict"
+    case malformedPolicy = "MalformedPolicy"
+    case noSuchBucketPolicy = "NoSuchBucketPolicy"
 
     /// The HTTP status AWS answers with.
     public var status: Int {
@@ -52,11 +54,11 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .authorizationHeaderMalformed, .authorizationQueryParametersError, .badDigest, .entityTooLarge,
              .entityTooSmall, .expiredToken, .illegalVersioningConfiguration, .incompleteBody, .invalidArgument,
              .invalidBucketName, .invalidDigest, .invalidPart, .invalidPartOrder, .invalidRequest, .invalidToken,
-             .keyTooLong, .malformedXML, .metadataTooLarge, .missingSecurityHeader, .tooManyBuckets,
+             .keyTooLong, .malformedXML, .malformedPolicy, .metadataTooLarge, .missingSecurityHeader, .tooManyBuckets,
              .xAmzContentSHA256Mismatch:
             400
         case .accessDenied, .invalidAccessKeyId, .requestTimeTooSkewed, .signatureDoesNotMatch: 403
-        case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchVersion: 404
+        case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchVersion, .noSuchBucketPolicy: 404
         case .methodNotAllowed: 405
         case .bucketAlreadyOwnedByYou, .bucketNotEmpty, .conditionalRequestConflict: 409
         case .missingContentLength: 411
@@ -118,6 +120,8 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .tooManyBuckets: "You have attempted to create more buckets than allowed."
         case .xAmzContentSHA256Mismatch: "The provided 'x-amz-content-sha256' header does not match what was computed."
         case .insufficientStorage: "There is not enough space left on the server to store this object."
+        case .malformedPolicy: "Policies must be valid JSON and the first byte must be '{'"
+        case .noSuchBucketPolicy: "The bucket policy does not exist"
         case .invalidPartNumber: "The requested partnumber is not satisfiable"
         case .conditionalRequestConflict:
             "A conflicting operation occurred. If using PutObject you can retry the request. If using multipart upload "

@@ -8,7 +8,7 @@ public final class Engine: Sendable {
     public let store: Store
     public let gate: any MFAGate
     /// Milliseconds since 1970.
-    let now: @Sendable () -> Int64
+    public let now: @Sendable () -> Int64
 
     public init(store: Store, gate: any MFAGate, now: @escaping @Sendable () -> Int64 = Engine.systemMilliseconds) {
         self.store = store
@@ -70,28 +70,19 @@ public struct ConnectionInfo: Sendable {
     public var insecureMFAReason: String?
     public var source: String?
     public var requestID: String?
+    /// The request arrived over TLS (directly, or from a trusted proxy that says so): `aws:SecureTransport`.
+    public var secureTransport: Bool
+    /// The client's address (a trusted proxy's X-Forwarded-For, else the peer): `aws:SourceIp`.
+    public var sourceIP: String?
+    public var userAgent: String?
 
-    public init(insecureMFAReason: String? = nil, source: String? = nil, requestID: String? = nil) {
+    public init(insecureMFAReason: String? = nil, source: String? = nil, requestID: String? = nil,
+                secureTransport: Bool = false, sourceIP: String? = nil, userAgent: String? = nil) {
         self.insecureMFAReason = insecureMFAReason
         self.source = source
         self.requestID = requestID
-    }
-}
-
-/// Who a request is authenticated as.
-public struct Principal: Sendable, Equatable {
-    public var accessKey: String
-    public var userName: String
-    public var isRoot: Bool
-    public var isSession: Bool
-    /// How the audit log names the caller (`arn:aws:iam::ACCOUNT:root`, `…:user/PATH/NAME`).
-    public var arn: String
-
-    public init(accessKey: String, userName: String, isRoot: Bool, isSession: Bool = false, arn: String? = nil) {
-        self.accessKey = accessKey
-        self.userName = userName
-        self.isRoot = isRoot
-        self.isSession = isSession
-        self.arn = arn ?? userName
+        self.secureTransport = secureTransport
+        self.sourceIP = sourceIP
+        self.userAgent = userAgent
     }
 }

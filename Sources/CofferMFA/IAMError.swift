@@ -13,15 +13,19 @@ public struct IAMError: Error, Sendable, Equatable {
         case invalidAction = "InvalidAction"
         case missingParameter = "MissingParameter"
         case serviceFailure = "ServiceFailure"
+        case malformedPolicyDocument = "MalformedPolicyDocument"
+        case unmodifiableEntity = "UnmodifiableEntity"
+        case policyEvaluation = "PolicyEvaluation"
 
         public var status: Int {
             switch self {
             case .accessDenied, .invalidAuthenticationCode: 403
             case .deleteConflict, .entityAlreadyExists, .limitExceeded: 409
             case .noSuchEntity: 404
-            case .invalidInput, .validationError, .invalidAction, .missingParameter: 400
+            case .invalidInput, .validationError, .invalidAction, .missingParameter, .malformedPolicyDocument,
+                 .unmodifiableEntity: 400
             case .reportNotPresent: 410
-            case .serviceFailure: 500
+            case .serviceFailure, .policyEvaluation: 500
             }
         }
 

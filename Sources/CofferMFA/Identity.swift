@@ -1,25 +1,24 @@
+import CofferCore
 import Foundation
 
-/// Who is calling the registry, as authentication established it.
-public struct Caller: Sendable, Equatable {
-    /// `root` for the account root.
-    public var userName: String
-    public var isRoot: Bool { userName == Registry.rootUser }
-    public var isSession: Bool
-    /// Session credentials obtained with an MFA code.
-    public var mfaAuthenticated: Bool
-    public var accessKey: String
-    /// The user's IAM path (`/` for the root and by default), part of its ARN.
-    public var path: String
+/// What an access key authenticates as: its secret and the principal behind it (the root's
+/// configured keys, an IAM user's active key, or a live session).
+public struct Credential: Sendable, CustomStringConvertible {
+    public var secretKey: String
+    public var principal: Principal
+    /// For temporary credentials: SHA-256 of the token the request must carry, and expiry (Unix s).
+    public var sessionTokenHash: String?
+    public var expiration: Int64?
 
-    public init(userName: String, isSession: Bool = false, mfaAuthenticated: Bool = false, accessKey: String = "",
-                path: String = "/") {
-        self.userName = userName
-        self.isSession = isSession
-        self.mfaAuthenticated = mfaAuthenticated
-        self.accessKey = accessKey
-        self.path = path
+    public init(secretKey: String, principal: Principal, sessionTokenHash: String? = nil, expiration: Int64? = nil) {
+        self.secretKey = secretKey
+        self.principal = principal
+        self.sessionTokenHash = sessionTokenHash
+        self.expiration = expiration
     }
+
+    /// Never the secret: a log line that prints a credential shows whose it is, nothing more.
+    public var description: String { "Credential(\(principal.accessKey), \(principal.arn), secret: <redacted>)" }
 }
 
 /// Identifier shapes and the checks the IAM model's patterns demand.

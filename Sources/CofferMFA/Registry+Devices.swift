@@ -1,3 +1,4 @@
+import CofferCore
 import CofferStore
 import Foundation
 import QRCode
@@ -24,11 +25,11 @@ extension Registry {
         }
     }
 
-    func context(_ event: String, _ caller: Caller, _ info: RequestInfo) -> DeviceVerifier.Context {
+    func context(_ event: String, _ caller: Principal, _ info: RequestInfo) -> DeviceVerifier.Context {
         DeviceVerifier.Context(event: event, principal: arn(of: caller), source: info.source, requestID: info.requestID)
     }
 
-    func audit(_ event: String, _ caller: Caller, _ info: RequestInfo, serial: String?, outcome: AuditOutcome = .done,
+    func audit(_ event: String, _ caller: Principal, _ info: RequestInfo, serial: String?, outcome: AuditOutcome = .done,
                detail: String? = nil) -> AuditRecord {
         AuditRecord(time: now(), event: event, outcome: outcome, principal: arn(of: caller), serial: serial,
                     source: info.source, requestID: info.requestID, detail: detail)
@@ -40,9 +41,8 @@ extension Registry {
     // MARK: Create and delete
 
     /// CreateVirtualMFADevice: a 40-byte random seed (64 Base32 characters, like AWS), sealed at rest.
-    public func createVirtualDevice(_ caller: Caller, name: String, path: String?, tags: [(String, String)],
+    public func createVirtualDevice(_ caller: Principal, name: String, path: String?, tags: [(String, String)],
                                     info: RequestInfo) async throws -> NewVirtualDevice {
-        try authorize(caller, "CreateVirtualMFADevice", selfService: .allowed)
         try Names.validateDeviceName(name)
         let path = path ?? "/"
         try Names.validatePath(path)
@@ -77,8 +77,7 @@ extension Registry {
     }
 
     /// DeleteVirtualMFADevice: `DeleteConflict` while assigned.
-    public func deleteVirtualDevice(_ caller: Caller, serial: String, info: RequestInfo) async throws {
-        try authorize(caller, "DeleteVirtualMFADevice")
+    public func deleteVirtualDevice(_ caller: Principal, serial: String, info: RequestInfo) async throws {
         try Names.validateSerial(serial)
         let entry = audit("DeleteVirtualMFADevice", caller, info, serial: serial)
         try await store.write { transaction in
@@ -98,7 +97,7 @@ extension Registry {
     /// EnableMFADevice with two consecutive codes. A device belongs to at most one user; at most 8
     /// per user. Once the root has an enabled device, changing the root's devices needs an
     /// MFA-authenticated session (or `coffer admin` on the host): a stolen root key alone cannot.
-    public func enableDevice(_ caller: Caller, userName: String, serial: String, code1: String, code2: String,
+    public func enableDevice(_ caller: Principal, userName: String, serial: String, code1: String, code2: String,
                              info: RequestInfo) async throws {
         let context = try pairRequest("EnableMFADevice", caller, userName: userName, serial: serial, code1: code1,
                                       code2: code2, info: info)
@@ -126,7 +125,7 @@ extension Registry {
     }
 
     /// ResyncMFADevice: two consecutive codes re-learn the device's drift.
-    public func resyncDevice(_ caller: Caller, userName: String, serial: String, code1: String, code2: String,
+    public func resyncDevice(_ caller: Principal, userName: String, serial: String, code1: String, code2: String,
                              info: RequestInfo) async throws {
         let context = try pairRequest("ResyncMFADevice", caller, userName: userName, serial: serial, code1: code1,
                                       code2: code2, info: info)
@@ -145,8 +144,7 @@ extension Registry {
 
     /// DeactivateMFADevice: for the root only (IAM users cannot deactivate their own, as on AWS);
     /// the root's own devices need an MFA-authenticated session.
-    public func deactivateDevice(_ caller: Caller, userName: String?, serial: String, info: RequestInfo) async throws {
-        try authorize(caller, "DeactivateMFADevice")
+    public func deactivateDevice(_ caller: Principal, userName: String?, serial: String, info: RequestInfo) async throws {
         try Names.validateSerial(serial)
         let entry = audit("DeactivateMFADevice", caller, info, serial: serial)
         try await store.write { transaction in
@@ -179,9 +177,8 @@ extension Registry {
     }
 
     /// What enable and resync check before any code: who may, and the shapes of serial and codes.
-    func pairRequest(_ action: String, _ caller: Caller, userName: String, serial: String, code1: String, code2: String,
+    func pairRequest(_ action: String, _ caller: Principal, userName: String, serial: String, code1: String, code2: String,
                      info: RequestInfo) throws -> DeviceVerifier.Context {
-        try authorize(caller, action, targetUser: userName, selfService: .allowed)
         try Names.validateSerial(serial)
         try Names.validateCode(code1, parameter: "authenticationCode1")
         try Names.validateCode(code2, parameter: "authenticationCode2")
@@ -189,7 +186,7 @@ extension Registry {
     }
 
     /// Refuses changes to the root's devices by plain root keys once the root has an enabled device.
-    func requireRootMFA(_ caller: Caller, target: String, action: String, in transaction: StoreTransaction) throws {
+    func requireRootMFA(_ caller: Principal, target: String, action: String, in transaction: StoreTransaction) throws {
         guard target == Self.rootUser, !caller.mfaAuthenticated else { return }
         let rootHasDevice = try !transaction.devices(user: Self.rootUser, assigned: nil, kind: nil, after: nil, limit: 1).isEmpty
         guard rootHasDevice else { return }
@@ -216,9 +213,8 @@ extension Registry {
     // MARK: Listing
 
     /// ListMFADevices: the devices enabled for a user (the caller by default).
-    public func listDevices(_ caller: Caller, userName: String?, marker: String?, maxItems: Int) throws -> Page<DeviceRecord> {
+    public func listDevices(_ caller: Principal, userName: String?, marker: String?, maxItems: Int) throws -> Page<DeviceRecord> {
         let target = userName ?? caller.userName
-        try authorize(caller, "ListMFADevices", targetUser: target, selfService: .allowed)
         let rows = try store.read { transaction in
             let user = try self.requireUser(target, caller: caller, in: transaction)
             return try transaction.devices(user: user, assigned: nil, kind: nil, after: marker, limit: maxItems + 1)
@@ -227,9 +223,8 @@ extension Registry {
     }
 
     /// ListVirtualMFADevices: by assignment status; never a seed.
-    public func listVirtualDevices(_ caller: Caller, assignment: String?, marker: String?, maxItems: Int) throws
+    public func listVirtualDevices(_ caller: Principal, assignment: String?, marker: String?, maxItems: Int) throws
         -> Page<DeviceRecord> {
-        try authorize(caller, "ListVirtualMFADevices")
         let assigned: Bool?
         switch assignment ?? "Any" {
         case "Any": assigned = nil
@@ -247,8 +242,7 @@ extension Registry {
 
     // MARK: Tags
 
-    public func tagDevice(_ caller: Caller, serial: String, tags: [(String, String)]) async throws {
-        try authorize(caller, "TagMFADevice")
+    public func tagDevice(_ caller: Principal, serial: String, tags: [(String, String)]) async throws {
         try Self.validateTags(tags)
         try await store.write { transaction in
             guard try transaction.device(serial) != nil else {
@@ -262,8 +256,7 @@ extension Registry {
         }
     }
 
-    public func untagDevice(_ caller: Caller, serial: String, keys: [String]) async throws {
-        try authorize(caller, "UntagMFADevice")
+    public func untagDevice(_ caller: Principal, serial: String, keys: [String]) async throws {
         try await store.write { transaction in
             guard try transaction.device(serial) != nil else {
                 throw IAMError(.noSuchEntity, "MFA device with serial \(serial) cannot be found.")
@@ -272,8 +265,7 @@ extension Registry {
         }
     }
 
-    public func listTags(_ caller: Caller, serial: String) throws -> [(key: String, value: String)] {
-        try authorize(caller, "ListMFADeviceTags")
+    public func listTags(_ caller: Principal, serial: String) throws -> [(key: String, value: String)] {
         return try store.read { transaction in
             guard try transaction.device(serial) != nil else {
                 throw IAMError(.noSuchEntity, "MFA device with serial \(serial) cannot be found.")

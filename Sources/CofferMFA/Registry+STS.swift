@@ -1,3 +1,4 @@
+import CofferCore
 import CofferStore
 import Foundation
 
@@ -14,7 +15,7 @@ extension Registry {
     /// GetSessionToken: 900–129,600 s (at most 3,600 for the root; longer asks get one hour, as on
     /// AWS). With SerialNumber + TokenCode the session is MFA-authenticated; a bad code is
     /// `AccessDenied`, and the code goes through the one verifier (single use, throttled).
-    public func getSessionToken(_ caller: Caller, duration: Int?, serial: String?, code: String?,
+    public func getSessionToken(_ caller: Principal, duration: Int?, serial: String?, code: String?,
                                 info: RequestInfo) async throws -> SessionCredentials {
         guard !caller.isSession else {
             throw IAMError(.accessDenied, "Cannot call GetSessionToken with session credentials")
@@ -33,10 +34,11 @@ extension Registry {
         let accessKey = "ASIA" + Names.random(Names.upperAlphanumeric, count: 16)
         let secret = Names.random(Names.secretAlphabet, count: 40)
         let token = Names.random(Names.secretAlphabet, count: 160)
-        let expires = now() + Int64(seconds) * 1000
+        let issued = now()
+        let expires = issued + Int64(seconds) * 1000
         let session = SessionRecord(accessKey: accessKey, sealedSecret: try masterKey.seal(Array(secret.utf8), context: accessKey),
                                     tokenHash: Self.tokenHash(token), userName: caller.userName,
-                                    mfaAuthenticated: serial != nil, expires: expires)
+                                    mfaAuthenticated: serial != nil, expires: expires, authenticated: issued)
         let context = self.context("GetSessionToken", caller, info)
         do {
             try await MFAFailureRecorder.write(store) { transaction in
@@ -56,8 +58,7 @@ extension Registry {
     // MARK: Audits
 
     /// GetAccountSummary's SummaryMap.
-    public func accountSummary(_ caller: Caller) throws -> [(String, Int)] {
-        try authorize(caller, "GetAccountSummary")
+    public func accountSummary(_ caller: Principal) throws -> [(String, Int)] {
         return try store.read { transaction in
             let rootDevices = try transaction.devices(user: Self.rootUser, assigned: nil, kind: nil, after: nil, limit: 1)
             return [
@@ -73,8 +74,7 @@ extension Registry {
     }
 
     /// GenerateCredentialReport: builds the CSV now (the state is COMPLETE at once).
-    public func generateCredentialReport(_ caller: Caller) async throws {
-        try authorize(caller, "GenerateCredentialReport")
+    public func generateCredentialReport(_ caller: Principal) async throws {
         let generated = now()
         try await store.write { transaction in
             var lines = ["user,arn,user_creation_time,password_enabled,mfa_active,access_key_1_active,"
@@ -103,8 +103,7 @@ extension Registry {
     }
 
     /// GetCredentialReport: the CSV and when it was generated; `ReportNotPresent` before one was.
-    public func credentialReport(_ caller: Caller) throws -> (csv: String, generated: Int64) {
-        try authorize(caller, "GetCredentialReport")
+    public func credentialReport(_ caller: Principal) throws -> (csv: String, generated: Int64) {
         return try store.read { transaction in
             guard let csv = try transaction.setting("credential_report"),
                   let time = try transaction.setting("credential_report_ms").flatMap(Int64.init)

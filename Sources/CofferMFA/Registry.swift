@@ -3,12 +3,12 @@ import CofferStore
 import Crypto
 import Foundation
 
-/// The IAM-style registry: users, access keys, sessions and MFA devices, and who may do what.
+/// The IAM-style registry: users, groups, policies, access keys, sessions and MFA devices.
 ///
-/// Until policies exist: the root may do everything (but see the root-device rule in
-/// `Registry+Devices`); an IAM user may manage only their own MFA devices — create a virtual
-/// device, enable, resync and list their own — and read themselves. Session credentials made
-/// without MFA may not call IAM at all.
+/// Who may call what is decided before any of these functions runs, at the IAM API's
+/// authorization point (`AccessControl`, from the caller's policies). What stays here are the
+/// rules that are not policies: the root's MFA changes need an MFA session
+/// (`requireRootMFA`), and only an unassigned device's creator or the root may enable it.
 public final class Registry: Sendable {
     public static let rootUser = "root"
     public static let maxDevicesPerUser = 8
@@ -21,13 +21,16 @@ public final class Registry: Sendable {
     public let accountID: String
     /// Access keys looked up recently (every signed request by an IAM user or session looks its
     /// key up): valid until the next write to the data folder, by any process.
-    private let credentials: GenerationCache<String, KeyCredential?>
+    private let credentials: GenerationCache<String, Credential?>
+    /// The authorization point's policies and decisions (shared by the S3 and IAM APIs).
+    public let access: AccessControl
 
     public init(store: Store, verifier: DeviceVerifier, accountID: String) {
         self.store = store
         self.verifier = verifier
         self.accountID = accountID
         credentials = store.makeCache(maxEntries: 4096)
+        access = AccessControl(store: store, accountID: accountID)
     }
 
     var masterKey: MasterKey { verifier.masterKey }
@@ -37,29 +40,19 @@ public final class Registry: Sendable {
 
     public func userArn(_ user: UserRecord) -> String { "arn:aws:iam::\(accountID):user\(user.path)\(user.name)" }
 
-    public func arn(of caller: Caller) -> String {
+    public func arn(of caller: Principal) -> String {
         caller.isRoot ? rootArn : "arn:aws:iam::\(accountID):user\(caller.path)\(caller.userName)"
+    }
+
+    /// The root as a principal with its long-term keys.
+    public func rootPrincipal(accessKey: String) -> Principal {
+        Principal(userName: Self.rootUser, accessKey: accessKey, userID: accountID, accountID: accountID)
     }
 
     // MARK: Authorization
 
-    /// What an IAM user may do for themselves.
-    enum SelfService { case allowed, rootOnly }
-
-    /// Refuses callers that may not perform `action` on `targetUser` (nil: account-level).
-    func authorize(_ caller: Caller, _ action: String, targetUser: String? = nil, selfService: SelfService = .rootOnly) throws {
-        if caller.isSession, !caller.mfaAuthenticated {
-            throw IAMError(.accessDenied, "\(action) is not allowed with session credentials that were not obtained with MFA.")
-        }
-        if caller.isRoot { return }
-        let ownTarget = targetUser == nil || targetUser == caller.userName
-        if selfService == .allowed, ownTarget { return }
-        throw IAMError(.accessDenied, "User: \(arn(of: caller)) is not authorized to perform: iam:\(action) on resource: "
-            + (targetUser.map { $0 == Self.rootUser ? rootArn : "arn:aws:iam::\(accountID):user/\($0)" } ?? "*"))
-    }
-
     /// The user a request names, or the caller when it names none. `root` names the account root.
-    func requireUser(_ name: String?, caller: Caller, in transaction: StoreTransaction) throws -> String {
+    func requireUser(_ name: String?, caller: Principal, in transaction: StoreTransaction) throws -> String {
         let name = name ?? caller.userName
         if name == Self.rootUser { return name }
         try Names.validateUserName(name)
@@ -71,8 +64,7 @@ public final class Registry: Sendable {
 
     // MARK: Users
 
-    public func createUser(_ caller: Caller, name: String, path: String?) async throws -> UserRecord {
-        try authorize(caller, "CreateUser")
+    public func createUser(_ caller: Principal, name: String, path: String?) async throws -> UserRecord {
         try Names.validateUserName(name)
         guard name != Self.rootUser else { throw IAMError(.invalidInput, "The user name 'root' is reserved for the account root.") }
         let path = path ?? "/"
@@ -89,9 +81,8 @@ public final class Registry: Sendable {
     }
 
     /// GetUser: the named user, or the caller (nil for the root, which is not an IAM user).
-    public func getUser(_ caller: Caller, name: String?) throws -> UserRecord? {
+    public func getUser(_ caller: Principal, name: String?) throws -> UserRecord? {
         let target = name ?? caller.userName
-        try authorize(caller, "GetUser", targetUser: target, selfService: .allowed)
         if target == Self.rootUser { return nil }
         return try store.read { transaction in
             guard let user = try transaction.user(named: target) else {
@@ -101,15 +92,13 @@ public final class Registry: Sendable {
         }
     }
 
-    public func listUsers(_ caller: Caller, marker: String?, maxItems: Int) throws -> Page<UserRecord> {
-        try authorize(caller, "ListUsers")
+    public func listUsers(_ caller: Principal, marker: String?, maxItems: Int) throws -> Page<UserRecord> {
         let rows = try store.read { try $0.users(after: marker, limit: maxItems + 1) }
         return Page(rows, maxItems: maxItems) { $0.name }
     }
 
     /// DeleteUser: `DeleteConflict` while the user still has access keys or MFA devices.
-    public func deleteUser(_ caller: Caller, name: String) async throws {
-        try authorize(caller, "DeleteUser")
+    public func deleteUser(_ caller: Principal, name: String) async throws {
         try await store.write { transaction in
             _ = try self.requireUser(name, caller: caller, in: transaction)
             guard name != Self.rootUser else { throw IAMError(.invalidInput, "The account root cannot be deleted.") }
@@ -119,6 +108,12 @@ public final class Registry: Sendable {
             if try !transaction.devices(user: name, assigned: nil, kind: nil, after: nil, limit: 1).isEmpty {
                 throw IAMError(.deleteConflict, "Cannot delete entity, must remove MFA devices first.")
             }
+            if try !transaction.groups(ofUser: name).isEmpty {
+                throw IAMError(.deleteConflict, "Cannot delete entity, must remove users from group first.")
+            }
+            if try transaction.hasPolicies(.user(name)) {
+                throw IAMError(.deleteConflict, "Cannot delete entity, must delete policies first.")
+            }
             try transaction.deleteUser(named: name)
             try transaction.deleteSessions(user: name)
         }
@@ -127,9 +122,8 @@ public final class Registry: Sendable {
     // MARK: Access keys
 
     /// A new key pair; the secret is returned once and stored sealed.
-    public func createAccessKey(_ caller: Caller, userName: String?) async throws -> (AccessKeyRecord, secret: String) {
+    public func createAccessKey(_ caller: Principal, userName: String?) async throws -> (AccessKeyRecord, secret: String) {
         let target = userName ?? caller.userName
-        try authorize(caller, "CreateAccessKey")
         guard target != Self.rootUser else {
             throw IAMError(.invalidInput, "Root keys come from the server's configuration, not from CreateAccessKey.")
         }
@@ -148,17 +142,15 @@ public final class Registry: Sendable {
         return (record, secret)
     }
 
-    public func listAccessKeys(_ caller: Caller, userName: String?) throws -> [AccessKeyRecord] {
+    public func listAccessKeys(_ caller: Principal, userName: String?) throws -> [AccessKeyRecord] {
         let target = userName ?? caller.userName
-        try authorize(caller, "ListAccessKeys")
         return try store.read { transaction in
             _ = try self.requireUser(target, caller: caller, in: transaction)
             return try transaction.accessKeys(user: target)
         }
     }
 
-    public func updateAccessKey(_ caller: Caller, userName: String?, accessKey: String, status: String) async throws {
-        try authorize(caller, "UpdateAccessKey")
+    public func updateAccessKey(_ caller: Principal, userName: String?, accessKey: String, status: String) async throws {
         guard let status = AccessKeyStatus(rawValue: status) else {
             throw IAMError.validation("status", "Member must satisfy enum value set: [Active, Inactive]")
         }
@@ -168,8 +160,7 @@ public final class Registry: Sendable {
         }
     }
 
-    public func deleteAccessKey(_ caller: Caller, userName: String?, accessKey: String) async throws {
-        try authorize(caller, "DeleteAccessKey")
+    public func deleteAccessKey(_ caller: Principal, userName: String?, accessKey: String) async throws {
         try await store.write { transaction in
             try self.requireKey(accessKey, of: userName ?? caller.userName, in: transaction)
             try transaction.deleteAccessKey(accessKey)
@@ -184,18 +175,6 @@ public final class Registry: Sendable {
 
     // MARK: Authentication
 
-    /// What an access key authenticates as: an IAM user's active key or a live session.
-    public struct KeyCredential: Sendable, CustomStringConvertible {
-        public var secret: String
-        public var caller: Caller
-        public var sessionTokenHash: String?
-        /// Unix seconds.
-        public var expiration: Int64?
-
-        /// Never the secret: a log line that prints a credential shows whose it is, nothing more.
-        public var description: String { "KeyCredential(\(caller.accessKey), user: \(caller.userName), secret: <redacted>)" }
-    }
-
     /// Cached (see `credentials`): a request signed with a key costs no database read and no
     /// decryption while nothing has been written. A new, deactivated or deleted key or session is a
     /// write, and so seen at once; a session's expiry is checked on every request.
@@ -204,30 +183,33 @@ public final class Registry: Sendable {
     /// looked up, and only keys that exist are remembered: a look-alike id (a Kelvin sign for the
     /// K of AKIA compares equal as a Swift String) or a stream of random ids can neither shadow a
     /// real key nor fill the cache.
-    public func credential(for accessKey: String) throws -> KeyCredential? {
+    public func credential(for accessKey: String) throws -> Credential? {
         guard (16...128).contains(accessKey.utf8.count),
               accessKey.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) })
         else { return nil }
         return try credentials.value(for: accessKey, keep: { $0 != nil }) { try lookUpCredential(accessKey) }
     }
 
-    private func lookUpCredential(_ accessKey: String) throws -> KeyCredential? {
-        try store.read { transaction -> KeyCredential? in
+    private func lookUpCredential(_ accessKey: String) throws -> Credential? {
+        try store.read { transaction -> Credential? in
             if let key = try transaction.accessKey(accessKey) {
                 guard key.status == .active else { return nil }
                 let secret = try masterKey.open(key.sealedSecret, context: accessKey)
-                let path = try transaction.user(named: key.userName)?.path ?? "/"
-                return KeyCredential(secret: String(decoding: secret, as: UTF8.self),
-                                     caller: Caller(userName: key.userName, accessKey: accessKey, path: path))
+                let user = try transaction.user(named: key.userName)
+                return Credential(secretKey: String(decoding: secret, as: UTF8.self),
+                                  principal: Principal(userName: key.userName, accessKey: accessKey, path: user?.path ?? "/",
+                                                       userID: user?.userID ?? "", accountID: accountID))
             }
             if let session = try transaction.session(accessKey) {
                 let secret = try masterKey.open(session.sealedSecret, context: accessKey)
-                let path = try transaction.user(named: session.userName)?.path ?? "/"
-                return KeyCredential(secret: String(decoding: secret, as: UTF8.self),
-                                     caller: Caller(userName: session.userName, isSession: true,
-                                                    mfaAuthenticated: session.mfaAuthenticated, accessKey: accessKey,
-                                                    path: path),
-                                     sessionTokenHash: session.tokenHash, expiration: session.expires / 1000)
+                let user = session.userName == Self.rootUser ? nil : try transaction.user(named: session.userName)
+                let principal = Principal(userName: session.userName, isSession: true,
+                                          mfaAuthenticated: session.mfaAuthenticated,
+                                          mfaAuthenticatedAt: session.mfaAuthenticated ? session.authenticated : nil,
+                                          accessKey: accessKey, path: user?.path ?? "/",
+                                          userID: user?.userID ?? accountID, accountID: accountID)
+                return Credential(secretKey: String(decoding: secret, as: UTF8.self), principal: principal,
+                                  sessionTokenHash: session.tokenHash, expiration: session.expires / 1000)
             }
             return nil
         }

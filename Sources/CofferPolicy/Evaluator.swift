@@ -1,3 +1,4 @@
+import CofferCore
 import Foundation
 
 /// What a request asks and who asks it, as the policy evaluator sees it.
@@ -8,15 +9,26 @@ public struct RequestContext: Sendable {
     public var resource: String
     /// The caller's ARN (`arn:aws:iam::ACCOUNT:root`, `…:user/PATH/NAME`), nil when anonymous.
     public var principalArn: String?
+    /// The caller's account (a Deny naming the account binds every principal in it).
+    public var principalAccount: String?
     /// Condition keys, lowercased, each with one or more values (absent keys are absent).
     public var keys: [String: [String]]
 
-    public init(action: String, resource: String, principalArn: String?, keys: [String: [String]] = [:]) {
+    public init(action: String, resource: String, principalArn: String?, principalAccount: String? = nil,
+                keys: [String: [String]] = [:]) {
         self.action = action
         self.resource = resource
         self.principalArn = principalArn
+        self.principalAccount = principalAccount
         var lowered: [String: [String]] = [:]
         for (key, values) in keys { lowered[key.lowercased(), default: []] += values }
+        self.keys = lowered
+    }
+
+    init(action: String, resource: String, principalArn: String?, lowered: [String: [String]]) {
+        self.action = action
+        self.resource = resource
+        self.principalArn = principalArn
         self.keys = lowered
     }
 }
@@ -40,15 +52,38 @@ public struct Evaluation: Sendable {
 
 /// AWS's evaluation logic for one account: an explicit Deny anywhere wins; otherwise an Allow in an
 /// identity policy or in the resource policy allows; otherwise the request is implicitly denied.
+///
+/// Built for the request path: actions and ARNs are matched over their UTF-8 bytes without
+/// copying, and the condition keys are asked for (`keys`) only when a statement that matched
+/// the action and resource has a condition or a policy variable — most requests never build them.
 public enum PolicyEvaluator {
     public static func evaluate(identity: [(name: String, document: PolicyDocument)],
                                 resource: (name: String, document: PolicyDocument)?,
                                 context: RequestContext) -> Evaluation {
+        evaluate(identity: identity, resource: resource, action: context.action, resourceArn: context.resource,
+                 principalArn: context.principalArn, principalAccount: context.principalAccount) { context.keys }
+    }
+
+    /// `keys`: the request's condition keys, lowercased (called at most once).
+    public static func evaluate(identity: [(name: String, document: PolicyDocument)],
+                                resource: (name: String, document: PolicyDocument)?,
+                                action: String, resourceArn: String, principalArn: String?, principalAccount: String?,
+                                keys: () -> [String: [String]]) -> Evaluation {
         var evaluation = Evaluation(decision: .implicitDeny, matched: [])
         var allowed = false
+        var cachedKeys: [String: [String]]?
         func consider(_ name: String, _ document: PolicyDocument, isResource: Bool) {
-            for (index, statement) in document.statements.enumerated()
-            where matches(statement, version: document.version, context: context, isResource: isResource) {
+            for index in document.statements.indices {
+                let statement = document.statements[index]
+                guard matches(statement, version: document.version, action: action, resourceArn: resourceArn,
+                              principalArn: principalArn, principalAccount: principalAccount, isResource: isResource,
+                              keys: {
+                                  if let cachedKeys { return cachedKeys }
+                                  let made = keys()
+                                  cachedKeys = made
+                                  return made
+                              })
+                else { continue }
                 evaluation.matched.append((name, index + 1, statement.sid))
                 switch statement.effect {
                 case .deny:
@@ -70,12 +105,23 @@ public enum PolicyEvaluator {
     /// policies) and every condition.
     public static func matches(_ statement: Statement, version: PolicyDocument.Version, context: RequestContext,
                                isResource: Bool) -> Bool {
+        matches(statement, version: version, action: context.action, resourceArn: context.resource,
+                principalArn: context.principalArn, principalAccount: context.principalAccount, isResource: isResource,
+                keys: { context.keys })
+    }
+
+    static func matches(_ statement: Statement, version: PolicyDocument.Version, action: String, resourceArn: String,
+                        principalArn: String?, principalAccount: String?, isResource: Bool,
+                        keys: () -> [String: [String]]) -> Bool {
         let variables = version == .v2012
-        let actionHit = statement.actions.values.contains { Wildcard.matches($0, context.action, caseInsensitive: true) }
+        let actionHit = statement.actions.values.contains { Wildcard.matches($0, action, caseInsensitive: true) }
         guard actionHit != statement.actions.negated else { return false }
         let resourceHit = statement.resources.values.contains { pattern in
-            guard let pattern = variables ? substitute(pattern, context.keys) : pattern else { return false }
-            return Wildcard.matches(pattern, context.resource, caseInsensitive: false)
+            if variables, pattern.utf8.contains(UInt8(ascii: "$")) {
+                guard let substituted = substitute(pattern, keys()) else { return false }
+                return Wildcard.matches(substituted, resourceArn, caseInsensitive: false)
+            }
+            return Wildcard.matches(pattern, resourceArn, caseInsensitive: false)
         }
         guard resourceHit != statement.resources.negated else { return false }
         if isResource, let principals = statement.principals {
@@ -83,10 +129,23 @@ public enum PolicyEvaluator {
             switch principals {
             case .everyone: hit = true
             case .other: hit = false
-            case .aws(let arns): hit = context.principalArn.map { arns.contains($0) } ?? false
+            case .aws(let arns):
+                // A named user or root matches itself. The account (its root ARN) stands for every
+                // principal of the account in a Deny; in an Allow it grants to the root only —
+                // the account's users still need an identity policy (AWS's delegation rule).
+                if let principalArn, arns.contains(principalArn) {
+                    hit = true
+                } else if statement.effect == .deny, let principalAccount {
+                    hit = arns.contains("arn:aws:iam::\(principalAccount):root")
+                } else {
+                    hit = false
+                }
             }
             guard hit != statement.principalsNegated else { return false }
         }
+        if statement.conditions.isEmpty { return true }
+        let values = keys()
+        let context = RequestContext(action: action, resource: resourceArn, principalArn: principalArn, lowered: values)
         return statement.conditions.allSatisfy { holds($0, context: context, variables: variables) }
     }
 
@@ -176,41 +235,53 @@ public enum PolicyEvaluator {
     }
 }
 
-/// `*` (any run, even empty) and `?` (one character) over Unicode scalars; iterative, no
-/// backtracking blow-up. `\u{1}` and `\u{2}` stand for the literal `*` and `?` that `${*}` and
-/// `${?}` put in a pattern.
+/// `*` (any run, even empty) and `?` (one character) over the UTF-8 bytes of both strings, without
+/// copying them; iterative, no backtracking blow-up. `\u{1}` and `\u{2}` stand for the literal
+/// `*` and `?` that `${*}` and `${?}` put in a pattern. Case-insensitive matching folds ASCII
+/// letters (action names are ASCII).
 public enum Wildcard {
     public static func matches(_ pattern: String, _ text: String, caseInsensitive: Bool) -> Bool {
-        let p = Array((caseInsensitive ? pattern.lowercased() : pattern).unicodeScalars)
-        let t = Array((caseInsensitive ? text.lowercased() : text).unicodeScalars)
+        var pattern = pattern
+        var text = text
+        return pattern.withUTF8 { p in text.withUTF8 { t in matches(p, t, caseInsensitive: caseInsensitive) } }
+    }
+
+    static func matches(_ p: UnsafeBufferPointer<UInt8>, _ t: UnsafeBufferPointer<UInt8>, caseInsensitive: Bool) -> Bool {
+        @inline(__always) func fold(_ byte: UInt8) -> UInt8 {
+            caseInsensitive && byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+        }
+        @inline(__always) func literal(_ byte: UInt8) -> UInt8 {
+            byte == 1 ? UInt8(ascii: "*") : byte == 2 ? UInt8(ascii: "?") : byte
+        }
+        /// The index after the character that starts at `index`.
+        @inline(__always) func nextCharacter(_ index: Int) -> Int {
+            var next = index + 1
+            while next < t.count, t[next] & 0xC0 == 0x80 { next += 1 }
+            return next
+        }
         var (pi, ti) = (0, 0)
         var star = -1
         var mark = 0
         while ti < t.count {
-            if pi < p.count, p[pi] == "*" {
+            if pi < p.count, p[pi] == UInt8(ascii: "*") {
                 star = pi
                 mark = ti
                 pi += 1
-            } else if pi < p.count, p[pi] == "?" || literal(p[pi]) == t[ti] {
+            } else if pi < p.count, p[pi] == UInt8(ascii: "?") {
+                pi += 1
+                ti = nextCharacter(ti)
+            } else if pi < p.count, fold(literal(p[pi])) == fold(t[ti]) {
                 pi += 1
                 ti += 1
             } else if star >= 0 {
                 pi = star + 1
-                mark += 1
+                mark = nextCharacter(mark)
                 ti = mark
             } else {
                 return false
             }
         }
-        while pi < p.count, p[pi] == "*" { pi += 1 }
+        while pi < p.count, p[pi] == UInt8(ascii: "*") { pi += 1 }
         return pi == p.count
-    }
-
-    private static func literal(_ scalar: Unicode.Scalar) -> Unicode.Scalar {
-        switch scalar {
-        case "\u{1}": "*"
-        case "\u{2}": "?"
-        default: scalar
-        }
     }
 }

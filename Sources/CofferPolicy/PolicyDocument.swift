@@ -1,3 +1,4 @@
+import CofferCore
 import Foundation
 
 /// An IAM policy document in AWS's language: Version `2012-10-17` (policy variables) or

@@ -133,3 +133,55 @@ struct ObjectLookup: Hashable, Sendable {
         self.versionID = versionID.map { Array($0.utf8) }
     }
 }
+
+/// A `GenerationCache` whose entries each thread holds for itself: no lock, and no reference
+/// count shared between the event loops (each thread reads and keeps its own copy of a value).
+/// For the values every request reads — access policies — where a shared cache's lock and shared
+/// reference counts would make the two event loops contend on one cache line per request.
+public final class ThreadLocalGenerationCache<Key: Hashable & Sendable, Value>: @unchecked Sendable {
+    private final class Entries {
+        var tag: UInt64 = .max
+        var values: [Key: Value] = [:]
+    }
+
+    private var key = pthread_key_t()
+    let generation: WriteGeneration
+    let maxEntries: Int
+
+    init(generation: WriteGeneration, maxEntries: Int) {
+        self.generation = generation
+        self.maxEntries = maxEntries
+        precondition(pthread_key_create(&key, { raw in
+            raw.map { Unmanaged<AnyObject>.fromOpaque($0).release() }
+        }) == 0, "no thread-specific key left")
+    }
+
+    deinit { pthread_key_delete(key) }
+
+    private func entries() -> Entries {
+        if let raw = pthread_getspecific(key) {
+            return Unmanaged<Entries>.fromOpaque(raw).takeUnretainedValue()
+        }
+        let entries = Entries()
+        pthread_setspecific(key, Unmanaged.passRetained(entries as AnyObject).toOpaque())
+        return entries
+    }
+
+    /// The calling thread's cached value, or `read()`'s — remembered when no write began while it ran.
+    public func value(for key: Key, read: () throws -> Value) rethrows -> Value {
+        let tag = generation.current
+        guard tag & 1 == 0 else { return try read() }  // a write is under way: no caching
+        let entries = entries()
+        if entries.tag != tag {
+            entries.values.removeAll(keepingCapacity: true)
+            entries.tag = tag
+        } else if let value = entries.values[key] {
+            return value
+        }
+        let value = try read()
+        guard generation.current == tag else { return value }
+        if entries.values.count >= maxEntries { entries.values.removeAll(keepingCapacity: true) }
+        entries.values[key] = value
+        return value
+    }
+}

@@ -35,8 +35,12 @@ public struct SessionRecord: Sendable, Equatable {
     public var userName: String
     public var mfaAuthenticated: Bool
     public var expires: Int64
+    /// When the session was made (its MFA code checked), for `aws:MultiFactorAuthAge`; nil for
+    /// sessions made before the column existed.
+    public var authenticated: Int64?
     public init(accessKey: String, sealedSecret: [UInt8], tokenHash: String, userName: String, mfaAuthenticated: Bool,
-                expires: Int64) {
+                expires: Int64, authenticated: Int64? = nil) {
+        self.authenticated = authenticated
         self.accessKey = accessKey
         self.sealedSecret = sealedSecret
         self.tokenHash = tokenHash
@@ -149,4 +153,6 @@ public enum AuditOutcome: String, Sendable {
     case failed
     /// A request was refused before any code was checked.
     case refused
+    /// A request the access policies do not allow (the authorization point).
+    case denied
 }

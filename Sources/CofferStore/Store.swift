@@ -127,6 +127,11 @@ public final class Store: Sendable {
         GenerationCache(generation: generation, maxEntries: maxEntries)
     }
 
+    public func makeThreadLocalCache<Key: Hashable & Sendable, Value>(maxEntries: Int)
+        -> ThreadLocalGenerationCache<Key, Value> {
+        ThreadLocalGenerationCache(generation: generation, maxEntries: maxEntries)
+    }
+
     public func readNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         try pool.read { db in try body(StoreTransaction(db: db)) }
     }
@@ -262,6 +267,39 @@ public final class Store: Sendable {
                     version_id TEXT NOT NULL, versioned INTEGER NOT NULL, completed_ms INTEGER NOT NULL
                 );
                 CREATE INDEX completed_uploads_time ON completed_uploads(completed_ms);
+                """)
+        }
+        migrator.registerMigration("9-policies-and-groups") { db in
+            // The access model: groups, inline policies of users and groups, customer managed
+            // policies with their versions, attachments (of customer or AWS managed policies),
+            // bucket policies, and when a session's MFA code was checked (aws:MultiFactorAuthAge).
+            try db.execute(sql: """
+                CREATE TABLE iam_groups (
+                    name TEXT PRIMARY KEY, group_id TEXT NOT NULL UNIQUE, path TEXT NOT NULL, created_ms INTEGER NOT NULL
+                );
+                CREATE TABLE group_members (
+                    group_name TEXT NOT NULL, user_name TEXT NOT NULL, PRIMARY KEY (group_name, user_name)
+                );
+                CREATE INDEX group_members_user ON group_members(user_name);
+                CREATE TABLE inline_policies (
+                    owner_kind TEXT NOT NULL, owner TEXT NOT NULL, name TEXT NOT NULL, document TEXT NOT NULL,
+                    PRIMARY KEY (owner_kind, owner, name)
+                );
+                CREATE TABLE managed_policies (
+                    arn TEXT PRIMARY KEY, name TEXT NOT NULL, policy_id TEXT NOT NULL UNIQUE, path TEXT NOT NULL,
+                    description TEXT NOT NULL, default_version TEXT NOT NULL, next_version INTEGER NOT NULL,
+                    created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL
+                );
+                CREATE TABLE policy_versions (
+                    arn TEXT NOT NULL, version_id TEXT NOT NULL, document TEXT NOT NULL, created_ms INTEGER NOT NULL,
+                    PRIMARY KEY (arn, version_id)
+                );
+                CREATE TABLE policy_attachments (
+                    owner_kind TEXT NOT NULL, owner TEXT NOT NULL, arn TEXT NOT NULL, PRIMARY KEY (owner_kind, owner, arn)
+                );
+                CREATE INDEX policy_attachments_arn ON policy_attachments(arn);
+                CREATE TABLE bucket_policies (bucket_id INTEGER PRIMARY KEY, document TEXT NOT NULL);
+                ALTER TABLE sessions ADD COLUMN authenticated_ms INTEGER;
                 """)
         }
         return migrator

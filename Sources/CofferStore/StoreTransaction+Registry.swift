@@ -66,20 +66,21 @@ extension StoreTransaction {
 
     public func session(_ accessKey: String) throws -> SessionRecord? {
         try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT access_key, sealed_secret, token_hash, user_name, mfa_authenticated, expires_ms FROM sessions
-            WHERE access_key = ?
+            SELECT access_key, sealed_secret, token_hash, user_name, mfa_authenticated, expires_ms, authenticated_ms
+            FROM sessions WHERE access_key = ?
             """), arguments: [accessKey]).map {
             SessionRecord(accessKey: $0[0], sealedSecret: Array($0[1] as Data), tokenHash: $0[2], userName: $0[3],
-                          mfaAuthenticated: $0[4], expires: $0[5])
+                          mfaAuthenticated: $0[4], expires: $0[5], authenticated: $0[6])
         }
     }
 
     public func insertSession(_ session: SessionRecord) throws {
         try db.execute(sql: """
-            INSERT INTO sessions(access_key, sealed_secret, token_hash, user_name, mfa_authenticated, expires_ms)
-            VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO sessions(access_key, sealed_secret, token_hash, user_name, mfa_authenticated, expires_ms,
+                                 authenticated_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
             """, arguments: [session.accessKey, Data(session.sealedSecret), session.tokenHash, session.userName,
-                             session.mfaAuthenticated, session.expires])
+                             session.mfaAuthenticated, session.expires, session.authenticated])
     }
 
     public func deleteExpiredSessions(before time: Int64) throws {

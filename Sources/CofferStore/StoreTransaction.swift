@@ -40,6 +40,7 @@ public struct StoreTransaction {
 
     public func deleteBucket(id: Int64) throws {
         try db.execute(sql: "DELETE FROM buckets WHERE id = ?", arguments: [id])
+        try db.execute(sql: "DELETE FROM bucket_policies WHERE bucket_id = ?", arguments: [id])
     }
 
     public func bucketIsEmpty(id: Int64) throws -> Bool {

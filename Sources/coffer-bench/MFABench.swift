@@ -25,14 +25,14 @@ enum MFABench {
         let verifier = DeviceVerifier(masterKey: try MasterKey(bytes: Array(repeating: 1, count: 32)), now: { clock.now() })
         let registry = Registry(store: store, verifier: verifier, accountID: "123456789012")
         let engine = Engine(store: store, gate: MFADeleteGate(verifier: verifier), now: { clock.now() })
-        let root = Caller(userName: "root")
+        let root = Principal(userName: "root")
         let info = Registry.RequestInfo(source: "bench", requestID: nil)
         let device = try await registry.createVirtualDevice(root, name: "bench", path: nil, tags: [], info: info)
         let parameters = try TOTPParameters(secret: Base32.decode(device.base32Seed))
         func step() -> Int64 { parameters.step(at: clock.now() / 1000) }
         try await registry.enableDevice(root, userName: "root", serial: device.serial, code1: parameters.code(step: step() - 1),
                                         code2: parameters.code(step: step()), info: info)
-        let principal = Principal(accessKey: "ROOT", userName: "root", isRoot: true)
+        let principal = Principal(userName: "root", accessKey: "ROOT")
         _ = try await engine.createBucket("plain", region: "us-east-1")
         _ = try await engine.createBucket("guarded", region: "us-east-1")
         try await engine.putVersioning("plain", .init(status: .enabled), principal: principal, mfaHeader: nil)

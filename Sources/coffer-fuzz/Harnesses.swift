@@ -1,3 +1,4 @@
+import CofferCore
 @testable import CofferCore
 @testable import CofferEngine
 @testable import CofferMFA
@@ -82,8 +83,8 @@ enum Harness: String, CaseIterable {
             _ = try? BucketName.validate(text)
         case .form:
             if let form = try? QueryAPI.parseForm(bytes) {
-                let call = QueryCall(action: form["Action"] ?? "", form: form, caller: Caller(userName: "root"),
-                                     info: Registry.RequestInfo(source: nil, requestID: nil))
+                let call = QueryCall(action: IAMAction(rawValue: form["Action"] ?? "") ?? .getCallerIdentity, form: form,
+                                     caller: Principal(userName: "root"), info: Registry.RequestInfo(source: nil, requestID: nil))
                 _ = try? call.maxItems()
                 _ = call.tags()
                 _ = call.list("TagKeys")

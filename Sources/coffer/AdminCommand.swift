@@ -127,12 +127,22 @@ struct AdminCommand: AsyncParsableCommand {
     }
 
     struct Audit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the MFA audit log (never a code or seed).")
+        static let configuration = CommandConfiguration(
+            abstract: "Print the audit log: MFA events and refused requests (never a code or seed).")
 
         @OptionGroup var folder: Folder
 
         @Flag(help: "JSON lines instead of a table.")
         var json = false
+
+        @Option(help: "Only entries with this outcome: done, passed, failed, refused (before any code was checked) or denied (by the access policies).")
+        var outcome: String?
+
+        func validate() throws {
+            if let outcome, AuditOutcome(rawValue: outcome) == nil {
+                throw ValidationError("--outcome must be one of done, passed, failed, refused, denied")
+            }
+        }
 
         func run() async throws {
             let instance = try folder.open()
@@ -140,7 +150,7 @@ struct AdminCommand: AsyncParsableCommand {
             if !json { print("TIME\tEVENT\tOUTCOME\tPRINCIPAL\tSERIAL\tSOURCE\tREQUEST_ID\tDETAIL") }
             while true {
                 let entries = try instance.store.read { try $0.audit(after: after, limit: 1000) }
-                for entry in entries {
+                for entry in entries where outcome == nil || entry.outcome.rawValue == outcome {
                     let time = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(entry.time) / 1000))
                     if json {
                         let object: [String: String?] = [

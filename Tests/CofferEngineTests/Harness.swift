@@ -12,7 +12,7 @@ struct Harness {
     let engine: Engine
     let registry: Registry
     let clock: TestClock
-    static let root = Principal(accessKey: "ROOTKEY", userName: "root", isRoot: true)
+    static let root = Principal(userName: "root", accessKey: "ROOTKEY")
     static let masterKey = try! MasterKey(bytes: Array(repeating: 7, count: 32))
 
     init(folder: URL? = nil, clock: TestClock = TestClock()) throws {

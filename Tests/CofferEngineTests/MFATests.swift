@@ -11,7 +11,7 @@ import TOTP
 @Suite("MFA registry, verifier and gate")
 struct MFATests {
     static let start: Int64 = 1_700_000_010_000  // ms; inside step 56,666,667
-    static let root = Caller(userName: "root")
+    static let root = Principal(userName: "root")
     static let info = Registry.RequestInfo(source: "127.0.0.1", requestID: "TEST")
 
     struct Setup {
@@ -104,9 +104,9 @@ struct MFATests {
         #expect(await delete(nil) == (.accessDenied, "Mfa Authentication must be used for this request"))
         #expect(await delete("123456").0 == .invalidArgument)
         #expect(await delete("\(s.serial) 123456 extra").0 == .invalidArgument)
-        let iamUser = Principal(accessKey: "AKIAUSER", userName: "alice", isRoot: false)
+        let iamUser = Principal(userName: "alice", accessKey: "AKIAUSER")
         #expect(await delete(s.header, principal: iamUser) == (.accessDenied, "This operation may only be performed by the bucket owner"))
-        let session = Principal(accessKey: "ASIA", userName: "root", isRoot: true, isSession: true)
+        let session = Principal(userName: "root", isSession: true, accessKey: "ASIA")
         #expect(await delete(s.header, principal: session).0 == .invalidRequest)
         #expect(await delete(s.header, context: ConnectionInfo(insecureMFAReason: "must use HTTPS")).0 == .invalidRequest)
         #expect(await delete("\(s.serial) \(s.code(-1))").0 == .accessDenied)  // at or before the last step
@@ -257,7 +257,7 @@ struct MFATests {
     func enableByCreatorOnly() async throws {
         let h = try Harness(clock: TestClock(pinnedAt: Self.start))
         _ = try await h.registry.createUser(Self.root, name: "eve", path: nil)
-        let eve = Caller(userName: "eve")
+        let eve = Principal(userName: "eve")
         let device = try await h.registry.createVirtualDevice(Self.root, name: "pending", path: nil, tags: [], info: Self.info)
         for _ in 0..<10 {
             await #expect(throws: IAMError.self) {
@@ -298,7 +298,7 @@ struct MFATests {
         // Resync to a clock that is now correct.
         h.clock.advance(seconds: 300)
         let later = p.step(at: h.clock.milliseconds() / 1000)
-        try await h.registry.resyncDevice(Caller(userName: "root", isSession: true, mfaAuthenticated: true), userName: "root",
+        try await h.registry.resyncDevice(Principal(userName: "root", isSession: true, mfaAuthenticated: true), userName: "root",
                                           serial: device.serial, code1: p.code(step: later - 1),
                                           code2: p.code(step: later), info: Self.info)
         record = try #require(try h.store.read { try $0.device(device.serial) })
@@ -334,7 +334,7 @@ struct MFATests {
         // Enabled now: plain root keys meet the root rule first; an MFA session meets "in use".
         #expect(await enable(now, now + 1) == .accessDenied)
         await #expect(throws: IAMError(.entityAlreadyExists, "MFA Device is already in use.")) {
-            try await h.registry.enableDevice(Caller(userName: "root", isSession: true, mfaAuthenticated: true),
+            try await h.registry.enableDevice(Principal(userName: "root", isSession: true, mfaAuthenticated: true),
                                               userName: "root", serial: p0.serial, code1: p.code(step: now),
                                               code2: p.code(step: now + 1), info: Self.info)
         }
@@ -347,8 +347,8 @@ struct MFATests {
         let p2 = try TOTPParameters(secret: Base32.decode(second.base32Seed))
         let now = s.step()
         let plainRoot = Self.root
-        let mfaSession = Caller(userName: "root", isSession: true, mfaAuthenticated: true)
-        let plainSession = Caller(userName: "root", isSession: true, mfaAuthenticated: false)
+        let mfaSession = Principal(userName: "root", isSession: true, mfaAuthenticated: true)
+        let plainSession = Principal(userName: "root", isSession: true, mfaAuthenticated: false)
         func code(_ body: () async throws -> Void) async -> IAMError.Code? {
             do { try await body(); return nil } catch let error as IAMError { return error.code } catch { return .serviceFailure }
         }
@@ -375,12 +375,12 @@ struct MFATests {
         #expect(audit.contains { $0.event == "AdminDeactivateMFADevice" && $0.principal == "admin:ops" })
     }
 
-    @Test("IAM users manage only their own devices, cannot deactivate them, and are limited to 8")
+    @Test("IAM users are limited to 8 devices; which devices they may manage is their policies' to say")
     func iamUsers() async throws {
         let h = try Harness(clock: TestClock(pinnedAt: Self.start))
         _ = try await h.registry.createUser(Self.root, name: "alice", path: nil)
         _ = try await h.registry.createUser(Self.root, name: "bob", path: nil)
-        let alice = Caller(userName: "alice")
+        let alice = Principal(userName: "alice", accountID: "123456789012")
         var serials: [String] = []
         for index in 0..<9 {
             let device = try await h.registry.createVirtualDevice(alice, name: "a\(index)", path: nil, tags: [], info: Self.info)
@@ -396,11 +396,28 @@ struct MFATests {
         }
         #expect(serials.count == 8)
         #expect(try h.registry.listDevices(alice, userName: nil, marker: nil, maxItems: 3).isTruncated)
-        await #expect(throws: IAMError(.accessDenied, "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: iam:ListMFADevices on resource: arn:aws:iam::123456789012:user/bob")) {
-            _ = try h.registry.listDevices(alice, userName: "bob", marker: nil, maxItems: 10)
+        // The authorization point: nothing until a policy allows it, then exactly what it allows.
+        let own = "arn:aws:iam::123456789012:user/alice"
+        let bobs = "arn:aws:iam::123456789012:user/bob"
+        func decide(_ action: String, _ resource: String) -> Bool {
+            (try? h.registry.access.authorize(alice, action: action, resource: resource, bucket: nil, service: .iam) {
+                ConditionKeys.global(alice, connection: .init(secureTransport: true, sourceIP: nil, userAgent: nil),
+                                     now: Self.start)
+            }) != nil
         }
-        await #expect(throws: IAMError.self) {
-            try await h.registry.deactivateDevice(alice, userName: "alice", serial: serials[0], info: Self.info)
+        #expect(!decide("iam:ListMFADevices", own))
+        try await h.registry.putInlinePolicy(.user("alice"), name: "own", document: """
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["iam:ListMFADevices",
+             "iam:DeactivateMFADevice"], "Resource": "arn:aws:iam::*:user/${aws:username}"}]}
+            """)
+        #expect(decide("iam:ListMFADevices", own) && decide("iam:DeactivateMFADevice", own))
+        #expect(!decide("iam:ListMFADevices", bobs) && !decide("iam:CreateUser", own))
+        do {
+            try h.registry.access.authorize(alice, action: "iam:ListMFADevices", resource: bobs, bucket: nil, service: .iam) { [:] }
+            Issue.record("allowed")
+        } catch let denial as Denial {
+            #expect(denial.message == "User: \(own) is not authorized to perform: iam:ListMFADevices on resource: \(bobs) "
+                + "because no identity-based policy allows the iam:ListMFADevices action")
         }
         await #expect(throws: IAMError.self) { try await h.registry.deleteUser(Self.root, name: "alice") }
         try await h.registry.deactivateDevice(Self.root, userName: "alice", serial: serials[0], info: Self.info)

@@ -109,8 +109,8 @@ struct SigV4VectorTests {
     struct SessionStore: CredentialStore {
         let expiration: Int64
         func credential(for accessKey: String) throws -> Credential? {
-            Credential(secretKey: "session-secret", caller: Caller(userName: "u", isSession: true, accessKey: accessKey),
-                       arn: "arn:aws:sts::123456789012:assumed-role/u", sessionTokenHash: Registry.tokenHash("token"),
+            Credential(secretKey: "session-secret", principal: Principal(userName: "u", isSession: true, accessKey: accessKey),
+                       sessionTokenHash: Registry.tokenHash("token"),
                        expiration: expiration)
         }
     }

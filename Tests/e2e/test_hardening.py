@@ -359,6 +359,11 @@ def test_only_the_creator_or_root_may_enable_an_unassigned_device(fresh):
     iam, _, _ = clients(fresh)
     created = iam.create_virtual_mfa_device(VirtualMFADeviceName="roots")["VirtualMFADevice"]
     iam.create_user(UserName="eve")
+    # Eve may manage MFA devices (her policy says so), but not enable a device someone else created.
+    iam.put_user_policy(UserName="eve", PolicyName="self-manage", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["iam:CreateVirtualMFADevice", "iam:EnableMFADevice"],
+                       "Resource": ["arn:aws:iam::*:mfa/*", "arn:aws:iam::*:user/${aws:username}"]}]}))
     key = iam.create_access_key(UserName="eve")["AccessKey"]
     eve, _, _ = clients(fresh, key["AccessKeyId"], key["SecretAccessKey"])
     for _ in range(8):

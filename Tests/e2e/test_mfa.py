@@ -4,6 +4,7 @@ Codes come from the seed the server returned once. Scenarios that need codes run
 servers (one root device each), so they can run back to back without waiting for steps: a device
 enabled with the codes of steps now-2 and now-1 leaves now and now+1 usable at once.
 """
+import json
 import base64
 import io
 import os
@@ -16,6 +17,17 @@ from botocore.exceptions import ClientError
 from conftest import ACCESS_KEY, SECRET_KEY, Server, error_code
 
 import pyotp
+
+
+# Manage your own MFA devices (the IAM actions Device() and the lifecycle test use), nothing else.
+SELF_MANAGE_MFA = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": "iam:CreateVirtualMFADevice", "Resource": "arn:aws:iam::*:mfa/*"},
+        {"Effect": "Allow", "Action": ["iam:EnableMFADevice", "iam:ResyncMFADevice", "iam:ListMFADevices"],
+         "Resource": "arn:aws:iam::*:user/*${aws:username}"},
+    ],
+}
 
 
 def clients(server, access=ACCESS_KEY, secret=SECRET_KEY, token=None, validate=True):
@@ -87,18 +99,27 @@ def test_iam_user_lifecycle_keys_devices_and_reports(fresh):
     alice_iam, alice_sts, alice_s3 = clients(fresh, key["AccessKeyId"], key["SecretAccessKey"])
     assert alice_sts.get_caller_identity()["Arn"].endswith(":user/team/alice")
     assert alice_sts.get_caller_identity()["Account"] == sts.get_caller_identity()["Account"]
-    # Alice manages her own device…
+    # A new user can do nothing until a policy allows it (AWS)…
+    with pytest.raises(ClientError) as e:
+        Device(alice_iam, "alice-phone", user="alice")
+    assert error_code(e) == "AccessDenied"
+    with pytest.raises(ClientError) as e:
+        alice_s3.list_buckets()
+    assert error_code(e) == "AccessDenied"
+    # …then, with a self-service policy, Alice manages her own device…
+    iam.put_user_policy(UserName="alice", PolicyName="own-mfa", PolicyDocument=json.dumps(SELF_MANAGE_MFA))
     device = Device(alice_iam, "alice-phone", user="alice")
     device.enable(alice_iam)
     assert [d["SerialNumber"] for d in alice_iam.list_mfa_devices()["MFADevices"]] == [device.serial]
-    # …but not other IAM things, and she cannot deactivate her own device.
+    # …but not other IAM things, and not deactivate her own device (her policy does not allow it).
     with pytest.raises(ClientError) as e:
         alice_iam.create_user(UserName="mallory")
     assert error_code(e) == "AccessDenied"
     with pytest.raises(ClientError) as e:
         alice_iam.deactivate_mfa_device(UserName="alice", SerialNumber=device.serial)
     assert error_code(e) == "AccessDenied"
-    # S3 works with her keys, except what MFA Delete reserves to the root.
+    # S3 works with her keys once a policy allows it, except what MFA Delete reserves to the root.
+    iam.attach_user_policy(UserName="alice", PolicyArn="arn:aws:iam::aws:policy/AmazonS3FullAccess")
     alice_s3.create_bucket(Bucket="alice-bucket")
     summary = iam.get_account_summary()["SummaryMap"]
     assert summary["Users"] == 1 and summary["MFADevicesInUse"] == 1 and summary["AccountMFAEnabled"] == 0
@@ -121,6 +142,11 @@ def test_iam_user_lifecycle_keys_devices_and_reports(fresh):
     with pytest.raises(ClientError):
         alice_s3.list_buckets()
     iam.delete_access_key(UserName="alice", AccessKeyId=key["AccessKeyId"])
+    with pytest.raises(ClientError) as e:
+        iam.delete_user(UserName="alice")
+    assert error_code(e) == "DeleteConflict"  # policies first
+    iam.delete_user_policy(UserName="alice", PolicyName="own-mfa")
+    iam.detach_user_policy(UserName="alice", PolicyArn="arn:aws:iam::aws:policy/AmazonS3FullAccess")
     iam.delete_user(UserName="alice")
     with pytest.raises(ClientError) as e:
         iam.get_user(UserName="alice")
@@ -273,8 +299,10 @@ def test_audit_log_has_events_and_never_codes(fresh):
     iam.create_user(UserName="bob", Path="/ops/")
     key = iam.create_access_key(UserName="bob")["AccessKey"]
     bob_iam, _, _ = clients(fresh, key["AccessKeyId"], key["SecretAccessKey"])
+    with pytest.raises(ClientError):
+        Device(bob_iam, "bob-phone", user="bob")  # no policy allows it: refused and audited
+    iam.put_user_policy(UserName="bob", PolicyName="own-mfa", PolicyDocument=json.dumps(SELF_MANAGE_MFA))
     Device(bob_iam, "bob-phone", user="bob")
-    import json
     import subprocess
     from conftest import COFFER
     out = subprocess.run([COFFER, "admin", "audit", "--data", fresh.data, "--json"], capture_output=True, text=True,
@@ -290,6 +318,12 @@ def test_audit_log_has_events_and_never_codes(fresh):
     bob = [e for e in entries if e["event"] == "CreateVirtualMFADevice" and "bob-phone" in e.get("serial", "")]
     assert bob and bob[-1]["principal"] == f"arn:aws:iam::{account}:user/ops/bob"
     assert f'"principal":"arn:aws:iam::{account}:user/ops/bob"' in out  # JSON lines a grep can find: "/", not "\/"
+    denied = [e for e in entries if e["outcome"] == "denied" and e["event"] == "IAM:CreateVirtualMFADevice"]
+    assert denied and "iam:CreateVirtualMFADevice on arn:aws:iam::" in denied[0]["detail"]
+    assert "no identity-based policy allows" in denied[0]["detail"]
+    filtered = subprocess.run([COFFER, "admin", "audit", "--data", fresh.data, "--json", "--outcome", "denied"],
+                              capture_output=True, text=True, env=fresh.env).stdout
+    assert filtered.strip() and all(json.loads(line)["outcome"] == "denied" for line in filtered.splitlines())
 
 
 def test_metrics_count_requests_checks_and_throttled_devices(fresh):
@@ -336,6 +370,7 @@ def test_key_changes_through_one_process_are_seen_by_another(fresh):
     try:
         iam, _, _ = clients(fresh)
         iam.create_user(UserName="carol")
+        iam.attach_user_policy(UserName="carol", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
         key = iam.create_access_key(UserName="carol")["AccessKey"]
         _, _, carol = clients(other, key["AccessKeyId"], key["SecretAccessKey"])
         for _ in range(2):
@@ -362,6 +397,7 @@ def test_look_alike_access_key_id_does_not_shadow_the_real_one(fresh):
     import requests
     iam, _, _ = clients(fresh)
     iam.create_user(UserName="dave")
+    iam.attach_user_policy(UserName="dave", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
     key = iam.create_access_key(UserName="dave")["AccessKey"]
     _, _, dave = clients(fresh, key["AccessKeyId"], key["SecretAccessKey"])
     dave.list_buckets()

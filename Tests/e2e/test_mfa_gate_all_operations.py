@@ -3,6 +3,7 @@ the protected ones are refused (a versioning change, a permanent delete, DeleteO
 version), every other one does its work. An operation that forgot the gate, or one that gained it by
 mistake, fails here. The list must name every operation Coffer routes (S3Operation in
 Sources/CofferCore/MFAGate.swift), which the last test checks."""
+import json
 import os
 import re
 
@@ -83,6 +84,12 @@ def test_exactly_the_protected_operations_need_a_code(vault):
         "DeleteObject (marker)": ("done", lambda: s3.delete_object(Bucket="gated", Key="new")),
         "DeleteObjects (markers)": ("done", lambda: s3.delete_objects(Bucket="gated", Delete={
             "Objects": [{"Key": "copy"}]})),
+        "PutBucketPolicy": ("done", lambda: s3.put_bucket_policy(Bucket="gated", Policy=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                                    "Resource": "arn:aws:s3:::gated/public/*"}]}))),
+        "GetBucketPolicy": ("done", lambda: s3.get_bucket_policy(Bucket="gated")),
+        "GetBucketPolicyStatus": ("done", lambda: s3.get_bucket_policy_status(Bucket="gated")),
+        "DeleteBucketPolicy": ("done", lambda: s3.delete_bucket_policy(Bucket="gated")),
         "DeleteBucket": ("BucketNotEmpty", lambda: s3.delete_bucket(Bucket="gated")),
     }
     seen = {name: outcome(call) for name, (_, call) in expected.items()}

@@ -10,7 +10,7 @@ extension QueryAPI {
     func dispatch(_ call: QueryCall) async throws -> Result {
         let caller = call.caller
         switch call.action {
-        case "GetCallerIdentity":
+        case .getCallerIdentity:
             let user = caller.isRoot ? nil : try registry.user(named: caller.userName)
             let userID = user?.userID ?? registry.accountID
             let arn = user.map(registry.userArn) ?? registry.arn(of: caller)
@@ -19,7 +19,7 @@ extension QueryAPI {
                 xml.element("Account", registry.accountID)
                 xml.element("Arn", arn)
             }
-        case "GetSessionToken":
+        case .getSessionToken:
             let credentials = try await registry.getSessionToken(
                 caller, duration: try call.form["DurationSeconds"].map(Self.integer), serial: call.form["SerialNumber"],
                 code: call.form["TokenCode"], info: call.info)
@@ -31,10 +31,10 @@ extension QueryAPI {
                     xml.element("Expiration", HTTPDate.iso8601(milliseconds: credentials.expiration))
                 }
             }
-        case "CreateUser":
+        case .createUser:
             let user = try await registry.createUser(caller, name: try call.required("UserName"), path: call.form["Path"])
             return { xml in xml.element("User") { self.user(user, &$0) } }
-        case "GetUser":
+        case .getUser:
             let user = try registry.getUser(caller, name: call.form["UserName"])
             return { xml in
                 xml.element("User") { xml in
@@ -47,16 +47,16 @@ extension QueryAPI {
                     }
                 }
             }
-        case "ListUsers":
+        case .listUsers:
             let page = try registry.listUsers(caller, marker: call.form["Marker"], maxItems: try call.maxItems())
             return { xml in
                 xml.element("Users") { xml in for user in page.items { xml.element("member") { self.user(user, &$0) } } }
                 self.pageTail(page.isTruncated, page.marker, &xml)
             }
-        case "DeleteUser":
+        case .deleteUser:
             try await registry.deleteUser(caller, name: try call.required("UserName"))
             return nil
-        case "CreateAccessKey":
+        case .createAccessKey:
             let (key, secret) = try await registry.createAccessKey(caller, userName: call.form["UserName"])
             return { xml in
                 xml.element("AccessKey") { xml in
@@ -67,7 +67,7 @@ extension QueryAPI {
                     xml.element("CreateDate", HTTPDate.iso8601(milliseconds: key.created))
                 }
             }
-        case "ListAccessKeys":
+        case .listAccessKeys:
             let keys = try registry.listAccessKeys(caller, userName: call.form["UserName"])
             return { xml in
                 xml.element("AccessKeyMetadata") { xml in
@@ -82,14 +82,14 @@ extension QueryAPI {
                 }
                 xml.element("IsTruncated", false)
             }
-        case "UpdateAccessKey":
+        case .updateAccessKey:
             try await registry.updateAccessKey(caller, userName: call.form["UserName"],
                                                accessKey: try call.required("AccessKeyId"), status: try call.required("Status"))
             return nil
-        case "DeleteAccessKey":
+        case .deleteAccessKey:
             try await registry.deleteAccessKey(caller, userName: call.form["UserName"], accessKey: try call.required("AccessKeyId"))
             return nil
-        case "CreateVirtualMFADevice":
+        case .createVirtualMFADevice:
             let device = try await registry.createVirtualDevice(caller, name: try call.required("VirtualMFADeviceName"),
                                                                 path: call.form["Path"], tags: call.tags(), info: call.info)
             return { xml in
@@ -100,26 +100,26 @@ extension QueryAPI {
                     if !device.tags.isEmpty { self.tags(device.tags, &xml) }
                 }
             }
-        case "EnableMFADevice":
+        case .enableMFADevice:
             try await registry.enableDevice(caller, userName: try call.required("UserName"),
                                             serial: try call.required("SerialNumber"),
                                             code1: try call.required("AuthenticationCode1"),
                                             code2: try call.required("AuthenticationCode2"), info: call.info)
             return nil
-        case "ResyncMFADevice":
+        case .resyncMFADevice:
             try await registry.resyncDevice(caller, userName: try call.required("UserName"),
                                             serial: try call.required("SerialNumber"),
                                             code1: try call.required("AuthenticationCode1"),
                                             code2: try call.required("AuthenticationCode2"), info: call.info)
             return nil
-        case "DeactivateMFADevice":
+        case .deactivateMFADevice:
             try await registry.deactivateDevice(caller, userName: call.form["UserName"],
                                                 serial: try call.required("SerialNumber"), info: call.info)
             return nil
-        case "DeleteVirtualMFADevice":
+        case .deleteVirtualMFADevice:
             try await registry.deleteVirtualDevice(caller, serial: try call.required("SerialNumber"), info: call.info)
             return nil
-        case "ListMFADevices":
+        case .listMFADevices:
             let page = try registry.listDevices(caller, userName: call.form["UserName"], marker: call.form["Marker"],
                                                 maxItems: try call.maxItems())
             return { xml in
@@ -134,7 +134,7 @@ extension QueryAPI {
                 }
                 self.pageTail(page.isTruncated, page.marker, &xml)
             }
-        case "ListVirtualMFADevices":
+        case .listVirtualMFADevices:
             let page = try registry.listVirtualDevices(caller, assignment: call.form["AssignmentStatus"],
                                                        marker: call.form["Marker"], maxItems: try call.maxItems())
             let owners = try Dictionary(uniqueKeysWithValues: Set(page.items.compactMap(\.userName))
@@ -161,19 +161,19 @@ extension QueryAPI {
                 }
                 self.pageTail(page.isTruncated, page.marker, &xml)
             }
-        case "TagMFADevice":
+        case .tagMFADevice:
             try await registry.tagDevice(caller, serial: try call.required("SerialNumber"), tags: call.tags())
             return nil
-        case "UntagMFADevice":
+        case .untagMFADevice:
             try await registry.untagDevice(caller, serial: try call.required("SerialNumber"), keys: call.list("TagKeys"))
             return nil
-        case "ListMFADeviceTags":
+        case .listMFADeviceTags:
             let tags = try registry.listTags(caller, serial: try call.required("SerialNumber"))
             return { xml in
                 self.tags(tags, &xml)
                 xml.element("IsTruncated", false)
             }
-        case "GetAccountSummary":
+        case .getAccountSummary:
             let summary = try registry.accountSummary(caller)
             return { xml in
                 xml.element("SummaryMap") { xml in
@@ -185,21 +185,150 @@ extension QueryAPI {
                     }
                 }
             }
-        case "GenerateCredentialReport":
+        case .generateCredentialReport:
             try await registry.generateCredentialReport(caller)
             return { xml in
                 xml.element("State", "COMPLETE")
                 xml.element("Description", "The credential report is ready.")
             }
-        case "GetCredentialReport":
+        case .getCredentialReport:
             let report = try registry.credentialReport(caller)
             return { xml in
                 xml.element("Content", Data(report.csv.utf8).base64EncodedString())
                 xml.element("ReportFormat", "text/csv")
                 xml.element("GeneratedTime", HTTPDate.iso8601(milliseconds: report.generated))
             }
-        default:
-            throw IAMError(.invalidAction, "Could not find operation \(call.action) for version 2010-05-08")
+        case .putUserPolicy:
+            try await registry.putInlinePolicy(.user(try call.required("UserName")), name: try call.required("PolicyName"),
+                                               document: try call.required("PolicyDocument"))
+            return nil
+        case .putGroupPolicy:
+            try await registry.putInlinePolicy(.group(try call.required("GroupName")), name: try call.required("PolicyName"),
+                                               document: try call.required("PolicyDocument"))
+            return nil
+        case .getUserPolicy:
+            return try inlinePolicy(call, owner: .user(try call.required("UserName")), ownerElement: "UserName")
+        case .getGroupPolicy:
+            return try inlinePolicy(call, owner: .group(try call.required("GroupName")), ownerElement: "GroupName")
+        case .deleteUserPolicy:
+            try await registry.deleteInlinePolicy(.user(try call.required("UserName")), name: try call.required("PolicyName"))
+            return nil
+        case .deleteGroupPolicy:
+            try await registry.deleteInlinePolicy(.group(try call.required("GroupName")), name: try call.required("PolicyName"))
+            return nil
+        case .listUserPolicies:
+            return try inlinePolicyNames(call, owner: .user(try call.required("UserName")))
+        case .listGroupPolicies:
+            return try inlinePolicyNames(call, owner: .group(try call.required("GroupName")))
+        case .createPolicy:
+            let policy = try await registry.createPolicy(name: try call.required("PolicyName"), path: call.form["Path"],
+                                                         document: try call.required("PolicyDocument"),
+                                                         description: call.form["Description"])
+            return { xml in xml.element("Policy") { self.policy(policy, &$0) } }
+        case .getPolicy:
+            let policy = try registry.getPolicy(arn: try call.required("PolicyArn"))
+            return { xml in xml.element("Policy") { self.policy(policy, &$0) } }
+        case .getPolicyVersion:
+            let (version, isDefault) = try registry.policyVersion(arn: try call.required("PolicyArn"),
+                                                                  versionID: try call.required("VersionId"))
+            return { xml in xml.element("PolicyVersion") { self.policyVersion(version, isDefault: isDefault, &$0) } }
+        case .createPolicyVersion:
+            let version = try await registry.createPolicyVersion(arn: try call.required("PolicyArn"),
+                                                                 document: try call.required("PolicyDocument"),
+                                                                 setAsDefault: call.form["SetAsDefault"] == "true")
+            let isDefault = call.form["SetAsDefault"] == "true"
+            return { xml in
+                xml.element("PolicyVersion") { xml in
+                    xml.element("VersionId", version.versionID)
+                    xml.element("IsDefaultVersion", isDefault)
+                    xml.element("CreateDate", HTTPDate.iso8601(milliseconds: version.created))
+                }
+            }
+        case .deletePolicyVersion:
+            try await registry.deletePolicyVersion(arn: try call.required("PolicyArn"), versionID: try call.required("VersionId"))
+            return nil
+        case .listPolicyVersions:
+            let (versions, defaultVersion) = try registry.policyVersions(arn: try call.required("PolicyArn"))
+            return { xml in
+                xml.element("Versions") { xml in
+                    for version in versions {
+                        xml.element("member") { xml in
+                            xml.element("VersionId", version.versionID)
+                            xml.element("IsDefaultVersion", version.versionID == defaultVersion)
+                            xml.element("CreateDate", HTTPDate.iso8601(milliseconds: version.created))
+                        }
+                    }
+                }
+                xml.element("IsTruncated", false)
+            }
+        case .setDefaultPolicyVersion:
+            try await registry.setDefaultPolicyVersion(arn: try call.required("PolicyArn"), versionID: try call.required("VersionId"))
+            return nil
+        case .deletePolicy:
+            try await registry.deletePolicy(arn: try call.required("PolicyArn"))
+            return nil
+        case .listPolicies:
+            guard let scope = Registry.PolicyScope(rawValue: call.form["Scope"] ?? "All") else {
+                throw IAMError.validation("scope", "Member must satisfy enum value set: [All, AWS, Local]")
+            }
+            let page = try registry.listPolicies(scope: scope, onlyAttached: call.form["OnlyAttached"] == "true",
+                                                 pathPrefix: call.form["PathPrefix"] ?? "/", marker: call.form["Marker"],
+                                                 maxItems: try call.maxItems())
+            return { xml in
+                xml.element("Policies") { xml in for policy in page.items { xml.element("member") { self.policy(policy, &$0) } } }
+                self.pageTail(page.isTruncated, page.marker, &xml)
+            }
+        case .attachUserPolicy:
+            try await registry.attachPolicy(.user(try call.required("UserName")), arn: try call.required("PolicyArn"))
+            return nil
+        case .attachGroupPolicy:
+            try await registry.attachPolicy(.group(try call.required("GroupName")), arn: try call.required("PolicyArn"))
+            return nil
+        case .detachUserPolicy:
+            try await registry.detachPolicy(.user(try call.required("UserName")), arn: try call.required("PolicyArn"))
+            return nil
+        case .detachGroupPolicy:
+            try await registry.detachPolicy(.group(try call.required("GroupName")), arn: try call.required("PolicyArn"))
+            return nil
+        case .listAttachedUserPolicies:
+            return try attachedPolicies(call, owner: .user(try call.required("UserName")))
+        case .listAttachedGroupPolicies:
+            return try attachedPolicies(call, owner: .group(try call.required("GroupName")))
+        case .createGroup:
+            let group = try await registry.createGroup(name: try call.required("GroupName"), path: call.form["Path"])
+            return { xml in xml.element("Group") { self.group(group, &$0) } }
+        case .getGroup:
+            let (group, users) = try registry.getGroup(name: try call.required("GroupName"))
+            return { xml in
+                xml.element("Group") { self.group(group, &$0) }
+                xml.element("Users") { xml in for user in users { xml.element("member") { self.user(user, &$0) } } }
+                xml.element("IsTruncated", false)
+            }
+        case .listGroups:
+            let page = try registry.listGroups(marker: call.form["Marker"], maxItems: try call.maxItems())
+            return { xml in
+                xml.element("Groups") { xml in for group in page.items { xml.element("member") { self.group(group, &$0) } } }
+                self.pageTail(page.isTruncated, page.marker, &xml)
+            }
+        case .deleteGroup:
+            try await registry.deleteGroup(name: try call.required("GroupName"))
+            return nil
+        case .addUserToGroup:
+            try await registry.addUser(try call.required("UserName"), toGroup: try call.required("GroupName"))
+            return nil
+        case .removeUserFromGroup:
+            try await registry.removeUser(try call.required("UserName"), fromGroup: try call.required("GroupName"))
+            return nil
+        case .listGroupsForUser:
+            let groups = try registry.groups(ofUser: try call.required("UserName"))
+            return { xml in
+                xml.element("Groups") { xml in for group in groups { xml.element("member") { self.group(group, &$0) } } }
+                xml.element("IsTruncated", false)
+            }
+        case .simulatePrincipalPolicy:
+            return try simulate(call, principalArn: try call.required("PolicySourceArn"))
+        case .simulateCustomPolicy:
+            return try simulate(call, principalArn: nil)
         }
     }
 

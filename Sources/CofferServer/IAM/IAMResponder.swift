@@ -1,6 +1,7 @@
 import CofferCore
 import CofferEngine
 import CofferMFA
+import CofferStore
 import Crypto
 import Foundation
 import Hummingbird
@@ -13,21 +14,16 @@ import NIOHTTP1
 struct QueryAPI: Sendable {
     let registry: Registry
     let verifier: SigV4Verifier
+    let refusals: RefusalAudit
 
     enum Service: String { case iam, sts }
 
     static let iamNamespace = "https://iam.amazonaws.com/doc/2010-05-08/"
     static let stsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
-    static let stsActions: Set<String> = ["GetSessionToken", "GetCallerIdentity"]
-
-    /// Actions that carry an MFA code or answer with a secret (seed and QR code, secret key,
-    /// session credentials): they follow the transport rule (`TransportPolicy`).
-    static let codeOrSecretActions: Set<String> = [
-        "GetSessionToken", "CreateVirtualMFADevice", "CreateAccessKey", "EnableMFADevice", "ResyncMFADevice",
-    ]
-
-    static func carriesCodeOrSecret(_ action: String, _ form: [String: String]) -> Bool {
-        codeOrSecretActions.contains(action) || form["TokenCode"] != nil || form["AuthenticationCode1"] != nil
+    /// Whether a request follows the transport rule: its action carries a code or returns a secret,
+    /// or it carries a code whatever its action.
+    static func carriesCodeOrSecret(_ action: IAMAction?, _ form: [String: String]) -> Bool {
+        (action?.carriesSecret ?? false) || form["TokenCode"] != nil || form["AuthenticationCode1"] != nil
     }
 
     /// Whether a request is for the Query APIs rather than S3.
@@ -47,9 +43,10 @@ struct QueryAPI: Sendable {
                 throw IAMError(.missingParameter, "The request must contain the parameter Action.")
             }
             action = named
-            service = Self.stsActions.contains(action) ? .sts : .iam
+            let typed = IAMAction(rawValue: named)
+            service = typed?.isSTS ?? false ? .sts : .iam
             // The transport rule comes first: before any key lookup, code check or creation.
-            if Self.carriesCodeOrSecret(action, form), let reason = context.insecureMFAReason {
+            if Self.carriesCodeOrSecret(typed, form), let reason = context.insecureMFAReason {
                 throw IAMError(.invalidInput, reason)
             }
             let bodyHash = hexString(SHA256.hash(data: body))
@@ -69,8 +66,13 @@ struct QueryAPI: Sendable {
             guard signedHash == bodyHash else {
                 throw IAMError(.accessDenied, "The provided 'x-amz-content-sha256' header does not match what was computed.")
             }
-            let call = QueryCall(action: action, form: form, caller: authentication.credential.caller,
+            guard let typed else {
+                throw IAMError(.invalidAction, "Could not find operation \(named) for version 2010-05-08")
+            }
+            let call = QueryCall(action: typed, form: form, caller: authentication.credential.principal,
                                  info: Registry.RequestInfo(source: context.source, requestID: requestID))
+            // The one authorization point of the Query APIs: nothing below runs for a refused call.
+            try await authorize(call, connection: context)
             let result = try await dispatch(call)
             return Self.success(action: action, service: service, result: result, requestID: requestID)
         } catch let error as IAMError {
@@ -86,6 +88,32 @@ struct QueryAPI: Sendable {
                                                       "error": "\(String(reflecting: error))"])
             return Self.failure(IAMError(.serviceFailure, "We encountered an internal error. Please try again."),
                                 service: service, requestID: requestID)
+        }
+    }
+
+    /// Decides whether the caller may make this call: the guards that are not policies first
+    /// (STS calls are never subject to policies; session credentials made without MFA cannot
+    /// call IAM; the root is not subject to identity policies), then the caller's policies.
+    func authorize(_ call: QueryCall, connection: ConnectionInfo) async throws {
+        let principal = call.caller
+        let action = call.action
+        guard !action.isPolicyExempt else { return }
+        do {
+            if principal.isSession, !principal.mfaAuthenticated {
+                throw Denial(message: "\(action.rawValue) is not allowed with session credentials that were not obtained with MFA.",
+                             reason: "session credentials without MFA", action: action.policyAction, resource: "*")
+            }
+            guard !principal.isRoot else { return }
+            let resource = try action.resource(call, registry: registry)
+            try registry.access.authorize(principal, action: action.policyAction, resource: resource, bucket: nil,
+                                          service: .iam) {
+                ConditionKeys.global(principal, connection: ConditionKeys.Connection(
+                    secureTransport: connection.secureTransport, sourceIP: connection.sourceIP,
+                    userAgent: connection.userAgent), now: registry.verifier.now())
+            }
+        } catch let denial as Denial {
+            await refusals.record(denial, event: "IAM:\(action.rawValue)", principal: principal, connection: connection)
+            throw IAMError(.accessDenied, denial.message)
         }
     }
 
@@ -144,9 +172,9 @@ struct QueryAPI: Sendable {
 
 /// One Query API call.
 struct QueryCall: Sendable {
-    let action: String
+    let action: IAMAction
     let form: [String: String]
-    let caller: Caller
+    let caller: Principal
     let info: Registry.RequestInfo
 
     func required(_ name: String) throws -> String {

@@ -142,3 +142,38 @@ extension S3Responder {
         }
     }
 }
+
+/// Bucket policies (`?policy`, `?policyStatus`).
+extension S3Responder {
+    func getBucketPolicy(_ call: S3Call) async throws -> Response {
+        let document = try await engine.bucketPolicy(call.bucket)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: document)))
+    }
+
+    func putBucketPolicy(_ call: S3Call) async throws -> Response {
+        let body: [UInt8]
+        do {
+            body = try await Body.collect(call.request, limit: Engine.maxBucketPolicySize,
+                                          payload: call.authentication.payload)
+        } catch let error as S3Error where error.code == .malformedXML {
+            throw S3Error(.malformedPolicy, "Policies cannot exceed \(Engine.maxBucketPolicySize) bytes.")
+        }
+        _ = try Body.verifyIntegrityHeaders(call.request.headers, body: body)
+        try await engine.putBucketPolicy(call.bucket, document: body)
+        return S3Response.empty(.noContent)
+    }
+
+    func deleteBucketPolicy(_ call: S3Call) async throws -> Response {
+        try await engine.deleteBucketPolicy(call.bucket)
+        return S3Response.empty(.noContent)
+    }
+
+    func getBucketPolicyStatus(_ call: S3Call) async throws -> Response {
+        let isPublic = try await engine.bucketPolicyIsPublic(call.bucket)
+        var writer = XMLWriter()
+        writer.document("PolicyStatus") { xml in xml.element("IsPublic", isPublic) }
+        return S3Response.xml(writer)
+    }
+}

@@ -1,5 +1,6 @@
 import CofferCore
 import CofferEngine
+import CofferMFA
 import Hummingbird
 
 /// DeleteObjects (`POST /bucket?delete`): up to 1,000 entries, Quiet mode, per-entry results.
@@ -27,8 +28,35 @@ extension S3Responder {
         }
         let (quiet, entries) = try Self.deleteRequest(body)
 
-        let results = try await engine.deleteObjects(bucket: call.bucket, entries: entries, principal: call.principal,
-                                                     mfaHeader: call.mfaHeader, context: call.connection)
+        // Each entry is authorized on its own (AWS): a refused one is an AccessDenied result, the
+        // others proceed.
+        var allowed: [DeleteEntry] = []
+        var refused: [Int: DeleteEntryResult] = [:]
+        for (index, entry) in entries.enumerated() {
+            let action = entry.versionID == nil ? "s3:DeleteObject" : "s3:DeleteObjectVersion"
+            let extra = entry.versionID.map { [("s3:versionid", $0)] } ?? []
+            if try authorizer.allows(call.principal, action: action, resource: "arn:aws:s3:::\(call.bucket)/\(entry.key)",
+                                     bucket: call.bucket, connection: call.connection, extra: extra) {
+                allowed.append(entry)
+            } else {
+                refused[index] = .failed(entry, code: S3ErrorCode.accessDenied.rawValue,
+                                         message: S3ErrorCode.accessDenied.defaultMessage)
+            }
+        }
+        if let first = refused.keys.min(), case .failed(let entry, _, _)? = refused[first] {
+            await authorizer.refusals.record(
+                Denial(message: "Access Denied", reason: "\(refused.count) of \(entries.count) entries not allowed",
+                       action: entry.versionID == nil ? "s3:DeleteObject" : "s3:DeleteObjectVersion",
+                       resource: "arn:aws:s3:::\(call.bucket)/\(entry.key)"),
+                event: "S3:DeleteObjects", principal: call.principal, connection: call.connection)
+        }
+        var done = allowed.isEmpty ? [] : try await engine.deleteObjects(
+            bucket: call.bucket, entries: allowed, principal: call.principal, mfaHeader: call.mfaHeader,
+            context: call.connection)[...]
+        var results: [DeleteEntryResult] = []
+        for index in entries.indices {
+            if let refusal = refused[index] { results.append(refusal) } else { results.append(done.removeFirst()) }
+        }
         var writer = XMLWriter()
         writer.document("DeleteResult") { xml in
             for result in results {

@@ -22,7 +22,7 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
-    typealias Responder = @Sendable (HTTPRequest) -> (HTTPResponse, ByteBuffer?)?
+    typealias Responder = @Sendable (HTTPRequest, SocketAddress?) -> (HTTPResponse, ByteBuffer?)?
 
     private let responder: Responder
     /// Requests handed on whose response has not ended.
@@ -65,7 +65,7 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             held = nil
-            guard let (response, body) = responder(head) else {
+            guard let (response, body) = responder(head, context.channel.remoteAddress) else {
                 handOn(context: context, wrapInboundOut(.head(head)))
                 context.fireChannelRead(data)
                 return

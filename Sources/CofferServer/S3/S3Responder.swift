@@ -3,6 +3,7 @@ import CofferEngine
 import CofferStore
 import Crypto
 import Foundation
+import CofferMFA
 import Hummingbird
 import HTTPTypes
 import Logging
@@ -21,6 +22,7 @@ struct S3Responder: HTTPResponder {
     let queryAPI: QueryAPI
     let transport: TransportPolicy
     let metrics: CofferMetrics
+    let authorizer: S3Authorizer
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let requestID = RequestID.make()
@@ -49,10 +51,23 @@ struct S3Responder: HTTPResponder {
                 if request.headers[S3Call.mfa] != nil, let reason = connection.insecureMFAReason {
                     throw S3Error(.invalidRequest, reason)
                 }
-                let authentication = try verifier.authenticate(request.head, target: target, service: "s3")
+                let authentication = try authenticate(request.head, target: target)
+                let copySource = try Self.copySource(of: endpoint, request.head)
+                // The one authorization point: nothing below runs for a request the policies refuse.
+                try await authorizer.authorize(endpoint, target: target, copySource: copySource,
+                                               principal: authentication.credential.principal, connection: connection)
                 let call = S3Call(request: request, target: target, endpoint: endpoint, authentication: authentication,
                                   context: context, requestID: requestID, connection: connection)
-                response = try await dispatch(call)
+                do {
+                    response = try await dispatch(call)
+                } catch let error as S3Error where error.code == .noSuchKey && !call.principal.isRoot {
+                    // A missing key is 404 only to a caller who may list the bucket (AWS): to others
+                    // it must not tell that the key does not exist.
+                    guard try authorizer.allows(call.principal, action: "s3:ListBucket", resource: "arn:aws:s3:::\(call.bucket)",
+                                                bucket: call.bucket, connection: connection)
+                    else { throw S3Error(.accessDenied) }
+                    throw error
+                }
             }
         } catch let error as S3Error {
             response = S3Response.error(error, resource: resource, requestID: requestID, isHead: isHead)
@@ -85,14 +100,19 @@ struct S3Responder: HTTPResponder {
     /// none — answered on the event loop without a task (`InPlaceReads`). Nil sends the request on
     /// the general path instead, which also renders every error: this one only answers successes,
     /// with the same status, headers and body `respond` would give.
-    func respondInPlace(_ head: HTTPRequest) -> (HTTPResponse, ByteBuffer?)? {
+    func respondInPlace(_ head: HTTPRequest, peer: SocketAddress?) -> (HTTPResponse, ByteBuffer?)? {
         guard head.method == .get || head.method == .head, let path = head.path,
               let target = try? RequestTarget(path, virtualHostBucket: RequestTarget.virtualHostBucket(
                 authority: head.authority, domain: settings.domain)),
               let endpoint = try? Endpoint(method: head.method.rawValue, target: target,
                                            copySource: head.headerFields[Self.copySource] != nil),
               endpoint.operation == .getObject || endpoint.operation == .headObject,
-              (try? verifier.authenticate(head, target: target, service: "s3")) != nil
+              let authentication = try? authenticate(head, target: target)
+        else { return nil }
+        // The same authorization point as the general path; a refusal is answered (and audited) there.
+        let connection = transport.context(for: head, peer: peer, requestID: "")
+        guard (try? authorizer.check(endpoint, target: target, copySource: nil,
+                                     principal: authentication.credential.principal, connection: connection)) != nil
         else { return nil }
         let isHead = endpoint.operation == .headObject
         guard let read = try? readObject(bucket: endpoint.bucket, key: endpoint.key, target: target,
@@ -109,6 +129,31 @@ struct S3Responder: HTTPResponder {
         metrics.request(operation: endpoint.operation.rawValue, status: read.status.code)
         metrics.inPlaceRead()
         return (response, body)
+    }
+
+    /// The request's signature, or — for a request that carries none — the anonymous principal,
+    /// which the authorization point lets through only where a bucket policy allows `"*"`.
+    func authenticate(_ head: HTTPRequest, target: RequestTarget) throws -> Authentication {
+        guard head.headerFields[.authorization] == nil, !target.has("X-Amz-Signature"), !target.has("X-Amz-Credential"),
+              !target.has("Signature"), !target.has("AWSAccessKeyId")
+        else { return try verifier.authenticate(head, target: target, service: "s3") }
+        // An unsigned body may still state its hash; if it does, the body must match it.
+        var payload = PayloadHash.unsigned
+        if let stated = head.headerFields[SigV4Verifier.contentSHA256], stated.utf8.count == 64,
+           stated.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) {
+            payload = .sha256(stated)
+        }
+        return Authentication(credential: Credential(secretKey: "", principal: .anonymous(accountID: settings.accountID)),
+                              payload: payload)
+    }
+
+    /// CopyObject's and UploadPartCopy's source, for the authorization point.
+    static func copySource(of endpoint: Endpoint, _ head: HTTPRequest) throws -> (bucket: String, key: String, versionID: String?)? {
+        guard endpoint.operation == .copyObject || endpoint.operation == .uploadPartCopy,
+              let header = head.headerFields[copySource]
+        else { return nil }
+        let (bucket, key, versionID) = try parseCopySource(header)
+        return (bucket, key, versionID)
     }
 
     /// `GET /health` and `GET /metrics` without credentials: probes, not buckets.
@@ -154,6 +199,10 @@ struct S3Responder: HTTPResponder {
         case .getObject: try await getObject(call, isHead: false)
         case .headObject: try await getObject(call, isHead: true)
         case .deleteObject: try await deleteObject(call)
+        case .getBucketPolicy: try await getBucketPolicy(call)
+        case .putBucketPolicy: try await putBucketPolicy(call)
+        case .deleteBucketPolicy: try await deleteBucketPolicy(call)
+        case .getBucketPolicyStatus: try await getBucketPolicyStatus(call)
         }
     }
 

@@ -120,9 +120,11 @@ public final class CofferInstance: Sendable {
                                      region: options.region, now: { Int64(Date().timeIntervalSince1970) })
         let transport = TransportPolicy(isTLS: tls != nil, allowInsecureMFA: options.allowInsecureMFA,
                                         trustedProxies: Set(options.trustedProxies))
+        let refusals = RefusalAudit(store: engine.store, now: engine.now)
         let responder = S3Responder(engine: engine, verifier: verifier, settings: settings,
-                                    queryAPI: QueryAPI(registry: registry, verifier: verifier), transport: transport,
-                                    metrics: metrics)
+                                    queryAPI: QueryAPI(registry: registry, verifier: verifier, refusals: refusals),
+                                    transport: transport, metrics: metrics,
+                                    authorizer: S3Authorizer(access: registry.access, refusals: refusals, now: engine.now))
         let http: HTTPServerBuilder = .http1OnEventLoop(configuration: .init(additionalChannelHandlers: [ConnectionGuard()],
                                                                              idleTimeout: .seconds(300)),
                                                         inPlace: options.inPlaceReads ? responder.respondInPlace : nil,

@@ -1,3 +1,4 @@
+import Foundation
 import CofferEngine
 import Hummingbird
 import HTTPTypes
@@ -14,25 +15,43 @@ struct TransportPolicy: Sendable {
     var trustedProxies: Set<String> = []
 
     func context(for request: Request, peer: SocketAddress?, requestID: String) -> ConnectionInfo {
-        let peerIP = peer?.ipAddress
-        let forwarded = request.headers[HTTPField.Name("Forwarded")!] != nil
-            || request.headers[HTTPField.Name("X-Forwarded-For")!] != nil
-        var source = peerIP
-        if forwarded, let forwardedFor = request.headers[HTTPField.Name("X-Forwarded-For")!] {
-            source = "\(forwardedFor.split(separator: ",").first.map(String.init) ?? forwardedFor) via \(peerIP ?? "?")"
-        }
-        return ConnectionInfo(insecureMFAReason: reason(peerIP: peerIP, forwarded: forwarded, request: request),
-                              source: source, requestID: requestID)
+        context(for: request.head, peer: peer, requestID: requestID)
     }
 
-    func reason(peerIP: String?, forwarded: Bool, request: Request) -> String? {
+    func context(for head: HTTPRequest, peer: SocketAddress?, requestID: String) -> ConnectionInfo {
+        let peerIP = peer?.ipAddress
+        let fields = head.headerFields
+        let forwardedFor = fields[Self.forwardedFor]
+        let forwarded = forwardedFor != nil || fields[Self.forwardedHeader] != nil
+        var source = peerIP
+        var sourceIP = peerIP
+        var secure = isTLS
+        if forwarded {
+            let first = forwardedFor.flatMap { $0.split(separator: ",").first }
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            if let forwardedFor { source = "\(first ?? forwardedFor) via \(peerIP ?? "?")" }
+            if let peerIP, trustedProxies.contains(peerIP) {
+                sourceIP = first ?? peerIP
+                secure = fields[Self.forwardedProto]?.lowercased() == "https"
+            }
+        }
+        return ConnectionInfo(insecureMFAReason: reason(peerIP: peerIP, forwarded: forwarded, fields: fields),
+                              source: source, requestID: requestID, secureTransport: secure, sourceIP: sourceIP,
+                              userAgent: fields[.userAgent])
+    }
+
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+    static let forwardedHeader = HTTPField.Name("Forwarded")!
+    static let forwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+
+    func reason(peerIP: String?, forwarded: Bool, fields: HTTPFields) -> String? {
         if isTLS || allowInsecureMFA { return nil }
         if forwarded {
             guard let peerIP, trustedProxies.contains(peerIP) else {
                 return "\(Self.subject) must use HTTPS: this one was forwarded by a proxy Coffer does not trust "
                     + "(see --trusted-proxy)."
             }
-            let proto = request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased()
+            let proto = fields[Self.forwardedProto]?.lowercased()
             return proto == "https" ? nil : "\(Self.subject) must use HTTPS (X-Forwarded-Proto is not https)."
         }
         if let peerIP, Self.isLoopback(peerIP) { return nil }

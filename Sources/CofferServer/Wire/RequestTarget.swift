@@ -117,8 +117,7 @@ struct Endpoint: Sendable {
     /// Sub-resources Coffer does not implement (yet): asking for one is `501 NotImplemented`.
     static let unimplemented: Set<String> = [
         "accelerate", "analytics", "cors", "encryption", "intelligent-tiering", "inventory", "legal-hold",
-        "lifecycle", "logging", "metrics", "notification", "object-lock", "ownershipControls", "policy",
-        "policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select",
+        "lifecycle", "logging", "metrics", "notification", "object-lock", "ownershipControls", "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select",
         "tagging", "torrent", "website", "attributes", "session",
         "metadataTable", "renameObject",
     ]
@@ -171,6 +170,8 @@ struct Endpoint: Sendable {
             switch method {
             case "GET":
                 if target.has("uploads") { operation = .listMultipartUploads }
+                else if target.has("policy") { operation = .getBucketPolicy }
+                else if target.has("policyStatus") { operation = .getBucketPolicyStatus }
                 else if target.has("versioning") { operation = .getBucketVersioning }
                 else if target.has("location") { operation = .getBucketLocation }
                 else if target.has("acl") { operation = .getBucketAcl }
@@ -180,9 +181,10 @@ struct Endpoint: Sendable {
             case "HEAD": operation = .headBucket
             case "PUT":
                 if target.has("versioning") { operation = .putBucketVersioning }
+                else if target.has("policy") { operation = .putBucketPolicy }
                 else if target.has("acl") { throw Self.notImplemented(method, "?acl") }
                 else { operation = .createBucket }
-            case "DELETE": operation = .deleteBucket
+            case "DELETE": operation = target.has("policy") ? .deleteBucketPolicy : .deleteBucket
             case "POST":
                 guard target.has("delete") else { throw Self.notImplemented(method, "bucket") }
                 operation = .deleteObjects
@@ -228,6 +230,8 @@ extension S3Operation {
         case .listObjectVersions: ["versions"]
         case .deleteObjects: ["delete"]
         case .createMultipartUpload, .listMultipartUploads: ["uploads"]
+        case .getBucketPolicy, .putBucketPolicy, .deleteBucketPolicy: ["policy"]
+        case .getBucketPolicyStatus: ["policyStatus"]
         case .listBuckets, .createBucket, .deleteBucket, .headBucket, .listObjects, .listObjectsV2, .putObject,
              .copyObject, .uploadPart, .uploadPartCopy, .completeMultipartUpload, .abortMultipartUpload, .listParts,
              .getObject, .headObject, .deleteObject:

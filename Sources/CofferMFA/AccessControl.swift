@@ -1,0 +1,211 @@
+import CofferCore
+import CofferPolicy
+import CofferStore
+import Foundation
+
+/// One policy as the evaluator and SimulatePrincipalPolicy see it: where it came from and what it says.
+public struct PolicySource: Sendable {
+    /// AWS's SourcePolicyType values.
+    public enum Kind: String, Sendable {
+        case user, group, awsManaged = "aws-managed", userManaged = "user-managed", resource, none
+    }
+    /// The inline policy's name, or the managed policy's ARN, or the bucket.
+    public var id: String
+    public var kind: Kind
+    public var document: PolicyDocument
+
+    public init(id: String, kind: Kind, document: PolicyDocument) {
+        self.id = id
+        self.kind = kind
+        self.document = document
+    }
+}
+
+/// Why a request was refused: the client's message (AWS's wording) and the audit log's reason.
+public struct Denial: Error, Sendable {
+    public var message: String
+    /// `explicit deny in an identity-based policy`, `no identity-based policy allows`, …
+    public var reason: String
+    public var action: String
+    public var resource: String
+
+    public init(message: String, reason: String, action: String, resource: String) {
+        self.message = message
+        self.reason = reason
+        self.action = action
+        self.resource = resource
+    }
+}
+
+/// The one authorization point: who may do what, decided by AWS's evaluation logic over the
+/// caller's identity policies (inline and attached, the user's and their groups') and the bucket
+/// policy. Policies are read once per write generation and per thread (`ThreadLocalGenerationCache`):
+/// a request pays no database read and no shared lock or reference count while nothing has been
+/// written, and a revoked permission applies at the next request in every process.
+public final class AccessControl: Sendable {
+    let store: Store
+    public let accountID: String
+    private let identities: ThreadLocalGenerationCache<String, [PolicySource]>
+    private let buckets: ThreadLocalGenerationCache<String, PolicySource?>
+
+    public init(store: Store, accountID: String) {
+        self.store = store
+        self.accountID = accountID
+        identities = store.makeThreadLocalCache(maxEntries: 1024)
+        buckets = store.makeThreadLocalCache(maxEntries: 1024)
+    }
+
+    // MARK: Policies
+
+    /// Every identity policy that applies to an IAM user: the user's inline and attached
+    /// policies, then each group's.
+    public func identityPolicies(user: String) throws -> [PolicySource] {
+        try identities.value(for: user) { try store.read { try Self.identityPolicies(user: user, in: $0) } }
+    }
+
+    /// A group's inline and attached policies (SimulatePrincipalPolicy on a group).
+    public func groupPolicies(group: String) throws -> [PolicySource] {
+        try store.read { try Self.policies(of: .group(group), inline: .group, in: $0) }
+    }
+
+    static func identityPolicies(user: String, in transaction: StoreTransaction) throws -> [PolicySource] {
+        var sources = try policies(of: .user(user), inline: .user, in: transaction)
+        for group in try transaction.groups(ofUser: user) {
+            sources += try policies(of: .group(group), inline: .group, in: transaction)
+        }
+        return sources
+    }
+
+    static func policies(of owner: PolicyOwner, inline kind: PolicySource.Kind,
+                         in transaction: StoreTransaction) throws -> [PolicySource] {
+        var sources: [PolicySource] = []
+        for (name, json) in try transaction.inlinePolicies(owner) {
+            sources.append(PolicySource(id: name, kind: kind, document: try stored(json)))
+        }
+        for arn in try transaction.attachedPolicies(owner) {
+            if let managed = AWSManagedPolicy.named(arn: arn) {
+                sources.append(PolicySource(id: arn, kind: .awsManaged, document: try stored(managed.document)))
+            } else if let policy = try transaction.managedPolicy(arn: arn),
+                      let version = try transaction.policyVersion(arn: arn, versionID: policy.defaultVersion) {
+                sources.append(PolicySource(id: arn, kind: .userManaged, document: try stored(version.document)))
+            }
+        }
+        return sources
+    }
+
+    /// A document stored after validation; one that no longer parses fails closed.
+    static func stored(_ json: String, kind: PolicyDocument.Kind = .identity) throws -> PolicyDocument {
+        do {
+            return try PolicyDocument(json: Array(json.utf8), kind: kind, maxSize: .max)
+        } catch {
+            throw IAMError(.serviceFailure, "A stored policy document no longer parses: \(error.message)")
+        }
+    }
+
+    /// The bucket's policy, if it has one (nil for a bucket that does not exist).
+    public func bucketPolicy(bucket: String) throws -> PolicySource? {
+        try buckets.value(for: bucket) {
+            try store.read { transaction -> PolicySource? in
+                guard let record = try transaction.bucket(named: bucket),
+                      let json = try transaction.bucketPolicy(bucketID: record.id)
+                else { return nil }
+                return PolicySource(id: bucket, kind: .resource, document: try Self.stored(json, kind: .resource))
+            }
+        }
+    }
+
+    // MARK: Decisions
+
+    /// Actions a bucket policy's Deny never takes from the root, so a bucket is never locked for good.
+    static let rootPolicyActions: Set<String> = ["s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"]
+
+    /// Refuses (throws `Denial`) unless `principal` may perform `action` on `resource`.
+    /// `bucket`: the bucket whose policy applies (S3); `keys`: the condition keys, built only if
+    /// a statement needs them.
+    public func authorize(_ principal: Principal, action: String, resource: String, bucket: String?,
+                          service: Service, keys: () -> [String: [String]]) throws {
+        let resourcePolicy = try bucket.flatMap { try bucketPolicy(bucket: $0) }
+        if principal.isRoot {
+            // The root is not subject to identity policies; only a bucket policy's Deny binds it.
+            guard let resourcePolicy, !Self.rootPolicyActions.contains(action) else { return }
+            let evaluation = evaluate(principal, action: action, resource: resource, identity: [],
+                                      resourcePolicy: resourcePolicy, keys: keys)
+            if evaluation.decision == .explicitDeny {
+                throw denial(principal, action, resource, service, "with an explicit deny in a resource-based policy")
+            }
+            return
+        }
+        let identity = principal.isAnonymous ? [] : try identityPolicies(user: principal.userName)
+        let evaluation = evaluate(principal, action: action, resource: resource, identity: identity,
+                                  resourcePolicy: resourcePolicy, keys: keys)
+        switch evaluation.decision {
+        case .allowed: return
+        case .explicitDeny:
+            throw denial(principal, action, resource, service, evaluation.deniedByResourcePolicy
+                ? "with an explicit deny in a resource-based policy" : "with an explicit deny in an identity-based policy")
+        case .implicitDeny:
+            throw denial(principal, action, resource, service, "because no identity-based policy allows the \(action) action")
+        }
+    }
+
+    public enum Service: Sendable { case s3, iam }
+
+    public func evaluate(_ principal: Principal, action: String, resource: String, identity: [PolicySource],
+                         resourcePolicy: PolicySource?, keys: () -> [String: [String]]) -> Evaluation {
+        PolicyEvaluator.evaluate(identity: identity.map { ($0.id, $0.document) },
+                                 resource: resourcePolicy.map { ($0.id, $0.document) },
+                                 action: action, resourceArn: resource,
+                                 principalArn: principal.isAnonymous ? nil : principal.arn,
+                                 principalAccount: principal.isAnonymous ? nil : accountID, keys: keys)
+    }
+
+    func denial(_ principal: Principal, _ action: String, _ resource: String, _ service: Service, _ reason: String) -> Denial {
+        let message: String
+        if principal.isAnonymous {
+            message = "Access Denied"
+        } else {
+            let shown = service == .s3 ? "\"\(resource)\"" : resource
+            message = "User: \(principal.arn) is not authorized to perform: \(action) on resource: \(shown) \(reason)"
+        }
+        return Denial(message: message, reason: reason, action: action, resource: resource)
+    }
+}
+
+/// The global condition keys of a request (lowercased names, as the evaluator wants them).
+public enum ConditionKeys {
+    public struct Connection: Sendable {
+        public var secureTransport: Bool
+        public var sourceIP: String?
+        public var userAgent: String?
+        public init(secureTransport: Bool, sourceIP: String?, userAgent: String?) {
+            self.secureTransport = secureTransport
+            self.sourceIP = sourceIP
+            self.userAgent = userAgent
+        }
+    }
+
+    /// `now`: Unix milliseconds.
+    public static func global(_ principal: Principal, connection: Connection, now: Int64) -> [String: [String]] {
+        var keys: [String: [String]] = [
+            "aws:securetransport": [connection.secureTransport ? "true" : "false"],
+            "aws:currenttime": [HTTPDate.iso8601(milliseconds: now / 1000 * 1000).replacingOccurrences(of: ".000", with: "")],
+            "aws:epochtime": [String(now / 1000)],
+        ]
+        if let ip = connection.sourceIP { keys["aws:sourceip"] = [ip] }
+        if let agent = connection.userAgent { keys["aws:useragent"] = [agent] }
+        guard !principal.isAnonymous else { return keys }
+        keys["aws:principalarn"] = [principal.arn]
+        keys["aws:principalaccount"] = [principal.accountID]
+        keys["aws:principaltype"] = [principal.isRoot ? "Account" : "User"]
+        keys["aws:userid"] = [principal.isRoot ? principal.accountID : principal.userID]
+        if !principal.isRoot { keys["aws:username"] = [principal.userName] }
+        // Present only for session credentials (AWS): long-term keys carry neither key.
+        if principal.isSession {
+            keys["aws:multifactorauthpresent"] = [principal.mfaAuthenticated ? "true" : "false"]
+            if principal.mfaAuthenticated, let at = principal.mfaAuthenticatedAt {
+                keys["aws:multifactorauthage"] = [String(max(0, (now - at) / 1000))]
+            }
+        }
+        return keys
+    }
+}

@@ -1,0 +1,184 @@
+import CofferCore
+import CofferMFA
+import CofferPolicy
+import CofferStore
+import Foundation
+
+/// The results of the policy, group and simulator actions.
+extension QueryAPI {
+    func inlinePolicy(_ call: QueryCall, owner: PolicyOwner, ownerElement: String) throws -> Result {
+        let name = try call.required("PolicyName")
+        let document = try registry.inlinePolicy(owner, name: name)
+        let ownerName = try call.required(ownerElement)
+        return { xml in
+            xml.element(ownerElement, ownerName)
+            xml.element("PolicyName", name)
+            // IAM sends documents URL-encoded (RFC 3986); the SDKs decode them.
+            xml.element("PolicyDocument", Percent.encode(document))
+        }
+    }
+
+    func inlinePolicyNames(_ call: QueryCall, owner: PolicyOwner) throws -> Result {
+        let names = try registry.inlinePolicyNames(owner)
+        return { xml in
+            xml.element("PolicyNames") { xml in for name in names { xml.element("member", name) } }
+            xml.element("IsTruncated", false)
+        }
+    }
+
+    func attachedPolicies(_ call: QueryCall, owner: PolicyOwner) throws -> Result {
+        let attached = try registry.attachedPolicies(owner)
+        return { xml in
+            xml.element("AttachedPolicies") { xml in
+                for policy in attached {
+                    xml.element("member") { xml in
+                        xml.element("PolicyName", policy.name)
+                        xml.element("PolicyArn", policy.arn)
+                    }
+                }
+            }
+            xml.element("IsTruncated", false)
+        }
+    }
+
+    func policy(_ policy: Registry.ManagedPolicy, _ xml: inout XMLWriter) {
+        xml.element("PolicyName", policy.name)
+        xml.element("PolicyId", policy.policyID)
+        xml.element("Arn", policy.arn)
+        xml.element("Path", policy.path)
+        xml.element("DefaultVersionId", policy.defaultVersion)
+        xml.element("AttachmentCount", policy.attachmentCount)
+        xml.element("PermissionsBoundaryUsageCount", 0)
+        xml.element("IsAttachable", true)
+        if !policy.description.isEmpty { xml.element("Description", policy.description) }
+        xml.element("CreateDate", HTTPDate.iso8601(milliseconds: policy.created))
+        xml.element("UpdateDate", HTTPDate.iso8601(milliseconds: policy.updated))
+    }
+
+    func policyVersion(_ version: PolicyVersionRecord, isDefault: Bool, _ xml: inout XMLWriter) {
+        xml.element("Document", Percent.encode(version.document))
+        xml.element("VersionId", version.versionID)
+        xml.element("IsDefaultVersion", isDefault)
+        xml.element("CreateDate", HTTPDate.iso8601(milliseconds: version.created))
+    }
+
+    func group(_ group: GroupRecord, _ xml: inout XMLWriter) {
+        xml.element("Path", group.path)
+        xml.element("GroupName", group.name)
+        xml.element("GroupId", group.groupID)
+        xml.element("Arn", registry.groupArn(group))
+        xml.element("CreateDate", HTTPDate.iso8601(milliseconds: group.created))
+    }
+
+    // MARK: Simulator
+
+    /// SimulatePrincipalPolicy (`principalArn`: a user or group of the account, whose policies
+    /// join `PolicyInputList`) and SimulateCustomPolicy (nil: only `PolicyInputList`). Decisions
+    /// come from the same evaluation the authorization point makes.
+    func simulate(_ call: QueryCall, principalArn: String?) throws -> Result {
+        let actions = call.list("ActionNames")
+        guard !actions.isEmpty else { throw IAMError.validation("actionNames", "Member must not be null") }
+        guard actions.count <= 1000 else { throw IAMError.validation("actionNames", "Member must have at most 1000 items") }
+        var resources = call.list("ResourceArns")
+        if resources.isEmpty { resources = ["*"] }
+        var identity: [PolicySource] = []
+        for (index, text) in call.list("PolicyInputList").enumerated() {
+            do throws(PolicyError) {
+                let document = try PolicyDocument(json: Array(text.utf8), kind: .identity, maxSize: 131_072)
+                identity.append(PolicySource(id: "PolicyInputList.\(index + 1)", kind: .none, document: document))
+            } catch {
+                throw IAMError(.malformedPolicyDocument, "PolicyInputList.\(index + 1): \(error.message)")
+            }
+        }
+        var principal = Principal(userName: "", accountID: registry.accountID)
+        if let principalArn {
+            let prefix = "arn:aws:iam::\(registry.accountID):"
+            let name = String(principalArn.split(separator: "/").last ?? "")
+            if principalArn.hasPrefix(prefix + "user/"), let user = try registry.user(named: name),
+               registry.userArn(user) == principalArn {
+                principal = Principal(userName: user.name, path: user.path, userID: user.userID, accountID: registry.accountID)
+                identity = try registry.access.identityPolicies(user: user.name) + identity
+            } else if principalArn.hasPrefix(prefix + "group/"), let group = try registry.group(named: name),
+                      registry.groupArn(group) == principalArn {
+                identity = try registry.access.groupPolicies(group: group.name) + identity
+            } else {
+                throw IAMError(.noSuchEntity, "The principal \(principalArn) cannot be found (a user or group of this account).")
+            }
+        } else if identity.isEmpty {
+            throw IAMError.validation("policyInputList", "Member must not be null")
+        }
+        if let caller = call.form["CallerArn"] {
+            let name = String(caller.split(separator: "/").last ?? "")
+            if let user = try registry.user(named: name), registry.userArn(user) == caller {
+                principal = Principal(userName: user.name, path: user.path, userID: user.userID, accountID: registry.accountID)
+            }
+        }
+        var resourcePolicy: PolicySource?
+        if let text = call.form["ResourcePolicy"] {
+            do throws(PolicyError) {
+                resourcePolicy = PolicySource(id: "ResourcePolicy", kind: .resource,
+                                              document: try PolicyDocument(json: Array(text.utf8), kind: .resource))
+            } catch {
+                throw IAMError(.malformedPolicyDocument, "ResourcePolicy: \(error.message)")
+            }
+        }
+        // The context: what the principal would bring, then the caller's entries (which win).
+        var keys = principal.isAnonymous ? [:] : ConditionKeys.global(
+            principal, connection: ConditionKeys.Connection(secureTransport: false, sourceIP: nil, userAgent: nil),
+            now: registry.verifier.now())
+        keys["aws:securetransport"] = nil
+        keys["aws:currenttime"] = nil
+        keys["aws:epochtime"] = nil
+        var entry = 1
+        while let name = call.form["ContextEntries.member.\(entry).ContextKeyName"] {
+            var values: [String] = []
+            var index = 1
+            while let value = call.form["ContextEntries.member.\(entry).ContextKeyValues.member.\(index)"] {
+                values.append(value)
+                index += 1
+            }
+            keys[name.lowercased()] = values
+            entry += 1
+        }
+        let kinds = Dictionary((identity + (resourcePolicy.map { [$0] } ?? [])).map { ($0.id, $0.kind.rawValue) },
+                               uniquingKeysWith: { first, _ in first })
+        var results: [(action: String, resource: String, evaluation: Evaluation)] = []
+        for action in actions {
+            for resource in resources {
+                let evaluation = registry.access.evaluate(principal, action: action, resource: resource, identity: identity,
+                                                          resourcePolicy: resourcePolicy, keys: { keys })
+                results.append((action, resource, evaluation))
+            }
+        }
+        return { xml in
+            xml.element("EvaluationResults") { xml in
+                for result in results {
+                    xml.element("member") { xml in
+                        xml.element("EvalActionName", result.action)
+                        xml.element("EvalResourceName", result.resource)
+                        xml.element("EvalDecision", result.evaluation.decision.rawValue)
+                        xml.element("MatchedStatements") { xml in
+                            for match in result.evaluation.matched {
+                                xml.element("member") { xml in
+                                    xml.element("SourcePolicyId", match.policy)
+                                    xml.element("SourcePolicyType", kinds[match.policy] ?? "none")
+                                    // Statements are located by their index (Line) in the document.
+                                    xml.element("StartPosition") { xml in
+                                        xml.element("Line", match.index)
+                                        xml.element("Column", 1)
+                                    }
+                                    xml.element("EndPosition") { xml in
+                                        xml.element("Line", match.index)
+                                        xml.element("Column", 1)
+                                    }
+                                }
+                            }
+                        }
+                        xml.element("MissingContextValues") { _ in }
+                    }
+                }
+            }
+            xml.element("IsTruncated", false)
+        }
+    }
+}

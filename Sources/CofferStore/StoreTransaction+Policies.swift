@@ -1,0 +1,256 @@
+import Foundation
+import GRDB
+
+/// Who a policy is attached to or embedded in.
+public enum PolicyOwner: Sendable, Hashable {
+    case user(String)
+    case group(String)
+
+    var kind: String {
+        switch self {
+        case .user: "user"
+        case .group: "group"
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .user(let name), .group(let name): name
+        }
+    }
+}
+
+public struct GroupRecord: Sendable, Equatable {
+    public var name: String
+    public var groupID: String
+    public var path: String
+    public var created: Int64
+    public init(name: String, groupID: String, path: String, created: Int64) {
+        self.name = name
+        self.groupID = groupID
+        self.path = path
+        self.created = created
+    }
+}
+
+/// A customer managed policy (AWS managed ones are built in, not stored).
+public struct ManagedPolicyRecord: Sendable, Equatable {
+    public var arn: String
+    public var name: String
+    public var policyID: String
+    public var path: String
+    public var description: String
+    public var defaultVersion: String
+    /// The number the next version gets (`v3` after v1 and v2, even if v1 was deleted).
+    public var nextVersion: Int
+    public var created: Int64
+    public var updated: Int64
+    public init(arn: String, name: String, policyID: String, path: String, description: String, defaultVersion: String,
+                nextVersion: Int, created: Int64, updated: Int64) {
+        self.arn = arn
+        self.name = name
+        self.policyID = policyID
+        self.path = path
+        self.description = description
+        self.defaultVersion = defaultVersion
+        self.nextVersion = nextVersion
+        self.created = created
+        self.updated = updated
+    }
+}
+
+public struct PolicyVersionRecord: Sendable, Equatable {
+    public var versionID: String
+    public var document: String
+    public var created: Int64
+    public init(versionID: String, document: String, created: Int64) {
+        self.versionID = versionID
+        self.document = document
+        self.created = created
+    }
+}
+
+/// SQL for groups, inline and managed policies, attachments and bucket policies.
+extension StoreTransaction {
+    // MARK: Groups
+
+    public func group(named name: String) throws -> GroupRecord? {
+        try Row.fetchOne(db, sql: "SELECT name, group_id, path, created_ms FROM iam_groups WHERE name = ?", arguments: [name])
+            .map { GroupRecord(name: $0[0], groupID: $0[1], path: $0[2], created: $0[3]) }
+    }
+
+    public func groups(after marker: String?, limit: Int) throws -> [GroupRecord] {
+        try Row.fetchAll(db, sql: "SELECT name, group_id, path, created_ms FROM iam_groups WHERE name > ? ORDER BY name LIMIT ?",
+                         arguments: [marker ?? "", limit])
+            .map { GroupRecord(name: $0[0], groupID: $0[1], path: $0[2], created: $0[3]) }
+    }
+
+    public func insertGroup(_ group: GroupRecord) throws {
+        try db.execute(sql: "INSERT INTO iam_groups(name, group_id, path, created_ms) VALUES (?, ?, ?, ?)",
+                       arguments: [group.name, group.groupID, group.path, group.created])
+    }
+
+    public func deleteGroup(named name: String) throws {
+        try db.execute(sql: "DELETE FROM iam_groups WHERE name = ?", arguments: [name])
+    }
+
+    public func groupCount() throws -> Int { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM iam_groups") ?? 0 }
+
+    public func members(ofGroup group: String) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT user_name FROM group_members WHERE group_name = ? ORDER BY user_name",
+                            arguments: [group])
+    }
+
+    public func groups(ofUser user: String) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT group_name FROM group_members WHERE user_name = ? ORDER BY group_name",
+                            arguments: [user])
+    }
+
+    public func addMember(group: String, user: String) throws {
+        try db.execute(sql: "INSERT OR IGNORE INTO group_members(group_name, user_name) VALUES (?, ?)", arguments: [group, user])
+    }
+
+    public func removeMember(group: String, user: String) throws {
+        try db.execute(sql: "DELETE FROM group_members WHERE group_name = ? AND user_name = ?", arguments: [group, user])
+    }
+
+    // MARK: Inline policies
+
+    public func inlinePolicy(_ owner: PolicyOwner, name: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT document FROM inline_policies WHERE owner_kind = ? AND owner = ? AND name = ?",
+                            arguments: [owner.kind, owner.name, name])
+    }
+
+    /// (name, document) in name order.
+    public func inlinePolicies(_ owner: PolicyOwner) throws -> [(name: String, document: String)] {
+        try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT name, document FROM inline_policies WHERE owner_kind = ? AND owner = ? ORDER BY name
+            """), arguments: [owner.kind, owner.name]).map { ($0[0], $0[1]) }
+    }
+
+    public func putInlinePolicy(_ owner: PolicyOwner, name: String, document: String) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO inline_policies(owner_kind, owner, name, document) VALUES (?, ?, ?, ?)",
+                       arguments: [owner.kind, owner.name, name, document])
+    }
+
+    public func deleteInlinePolicy(_ owner: PolicyOwner, name: String) throws {
+        try db.execute(sql: "DELETE FROM inline_policies WHERE owner_kind = ? AND owner = ? AND name = ?",
+                       arguments: [owner.kind, owner.name, name])
+    }
+
+    /// The total size of an owner's inline documents (AWS caps it: 2,048 for users, 5,120 for groups).
+    public func inlinePolicySize(_ owner: PolicyOwner, excluding name: String) throws -> Int {
+        try Int.fetchOne(db, sql: """
+            SELECT COALESCE(SUM(LENGTH(document)), 0) FROM inline_policies WHERE owner_kind = ? AND owner = ? AND name != ?
+            """, arguments: [owner.kind, owner.name, name]) ?? 0
+    }
+
+    // MARK: Managed policies
+
+    static let managedColumns = """
+        arn, name, policy_id, path, description, default_version, next_version, created_ms, updated_ms
+        """
+
+    static func managed(from row: Row) -> ManagedPolicyRecord {
+        ManagedPolicyRecord(arn: row[0], name: row[1], policyID: row[2], path: row[3], description: row[4],
+                            defaultVersion: row[5], nextVersion: row[6], created: row[7], updated: row[8])
+    }
+
+    public func managedPolicy(arn: String) throws -> ManagedPolicyRecord? {
+        try Row.fetchOne(db, sql: "SELECT \(Self.managedColumns) FROM managed_policies WHERE arn = ?", arguments: [arn])
+            .map(Self.managed(from:))
+    }
+
+    public func managedPolicies() throws -> [ManagedPolicyRecord] {
+        try Row.fetchAll(db, sql: "SELECT \(Self.managedColumns) FROM managed_policies ORDER BY name")
+            .map(Self.managed(from:))
+    }
+
+    public func managedPolicyCount() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM managed_policies") ?? 0
+    }
+
+    public func saveManagedPolicy(_ policy: ManagedPolicyRecord) throws {
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO managed_policies(\(Self.managedColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [policy.arn, policy.name, policy.policyID, policy.path, policy.description,
+                             policy.defaultVersion, policy.nextVersion, policy.created, policy.updated])
+    }
+
+    public func deleteManagedPolicy(arn: String) throws {
+        try db.execute(sql: "DELETE FROM managed_policies WHERE arn = ?", arguments: [arn])
+        try db.execute(sql: "DELETE FROM policy_versions WHERE arn = ?", arguments: [arn])
+    }
+
+    public func policyVersion(arn: String, versionID: String) throws -> PolicyVersionRecord? {
+        try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT version_id, document, created_ms FROM policy_versions WHERE arn = ? AND version_id = ?
+            """), arguments: [arn, versionID]).map { PolicyVersionRecord(versionID: $0[0], document: $0[1], created: $0[2]) }
+    }
+
+    public func policyVersions(arn: String) throws -> [PolicyVersionRecord] {
+        try Row.fetchAll(db, sql: """
+            SELECT version_id, document, created_ms FROM policy_versions WHERE arn = ? ORDER BY created_ms DESC, version_id DESC
+            """, arguments: [arn]).map { PolicyVersionRecord(versionID: $0[0], document: $0[1], created: $0[2]) }
+    }
+
+    public func insertPolicyVersion(arn: String, _ version: PolicyVersionRecord) throws {
+        try db.execute(sql: "INSERT INTO policy_versions(arn, version_id, document, created_ms) VALUES (?, ?, ?, ?)",
+                       arguments: [arn, version.versionID, version.document, version.created])
+    }
+
+    public func deletePolicyVersion(arn: String, versionID: String) throws {
+        try db.execute(sql: "DELETE FROM policy_versions WHERE arn = ? AND version_id = ?", arguments: [arn, versionID])
+    }
+
+    // MARK: Attachments
+
+    public func attachedPolicies(_ owner: PolicyOwner) throws -> [String] {
+        try String.fetchAll(db.cachedStatement(sql: """
+            SELECT arn FROM policy_attachments WHERE owner_kind = ? AND owner = ? ORDER BY arn
+            """), arguments: [owner.kind, owner.name])
+    }
+
+    public func attach(_ owner: PolicyOwner, arn: String) throws {
+        try db.execute(sql: "INSERT OR IGNORE INTO policy_attachments(owner_kind, owner, arn) VALUES (?, ?, ?)",
+                       arguments: [owner.kind, owner.name, arn])
+    }
+
+    public func detach(_ owner: PolicyOwner, arn: String) throws {
+        try db.execute(sql: "DELETE FROM policy_attachments WHERE owner_kind = ? AND owner = ? AND arn = ?",
+                       arguments: [owner.kind, owner.name, arn])
+    }
+
+    public func attachmentCount(arn: String) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM policy_attachments WHERE arn = ?", arguments: [arn]) ?? 0
+    }
+
+    /// Every policy ARN attached to anything (ListPolicies OnlyAttached).
+    public func attachedArns() throws -> Set<String> {
+        Set(try String.fetchAll(db, sql: "SELECT DISTINCT arn FROM policy_attachments"))
+    }
+
+    /// Whether an owner still has policies (DeleteUser / DeleteGroup answer `DeleteConflict`).
+    public func hasPolicies(_ owner: PolicyOwner) throws -> Bool {
+        try Int.fetchOne(db, sql: """
+            SELECT 1 FROM inline_policies WHERE owner_kind = ?1 AND owner = ?2
+            UNION ALL SELECT 1 FROM policy_attachments WHERE owner_kind = ?1 AND owner = ?2 LIMIT 1
+            """, arguments: [owner.kind, owner.name]) != nil
+    }
+
+    // MARK: Bucket policies
+
+    public func bucketPolicy(bucketID: Int64) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT document FROM bucket_policies WHERE bucket_id = ?"),
+                            arguments: [bucketID])
+    }
+
+    public func setBucketPolicy(bucketID: Int64, document: String?) throws {
+        if let document {
+            try db.execute(sql: "INSERT OR REPLACE INTO bucket_policies(bucket_id, document) VALUES (?, ?)",
+                           arguments: [bucketID, document])
+        } else {
+            try db.execute(sql: "DELETE FROM bucket_policies WHERE bucket_id = ?", arguments: [bucketID])
+        }
+    }
+}
