@@ -32,7 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The port to listen on (0 picks a free one).")
     var port: Int = 9000
 
-    @Option(help: "The region reported for buckets created without a LocationConstraint.")
+    @Option(help: "The server's region: the one every signature's scope must name (IAM and STS also accept us-east-1), and the region of buckets created without a LocationConstraint.")
     var region: String = "us-east-1"
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")

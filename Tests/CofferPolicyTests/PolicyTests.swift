@@ -86,6 +86,35 @@ struct PolicyTests {
                             bucket: bucket) == .implicitDeny)
     }
 
+    @Test("The account as a bucket-policy principal: its Deny binds every user, its Allow grants only the root")
+    func accountPrincipal() throws {
+        func bucket(_ effect: String) throws -> PolicyDocument {
+            try PolicyDocument(json: Array("""
+                {"Version":"2012-10-17","Statement":[{"Effect":"\(effect)","Principal":{"AWS":"123456789012"},
+                 "Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}
+                """.utf8), kind: .resource)
+        }
+        let user = RequestContext(action: "s3:GetObject", resource: "arn:aws:s3:::b/k",
+                                  principalArn: "arn:aws:iam::123456789012:user/alice", principalAccount: "123456789012")
+        let root = RequestContext(action: "s3:GetObject", resource: "arn:aws:s3:::b/k",
+                                  principalArn: "arn:aws:iam::123456789012:root", principalAccount: "123456789012")
+        let allow = try bucket("Allow")
+        let deny = try bucket("Deny")
+        #expect(Self.decide([], user, bucket: allow) == .implicitDeny)
+        #expect(Self.decide([], root, bucket: allow) == .allowed)
+        #expect(Self.decide([], user, bucket: deny) == .explicitDeny)
+    }
+
+    @Test("'?' is one character, however many UTF-8 bytes it takes; '*' restarts on character boundaries")
+    func wildcardCharacters() {
+        #expect(Wildcard.matches("arn:aws:s3:::b/?", "arn:aws:s3:::b/é", caseInsensitive: false))
+        #expect(Wildcard.matches("arn:aws:s3:::b/??", "arn:aws:s3:::b/日本", caseInsensitive: false))
+        #expect(!Wildcard.matches("arn:aws:s3:::b/?", "arn:aws:s3:::b/日本", caseInsensitive: false))
+        #expect(Wildcard.matches("*?本", "日本", caseInsensitive: false))
+        #expect(Wildcard.matches("S3:GET*", "s3:getObject", caseInsensitive: true))
+        #expect(!Wildcard.matches("s3:GET*", "s3:getObject", caseInsensitive: false))
+    }
+
     @Test("Policy variables in 2012-10-17 only; an absent key matches nothing")
     func variables() throws {
         let home = """
