@@ -114,6 +114,12 @@ public final class AccessControl: Sendable {
         }
     }
 
+    /// Whether a bucket exists (a refused request on a bucket that does not answers NoSuchBucket,
+    /// as AWS does: bucket names are no secret).
+    public func bucketExists(_ name: String) throws -> Bool {
+        try store.read { try $0.bucket(named: name) != nil }
+    }
+
     // MARK: Decisions
 
     /// Actions a bucket policy's Deny never takes from the root, so a bucket is never locked for good.

@@ -21,7 +21,7 @@ public final class Registry: Sendable {
     public let accountID: String
     /// Access keys looked up recently (every signed request by an IAM user or session looks its
     /// key up): valid until the next write to the data folder, by any process.
-    private let credentials: GenerationCache<String, Credential?>
+    private let credentials: ThreadLocalGenerationCache<String, Credential?>
     /// The authorization point's policies and decisions (shared by the S3 and IAM APIs).
     public let access: AccessControl
 
@@ -29,7 +29,7 @@ public final class Registry: Sendable {
         self.store = store
         self.verifier = verifier
         self.accountID = accountID
-        credentials = store.makeCache(maxEntries: 4096)
+        credentials = store.makeThreadLocalCache(maxEntries: 4096)
         access = AccessControl(store: store, accountID: accountID)
     }
 

@@ -136,52 +136,53 @@ struct ObjectLookup: Hashable, Sendable {
 
 /// A `GenerationCache` whose entries each thread holds for itself: no lock, and no reference
 /// count shared between the event loops (each thread reads and keeps its own copy of a value).
-/// For the values every request reads — access policies — where a shared cache's lock and shared
-/// reference counts would make the two event loops contend on one cache line per request.
+/// For what every request reads — object lookups, credentials, access policies — where a shared
+/// cache's lock and shared reference counts would make the two event loops contend on the same
+/// cache lines on every request.
 public final class ThreadLocalGenerationCache<Key: Hashable & Sendable, Value>: @unchecked Sendable {
     private final class Entries {
         var tag: UInt64 = .max
-        var values: [Key: Value] = [:]
+        var values: [Key: (value: Value, cost: Int)] = [:]
+        var cost = 0
     }
 
-    private var key = pthread_key_t()
+    private let entries = PerThread { Entries() }
     let generation: WriteGeneration
     let maxEntries: Int
+    let maxCost: Int
+    private let cost: @Sendable (Key, Value) -> Int
 
-    init(generation: WriteGeneration, maxEntries: Int) {
+    /// `maxEntries` and `maxCost` bound each thread's entries (a full cache is emptied and refilled).
+    init(generation: WriteGeneration, maxEntries: Int, maxCost: Int = .max,
+         cost: @escaping @Sendable (Key, Value) -> Int = { _, _ in 1 }) {
         self.generation = generation
         self.maxEntries = maxEntries
-        precondition(pthread_key_create(&key, { raw in
-            raw.map { Unmanaged<AnyObject>.fromOpaque($0).release() }
-        }) == 0, "no thread-specific key left")
+        self.maxCost = maxCost
+        self.cost = cost
     }
 
-    deinit { pthread_key_delete(key) }
-
-    private func entries() -> Entries {
-        if let raw = pthread_getspecific(key) {
-            return Unmanaged<Entries>.fromOpaque(raw).takeUnretainedValue()
-        }
-        let entries = Entries()
-        pthread_setspecific(key, Unmanaged.passRetained(entries as AnyObject).toOpaque())
-        return entries
-    }
-
-    /// The calling thread's cached value, or `read()`'s — remembered when no write began while it ran.
-    public func value(for key: Key, read: () throws -> Value) rethrows -> Value {
+    /// The calling thread's cached value, or `read()`'s — remembered when no write began while it
+    /// ran and `keep` accepts it.
+    public func value(for key: Key, keep: (Value) -> Bool = { _ in true }, read: () throws -> Value) rethrows -> Value {
         let tag = generation.current
         guard tag & 1 == 0 else { return try read() }  // a write is under way: no caching
-        let entries = entries()
+        let entries = entries.value
         if entries.tag != tag {
             entries.values.removeAll(keepingCapacity: true)
+            entries.cost = 0
             entries.tag = tag
-        } else if let value = entries.values[key] {
-            return value
+        } else if let entry = entries.values[key] {
+            return entry.value
         }
         let value = try read()
-        guard generation.current == tag else { return value }
-        if entries.values.count >= maxEntries { entries.values.removeAll(keepingCapacity: true) }
-        entries.values[key] = value
+        guard generation.current == tag, keep(value) else { return value }
+        let entryCost = cost(key, value)
+        if entries.values.count >= maxEntries || entries.cost + entryCost > maxCost {
+            entries.values.removeAll(keepingCapacity: true)
+            entries.cost = 0
+        }
+        if let old = entries.values.updateValue((value, entryCost), forKey: key) { entries.cost -= old.cost }
+        entries.cost += entryCost
         return value
     }
 }

@@ -15,8 +15,9 @@ public final class Store: Sendable {
     private let groupCommit: GroupCommit
     private let readers: ThreadReaders
     private let generation: WriteGeneration
-    /// Recent object lookups for GET and HEAD: at most 8,192, holding at most 32 MiB of inline bodies.
-    private let lookups: GenerationCache<ObjectLookup, (bucket: Bucket, version: ObjectVersion?)?>
+    /// Recent object lookups for GET and HEAD, per thread (`ThreadLocalGenerationCache`): at most
+    /// 8,192 per thread, holding at most 16 MiB of inline bodies each.
+    private let lookups: ThreadLocalGenerationCache<ObjectLookup, (bucket: Bucket, version: ObjectVersion?)?>
 
     /// Opens (creating if needed) the store in `folder`, migrates it, and (unless told not to:
     /// `coffer admin verify` lists orphans rather than removing them) sweeps orphan blobs.
@@ -39,7 +40,7 @@ public final class Store: Sendable {
         // other move: a begin/end pair outside SQLite's write lock could end while another
         // process's write is still uncommitted, and let readers cache what it is replacing.
         try generation.write(in: pool) { _ in }
-        lookups = GenerationCache(generation: generation, maxEntries: 8192, maxCost: 32 * 1024 * 1024) { key, value in
+        lookups = ThreadLocalGenerationCache(generation: generation, maxEntries: 8192, maxCost: 16 * 1024 * 1024) { key, value in
             var cost = key.key.count + 256
             if case .inline(let body)? = value?.version?.blob { cost += body.count }
             return cost

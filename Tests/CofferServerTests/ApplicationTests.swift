@@ -77,10 +77,12 @@ struct ApplicationTests {
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body) == "ok\n")
             }
+            // Anonymous, refused by the authorization point; the bucket does not exist, which is no
+            // secret (AWS): NoSuchBucket.
             try await client.execute(uri: "/some-bucket", method: .get) { response in
-                #expect(response.status == .forbidden)
+                #expect(response.status == .notFound)
                 let body = String(buffer: response.body)
-                #expect(body.contains("<Code>AccessDenied</Code>") && body.contains("<Resource>/some-bucket</Resource>"))
+                #expect(body.contains("<Code>NoSuchBucket</Code>") && body.contains("<Resource>/some-bucket</Resource>"))
                 let requestID = try #require(response.headers[HTTPField.Name("x-amz-request-id")!])
                 #expect(body.contains("<RequestId>\(requestID)</RequestId>"))
             }

@@ -1206,3 +1206,24 @@ def test_simulate_custom_policy_with_context_entries(fresh):
     assert [m["SourcePolicyId"] for m in over_https["s3:DeleteObject"]["MatchedStatements"]] == ["PolicyInputList.1"]
     assert not over_https["s3:PutObject"].get("MatchedStatements")
     assert decisions(False)["s3:GetObject"]["EvalDecision"] == "implicitDeny"
+
+
+def test_refusals_on_a_missing_bucket_say_no_such_bucket_and_anonymous_overrides_are_refused(fresh):
+    """Bucket names are no secret: a refused request on a bucket that does not exist answers
+    NoSuchBucket (AWS). Response overrides (response-content-type, …) need a signed request."""
+    root = Caller(fresh.endpoint)
+    nobody = new_user(root, "nobody")
+    refused(lambda: nobody.s3.list_objects_v2(Bucket="no-such-bucket"), "NoSuchBucket", 404)
+    refused(lambda: anonymous(fresh.endpoint).get_object(Bucket="no-such-bucket", Key="k"), "NoSuchBucket", 404)
+    refused(lambda: nobody.s3.delete_objects(Bucket="no-such-bucket", Delete={"Objects": [{"Key": "k"}]}),
+            "NoSuchBucket", 404)
+    refused(lambda: nobody.s3.list_objects_v2(Bucket="no-such-bucket"), "NoSuchBucket", 404)
+    root.s3.create_bucket(Bucket="public")
+    root.s3.put_object(Bucket="public", Key="page", Body=b"hello")
+    refused(lambda: nobody.s3.list_objects_v2(Bucket="public"))  # exists: AccessDenied
+    root.s3.put_bucket_policy(Bucket="public", Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::public/*"}]}))
+    visitor = anonymous(fresh.endpoint)
+    assert visitor.get_object(Bucket="public", Key="page")["Body"].read() == b"hello"
+    refused(lambda: visitor.get_object(Bucket="public", Key="page", ResponseContentType="text/x"), "InvalidRequest", 400)

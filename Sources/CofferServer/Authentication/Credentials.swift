@@ -1,4 +1,5 @@
 import CofferCore
+import CofferCore
 import CofferEngine
 import CofferMFA
 
@@ -9,16 +10,36 @@ protocol CredentialStore: Sendable {
 
 /// The root's keys (from the configuration, held in memory), then IAM users' keys and sessions
 /// from the registry.
+///
+/// Each thread holds its own copy of the root's credential (`PerThread`), strings included: every
+/// signed request reads it, and a copy shared by the event loops would have both retain the same
+/// string storage on every request.
 struct RegistryCredentialStore: CredentialStore {
-    let rootAccessKey: String
-    let rootSecretKey: String
     let registry: Registry?
+    private let root: PerThread<Root>
+
+    private final class Root {
+        let credential: Credential?
+        init(_ credential: Credential?) { self.credential = credential }
+    }
+
+    init(rootAccessKey: String, rootSecretKey: String, registry: Registry?) {
+        self.registry = registry
+        root = PerThread {
+            guard !rootAccessKey.isEmpty else { return Root(nil) }
+            let key = Self.copy(rootAccessKey)
+            return Root(Credential(secretKey: Self.copy(rootSecretKey),
+                                   principal: registry?.rootPrincipal(accessKey: key)
+                                       ?? Principal(userName: Registry.rootUser, accessKey: key)))
+        }
+    }
+
+    /// A string with storage of its own.
+    private static func copy(_ text: String) -> String { String(decoding: Array(text.utf8), as: UTF8.self) }
 
     func credential(for accessKey: String) throws -> Credential? {
-        if !rootAccessKey.isEmpty, accessKey.utf8.elementsEqual(rootAccessKey.utf8) {  // bytes, not canonical equivalence
-            return Credential(secretKey: rootSecretKey,
-                              principal: registry?.rootPrincipal(accessKey: accessKey)
-                                  ?? Principal(userName: Registry.rootUser, accessKey: accessKey))
+        if let root = root.value.credential, accessKey.utf8.elementsEqual(root.principal.accessKey.utf8) {
+            return root  // bytes, not canonical equivalence
         }
         return try registry?.credential(for: accessKey)
     }

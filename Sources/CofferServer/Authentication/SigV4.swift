@@ -28,7 +28,12 @@ final class SigV4Verifier: Sendable {
     /// The region a credential scope must name (the server's `--region`).
     let region: String
     let now: @Sendable () -> Int64
-    private let signings = Mutex<[SigningScope: Signing]>([:])
+    /// Signing keys by scope, per thread (`PerThread`): no lock and no shared reference counts.
+    private let signings = PerThread { SigningCache() }
+
+    private final class SigningCache {
+        var entries: [SigningScope: Signing] = [:]
+    }
 
     init(credentials: any CredentialStore, region: String = "us-east-1", maxSkew: Int64 = 15 * 60,
          now: @escaping @Sendable () -> Int64) {
@@ -296,7 +301,8 @@ final class SigV4Verifier: Sendable {
     /// kSigning and its HMAC, cached: they change once a day per key.
     private func signing(secret: String, scope: Scope) -> Signing {
         let cacheKey = SigningScope(secret: secret, date: scope.date, region: scope.region, service: scope.service)
-        if let signing = signings.withLock({ $0[cacheKey] }) { return signing }
+        let cache = signings.value
+        if let signing = cache.entries[cacheKey] { return signing }
         func hmac(_ key: some ContiguousBytes, _ text: String) -> [UInt8] {
             Array(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: SymmetricKey(data: key)))
         }
@@ -305,10 +311,8 @@ final class SigV4Verifier: Sendable {
         let kService = hmac(kRegion, scope.service)
         let key = SymmetricKey(data: hmac(kService, "aws4_request"))
         let signing = Signing(key: key, signer: HMAC<SHA256>(key: key))
-        signings.withLock { signings in
-            if signings.count > 10_000 { signings.removeAll() }
-            signings[cacheKey] = signing
-        }
+        if cache.entries.count > 10_000 { cache.entries.removeAll() }
+        cache.entries[cacheKey] = signing
         return signing
     }
 

@@ -43,6 +43,9 @@ extension S3Responder {
                                          message: S3ErrorCode.accessDenied.defaultMessage)
             }
         }
+        if !refused.isEmpty, try !authorizer.access.bucketExists(call.bucket) {
+            throw S3Error(.noSuchBucket, details: [("BucketName", call.bucket)])
+        }
         if let first = refused.keys.min(), case .failed(let entry, _, _)? = refused[first] {
             await authorizer.refusals.record(
                 Denial(message: "Access Denied", reason: "\(refused.count) of \(entries.count) entries not allowed",

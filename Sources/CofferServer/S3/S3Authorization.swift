@@ -102,6 +102,10 @@ struct S3Authorizer: Sendable {
         do {
             try check(endpoint, target: target, copySource: copySource, principal: principal, connection: connection)
         } catch let denial as Denial {
+            if endpoint.operation != .createBucket, endpoint.operation != .listBuckets,
+               try !access.bucketExists(endpoint.bucket) {
+                throw S3Error(.noSuchBucket, details: [("BucketName", endpoint.bucket)])
+            }
             await refusals.record(denial, event: "S3:\(endpoint.operation.rawValue)", principal: principal,
                                   connection: connection)
             throw S3Error(.accessDenied, denial.message)

@@ -137,6 +137,10 @@ struct S3Responder: HTTPResponder {
         guard head.headerFields[.authorization] == nil, !target.has("X-Amz-Signature"), !target.has("X-Amz-Credential"),
               !target.has("Signature"), !target.has("AWSAccessKeyId")
         else { return try verifier.authenticate(head, target: target, service: "s3") }
+        // AWS: the response-* overrides need a signed request.
+        if target.query.contains(where: { $0.name.hasPrefix("response-") }) {
+            throw S3Error(.invalidRequest, "Request specific response headers cannot be used for anonymous GET requests.")
+        }
         // An unsigned body may still state its hash; if it does, the body must match it.
         var payload = PayloadHash.unsigned
         if let stated = head.headerFields[SigV4Verifier.contentSHA256], stated.utf8.count == 64,
@@ -242,28 +246,41 @@ struct ServerSettings: Sendable {
     var domain: String?
 }
 
-/// The `Date` header, formatted once a second.
+/// The `Date` header, formatted once a second by each thread (`PerThread`: no lock, no string
+/// shared between the event loops).
 enum DateHeader {
-    private static let cache = Mutex<(seconds: Int64, text: String)>((0, ""))
+    private final class Cache {
+        var seconds: Int64 = 0
+        var text = ""
+    }
+
+    private static let cache = PerThread { Cache() }
 
     static func now() -> String {
-        let milliseconds = Engine.systemMilliseconds()
-        let seconds = milliseconds / 1000
-        return cache.withLock { cache in
-            if cache.seconds != seconds { cache = (seconds, HTTPDate.format(milliseconds: seconds * 1000)) }
-            return cache.text
+        let seconds = Engine.systemMilliseconds() / 1000
+        let cache = cache.value
+        if cache.seconds != seconds {
+            cache.seconds = seconds
+            cache.text = HTTPDate.format(milliseconds: seconds * 1000)
         }
+        return cache.text
     }
 }
 
-/// Request ids: 16 uppercase hex digits, like AWS's. A counter from a random start, passed through
-/// a bijective mixer (SplitMix64's finalizer): unique within the process, unpredictable-looking,
-/// and without a `getrandom` system call per request.
+/// Request ids: 16 uppercase hex digits, like AWS's. A counter per thread from a random start,
+/// passed through a bijective mixer (SplitMix64's finalizer): unpredictable-looking, without a
+/// `getrandom` system call per request, and without a counter the event loops both write.
 enum RequestID {
-    private static let counter = Atomic<UInt64>(UInt64.random(in: 0...UInt64.max))
+    private final class Counter {
+        var value = UInt64.random(in: 0...UInt64.max)
+    }
+
+    private static let counter = PerThread { Counter() }
 
     static func make() -> String {
-        var value = counter.add(1, ordering: .relaxed).newValue
+        let counter = counter.value
+        counter.value &+= 1
+        var value = counter.value
         value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
         value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
         value ^= value >> 31

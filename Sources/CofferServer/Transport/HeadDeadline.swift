@@ -10,30 +10,51 @@ import NIOHTTPTypes
 /// pipeline and starts the clock when bytes arrive while a head is awaited; `Heads` sits after
 /// the HTTP decoder and stops it when the decoded head arrives, and awaits the next head once a
 /// response has ended.
+///
+/// The clock is a time stamp, not a timer per request: one timer per connection, armed when a
+/// head starts and none is armed, checks the head then awaited when it fires and re-arms for it
+/// (scheduling and cancelling a task on every request cost more than the rest of a small GET's
+/// bookkeeping).
 final class HeadDeadline {
     private let timeout: TimeAmount
     private var awaitingHead = true
-    private var deadline: Scheduled<Void>?
+    /// When the first byte of the head now awaited arrived; nil while none is.
+    private var headStarted: NIODeadline?
+    private var timer: Scheduled<Void>?
 
     init(timeout: TimeAmount) { self.timeout = timeout }
 
     func bytesArrived(_ context: ChannelHandlerContext) {
-        guard awaitingHead, deadline == nil else { return }
-        let channel = context.channel
-        deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        guard awaitingHead, headStarted == nil else { return }
+        let now = NIODeadline.now()
+        headStarted = now
+        if timer == nil { arm(context.eventLoop, context.channel, at: now + timeout) }
+    }
+
+    private func arm(_ eventLoop: EventLoop, _ channel: Channel, at deadline: NIODeadline) {
+        timer = eventLoop.scheduleTask(deadline: deadline) { [self] in
+            timer = nil
+            guard let started = headStarted else { return }  // no head awaited: stay disarmed
+            let due = started + timeout
+            if due <= .now() {
+                channel.close(promise: nil)
+            } else {
+                arm(eventLoop, channel, at: due)
+            }
+        }
     }
 
     func headArrived() {
         awaitingHead = false
-        deadline?.cancel()
-        deadline = nil
+        headStarted = nil
     }
 
     func responseEnded() { awaitingHead = true }
 
     func stop() {
-        deadline?.cancel()
-        deadline = nil
+        headStarted = nil
+        timer?.cancel()
+        timer = nil
     }
 
     /// First in the pipeline: sees raw (possibly encrypted) bytes.

@@ -1,3 +1,4 @@
+import CofferCore
 import CofferMFA
 import CofferStore
 import Prometheus
@@ -7,9 +8,17 @@ import Synchronization
 /// outcome, and the number of devices currently throttled.
 public final class CofferMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
-    /// The registry takes one lock per lookup; counters, once made, increment atomically. The
-    /// request path keeps its own map so the event loops do not queue on the registry's lock.
-    private let requestCounters = Mutex<[RequestKey: Counter]>([:])
+    /// Request counts are kept per thread (`PerThread`) and folded into the registry's counters
+    /// when `/metrics` is read: a counter shared by the event loops would have both write the
+    /// same cache line on every request. Each thread's lock is taken by that thread, and by
+    /// `render` only.
+    private let counts = PerThread { ThreadCounts() }
+    /// What `render` has already added to the registry's counters (under `render`'s lock).
+    private let folded = Mutex<(requests: [RequestKey: Int], inPlace: Int)>(([:], 0))
+
+    private final class ThreadCounts: Sendable {
+        let state = Mutex<(requests: [RequestKey: Int], inPlace: Int)>(([:], 0))
+    }
 
     private struct RequestKey: Hashable {
         var operation: String
@@ -32,18 +41,34 @@ public final class CofferMetrics: Sendable {
         inPlaceCounter = registry.makeCounter(descriptor: Self.inPlace)
     }
 
-    func inPlaceRead() { inPlaceCounter.increment() }
+    func inPlaceRead() { counts.value.state.withLock { $0.inPlace += 1 } }
 
     func request(operation: String, status: Int) {
-        let key = RequestKey(operation: operation, status: status)
-        if let counter = requestCounters.withLock({ $0[key] }) {
-            counter.increment()
-            return
+        counts.value.state.withLock { $0.requests[RequestKey(operation: operation, status: status), default: 0] += 1 }
+    }
+
+    /// Adds what the threads counted since the last call to the registry's counters.
+    private func fold() {
+        var requests: [RequestKey: Int] = [:]
+        var inPlace = 0
+        for thread in counts.all {
+            thread.state.withLock { state in
+                requests.merge(state.requests, uniquingKeysWith: +)
+                inPlace += state.inPlace
+            }
         }
-        let counter = registry.makeCounter(descriptor: Self.requests,
-                                           labels: [("operation", operation), ("status", String(status))])
-        requestCounters.withLock { $0[key] = counter }
-        counter.increment()
+        folded.withLock { folded in
+            for (key, total) in requests where total > folded.requests[key, default: 0] {
+                registry.makeCounter(descriptor: Self.requests,
+                                     labels: [("operation", key.operation), ("status", String(key.status))])
+                    .increment(by: Int64(total - folded.requests[key, default: 0]))
+                folded.requests[key] = total
+            }
+            if inPlace > folded.inPlace {
+                inPlaceCounter.increment(by: Int64(inPlace - folded.inPlace))
+                folded.inPlace = inPlace
+            }
+        }
     }
 
     /// Labelled with the outcome's raw value: `passed`, `wrongCode`, `replayed`, `malformed`,
@@ -55,6 +80,7 @@ public final class CofferMetrics: Sendable {
     func render(store: Store, now: Int64) -> String {
         let throttled = (try? store.read { try $0.throttledDeviceCount(at: now) }) ?? 0
         registry.makeGauge(descriptor: Self.throttled).set(to: Double(throttled))
+        fold()
         return registry.emitToString()
     }
 }

@@ -42,7 +42,7 @@ struct RequestTarget: Sendable {
             key = nil
         }
 
-        var query: [(String, String)] = []
+        var query: [(name: String, value: String)] = []  // labelled as stored: no per-element cast
         var failed = false
         Self.forEachQueryItem(rawQuery) { name, value in
             // '+' stays a plus, as in SigV4's canonical query: were it a space here, `a+b` and
