@@ -40,8 +40,16 @@ enum Harness: String, CaseIterable {
             // The first byte picks the method; the rest is the request target.
             let methods = ["GET", "PUT", "POST", "DELETE", "HEAD", "PATCH"]
             let method = methods[Int(bytes.first ?? 0) % methods.count]
-            if let target = try? RequestTarget(String(decoding: bytes.dropFirst(), as: UTF8.self)) {
-                _ = try? Endpoint(method: method, target: target, copySource: (bytes.first ?? 0) & 0x80 != 0)
+            if let target = try? RequestTarget(String(decoding: bytes.dropFirst(), as: UTF8.self)),
+               let endpoint = try? Endpoint(method: method, target: target, copySource: (bytes.first ?? 0) & 0x80 != 0) {
+                // The typed request, its authorization table and condition keys.
+                var headers = HTTPFields()
+                headers[S3Responder.copySource] = target["copy"] ?? "src/key?versionId=v"
+                if let request = try? S3Request(endpoint, target: target, headers: headers) {
+                    _ = request.access
+                    _ = request.conditionKeys
+                    _ = request.operation.mfaRule
+                }
             }
         case .sigv4, .sigv2:
             guard let (head, target) = Self.request(bytes) else { return }

@@ -114,9 +114,9 @@ extension S3Responder {
     }
 
     /// The owner with FULL_CONTROL: all Coffer has, and what `aws s3` and other tools expect to read.
-    func getAcl(_ call: S3Call, object: Bool) async throws -> Response {
-        if object {
-            _ = try await engine.objectForRead(bucket: call.bucket, key: call.key, versionID: call.target["versionId"])
+    func getAcl(_ call: S3Call, object: ObjectRef?) async throws -> Response {
+        if let object {
+            _ = try await engine.objectForRead(bucket: object.bucket, key: object.key.text, versionID: object.versionID)
         } else {
             _ = try await engine.bucket(call.bucket)
         }

@@ -8,9 +8,8 @@ extension S3Responder {
     static let copySourceVersionID = HTTPField.Name("x-amz-copy-source-version-id")!
     static let metadataDirective = HTTPField.Name("x-amz-metadata-directive")!
 
-    func copyObject(_ call: S3Call) async throws -> Response {
-        guard let header = call.request.headers[Self.copySource] else { throw S3Error(.invalidRequest) }
-        let (bucket, key, versionID) = try Self.parseCopySource(header)
+    func copyObject(_ call: S3Call, from source: CopySource) async throws -> Response {
+        let (bucket, key, versionID) = (source.bucket, source.key.text, source.versionID)
         let replacing: StoredHeaders?
         switch call.request.headers[Self.metadataDirective]?.uppercased() ?? "COPY" {
         case "COPY": replacing = nil

@@ -6,13 +6,16 @@ import Hummingbird
 /// ListObjects (v1), ListObjectsV2 and ListObjectVersions, honouring `encoding-type=url` the way
 /// botocore decodes it (exactly the key-like fields, only when `<EncodingType>url` is echoed).
 extension S3Responder {
-    struct ListParameters {
+    struct ListParameters: Sendable {
         var prefix: String
         var delimiter: String
         var maxKeys: Int
         var encode: Bool
+        /// The parameters as the request gave them (nil: absent), for the s3: condition keys.
+        var given: (prefix: String?, delimiter: String?, maxKeys: String?)
 
         init(_ target: RequestTarget) throws {
+            given = (target["prefix"], target["delimiter"], target["max-keys"])
             prefix = target["prefix"] ?? ""
             delimiter = target["delimiter"] ?? ""
             if let text = target["max-keys"] {
@@ -37,27 +40,13 @@ extension S3Responder {
         func wire(_ value: String) -> String { encode ? Percent.encode(value, keepSlash: true) : value }
     }
 
-    func listObjects(_ call: S3Call, version: Int) async throws -> Response {
-        let parameters = try ListParameters(call.target)
-        let marker: String?
-        var continuation: String?
-        if version == 2 {
-            if let token = call.target["continuation-token"], !token.isEmpty {  // empty: the first page
-                guard let key = Self.decodeToken(token) else {
-                    throw S3Error.invalidArgument("The continuation token provided is incorrect",
-                                                  name: "continuation-token")
-                }
-                continuation = token
-                marker = key
-            } else {
-                marker = call.target["start-after"]
-            }
-        } else {
-            marker = call.target["marker"]
-        }
+    func listObjects(_ call: S3Call, _ listing: ObjectListing, version: Int) async throws -> Response {
+        let parameters = listing.list
+        let marker = listing.marker
+        let continuation = listing.continuationToken
         let page = try await engine.listObjects(bucket: call.bucket, ListingQuery(
             prefix: parameters.prefix, delimiter: parameters.delimiter, maxKeys: parameters.maxKeys, afterKey: marker))
-        let fetchOwner = version == 1 || call.target["fetch-owner"] == "true"
+        let fetchOwner = listing.fetchOwner
 
         var writer = XMLWriter()
         writer.document("ListBucketResult") { xml in
@@ -68,7 +57,7 @@ extension S3Responder {
                 if page.isTruncated, let next = page.nextKey { xml.element("NextMarker", parameters.wire(next)) }
             } else {
                 if let continuation { xml.element("ContinuationToken", continuation) }
-                if let startAfter = call.target["start-after"] { xml.element("StartAfter", parameters.wire(startAfter)) }
+                if let startAfter = listing.startAfter { xml.element("StartAfter", parameters.wire(startAfter)) }
                 if page.isTruncated, let next = page.nextKey { xml.element("NextContinuationToken", Self.encodeToken(next)) }
                 xml.element("KeyCount", page.entries.count + page.commonPrefixes.count)
             }
@@ -91,14 +80,10 @@ extension S3Responder {
         return S3Response.xml(writer)
     }
 
-    func listObjectVersions(_ call: S3Call) async throws -> Response {
-        let parameters = try ListParameters(call.target)
-        let keyMarker = call.target["key-marker"]
-        let versionMarker = call.target["version-id-marker"]
-        if let versionMarker, !versionMarker.isEmpty, keyMarker?.isEmpty ?? true {
-            throw S3Error.invalidArgument("A version-id marker cannot be specified without a key marker.",
-                                          name: "version-id-marker", value: versionMarker)
-        }
+    func listObjectVersions(_ call: S3Call, _ listing: VersionListing) async throws -> Response {
+        let parameters = listing.list
+        let keyMarker = listing.keyMarker
+        let versionMarker = listing.versionIDMarker
         let page = try await engine.listObjectVersions(bucket: call.bucket, ListingQuery(
             prefix: parameters.prefix, delimiter: parameters.delimiter, maxKeys: parameters.maxKeys,
             afterKey: keyMarker, afterVersionID: versionMarker))

@@ -25,13 +25,6 @@ extension S3Responder {
         return first...last
     }
 
-    func uploadID(_ call: S3Call) throws -> String {
-        guard let uploadID = call.target["uploadId"], !uploadID.isEmpty else {
-            throw S3Error(.noSuchUpload, details: [("UploadId", "")])
-        }
-        return uploadID
-    }
-
     func createMultipartUpload(_ call: S3Call) async throws -> Response {
         var algorithm = call.request.headers[Self.checksumAlgorithm]?.uppercased()
         if let name = algorithm {
@@ -55,18 +48,14 @@ extension S3Responder {
         return S3Response.xml(writer, headers: headers)
     }
 
-    func uploadPart(_ call: S3Call, copy: Bool) async throws -> Response {
-        let uploadID = try uploadID(call)
-        guard let number = call.target["partNumber"].flatMap(Int.init) else {
-            throw S3Error.invalidArgument("Part number must be an integer between 1 and 10000, inclusive",
-                                          name: "partNumber")
-        }
+    func uploadPart(_ call: S3Call, _ target: UploadRef, part number: Int, copying source: CopySource?) async throws -> Response {
+        let uploadID = target.uploadID
         let stager = BlobStager(blobs: engine.store.blobs, inlineLimit: settings.inlineLimit)
         var headers = HTTPFields()
         let upload: ObjectUpload
         var copyResult: (String?, Int64)?
-        if copy {
-            let (bucket, key, versionID) = try Self.parseCopySource(call.request.headers[Self.copySource] ?? "")
+        if let source {
+            let (bucket, key, versionID) = (source.bucket, source.key.text, source.versionID)
             let (sourceBucket, source) = try engine.read(bucket: bucket, key: key, versionID: versionID)
             // An empty source has no byte range at all.
             var range: ClosedRange<Int64>? = source.size > 0 ? 0...(source.size - 1) : nil
@@ -154,8 +143,8 @@ extension S3Responder {
         return parts
     }
 
-    func completeMultipartUpload(_ call: S3Call) async throws -> Response {
-        let uploadID = try uploadID(call)
+    func completeMultipartUpload(_ call: S3Call, _ upload: UploadRef) async throws -> Response {
+        let uploadID = upload.uploadID
         let body = try await Body.collect(call.request, limit: 1024 * 1024, payload: call.authentication.payload)
         let parts = try Self.completedParts(body)
         let condition = try Self.writeCondition(call.request.headers)
@@ -198,15 +187,15 @@ extension S3Responder {
         return "\(algorithm.rawValue):\(Data(digest).base64EncodedString())-\(parts.count)"
     }
 
-    func abortMultipartUpload(_ call: S3Call) async throws -> Response {
-        try await engine.abortUpload(bucket: call.bucket, key: call.key, uploadID: try uploadID(call))
+    func abortMultipartUpload(_ call: S3Call, _ upload: UploadRef) async throws -> Response {
+        try await engine.abortUpload(bucket: call.bucket, key: call.key, uploadID: upload.uploadID)
         return S3Response.empty(.noContent)
     }
 
-    func listParts(_ call: S3Call) async throws -> Response {
-        let uploadID = try uploadID(call)
-        let marker = call.target["part-number-marker"].flatMap(Int.init) ?? 0
-        let maxParts = min(max(call.target["max-parts"].flatMap(Int.init) ?? 1000, 0), 1000)
+    func listParts(_ call: S3Call, _ listing: PartsListing) async throws -> Response {
+        let uploadID = listing.upload.uploadID
+        let marker = listing.marker
+        let maxParts = listing.maxParts
         let (upload, parts) = try engine.parts(bucket: call.bucket, key: call.key, uploadID: uploadID, after: marker,
                                                limit: maxParts + 1)
         let page = Array(parts.prefix(maxParts))
@@ -240,11 +229,11 @@ extension S3Responder {
         return S3Response.xml(writer)
     }
 
-    func listMultipartUploads(_ call: S3Call) async throws -> Response {
-        let parameters = try ListParameters(call.target)
-        let keyMarker = call.target["key-marker"] ?? ""
-        let uploadMarker = call.target["upload-id-marker"] ?? ""
-        let maxUploads = min(max(call.target["max-uploads"].flatMap(Int.init) ?? 1000, 0), 1000)
+    func listMultipartUploads(_ call: S3Call, _ listing: UploadsListing) async throws -> Response {
+        let parameters = listing.list
+        let keyMarker = listing.keyMarker
+        let uploadMarker = listing.uploadIDMarker
+        let maxUploads = listing.maxUploads
         let uploads = try engine.uploads(bucket: call.bucket, prefix: parameters.prefix, afterKey: keyMarker,
                                          afterUploadID: uploadMarker, limit: maxUploads + 1)
         let page = Array(uploads.prefix(maxUploads))

@@ -83,8 +83,8 @@ extension S3Responder {
         return StoredHeaders(fields)
     }
 
-    func getObject(_ call: S3Call, isHead: Bool) async throws -> Response {
-        let read = try readObject(bucket: call.bucket, key: call.key, target: call.target,
+    func getObject(_ call: S3Call, _ object: ObjectRef, _ options: ReadOptions, isHead: Bool) async throws -> Response {
+        let read = try readObject(object, options,
                                   requestHeaders: call.request.headers, isHead: isHead)
         let (status, headers, length, slices) = (read.status, read.headers, read.length, read.slices)
         if isHead || length == 0 {
@@ -136,9 +136,9 @@ extension S3Responder {
 
     /// What GET or HEAD of an object answers, decided without suspending: status, headers, and the
     /// pieces of the body. Errors (no such key or version, a failed condition, a bad range) throw.
-    func readObject(bucket bucketName: String, key: String, target: RequestTarget, requestHeaders: HTTPFields,
+    func readObject(_ object: ObjectRef, _ options: ReadOptions, requestHeaders: HTTPFields,
                     isHead: Bool) throws -> ObjectRead {
-        let (bucket, version) = try engine.read(bucket: bucketName, key: key, versionID: target["versionId"])
+        let (bucket, version) = try engine.read(bucket: object.bucket, key: object.key.text, versionID: object.versionID)
         // Appended, not assigned: these names are distinct (stored headers are entity headers and
         // x-amz-meta-*), and assignment would look for an earlier field of the name each time.
         var headers = HTTPFields()
@@ -153,19 +153,15 @@ extension S3Responder {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }
         try Self.checkConditions(requestHeaders, version: version, headers: headers)
-        Self.applyOverrides(target, to: &headers)
+        for (name, value) in options.overrides { headers[name] = value }
 
         var range: ClosedRange<Int64>?
         var segments: [BlobSegment]?
-        if let partText = target["partNumber"] {
+        if let number = options.partNumber {
             // One part of a multipart object (206, with its byte range and the parts count); part 1
             // of any other object is the whole object.
             guard requestHeaders[.range] == nil else {
                 throw S3Error(.invalidRequest, "Cannot specify both Range header and partNumber query parameter")
-            }
-            guard let number = Int(partText), (1...10_000).contains(number) else {
-                throw S3Error.invalidArgument("Part number must be an integer between 1 and 10000, inclusive",
-                                              name: "partNumber", value: partText)
             }
             if case .manifest = version.blob {
                 let parts = try engine.segments(of: version)
@@ -231,13 +227,6 @@ extension S3Responder {
     }
 
     /// `response-*` query parameters override the stored headers.
-    static func applyOverrides(_ target: RequestTarget, to headers: inout HTTPFields) {
-        // In reverse, so the first of a repeated parameter wins.
-        for (parameter, value) in target.query.reversed() where parameter.hasPrefix("response-") {
-            if let name = overrides[parameter] { headers[name] = value }
-        }
-    }
-
     static let overrides: [String: HTTPField.Name] = [
         "response-content-type": .contentType, "response-content-language": .contentLanguage,
         "response-expires": .expires, "response-cache-control": .cacheControl,
@@ -265,9 +254,9 @@ extension S3Responder {
         return start...min(end, size - 1)
     }
 
-    func deleteObject(_ call: S3Call) async throws -> Response {
-        let outcome = try await engine.deleteObject(bucket: call.bucket, key: call.key,
-                                                    versionID: call.target["versionId"], principal: call.principal,
+    func deleteObject(_ call: S3Call, _ object: ObjectRef) async throws -> Response {
+        let outcome = try await engine.deleteObject(bucket: object.bucket, key: object.key.text,
+                                                    versionID: object.versionID, principal: call.principal,
                                                     mfaHeader: call.mfaHeader, context: call.connection)
         var headers = HTTPFields()
         if let versionID = outcome.versionID { headers[S3Response.versionID] = versionID }

@@ -23,68 +23,101 @@ struct S3Access: Sendable {
     var ownerOnly: Bool
 }
 
-extension Endpoint {
+extension S3Request {
     /// The IAM action(s) and resource ARN(s) of a request, as AWS's Service Authorization Reference
     /// maps S3 operations (a request naming a versionId needs the `…Version` action).
-    func access(target: RequestTarget, copySource: (bucket: String, key: String, versionID: String?)?) -> S3Access {
-        let bucketArn = "arn:aws:s3:::" + bucket
-        func onBucket(_ action: String, ownerOnly: Bool = false) -> S3Access {
-            S3Access(permission: S3Permission(action: action, resource: bucketArn, bucket: bucket), ownerOnly: ownerOnly)
+    var access: S3Access {
+        func bucketArn(_ bucket: String) -> String { "arn:aws:s3:::" + bucket }
+        func onBucket(_ bucket: String, _ action: String, ownerOnly: Bool = false) -> S3Access {
+            S3Access(permission: S3Permission(action: action, resource: bucketArn(bucket), bucket: bucket),
+                     ownerOnly: ownerOnly)
         }
-        func onObject(_ action: String, versioned: String? = nil) -> S3Access {
-            let named = versioned != nil && target.has("versionId")
-            return S3Access(permission: S3Permission(action: named ? versioned! : action, resource: bucketArn + "/" + key,
-                                                     bucket: bucket), ownerOnly: false)
+        func onObject(_ bucket: String, _ key: ObjectKey, _ action: String) -> S3Permission {
+            S3Permission(action: action, resource: bucketArn(bucket) + "/" + key.text, bucket: bucket)
         }
-        func copying(_ access: S3Access) -> S3Access {
-            var access = access
-            if let copySource {
-                access.source = S3Permission(
-                    action: copySource.versionID == nil ? "s3:GetObject" : "s3:GetObjectVersion",
-                    resource: "arn:aws:s3:::\(copySource.bucket)/\(copySource.key)", bucket: copySource.bucket)
-            }
-            return access
+        func onObject(_ object: ObjectRef, _ action: String, versioned: String) -> S3Access {
+            S3Access(permission: onObject(object.bucket, object.key, object.versionID == nil ? action : versioned),
+                     ownerOnly: false)
         }
-        switch operation {
+        func reading(_ source: CopySource) -> S3Permission {
+            onObject(source.bucket, source.key, source.versionID == nil ? "s3:GetObject" : "s3:GetObjectVersion")
+        }
+        switch self {
         case .listBuckets:
             return S3Access(permission: S3Permission(action: "s3:ListAllMyBuckets", resource: "*", bucket: nil), ownerOnly: true)
-        case .createBucket: return onBucket("s3:CreateBucket", ownerOnly: true)
-        case .deleteBucket: return onBucket("s3:DeleteBucket", ownerOnly: true)
-        case .headBucket, .listObjects, .listObjectsV2: return onBucket("s3:ListBucket")
-        case .getBucketLocation: return onBucket("s3:GetBucketLocation")
-        case .getBucketVersioning: return onBucket("s3:GetBucketVersioning")
-        case .putBucketVersioning: return onBucket("s3:PutBucketVersioning", ownerOnly: true)
-        case .getBucketAcl: return onBucket("s3:GetBucketAcl")
-        case .listObjectVersions: return onBucket("s3:ListBucketVersions")
-        case .listMultipartUploads: return onBucket("s3:ListBucketMultipartUploads")
-        case .getBucketPolicy: return onBucket("s3:GetBucketPolicy", ownerOnly: true)
-        case .putBucketPolicy: return onBucket("s3:PutBucketPolicy", ownerOnly: true)
-        case .deleteBucketPolicy: return onBucket("s3:DeleteBucketPolicy", ownerOnly: true)
-        case .getBucketPolicyStatus: return onBucket("s3:GetBucketPolicyStatus", ownerOnly: true)
-        case .deleteObjects: return S3Access(permission: nil, ownerOnly: false)
-        case .putObject, .createMultipartUpload, .uploadPart, .completeMultipartUpload: return onObject("s3:PutObject")
-        case .copyObject, .uploadPartCopy: return copying(onObject("s3:PutObject"))
-        case .abortMultipartUpload: return onObject("s3:AbortMultipartUpload")
-        case .listParts: return onObject("s3:ListMultipartUploadParts")
-        case .getObject, .headObject: return onObject("s3:GetObject", versioned: "s3:GetObjectVersion")
-        case .getObjectAcl: return onObject("s3:GetObjectAcl", versioned: "s3:GetObjectVersionAcl")
-        case .deleteObject: return onObject("s3:DeleteObject", versioned: "s3:DeleteObjectVersion")
+        case .createBucket(let bucket): return onBucket(bucket, "s3:CreateBucket", ownerOnly: true)
+        case .deleteBucket(let bucket): return onBucket(bucket, "s3:DeleteBucket", ownerOnly: true)
+        case .headBucket(let bucket), .listObjects(let bucket, _), .listObjectsV2(let bucket, _):
+            return onBucket(bucket, "s3:ListBucket")
+        case .getBucketLocation(let bucket): return onBucket(bucket, "s3:GetBucketLocation")
+        case .getBucketVersioning(let bucket): return onBucket(bucket, "s3:GetBucketVersioning")
+        case .putBucketVersioning(let bucket): return onBucket(bucket, "s3:PutBucketVersioning", ownerOnly: true)
+        case .getBucketAcl(let bucket): return onBucket(bucket, "s3:GetBucketAcl")
+        case .listObjectVersions(let bucket, _): return onBucket(bucket, "s3:ListBucketVersions")
+        case .listMultipartUploads(let bucket, _): return onBucket(bucket, "s3:ListBucketMultipartUploads")
+        case .getBucketPolicy(let bucket): return onBucket(bucket, "s3:GetBucketPolicy", ownerOnly: true)
+        case .putBucketPolicy(let bucket): return onBucket(bucket, "s3:PutBucketPolicy", ownerOnly: true)
+        case .deleteBucketPolicy(let bucket): return onBucket(bucket, "s3:DeleteBucketPolicy", ownerOnly: true)
+        case .getBucketPolicyStatus(let bucket): return onBucket(bucket, "s3:GetBucketPolicyStatus", ownerOnly: true)
+        case .deleteObjects: return S3Access(permission: nil, ownerOnly: false)  // each entry on its own
+        case .putObject(let object), .createMultipartUpload(let object):
+            return S3Access(permission: onObject(object.bucket, object.key, "s3:PutObject"), ownerOnly: false)
+        case .uploadPart(let upload, _), .completeMultipartUpload(let upload):
+            return S3Access(permission: onObject(upload.bucket, upload.key, "s3:PutObject"), ownerOnly: false)
+        case .copyObject(let object, let source):
+            return S3Access(permission: onObject(object.bucket, object.key, "s3:PutObject"), source: reading(source),
+                            ownerOnly: false)
+        case .uploadPartCopy(let upload, _, let source):
+            return S3Access(permission: onObject(upload.bucket, upload.key, "s3:PutObject"), source: reading(source),
+                            ownerOnly: false)
+        case .abortMultipartUpload(let upload):
+            return S3Access(permission: onObject(upload.bucket, upload.key, "s3:AbortMultipartUpload"), ownerOnly: false)
+        case .listParts(let listing):
+            return S3Access(permission: onObject(listing.upload.bucket, listing.upload.key, "s3:ListMultipartUploadParts"),
+                            ownerOnly: false)
+        case .getObject(let object, _), .headObject(let object, _):
+            return onObject(object, "s3:GetObject", versioned: "s3:GetObjectVersion")
+        case .getObjectAcl(let object): return onObject(object, "s3:GetObjectAcl", versioned: "s3:GetObjectVersionAcl")
+        case .deleteObject(let object): return onObject(object, "s3:DeleteObject", versioned: "s3:DeleteObjectVersion")
         }
     }
 
     /// The service-specific condition keys S3 defines for this request.
-    func s3Keys(target: RequestTarget) -> [(String, String)] {
-        switch operation {
-        case .listObjects, .listObjectsV2, .listObjectVersions:
-            return [("s3:prefix", target["prefix"]), ("s3:delimiter", target["delimiter"]), ("s3:max-keys", target["max-keys"])]
+    var conditionKeys: [(String, String)] {
+        func keys(of list: S3Responder.ListParameters) -> [(String, String)] {
+            [("s3:prefix", list.given.prefix), ("s3:delimiter", list.given.delimiter), ("s3:max-keys", list.given.maxKeys)]
                 .compactMap { name, value in value.map { (name, $0) } }
-        case .getObject, .headObject, .deleteObject, .getObjectAcl:
-            return target["versionId"].map { [("s3:versionid", $0)] } ?? []
+        }
+        switch self {
+        case .listObjects(_, let listing), .listObjectsV2(_, let listing): return keys(of: listing.list)
+        case .listObjectVersions(_, let versions): return keys(of: versions.list)
+        case .getObject(let object, _), .headObject(let object, _), .deleteObject(let object), .getObjectAcl(let object):
+            return object.versionID.map { [("s3:versionid", $0)] } ?? []
         case .listBuckets, .createBucket, .deleteBucket, .headBucket, .getBucketLocation, .getBucketVersioning,
              .putBucketVersioning, .getBucketAcl, .listMultipartUploads, .getBucketPolicy, .putBucketPolicy,
              .deleteBucketPolicy, .getBucketPolicyStatus, .deleteObjects, .putObject, .createMultipartUpload, .uploadPart,
              .completeMultipartUpload, .copyObject, .uploadPartCopy, .abortMultipartUpload, .listParts:
             return []
+        }
+    }
+
+    /// The bucket a request is about ("" for ListBuckets).
+    var bucket: String {
+        switch self {
+        case .listBuckets: ""
+        case .createBucket(let bucket), .deleteBucket(let bucket), .headBucket(let bucket), .getBucketLocation(let bucket),
+             .getBucketVersioning(let bucket), .putBucketVersioning(let bucket), .getBucketAcl(let bucket),
+             .getBucketPolicy(let bucket), .putBucketPolicy(let bucket), .deleteBucketPolicy(let bucket),
+             .getBucketPolicyStatus(let bucket), .listObjects(let bucket, _), .listObjectsV2(let bucket, _),
+             .listObjectVersions(let bucket, _), .listMultipartUploads(let bucket, _), .deleteObjects(let bucket):
+            bucket
+        case .putObject(let object), .copyObject(let object, _), .createMultipartUpload(let object),
+             .getObject(let object, _), .headObject(let object, _), .deleteObject(let object), .getObjectAcl(let object):
+            object.bucket
+        case .uploadPart(let upload, _), .uploadPartCopy(let upload, _, _), .completeMultipartUpload(let upload),
+             .abortMultipartUpload(let upload):
+            upload.bucket
+        case .listParts(let listing): listing.upload.bucket
         }
     }
 }
@@ -97,26 +130,23 @@ struct S3Authorizer: Sendable {
     let now: @Sendable () -> Int64
 
     /// Throws `AccessDenied` (and audits the refusal) unless `principal` may make this request.
-    func authorize(_ endpoint: Endpoint, target: RequestTarget, copySource: (bucket: String, key: String, versionID: String?)?,
-                   principal: Principal, connection: ConnectionInfo) async throws {
+    func authorize(_ request: S3Request, principal: Principal, connection: ConnectionInfo) async throws {
         do {
-            try check(endpoint, target: target, copySource: copySource, principal: principal, connection: connection)
+            try check(request, principal: principal, connection: connection)
         } catch let denial as Denial {
-            if endpoint.operation != .createBucket, endpoint.operation != .listBuckets,
-               try !access.bucketExists(endpoint.bucket) {
-                throw S3Error(.noSuchBucket, details: [("BucketName", endpoint.bucket)])
+            let operation = request.operation
+            if operation != .createBucket, operation != .listBuckets, try !access.bucketExists(request.bucket) {
+                throw S3Error(.noSuchBucket, details: [("BucketName", request.bucket)])
             }
-            await refusals.record(denial, event: "S3:\(endpoint.operation.rawValue)", principal: principal,
-                                  connection: connection)
+            await refusals.record(denial, event: "S3:\(operation.rawValue)", principal: principal, connection: connection)
             throw S3Error(.accessDenied, denial.message)
         }
     }
 
     /// The decision alone (the in-place read path: a refusal goes on to the general path, which
     /// decides again and answers).
-    func check(_ endpoint: Endpoint, target: RequestTarget, copySource: (bucket: String, key: String, versionID: String?)?,
-               principal: Principal, connection: ConnectionInfo) throws {
-        let needs = endpoint.access(target: target, copySource: copySource)
+    func check(_ request: S3Request, principal: Principal, connection: ConnectionInfo) throws {
+        let needs = request.access
         if principal.isAnonymous, needs.ownerOnly, let permission = needs.permission {
             throw Denial(message: "Access Denied", reason: "anonymous callers may not perform bucket-owner operations",
                          action: permission.action, resource: permission.resource)
@@ -124,7 +154,7 @@ struct S3Authorizer: Sendable {
         for permission in [needs.permission, needs.source].compactMap({ $0 }) {
             try access.authorize(principal, action: permission.action, resource: permission.resource,
                                  bucket: permission.bucket, service: .s3) {
-                keys(principal, connection: connection, extra: endpoint.s3Keys(target: target))
+                keys(principal, connection: connection, extra: request.conditionKeys)
             }
         }
     }

@@ -52,11 +52,10 @@ struct S3Responder: HTTPResponder {
                     throw S3Error(.invalidRequest, reason)
                 }
                 let authentication = try authenticate(request.head, target: target)
-                let copySource = try Self.copySource(of: endpoint, request.head)
+                let s3 = try S3Request(endpoint, target: target, headers: request.headers)
                 // The one authorization point: nothing below runs for a request the policies refuse.
-                try await authorizer.authorize(endpoint, target: target, copySource: copySource,
-                                               principal: authentication.credential.principal, connection: connection)
-                let call = S3Call(request: request, target: target, endpoint: endpoint, authentication: authentication,
+                try await authorizer.authorize(s3, principal: authentication.credential.principal, connection: connection)
+                let call = S3Call(request: request, s3: s3, endpoint: endpoint, authentication: authentication,
                                   context: context, requestID: requestID, connection: connection)
                 do {
                     response = try await dispatch(call)
@@ -107,17 +106,27 @@ struct S3Responder: HTTPResponder {
               let endpoint = try? Endpoint(method: head.method.rawValue, target: target,
                                            copySource: head.headerFields[Self.copySource] != nil),
               endpoint.operation == .getObject || endpoint.operation == .headObject,
-              let authentication = try? authenticate(head, target: target)
+              let authentication = try? authenticate(head, target: target),
+              let s3 = try? S3Request(endpoint, target: target, headers: head.headerFields)
         else { return nil }
         // The same authorization point as the general path; a refusal is answered (and audited) there.
         let connection = transport.context(for: head, peer: peer, requestID: "")
-        guard (try? authorizer.check(endpoint, target: target, copySource: nil,
-                                     principal: authentication.credential.principal, connection: connection)) != nil
+        guard (try? authorizer.check(s3, principal: authentication.credential.principal, connection: connection)) != nil
         else { return nil }
+        let read: ObjectRead
+        switch s3 {
+        case .getObject(let object, let options):
+            guard let answer = try? readObject(object, options, requestHeaders: head.headerFields, isHead: false)
+            else { return nil }
+            read = answer
+        case .headObject(let object, let options):
+            guard let answer = try? readObject(object, options, requestHeaders: head.headerFields, isHead: true)
+            else { return nil }
+            read = answer
+        default:
+            return nil  // routed above to GET or HEAD of an object only
+        }
         let isHead = endpoint.operation == .headObject
-        guard let read = try? readObject(bucket: endpoint.bucket, key: endpoint.key, target: target,
-                                         requestHeaders: head.headerFields, isHead: isHead)
-        else { return nil }
         var body: ByteBuffer?
         if !isHead, read.length > 0 {
             guard let inline = read.inlineBody else { return nil }
@@ -151,15 +160,6 @@ struct S3Responder: HTTPResponder {
                               payload: payload)
     }
 
-    /// CopyObject's and UploadPartCopy's source, for the authorization point.
-    static func copySource(of endpoint: Endpoint, _ head: HTTPRequest) throws -> (bucket: String, key: String, versionID: String?)? {
-        guard endpoint.operation == .copyObject || endpoint.operation == .uploadPartCopy,
-              let header = head.headerFields[copySource]
-        else { return nil }
-        let (bucket, key, versionID) = try parseCopySource(header)
-        return (bucket, key, versionID)
-    }
-
     /// `GET /health` and `GET /metrics` without credentials: probes, not buckets.
     private func probeResponse(_ request: Request, target: RequestTarget) -> Response? {
         guard request.method == .get, target.rawPath == "/health" || target.rawPath == "/metrics",
@@ -175,9 +175,10 @@ struct S3Responder: HTTPResponder {
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
-    /// The one switch: a new operation does not compile until it is routed here.
+    /// The one switch: a new request does not compile until it is routed here. Handlers get the
+    /// request's typed values; none reads the query string.
     private func dispatch(_ call: S3Call) async throws -> Response {
-        switch call.endpoint.operation {
+        switch call.s3 {
         case .listBuckets: try await listBuckets(call)
         case .createBucket: try await createBucket(call)
         case .deleteBucket: try await deleteBucket(call)
@@ -185,24 +186,24 @@ struct S3Responder: HTTPResponder {
         case .getBucketLocation: try await getBucketLocation(call)
         case .getBucketVersioning: try await getBucketVersioning(call)
         case .putBucketVersioning: try await putBucketVersioning(call)
-        case .getBucketAcl: try await getAcl(call, object: false)
-        case .getObjectAcl: try await getAcl(call, object: true)
-        case .listObjects: try await listObjects(call, version: 1)
-        case .listObjectsV2: try await listObjects(call, version: 2)
-        case .listObjectVersions: try await listObjectVersions(call)
+        case .getBucketAcl: try await getAcl(call, object: nil)
+        case .getObjectAcl(let object): try await getAcl(call, object: object)
+        case .listObjects(_, let listing): try await listObjects(call, listing, version: 1)
+        case .listObjectsV2(_, let listing): try await listObjects(call, listing, version: 2)
+        case .listObjectVersions(_, let listing): try await listObjectVersions(call, listing)
         case .deleteObjects: try await deleteObjects(call)
         case .putObject: try await putObject(call)
-        case .copyObject: try await copyObject(call)
+        case .copyObject(_, let source): try await copyObject(call, from: source)
         case .createMultipartUpload: try await createMultipartUpload(call)
-        case .uploadPart: try await uploadPart(call, copy: false)
-        case .uploadPartCopy: try await uploadPart(call, copy: true)
-        case .completeMultipartUpload: try await completeMultipartUpload(call)
-        case .abortMultipartUpload: try await abortMultipartUpload(call)
-        case .listParts: try await listParts(call)
-        case .listMultipartUploads: try await listMultipartUploads(call)
-        case .getObject: try await getObject(call, isHead: false)
-        case .headObject: try await getObject(call, isHead: true)
-        case .deleteObject: try await deleteObject(call)
+        case .uploadPart(let upload, let part): try await uploadPart(call, upload, part: part, copying: nil)
+        case .uploadPartCopy(let upload, let part, let source): try await uploadPart(call, upload, part: part, copying: source)
+        case .completeMultipartUpload(let upload): try await completeMultipartUpload(call, upload)
+        case .abortMultipartUpload(let upload): try await abortMultipartUpload(call, upload)
+        case .listParts(let listing): try await listParts(call, listing)
+        case .listMultipartUploads(_, let listing): try await listMultipartUploads(call, listing)
+        case .getObject(let object, let options): try await getObject(call, object, options, isHead: false)
+        case .headObject(let object, let options): try await getObject(call, object, options, isHead: true)
+        case .deleteObject(let object): try await deleteObject(call, object)
         case .getBucketPolicy: try await getBucketPolicy(call)
         case .putBucketPolicy: try await putBucketPolicy(call)
         case .deleteBucketPolicy: try await deleteBucketPolicy(call)
@@ -217,7 +218,8 @@ struct S3Responder: HTTPResponder {
 /// One authenticated request on its way through a handler.
 struct S3Call {
     let request: Request
-    let target: RequestTarget
+    /// The request's typed values (`S3Request`): what handlers read.
+    let s3: S3Request
     let endpoint: Endpoint
     let authentication: Authentication
     let context: CofferRequestContext
