@@ -98,7 +98,7 @@ let package = Package(
         // by scripts/fuzz (libFuzzer's entry); a plain build replays corpora and crash files.
         .executableTarget(
             name: "coffer-fuzz",
-            dependencies: ["CofferCore", "CofferEngine", "CofferMFA", "CofferServer", "TOTP", "CShims",
+            dependencies: ["CofferCore", "CofferEngine", "CofferMFA", "CofferPolicy", "CofferServer", "TOTP", "CShims",
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "HTTPTypes", package: "swift-http-types")],
             swiftSettings: instrumented + (fuzzing ? [.define("FUZZING")] : []),

@@ -3,6 +3,7 @@ import CofferCore
 @testable import CofferEngine
 @testable import CofferMFA
 @testable import CofferServer
+import CofferPolicy
 import Crypto
 import Foundation
 import HTTPTypes
@@ -13,11 +14,24 @@ import TOTP
 /// force unwrap) is a crash libFuzzer reports, and in the server it would be a remote kill.
 enum Harness: String, CaseIterable {
     case dates, range, target, endpoint, sigv4, sigv2, chunked, mfa, xml, versioning, complete, delete, bucket,
-         form, base32, keyuri, tokens
+         form, base32, keyuri, tokens, policy
 
     func run(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
         switch self {
+        case .policy:
+            // A policy document of either kind, then evaluated (conditions, variables, wildcards)
+            // against a request whose keys come from the same bytes.
+            for kind in [PolicyDocument.Kind.identity, .resource] {
+                guard let document = try? PolicyDocument(json: bytes, kind: kind) else { continue }
+                let keys = ["aws:username": [text], "aws:sourceip": ["192.0.2.1"], "s3:prefix": [text],
+                            "aws:multifactorauthage": ["30"], "aws:currenttime": ["2026-11-29T00:00:00Z"]]
+                _ = PolicyEvaluator.evaluate(identity: kind == .identity ? [("p", document)] : [],
+                                             resource: kind == .resource ? ("b", document) : nil,
+                                             context: RequestContext(action: "s3:GetObject", resource: "arn:aws:s3:::b/" + text,
+                                                                     principalArn: "arn:aws:iam::123456789012:user/u",
+                                                                     principalAccount: "123456789012", keys: keys))
+            }
         case .dates:
             _ = HTTPDate.parse(text)
             _ = SigV4Verifier.parseAmzDate(text)

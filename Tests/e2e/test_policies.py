@@ -1227,3 +1227,14 @@ def test_refusals_on_a_missing_bucket_say_no_such_bucket_and_anonymous_overrides
     visitor = anonymous(fresh.endpoint)
     assert visitor.get_object(Bucket="public", Key="page")["Body"].read() == b"hello"
     refused(lambda: visitor.get_object(Bucket="public", Key="page", ResponseContentType="text/x"), "InvalidRequest", 400)
+
+
+def test_deeply_nested_policy_documents_are_refused_not_a_crash(fresh):
+    root = Caller(fresh.endpoint)
+    deep = '{"Version":"2012-10-17","Statement":' + "[" * 5000 + "]" * 5000 + "}"
+    refused(lambda: root.iam.simulate_custom_policy(PolicyInputList=[deep], ActionNames=["s3:GetObject"]),
+            "MalformedPolicyDocument", 400)
+    root.s3.create_bucket(Bucket="deep")
+    refused(lambda: root.s3.put_bucket_policy(Bucket="deep", Policy=deep[:20000]), "MalformedPolicy", 400)
+    assert fresh.process.poll() is None
+    assert root.s3.list_buckets()["Buckets"]
