@@ -13,11 +13,14 @@ public struct PolicySource: Sendable {
     public var id: String
     public var kind: Kind
     public var document: PolicyDocument
+    /// The document as stored or sent (the simulator locates statements in it).
+    public var text: String
 
-    public init(id: String, kind: Kind, document: PolicyDocument) {
+    public init(id: String, kind: Kind, document: PolicyDocument, text: String = "") {
         self.id = id
         self.kind = kind
         self.document = document
+        self.text = text
     }
 }
 
@@ -80,14 +83,16 @@ public final class AccessControl: Sendable {
                          in transaction: StoreTransaction) throws -> [PolicySource] {
         var sources: [PolicySource] = []
         for (name, json) in try transaction.inlinePolicies(owner) {
-            sources.append(PolicySource(id: name, kind: kind, document: try stored(json)))
+            sources.append(PolicySource(id: name, kind: kind, document: try stored(json), text: json))
         }
         for arn in try transaction.attachedPolicies(owner) {
             if let managed = AWSManagedPolicy.named(arn: arn) {
-                sources.append(PolicySource(id: arn, kind: .awsManaged, document: try stored(managed.document)))
+                sources.append(PolicySource(id: arn, kind: .awsManaged, document: try stored(managed.document),
+                                            text: managed.document))
             } else if let policy = try transaction.managedPolicy(arn: arn),
                       let version = try transaction.policyVersion(arn: arn, versionID: policy.defaultVersion) {
-                sources.append(PolicySource(id: arn, kind: .userManaged, document: try stored(version.document)))
+                sources.append(PolicySource(id: arn, kind: .userManaged, document: try stored(version.document),
+                                            text: version.document))
             }
         }
         return sources
@@ -109,7 +114,7 @@ public final class AccessControl: Sendable {
                 guard let record = try transaction.bucket(named: bucket),
                       let json = try transaction.bucketPolicy(bucketID: record.id)
                 else { return nil }
-                return PolicySource(id: bucket, kind: .resource, document: try Self.stored(json, kind: .resource))
+                return PolicySource(id: bucket, kind: .resource, document: try Self.stored(json, kind: .resource), text: json)
             }
         }
     }
@@ -163,6 +168,30 @@ public final class AccessControl: Sendable {
                                  action: action, resourceArn: resource,
                                  principalArn: principal.isAnonymous ? nil : principal.arn,
                                  principalAccount: principal.isAnonymous ? nil : accountID, keys: keys)
+    }
+
+    /// The condition keys that statements matching this action and resource (conditions aside)
+    /// test and the request does not carry: the simulator's MissingContextValues.
+    public func missingKeys(action: String, resource: String, principal: Principal, identity: [PolicySource],
+                            resourcePolicy: PolicySource?, keys: [String: [String]]) -> [String] {
+        var missing: [String] = []
+        for source in identity + (resourcePolicy.map { [$0] } ?? []) {
+            for statement in source.document.statements where !statement.conditions.isEmpty {
+                var bare = statement
+                bare.conditions = []
+                let context = RequestContext(action: action, resource: resource,
+                                             principalArn: principal.isAnonymous ? nil : principal.arn,
+                                             principalAccount: accountID, keys: keys)
+                guard PolicyEvaluator.matches(bare, version: source.document.version, context: context,
+                                              isResource: source.kind == .resource)
+                else { continue }
+                for condition in statement.conditions where keys[condition.key] == nil
+                    && !missing.contains(where: { $0.lowercased() == condition.key }) {
+                    missing.append(condition.keyName)
+                }
+            }
+        }
+        return missing
     }
 
     func denial(_ principal: Principal, _ action: String, _ resource: String, _ service: Service, _ reason: String) -> Denial {

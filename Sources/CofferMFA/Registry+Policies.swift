@@ -13,6 +13,8 @@ extension Registry {
     public static let maxAttachedPolicies = 10
     public static let maxPolicyVersions = 5
     public static let maxGroups = 300
+    public static let maxGroupsPerUser = 10
+    public static let maxManagedPolicies = 1500
 
     // MARK: Documents
 
@@ -151,8 +153,8 @@ extension Registry {
             guard try !transaction.managedPolicies().contains(where: { $0.name == name }) else {
                 throw IAMError(.entityAlreadyExists, "A policy called \(name) already exists. Duplicate names are not allowed.")
             }
-            guard try transaction.managedPolicyCount() < 1500 else {
-                throw IAMError(.limitExceeded, "Cannot exceed quota for PoliciesPerAccount: 1500")
+            guard try transaction.managedPolicyCount() < Self.maxManagedPolicies else {
+                throw IAMError(.limitExceeded, "Cannot exceed quota for PoliciesPerAccount: \(Self.maxManagedPolicies)")
             }
             try transaction.saveManagedPolicy(record)
             try transaction.insertPolicyVersion(arn: arn, PolicyVersionRecord(versionID: "v1", document: document, created: time))
@@ -376,6 +378,10 @@ extension Registry {
         try await store.write { transaction in
             try self.requireOwner(.group(group), in: transaction)
             try self.requireOwner(.user(user), in: transaction)
+            let groups = try transaction.groups(ofUser: user)
+            guard groups.contains(group) || groups.count < Self.maxGroupsPerUser else {
+                throw IAMError(.limitExceeded, "Cannot exceed quota for GroupsPerUser: \(Self.maxGroupsPerUser)")
+            }
             try transaction.addMember(group: group, user: user)
         }
     }

@@ -65,10 +65,22 @@ extension Registry {
                 ("AccessKeysPerUserQuota", Self.maxKeysPerUser),
                 ("AccountAccessKeysPresent", 1),
                 ("AccountMFAEnabled", rootDevices.isEmpty ? 0 : 1),
+                ("AttachedPoliciesPerGroupQuota", Self.maxAttachedPolicies),
+                ("AttachedPoliciesPerUserQuota", Self.maxAttachedPolicies),
+                ("GroupPolicySizeQuota", Self.maxGroupInlineSize),
+                ("Groups", try transaction.groupCount()),
+                ("GroupsPerUserQuota", Self.maxGroupsPerUser),
+                ("GroupsQuota", Self.maxGroups),
                 ("MFADevices", try transaction.deviceCount()),
                 ("MFADevicesInUse", try transaction.deviceCount(assigned: true)),
+                ("Policies", try transaction.managedPolicyCount()),
+                ("PoliciesQuota", Self.maxManagedPolicies),
+                ("PolicySizeQuota", Self.maxManagedPolicySize),
+                ("PolicyVersionsInUse", try transaction.attachedArns().count),
+                ("UserPolicySizeQuota", Self.maxUserInlineSize),
                 ("Users", try transaction.userCount()),
                 ("UsersQuota", 5000),
+                ("VersionsPerPolicyQuota", Self.maxPolicyVersions),
             ]
         }
     }

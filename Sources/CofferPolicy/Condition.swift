@@ -55,6 +55,8 @@ public struct Condition: Sendable, Equatable {
     public var qualifier: SetQualifier?
     /// Condition keys compare case-insensitively: kept lowercased.
     public var key: String
+    /// The key as the document spells it (for messages and the simulator).
+    public var keyName: String
     public var values: [String]
 
     init(operator name: String, key: String, values: Any, where where_: String) throws(PolicyError) {
@@ -73,6 +75,7 @@ public struct Condition: Sendable, Equatable {
         self.base = base
         guard !key.isEmpty else { throw PolicyError("\(where_): an empty condition key under \(name)") }
         self.key = key.lowercased()
+        keyName = key
         let list: [Any] = (values as? [Any]) ?? [values]
         guard !list.isEmpty else { throw PolicyError("\(where_): \(name) \"\(key)\" has no values") }
         var strings: [String] = []

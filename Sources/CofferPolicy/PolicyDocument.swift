@@ -71,6 +71,60 @@ public struct PolicyDocument: Sendable, Equatable {
     }
 }
 
+extension PolicyDocument {
+    /// Where each statement of a document's JSON text starts and ends, as 1-based (line, column)
+    /// pairs in characters — the simulator's StartPosition and EndPosition. Empty if the text does
+    /// not have the expected shape (it parsed, so it will).
+    public static func statementPositions(_ text: String)
+        -> [(start: (line: Int, column: Int), end: (line: Int, column: Int))] {
+        var spans: [(start: (line: Int, column: Int), end: (line: Int, column: Int))] = []
+        var (line, column) = (1, 0)
+        var depth = 0
+        var inString = false
+        var escaped = false
+        var string = ""
+        var lastKeyAtRoot = ""
+        var statementDepth: Int?  // the depth of the statement objects, once "Statement" is seen
+        var start = (line: 0, column: 0)
+        for character in text {
+            if character == "\n" {
+                line += 1
+                column = 0
+                continue
+            }
+            column += 1
+            if inString {
+                if escaped { escaped = false; string.append(character) }
+                else if character == "\\" { escaped = true }
+                else if character == "\"" { inString = false }
+                else { string.append(character) }
+                continue
+            }
+            switch character {
+            case "\"":
+                inString = true
+                string = ""
+            case ":":
+                if depth == 1 { lastKeyAtRoot = string }
+            case "{", "[":
+                depth += 1
+                if depth == 2, lastKeyAtRoot == "Statement", statementDepth == nil {
+                    statementDepth = character == "[" ? 3 : 2
+                }
+                if character == "{", let statementDepth, depth == statementDepth { start = (line, column) }
+            case "}", "]":
+                if character == "}", let statementDepth, depth == statementDepth { spans.append((start, (line, column))) }
+                depth -= 1
+            case ",":
+                if depth == 1 { lastKeyAtRoot = "" }
+            default:
+                break
+            }
+        }
+        return spans
+    }
+}
+
 /// Why a policy document was refused (the message names the element).
 public struct PolicyError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String

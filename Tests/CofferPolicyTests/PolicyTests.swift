@@ -86,6 +86,24 @@ struct PolicyTests {
                             bucket: bucket) == .implicitDeny)
     }
 
+    @Test("Statement positions: 1-based line and column of each statement's braces, strings and escapes skipped")
+    func statementPositions() {
+        let text = """
+            {"Version": "2012-10-17", "Id": "{[not a brace]}\\"",
+             "Statement": [
+              {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+              {"Effect": "Deny", "Action": "s3:Delete*",
+               "Resource": "*"}
+             ]}
+            """
+        let spans = PolicyDocument.statementPositions(text)
+        #expect(spans.count == 2)
+        #expect(spans.first.map { [$0.start.line, $0.start.column, $0.end.line, $0.end.column] } == [3, 3, 3, 56])
+        #expect(spans.last.map { [$0.start.line, $0.start.column, $0.end.line, $0.end.column] } == [4, 3, 5, 19])
+        let single = PolicyDocument.statementPositions(#"{"Statement": {"Effect": "Allow"}}"#)
+        #expect(single.map { [$0.start.column, $0.end.column] } == [[15, 33]])
+    }
+
     @Test("The account as a bucket-policy principal: its Deny binds every user, its Allow grants only the root")
     func accountPrincipal() throws {
         func bucket(_ effect: String) throws -> PolicyDocument {

@@ -1238,3 +1238,21 @@ def test_deeply_nested_policy_documents_are_refused_not_a_crash(fresh):
     refused(lambda: root.s3.put_bucket_policy(Bucket="deep", Policy=deep[:20000]), "MalformedPolicy", 400)
     assert fresh.process.poll() is None
     assert root.s3.list_buckets()["Buckets"]
+
+
+def test_simulator_locates_matched_statements_and_names_missing_context_keys(fresh):
+    root = Caller(fresh.endpoint)
+    document = ('{"Version": "2012-10-17",\n "Statement": [\n'
+                '  {"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},\n'
+                '  {"Sid": "NoDeleteWithoutMFA", "Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*",\n'
+                '   "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}\n ]}')
+    result = root.iam.simulate_custom_policy(PolicyInputList=[document], ActionNames=["s3:GetObject", "s3:DeleteObject"])
+    read, delete = result["EvaluationResults"]
+    assert read["EvalDecision"] == "allowed"
+    matched = read["MatchedStatements"][0]
+    assert matched["SourcePolicyId"] == "PolicyInputList.1"
+    assert (matched["StartPosition"]["Line"], matched["StartPosition"]["Column"]) == (3, 3)
+    assert (matched["EndPosition"]["Line"], matched["EndPosition"]["Column"]) == (3, 79)
+    assert read["MissingContextValues"] == []
+    assert delete["EvalDecision"] == "implicitDeny"
+    assert delete["MissingContextValues"] == ["aws:MultiFactorAuthPresent"]

@@ -85,7 +85,7 @@ extension QueryAPI {
         for (index, text) in call.list("PolicyInputList").enumerated() {
             do throws(PolicyError) {
                 let document = try PolicyDocument(json: Array(text.utf8), kind: .identity, maxSize: 131_072)
-                identity.append(PolicySource(id: "PolicyInputList.\(index + 1)", kind: .none, document: document))
+                identity.append(PolicySource(id: "PolicyInputList.\(index + 1)", kind: .none, document: document, text: text))
             } catch {
                 throw IAMError(.malformedPolicyDocument, "PolicyInputList.\(index + 1): \(error.message)")
             }
@@ -117,7 +117,8 @@ extension QueryAPI {
         if let text = call.form["ResourcePolicy"] {
             do throws(PolicyError) {
                 resourcePolicy = PolicySource(id: "ResourcePolicy", kind: .resource,
-                                              document: try PolicyDocument(json: Array(text.utf8), kind: .resource))
+                                              document: try PolicyDocument(json: Array(text.utf8), kind: .resource),
+                                              text: text)
             } catch {
                 throw IAMError(.malformedPolicyDocument, "ResourcePolicy: \(error.message)")
             }
@@ -140,14 +141,18 @@ extension QueryAPI {
             keys[name.lowercased()] = values
             entry += 1
         }
-        let kinds = Dictionary((identity + (resourcePolicy.map { [$0] } ?? [])).map { ($0.id, $0.kind.rawValue) },
-                               uniquingKeysWith: { first, _ in first })
-        var results: [(action: String, resource: String, evaluation: Evaluation)] = []
+        let sources = identity + (resourcePolicy.map { [$0] } ?? [])
+        let kinds = Dictionary(sources.map { ($0.id, $0.kind.rawValue) }, uniquingKeysWith: { first, _ in first })
+        let positions = Dictionary(sources.map { ($0.id, PolicyDocument.statementPositions($0.text)) },
+                                   uniquingKeysWith: { first, _ in first })
+        var results: [(action: String, resource: String, evaluation: Evaluation, missing: [String])] = []
         for action in actions {
             for resource in resources {
                 let evaluation = registry.access.evaluate(principal, action: action, resource: resource, identity: identity,
                                                           resourcePolicy: resourcePolicy, keys: { keys })
-                results.append((action, resource, evaluation))
+                let missing = registry.access.missingKeys(action: action, resource: resource, principal: principal,
+                                                          identity: identity, resourcePolicy: resourcePolicy, keys: keys)
+                results.append((action, resource, evaluation, missing))
             }
         }
         return { xml in
@@ -162,19 +167,24 @@ extension QueryAPI {
                                 xml.element("member") { xml in
                                     xml.element("SourcePolicyId", match.policy)
                                     xml.element("SourcePolicyType", kinds[match.policy] ?? "none")
-                                    // Statements are located by their index (Line) in the document.
-                                    xml.element("StartPosition") { xml in
-                                        xml.element("Line", match.index)
-                                        xml.element("Column", 1)
-                                    }
-                                    xml.element("EndPosition") { xml in
-                                        xml.element("Line", match.index)
-                                        xml.element("Column", 1)
+                                    let spans = positions[match.policy] ?? []
+                                    if match.index <= spans.count {
+                                        let span = spans[match.index - 1]
+                                        xml.element("StartPosition") { xml in
+                                            xml.element("Line", span.start.line)
+                                            xml.element("Column", span.start.column)
+                                        }
+                                        xml.element("EndPosition") { xml in
+                                            xml.element("Line", span.end.line)
+                                            xml.element("Column", span.end.column)
+                                        }
                                     }
                                 }
                             }
                         }
-                        xml.element("MissingContextValues") { _ in }
+                        xml.element("MissingContextValues") { xml in
+                            for key in result.missing { xml.element("member", key) }
+                        }
                     }
                 }
             }
