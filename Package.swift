@@ -51,6 +51,8 @@ let package = Package(
         // The MFA registry: users, keys, sessions, devices, the one verifier, audit. No HTTP.
         .target(name: "CofferMFA", dependencies: [
             "CofferCore", "CofferStore", "CofferPolicy", "TOTP", "QRCode", .product(name: "Crypto", package: "swift-crypto"),
+            // scrypt for passwords (KDF.Scrypt): swift-crypto's own extras, BoringSSL underneath.
+            .product(name: "CryptoExtras", package: "swift-crypto"),
         ], swiftSettings: instrumented),
         // S3 semantics: versioning, version stacks, deletes, listings, the MFA gate. No HTTP.
         .target(name: "CofferEngine", dependencies: [

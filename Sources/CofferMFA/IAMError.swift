@@ -16,6 +16,8 @@ public struct IAMError: Error, Sendable, Equatable {
         case malformedPolicyDocument = "MalformedPolicyDocument"
         case unmodifiableEntity = "UnmodifiableEntity"
         case policyEvaluation = "PolicyEvaluation"
+        case passwordPolicyViolation = "PasswordPolicyViolation"
+        case invalidUserType = "InvalidUserType"
 
         public var status: Int {
             switch self {
@@ -23,7 +25,7 @@ public struct IAMError: Error, Sendable, Equatable {
             case .deleteConflict, .entityAlreadyExists, .limitExceeded: 409
             case .noSuchEntity: 404
             case .invalidInput, .validationError, .invalidAction, .missingParameter, .malformedPolicyDocument,
-                 .unmodifiableEntity: 400
+                 .unmodifiableEntity, .passwordPolicyViolation, .invalidUserType: 400
             case .reportNotPresent: 410
             case .serviceFailure, .policyEvaluation: 500
             }

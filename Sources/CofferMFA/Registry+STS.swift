@@ -104,7 +104,8 @@ extension Registry {
                         guard index < keys.count else { return "false,N/A" }
                         return "\(keys[index].status == .active),\(Self.iso(keys[index].created))"
                     }
-                    lines.append("\(user.name),\(self.userArn(user)),\(Self.iso(user.created)),false,\(mfa),\(key(0)),\(key(1))")
+                    let password = try transaction.loginProfile(user: user.name) != nil
+                    lines.append("\(user.name),\(self.userArn(user)),\(Self.iso(user.created)),\(password),\(mfa),\(key(0)),\(key(1))")
                 }
                 guard users.count == 500 else { break }
                 marker = users.last?.name

@@ -24,8 +24,11 @@ public final class Registry: Sendable {
     private let credentials: ThreadLocalGenerationCache<String, Credential?>
     /// The authorization point's policies and decisions (shared by the S3 and IAM APIs).
     public let access: AccessControl
+    /// Console passwords (scrypt, a few at a time).
+    public let passwords: PasswordHasher
 
-    public init(store: Store, verifier: DeviceVerifier, accountID: String) {
+    public init(store: Store, verifier: DeviceVerifier, accountID: String, passwords: PasswordHasher = PasswordHasher()) {
+        self.passwords = passwords
         self.store = store
         self.verifier = verifier
         self.accountID = accountID
@@ -110,6 +113,9 @@ public final class Registry: Sendable {
             }
             if try !transaction.groups(ofUser: name).isEmpty {
                 throw IAMError(.deleteConflict, "Cannot delete entity, must remove users from group first.")
+            }
+            if try transaction.loginProfile(user: name) != nil {
+                throw IAMError(.deleteConflict, "Cannot delete entity, must delete login profile first.")
             }
             if try transaction.hasPolicies(.user(name)) {
                 throw IAMError(.deleteConflict, "Cannot delete entity, must delete policies first.")

@@ -303,6 +303,20 @@ public final class Store: Sendable {
                 ALTER TABLE sessions ADD COLUMN authenticated_ms INTEGER;
                 """)
         }
+        migrator.registerMigration("10-login-profiles") { db in
+            // Console passwords of IAM users (scrypt hashes), the hashes of their earlier passwords
+            // under one salt per user (reuse prevention costs one derivation, not one per entry).
+            try db.execute(sql: """
+                CREATE TABLE login_profiles (
+                    user_name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, history_salt BLOB NOT NULL,
+                    reset_required INTEGER NOT NULL, created_ms INTEGER NOT NULL, changed_ms INTEGER NOT NULL
+                );
+                CREATE TABLE password_history (
+                    user_name TEXT NOT NULL, digest BLOB NOT NULL, changed_ms INTEGER NOT NULL
+                );
+                CREATE INDEX password_history_user ON password_history(user_name, changed_ms);
+                """)
+        }
         return migrator
     }
 }

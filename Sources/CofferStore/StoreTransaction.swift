@@ -19,6 +19,10 @@ public struct StoreTransaction {
                        arguments: [name, value])
     }
 
+    public func deleteSetting(_ name: String) throws {
+        try db.execute(sql: "DELETE FROM meta WHERE name = ?", arguments: [name])
+    }
+
     // MARK: Buckets
 
     public func bucket(named name: String) throws -> Bucket? {

@@ -71,10 +71,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Connections served at once; more wait in the listen backlog (never reset).")
     var maxConnections: Int = 4096
 
+    @Option(help: "scrypt cost of console passwords as log2(N), 10-20. 17 (128 MiB a hash) is OWASP's minimum: lower it only for test rigs.")
+    var passwordLogN: Int = 17
+
     func run() async throws {
         guard (0...65_535).contains(port) else { throw UsageError("--port must be 0 to 65535") }
         guard (1...3600).contains(requestHeadTimeout) else { throw UsageError("--request-head-timeout must be 1 to 3600") }
         guard (1...1_000_000).contains(maxConnections) else { throw UsageError("--max-connections must be 1 to 1000000") }
+        guard (10...20).contains(passwordLogN) else { throw UsageError("--password-log-n must be 10 to 20") }
         Self.raiseFileLimit()
         guard let level = Logger.Level(rawValue: logLevel) else { throw UsageError("unknown --log-level '\(logLevel)'") }
         var options = ServerOptions(dataFolder: URL(fileURLWithPath: data, isDirectory: true))
@@ -90,6 +94,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.trustedProxies = trustedProxy
         options.domain = domain
         options.requestHeadTimeout = requestHeadTimeout
+        options.passwordLogN = passwordLogN
         options.maxConnections = maxConnections
 
         let instance: CofferInstance

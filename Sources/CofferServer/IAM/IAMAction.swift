@@ -64,6 +64,15 @@ enum IAMAction: String, Sendable, CaseIterable {
     case addUserToGroup = "AddUserToGroup"
     case removeUserFromGroup = "RemoveUserFromGroup"
     case listGroupsForUser = "ListGroupsForUser"
+    // Console passwords
+    case createLoginProfile = "CreateLoginProfile"
+    case getLoginProfile = "GetLoginProfile"
+    case updateLoginProfile = "UpdateLoginProfile"
+    case deleteLoginProfile = "DeleteLoginProfile"
+    case changePassword = "ChangePassword"
+    case getAccountPasswordPolicy = "GetAccountPasswordPolicy"
+    case updateAccountPasswordPolicy = "UpdateAccountPasswordPolicy"
+    case deleteAccountPasswordPolicy = "DeleteAccountPasswordPolicy"
     // The policy simulator
     case simulatePrincipalPolicy = "SimulatePrincipalPolicy"
     case simulateCustomPolicy = "SimulateCustomPolicy"
@@ -80,7 +89,9 @@ enum IAMAction: String, Sendable, CaseIterable {
     /// session credentials): they follow the transport rule (`TransportPolicy`).
     var carriesSecret: Bool {
         switch self {
-        case .getSessionToken, .createVirtualMFADevice, .createAccessKey, .enableMFADevice, .resyncMFADevice: true
+        case .getSessionToken, .createVirtualMFADevice, .createAccessKey, .enableMFADevice, .resyncMFADevice,
+             .createLoginProfile, .updateLoginProfile, .changePassword:
+            true
         default: false
         }
     }
@@ -105,13 +116,17 @@ enum IAMAction: String, Sendable, CaseIterable {
         }
         switch self {
         case .getCallerIdentity, .getSessionToken, .listUsers, .listVirtualMFADevices, .getAccountSummary,
-             .generateCredentialReport, .getCredentialReport, .listPolicies, .listGroups, .simulateCustomPolicy:
+             .generateCredentialReport, .getCredentialReport, .listPolicies, .listGroups, .simulateCustomPolicy,
+             .getAccountPasswordPolicy, .updateAccountPasswordPolicy, .deleteAccountPasswordPolicy:
             return "*"
+        case .changePassword:
+            return try user(nil)
         case .createUser:
             return "arn:aws:iam::\(account):user\(call.form["Path"] ?? "/")\(call.form["UserName"] ?? "")"
         case .getUser, .deleteUser, .createAccessKey, .listAccessKeys, .updateAccessKey, .deleteAccessKey, .enableMFADevice,
              .resyncMFADevice, .deactivateMFADevice, .listMFADevices, .putUserPolicy, .getUserPolicy, .deleteUserPolicy,
-             .listUserPolicies, .attachUserPolicy, .detachUserPolicy, .listAttachedUserPolicies, .listGroupsForUser:
+             .listUserPolicies, .attachUserPolicy, .detachUserPolicy, .listAttachedUserPolicies, .listGroupsForUser,
+             .createLoginProfile, .getLoginProfile, .updateLoginProfile, .deleteLoginProfile:
             return try user()
         case .createVirtualMFADevice:
             return "arn:aws:iam::\(account):mfa\(call.form["Path"] ?? "/")\(call.form["VirtualMFADeviceName"] ?? "")"

@@ -325,6 +325,55 @@ extension QueryAPI {
                 xml.element("Groups") { xml in for group in groups { xml.element("member") { self.group(group, &$0) } } }
                 xml.element("IsTruncated", false)
             }
+        case .createLoginProfile:
+            let profile = try await registry.createLoginProfile(user: try call.required("UserName"),
+                                                                password: try call.required("Password"),
+                                                                resetRequired: call.form["PasswordResetRequired"] == "true")
+            return { xml in xml.element("LoginProfile") { self.loginProfile(profile, &$0) } }
+        case .getLoginProfile:
+            // Without UserName: the caller's own (AWS).
+            let profile = try registry.loginProfile(user: call.form["UserName"] ?? call.caller.userName)
+            return { xml in xml.element("LoginProfile") { self.loginProfile(profile, &$0) } }
+        case .updateLoginProfile:
+            try await registry.updateLoginProfile(user: try call.required("UserName"), password: call.form["Password"],
+                                                  resetRequired: try call.boolean("PasswordResetRequired"))
+            return nil
+        case .deleteLoginProfile:
+            try await registry.deleteLoginProfile(user: try call.required("UserName"))
+            return nil
+        case .changePassword:
+            try await registry.changePassword(call.caller, old: try call.required("OldPassword"),
+                                              new: try call.required("NewPassword"))
+            return nil
+        case .getAccountPasswordPolicy:
+            guard let policy = try registry.passwordPolicy() else {
+                throw IAMError(.noSuchEntity, "The Password Policy with domain name \(registry.accountID) cannot be found.")
+            }
+            return { xml in xml.element("PasswordPolicy") { self.passwordPolicy(policy, &$0) } }
+        case .updateAccountPasswordPolicy:
+            var policy = PasswordPolicy()
+            if let text = call.form["MinimumPasswordLength"] {
+                guard let value = Int(text) else {
+                    throw IAMError.validation("minimumPasswordLength", "Member must have value between 6 and 128")
+                }
+                policy.minimumLength = value
+            }
+            policy.requireSymbols = try call.boolean("RequireSymbols") ?? false
+            policy.requireNumbers = try call.boolean("RequireNumbers") ?? false
+            policy.requireUppercase = try call.boolean("RequireUppercaseCharacters") ?? false
+            policy.requireLowercase = try call.boolean("RequireLowercaseCharacters") ?? false
+            policy.allowUsersToChangePassword = try call.boolean("AllowUsersToChangePassword") ?? false
+            policy.hardExpiry = try call.boolean("HardExpiry")
+            for (name, parameter) in [("MaxPasswordAge", "maxPasswordAge"), ("PasswordReusePrevention", "passwordReusePrevention")] {
+                guard let text = call.form[name] else { continue }
+                guard let value = Int(text) else { throw IAMError.validation(parameter, "Member must be an integer") }
+                if name == "MaxPasswordAge" { policy.maxAge = value } else { policy.reusePrevention = value }
+            }
+            try await registry.updatePasswordPolicy(policy)
+            return nil
+        case .deleteAccountPasswordPolicy:
+            try await registry.deletePasswordPolicy()
+            return nil
         case .simulatePrincipalPolicy:
             return try simulate(call, principalArn: try call.required("PolicySourceArn"))
         case .simulateCustomPolicy:

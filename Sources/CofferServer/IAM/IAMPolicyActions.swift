@@ -70,6 +70,25 @@ extension QueryAPI {
         xml.element("CreateDate", HTTPDate.iso8601(milliseconds: group.created))
     }
 
+    func loginProfile(_ profile: LoginProfileRecord, _ xml: inout XMLWriter) {
+        xml.element("UserName", profile.userName)
+        xml.element("CreateDate", HTTPDate.iso8601(milliseconds: profile.created))
+        xml.element("PasswordResetRequired", profile.resetRequired)
+    }
+
+    func passwordPolicy(_ policy: PasswordPolicy, _ xml: inout XMLWriter) {
+        xml.element("MinimumPasswordLength", policy.minimumLength)
+        xml.element("RequireSymbols", policy.requireSymbols)
+        xml.element("RequireNumbers", policy.requireNumbers)
+        xml.element("RequireUppercaseCharacters", policy.requireUppercase)
+        xml.element("RequireLowercaseCharacters", policy.requireLowercase)
+        xml.element("AllowUsersToChangePassword", policy.allowUsersToChangePassword)
+        xml.element("ExpirePasswords", policy.maxAge != nil)
+        if let age = policy.maxAge { xml.element("MaxPasswordAge", age) }
+        if let reuse = policy.reusePrevention { xml.element("PasswordReusePrevention", reuse) }
+        if let hard = policy.hardExpiry { xml.element("HardExpiry", hard) }
+    }
+
     // MARK: Simulator
 
     /// SimulatePrincipalPolicy (`principalArn`: a user or group of the account, whose policies

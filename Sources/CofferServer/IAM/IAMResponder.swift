@@ -104,6 +104,9 @@ struct QueryAPI: Sendable {
                              reason: "session credentials without MFA", action: action.policyAction, resource: "*")
             }
             guard !principal.isRoot else { return }
+            // AllowUsersToChangePassword lets every IAM user change their own password, policy or
+            // not (AWS).
+            if action == .changePassword, try registry.passwordPolicy()?.allowUsersToChangePassword == true { return }
             let resource = try action.resource(call, registry: registry)
             try registry.access.authorize(principal, action: action.policyAction, resource: resource, bucket: nil,
                                           service: .iam) {
@@ -182,6 +185,17 @@ struct QueryCall: Sendable {
             throw IAMError.validation(name.prefix(1).lowercased() + name.dropFirst(), "Member must not be null")
         }
         return value
+    }
+
+    /// A boolean parameter: `true` or `false`; nil when absent.
+    func boolean(_ name: String) throws -> Bool? {
+        switch form[name] {
+        case nil: return nil
+        case "true"?: return true
+        case "false"?: return false
+        default:
+            throw IAMError.validation(name.prefix(1).lowercased() + name.dropFirst(), "Member must be true or false")
+        }
     }
 
     func maxItems() throws -> Int {

@@ -42,6 +42,8 @@ public struct ServerOptions: Sendable {
     public var requestHeadTimeout: Int64 = 30
     /// Connections served at once; more wait in the listen backlog.
     public var maxConnections = 4096
+    /// scrypt's cost for console passwords, as log2(N): 17 is OWASP's minimum; lower only for test rigs.
+    public var passwordLogN = 17
 
     public init(dataFolder: URL) { self.dataFolder = dataFolder }
 }
@@ -91,7 +93,8 @@ public final class CofferInstance: Sendable {
         let metrics = self.metrics
         let verifier = DeviceVerifier(masterKey: masterKey, now: Engine.systemMilliseconds,
                                       observe: { metrics.mfaCheck($0) })
-        registry = Registry(store: store, verifier: verifier, accountID: accountID)
+        registry = Registry(store: store, verifier: verifier, accountID: accountID,
+                            passwords: PasswordHasher(cost: .init(logN: options.passwordLogN, blockSize: 8, parallelism: 1)))
         engine = Engine(store: store, gate: MFADeleteGate(verifier: verifier))
         if let access = options.rootAccessKey, let secret = options.rootSecretKey, !access.isEmpty, !secret.isEmpty {
             rootAccessKey = access

@@ -1,0 +1,168 @@
+import CofferCore
+import CofferStore
+import Foundation
+
+/// Console passwords of IAM users (login profiles) and the account password policy, as the IAM API.
+/// Passwords are hashed (scrypt) before any transaction opens and never stored, logged or returned.
+extension Registry {
+    /// Password history kept per user: AWS's largest PasswordReusePrevention.
+    static let historyKept = 24
+
+    /// IAM's passwordType: 1–128 characters from tab, line feed, carriage return and U+0020–U+00FF.
+    static func validatePassword(_ password: String, parameter: String) throws {
+        guard (1...128).contains(password.count),
+              password.unicodeScalars.allSatisfy({ [0x09, 0x0A, 0x0D].contains($0.value) || (0x20...0xFF).contains($0.value) })
+        else {
+            throw IAMError.validation(parameter, "Member must satisfy regular expression pattern: "
+                + "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+ and length 1-128")
+        }
+    }
+
+    public func passwordPolicy() throws -> PasswordPolicy? {
+        try store.read { try Self.passwordPolicy(in: $0) }
+    }
+
+    static func passwordPolicy(in transaction: StoreTransaction) throws -> PasswordPolicy? {
+        guard let text = try transaction.setting("password_policy") else { return nil }
+        return try JSONDecoder().decode(PasswordPolicy.self, from: Data(text.utf8))
+    }
+
+    public func updatePasswordPolicy(_ policy: PasswordPolicy) async throws {
+        guard (6...128).contains(policy.minimumLength) else {
+            throw IAMError.validation("minimumPasswordLength", "Member must have value between 6 and 128")
+        }
+        if let age = policy.maxAge, !(1...1095).contains(age) {
+            throw IAMError.validation("maxPasswordAge", "Member must have value between 1 and 1095")
+        }
+        if let reuse = policy.reusePrevention, !(1...24).contains(reuse) {
+            throw IAMError.validation("passwordReusePrevention", "Member must have value between 1 and 24")
+        }
+        let text = String(decoding: try JSONEncoder().encode(policy), as: UTF8.self)
+        try await store.write { try $0.setSetting("password_policy", text) }
+    }
+
+    public func deletePasswordPolicy() async throws {
+        try await store.write { transaction in
+            guard try transaction.setting("password_policy") != nil else { throw Self.noPasswordPolicy(self.accountID) }
+            try transaction.deleteSetting("password_policy")
+        }
+    }
+
+    static func noPasswordPolicy(_ account: String) -> IAMError {
+        IAMError(.noSuchEntity, "The Password Policy with domain name \(account) cannot be found.")
+    }
+
+    /// Checks `password` against the policy (or AWS's default) and, with reuse prevention, against
+    /// the user's earlier passwords; returns the new hash and history digest.
+    func preparePassword(_ password: String, user: String, historySalt: [UInt8], parameter: String) async throws
+        -> (hash: String, digest: [UInt8]) {
+        try Self.validatePassword(password, parameter: parameter)
+        let policy = try passwordPolicy()
+        let problems = PasswordPolicy.violations(of: password, user: user, policy: policy)
+        guard problems.isEmpty else {
+            throw IAMError(.passwordPolicyViolation, "Password does not conform to the account password policy: "
+                + problems.joined(separator: "; ") + ".")
+        }
+        let digest = try await passwords.digest(password, salt: historySalt)
+        if let reuse = policy?.reusePrevention {
+            let earlier = try store.read { try $0.passwordHistory(user: user, limit: reuse) }
+            if earlier.contains(where: { PasswordHasher.constantTimeEqual($0, digest) }) {
+                throw IAMError(.passwordPolicyViolation, "Password does not conform to the account password policy: "
+                    + "it was used among the last \(reuse) passwords.")
+            }
+        }
+        return (try await passwords.hash(password), digest)
+    }
+
+    public func createLoginProfile(user: String, password: String, resetRequired: Bool) async throws -> LoginProfileRecord {
+        try Names.validateUserName(user)
+        guard user != Self.rootUser else {
+            throw IAMError(.invalidInput, "The root's password is set with `coffer admin root-password`, not CreateLoginProfile.")
+        }
+        guard try store.read({ try $0.user(named: user) }) != nil else {
+            throw IAMError(.noSuchEntity, "The user with name \(user) cannot be found.")
+        }
+        let salt = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        let (hash, digest) = try await preparePassword(password, user: user, historySalt: salt, parameter: "password")
+        let time = now()
+        let profile = LoginProfileRecord(userName: user, passwordHash: hash, historySalt: salt, resetRequired: resetRequired,
+                                         created: time, changed: time)
+        try await store.write { transaction in
+            guard try transaction.user(named: user) != nil else {
+                throw IAMError(.noSuchEntity, "The user with name \(user) cannot be found.")
+            }
+            guard try transaction.loginProfile(user: user) == nil else {
+                throw IAMError(.entityAlreadyExists, "Login Profile for user \(user) already exists.")
+            }
+            try transaction.saveLoginProfile(profile)
+            try transaction.appendPasswordHistory(user: user, digest: digest, at: time, keep: Self.historyKept)
+        }
+        return profile
+    }
+
+    public func loginProfile(user: String) throws -> LoginProfileRecord {
+        try Names.validateUserName(user)
+        guard let profile = try store.read({ try $0.loginProfile(user: user) }) else { throw Self.noLoginProfile(user) }
+        return profile
+    }
+
+    static func noLoginProfile(_ user: String) -> IAMError {
+        IAMError(.noSuchEntity, "Login Profile for User \(user) cannot be found.")
+    }
+
+    /// UpdateLoginProfile: a new password (an administrator's reset), the reset flag, or both.
+    public func updateLoginProfile(user: String, password: String?, resetRequired: Bool?) async throws {
+        var profile = try loginProfile(user: user)
+        var digest: [UInt8]?
+        if let password {
+            let prepared = try await preparePassword(password, user: user, historySalt: profile.historySalt,
+                                                     parameter: "password")
+            profile.passwordHash = prepared.hash
+            profile.changed = now()
+            digest = prepared.digest
+        }
+        if let resetRequired { profile.resetRequired = resetRequired }
+        try await save(profile, digest: digest, expecting: user)
+    }
+
+    public func deleteLoginProfile(user: String) async throws {
+        try Names.validateUserName(user)
+        try await store.write { transaction in
+            guard try transaction.loginProfile(user: user) != nil else { throw Self.noLoginProfile(user) }
+            try transaction.deleteLoginProfile(user: user)
+            // A user without a console password has no console sessions either.
+            try transaction.deleteSessions(user: user)
+        }
+    }
+
+    /// ChangePassword: an IAM user changes their own password, proving the old one.
+    public func changePassword(_ caller: Principal, old: String, new: String) async throws {
+        guard !caller.isRoot, !caller.isAnonymous else {
+            throw IAMError(.invalidUserType, "Only IAM users can change their own password with ChangePassword.")
+        }
+        try Self.validatePassword(old, parameter: "oldPassword")
+        var profile = try loginProfile(user: caller.userName)
+        guard await passwords.verify(old, against: profile.passwordHash) else {
+            throw IAMError(.accessDenied, "The old password is incorrect.")
+        }
+        let prepared = try await preparePassword(new, user: caller.userName, historySalt: profile.historySalt,
+                                                 parameter: "newPassword")
+        profile.passwordHash = prepared.hash
+        profile.changed = now()
+        profile.resetRequired = false
+        try await save(profile, digest: prepared.digest, expecting: caller.userName)
+    }
+
+    /// Writes a changed profile unless it was deleted (or replaced) meanwhile.
+    private func save(_ profile: LoginProfileRecord, digest: [UInt8]?, expecting user: String) async throws {
+        try await store.write { transaction in
+            guard let current = try transaction.loginProfile(user: user), current.created == profile.created else {
+                throw Self.noLoginProfile(user)
+            }
+            try transaction.saveLoginProfile(profile)
+            if let digest {
+                try transaction.appendPasswordHistory(user: user, digest: digest, at: profile.changed, keep: Self.historyKept)
+            }
+        }
+    }
+}
