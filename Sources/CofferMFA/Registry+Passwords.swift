@@ -166,3 +166,43 @@ extension Registry {
         }
     }
 }
+
+/// The root's console password: only its hash is stored (in the settings table).
+extension Registry {
+    public func rootPasswordIsSet() throws -> Bool {
+        try store.read { try $0.setting("root_password_hash") != nil }
+    }
+
+    /// Sets (or changes) the root's password, checked against the account policy or AWS's default.
+    public func setRootPassword(_ password: String) async throws {
+        try Self.validatePassword(password, parameter: "password")
+        let problems = PasswordPolicy.violations(of: password, user: Self.rootUser, policy: try passwordPolicy())
+        guard problems.isEmpty else {
+            throw IAMError(.passwordPolicyViolation, "Password does not conform to the account password policy: "
+                + problems.joined(separator: "; ") + ".")
+        }
+        let hash = try await passwords.hash(password)
+        try await store.write { transaction in
+            try transaction.setSetting("root_password_hash", hash)
+            try transaction.setSetting("root_password_changed_ms", String(self.now()))
+            // A new password ends the root's console sessions (none exist before the console).
+        }
+    }
+
+    /// Whether `password` is the root's (false when none is set).
+    public func verifyRootPassword(_ password: String) async throws -> Bool {
+        guard let hash = try store.read({ try $0.setting("root_password_hash") }) else { return false }
+        return await passwords.verify(password, against: hash)
+    }
+
+    /// A password that AWS's default rules accept: 20 characters of all four classes.
+    public static func generatePassword() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let classes = ["ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnopqrstuvwxyz", "23456789", "!@#$%^&*()_+-=[]{}|"]
+        var characters = classes.map { $0.randomElement(using: &generator)! }
+        let all = classes.joined()
+        while characters.count < 20 { characters.append(all.randomElement(using: &generator)!) }
+        characters.shuffle(using: &generator)
+        return String(characters)
+    }
+}

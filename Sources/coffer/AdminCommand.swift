@@ -9,7 +9,8 @@ struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
         abstract: "Host-side administration of a data folder (works while the server runs).",
-        subcommands: [Devices.self, DeactivateMFA.self, ImportTokens.self, Audit.self, Backup.self, Verify.self]
+        subcommands: [Devices.self, DeactivateMFA.self, ImportTokens.self, Audit.self, Backup.self, Verify.self,
+                      RootPassword.self]
     )
 
     struct Folder: ParsableArguments {
@@ -71,6 +72,29 @@ struct AdminCommand: AsyncParsableCommand {
                     + "\(device.lastStep.map(String.init) ?? "-")\t\(device.failures)\t\(throttle)")
             }
             try instance.store.close()
+        }
+    }
+
+    struct RootPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "root-password",
+            abstract: "Set or change the root's console password, read from the first line of standard input (only its hash is stored).")
+
+        @OptionGroup var folder: Folder
+
+        func run() async throws {
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                throw UsageError("give the new password on standard input")
+            }
+            let instance = try folder.open()
+            do {
+                try await instance.registry.setRootPassword(line)
+            } catch let error as IAMError {
+                try instance.store.close()
+                throw UsageError(error.message)
+            }
+            try instance.store.close()
+            print("The root's console password is set.")
         }
     }
 

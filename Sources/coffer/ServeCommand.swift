@@ -1,4 +1,5 @@
 import ArgumentParser
+import CofferMFA
 import CofferServer
 import Foundation
 import Hummingbird
@@ -113,6 +114,25 @@ struct ServeCommand: AsyncParsableCommand {
                   AWS_ACCESS_KEY_ID=\(instance.rootAccessKey)
                   AWS_SECRET_ACCESS_KEY=\(instance.rootSecretForBanner)
                 """)
+        }
+        // The root's console password: from COFFER_ROOT_PASSWORD, or made for a new data folder and
+        // shown once; an older folder without one is told how to set it. Only its hash is stored.
+        do {
+            if try !instance.registry.rootPasswordIsSet() {
+                if let given = ProcessInfo.processInfo.environment["COFFER_ROOT_PASSWORD"], !given.isEmpty {
+                    try await instance.registry.setRootPassword(given)
+                    printLine("Root console password set from COFFER_ROOT_PASSWORD.")
+                } else if instance.createdAccount {
+                    let password = Registry.generatePassword()
+                    try await instance.registry.setRootPassword(password)
+                    printLine("New root console password (shown once; only its hash is stored): \(password)")
+                } else {
+                    printLine("The root has no console password: set one with `coffer admin root-password --data \(data)`.")
+                }
+            }
+        } catch {
+            printError("coffer: cannot set the root's console password: \(Self.describe(error))")
+            throw ExitCode(1)
         }
         if instance.createdMasterKey {
             printLine("New master key in \(masterKeyFile ?? data + "/master.key") (mode 0600): back it up apart from the data; without it no MFA seed or access key secret can be opened.")

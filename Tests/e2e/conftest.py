@@ -33,6 +33,11 @@ class Server:
         self.env = dict(os.environ, COFFER_ROOT_ACCESS_KEY=ACCESS_KEY, COFFER_ROOT_SECRET_KEY=SECRET_KEY)
         self.env.update(env or {})
         self.extra_args = list(extra_args)
+        # Console passwords (the root's, made at first start) are hashed at a low scrypt cost here:
+        # the debug build's BoringSSL takes seconds per hash at the default. A test that wants the
+        # default passes --password-log-n itself.
+        if "--password-log-n" not in self.extra_args:
+            self.extra_args += ["--password-log-n", "10"]
         self.process = None
         self.output = b""
 

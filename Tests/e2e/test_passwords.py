@@ -19,7 +19,7 @@ def fresh():
 
 
 def test_the_default_cost_is_owasps_scrypt_minimum():
-    server = Server().start()
+    server = Server(extra_args=["--password-log-n", "17"]).start()
     try:
         iam, _, _ = clients(server)
         iam.create_user(UserName="dee")
@@ -35,6 +35,40 @@ def test_the_default_cost_is_owasps_scrypt_minimum():
     with sqlite3.connect(f"{server.data}/coffer.sqlite") as db:
         (stored,) = db.execute("SELECT password_hash FROM login_profiles WHERE user_name = 'dee'").fetchone()
     assert stored.startswith("$scrypt$ln=17,r=8,p=1$") and "Default-Cost" not in stored
+
+
+def test_root_password_made_once_or_from_the_environment_and_set_by_admin():
+    import re
+    server = Server().start()
+    try:
+        shown = re.search(rb"New root console password \(shown once; only its hash is stored\): (\S+)", server.output)
+        assert shown, server.output
+        password = shown.group(1).decode()
+    finally:
+        server.stop()
+    import sqlite3
+    with sqlite3.connect(f"{server.data}/coffer.sqlite") as db:
+        (stored,) = db.execute("SELECT value FROM meta WHERE name = 'root_password_hash'").fetchone()
+    assert stored.startswith("$scrypt$") and password not in stored
+    # Shown once: a restart on the same folder does not make (or show) another.
+    again = Server(data=server.data).start()
+    again.stop()
+    assert b"root console password" not in again.output
+    # coffer admin root-password reads the new one from stdin (AWS's default rules apply).
+    weak = subprocess.run([COFFER, "admin", "root-password", "--data", server.data], input="short\n", text=True,
+                          capture_output=True, env=server.env)
+    assert weak.returncode != 0 and "Password should have at least 8 characters" in weak.stderr
+    done = subprocess.run([COFFER, "admin", "root-password", "--data", server.data], input="Root-Pass-2026!\n",
+                          text=True, capture_output=True, env=server.env)
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(f"{server.data}/coffer.sqlite") as db:
+        (changed,) = db.execute("SELECT value FROM meta WHERE name = 'root_password_hash'").fetchone()
+    assert changed != stored
+    # From the environment: set, never printed.
+    given = Server(env={"COFFER_ROOT_PASSWORD": "Env-Given-Pass-1"}).start()
+    given.stop()
+    assert b"Root console password set from COFFER_ROOT_PASSWORD" in given.output
+    assert b"Env-Given-Pass-1" not in given.output
 
 
 def refused(call, code, status=None):
