@@ -70,55 +70,6 @@ final class WriteGeneration: @unchecked Sendable {
     }
 }
 
-/// Values read from the database, remembered while nothing has written to it: entries are tagged
-/// with the `WriteGeneration` word they were read under and valid only while the word has not
-/// moved, so any write, by any process, makes every entry stale at once. Coarse, and so simple to
-/// trust. Nothing is stored or served while a write is under way.
-public final class GenerationCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private struct Entry {
-        var tag: UInt64
-        var value: Value
-        var cost: Int
-    }
-
-    let generation: WriteGeneration
-    let maxEntries: Int
-    let maxCost: Int
-    private let cost: @Sendable (Key, Value) -> Int
-    private let state = Mutex<(entries: [Key: Entry], cost: Int)>(([:], 0))
-
-    /// `cost`: what an entry counts against `maxCost` (a full cache is emptied and refilled).
-    init(generation: WriteGeneration, maxEntries: Int, maxCost: Int = .max,
-         cost: @escaping @Sendable (Key, Value) -> Int = { _, _ in 1 }) {
-        self.generation = generation
-        self.maxEntries = maxEntries
-        self.maxCost = maxCost
-        self.cost = cost
-    }
-
-    /// The cached value, or `read()`'s — remembered when no write began while it ran and `keep`
-    /// accepts it.
-    public func value(for key: Key, keep: (Value) -> Bool = { _ in true }, read: () throws -> Value) rethrows -> Value {
-        let tag = generation.current
-        guard tag & 1 == 0 else { return try read() }  // a write is under way: no caching
-        if let entry = state.withLock({ $0.entries[key] }), entry.tag == tag { return entry.value }
-        let value = try read()
-        guard generation.current == tag, keep(value) else { return value }
-        let entryCost = cost(key, value)
-        state.withLock { state in
-            if state.entries.count >= maxEntries || state.cost + entryCost > maxCost {
-                state.entries.removeAll(keepingCapacity: true)
-                state.cost = 0
-            }
-            if let old = state.entries.updateValue(Entry(tag: tag, value: value, cost: entryCost), forKey: key) {
-                state.cost -= old.cost
-            }
-            state.cost += entryCost
-        }
-        return value
-    }
-}
-
 /// A (bucket, key, version id) lookup: the key of the GET read cache. Held as UTF-8 bytes: Swift
 /// compares Strings by canonical equivalence (an NFC "é" equals an NFD one), but S3 keys — and
 /// SQLite — are byte strings, and two keys that only look alike are two objects.
@@ -134,11 +85,16 @@ struct ObjectLookup: Hashable, Sendable {
     }
 }
 
-/// A `GenerationCache` whose entries each thread holds for itself: no lock, and no reference
-/// count shared between the event loops (each thread reads and keeps its own copy of a value).
-/// For what every request reads — object lookups, credentials, access policies — where a shared
-/// cache's lock and shared reference counts would make the two event loops contend on the same
-/// cache lines on every request.
+/// Values read from the database, remembered while nothing has written to it: entries are tagged
+/// with the `WriteGeneration` word they were read under and valid only while the word has not
+/// moved, so any write, by any process, makes every entry stale at once. Coarse, and so simple to
+/// trust. Nothing is stored or served while a write is under way.
+///
+/// Each thread holds its own entries: no lock, and no reference count shared between the event
+/// loops (each thread reads and keeps its own copy of a value). What every request reads — object
+/// lookups, credentials, access policies — sits here, where a shared cache's lock and shared
+/// reference counts would make the two event loops contend on the same cache lines on every
+/// request.
 public final class ThreadLocalGenerationCache<Key: Hashable & Sendable, Value>: @unchecked Sendable {
     private final class Entries {
         var tag: UInt64 = .max

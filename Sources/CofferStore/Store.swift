@@ -122,12 +122,8 @@ public final class Store: Sendable {
         }
     }
 
-    /// A cache of values read from this store, kept coherent with every write to the data folder
-    /// (see `GenerationCache`).
-    public func makeCache<Key: Hashable & Sendable, Value: Sendable>(maxEntries: Int) -> GenerationCache<Key, Value> {
-        GenerationCache(generation: generation, maxEntries: maxEntries)
-    }
-
+    /// A per-thread cache of values read from this store, kept coherent with every write to the
+    /// data folder (see `ThreadLocalGenerationCache`).
     public func makeThreadLocalCache<Key: Hashable & Sendable, Value>(maxEntries: Int)
         -> ThreadLocalGenerationCache<Key, Value> {
         ThreadLocalGenerationCache(generation: generation, maxEntries: maxEntries)
