@@ -1,4 +1,5 @@
 import CofferCore
+import CofferMFA
 import CofferPolicy
 import CofferStore
 
@@ -16,7 +17,14 @@ extension Engine {
             throw S3Error(.malformedPolicy, error.message)
         }
         let bucketArn = "arn:aws:s3:::\(name)"
+        if let key = ConditionKeys.unsupported(in: parsed) {
+            throw S3Error(.malformedPolicy, "Coffer does not supply the condition key \(key): a condition on it would never "
+                + "be what it says.")
+        }
         for statement in parsed.statements {
+            if statement.effect == .allow, statement.principalsNegated {
+                throw S3Error(.malformedPolicy, "Allow with NotPrincipal is not supported (as on AWS): name the principals.")
+            }
             for pattern in statement.resources.values where !Self.namesBucket(pattern, name) {
                 throw S3Error(.malformedPolicy, "Policy has invalid resource: \(pattern) is not \(bucketArn) or one of its objects")
             }

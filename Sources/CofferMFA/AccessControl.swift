@@ -31,6 +31,8 @@ public struct Denial: Error, Sendable {
     public var reason: String
     public var action: String
     public var resource: String
+    /// Refused by an explicit Deny (not merely for want of an Allow).
+    public var isExplicit: Bool { reason.hasPrefix("with an explicit deny") }
 
     public init(message: String, reason: String, action: String, resource: String) {
         self.message = message
@@ -135,6 +137,9 @@ public final class AccessControl: Sendable {
     /// a statement needs them.
     public func authorize(_ principal: Principal, action: String, resource: String, bucket: String?,
                           service: Service, keys: () -> [String: [String]]) throws {
+        // The root's bucket-policy calls never read the policy: whatever it says (or if it no
+        // longer parses), the root can always replace or remove it.
+        if principal.isRoot, Self.rootPolicyActions.contains(action) { return }
         let resourcePolicy = try bucket.flatMap { try bucketPolicy(bucket: $0) }
         if principal.isRoot {
             // The root is not subject to identity policies; only a bucket policy's Deny binds it.
@@ -162,12 +167,13 @@ public final class AccessControl: Sendable {
     public enum Service: Sendable { case s3, iam }
 
     public func evaluate(_ principal: Principal, action: String, resource: String, identity: [PolicySource],
-                         resourcePolicy: PolicySource?, keys: () -> [String: [String]]) -> Evaluation {
+                         resourcePolicy: PolicySource?, budget: WorkBudget = WorkBudget(),
+                         keys: () -> [String: [String]]) -> Evaluation {
         PolicyEvaluator.evaluate(identity: identity.map { ($0.id, $0.document) },
                                  resource: resourcePolicy.map { ($0.id, $0.document) },
                                  action: action, resourceArn: resource,
                                  principalArn: principal.isAnonymous ? nil : principal.arn,
-                                 principalAccount: principal.isAnonymous ? nil : accountID, keys: keys)
+                                 principalAccount: principal.isAnonymous ? nil : accountID, budget: budget, keys: keys)
     }
 
     /// The condition keys that statements matching this action and resource (conditions aside)
@@ -208,6 +214,19 @@ public final class AccessControl: Sendable {
 
 /// The global condition keys of a request (lowercased names, as the evaluator wants them).
 public enum ConditionKeys {
+    /// Every key Coffer supplies. A stored policy may test no other: a key that is never present
+    /// would make a Deny on it silently ineffective (or an Allow on a negated test silently broad).
+    public static let supported: Set<String> = [
+        "aws:multifactorauthpresent", "aws:multifactorauthage", "aws:securetransport", "aws:sourceip",
+        "aws:currenttime", "aws:epochtime", "aws:username", "aws:userid", "aws:principalarn", "aws:principalaccount",
+        "aws:principaltype", "aws:useragent", "s3:prefix", "s3:delimiter", "s3:max-keys", "s3:versionid",
+    ]
+
+    /// The first condition key of `document` Coffer does not supply, if any.
+    public static func unsupported(in document: PolicyDocument) -> String? {
+        document.conditionKeys.first { !supported.contains($0.lowercased()) }
+    }
+
     public struct Connection: Sendable {
         public var secureTransport: Bool
         public var sourceIP: String?

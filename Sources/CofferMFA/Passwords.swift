@@ -74,7 +74,9 @@ public final class PasswordHasher: Sendable {
     }
 
     private func derive(_ password: String, salt: [UInt8], cost: Cost) async throws -> [UInt8] {
-        await slots.acquire()
+        guard await slots.acquire() else {
+            throw IAMError(.limitExceeded, "Too many password operations at once: try again shortly.")
+        }
         defer { Task { await slots.release() } }
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {
@@ -97,12 +99,15 @@ public final class PasswordHasher: Sendable {
 
         init(_ count: Int) { free = max(1, count) }
 
-        func acquire() async {
+        /// False when 32 callers already wait: a burst fails fast instead of queueing without bound.
+        func acquire() async -> Bool {
             if free > 0 {
                 free -= 1
-                return
+                return true
             }
+            guard waiting.count < 32 else { return false }
             await withCheckedContinuation { waiting.append($0) }
+            return true
         }
 
         func release() {

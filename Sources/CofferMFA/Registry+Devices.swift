@@ -187,7 +187,9 @@ extension Registry {
 
     /// Refuses changes to the root's devices by plain root keys once the root has an enabled device.
     func requireRootMFA(_ caller: Principal, target: String, action: String, in transaction: StoreTransaction) throws {
-        guard target == Self.rootUser, !caller.mfaAuthenticated else { return }
+        guard target == Self.rootUser else { return }
+        guard caller.isRoot else { throw IAMError(.noSuchEntity, "The user with name \(target) cannot be found.") }
+        guard !caller.mfaAuthenticated else { return }
         let rootHasDevice = try !transaction.devices(user: Self.rootUser, assigned: nil, kind: nil, after: nil, limit: 1).isEmpty
         guard rootHasDevice else { return }
         throw IAMError(.accessDenied, "\(action) on the root's MFA devices requires root credentials authenticated with "

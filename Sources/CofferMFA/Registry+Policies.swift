@@ -26,10 +26,15 @@ extension Registry {
         guard size <= limit else {
             throw IAMError(.limitExceeded, "Cannot exceed quota for PolicySize: \(limit)")
         }
+        let document: PolicyDocument
         do {
-            _ = try PolicyDocument(json: Array(text.utf8), kind: .identity, maxSize: 131_072)
+            document = try PolicyDocument(json: Array(text.utf8), kind: .identity, maxSize: 131_072)
         } catch {
             throw IAMError(.malformedPolicyDocument, "Syntax errors in policy: \(error.message)")
+        }
+        if let key = ConditionKeys.unsupported(in: document) {
+            throw IAMError(.malformedPolicyDocument, "Coffer does not supply the condition key \(key): "
+                + "a condition on it would never be what it says (see README, Access control).")
         }
         return text
     }

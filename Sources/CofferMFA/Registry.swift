@@ -2,6 +2,7 @@ import CofferCore
 import CofferStore
 import Crypto
 import Foundation
+import Synchronization
 
 /// The IAM-style registry: users, groups, policies, access keys, sessions and MFA devices.
 ///
@@ -26,6 +27,8 @@ public final class Registry: Sendable {
     public let access: AccessControl
     /// Console passwords (scrypt, a few at a time).
     public let passwords: PasswordHasher
+    /// Consecutive wrong passwords per user and until when (Unix ms) the user's checks are refused.
+    let passwordFailures = Mutex<[String: (failures: Int, lockedUntil: Int64)]>([:])
 
     public init(store: Store, verifier: DeviceVerifier, accountID: String, passwords: PasswordHasher = PasswordHasher()) {
         self.passwords = passwords
@@ -57,7 +60,11 @@ public final class Registry: Sendable {
     /// The user a request names, or the caller when it names none. `root` names the account root.
     func requireUser(_ name: String?, caller: Principal, in transaction: StoreTransaction) throws -> String {
         let name = name ?? caller.userName
-        if name == Self.rootUser { return name }
+        if name == Self.rootUser {
+            // The root's credentials are the root's alone: no policy lets an IAM user name them (AWS).
+            guard caller.isRoot else { throw IAMError(.noSuchEntity, "The user with name \(name) cannot be found.") }
+            return name
+        }
         try Names.validateUserName(name)
         guard try transaction.user(named: name) != nil else {
             throw IAMError(.noSuchEntity, "The user with name \(name) cannot be found.")

@@ -151,7 +151,12 @@ struct CIDR: Equatable {
     }
 
     func contains(_ text: String) -> Bool {
-        guard let other = Self.address(text), other.count == bytes.count else { return false }
+        guard var other = Self.address(text) else { return false }
+        // An IPv4 peer seen on a dual-stack socket (::ffff:a.b.c.d) is that IPv4 address.
+        if other.count == 16, bytes.count == 4, other[..<12].elementsEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]) {
+            other = Array(other[12...])
+        }
+        guard other.count == bytes.count else { return false }
         var remaining = prefix
         for index in 0..<bytes.count where remaining > 0 {
             let bits = min(8, remaining)

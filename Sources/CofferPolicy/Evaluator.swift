@@ -68,7 +68,7 @@ public enum PolicyEvaluator {
     public static func evaluate(identity: [(name: String, document: PolicyDocument)],
                                 resource: (name: String, document: PolicyDocument)?,
                                 action: String, resourceArn: String, principalArn: String?, principalAccount: String?,
-                                keys: () -> [String: [String]]) -> Evaluation {
+                                budget: WorkBudget = WorkBudget(), keys: () -> [String: [String]]) -> Evaluation {
         var evaluation = Evaluation(decision: .implicitDeny, matched: [])
         var allowed = false
         var cachedKeys: [String: [String]]?
@@ -77,7 +77,7 @@ public enum PolicyEvaluator {
                 let statement = document.statements[index]
                 guard matches(statement, version: document.version, action: action, resourceArn: resourceArn,
                               principalArn: principalArn, principalAccount: principalAccount, isResource: isResource,
-                              keys: {
+                              budget: budget, keys: {
                                   if let cachedKeys { return cachedKeys }
                                   let made = keys()
                                   cachedKeys = made
@@ -107,22 +107,27 @@ public enum PolicyEvaluator {
                                isResource: Bool) -> Bool {
         matches(statement, version: version, action: context.action, resourceArn: context.resource,
                 principalArn: context.principalArn, principalAccount: context.principalAccount, isResource: isResource,
-                keys: { context.keys })
+                budget: WorkBudget(), keys: { context.keys })
     }
 
+    /// A statement whose matching runs out of `budget` fails closed: a Deny applies, an Allow does
+    /// not (wildcard matching is O(pattern × text) at worst; no request may buy unbounded work).
     static func matches(_ statement: Statement, version: PolicyDocument.Version, action: String, resourceArn: String,
-                        principalArn: String?, principalAccount: String?, isResource: Bool,
+                        principalArn: String?, principalAccount: String?, isResource: Bool, budget: WorkBudget,
                         keys: () -> [String: [String]]) -> Bool {
+        if budget.exhausted { return statement.effect == .deny }
         let variables = version == .v2012
-        let actionHit = statement.actions.values.contains { Wildcard.matches($0, action, caseInsensitive: true) }
+        let actionHit = statement.actions.values.contains { Wildcard.matches($0, action, caseInsensitive: true, budget: budget) }
+        if budget.exhausted { return statement.effect == .deny }
         guard actionHit != statement.actions.negated else { return false }
         let resourceHit = statement.resources.values.contains { pattern in
             if variables, pattern.utf8.contains(UInt8(ascii: "$")) {
                 guard let substituted = substitute(pattern, keys()) else { return false }
-                return Wildcard.matches(substituted, resourceArn, caseInsensitive: false)
+                return Wildcard.matches(substituted, resourceArn, caseInsensitive: false, budget: budget)
             }
-            return Wildcard.matches(pattern, resourceArn, caseInsensitive: false)
+            return Wildcard.matches(pattern, resourceArn, caseInsensitive: false, budget: budget)
         }
+        if budget.exhausted { return statement.effect == .deny }
         guard resourceHit != statement.resources.negated else { return false }
         if isResource, let principals = statement.principals {
             let hit: Bool
@@ -146,7 +151,8 @@ public enum PolicyEvaluator {
         if statement.conditions.isEmpty { return true }
         let values = keys()
         let context = RequestContext(action: action, resource: resourceArn, principalArn: principalArn, lowered: values)
-        return statement.conditions.allSatisfy { holds($0, context: context, variables: variables) }
+        let holdsAll = statement.conditions.allSatisfy { holds($0, context: context, variables: variables, budget: budget) }
+        return budget.exhausted ? statement.effect == .deny : holdsAll
     }
 
     /// `${aws:username}`, `${*}`, `${?}`, `${$}` replaced; nil when a variable's key is absent
@@ -168,7 +174,8 @@ public enum PolicyEvaluator {
             case "$": output += "$"
             default:
                 guard let value = keys[name.lowercased()]?.first else { return nil }
-                output += value
+                // A substituted value is literal text: its own '*' and '?' match only themselves.
+                output += value.replacingOccurrences(of: "*", with: "\u{1}").replacingOccurrences(of: "?", with: "\u{2}")
             }
             rest = rest[rest.index(after: end)...]
         }
@@ -177,17 +184,18 @@ public enum PolicyEvaluator {
 
     /// One condition: values of a key OR'ed, negated operators true when no value matches,
     /// `…IfExists` true for an absent key, the set qualifiers over every value of the key.
-    static func holds(_ condition: Condition, context: RequestContext, variables: Bool) -> Bool {
+    static func holds(_ condition: Condition, context: RequestContext, variables: Bool,
+                      budget: WorkBudget = WorkBudget()) -> Bool {
         let present = context.keys[condition.key] ?? []
         if condition.base == .null {
-            let wantAbsent = condition.values.contains { $0.lowercased() == "true" }
-            return present.isEmpty == wantAbsent
+            // Any of the listed values: ["true", "false"] holds whether the key is there or not.
+            return condition.values.contains { ($0.lowercased() == "true") == present.isEmpty }
         }
         var policyValues = condition.values
         if variables, condition.base.takesVariables {
             policyValues = policyValues.compactMap { substitute($0, context.keys) }
         }
-        func positive(_ value: String) -> Bool { policyValues.contains { compare(condition.base, value, $0) } }
+        func positive(_ value: String) -> Bool { policyValues.contains { compare(condition.base, value, $0, budget: budget) } }
         switch condition.qualifier {
         case .forAnyValue?:
             guard !present.isEmpty else { return false }
@@ -202,12 +210,13 @@ public enum PolicyEvaluator {
 
     /// The operator's comparison of a request value with one policy value (for negated
     /// operators, their positive form: the caller negates).
-    static func compare(_ base: Condition.Base, _ value: String, _ policy: String) -> Bool {
+    static func compare(_ base: Condition.Base, _ value: String, _ policy: String,
+                        budget: WorkBudget = WorkBudget()) -> Bool {
         switch base {
         case .stringEquals, .stringNotEquals: return value == policy
         case .stringEqualsIgnoreCase, .stringNotEqualsIgnoreCase: return value.lowercased() == policy.lowercased()
         case .stringLike, .stringNotLike, .arnLike, .arnNotLike:
-            return Wildcard.matches(policy, value, caseInsensitive: false)
+            return Wildcard.matches(policy, value, caseInsensitive: false, budget: budget)
         case .arnEquals, .arnNotEquals: return value == policy
         case .numericEquals, .numericNotEquals, .numericLessThan, .numericLessThanEquals, .numericGreaterThan,
              .numericGreaterThanEquals:
@@ -241,12 +250,18 @@ public enum PolicyEvaluator {
 /// letters (action names are ASCII).
 public enum Wildcard {
     public static func matches(_ pattern: String, _ text: String, caseInsensitive: Bool) -> Bool {
-        var pattern = pattern
-        var text = text
-        return pattern.withUTF8 { p in text.withUTF8 { t in matches(p, t, caseInsensitive: caseInsensitive) } }
+        matches(pattern, text, caseInsensitive: caseInsensitive, budget: WorkBudget(steps: .max))
     }
 
-    static func matches(_ p: UnsafeBufferPointer<UInt8>, _ t: UnsafeBufferPointer<UInt8>, caseInsensitive: Bool) -> Bool {
+    /// As above, spending `budget`; false once it is exhausted (the caller checks `exhausted`).
+    public static func matches(_ pattern: String, _ text: String, caseInsensitive: Bool, budget: WorkBudget) -> Bool {
+        var pattern = pattern
+        var text = text
+        return pattern.withUTF8 { p in text.withUTF8 { t in matches(p, t, caseInsensitive: caseInsensitive, budget: budget) } }
+    }
+
+    static func matches(_ p: UnsafeBufferPointer<UInt8>, _ t: UnsafeBufferPointer<UInt8>, caseInsensitive: Bool,
+                        budget: WorkBudget) -> Bool {
         @inline(__always) func fold(_ byte: UInt8) -> UInt8 {
             caseInsensitive && byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
         }
@@ -262,7 +277,11 @@ public enum Wildcard {
         var (pi, ti) = (0, 0)
         var star = -1
         var mark = 0
+        var steps = 0
+        defer { budget.spend(steps) }
         while ti < t.count {
+            steps += 1
+            if steps > budget.remaining { return false }
             if pi < p.count, p[pi] == UInt8(ascii: "*") {
                 star = pi
                 mark = ti
@@ -283,5 +302,25 @@ public enum Wildcard {
         }
         while pi < p.count, p[pi] == UInt8(ascii: "*") { pi += 1 }
         return pi == p.count
+    }
+}
+
+/// Work one policy evaluation may do (wildcard steps): enough for any real policy many times over,
+/// and a bound on what a crafted pattern and ARN can cost. Once spent, `exhausted` is set and the
+/// evaluator fails closed.
+public final class WorkBudget {
+    public static let perEvaluation = 2_000_000
+    public private(set) var remaining: Int
+    public private(set) var exhausted = false
+
+    public init(steps: Int = WorkBudget.perEvaluation) { remaining = steps }
+
+    func spend(_ steps: Int) {
+        if steps > remaining {
+            remaining = 0
+            exhausted = true
+        } else {
+            remaining -= steps
+        }
     }
 }

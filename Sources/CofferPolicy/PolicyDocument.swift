@@ -24,6 +24,10 @@ public struct PolicyDocument: Sendable, Equatable {
     /// policies up to 20 KiB; callers pass theirs.
     public init(json: [UInt8], kind: Kind, maxSize: Int = 20 * 1024) throws(PolicyError) {
         guard json.count <= maxSize else { throw PolicyError("the policy document is larger than \(maxSize) bytes") }
+        // UTF-8 only, as stored and as IAM and S3 take it: Foundation would also read UTF-16 and
+        // UTF-32 (with or without a byte-order mark), which would not survive being stored as text.
+        guard String(validating: json, as: UTF8.self) != nil, !json.contains(0), !json.starts(with: [0xEF, 0xBB, 0xBF])
+        else { throw PolicyError("the policy document must be UTF-8 text (no byte-order mark, no NUL)") }
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: Data(json), options: [])
@@ -72,6 +76,16 @@ public struct PolicyDocument: Sendable, Equatable {
 }
 
 extension PolicyDocument {
+    /// The condition keys the document tests, as it spells them.
+    public var conditionKeys: [String] {
+        var seen: Set<String> = []
+        var keys: [String] = []
+        for statement in statements {
+            for condition in statement.conditions where seen.insert(condition.key).inserted { keys.append(condition.keyName) }
+        }
+        return keys
+    }
+
     /// Where each statement of a document's JSON text starts and ends, as 1-based (line, column)
     /// pairs in characters — the simulator's StartPosition and EndPosition. Empty if the text does
     /// not have the expected shape (it parsed, so it will).
@@ -260,7 +274,7 @@ public struct Statement: Sendable, Equatable {
             case "AWS":
                 for name in list {
                     if name == "*" { return .everyone }
-                    let isAccount = name.count == 12 && name.allSatisfy(\.isNumber)
+                    let isAccount = name.utf8.count == 12 && name.utf8.allSatisfy { (0x30...0x39).contains($0) }
                     guard isAccount || name.hasPrefix("arn:aws:iam::"), !name.contains("*") else {
                         throw PolicyError("\(where_): invalid principal \"\(name)\" (an account id or an IAM ARN)")
                     }

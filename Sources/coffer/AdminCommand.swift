@@ -162,6 +162,19 @@ struct AdminCommand: AsyncParsableCommand {
         @Option(help: "Only entries with this outcome: done, passed, failed, refused (before any code was checked) or denied (by the access policies).")
         var outcome: String?
 
+        static func printable(_ text: String) -> String {
+            guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return text }
+            var output = ""
+            for scalar in text.unicodeScalars {
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    output += String(format: "\\x%02X", scalar.value)
+                } else {
+                    output.unicodeScalars.append(scalar)
+                }
+            }
+            return output
+        }
+
         func validate() throws {
             if let outcome, AuditOutcome(rawValue: outcome) == nil {
                 throw ValidationError("--outcome must be one of done, passed, failed, refused, denied")
@@ -186,8 +199,9 @@ struct AdminCommand: AsyncParsableCommand {
                                                               options: [.sortedKeys, .withoutEscapingSlashes])
                         print(String(decoding: data, as: UTF8.self))
                     } else {
+                        // Control characters (a key with %0A in it) are escaped: one entry, one line.
                         print([time, entry.event, entry.outcome.rawValue, entry.principal, entry.serial ?? "-", entry.source ?? "-",
-                               entry.requestID ?? "-", entry.detail ?? ""].joined(separator: "\t"))
+                               entry.requestID ?? "-", entry.detail ?? ""].map(Self.printable).joined(separator: "\t"))
                     }
                 }
                 guard entries.count == 1000, let last = entries.last else { break }

@@ -104,6 +104,26 @@ struct PolicyTests {
         #expect(single.map { [$0.start.column, $0.end.column] } == [[15, 33]])
     }
 
+    @Test("A costly pattern fails closed: a Deny applies, an Allow does not; Null with both values holds either way")
+    func budgetAndNull() throws {
+        func document(_ effect: String) throws -> PolicyDocument {
+            try PolicyDocument(json: Array("""
+                {"Version":"2012-10-17","Statement":{"Effect":"\(effect)","Action":"*","Resource":"*\(String(repeating: "a", count: 1900))b"}}
+                """.utf8), kind: .identity)
+        }
+        let context = RequestContext(action: "s3:GetObject", resource: String(repeating: "a", count: 4000), principalArn: nil)
+        let allowAll = try PolicyDocument(json: Array(#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#.utf8),
+                                          kind: .identity)
+        #expect(Self.decide([try document("Allow")], context) == .implicitDeny)
+        #expect(Self.decide([allowAll, try document("Deny")], context) == .explicitDeny)
+        let either = try PolicyDocument(json: Array(#"""
+            {"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*",
+             "Condition":{"Null":{"aws:MultiFactorAuthAge":["true","false"]}}}}
+            """#.utf8), kind: .identity)
+        #expect(Self.decide([either], Self.context("s3:GetObject", "arn:aws:s3:::b/k")) == .allowed)
+        #expect(Self.decide([either], Self.context("s3:GetObject", "arn:aws:s3:::b/k", ["aws:MultiFactorAuthAge": ["5"]])) == .allowed)
+    }
+
     @Test("The account as a bucket-policy principal: its Deny binds every user, its Allow grants only the root")
     func accountPrincipal() throws {
         func bucket(_ effect: String) throws -> PolicyDocument {

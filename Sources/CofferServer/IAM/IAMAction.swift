@@ -101,7 +101,13 @@ enum IAMAction: String, Sendable, CaseIterable {
         let account = registry.accountID
         func user(_ parameter: String? = "UserName") throws -> String {
             let name = parameter.flatMap { call.form[$0] } ?? call.caller.userName
-            if name == Registry.rootUser { return registry.rootArn }
+            if name == Registry.rootUser {
+                // Never an IAM user's to act on, whatever a policy says (AWS).
+                guard call.caller.isRoot else {
+                    throw IAMError(.noSuchEntity, "The user with name \(name) cannot be found.")
+                }
+                return registry.rootArn
+            }
             let path = try registry.user(named: name)?.path ?? "/"
             return "arn:aws:iam::\(account):user\(path)\(name)"
         }

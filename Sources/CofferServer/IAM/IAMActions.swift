@@ -343,7 +343,7 @@ extension QueryAPI {
             return nil
         case .changePassword:
             try await registry.changePassword(call.caller, old: try call.required("OldPassword"),
-                                              new: try call.required("NewPassword"))
+                                              new: try call.required("NewPassword"), info: call.info)
             return nil
         case .getAccountPasswordPolicy:
             guard let policy = try registry.passwordPolicy() else {

@@ -100,6 +100,15 @@ extension QueryAPI {
         guard actions.count <= 1000 else { throw IAMError.validation("actionNames", "Member must have at most 1000 items") }
         var resources = call.list("ResourceArns")
         if resources.isEmpty { resources = ["*"] }
+        // Bounded work: at most 100 evaluations (AWS pages its results; Coffer asks for fewer
+        // names instead), ARNs of at most 2,048 characters, and one budget of wildcard steps for
+        // the whole request.
+        guard actions.count * resources.count <= 100 else {
+            throw IAMError(.invalidInput, "Simulate at most 100 action and resource pairs per request.")
+        }
+        guard resources.allSatisfy({ $0.utf8.count <= 2048 }) else {
+            throw IAMError.validation("resourceArns", "Member must have length less than or equal to 2048")
+        }
         var identity: [PolicySource] = []
         for (index, text) in call.list("PolicyInputList").enumerated() {
             do throws(PolicyError) {
@@ -165,10 +174,15 @@ extension QueryAPI {
         let positions = Dictionary(sources.map { ($0.id, PolicyDocument.statementPositions($0.text)) },
                                    uniquingKeysWith: { first, _ in first })
         var results: [(action: String, resource: String, evaluation: Evaluation, missing: [String])] = []
+        let budget = WorkBudget(steps: 4 * WorkBudget.perEvaluation)
         for action in actions {
             for resource in resources {
                 let evaluation = registry.access.evaluate(principal, action: action, resource: resource, identity: identity,
-                                                          resourcePolicy: resourcePolicy, keys: { keys })
+                                                          resourcePolicy: resourcePolicy, budget: budget, keys: { keys })
+                guard !budget.exhausted else {
+                    throw IAMError(.invalidInput, "The simulation needs more wildcard matching than one request may do: "
+                        + "simplify the patterns or the resource names.")
+                }
                 let missing = registry.access.missingKeys(action: action, resource: resource, principal: principal,
                                                           identity: identity, resourcePolicy: resourcePolicy, keys: keys)
                 results.append((action, resource, evaluation, missing))

@@ -104,15 +104,18 @@ struct QueryAPI: Sendable {
                              reason: "session credentials without MFA", action: action.policyAction, resource: "*")
             }
             guard !principal.isRoot else { return }
-            // AllowUsersToChangePassword lets every IAM user change their own password, policy or
-            // not (AWS).
-            if action == .changePassword, try registry.passwordPolicy()?.allowUsersToChangePassword == true { return }
             let resource = try action.resource(call, registry: registry)
-            try registry.access.authorize(principal, action: action.policyAction, resource: resource, bucket: nil,
-                                          service: .iam) {
-                ConditionKeys.global(principal, connection: ConditionKeys.Connection(
-                    secureTransport: connection.secureTransport, sourceIP: connection.sourceIP,
-                    userAgent: connection.userAgent), now: registry.verifier.now())
+            do {
+                try registry.access.authorize(principal, action: action.policyAction, resource: resource, bucket: nil,
+                                              service: .iam) {
+                    ConditionKeys.global(principal, connection: ConditionKeys.Connection(
+                        secureTransport: connection.secureTransport, sourceIP: connection.sourceIP,
+                        userAgent: connection.userAgent), now: registry.verifier.now())
+                }
+            } catch let denial as Denial where action == .changePassword && !denial.isExplicit {
+                // AllowUsersToChangePassword lets every IAM user change their own password without
+                // a policy (AWS) — but not past an explicit Deny.
+                guard try registry.passwordPolicy()?.allowUsersToChangePassword ?? false else { throw denial }
             }
         } catch let denial as Denial {
             await refusals.record(denial, event: "IAM:\(action.rawValue)", principal: principal, connection: connection)

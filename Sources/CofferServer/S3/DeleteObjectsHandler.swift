@@ -32,7 +32,12 @@ extension S3Responder {
         // others proceed.
         var allowed: [DeleteEntry] = []
         var refused: [Int: DeleteEntryResult] = [:]
+        var invalid: [Int: DeleteEntryResult] = [:]
         for (index, entry) in entries.enumerated() {
+            guard entry.key.utf8.count <= S3Request.maxKeyLength else {  // never matched against a policy
+                invalid[index] = .failed(entry, code: S3ErrorCode.keyTooLong.rawValue, message: S3ErrorCode.keyTooLong.defaultMessage)
+                continue
+            }
             let action = entry.versionID == nil ? "s3:DeleteObject" : "s3:DeleteObjectVersion"
             let extra = entry.versionID.map { [("s3:versionid", $0)] } ?? []
             if try authorizer.allows(call.principal, action: action, resource: "arn:aws:s3:::\(call.bucket)/\(entry.key)",
@@ -58,7 +63,7 @@ extension S3Responder {
             context: call.connection)[...]
         var results: [DeleteEntryResult] = []
         for index in entries.indices {
-            if let refusal = refused[index] { results.append(refusal) } else { results.append(done.removeFirst()) }
+            if let refusal = refused[index] ?? invalid[index] { results.append(refusal) } else { results.append(done.removeFirst()) }
         }
         var writer = XMLWriter()
         writer.document("DeleteResult") { xml in

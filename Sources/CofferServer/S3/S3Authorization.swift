@@ -182,33 +182,49 @@ struct S3Authorizer: Sendable {
     }
 }
 
-/// Refused requests in the audit log: every refusal of a signed request; refusals of anonymous
-/// requests at most `anonymousPerSecond` a second, so a flood cannot grow the log without bound.
+/// Refused requests in the audit log, bounded: at most `signedPerSecond` refusals of signed requests
+/// and `anonymousPerSecond` of anonymous ones are written each second (every audit row is a
+/// durable write), and the first entry after a busy second says how many were left out. Details
+/// are cut to 512 characters (keys and headers are the caller's to choose).
 final class RefusalAudit: Sendable {
     let store: Store
     let now: @Sendable () -> Int64
     let anonymousPerSecond: Int
-    private let window = Mutex<(second: Int64, count: Int)>((0, 0))
+    let signedPerSecond: Int
+    private let window = Mutex<(second: Int64, signed: Int, anonymous: Int, skipped: Int)>((0, 0, 0, 0))
 
-    init(store: Store, now: @escaping @Sendable () -> Int64, anonymousPerSecond: Int = 10) {
+    init(store: Store, now: @escaping @Sendable () -> Int64, anonymousPerSecond: Int = 10, signedPerSecond: Int = 100) {
         self.store = store
         self.now = now
         self.anonymousPerSecond = anonymousPerSecond
+        self.signedPerSecond = signedPerSecond
     }
 
     func record(_ denial: Denial, event: String, principal: Principal, connection: ConnectionInfo) async {
         let time = now()
-        if principal.isAnonymous {
-            let admitted = window.withLock { window in
-                if window.second != time / 1000 { window = (time / 1000, 0) }
-                window.count += 1
-                return window.count <= anonymousPerSecond
+        let skipped: Int? = window.withLock { window in
+            if window.second != time / 1000 { window = (time / 1000, 0, 0, window.skipped) }
+            let admitted: Bool
+            if principal.isAnonymous {
+                window.anonymous += 1
+                admitted = window.anonymous <= anonymousPerSecond
+            } else {
+                window.signed += 1
+                admitted = window.signed <= signedPerSecond
             }
-            guard admitted else { return }
+            guard admitted else {
+                window.skipped += 1
+                return nil
+            }
+            defer { window.skipped = 0 }
+            return window.skipped
         }
+        guard let skipped else { return }
+        var detail = "\(denial.action) on \(denial.resource): \(denial.reason)"
+        if detail.count > 512 { detail = String(detail.prefix(509)) + "..." }
+        if skipped > 0 { detail += " (\(skipped) earlier refusals not logged: rate limit)" }
         let entry = AuditRecord(time: time, event: event, outcome: .denied, principal: principal.arn, serial: nil,
-                                source: connection.source, requestID: connection.requestID,
-                                detail: "\(denial.action) on \(denial.resource): \(denial.reason)")
+                                source: connection.source, requestID: connection.requestID, detail: detail)
         // An audit row that cannot be written must not turn a refusal into a 500.
         _ = try? await store.write { try $0.appendAudit(entry) }
     }

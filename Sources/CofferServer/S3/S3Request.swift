@@ -112,6 +112,8 @@ enum S3Request: Sendable {
     case deleteObject(ObjectRef)
     case getObjectAcl(ObjectRef)
 
+    static let maxKeyLength = 1024
+
     var operation: S3Operation {
         switch self {
         case .listBuckets: .listBuckets
@@ -150,6 +152,10 @@ enum S3Request: Sendable {
     /// query string (and the copy-source header) for S3.
     init(_ endpoint: Endpoint, target: RequestTarget, headers: HTTPFields) throws {
         let bucket = endpoint.bucket
+        // Keys are at most 1,024 bytes (checked before the authorization point matches them).
+        if endpoint.key.utf8.count > S3Request.maxKeyLength {
+            throw S3Error(.keyTooLong, details: [("Size", String(endpoint.key.utf8.count)), ("MaxSizeAllowed", "1024")])
+        }
         func object() -> ObjectRef {
             ObjectRef(bucket: bucket, key: ObjectKey(endpoint.key), versionID: target["versionId"])
         }

@@ -27,11 +27,12 @@ struct TransportPolicy: Sendable {
         var sourceIP = peerIP
         var secure = isTLS
         if forwarded {
-            let first = forwardedFor.flatMap { $0.split(separator: ",").first }
-                .map { $0.trimmingCharacters(in: .whitespaces) }
-            if let forwardedFor { source = "\(first ?? forwardedFor) via \(peerIP ?? "?")" }
+            let hops = (forwardedFor ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            if let forwardedFor { source = "\(hops.first ?? forwardedFor) via \(peerIP ?? "?")" }
             if let peerIP, trustedProxies.contains(peerIP) {
-                sourceIP = first ?? peerIP
+                // The client is the last hop a trusted proxy did not add: read from the right,
+                // past trusted proxies (the left end is whatever the client chose to send).
+                sourceIP = hops.last(where: { !trustedProxies.contains($0) }) ?? hops.first ?? peerIP
                 secure = fields[Self.forwardedProto]?.lowercased() == "https"
             }
         }
