@@ -1,4 +1,3 @@
-import CofferCore
 /// Who makes a request: the account root, an IAM user (with long-term keys or session
 /// credentials), or nobody (an unsigned request). The one identity type: authentication makes it,
 /// the authorization point, the registry, the engine and the audit log read it.

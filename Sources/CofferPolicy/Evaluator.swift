@@ -1,4 +1,3 @@
-import CofferCore
 import Foundation
 
 /// What a request asks and who asks it, as the policy evaluator sees it.

@@ -1,4 +1,3 @@
-import CofferCore
 import Foundation
 
 /// An IAM policy document in AWS's language: Version `2012-10-17` (policy variables) or

@@ -1,4 +1,3 @@
-import CofferCore
 @testable import CofferCore
 @testable import CofferEngine
 @testable import CofferMFA

@@ -1,4 +1,3 @@
-import CofferCore
 import CofferPolicy
 import Testing
 
