@@ -121,5 +121,16 @@ def versioned(s3, bucket):
     return bucket
 
 
+def refused(call, code, status=None):
+    """Runs `call`, expects a ClientError with `code` (and HTTP `status`, if given); returns it."""
+    from botocore.exceptions import ClientError
+    with pytest.raises(ClientError) as excinfo:
+        call()
+    assert error_code(excinfo) == code, excinfo.value.response
+    if status:
+        assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    return excinfo.value
+
+
 def error_code(excinfo):
     return excinfo.value.response["Error"]["Code"]

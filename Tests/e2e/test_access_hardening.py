@@ -5,8 +5,7 @@ import time
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
-from conftest import ACCESS_KEY, SECRET_KEY, Server, error_code
+from conftest import ACCESS_KEY, SECRET_KEY, Server, refused
 from test_mfa import Device, clients
 
 
@@ -16,14 +15,6 @@ def fresh():
     yield server
     server.stop()
 
-
-def refused(call, code, status=None):
-    with pytest.raises(ClientError) as excinfo:
-        call()
-    assert error_code(excinfo) == code, excinfo.value.response
-    if status:
-        assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
-    return excinfo.value
 
 
 def admin_user(server, iam, name):

@@ -6,8 +6,7 @@ import json
 import subprocess
 
 import pytest
-from botocore.exceptions import ClientError
-from conftest import COFFER, Server, error_code
+from conftest import COFFER, Server, refused
 from test_mfa import clients
 
 
@@ -70,14 +69,6 @@ def test_root_password_made_once_or_from_the_environment_and_set_by_admin():
     assert b"Root console password set from COFFER_ROOT_PASSWORD" in given.output
     assert b"Env-Given-Pass-1" not in given.output
 
-
-def refused(call, code, status=None):
-    with pytest.raises(ClientError) as excinfo:
-        call()
-    assert error_code(excinfo) == code, excinfo.value.response
-    if status:
-        assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
-    return excinfo.value
 
 
 def test_login_profiles_follow_the_default_policy_and_block_user_deletion(fresh):
