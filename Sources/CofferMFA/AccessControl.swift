@@ -143,7 +143,7 @@ public final class AccessControl: Sendable {
         let resourcePolicy = try bucket.flatMap { try bucketPolicy(bucket: $0) }
         if principal.isRoot {
             // The root is not subject to identity policies; only a bucket policy's Deny binds it.
-            guard let resourcePolicy, !Self.rootPolicyActions.contains(action) else { return }
+            guard let resourcePolicy else { return }
             let evaluation = evaluate(principal, action: action, resource: resource, identity: [],
                                       resourcePolicy: resourcePolicy, keys: keys)
             if evaluation.decision == .explicitDeny {

@@ -21,9 +21,7 @@ extension Registry {
     /// A document IAM will store: valid JSON in the policy language, within `limit` characters.
     static func validatedIdentityDocument(_ text: String, limit: Int) throws -> String {
         guard !text.isEmpty else { throw IAMError.validation("policyDocument", "Member must have length greater than or equal to 1") }
-        // IAM counts characters without white space against the quota.
-        let size = text.unicodeScalars.filter { !$0.properties.isWhitespace }.count
-        guard size <= limit else {
+        guard policySize(text) <= limit else {
             throw IAMError(.limitExceeded, "Cannot exceed quota for PolicySize: \(limit)")
         }
         let document: PolicyDocument
@@ -37,6 +35,11 @@ extension Registry {
                 + "a condition on it would never be what it says (see README, Access control).")
         }
         return text
+    }
+
+    /// A document's size as IAM counts it against its quotas: characters other than white space.
+    static func policySize(_ text: String) -> Int {
+        text.unicodeScalars.reduce(0) { $0 + ($1.properties.isWhitespace ? 0 : 1) }
     }
 
     static func validatePolicyName(_ name: String, parameter: String = "policyName") throws {
@@ -73,9 +76,8 @@ extension Registry {
         try await store.write { transaction in
             try self.requireOwner(owner, in: transaction)
             let others = try transaction.inlinePolicies(owner).filter { $0.name != name }
-                .reduce(0) { $0 + $1.document.unicodeScalars.filter { !$0.properties.isWhitespace }.count }
-            let size = document.unicodeScalars.filter { !$0.properties.isWhitespace }.count
-            guard others + size <= limit else {
+                .reduce(0) { $0 + Self.policySize($1.document) }
+            guard others + Self.policySize(document) <= limit else {
                 throw IAMError(.limitExceeded, "Maximum policy size of \(limit) bytes exceeded for \(owner.description)")
             }
             try transaction.putInlinePolicy(owner, name: name, document: document)

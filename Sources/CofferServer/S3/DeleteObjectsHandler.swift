@@ -28,34 +28,32 @@ extension S3Responder {
         }
         let (quiet, entries) = try Self.deleteRequest(body)
 
-        // Each entry is authorized on its own (AWS): a refused one is an AccessDenied result, the
-        // others proceed.
+        // Each entry is authorized on its own, as the DeleteObject it stands for (AWS): a refused
+        // one is an AccessDenied result, the others proceed.
         var allowed: [DeleteEntry] = []
         var refused: [Int: DeleteEntryResult] = [:]
         var invalid: [Int: DeleteEntryResult] = [:]
+        var firstRefused: S3Permission?
         for (index, entry) in entries.enumerated() {
             guard entry.key.utf8.count <= S3Request.maxKeyLength else {  // never matched against a policy
                 invalid[index] = .failed(entry, code: S3ErrorCode.keyTooLong.rawValue, message: S3ErrorCode.keyTooLong.defaultMessage)
                 continue
             }
-            let action = entry.versionID == nil ? "s3:DeleteObject" : "s3:DeleteObjectVersion"
-            let extra = entry.versionID.map { [("s3:versionid", $0)] } ?? []
-            if try authorizer.allows(call.principal, action: action, resource: "arn:aws:s3:::\(call.bucket)/\(entry.key)",
-                                     bucket: call.bucket, connection: call.connection, extra: extra) {
+            let single = S3Request.deleteObject(ObjectRef(bucket: call.bucket, key: ObjectKey(entry.key),
+                                                          versionID: entry.versionID))
+            if try authorizer.permits(single, principal: call.principal, connection: call.connection) {
                 allowed.append(entry)
             } else {
                 refused[index] = .failed(entry, code: S3ErrorCode.accessDenied.rawValue,
                                          message: S3ErrorCode.accessDenied.defaultMessage)
+                if firstRefused == nil { firstRefused = single.access.permission }
             }
         }
-        if !refused.isEmpty, try !authorizer.access.bucketExists(call.bucket) {
-            throw S3Error(.noSuchBucket, details: [("BucketName", call.bucket)])
-        }
-        if let first = refused.keys.min(), case .failed(let entry, _, _)? = refused[first] {
+        if let firstRefused {
+            try authorizer.requireBucket(call.bucket)
             await authorizer.refusals.record(
                 Denial(message: "Access Denied", reason: "\(refused.count) of \(entries.count) entries not allowed",
-                       action: entry.versionID == nil ? "s3:DeleteObject" : "s3:DeleteObjectVersion",
-                       resource: "arn:aws:s3:::\(call.bucket)/\(entry.key)"),
+                       action: firstRefused.action, resource: firstRefused.resource),
                 event: "S3:DeleteObjects", principal: call.principal, connection: call.connection)
         }
         var done = allowed.isEmpty ? [] : try await engine.deleteObjects(

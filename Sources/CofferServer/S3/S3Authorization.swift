@@ -123,7 +123,8 @@ extension S3Request {
 }
 
 /// The authorization point of the S3 API: every request, on both read paths, is decided here
-/// before any handler runs (DeleteObjects' entries through `allows`, one by one).
+/// before any handler runs (DeleteObjects' entries through `permits`, one by one, each as the
+/// DeleteObject it stands for).
 struct S3Authorizer: Sendable {
     let access: AccessControl
     let refusals: RefusalAudit
@@ -135,12 +136,15 @@ struct S3Authorizer: Sendable {
             try check(request, principal: principal, connection: connection)
         } catch let denial as Denial {
             let operation = request.operation
-            if operation != .createBucket, operation != .listBuckets, try !access.bucketExists(request.bucket) {
-                throw S3Error(.noSuchBucket, details: [("BucketName", request.bucket)])
-            }
+            if operation != .createBucket, operation != .listBuckets { try requireBucket(request.bucket) }
             await refusals.record(denial, event: "S3:\(operation.rawValue)", principal: principal, connection: connection)
             throw S3Error(.accessDenied, denial.message)
         }
+    }
+
+    /// A refusal on a bucket that does not exist answers NoSuchBucket (AWS: bucket names are no secret).
+    func requireBucket(_ bucket: String) throws {
+        guard try access.bucketExists(bucket) else { throw S3Error(.noSuchBucket, details: [("BucketName", bucket)]) }
     }
 
     /// The decision alone (the in-place read path: a refusal goes on to the general path, which
@@ -159,14 +163,12 @@ struct S3Authorizer: Sendable {
         }
     }
 
-    /// Whether `principal` may perform `action` on an object (DeleteObjects' entries; the
-    /// ListBucket test that picks 404 or 403 for a missing key).
-    func allows(_ principal: Principal, action: String, resource: String, bucket: String, connection: ConnectionInfo,
-                extra: [(String, String)] = []) throws -> Bool {
+    /// Whether `principal` may make `request` — decided as `check` decides, without an answer or
+    /// an audit entry (DeleteObjects' entries; the ListBucket test that picks 404 or 403 for a
+    /// missing key).
+    func permits(_ request: S3Request, principal: Principal, connection: ConnectionInfo) throws -> Bool {
         do {
-            try access.authorize(principal, action: action, resource: resource, bucket: bucket, service: .s3) {
-                keys(principal, connection: connection, extra: extra)
-            }
+            try check(request, principal: principal, connection: connection)
             return true
         } catch is Denial {
             return false

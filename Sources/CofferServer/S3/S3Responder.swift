@@ -62,8 +62,9 @@ struct S3Responder: HTTPResponder {
                 } catch let error as S3Error where error.code == .noSuchKey && !call.principal.isRoot {
                     // A missing key is 404 only to a caller who may list the bucket (AWS): to others
                     // it must not tell that the key does not exist.
-                    guard try authorizer.allows(call.principal, action: "s3:ListBucket", resource: "arn:aws:s3:::\(call.bucket)",
-                                                bucket: call.bucket, connection: connection)
+                    // (HeadBucket is the request that needs exactly s3:ListBucket on the bucket.)
+                    guard try authorizer.permits(.headBucket(call.bucket), principal: call.principal,
+                                                 connection: connection)
                     else { throw S3Error(.accessDenied) }
                     throw error
                 }
