@@ -7,6 +7,10 @@ public struct Principal: Sendable, Equatable {
     /// `root` for the account root, "" for an anonymous request.
     public var userName: String
     public var isSession: Bool
+    /// A console sign-in (a session of its own kind): carries the MFA keys of its sign-in code,
+    /// may call IAM without MFA (as AWS's console does), and — for the root — may present a code
+    /// for MFA Delete (the API refuses `x-amz-mfa` only with STS session credentials).
+    public var isConsole: Bool
     /// Session credentials obtained with an MFA code (GetSessionToken with TokenCode).
     public var mfaAuthenticated: Bool
     /// When that code was checked (Unix ms): `aws:MultiFactorAuthAge`.
@@ -18,10 +22,12 @@ public struct Principal: Sendable, Equatable {
     public var userID: String
     public var accountID: String
 
-    public init(userName: String, isSession: Bool = false, mfaAuthenticated: Bool = false, mfaAuthenticatedAt: Int64? = nil,
-                accessKey: String = "", path: String = "/", userID: String = "", accountID: String = "") {
+    public init(userName: String, isSession: Bool = false, isConsole: Bool = false, mfaAuthenticated: Bool = false,
+                mfaAuthenticatedAt: Int64? = nil, accessKey: String = "", path: String = "/", userID: String = "",
+                accountID: String = "") {
         self.userName = userName
-        self.isSession = isSession
+        self.isSession = isSession || isConsole
+        self.isConsole = isConsole
         self.mfaAuthenticated = mfaAuthenticated
         self.mfaAuthenticatedAt = mfaAuthenticatedAt
         self.accessKey = accessKey

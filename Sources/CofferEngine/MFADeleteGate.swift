@@ -23,7 +23,7 @@ public struct MFADeleteGate: MFAGate {
         if let reason = request.context.insecureMFAReason {
             throw refuse(S3Error(.invalidRequest, reason), "x-amz-mfa over an insecure connection")
         }
-        if request.principal.isSession {
+        if request.principal.isSession, !request.principal.isConsole {
             throw refuse(S3Error(.invalidRequest, "DevPay and Mfa are mutually exclusive authorization methods."),
                          "x-amz-mfa with session credentials")
         }

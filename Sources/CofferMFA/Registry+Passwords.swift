@@ -132,6 +132,7 @@ extension Registry {
             try transaction.deleteLoginProfile(user: user)
             // A user without a console password has no console sessions either.
             try transaction.deleteSessions(user: user)
+            try transaction.deleteConsoleSessions(user: user)
         }
     }
 
@@ -183,6 +184,9 @@ extension Registry {
             try transaction.saveLoginProfile(profile)
             if let digest {
                 try transaction.appendPasswordHistory(user: user, digest: digest, at: profile.changed, keep: Self.historyKept)
+                // A new password ends the user's console sessions (the console starts a new one for
+                // the browser that changed it).
+                try transaction.deleteConsoleSessions(user: user)
             }
         }
     }
@@ -206,7 +210,8 @@ extension Registry {
         try await store.write { transaction in
             try transaction.setSetting("root_password_hash", hash)
             try transaction.setSetting("root_password_changed_ms", String(self.now()))
-            // A new password ends the root's console sessions (none exist before the console).
+            // A new password ends the root's console sessions.
+            try transaction.deleteConsoleSessions(user: Self.rootUser)
         }
     }
 

@@ -29,6 +29,12 @@ public final class Registry: Sendable {
     public let passwords: PasswordHasher
     /// Consecutive wrong passwords per user and until when (Unix ms) the user's checks are refused.
     let passwordFailures = Mutex<[String: (failures: Int, lockedUntil: Int64)]>([:])
+    /// Failed console sign-ins, per (user, address) and per address.
+    public let signInThrottle = SignInThrottle()
+    /// Wrong codes per pending console sign-in (by token hash).
+    let codeFailures = Mutex<[String: Int]>([:])
+    /// The hash a missing user's password is checked against (made once, at the current cost).
+    let decoy = Mutex<String?>(nil)
 
     public init(store: Store, verifier: DeviceVerifier, accountID: String, passwords: PasswordHasher = PasswordHasher()) {
         self.passwords = passwords
@@ -129,6 +135,7 @@ public final class Registry: Sendable {
             }
             try transaction.deleteUser(named: name)
             try transaction.deleteSessions(user: name)
+            try transaction.deleteConsoleSessions(user: name)
         }
     }
 

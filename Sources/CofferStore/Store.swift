@@ -313,6 +313,19 @@ public final class Store: Sendable {
                 CREATE INDEX password_history_user ON password_history(user_name, changed_ms);
                 """)
         }
+        migrator.registerMigration("11-console-sessions") { db in
+            // Console sign-ins: the SHA-256 of the cookie's token (never the token), who, which
+            // step of the sign-in the session has reached, and when its MFA code was checked.
+            try db.execute(sql: """
+                CREATE TABLE console_sessions (
+                    token_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL, stage TEXT NOT NULL,
+                    csrf TEXT NOT NULL, created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL,
+                    mfa_ms INTEGER, source TEXT
+                );
+                CREATE INDEX console_sessions_user ON console_sessions(user_name);
+                CREATE INDEX console_sessions_expiry ON console_sessions(expires_ms);
+                """)
+        }
         return migrator
     }
 }

@@ -66,6 +66,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "With TLS: also serve plain HTTP on this port.")
     var httpPort: Int?
 
+    @Option(help: "Serve the web console on this port (same --host; HTTPS when --port has TLS). Without it there is no console.")
+    var consolePort: Int?
+
     @Option(help: "Seconds a request head (request line and headers) may take to arrive once it has begun.")
     var requestHeadTimeout: Int64 = 30
 
@@ -77,6 +80,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard (0...65_535).contains(port) else { throw UsageError("--port must be 0 to 65535") }
+        if let consolePort {
+            guard (0...65_535).contains(consolePort) else { throw UsageError("--console-port must be 0 to 65535") }
+        }
         guard (1...3600).contains(requestHeadTimeout) else { throw UsageError("--request-head-timeout must be 1 to 3600") }
         guard (1...1_000_000).contains(maxConnections) else { throw UsageError("--max-connections must be 1 to 1000000") }
         guard (10...20).contains(passwordLogN) else { throw UsageError("--password-log-n must be 10 to 20") }
@@ -163,6 +169,13 @@ struct ServeCommand: AsyncParsableCommand {
         services.append(try instance.makeApplication(logger: logger, tls: tls) { port in
             printLine("Coffer listening on \(scheme)://\(host):\(port)")
         })
+        if let consolePort {
+            let account = instance.accountID
+            services.append(try instance.makeConsole(logger: logger, port: consolePort, tls: tls) { port in
+                printLine("Coffer console on \(scheme)://\(host):\(port)/ — sign in as the root user with the root "
+                    + "console password, or as an IAM user with account \(account)")
+            })
+        }
         if let httpPort {
             services.append(try instance.makeApplication(logger: logger, port: httpPort) { port in
                 printLine("Coffer also listening on http://\(host):\(port)")

@@ -99,7 +99,7 @@ struct QueryAPI: Sendable {
         let action = call.action
         guard !action.isPolicyExempt else { return }
         do {
-            if principal.isSession, !principal.mfaAuthenticated {
+            if principal.isSession, !principal.isConsole, !principal.mfaAuthenticated {
                 throw Denial(message: "\(action.rawValue) is not allowed with session credentials that were not obtained with MFA.",
                              reason: "session credentials without MFA", action: action.policyAction, resource: "*")
             }

@@ -36,6 +36,15 @@ extension S3Responder {
             }
         }
 
+        /// Parameters of the console's own listings (not from a request's query).
+        init(prefix: String, delimiter: String, maxKeys: Int) {
+            self.prefix = prefix
+            self.delimiter = delimiter
+            self.maxKeys = maxKeys
+            encode = false
+            given = (prefix, delimiter, String(maxKeys))
+        }
+
         /// A key-like value as it goes on the wire.
         func wire(_ value: String) -> String { encode ? Percent.encode(value, keepSlash: true) : value }
     }

@@ -86,6 +86,11 @@ extension S3Responder {
     func getObject(_ call: S3Call, _ object: ObjectRef, _ options: ReadOptions, isHead: Bool) async throws -> Response {
         let read = try readObject(object, options,
                                   requestHeaders: call.request.headers, isHead: isHead)
+        return try await response(for: read, key: call.key, isHead: isHead)
+    }
+
+    /// The answer to a read: inline bytes, or the blob files streamed (GetObject, the console's download).
+    func response(for read: ObjectRead, key: String, isHead: Bool) async throws -> Response {
         let (status, headers, length, slices) = (read.status, read.headers, read.length, read.slices)
         if isHead || length == 0 {
             return Response(status: status, headers: headers, body: ResponseBody())
@@ -101,7 +106,7 @@ extension S3Responder {
             do {
                 first = try await FileSystem.shared.openFile(forReadingAt: FilePath(engine.store.blobs.path(of: name)))
             } catch {
-                throw S3Error.noSuchKey(call.key)
+                throw S3Error.noSuchKey(key)
             }
         }
         let blobs = engine.store.blobs

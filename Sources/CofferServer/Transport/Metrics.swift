@@ -35,6 +35,9 @@ public final class CofferMetrics: Sendable {
     nonisolated(unsafe) static let throttled = MetricNameDescriptor(namespace: "coffer", metricName: "mfa_throttled", unitName: "devices",
                                                 helpText: "MFA devices currently refusing codes after too many wrong ones.")
 
+    nonisolated(unsafe) static let signIns = MetricNameDescriptor(namespace: "coffer", metricName: "console_sign_ins", unitName: "total",
+                                              helpText: "Console sign-in attempts by outcome (success, wrongPassword, wrongCode, throttled, expired).")
+
     private let inPlaceCounter: Counter
 
     public init() {
@@ -75,6 +78,10 @@ public final class CofferMetrics: Sendable {
     /// `throttled`, `unknownDevice`, `notAssigned`.
     public func mfaCheck(_ outcome: DeviceVerifier.CheckOutcome) {
         registry.makeCounter(descriptor: Self.mfaChecks, labels: [("outcome", outcome.rawValue)]).increment()
+    }
+
+    func consoleSignIn(_ outcome: Registry.SignInOutcome) {
+        registry.makeCounter(descriptor: Self.signIns, labels: [("outcome", outcome.rawValue)]).increment()
     }
 
     func render(store: Store, now: Int64) -> String {

@@ -111,11 +111,27 @@ public final class CofferInstance: Sendable {
     /// The secret of the root keys, for the one-time banner. Never logged.
     public var rootSecretForBanner: String { rootSecretKey }
 
-    /// The Hummingbird application serving S3 on the configured address — or, with `tls`, over
-    /// HTTPS; `port` overrides the configured one (the plain listener beside an HTTPS one).
-    public func makeApplication(logger: Logger, tls: TLSConfiguration? = nil, port: Int? = nil,
-                                onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+    /// The web console on its own listener (same host; HTTPS with `tls`), over the same engine,
+    /// registry and authorization point as the API.
+    public func makeConsole(logger: Logger, port: Int, tls: TLSConfiguration? = nil,
+                            onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         throws -> some ApplicationProtocol {
+        let responder = ConsoleResponder(s3: makeResponder(isTLS: tls != nil), registry: registry, isTLS: tls != nil)
+        let http: HTTPServerBuilder = .http1OnEventLoop(configuration: .init(additionalChannelHandlers: [ConnectionGuard()],
+                                                                             idleTimeout: .seconds(300)),
+                                                        inPlace: nil, headTimeout: .seconds(options.requestHeadTimeout))
+        return Application(
+            responder: responder,
+            server: try tls.map { try .tls(http, tlsConfiguration: $0) } ?? http,
+            configuration: .init(address: .hostname(options.host, port: port), serverName: nil, backlog: 1024,
+                                 availableConnectionsDelegate: MaximumAvailableConnections(1024)),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    /// The S3 (and IAM/STS) responder: one per listener.
+    func makeResponder(isTLS: Bool) -> S3Responder {
         let ownerID = hexString(SHA256.hash(data: Array("coffer-account:\(accountID)".utf8)))
         let settings = ServerSettings(region: options.region, accountID: accountID, ownerID: ownerID,
                                       ownerName: "coffer-\(accountID)", inlineLimit: options.inlineLimit,
@@ -123,13 +139,21 @@ public final class CofferInstance: Sendable {
         let verifier = SigV4Verifier(credentials: RegistryCredentialStore(rootAccessKey: rootAccessKey,
                                                                           rootSecretKey: rootSecretKey, registry: registry),
                                      region: options.region, now: { Int64(Date().timeIntervalSince1970) })
-        let transport = TransportPolicy(isTLS: tls != nil, allowInsecureMFA: options.allowInsecureMFA,
+        let transport = TransportPolicy(isTLS: isTLS, allowInsecureMFA: options.allowInsecureMFA,
                                         trustedProxies: Set(options.trustedProxies))
         let refusals = RefusalAudit(store: engine.store, now: engine.now)
-        let responder = S3Responder(engine: engine, verifier: verifier, settings: settings,
-                                    queryAPI: QueryAPI(registry: registry, verifier: verifier, refusals: refusals),
-                                    transport: transport, metrics: metrics,
-                                    authorizer: S3Authorizer(access: registry.access, refusals: refusals, now: engine.now))
+        return S3Responder(engine: engine, verifier: verifier, settings: settings,
+                           queryAPI: QueryAPI(registry: registry, verifier: verifier, refusals: refusals),
+                           transport: transport, metrics: metrics,
+                           authorizer: S3Authorizer(access: registry.access, refusals: refusals, now: engine.now))
+    }
+
+    /// The Hummingbird application serving S3 on the configured address — or, with `tls`, over
+    /// HTTPS; `port` overrides the configured one (the plain listener beside an HTTPS one).
+    public func makeApplication(logger: Logger, tls: TLSConfiguration? = nil, port: Int? = nil,
+                                onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        throws -> some ApplicationProtocol {
+        let responder = makeResponder(isTLS: tls != nil)
         let http: HTTPServerBuilder = .http1OnEventLoop(configuration: .init(additionalChannelHandlers: [ConnectionGuard()],
                                                                              idleTimeout: .seconds(300)),
                                                         inPlace: options.inPlaceReads ? responder.respondInPlace : nil,

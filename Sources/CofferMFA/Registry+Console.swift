@@ -1,0 +1,307 @@
+import CofferCore
+import CofferStore
+import Crypto
+import Foundation
+import Synchronization
+
+/// Console sign-in, as the IAM side sees it: passwords checked off the event loops, failures
+/// backed off, MFA codes through the one verifier, server-side sessions. No HTTP here.
+extension Registry {
+    /// How a sign-in attempt ended (the console turns these into pages, `/metrics` counts them).
+    public enum SignInOutcome: String, Sendable {
+        case success, wrongPassword, wrongCode, throttled, expired
+    }
+
+    /// What the password step leads to.
+    public enum SignInResult: Sendable {
+        /// A session at `record.stage`: `.code` (a code is owed), `.newPassword`, or `.active`.
+        case session(token: String, record: ConsoleSessionRecord)
+        /// Wrong account, user or password — the same answer for each.
+        case refused
+        /// Too many failures from this address (for this user, or at all): try again later.
+        case throttled(retryAfterSeconds: Int64)
+        /// The password expired under a policy with HardExpiry: only an administrator can reset it.
+        case expired
+    }
+
+    /// Root sessions last 1 hour, IAM users' 12 (AWS's console); a sign-in waiting for its code, 5 minutes.
+    public static let rootConsoleSessionMs: Int64 = 3_600_000
+    public static let userConsoleSessionMs: Int64 = 43_200_000
+    static let pendingSessionMs: Int64 = 300_000
+    /// Wrong codes a pending sign-in may make before it must start again with the password.
+    static let codesPerSignIn = 5
+
+    /// The password step. `userName` is `root` for the root (whose account id is not asked);
+    /// an IAM user names the account id too. Unknown users, users without a console password and
+    /// wrong passwords all cost one hash and answer `.refused`.
+    public func consoleSignIn(accountID account: String?, userName: String, password: String, source: String?)
+        async throws -> SignInResult {
+        let started = now()
+        let key = userName.lowercased()
+        if let wait = signInThrottle.retryAfter(user: key, source: source ?? "", now: started) {
+            try? await store.write { try $0.appendAudit(self.consoleAudit("ConsoleLogin", user: userName, source: source,
+                                                                          outcome: .refused, detail: "throttled")) }
+            return .throttled(retryAfterSeconds: (wait + 999) / 1000)
+        }
+        let isRoot = userName == Self.rootUser && account == nil
+        var profile: LoginProfileRecord?
+        var hash: String?
+        var userRecord: UserRecord?
+        if (1...128).contains(password.count) {
+            if isRoot {
+                hash = try store.read { try $0.setting("root_password_hash") }
+            } else if account == accountID, userName != Self.rootUser, (1...64).contains(userName.utf8.count) {
+                (userRecord, profile) = try store.read { (try $0.user(named: userName), try $0.loginProfile(user: userName)) }
+                hash = userRecord == nil ? nil : profile?.passwordHash
+            }
+        }
+        // A missing user costs a hash like a present one: neither the answer nor its time tells.
+        let against: String
+        if let hash { against = hash } else { against = await decoyHash() }
+        let matches = await passwords.verify(password, against: against)
+        guard matches, hash != nil else {
+            signInThrottle.failed(user: key, source: source ?? "", now: now())
+            try? await store.write { try $0.appendAudit(self.consoleAudit("ConsoleLogin", user: userName, source: source,
+                                                                          outcome: .failed, detail: "wrong password")) }
+            return .refused
+        }
+        signInThrottle.succeeded(user: key, source: source ?? "")
+        let principalName = isRoot ? Self.rootUser : userName
+        var mustChange = profile?.resetRequired ?? false
+        if let profile, let policy = try passwordPolicy(), let days = policy.maxAge,
+           profile.changed + Int64(days) * 86_400_000 < now() {
+            if policy.hardExpiry ?? false {
+                try? await store.write { try $0.appendAudit(self.consoleAudit("ConsoleLogin", user: userName, source: source,
+                                                                              outcome: .refused, detail: "password expired (hard expiry)")) }
+                return .expired
+            }
+            mustChange = true
+        }
+        let hasDevice = try store.read {
+            try !$0.devices(user: principalName, assigned: true, kind: nil, after: nil, limit: 1).isEmpty
+        }
+        let stage: ConsoleSessionRecord.Stage = hasDevice ? .code : (mustChange ? .newPassword : .active)
+        let (token, record) = newConsoleSession(user: principalName, stage: stage, mfaAt: nil, source: source)
+        try await store.write { transaction in
+            try transaction.deleteExpiredConsoleSessions(before: self.now())
+            try transaction.saveConsoleSession(record)
+            try transaction.appendAudit(self.consoleAudit("ConsoleLogin", user: userName, source: source,
+                                                          outcome: hasDevice ? .passed : .done,
+                                                          detail: hasDevice ? "password accepted; MFA code required" : "signed in"))
+        }
+        return .session(token: token, record: record)
+    }
+
+    /// The code step of a sign-in at stage `.code`: the code goes through the one verifier
+    /// (single use — it cannot serve again for a delete —, throttled, audited). Returns the
+    /// session's next state; nil when the session is unknown, expired or not waiting for a code.
+    public func consoleVerifyCode(token: String, serial: String, code: String, source: String?) async throws
+        -> (token: String, record: ConsoleSessionRecord)? {
+        guard let (pending, _) = try consoleSession(token: token, allowing: [.code]) else { return nil }
+        try Names.validateSerial(serial)
+        let user = pending.userName
+        let context = DeviceVerifier.Context(event: "ConsoleLogin", principal: principalArn(user),
+                                             source: source, requestID: nil)
+        let mustChange = try mustChangePassword(user)
+        let (newToken, next) = newConsoleSession(user: user, stage: mustChange ? .newPassword : .active, mfaAt: now(),
+                                                 source: source)
+        do {
+            try await MFAFailureRecorder.write(store) { transaction in
+                try self.verifier.check(serial: serial, code: code, user: user, context: context, in: transaction)
+                // A fresh token after the second factor: a token seen before it is worth nothing now.
+                try transaction.deleteConsoleSession(tokenHash: pending.tokenHash)
+                try transaction.saveConsoleSession(next)
+            }
+        } catch is DeviceVerifier.CheckError {
+            let failures = codeFailures.withLock { table -> Int in
+                table[pending.tokenHash, default: 0] += 1
+                if table.count > 10_000 { table.removeAll() }
+                return table[pending.tokenHash]!
+            }
+            if failures >= Self.codesPerSignIn {
+                codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
+                try await store.write { try $0.deleteConsoleSession(tokenHash: pending.tokenHash) }
+            }
+            throw IAMError(.accessDenied, "The MFA code is not valid.")
+        }
+        codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
+        return (newToken, next)
+    }
+
+    /// The session a cookie's token stands for, if it exists, has not expired and is at one of
+    /// `stages`; with the principal it acts as.
+    public func consoleSession(token: String, allowing stages: Set<ConsoleSessionRecord.Stage> = [.active])
+        throws -> (ConsoleSessionRecord, Principal)? {
+        guard (20...200).contains(token.utf8.count) else { return nil }
+        let hash = Self.tokenHash(token)
+        let found: (ConsoleSessionRecord, UserRecord?)? = try store.read { transaction in
+            guard let record = try transaction.consoleSession(tokenHash: hash) else { return nil }
+            return (record, record.userName == Self.rootUser ? nil : try transaction.user(named: record.userName))
+        }
+        guard let (record, user) = found, record.expires > now(), stages.contains(record.stage) else { return nil }
+        if record.userName == Self.rootUser {
+            return (record, Principal(userName: Self.rootUser, isConsole: true, mfaAuthenticated: record.mfaAt != nil,
+                                      mfaAuthenticatedAt: record.mfaAt, userID: accountID, accountID: accountID))
+        }
+        guard let user else { return nil }  // deleted meanwhile
+        return (record, Principal(userName: user.name, isConsole: true, mfaAuthenticated: record.mfaAt != nil,
+                                  mfaAuthenticatedAt: record.mfaAt, path: user.path, userID: user.userID, accountID: accountID))
+    }
+
+    /// Sign-out: this session only.
+    public func endConsoleSession(token: String, source: String?) async throws {
+        let hash = Self.tokenHash(token)
+        try await store.write { transaction in
+            guard let record = try transaction.consoleSession(tokenHash: hash) else { return }
+            try transaction.deleteConsoleSession(tokenHash: hash)
+            try transaction.appendAudit(self.consoleAudit("ConsoleLogout", user: record.userName, source: source,
+                                                          outcome: .done, detail: "signed out"))
+        }
+    }
+
+    /// After a forced or chosen password change (which ended every session of the user): this
+    /// browser carries on in a new session, with the MFA time of the one it came from.
+    public func consoleContinue(after record: ConsoleSessionRecord, source: String?) async throws -> String {
+        let (token, next) = newConsoleSession(user: record.userName, stage: .active, mfaAt: record.mfaAt, source: source)
+        try await store.write { try $0.saveConsoleSession(next) }
+        return token
+    }
+
+    /// The root changes its console password (old one checked, throttled like a sign-in); every
+    /// root console session ends.
+    public func changeRootPassword(old: String, new: String, source: String?) async throws {
+        guard signInThrottle.retryAfter(user: Self.rootUser, source: source ?? "", now: now()) == nil else {
+            throw IAMError(.limitExceeded, "Too many wrong passwords: try again later.")
+        }
+        guard try await verifyRootPassword(old) else {
+            signInThrottle.failed(user: Self.rootUser, source: source ?? "", now: now())
+            throw IAMError(.accessDenied, "The old password is incorrect.")
+        }
+        try await setRootPassword(new)
+    }
+
+    /// A fresh code of one of the caller's own enabled devices, through the one verifier (single
+    /// use, throttled, audited under `event`): what the console asks before the root removes one
+    /// of its own devices.
+    public func confirmCode(_ caller: Principal, serial: String, code: String, event: String, info: RequestInfo) async throws {
+        try Names.validateSerial(serial)
+        try Names.validateCode(code, parameter: "code")
+        let context = self.context(event, caller, info)
+        do {
+            try await MFAFailureRecorder.write(store) { transaction in
+                try self.verifier.check(serial: serial, code: code, user: caller.userName, context: context, in: transaction)
+            }
+        } catch is DeviceVerifier.CheckError {
+            throw IAMError(.accessDenied, "The MFA code is not valid.")
+        }
+    }
+
+    /// Whether any of the user's policies tests `aws:MultiFactorAuthPresent` or `aws:MultiFactorAuthAge`
+    /// (the console then leads a user without a device to the enrolment wizard).
+    public func policiesMentionMFA(user: String) throws -> Bool {
+        guard user != Self.rootUser else { return false }
+        return try access.identityPolicies(user: user).contains { source in
+            source.document.conditionKeys.contains {
+                let key = $0.lowercased()
+                return key == "aws:multifactorauthpresent" || key == "aws:multifactorauthage"
+            }
+        }
+    }
+
+    /// Whether the user's password must be changed before anything else (reset required, or
+    /// past the policy's MaxPasswordAge).
+    func mustChangePassword(_ user: String) throws -> Bool {
+        guard user != Self.rootUser, let profile = try store.read({ try $0.loginProfile(user: user) }) else { return false }
+        if profile.resetRequired { return true }
+        if let days = try passwordPolicy()?.maxAge { return profile.changed + Int64(days) * 86_400_000 < now() }
+        return false
+    }
+
+    func newConsoleSession(user: String, stage: ConsoleSessionRecord.Stage, mfaAt: Int64?, source: String?)
+        -> (String, ConsoleSessionRecord) {
+        let token = Names.random(Names.urlSafeAlphabet, count: 43)
+        let created = now()
+        let lifetime = stage == .code ? Self.pendingSessionMs
+            : (user == Self.rootUser ? Self.rootConsoleSessionMs : Self.userConsoleSessionMs)
+        return (token, ConsoleSessionRecord(tokenHash: Self.tokenHash(token), userName: user, stage: stage,
+                                            csrf: Names.random(Names.urlSafeAlphabet, count: 43), created: created,
+                                            expires: created + lifetime, mfaAt: mfaAt, source: source))
+    }
+
+    func principalArn(_ user: String) -> String {
+        user == Self.rootUser ? rootArn : (try? store.read { try $0.user(named: user) }).flatMap { $0.map(userArn) }
+            ?? "arn:aws:iam::\(accountID):user/\(user)"
+    }
+
+    func consoleAudit(_ event: String, user: String, source: String?, outcome: AuditOutcome, detail: String) -> AuditRecord {
+        // The typed name is the caller's: bounded before it reaches the log.
+        let shown = user.utf8.count <= 64 ? user : String(user.prefix(61)) + "..."
+        return AuditRecord(time: now(), event: event, outcome: outcome,
+                           principal: shown == Self.rootUser ? rootArn : "arn:aws:iam::\(accountID):user/\(shown)",
+                           serial: nil, source: source, requestID: nil, detail: detail)
+    }
+
+    /// A hash of nothing anyone knows, at the current cost: what a missing user's password is checked against.
+    func decoyHash() async -> String {
+        if let made = decoy.withLock({ $0 }) { return made }
+        let made = (try? await passwords.hash(Names.random(Names.urlSafeAlphabet, count: 32))) ?? ""
+        decoy.withLock { $0 = made }
+        return made
+    }
+}
+
+/// Backoff for failed sign-ins, per (user, source address) and per source address: a stranger
+/// elsewhere cannot lock a user out, and one address cannot try many users. Entries forget
+/// failures 15 minutes after the last one.
+public final class SignInThrottle: Sendable {
+    struct Entry {
+        var failures: Int
+        var lockedUntil: Int64
+        var last: Int64
+    }
+
+    /// Free failures before the lock, and the lock's ceiling.
+    let perUserFree: Int
+    let perSourceFree: Int
+    static let maxLockMs: Int64 = 900_000
+    static let forgetMs: Int64 = 900_000
+    private let table = Mutex<[String: Entry]>([:])
+
+    public init(perUserFree: Int = 3, perSourceFree: Int = 20) {
+        self.perUserFree = perUserFree
+        self.perSourceFree = perSourceFree
+    }
+
+    /// Milliseconds until this (user, source) may try again; nil when it may now.
+    public func retryAfter(user: String, source: String, now: Int64) -> Int64? {
+        table.withLock { table in
+            let locked = [Self.pairKey(user, source), Self.sourceKey(source)].compactMap { table[$0] }
+                .filter { now - $0.last < Self.forgetMs }.map(\.lockedUntil).max() ?? 0
+            return locked > now ? locked - now : nil
+        }
+    }
+
+    public func failed(user: String, source: String, now: Int64) {
+        table.withLock { table in
+            if table.count > 100_000 { table = table.filter { now - $0.value.last < Self.forgetMs } }
+            for (key, free) in [(Self.pairKey(user, source), perUserFree), (Self.sourceKey(source), perSourceFree)] {
+                var entry = table[key].flatMap { now - $0.last < Self.forgetMs ? $0 : nil } ?? Entry(failures: 0, lockedUntil: 0, last: now)
+                entry.failures += 1
+                entry.last = now
+                if entry.failures > free {
+                    let shift = min(entry.failures - free - 1, 10)
+                    entry.lockedUntil = now + min(Int64(1000) << shift, Self.maxLockMs)
+                }
+                table[key] = entry
+            }
+        }
+    }
+
+    /// A right password clears its (user, source) pair; the source's count stays (it may be guessing many users).
+    public func succeeded(user: String, source: String) {
+        _ = table.withLock { $0.removeValue(forKey: Self.pairKey(user, source)) }
+    }
+
+    static func pairKey(_ user: String, _ source: String) -> String { "u\u{0}\(user)\u{0}\(source)" }
+    static func sourceKey(_ source: String) -> String { "s\u{0}\(source)" }
+}

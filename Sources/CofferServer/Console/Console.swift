@@ -1,0 +1,302 @@
+import CofferCore
+import CofferEngine
+import CofferMFA
+import CofferStore
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+import NIOCore
+
+/// The web console, on a listener of its own (`coffer serve --console-port`): server-rendered
+/// pages over the same engine, registry and authorization point as the API. A console session is
+/// a principal (`Principal.isConsole`) whose MFA keys come from its sign-in code; every action is
+/// authorized as the API request it stands for (`S3Authorizer`, `QueryAPI.authorize`).
+struct ConsoleResponder: HTTPResponder {
+    typealias Context = CofferRequestContext
+
+    let s3: S3Responder
+    let registry: Registry
+    let isTLS: Bool
+    var engine: Engine { s3.engine }
+
+    static let sessionCookie = "coffer_session"
+    static let preCookie = "coffer_signin"
+    static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
+    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
+    static let formLimit = 64 * 1024
+
+    /// One console request, as the handlers see it.
+    struct Call: Sendable {
+        let request: Request
+        let route: ConsoleRoute
+        let query: [String: String]
+        var form: [String: String] = [:]
+        let connection: ConnectionInfo
+        let cookies: [String: String]
+        /// The signed-in session (nil on the sign-in pages before a session exists).
+        var session: ConsoleSessionRecord?
+        var principal: Principal?
+        var token: String?
+
+        var source: String? { connection.sourceIP }
+        var info: Registry.RequestInfo { Registry.RequestInfo(source: connection.source, requestID: connection.requestID) }
+        /// The signed-in principal; the dispatcher only calls handlers of non-public routes with one.
+        var caller: Principal { principal ?? Principal.anonymous(accountID: "") }
+        var csrf: String { session?.csrf ?? cookies[ConsoleResponder.preCookie] ?? "" }
+    }
+
+    /// A message for the person at the browser, with the status it answers.
+    struct Problem: Error {
+        var status: HTTPResponse.Status
+        var message: String
+    }
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let requestID = RequestID.make()
+        var response: Response
+        var operation = "Console"
+        do {
+            guard let route = ConsoleRoute(method: request.method, path: request.uri.path) else {
+                throw Problem(status: .notFound, message: "There is no such page in the console.")
+            }
+            operation = "Console:" + route.name
+            let connection = s3.transport.context(for: request, peer: context.remoteAddress, requestID: requestID)
+            var call = Call(request: request, route: route, query: Self.query(request.uri.query),
+                            connection: connection, cookies: Self.cookies(request.headers[.cookie]))
+            response = try await handle(&call)
+        } catch let problem as Problem {
+            response = page("message", ["heading": problem.status == .notFound ? "Not found" : "Something went wrong",
+                                        "text": problem.message, "link": "/home", "linkText": "Back to the console"],
+                            call: nil, status: problem.status)
+        } catch {
+            response = page("message", ["heading": "Something went wrong",
+                                        "text": "The console could not answer this request. Please try again.",
+                                        "link": "/home", "linkText": "Back to the console"],
+                            call: nil, status: .internalServerError)
+        }
+        Self.secure(&response.headers, isTLS: isTLS)
+        s3.metrics.request(operation: operation, status: Int(response.status.code))
+        return response
+    }
+
+    /// Session, CSRF and origin checks, then the handler.
+    func handle(_ call: inout Call) async throws -> Response {
+        switch call.route {
+        case .stylesheet: return Self.asset(ConsoleTemplates.css, type: "text/css; charset=utf-8")
+        case .script: return Self.asset(ConsoleTemplates.script, type: "text/javascript; charset=utf-8")
+        default: break
+        }
+        if let token = call.cookies[Self.sessionCookie],
+           let (record, principal) = try registry.consoleSession(token: token, allowing: [.code, .newPassword, .active]) {
+            call.session = record
+            call.principal = principal
+            call.token = token
+        }
+        if call.route.changesState {
+            try await checkOrigin(call)
+            if case .upload = call.route {} else if case .uploadPart = call.route {} else {
+                call.form = try await Self.form(call.request)
+            }
+            try await checkCSRF(call)
+        }
+        if !call.route.isPublic {
+            guard let session = call.session else { return Self.redirect("/signin") }
+            switch session.stage {
+            case .code: return Self.redirect("/signin/mfa")
+            case .newPassword: return Self.redirect("/password")
+            case .active: break
+            }
+        }
+        return try await dispatch(call)
+    }
+
+    /// A state change must come from the console's own pages: `Sec-Fetch-Site`, which a page's
+    /// script cannot set, must say `same-origin`, and an `Origin` must be this console's. (Under
+    /// `Referrer-Policy: no-referrer` browsers send `Origin: null` with a form; `Sec-Fetch-Site`
+    /// then decides, and without it a `null` origin is refused.)
+    func checkOrigin(_ call: Call) async throws {
+        let headers = call.request.headers
+        let site = headers[Self.secFetchSite]
+        if let site, site != "same-origin" {
+            try await refuse(call, reason: "cross-site request (Sec-Fetch-Site: \(site.prefix(20)))")
+        }
+        if let origin = headers[.origin] {
+            let own = (isTLS ? "https://" : "http://") + (call.request.head.authority ?? "")
+            guard origin == own || (origin == "null" && site != nil) else {
+                try await refuse(call, reason: "foreign Origin")
+            }
+        }
+    }
+
+    /// The session's CSRF token (the sign-in's own before a session exists) must come back in the
+    /// form's `_csrf` or the `X-CSRF-Token` header.
+    func checkCSRF(_ call: Call) async throws {
+        let expected = call.session?.csrf ?? (call.route == .signIn ? call.cookies[Self.preCookie] : nil)
+        let given = call.form["_csrf"] ?? call.request.headers[Self.csrfHeader]
+        guard let expected, expected.utf8.count >= 32, let given,
+              Self.constantTimeEqual(Array(expected.utf8), Array(given.utf8))
+        else { try await refuse(call, reason: "missing or wrong CSRF token") }
+    }
+
+    func refuse(_ call: Call, reason: String) async throws -> Never {
+        let principal = call.principal ?? Principal.anonymous(accountID: registry.accountID)
+        await s3.authorizer.refusals.record(Denial(message: "Forbidden", reason: reason, action: "console:\(call.route.name)",
+                                                   resource: String(call.request.uri.path.prefix(200))),
+                                            event: "Console:\(call.route.name)", principal: principal,
+                                            connection: call.connection)
+        throw Problem(status: .forbidden, message: "This request was refused: it did not come from a console page "
+            + "(its security token is missing or out of date). Reload the page and try again.")
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    // MARK: Responses
+
+    /// A page of the layout; `call` supplies the signed-in parts (navigation, CSRF token).
+    func page(_ template: String, _ values: [String: Any], call: Call?, status: HTTPResponse.Status = .ok,
+              headers extra: HTTPFields = HTTPFields()) -> Response {
+        var values = values
+        if values["title"] == nil { values["title"] = values["heading"] ?? "Console" }
+        if let call {
+            values["csrf"] = call.csrf
+            if let session = call.session, session.stage == .active, let principal = call.principal {
+                values["signedIn"] = true
+                values["who"] = principal.isRoot ? "root · account \(registry.accountID)"
+                    : "\(principal.userName) @ \(registry.accountID)"
+            }
+            if values["notice"] == nil, let done = call.query["done"], let text = Self.notices[done] { values["notice"] = text }
+        }
+        let html = ConsoleTemplates.library.render(values, withTemplate: template) ?? ""
+        var headers = extra
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// What a `?done=` code says after a redirect (fixed texts: nothing from the request is echoed).
+    static let notices: [String: String] = [
+        "mfa-assigned": "The MFA device is assigned. You will be asked for a code at your next sign-in.",
+        "mfa-resynced": "The MFA device is resynchronized.",
+        "mfa-removed": "The MFA device is removed.",
+        "key-updated": "The access key is updated.",
+        "key-deleted": "The access key is deleted.",
+        "user-created": "The user is created.",
+        "user-deleted": "The user is deleted.",
+        "policy-attached": "The policy is attached.",
+        "policy-detached": "The policy is detached.",
+        "password-set": "The console password is set.",
+        "password-changed": "Your password is changed.",
+        "device-deactivated": "The MFA device is deactivated. Its user must assign a device again.",
+        "bucket-created": "The bucket is created.",
+        "versioning-saved": "The versioning configuration is saved.",
+        "policy-saved": "The bucket policy is saved.",
+        "policy-deleted": "The bucket policy is deleted.",
+        "object-deleted": "A delete marker now hides the object; its versions are kept.",
+        "version-deleted": "The version is permanently deleted.",
+    ]
+
+    static func redirect(_ location: String, cookies: [String] = []) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = location
+        for cookie in cookies { headers.append(HTTPField(name: .setCookie, value: cookie)) }
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    static func asset(_ text: String, type: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        headers[.cacheControl] = "public, max-age=300"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    func cookie(_ name: String, _ value: String, maxAge: Int? = nil) -> String {
+        var text = "\(name)=\(value); Path=/; HttpOnly; SameSite=Strict"
+        if let maxAge { text += "; Max-Age=\(maxAge)" }
+        if isTLS { text += "; Secure" }
+        return text
+    }
+
+    /// On every response: no inline script or style, no framing, no sniffing, no referrer; and
+    /// nothing the console answers is cached (the stylesheet and script excepted).
+    static func secure(_ headers: inout HTTPFields, isTLS: Bool) {
+        if headers[.contentSecurityPolicy] == nil {
+            headers[.contentSecurityPolicy] = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                + "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        }
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        if headers[.cacheControl] == nil { headers[.cacheControl] = "no-store" }
+        if isTLS { headers[.strictTransportSecurity] = "max-age=31536000" }
+    }
+
+    // MARK: Parsing
+
+    static func query(_ text: String?) -> [String: String] {
+        guard let text, !text.isEmpty, text.utf8.count <= 8192 else { return [:] }
+        return pairs(text)
+    }
+
+    static func pairs(_ text: some StringProtocol) -> [String: String] {
+        var values: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = Percent.decode(parts[0], plusAsSpace: true), values[name] == nil else { continue }
+            values[name] = parts.count == 2 ? Percent.decode(parts[1], plusAsSpace: true) ?? "" : ""
+        }
+        return values
+    }
+
+    /// A form body (`application/x-www-form-urlencoded`, at most 64 KiB); other bodies are empty forms.
+    static func form(_ request: Request) async throws -> [String: String] {
+        var bytes: [UInt8] = []
+        for try await buffer in request.body {
+            guard bytes.count + buffer.readableBytes <= formLimit else {
+                throw Problem(status: .contentTooLarge, message: "The form is larger than \(formLimit / 1024) KiB.")
+            }
+            bytes += buffer.readableBytesView
+        }
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") ?? false,
+              let text = String(validating: bytes, as: UTF8.self)
+        else { return [:] }
+        return pairs(text)
+    }
+
+    static func cookies(_ header: String?) -> [String: String] {
+        guard let header, header.utf8.count <= 8192 else { return [:] }
+        var values: [String: String] = [:]
+        for item in header.split(separator: ";") {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let name = parts[0].trimmingCharacters(in: .whitespaces)
+            if values[name] == nil { values[name] = parts[1].trimmingCharacters(in: .whitespaces) }
+        }
+        return values
+    }
+
+    // MARK: Formatting
+
+    static func date(_ milliseconds: Int64?) -> String {
+        guard let milliseconds else { return "" }
+        return HTTPDate.iso8601(milliseconds: milliseconds).replacingOccurrences(of: "T", with: " ")
+            .replacingOccurrences(of: ".000Z", with: " UTC").replacingOccurrences(of: "Z", with: " UTC")
+    }
+
+    static func size(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    }
+
+    /// A query-string value (for links built in templates).
+    static func q(_ text: String) -> String { Percent.encode(text) }
+}

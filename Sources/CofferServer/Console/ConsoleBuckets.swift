@@ -1,0 +1,328 @@
+import CofferCore
+import CofferEngine
+import CofferMFA
+import CofferStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The console's bucket and object pages. Every action is the S3 request it stands for,
+/// authorized by `S3Authorizer` and carried out by the engine, MFA Delete gate included: a wrong
+/// or replayed code is refused in the API's words.
+extension ConsoleResponder {
+    static let pageSize = 200
+
+    func buckets(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        try await authorize(.listBuckets, call)
+        let rows = try await engine.listBuckets().map { bucket -> [String: Any] in
+            ["name": bucket.name, "versioning": bucket.versioning.status.wireValue ?? "Not enabled",
+             "mfaDelete": bucket.versioning.mfaDelete.wireValue ?? "Not configured", "region": bucket.region,
+             "created": Self.date(bucket.created)]
+        }
+        var values: [String: Any] = ["title": "Buckets", "buckets": rows]
+        if let error { values["error"] = error }
+        return page("buckets", values, call: call, status: status)
+    }
+
+    func createBucket(_ call: Call) async throws -> Response {
+        let name = (call.form["name"] ?? "").trimmingCharacters(in: .whitespaces)
+        do {
+            try BucketName.validate(name)
+            try await authorize(.createBucket(name), call)
+            _ = try await engine.createBucket(name, region: s3.settings.region)
+        } catch {
+            return try await buckets(call, error: "The bucket was not created: " + Self.words(error), status: Self.status(of: error))
+        }
+        return Self.redirect("/buckets/\(name)?done=bucket-created")
+    }
+
+    /// The root's enabled devices, for the MFA fields of protected operations (only the root may
+    /// present a code for MFA Delete).
+    func rootDevices(_ call: Call) throws -> [[String: Any]] {
+        guard call.caller.isRoot else { return [] }
+        return try enabledDevices(Registry.rootUser).map { ["serial": $0.serial] }
+    }
+
+    /// `x-amz-mfa` from a form's device and code (nil without a code).
+    func mfaHeader(_ call: Call) throws -> String? {
+        guard let code = call.form["code"]?.trimmingCharacters(in: .whitespaces), !code.isEmpty else { return nil }
+        try requireSecureTransport(call)
+        var serial = call.form["serial"] ?? ""
+        if serial.isEmpty { serial = try enabledDevices(call.caller.userName).first?.serial ?? "" }
+        return "\(serial) \(code)"
+    }
+
+    func bucket(_ call: Call, _ name: String, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        try await authorize(.getBucketVersioning(name), call)
+        let bucket = try await engine.bucket(name)
+        var policy = ""
+        if (try? s3.authorizer.permits(.getBucketPolicy(name), principal: call.caller, connection: call.connection)) == true {
+            policy = (try? await engine.bucketPolicy(name)) ?? ""
+        }
+        let devices = try rootDevices(call)
+        var values: [String: Any] = [
+            "title": "Bucket \(name)", "bucket": name, "policy": policy,
+            "versioning": bucket.versioning.status.wireValue ?? "Not enabled",
+            "mfaDelete": bucket.versioning.mfaDelete.wireValue ?? "Not configured",
+            "enabled": bucket.versioning.status != .suspended, "mfaOn": bucket.versioning.mfaDelete == .enabled,
+            "rootDevices": devices, "has_rootDevices": !devices.isEmpty, "formID": "versioning",
+        ]
+        if let error { values["error"] = error }
+        return page("bucket", values, call: call, status: status)
+    }
+
+    func putVersioning(_ call: Call, _ name: String) async throws -> Response {
+        do {
+            try await authorize(.putBucketVersioning(name), call)
+            let current = try await engine.bucket(name).versioning
+            let status: VersioningConfiguration.Request.Status = call.form["status"] == "Suspended" ? .suspended : .enabled
+            let wantsMFA = call.form["mfaDelete"] == "Enabled"
+            // Only a change of MFA Delete names it (an unchanged "Disabled" on a bucket never configured stays unset).
+            let mfaDelete: Bool? = wantsMFA == (current.mfaDelete == .enabled) ? (current.mfaDelete == .notConfigured ? nil : wantsMFA) : wantsMFA
+            try await engine.putVersioning(name, VersioningConfiguration.Request(status: status, mfaDelete: mfaDelete),
+                                           principal: call.caller, mfaHeader: try mfaHeader(call), context: call.connection)
+        } catch {
+            return try await bucket(call, name, error: "The versioning configuration was not saved: " + Self.words(error),
+                                    status: Self.status(of: error))
+        }
+        return Self.redirect("/buckets/\(name)?done=versioning-saved")
+    }
+
+    func putPolicy(_ call: Call, _ name: String) async throws -> Response {
+        do {
+            try await authorize(.putBucketPolicy(name), call)
+            try await engine.putBucketPolicy(name, document: Array((call.form["policy"] ?? "").utf8))
+        } catch {
+            return try await bucket(call, name, error: "The policy was not saved: " + Self.words(error), status: Self.status(of: error))
+        }
+        return Self.redirect("/buckets/\(name)?done=policy-saved")
+    }
+
+    func deletePolicy(_ call: Call, _ name: String) async throws -> Response {
+        do {
+            try await authorize(.deleteBucketPolicy(name), call)
+            try await engine.deleteBucketPolicy(name)
+        } catch {
+            return try await bucket(call, name, error: Self.words(error), status: Self.status(of: error))
+        }
+        return Self.redirect("/buckets/\(name)?done=policy-deleted")
+    }
+
+    // MARK: Objects
+
+    /// A prefix's page: folders (common prefixes) and objects, or — with `versions=1` — every
+    /// version and delete marker; 200 rows a page.
+    func objects(_ call: Call, _ name: String, error: String? = nil, status: HTTPResponse.Status = .ok,
+                 view: [String: String]? = nil) async throws -> Response {
+        let query = view ?? call.query
+        let prefix = query["prefix"] ?? ""
+        let versions = query["versions"] == "1"
+        guard prefix.utf8.count <= S3Request.maxKeyLength else {
+            throw Problem(status: .badRequest, message: "The prefix is longer than an object key may be.")
+        }
+        let after = query["after"], afterVersion = query["afterVersion"]
+        let list = S3Responder.ListParameters(prefix: prefix, delimiter: "/", maxKeys: Self.pageSize)
+        if versions {
+            try await authorize(.listObjectVersions(name, VersionListing(list: list, keyMarker: after, versionIDMarker: afterVersion)), call)
+        } else {
+            try await authorize(.listObjectsV2(name, ObjectListing(list: list, marker: after, continuationToken: nil,
+                                                                   startAfter: after, fetchOwner: false)), call)
+        }
+        let bucket = try await engine.bucket(name)
+        let listing = ListingQuery(prefix: prefix, delimiter: "/", maxKeys: Self.pageSize, afterKey: after,
+                                   afterVersionID: versions ? afterVersion : nil)
+        let result = versions ? try await engine.listObjectVersions(bucket: name, listing)
+            : try await engine.listObjects(bucket: name, listing)
+        let askCode = versions && bucket.versioning.mfaDelete == .enabled
+        let back = prefix
+        let rows = result.entries.map { entry -> [String: Any] in
+            ["name": String(entry.key.dropFirst(prefix.count)), "key": entry.key, "keyQuery": Self.q(entry.key),
+             "versionID": entry.versionID, "versionQuery": Self.q(entry.versionID),
+             "type": entry.isDeleteMarker ? "Delete marker" : "Version", "marker": entry.isDeleteMarker,
+             "kind": entry.isDeleteMarker ? "marker" : "version", "latest": versions && entry.isLatest,
+             "size": entry.isDeleteMarker ? "" : Self.size(entry.size), "modified": Self.date(entry.lastModified),
+             "back": back, "askCode": askCode, "bucket": name, "csrf": call.csrf]
+        }
+        let folders = result.commonPrefixes.map { folder -> [String: Any] in
+            ["name": String(folder.dropFirst(prefix.count)), "query": Self.q(folder), "bucket": name]
+        }
+        var crumbs: [[String: Any]] = []
+        var walked = ""
+        for part in prefix.split(separator: "/", omittingEmptySubsequences: false).dropLast() {
+            walked += part + "/"
+            crumbs.append(["name": String(part), "prefix": Self.q(walked)])
+        }
+        let devices = try rootDevices(call)
+        var values: [String: Any] = [
+            "title": "\(name) objects", "bucket": name, "prefix": prefix, "prefixQuery": Self.q(prefix), "versions": versions,
+            "rows": rows, "folders": folders, "crumbs": crumbs, "rootDevices": devices, "has_rootDevices": !devices.isEmpty,
+            "versioning": bucket.versioning.status.wireValue ?? "Not enabled",
+            "mfaDelete": bucket.versioning.mfaDelete.wireValue ?? "Not configured",
+        ]
+        if result.isTruncated, let next = result.nextKey {
+            var link = "/buckets/\(name)/objects?prefix=\(Self.q(prefix))&after=\(Self.q(next))"
+            if versions {
+                link += "&versions=1"
+                if let version = result.nextVersionID { link += "&afterVersion=" + Self.q(version) }
+            }
+            values["next"] = link
+        }
+        if let error { values["error"] = error }
+        return page("objects", values, call: call, status: status)
+    }
+
+    /// The objects page a form came from (its prefix; versions shown for version actions).
+    func back(_ call: Call, _ name: String, versions: Bool) -> String {
+        "/buckets/\(name)/objects?prefix=\(Self.q(call.form["back"] ?? ""))\(versions ? "&versions=1" : "")"
+    }
+
+    func objectKey(_ text: String?) throws -> ObjectKey {
+        guard let text, !text.isEmpty else { throw Problem(status: .badRequest, message: "No object key was given.") }
+        guard text.utf8.count <= S3Request.maxKeyLength else {
+            throw S3Error(.keyTooLong)
+        }
+        return ObjectKey(text)
+    }
+
+    func download(_ call: Call, _ name: String) async throws -> Response {
+        let key = try objectKey(call.query["key"])
+        let object = ObjectRef(bucket: name, key: key, versionID: call.query["versionId"])
+        // Served as an attachment, sandboxed: a stored HTML file never runs as a console page.
+        let filename = String(key.text.split(separator: "/").last ?? "download")
+        let disposition = "attachment; filename*=UTF-8''" + Percent.encode(filename)
+        let options = ReadOptions(partNumber: nil, overrides: [(.contentDisposition, disposition)])
+        try await authorize(.getObject(object, options), call)
+        let read = try s3.readObject(object, options, requestHeaders: HTTPFields(), isHead: false)
+        var response = try await s3.response(for: read, key: key.text, isHead: false)
+        response.headers[.contentSecurityPolicy] = "sandbox; default-src 'none'"
+        return response
+    }
+
+    func deleteObject(_ call: Call, _ name: String) async throws -> Response {
+        do {
+            let object = ObjectRef(bucket: name, key: try objectKey(call.form["key"]), versionID: nil)
+            try await authorize(.deleteObject(object), call)
+            _ = try await engine.deleteObject(bucket: name, key: object.key.text, versionID: nil, principal: call.caller,
+                                              mfaHeader: nil, context: call.connection)
+        } catch {
+            return try await objects(call, name, error: "The object was not deleted: " + Self.words(error),
+                                     status: Self.status(of: error), view: ["prefix": call.form["back"] ?? ""])
+        }
+        return Self.redirect(back(call, name, versions: false) + "&done=object-deleted")
+    }
+
+    /// A permanent delete: on an MFA Delete bucket the engine's gate wants the code, exactly as for
+    /// `DELETE ?versionId=` with `x-amz-mfa`.
+    func deleteVersion(_ call: Call, _ name: String) async throws -> Response {
+        do {
+            let object = ObjectRef(bucket: name, key: try objectKey(call.form["key"]), versionID: call.form["versionId"] ?? "")
+            try await authorize(.deleteObject(object), call)
+            _ = try await engine.deleteObject(bucket: name, key: object.key.text, versionID: object.versionID,
+                                              principal: call.caller, mfaHeader: try mfaHeader(call), context: call.connection)
+        } catch {
+            return try await objects(call, name, error: "The version was not deleted: " + Self.words(error),
+                                     status: Self.status(of: error), view: ["prefix": call.form["back"] ?? "", "versions": "1"])
+        }
+        return Self.redirect(back(call, name, versions: true) + "&done=version-deleted")
+    }
+
+    // MARK: Uploads (the page's script; answers are plain text)
+
+    func plain(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; charset=utf-8"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    func script(_ body: () async throws -> String) async -> Response {
+        do {
+            return plain(try await body())
+        } catch {
+            return plain(Self.words(error), status: Self.status(of: error))
+        }
+    }
+
+    /// The body of an upload request, streamed to a staged blob (never held in memory).
+    func stage(_ call: Call) async throws -> (BlobStager, ObjectUpload) {
+        if let length = call.request.headers[.contentLength].flatMap(Int64.init), length > s3.settings.maxObjectSize {
+            throw S3Error(.entityTooLarge, details: [("MaxSizeAllowed", "\(s3.settings.maxObjectSize)")])
+        }
+        let stager = BlobStager(blobs: engine.store.blobs, inlineLimit: s3.settings.inlineLimit)
+        let hashed = try await Body.stream(call.request, into: stager, payload: .unsigned,
+                                           checksums: try ChecksumRequest(HTTPFields()), limit: s3.settings.maxObjectSize)
+        let headers = try await Body.discardingOnFailure(stager) { try S3Responder.storedHeaders(Self.contentType(call.request.headers)) }
+        return (stager, ObjectUpload(staged: stager.finish(), size: stager.size, etag: hashed.md5Hex, headers: headers))
+    }
+
+    /// Only the file's Content-Type is kept from a console upload.
+    static func contentType(_ headers: HTTPFields) -> HTTPFields {
+        var kept = HTTPFields()
+        if let type = headers[.contentType], !type.isEmpty, type.utf8.count <= 256 { kept[.contentType] = type }
+        return kept
+    }
+
+    func upload(_ call: Call, _ name: String) async throws -> Response {
+        await script {
+            let object = ObjectRef(bucket: name, key: try objectKey(call.query["key"]), versionID: nil)
+            try await authorize(.putObject(object), call)
+            _ = try await engine.bucket(name)
+            let (stager, upload) = try await stage(call)
+            let outcome = try await Body.discardingOnFailure(stager) {
+                try await engine.putObject(bucket: name, key: object.key.text, upload, condition: nil)
+            }
+            return outcome.versionID ?? "null"
+        }
+    }
+
+    func uploadRef(_ call: Call, _ name: String) throws -> UploadRef {
+        UploadRef(bucket: name, key: try objectKey(call.query["key"]), uploadID: call.query["uploadId"] ?? "")
+    }
+
+    func createUpload(_ call: Call, _ name: String) async throws -> Response {
+        await script {
+            let object = ObjectRef(bucket: name, key: try objectKey(call.query["key"]), versionID: nil)
+            try await authorize(.createMultipartUpload(object), call)
+            return try await engine.createUpload(bucket: name, key: object.key.text,
+                                                 headers: try S3Responder.storedHeaders(Self.contentType(call.request.headers)),
+                                                 checksumAlgorithm: nil)
+        }
+    }
+
+    func uploadPart(_ call: Call, _ name: String) async throws -> Response {
+        await script {
+            let upload = try uploadRef(call, name)
+            guard let number = call.query["partNumber"].flatMap({ Int($0) }), (1...10_000).contains(number) else {
+                throw S3Error.invalidArgument("Part number must be an integer between 1 and 10000, inclusive",
+                                              name: "partNumber", value: String((call.query["partNumber"] ?? "").prefix(20)))
+            }
+            try await authorize(.uploadPart(upload, part: number), call)
+            let (stager, part) = try await stage(call)
+            try await Body.discardingOnFailure(stager) {
+                try await engine.uploadPart(bucket: name, key: upload.key.text, uploadID: upload.uploadID, number: number, part)
+            }
+            return part.etag
+        }
+    }
+
+    func completeUpload(_ call: Call, _ name: String) async throws -> Response {
+        await script {
+            let upload = try uploadRef(call, name)
+            try await authorize(.completeMultipartUpload(upload), call)
+            let (_, parts) = try engine.parts(bucket: name, key: upload.key.text, uploadID: upload.uploadID, after: 0, limit: 10_000)
+            let outcome = try await engine.completeUpload(bucket: name, key: upload.key.text, uploadID: upload.uploadID,
+                                                          parts: parts.map { CompletedPart(number: $0.number, etag: $0.etag) },
+                                                          composite: S3Responder.compositeChecksum)
+            return outcome.versionID ?? "null"
+        }
+    }
+
+    func abortUpload(_ call: Call, _ name: String) async throws -> Response {
+        await script {
+            let upload = try uploadRef(call, name)
+            try await authorize(.abortMultipartUpload(upload), call)
+            try await engine.abortUpload(bucket: name, key: upload.key.text, uploadID: upload.uploadID)
+            return "aborted"
+        }
+    }
+}

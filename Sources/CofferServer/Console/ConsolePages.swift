@@ -1,0 +1,630 @@
+import CofferCore
+import CofferEngine
+import CofferMFA
+import CofferStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The console's sign-in steps and the account pages (home, security credentials, users, audit).
+extension ConsoleResponder {
+    func dispatch(_ call: Call) async throws -> Response {
+        switch call.route {
+        case .start: return Self.redirect(call.session?.stage == .active ? "/home" : "/signin")
+        case .signInPage: return signInPage(call)
+        case .signIn: return try await signIn(call)
+        case .codePage: return try codePage(call)
+        case .code: return try await code(call)
+        case .passwordPage: return try passwordPage(call)
+        case .password: return try await changePassword(call)
+        case .signOut: return try await signOut(call)
+        case .home: return try await home(call)
+        case .security: return try await security(call)
+        case .mfaNamePage: return page("mfa-name", ["title": "Assign MFA device", "name": call.caller.userName], call: call)
+        case .mfaCreate: return try await createDevice(call)
+        case .mfaEnable: return try await enableDevice(call)
+        case .mfaCancel: return try await cancelDevice(call)
+        case .mfaResync: return try await resyncDevice(call)
+        case .mfaRemove: return try await removeDevice(call)
+        case .keyCreate: return try await createKey(call)
+        case .keyStatus: return try await updateKey(call)
+        case .keyDelete: return try await deleteKey(call)
+        case .users: return try await users(call)
+        case .userCreate: return try await createUser(call)
+        case .user(let name): return try await user(call, name)
+        case .userDeactivateMFA(let name): return try await deactivateUserDevice(call, name)
+        case .userAttach(let name): return try await attach(call, name, attach: true)
+        case .userDetach(let name): return try await attach(call, name, attach: false)
+        case .userPassword(let name): return try await setUserPassword(call, name)
+        case .userDelete(let name): return try await deleteUser(call, name)
+        case .buckets: return try await buckets(call)
+        case .bucketCreate: return try await createBucket(call)
+        case .bucket(let name): return try await bucket(call, name)
+        case .bucketVersioning(let bucket): return try await putVersioning(call, bucket)
+        case .bucketPolicy(let bucket): return try await putPolicy(call, bucket)
+        case .bucketPolicyDelete(let bucket): return try await deletePolicy(call, bucket)
+        case .objects(let bucket): return try await objects(call, bucket)
+        case .download(let bucket): return try await download(call, bucket)
+        case .deleteObject(let bucket): return try await deleteObject(call, bucket)
+        case .deleteVersion(let bucket): return try await deleteVersion(call, bucket)
+        case .upload(let bucket): return try await upload(call, bucket)
+        case .uploadCreate(let bucket): return try await createUpload(call, bucket)
+        case .uploadPart(let bucket): return try await uploadPart(call, bucket)
+        case .uploadComplete(let bucket): return try await completeUpload(call, bucket)
+        case .uploadAbort(let bucket): return try await abortUpload(call, bucket)
+        case .audit: return try await audit(call)
+        case .stylesheet, .script: return Self.asset("", type: "text/plain")  // answered before sessions
+        }
+    }
+
+    // MARK: Authorization (the API's one point)
+
+    /// Authorizes `request` as the S3 API would (refusals audited); throws the API's AccessDenied.
+    func authorize(_ request: S3Request, _ call: Call) async throws {
+        try await s3.authorizer.authorize(request, principal: call.caller, connection: call.connection)
+    }
+
+    /// Authorizes an IAM call with the parameters that name its resource, as the IAM API would.
+    func authorize(_ action: IAMAction, _ form: [String: String] = [:], _ call: Call) async throws {
+        try await s3.queryAPI.authorize(QueryCall(action: action, form: form, caller: call.caller, info: call.info),
+                                        connection: call.connection)
+    }
+
+    /// Whether the caller may make an IAM call (for what a page shows; nothing audited).
+    func may(_ action: IAMAction, _ form: [String: String] = [:], _ call: Call) -> Bool {
+        let principal = call.caller
+        if principal.isRoot { return true }
+        guard let resource = try? action.resource(QueryCall(action: action, form: form, caller: principal, info: call.info),
+                                                  registry: registry)
+        else { return false }
+        do {
+            try registry.access.authorize(principal, action: action.policyAction, resource: resource, bucket: nil,
+                                          service: .iam) { s3.authorizer.keys(principal, connection: call.connection, extra: []) }
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// An error in words for the page: the API's message, with its code.
+    static func words(_ error: any Error) -> String {
+        switch error {
+        case let error as S3Error: "\(error.message) (\(error.code.rawValue))"
+        case let error as IAMError: "\(error.message) (\(error.code.rawValue))"
+        case let problem as Problem: problem.message
+        default: "The request failed. Please try again."
+        }
+    }
+
+    static func status(of error: any Error) -> HTTPResponse.Status {
+        switch error {
+        case let error as S3Error: HTTPResponse.Status(code: error.code.status)
+        case let error as IAMError: HTTPResponse.Status(code: error.code.status)
+        case let problem as Problem: problem.status
+        default: .badRequest
+        }
+    }
+
+    /// Secrets and codes travel only over HTTPS or loopback (the API's transport rule).
+    func requireSecureTransport(_ call: Call) throws {
+        if let reason = call.connection.insecureMFAReason { throw Problem(status: .forbidden, message: reason) }
+    }
+
+    static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        return String((0..<43).map { _ in alphabet.randomElement(using: &generator)! })
+    }
+
+    // MARK: Sign-in
+
+    func signInPage(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok, form: [String: String] = [:])
+        -> Response {
+        if call.session?.stage == .active { return Self.redirect("/home") }
+        var headers = HTTPFields()
+        var csrf = call.cookies[Self.preCookie] ?? ""
+        if csrf.utf8.count < 32 || csrf.utf8.count > 64 {
+            csrf = Self.randomToken()
+            headers.append(HTTPField(name: .setCookie, value: cookie(Self.preCookie, csrf)))
+        }
+        var values: [String: Any] = ["title": "Sign in", "account": form["account"] ?? "", "user": form["user"] ?? "",
+                                     "iam": form["kind"] == "iam", "csrf": csrf]
+        if let error { values["error"] = error }
+        var response = page("signin", values, call: nil, status: status, headers: headers)
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    func signIn(_ call: Call) async throws -> Response {
+        if call.connection.insecureMFAReason != nil {
+            return signInPage(call, error: "Sign-in needs HTTPS: plain HTTP is accepted only from this machine "
+                + "(or with --allow-insecure-mfa).", status: .forbidden, form: call.form)
+        }
+        let password = call.form["password"] ?? ""
+        let result: Registry.SignInResult
+        if call.form["kind"] == "iam" {
+            result = try await registry.consoleSignIn(accountID: call.form["account"]?.trimmingCharacters(in: .whitespaces) ?? "",
+                                                      userName: call.form["user"]?.trimmingCharacters(in: .whitespaces) ?? "",
+                                                      password: password, source: call.source)
+        } else {
+            result = try await registry.consoleSignIn(accountID: nil, userName: Registry.rootUser, password: password,
+                                                      source: call.source)
+        }
+        switch result {
+        case .session(let token, let record):
+            let clear = cookie(Self.preCookie, "", maxAge: 0)
+            let session = cookie(Self.sessionCookie, token)
+            switch record.stage {
+            case .code: return Self.redirect("/signin/mfa", cookies: [session, clear])
+            case .newPassword:
+                s3.metrics.consoleSignIn(.success)
+                return Self.redirect("/password", cookies: [session, clear])
+            case .active:
+                s3.metrics.consoleSignIn(.success)
+                return Self.redirect(try landing(record.userName), cookies: [session, clear])
+            }
+        case .refused:
+            s3.metrics.consoleSignIn(.wrongPassword)
+            return signInPage(call, error: call.form["kind"] == "iam"
+                              ? "The account ID, user name or password is not correct."
+                              : "The password is not correct.", status: .unauthorized, form: call.form)
+        case .throttled(let seconds):
+            s3.metrics.consoleSignIn(.throttled)
+            return signInPage(call, error: "Too many failed sign-ins from your address. Try again in \(seconds) seconds.",
+                              status: .tooManyRequests, form: call.form)
+        case .expired:
+            s3.metrics.consoleSignIn(.expired)
+            return signInPage(call, error: "Your password has expired. Ask your administrator to set a new one.",
+                              status: .forbidden, form: call.form)
+        }
+    }
+
+    /// Where a signed-in user lands: the enrolment wizard when their policies require MFA and they
+    /// have no device, else home.
+    func landing(_ user: String) throws -> String {
+        guard try registry.policiesMentionMFA(user: user) else { return "/home" }
+        let devices = try registry.store.read { try $0.devices(user: user, assigned: true, kind: nil, after: nil, limit: 1) }
+        return devices.isEmpty ? "/security/mfa/new" : "/home"
+    }
+
+    func enabledDevices(_ user: String) throws -> [DeviceRecord] {
+        try registry.store.read { try $0.devices(user: user, assigned: true, kind: nil, after: nil, limit: Registry.maxDevicesPerUser) }
+    }
+
+    func codePage(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok) throws -> Response {
+        guard let session = call.session, session.stage == .code else { return Self.redirect("/signin") }
+        let devices = try enabledDevices(session.userName).map { ["serial": $0.serial, "name": $0.name] }
+        var values: [String: Any] = ["title": "MFA code", "devices": devices, "several": devices.count > 1]
+        if let error { values["error"] = error }
+        return page("mfa", values, call: call, status: status)
+    }
+
+    func code(_ call: Call) async throws -> Response {
+        guard let token = call.token, let session = call.session, session.stage == .code else { return Self.redirect("/signin") }
+        try requireSecureTransport(call)
+        do {
+            guard let (newToken, record) = try await registry.consoleVerifyCode(
+                token: token, serial: call.form["serial"] ?? "", code: call.form["code"] ?? "", source: call.source)
+            else { return Self.redirect("/signin") }
+            s3.metrics.consoleSignIn(.success)
+            let next = record.stage == .newPassword ? "/password" : "/home"
+            return Self.redirect(next, cookies: [cookie(Self.sessionCookie, newToken)])
+        } catch let error as IAMError {
+            s3.metrics.consoleSignIn(.wrongCode)
+            // Too many wrong codes end the pending sign-in: back to the password.
+            guard try registry.consoleSession(token: token, allowing: [.code]) != nil else {
+                return Self.redirect("/signin")
+            }
+            let text = error.code == .accessDenied
+                ? "The MFA code is not valid. Wait for the next code and try again."
+                : Self.words(error)
+            return try codePage(call, error: text, status: .unauthorized)
+        }
+    }
+
+    func passwordRules() throws -> String {
+        guard let policy = try registry.passwordPolicy() else {
+            return "At least 8 characters, with three of: uppercase letters, lowercase letters, numbers, symbols."
+        }
+        var rules = ["at least \(policy.minimumLength) characters"]
+        if policy.requireUppercase { rules.append("an uppercase letter") }
+        if policy.requireLowercase { rules.append("a lowercase letter") }
+        if policy.requireNumbers { rules.append("a number") }
+        if policy.requireSymbols { rules.append("a symbol") }
+        if let reuse = policy.reusePrevention { rules.append("not one of your last \(reuse) passwords") }
+        return "The password needs " + rules.joined(separator: ", ") + "."
+    }
+
+    func passwordPage(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok) throws -> Response {
+        guard let session = call.session, session.stage == .newPassword || session.stage == .active else {
+            return Self.redirect("/signin")
+        }
+        var values: [String: Any] = ["title": "Change password", "forced": session.stage == .newPassword,
+                                     "rules": try passwordRules()]
+        if let error { values["error"] = error }
+        return page("password", values, call: call, status: status)
+    }
+
+    func changePassword(_ call: Call) async throws -> Response {
+        guard let session = call.session, let principal = call.principal,
+              session.stage == .newPassword || session.stage == .active
+        else { return Self.redirect("/signin") }
+        let old = call.form["old"] ?? "", new = call.form["new"] ?? ""
+        guard new == call.form["confirm"] else {
+            return try passwordPage(call, error: "The new password and its confirmation differ.", status: .badRequest)
+        }
+        do {
+            if principal.isRoot {
+                try await registry.changeRootPassword(old: old, new: new, source: call.source)
+            } else {
+                // A change the administrator required needs no policy (AWS attaches one for it).
+                if session.stage == .active {
+                    try await authorize(.changePassword, [:], call)
+                }
+                try await registry.changePassword(principal, old: old, new: new, info: call.info)
+            }
+        } catch {
+            return try passwordPage(call, error: "The password was not changed: " + Self.words(error), status: Self.status(of: error))
+        }
+        // Every session of the user ended with the old password; this browser carries on.
+        let token = try await registry.consoleContinue(after: session, source: call.source)
+        let next = session.stage == .newPassword ? try landing(session.userName) : "/home?done=password-changed"
+        return Self.redirect(next, cookies: [cookie(Self.sessionCookie, token)])
+    }
+
+    func signOut(_ call: Call) async throws -> Response {
+        if let token = call.token { try await registry.endConsoleSession(token: token, source: call.source) }
+        return Self.redirect("/signin", cookies: [cookie(Self.sessionCookie, "", maxAge: 0)])
+    }
+
+    // MARK: Home
+
+    func home(_ call: Call) async throws -> Response {
+        let principal = call.caller
+        var values: [String: Any] = ["title": "Home", "accountID": registry.accountID, "arn": principal.arn,
+                                     "mfa": principal.mfaAuthenticated, "isRoot": principal.isRoot]
+        if principal.isRoot { values["rootMFA"] = try !enabledDevices(Registry.rootUser).isEmpty }
+        if !principal.isRoot, try registry.policiesMentionMFA(user: principal.userName),
+           try enabledDevices(principal.userName).isEmpty {
+            values["needsMFA"] = true
+        }
+        if may(.listUsers, [:], call) {
+            let without: [String] = try registry.store.read { transaction in
+                try transaction.users(after: nil, limit: 1000).filter {
+                    try transaction.devices(user: $0.name, assigned: true, kind: nil, after: nil, limit: 1).isEmpty
+                }.map(\.name)
+            }
+            values["showUsers"] = true
+            values["withoutMFA"] = without
+            values["has_withoutMFA"] = !without.isEmpty
+        }
+        return page("home", values, call: call)
+    }
+
+    // MARK: My security credentials
+
+    func security(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok,
+                  newKey: (String, String)? = nil) async throws -> Response {
+        let principal = call.caller
+        var values: [String: Any] = ["title": "My security credentials"]
+        let devices = try enabledDevices(principal.userName).map { device -> [String: Any] in
+            ["serial": device.serial, "kind": device.kind == .virtual ? "Virtual" : "Hardware TOTP",
+             "enabled": Self.date(device.enabled), "askCode": principal.isRoot, "csrf": call.csrf]
+        }
+        values["devices"] = devices
+        values["has_devices"] = !devices.isEmpty
+        if may(.listAccessKeys, [:], call) {
+            let keys = try registry.listAccessKeys(principal, userName: nil).map { key -> [String: Any] in
+                ["accessKey": key.accessKey, "status": key.status == .active ? "Active" : "Inactive",
+                 "toggle": key.status == .active ? "Inactive" : "Active", "created": Self.date(key.created)]
+            }
+            values["keys"] = keys
+            values["has_keys"] = !keys.isEmpty
+        }
+        if let (accessKey, secret) = newKey { values["newKey"] = ["accessKey": accessKey, "secret": secret] }
+        if let error { values["error"] = error }
+        return page("security", values, call: call, status: status)
+    }
+
+    func createDevice(_ call: Call) async throws -> Response {
+        let principal = call.caller
+        let name = (call.form["name"] ?? "").trimmingCharacters(in: .whitespaces)
+        do {
+            try requireSecureTransport(call)
+            try await authorize(.createVirtualMFADevice, ["VirtualMFADeviceName": name], call)
+            let device: NewVirtualDevice
+            do {
+                device = try await registry.createVirtualDevice(principal, name: name, path: nil, tags: [], info: call.info)
+            } catch let error as IAMError where error.code == .entityAlreadyExists {
+                // An unfinished wizard of this caller's left the device unassigned: start it over.
+                let serial = "arn:aws:iam::\(registry.accountID):mfa/\(name)"
+                guard let existing = try registry.store.read({ try $0.device(serial) }), existing.userName == nil,
+                      existing.creator == principal.userName || principal.isRoot
+                else { throw error }
+                try await registry.deleteVirtualDevice(principal, serial: serial, info: call.info)
+                device = try await registry.createVirtualDevice(principal, name: name, path: nil, tags: [], info: call.info)
+            }
+            let size = Self.pngWidth(device.qrPNG)
+            return page("mfa-wizard", ["title": "Assign MFA device", "serial": device.serial,
+                                       "qr": Data(device.qrPNG).base64EncodedString(), "qrSize": size,
+                                       "seed": device.base32Seed], call: call)
+        } catch {
+            return page("mfa-name", ["title": "Assign MFA device", "name": name,
+                                     "error": "The device was not created: " + Self.words(error)],
+                        call: call, status: Self.status(of: error))
+        }
+    }
+
+    /// A PNG's width, from its IHDR (the QR image is square).
+    static func pngWidth(_ png: [UInt8]) -> Int {
+        guard png.count > 24 else { return 0 }
+        return png[16..<20].reduce(0) { $0 << 8 | Int($1) }
+    }
+
+    func enableDevice(_ call: Call) async throws -> Response {
+        let principal = call.caller
+        let serial = call.form["serial"] ?? ""
+        do {
+            try requireSecureTransport(call)
+            try await authorize(.enableMFADevice, ["UserName": principal.userName, "SerialNumber": serial], call)
+            try await registry.enableDevice(principal, userName: principal.userName, serial: serial,
+                                            code1: call.form["code1"] ?? "", code2: call.form["code2"] ?? "", info: call.info)
+            return Self.redirect("/security?done=mfa-assigned")
+        } catch {
+            let text = (error as? IAMError)?.code == .invalidAuthenticationCode
+                ? "The codes are not valid. Enter two consecutive codes: type one, wait for the app to show the next, type that."
+                : Self.words(error)
+            return page("mfa-wizard", ["title": "Assign MFA device", "serial": serial, "error": text], call: call,
+                        status: Self.status(of: error))
+        }
+    }
+
+    func cancelDevice(_ call: Call) async throws -> Response {
+        let serial = call.form["serial"] ?? ""
+        do {
+            try await authorize(.deleteVirtualMFADevice, ["SerialNumber": serial], call)
+            try await registry.deleteVirtualDevice(call.caller, serial: serial, info: call.info)
+            return Self.redirect("/security/mfa/new")
+        } catch {
+            return try await security(call, error: Self.words(error), status: Self.status(of: error))
+        }
+    }
+
+    func resyncDevice(_ call: Call) async throws -> Response {
+        let principal = call.caller
+        let serial = call.form["serial"] ?? ""
+        do {
+            try requireSecureTransport(call)
+            try await authorize(.resyncMFADevice, ["UserName": principal.userName, "SerialNumber": serial], call)
+            try await registry.resyncDevice(principal, userName: principal.userName, serial: serial,
+                                            code1: call.form["code1"] ?? "", code2: call.form["code2"] ?? "", info: call.info)
+            return Self.redirect("/security?done=mfa-resynced")
+        } catch {
+            return try await security(call, error: "The device was not resynchronized: " + Self.words(error),
+                                      status: Self.status(of: error))
+        }
+    }
+
+    /// Remove = deactivate, then delete a virtual device. The root's own devices need a fresh
+    /// code of the device first (the API's rule: root MFA changes need MFA).
+    func removeDevice(_ call: Call) async throws -> Response {
+        var principal = call.caller
+        let serial = call.form["serial"] ?? ""
+        do {
+            try await authorize(.deactivateMFADevice, ["UserName": principal.userName, "SerialNumber": serial], call)
+            if principal.isRoot {
+                try requireSecureTransport(call)
+                try await registry.confirmCode(principal, serial: serial, code: call.form["code"] ?? "",
+                                               event: "DeactivateMFADevice", info: call.info)
+                principal.mfaAuthenticated = true
+            }
+            try await registry.deactivateDevice(principal, userName: principal.userName, serial: serial, info: call.info)
+            if (try registry.store.read { try $0.device(serial) })?.kind == .virtual, may(.deleteVirtualMFADevice, ["SerialNumber": serial], call) {
+                try await registry.deleteVirtualDevice(principal, serial: serial, info: call.info)
+            }
+        } catch {
+            return try await security(call, error: "The device was not removed: " + Self.words(error), status: Self.status(of: error))
+        }
+        // Deactivating ended this user's sessions, this one included.
+        return Self.redirect("/signin", cookies: [cookie(Self.sessionCookie, "", maxAge: 0)])
+    }
+
+    func createKey(_ call: Call) async throws -> Response {
+        do {
+            try requireSecureTransport(call)
+            try await authorize(.createAccessKey, [:], call)
+            let (key, secret) = try await registry.createAccessKey(call.caller, userName: nil)
+            return try await security(call, newKey: (key.accessKey, secret))
+        } catch {
+            return try await security(call, error: "No access key was created: " + Self.words(error), status: Self.status(of: error))
+        }
+    }
+
+    func updateKey(_ call: Call) async throws -> Response {
+        let key = call.form["key"] ?? ""
+        do {
+            try await authorize(.updateAccessKey, ["AccessKeyId": key], call)
+            try await registry.updateAccessKey(call.caller, userName: nil, accessKey: key, status: call.form["status"] ?? "")
+            return Self.redirect("/security?done=key-updated")
+        } catch {
+            return try await security(call, error: Self.words(error), status: Self.status(of: error))
+        }
+    }
+
+    func deleteKey(_ call: Call) async throws -> Response {
+        let key = call.form["key"] ?? ""
+        do {
+            try await authorize(.deleteAccessKey, ["AccessKeyId": key], call)
+            try await registry.deleteAccessKey(call.caller, userName: nil, accessKey: key)
+            return Self.redirect("/security?done=key-deleted")
+        } catch {
+            return try await security(call, error: Self.words(error), status: Self.status(of: error))
+        }
+    }
+
+    // MARK: Users
+
+    func users(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        try await authorize(.listUsers, [:], call)
+        let page = try registry.listUsers(call.caller, marker: call.query["after"], maxItems: 100)
+        let rows: [[String: Any]] = try registry.store.read { transaction in
+            try page.items.map { user in
+                let devices = try transaction.devices(user: user.name, assigned: true, kind: nil, after: nil, limit: 8)
+                return ["name": user.name, "created": Self.date(user.created),
+                        "password": try transaction.loginProfile(user: user.name) == nil ? "None" : "Enabled",
+                        "mfa": devices.isEmpty ? "Not assigned" : devices.map { $0.kind == .virtual ? "Virtual" : "Hardware" }
+                            .joined(separator: ", "),
+                        "keys": String(try transaction.accessKeys(user: user.name).count)]
+            }
+        }
+        var values: [String: Any] = ["title": "Users", "users": rows, "accountID": registry.accountID]
+        if let marker = page.marker { values["more"] = Self.q(marker) }
+        if let error { values["error"] = error }
+        return self.page("users", values, call: call, status: status)
+    }
+
+    func createUser(_ call: Call) async throws -> Response {
+        let name = (call.form["name"] ?? "").trimmingCharacters(in: .whitespaces)
+        let password = call.form["password"] ?? ""
+        do {
+            try await authorize(.createUser, ["UserName": name], call)
+            _ = try await registry.createUser(call.caller, name: name, path: nil)
+        } catch {
+            return try await users(call, error: "The user was not created: " + Self.words(error), status: Self.status(of: error))
+        }
+        if !password.isEmpty {
+            do {
+                try await authorize(.createLoginProfile, ["UserName": name], call)
+                _ = try await registry.createLoginProfile(user: name, password: password,
+                                                          resetRequired: call.form["reset"] == "true")
+            } catch {
+                return try await user(call, name, error: "The user is created, but without a console password: "
+                                      + Self.words(error), status: Self.status(of: error))
+            }
+        }
+        return Self.redirect("/users/\(Self.q(name))?done=user-created")
+    }
+
+    func user(_ call: Call, _ name: String, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        try await authorize(.getUser, ["UserName": name], call)
+        guard let record = try registry.getUser(call.caller, name: name) else {
+            throw Problem(status: .notFound, message: "There is no user named \(name).")
+        }
+        let devices = try enabledDevices(name).enumerated().map { index, device -> [String: Any] in
+            ["serial": device.serial, "enabled": Self.date(device.enabled), "index": index]
+        }
+        let attached = try registry.attachedPolicies(.user(name)).map { ["name": $0.name, "arn": $0.arn, "user": name] }
+        let policies = try registry.listPolicies(scope: .all, onlyAttached: false, pathPrefix: "/", marker: nil, maxItems: 200)
+            .items.map { ["name": $0.name, "arn": $0.arn] }
+        let hasPassword = try registry.store.read { try $0.loginProfile(user: name) } != nil
+        var values: [String: Any] = ["title": "User \(name)", "name": name, "arn": registry.userArn(record),
+                                     "created": Self.date(record.created), "devices": devices, "has_devices": !devices.isEmpty,
+                                     "attached": attached, "policies": policies,
+                                     "password": hasPassword ? "Enabled" : "None"]
+        if let error { values["error"] = error }
+        return page("user", values, call: call, status: status)
+    }
+
+    func deactivateUserDevice(_ call: Call, _ name: String) async throws -> Response {
+        let serial = call.form["serial"] ?? ""
+        do {
+            try await authorize(.deactivateMFADevice, ["UserName": name, "SerialNumber": serial], call)
+            try await registry.deactivateDevice(call.caller, userName: name, serial: serial, info: call.info)
+        } catch {
+            return try await user(call, name, error: "The device was not deactivated: " + Self.words(error), status: Self.status(of: error))
+        }
+        return Self.redirect("/users/\(Self.q(name))?done=device-deactivated")
+    }
+
+    func attach(_ call: Call, _ name: String, attach: Bool) async throws -> Response {
+        let arn = call.form["arn"] ?? ""
+        do {
+            try await authorize(attach ? .attachUserPolicy : .detachUserPolicy, ["UserName": name, "PolicyArn": arn], call)
+            if attach { try await registry.attachPolicy(.user(name), arn: arn) } else { try await registry.detachPolicy(.user(name), arn: arn) }
+        } catch {
+            return try await user(call, name, error: Self.words(error), status: Self.status(of: error))
+        }
+        return Self.redirect("/users/\(Self.q(name))?done=\(attach ? "policy-attached" : "policy-detached")")
+    }
+
+    func setUserPassword(_ call: Call, _ name: String) async throws -> Response {
+        let password = call.form["password"] ?? ""
+        let reset = call.form["reset"] == "true"
+        do {
+            if try registry.store.read({ try $0.loginProfile(user: name) }) != nil {
+                try await authorize(.updateLoginProfile, ["UserName": name], call)
+                try await registry.updateLoginProfile(user: name, password: password, resetRequired: reset)
+            } else {
+                try await authorize(.createLoginProfile, ["UserName": name], call)
+                _ = try await registry.createLoginProfile(user: name, password: password, resetRequired: reset)
+            }
+        } catch {
+            return try await user(call, name, error: "The password was not set: " + Self.words(error), status: Self.status(of: error))
+        }
+        return Self.redirect("/users/\(Self.q(name))?done=password-set")
+    }
+
+    /// As AWS's console: the user's console password, access keys and managed policy attachments
+    /// go first (each authorized as its own call); MFA devices must have been deactivated.
+    func deleteUser(_ call: Call, _ name: String) async throws -> Response {
+        do {
+            try await authorize(.deleteUser, ["UserName": name], call)
+            if try registry.store.read({ try $0.loginProfile(user: name) }) != nil {
+                try await authorize(.deleteLoginProfile, ["UserName": name], call)
+                try await registry.deleteLoginProfile(user: name)
+            }
+            for key in try registry.listAccessKeys(call.caller, userName: name) {
+                try await authorize(.deleteAccessKey, ["UserName": name, "AccessKeyId": key.accessKey], call)
+                try await registry.deleteAccessKey(call.caller, userName: name, accessKey: key.accessKey)
+            }
+            for policy in try registry.attachedPolicies(.user(name)) {
+                try await authorize(.detachUserPolicy, ["UserName": name, "PolicyArn": policy.arn], call)
+                try await registry.detachPolicy(.user(name), arn: policy.arn)
+            }
+            try await registry.deleteUser(call.caller, name: name)
+        } catch {
+            return try await user(call, name, error: "The user was not deleted: " + Self.words(error), status: Self.status(of: error))
+        }
+        return Self.redirect("/users?done=user-deleted")
+    }
+
+    // MARK: Audit
+
+    func audit(_ call: Call) async throws -> Response {
+        let principal = call.caller
+        if !principal.isRoot {
+            do {
+                try registry.access.authorize(principal, action: "cloudtrail:LookupEvents", resource: "*", bucket: nil,
+                                              service: .iam) { s3.authorizer.keys(principal, connection: call.connection, extra: []) }
+            } catch let denial as Denial {
+                await s3.authorizer.refusals.record(denial, event: "Console:Audit", principal: principal, connection: call.connection)
+                throw Problem(status: .forbidden, message: "You may not read the audit log: " + denial.message)
+            }
+        }
+        let user = (call.query["user"] ?? "").trimmingCharacters(in: .whitespaces)
+        let outcome = AuditOutcome(rawValue: call.query["outcome"] ?? "")
+        let before = call.query["before"].flatMap { Int64($0) }
+        let suffix: String? = user.isEmpty ? nil : (user == Registry.rootUser ? ":root" : "/" + user)
+        let limit = 50
+        let entries = try registry.store.read {
+            try $0.auditPage(before: before, principalSuffix: suffix, outcome: outcome?.rawValue, limit: limit)
+        }
+        var values: [String: Any] = [
+            "title": "Audit", "user": user,
+            "outcomes": ["done", "passed", "failed", "refused", "denied"].map { ["value": $0, "selected": $0 == outcome?.rawValue] },
+            "entries": entries.map { entry -> [String: Any] in
+                ["time": Self.date(entry.time), "event": entry.event, "outcome": entry.outcome.rawValue,
+                 "principal": entry.principal, "serial": entry.serial ?? "", "source": entry.source ?? "",
+                 "detail": entry.detail ?? ""]
+            },
+        ]
+        if entries.count == limit, let last = entries.last {
+            var query = "before=\(last.id)"
+            if !user.isEmpty { query += "&user=" + Self.q(user) }
+            if let outcome { query += "&outcome=" + outcome.rawValue }
+            values["older"] = "/audit?" + query
+        }
+        return page("audit", values, call: call)
+    }
+}

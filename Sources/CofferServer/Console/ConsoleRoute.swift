@@ -1,0 +1,165 @@
+import HTTPTypes
+
+/// Every console request, parsed once from its method and path (names in the path are
+/// percent-decoded; object keys travel in the query). The dispatcher switches over it exhaustively.
+enum ConsoleRoute: Sendable, Equatable {
+    case start
+    case signInPage, signIn, codePage, code, passwordPage, password, signOut
+    case home
+    case security, mfaNamePage, mfaCreate, mfaEnable, mfaCancel, mfaResync, mfaRemove
+    case keyCreate, keyStatus, keyDelete
+    case users, userCreate, user(String), userDeactivateMFA(String), userAttach(String), userDetach(String)
+    case userPassword(String), userDelete(String)
+    case buckets, bucketCreate, bucket(String), bucketVersioning(String), bucketPolicy(String), bucketPolicyDelete(String)
+    case objects(String), download(String), deleteObject(String), deleteVersion(String)
+    case upload(String), uploadCreate(String), uploadPart(String), uploadComplete(String), uploadAbort(String)
+    case audit
+    case stylesheet, script
+
+    init?(method: HTTPRequest.Method, path: String) {
+        guard let route = Self.parse(method: method, path: path) else { return nil }
+        self = route
+    }
+
+    private static func parse(method: HTTPRequest.Method, path: String) -> ConsoleRoute? {
+        guard path.utf8.count <= 2048 else { return nil }
+        var segments: [String] = []
+        for raw in path.split(separator: "/", omittingEmptySubsequences: true) {
+            guard let decoded = Percent.decode(raw), !decoded.isEmpty, !decoded.contains("/") else { return nil }
+            segments.append(decoded)
+        }
+        let get = method == .get || method == .head
+        let post = method == .post
+        switch (segments.count, segments.first ?? "") {
+        case (0, _) where get: return .start
+        case (1, "signin"): return get ? .signInPage : post ? .signIn : nil
+        case (2, "signin") where segments[1] == "mfa": return get ? .codePage : post ? .code : nil
+        case (1, "password"): return get ? .passwordPage : post ? .password : nil
+        case (1, "signout") where post: return .signOut
+        case (1, "home") where get: return .home
+        case (1, "security") where get: return .security
+        case (3, "security") where segments[1] == "mfa":
+            switch (segments[2], get) {
+            case ("new", true): return .mfaNamePage
+            case ("new", false) where post: return .mfaCreate
+            case ("enable", false) where post: return .mfaEnable
+            case ("cancel", false) where post: return .mfaCancel
+            case ("resync", false) where post: return .mfaResync
+            case ("remove", false) where post: return .mfaRemove
+            default: return nil
+            }
+        case (3, "security") where segments[1] == "keys" && post:
+            switch segments[2] {
+            case "create": return .keyCreate
+            case "status": return .keyStatus
+            case "delete": return .keyDelete
+            default: return nil
+            }
+        case (1, "users"): return get ? .users : post ? .userCreate : nil
+        case (2, "users") where get: return .user(segments[1])
+        case (3, "users") where post:
+            switch segments[2] {
+            case "deactivate-mfa": return .userDeactivateMFA(segments[1])
+            case "attach": return .userAttach(segments[1])
+            case "detach": return .userDetach(segments[1])
+            case "password": return .userPassword(segments[1])
+            case "delete": return .userDelete(segments[1])
+            default: return nil
+            }
+        case (1, "buckets"): return get ? .buckets : post ? .bucketCreate : nil
+        case (2, "buckets") where get: return .bucket(segments[1])
+        case (3, "buckets"):
+            let bucket = segments[1]
+            switch (segments[2], method) {
+            case ("objects", _) where get: return .objects(bucket)
+            case ("download", _) where get: return .download(bucket)
+            case ("versioning", .post): return .bucketVersioning(bucket)
+            case ("policy", .post): return .bucketPolicy(bucket)
+            case ("delete", .post): return .deleteObject(bucket)
+            case ("delete-version", .post): return .deleteVersion(bucket)
+            case ("upload", .put): return .upload(bucket)
+            case ("uploads", .post): return .uploadCreate(bucket)
+            default: return nil
+            }
+        case (4, "buckets"):
+            let bucket = segments[1]
+            switch (segments[2], segments[3], method) {
+            case ("policy", "delete", .post): return .bucketPolicyDelete(bucket)
+            case ("uploads", "part", .put): return .uploadPart(bucket)
+            case ("uploads", "complete", .post): return .uploadComplete(bucket)
+            case ("uploads", "abort", .post): return .uploadAbort(bucket)
+            default: return nil
+            }
+        case (1, "audit") where get: return .audit
+        case (2, "static") where get && segments[1] == "console.css": return .stylesheet
+        case (2, "static") where get && segments[1] == "console.js": return .script
+        default: return nil
+        }
+    }
+
+    /// Pages anyone may load (the sign-in steps decide for themselves what they need).
+    var isPublic: Bool {
+        switch self {
+        case .start, .signInPage, .signIn, .codePage, .code, .passwordPage, .password, .signOut, .stylesheet, .script: true
+        default: false
+        }
+    }
+
+    /// Requests that change something: each needs the CSRF token and a same-origin Origin.
+    var changesState: Bool {
+        switch self {
+        case .signIn, .code, .password, .signOut, .mfaCreate, .mfaEnable, .mfaCancel, .mfaResync, .mfaRemove, .keyCreate,
+             .keyStatus, .keyDelete, .userCreate, .userDeactivateMFA, .userAttach, .userDetach, .userPassword, .userDelete,
+             .bucketCreate, .bucketVersioning, .bucketPolicy, .bucketPolicyDelete, .deleteObject, .deleteVersion, .upload,
+             .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort:
+            true
+        case .start, .signInPage, .codePage, .passwordPage, .home, .security, .mfaNamePage, .users, .user, .buckets, .bucket,
+             .objects, .download, .audit, .stylesheet, .script:
+            false
+        }
+    }
+
+    /// The audit log's name for a state-changing console action.
+    var name: String {
+        switch self {
+        case .start: "Start"
+        case .signInPage, .signIn: "SignIn"
+        case .codePage, .code: "SignInCode"
+        case .passwordPage, .password: "ChangePassword"
+        case .signOut: "SignOut"
+        case .home: "Home"
+        case .security: "SecurityCredentials"
+        case .mfaNamePage, .mfaCreate: "CreateVirtualMFADevice"
+        case .mfaEnable: "EnableMFADevice"
+        case .mfaCancel: "DeleteVirtualMFADevice"
+        case .mfaResync: "ResyncMFADevice"
+        case .mfaRemove, .userDeactivateMFA: "DeactivateMFADevice"
+        case .keyCreate: "CreateAccessKey"
+        case .keyStatus: "UpdateAccessKey"
+        case .keyDelete: "DeleteAccessKey"
+        case .users: "ListUsers"
+        case .userCreate: "CreateUser"
+        case .user: "GetUser"
+        case .userAttach: "AttachUserPolicy"
+        case .userDetach: "DetachUserPolicy"
+        case .userPassword: "UpdateLoginProfile"
+        case .userDelete: "DeleteUser"
+        case .buckets: "ListBuckets"
+        case .bucketCreate: "CreateBucket"
+        case .bucket: "GetBucket"
+        case .bucketVersioning: "PutBucketVersioning"
+        case .bucketPolicy: "PutBucketPolicy"
+        case .bucketPolicyDelete: "DeleteBucketPolicy"
+        case .objects: "ListObjectVersions"
+        case .download: "GetObject"
+        case .deleteObject, .deleteVersion: "DeleteObject"
+        case .upload: "PutObject"
+        case .uploadCreate: "CreateMultipartUpload"
+        case .uploadPart: "UploadPart"
+        case .uploadComplete: "CompleteMultipartUpload"
+        case .uploadAbort: "AbortMultipartUpload"
+        case .audit: "Audit"
+        case .stylesheet, .script: "Static"
+        }
+    }
+}

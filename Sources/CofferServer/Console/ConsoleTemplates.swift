@@ -1,0 +1,598 @@
+import Mustache
+
+/// The console's pages: Mustache templates (every `{{value}}` is HTML-escaped; nothing here uses
+/// the unescaped `{{{…}}}` form) sharing one layout, plus the one stylesheet and one script. No
+/// inline script or style anywhere: the Content-Security-Policy forbids both.
+enum ConsoleTemplates {
+    static let library: MustacheLibrary = {
+        var library = MustacheLibrary()
+        for (name, text) in pages {
+            do { try library.register(text, named: name) } catch { preconditionFailure("console template \(name): \(error)") }
+        }
+        return library
+    }()
+
+    static let pages: [String: String] = [
+        "layout": #"""
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{title}} · Coffer console</title>
+<link rel="stylesheet" href="/static/console.css">
+<script src="/static/console.js" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header class="top">
+<a class="brand" href="/home">Coffer</a>
+{{#signedIn}}
+<nav aria-label="Main">
+<a href="/home">Home</a>
+<a href="/buckets">Buckets</a>
+<a href="/users">Users</a>
+<a href="/security">My security credentials</a>
+<a href="/audit">Audit</a>
+</nav>
+<form method="post" action="/signout" class="signout">
+<input type="hidden" name="_csrf" value="{{csrf}}">
+<span class="who">{{who}}</span>
+<button type="submit" id="signout">Sign out</button>
+</form>
+{{/signedIn}}
+</header>
+<main id="main">
+{{#notice}}<p class="notice" role="status" id="notice">{{notice}}</p>{{/notice}}
+{{#error}}<p class="error" role="alert" id="error">{{error}}</p>{{/error}}
+{{$body}}{{/body}}
+</main>
+</body>
+</html>
+"""#,
+
+        "signin": #"""
+{{<layout}}{{$body}}
+<section class="card narrow">
+<h1>Sign in to Coffer</h1>
+<p class="lead">Coffer is an S3-compatible, versioned object store. On buckets with MFA Delete, a stolen access key
+alone cannot erase history: permanent deletes need a code from an MFA device, as on AWS S3.</p>
+<form method="post" action="/signin" id="signin-form">
+<input type="hidden" name="_csrf" value="{{csrf}}">
+<fieldset>
+<legend>Sign in as</legend>
+<label class="inline"><input type="radio" name="kind" value="root" id="kind-root" {{^iam}}checked{{/iam}}> Root user</label>
+<label class="inline"><input type="radio" name="kind" value="iam" id="kind-iam" {{#iam}}checked{{/iam}}> IAM user</label>
+</fieldset>
+<div class="iam-only" id="iam-fields">
+<label for="account">Account ID</label>
+<input id="account" name="account" value="{{account}}" inputmode="numeric" autocomplete="off" maxlength="12">
+<label for="user">IAM user name</label>
+<input id="user" name="user" value="{{user}}" autocomplete="username" maxlength="64">
+</div>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required maxlength="128">
+<button type="submit" id="signin">Sign in</button>
+</form>
+</section>
+{{/body}}{{/layout}}
+"""#,
+
+        "mfa": #"""
+{{<layout}}{{$body}}
+<section class="card narrow">
+<h1>Multi-factor authentication</h1>
+<p>Your account is protected by an MFA device. Enter the 6-digit code it shows now.</p>
+<form method="post" action="/signin/mfa">
+<input type="hidden" name="_csrf" value="{{csrf}}">
+{{#several}}
+<label for="serial">MFA device</label>
+<select id="serial" name="serial">
+{{#devices}}<option value="{{serial}}">{{name}} ({{serial}})</option>{{/devices}}
+</select>
+{{/several}}
+{{^several}}{{#devices}}<input type="hidden" name="serial" value="{{serial}}"><p>Device: <code>{{serial}}</code></p>{{/devices}}{{/several}}
+<label for="code">MFA code</label>
+<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus>
+<button type="submit" id="verify">Verify</button>
+</form>
+<form method="post" action="/signout"><input type="hidden" name="_csrf" value="{{csrf}}"><button type="submit" class="link">Cancel</button></form>
+</section>
+{{/body}}{{/layout}}
+"""#,
+
+        "password": #"""
+{{<layout}}{{$body}}
+<section class="card narrow">
+<h1>{{#forced}}Choose a new password{{/forced}}{{^forced}}Change password{{/forced}}</h1>
+{{#forced}}<p>Your administrator requires you to change your password before you continue.</p>{{/forced}}
+<p class="hint">{{rules}}</p>
+<form method="post" action="/password">
+<input type="hidden" name="_csrf" value="{{csrf}}">
+<label for="old">Current password</label>
+<input id="old" name="old" type="password" autocomplete="current-password" required maxlength="128">
+<label for="new">New password</label>
+<input id="new" name="new" type="password" autocomplete="new-password" required maxlength="128">
+<label for="confirm">Confirm new password</label>
+<input id="confirm" name="confirm" type="password" autocomplete="new-password" required maxlength="128">
+<button type="submit" id="change-password">Change password</button>
+</form>
+</section>
+{{/body}}{{/layout}}
+"""#,
+
+        "home": #"""
+{{<layout}}{{$body}}
+<h1>Home</h1>
+<dl class="facts">
+<dt>Account ID</dt><dd id="account-id">{{accountID}}</dd>
+<dt>Signed in as</dt><dd>{{arn}}</dd>
+<dt>Signed in with MFA</dt><dd>{{#mfa}}Yes{{/mfa}}{{^mfa}}No{{/mfa}}</dd>
+</dl>
+{{#isRoot}}
+{{#rootMFA}}<p class="ok" id="root-mfa">The root user has an MFA device.</p>{{/rootMFA}}
+{{^rootMFA}}<p class="warning" id="root-mfa">The root user has no MFA device. Anyone with the root password can sign in.
+<a href="/security/mfa/new">Assign an MFA device</a> now.</p>{{/rootMFA}}
+{{/isRoot}}
+{{#needsMFA}}<p class="warning">Your policies require MFA and you have no MFA device. <a href="/security/mfa/new">Assign an MFA device</a>.</p>{{/needsMFA}}
+{{#showUsers}}
+<h2>Users without MFA</h2>
+{{#has_withoutMFA}}<ul id="users-without-mfa">{{#withoutMFA}}<li><a href="/users/{{.}}">{{.}}</a></li>{{/withoutMFA}}</ul>{{/has_withoutMFA}}
+{{^withoutMFA}}<p>Every IAM user has an MFA device.</p>{{/withoutMFA}}
+{{/showUsers}}
+{{/body}}{{/layout}}
+"""#,
+
+        "security": #"""
+{{<layout}}{{$body}}
+<h1>My security credentials</h1>
+<section>
+<h2>Multi-factor authentication (MFA)</h2>
+<p><a class="button" href="/security/mfa/new" id="assign-mfa">Assign MFA device</a></p>
+{{#has_devices}}
+<table id="mfa-devices">
+<caption>Your MFA devices</caption>
+<thead><tr><th scope="col">Device</th><th scope="col">Type</th><th scope="col">Assigned</th><th scope="col">Resync</th><th scope="col">Remove</th></tr></thead>
+<tbody>
+{{#devices}}
+<tr>
+<td><code>{{serial}}</code></td><td>{{kind}}</td><td>{{enabled}}</td>
+<td><form method="post" action="/security/mfa/resync" class="row">
+<input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="serial" value="{{serial}}">
+<label>First code <input name="code1" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" required></label>
+<label>Second code <input name="code2" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" required></label>
+<button type="submit">Resync</button></form></td>
+<td><form method="post" action="/security/mfa/remove" class="row">
+<input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="serial" value="{{serial}}">
+{{#askCode}}<label>Code <input name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" required></label>{{/askCode}}
+<button type="submit" class="danger">Remove</button></form></td>
+</tr>
+{{/devices}}
+</tbody>
+</table>
+{{/has_devices}}
+{{^devices}}<p id="no-mfa">No MFA device is assigned to you.</p>{{/devices}}
+</section>
+<section>
+<h2>Console password</h2>
+<p><a href="/password" id="change-password-link">Change password</a></p>
+</section>
+<section>
+<h2>Access keys</h2>
+{{#newKey}}
+<div class="secret" id="new-key" role="status"><p>Your new access key. The secret is shown now only: copy it.</p>
+<dl><dt>Access key ID</dt><dd><code>{{accessKey}}</code></dd><dt>Secret access key</dt><dd><code>{{secret}}</code></dd></dl></div>
+{{/newKey}}
+{{#has_keys}}
+<table id="access-keys"><caption>Your access keys</caption>
+<thead><tr><th scope="col">Access key ID</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col">Actions</th></tr></thead>
+<tbody>
+{{#keys}}<tr><td><code>{{accessKey}}</code></td><td>{{status}}</td><td>{{created}}</td>
+<td class="actions"><form method="post" action="/security/keys/status"><input type="hidden" name="_csrf" value="{{csrf}}">
+<input type="hidden" name="key" value="{{accessKey}}"><input type="hidden" name="status" value="{{toggle}}">
+<button type="submit">Make {{toggle}}</button></form>
+<form method="post" action="/security/keys/delete"><input type="hidden" name="_csrf" value="{{csrf}}">
+<input type="hidden" name="key" value="{{accessKey}}"><button type="submit" class="danger">Delete</button></form></td></tr>{{/keys}}
+</tbody></table>
+{{/has_keys}}
+<form method="post" action="/security/keys/create"><input type="hidden" name="_csrf" value="{{csrf}}">
+<button type="submit" id="create-key">Create access key</button></form>
+</section>
+{{/body}}{{/layout}}
+"""#,
+
+        "mfa-name": #"""
+{{<layout}}{{$body}}
+<section class="card">
+<h1>Assign MFA device</h1>
+<ol class="steps"><li class="current">Name the device</li><li>Scan the QR code</li><li>Enter two codes</li></ol>
+<form method="post" action="/security/mfa/new">
+<input type="hidden" name="_csrf" value="{{csrf}}">
+<label for="device-name">Device name</label>
+<input id="device-name" name="name" value="{{name}}" required maxlength="128" pattern="[A-Za-z0-9+=,.@_\-]+">
+<p class="hint">Letters, digits and + = , . @ _ - only. An authenticator app on your phone is a virtual MFA device.</p>
+<button type="submit" id="next">Next</button>
+</form>
+</section>
+{{/body}}{{/layout}}
+"""#,
+
+        "mfa-wizard": #"""
+{{<layout}}{{$body}}
+<section class="card">
+<h1>Assign MFA device</h1>
+<ol class="steps"><li>Name the device</li><li class="current">Scan the QR code</li><li class="current">Enter two codes</li></ol>
+{{#qr}}
+<p>Open your authenticator app and scan this QR code.</p>
+<img id="qr" src="data:image/png;base64,{{qr}}" alt="QR code holding the device's secret key" width="{{qrSize}}" height="{{qrSize}}">
+<details id="show-secret"><summary>Show secret key</summary><p>Type this key into the app if you cannot scan:
+<code id="secret-key">{{seed}}</code></p></details>
+{{/qr}}
+{{^qr}}<p>Use the entry you added to your authenticator app for <code>{{serial}}</code>.</p>{{/qr}}
+<form method="post" action="/security/mfa/enable">
+<input type="hidden" name="_csrf" value="{{csrf}}">
+<input type="hidden" name="serial" value="{{serial}}">
+<label for="code1">MFA code 1</label>
+<input id="code1" name="code1" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>
+<label for="code2">MFA code 2 (the next code the app shows)</label>
+<input id="code2" name="code2" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>
+<button type="submit" id="add-mfa">Add MFA</button>
+</form>
+<form method="post" action="/security/mfa/cancel"><input type="hidden" name="_csrf" value="{{csrf}}">
+<input type="hidden" name="serial" value="{{serial}}"><button type="submit" class="link">Cancel and start over</button></form>
+</section>
+{{/body}}{{/layout}}
+"""#,
+
+        "users": #"""
+{{<layout}}{{$body}}
+<h1>Users</h1>
+<table id="users">
+<caption>IAM users of account {{accountID}}</caption>
+<thead><tr><th scope="col">User name</th><th scope="col">Console password</th><th scope="col">MFA</th><th scope="col">Access keys</th><th scope="col">Created</th></tr></thead>
+<tbody>
+{{#users}}<tr><td><a href="/users/{{name}}">{{name}}</a></td><td>{{password}}</td><td>{{mfa}}</td><td>{{keys}}</td><td>{{created}}</td></tr>{{/users}}
+{{^users}}<tr><td colspan="5">No IAM users yet.</td></tr>{{/users}}
+</tbody>
+</table>
+{{#more}}<p><a href="/users?after={{more}}">More users</a></p>{{/more}}
+<section class="card">
+<h2>Create user</h2>
+<form method="post" action="/users">
+<input type="hidden" name="_csrf" value="{{csrf}}">
+<label for="new-user">User name</label>
+<input id="new-user" name="name" required maxlength="64" pattern="[A-Za-z0-9+=,.@_\-]+">
+<label for="new-password">Console password (optional)</label>
+<input id="new-password" name="password" type="password" autocomplete="new-password" maxlength="128">
+<label class="inline"><input type="checkbox" name="reset" value="true" id="new-reset" checked> User must create a new password at next sign-in</label>
+<button type="submit" id="create-user">Create user</button>
+</form>
+</section>
+{{/body}}{{/layout}}
+"""#,
+
+        "user": #"""
+{{<layout}}{{$body}}
+<p><a href="/users">Users</a> / {{name}}</p>
+<h1>User {{name}}</h1>
+<dl class="facts"><dt>ARN</dt><dd>{{arn}}</dd><dt>Console password</dt><dd>{{password}}</dd><dt>Created</dt><dd>{{created}}</dd></dl>
+<section>
+<h2>MFA devices</h2>
+{{#has_devices}}
+<table id="user-devices"><thead><tr><th scope="col">Device</th><th scope="col">Assigned</th><th scope="col">Action</th></tr></thead><tbody>
+{{#devices}}<tr><td><code>{{serial}}</code></td><td>{{enabled}}</td><td><form method="post" action="/users/{{name}}/deactivate-mfa">
+<input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="serial" value="{{serial}}">
+<button type="submit" class="danger" id="deactivate-{{index}}">Deactivate</button></form></td></tr>{{/devices}}
+</tbody></table>
+{{/has_devices}}
+{{^devices}}<p id="no-user-mfa">No MFA device is assigned.</p>{{/devices}}
+</section>
+<section>
+<h2>Permissions policies</h2>
+<ul id="attached">{{#attached}}<li>{{name}} <form method="post" action="/users/{{user}}/detach" class="inline">
+<input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="arn" value="{{arn}}"><button type="submit">Detach</button></form></li>{{/attached}}
+{{^attached}}<li>None attached.</li>{{/attached}}</ul>
+<form method="post" action="/users/{{name}}/attach" class="row">
+<input type="hidden" name="_csrf" value="{{csrf}}">
+<label for="policy">Policy</label>
+<select id="policy" name="arn">{{#policies}}<option value="{{arn}}">{{name}}</option>{{/policies}}</select>
+<button type="submit" id="attach">Attach</button>
+</form>
+</section>
+<section>
+<h2>Console password</h2>
+<form method="post" action="/users/{{name}}/password">
+<input type="hidden" name="_csrf" value="{{csrf}}">
+<label for="reset-password">New console password</label>
+<input id="reset-password" name="password" type="password" autocomplete="new-password" maxlength="128" required>
+<label class="inline"><input type="checkbox" name="reset" value="true" checked> Require a new password at next sign-in</label>
+<button type="submit">Set password</button>
+</form>
+</section>
+<section>
+<h2>Delete user</h2>
+<p>Removes the user's console password, access keys, unassigned devices and policies first.</p>
+<form method="post" action="/users/{{name}}/delete"><input type="hidden" name="_csrf" value="{{csrf}}">
+<button type="submit" class="danger" id="delete-user">Delete user {{name}}</button></form>
+</section>
+{{/body}}{{/layout}}
+"""#,
+
+        "buckets": #"""
+{{<layout}}{{$body}}
+<h1>Buckets</h1>
+<table id="buckets">
+<thead><tr><th scope="col">Name</th><th scope="col">Versioning</th><th scope="col">MFA Delete</th><th scope="col">Region</th><th scope="col">Created</th></tr></thead>
+<tbody>
+{{#buckets}}<tr><td><a href="/buckets/{{name}}">{{name}}</a></td><td>{{versioning}}</td><td>{{mfaDelete}}</td><td>{{region}}</td><td>{{created}}</td></tr>{{/buckets}}
+{{^buckets}}<tr><td colspan="5">No buckets yet.</td></tr>{{/buckets}}
+</tbody>
+</table>
+<section class="card">
+<h2>Create bucket</h2>
+<form method="post" action="/buckets">
+<input type="hidden" name="_csrf" value="{{csrf}}">
+<label for="bucket-name">Bucket name</label>
+<input id="bucket-name" name="name" required minlength="3" maxlength="63" pattern="[a-z0-9.\-]+">
+<p class="hint">3 to 63 lowercase letters, digits, dots and hyphens.</p>
+<button type="submit" id="create-bucket">Create bucket</button>
+</form>
+</section>
+{{/body}}{{/layout}}
+"""#,
+
+        "bucket": #"""
+{{<layout}}{{$body}}
+<p><a href="/buckets">Buckets</a> / {{bucket}}</p>
+<h1>Bucket {{bucket}}</h1>
+<p><a class="button" href="/buckets/{{bucket}}/objects" id="browse">Browse objects</a></p>
+<section class="card">
+<h2>Versioning</h2>
+<dl class="facts"><dt>Versioning</dt><dd id="versioning-state">{{versioning}}</dd><dt>MFA Delete</dt><dd id="mfa-delete-state">{{mfaDelete}}</dd></dl>
+<form method="post" action="/buckets/{{bucket}}/versioning">
+<input type="hidden" name="_csrf" value="{{csrf}}">
+<label for="status">Versioning</label>
+<select id="status" name="status"><option value="Enabled" {{#enabled}}selected{{/enabled}}>Enabled</option><option value="Suspended" {{^enabled}}selected{{/enabled}}>Suspended</option></select>
+<label for="mfa-delete">MFA Delete</label>
+<select id="mfa-delete" name="mfaDelete"><option value="Disabled" {{^mfaOn}}selected{{/mfaOn}}>Disabled</option><option value="Enabled" {{#mfaOn}}selected{{/mfaOn}}>Enabled</option></select>
+<p class="hint">Turning MFA Delete on or off, and changing versioning while it is on, needs a code from one of the root user's MFA devices.</p>
+{{> mfa-fields}}
+<button type="submit" id="save-versioning">Save versioning</button>
+</form>
+</section>
+<section class="card">
+<h2>Bucket policy</h2>
+<form method="post" action="/buckets/{{bucket}}/policy">
+<input type="hidden" name="_csrf" value="{{csrf}}">
+<label for="policy-text">Policy (JSON)</label>
+<textarea id="policy-text" name="policy" rows="14" spellcheck="false">{{policy}}</textarea>
+<button type="submit" id="save-policy">Save policy</button>
+</form>
+{{#policy}}<form method="post" action="/buckets/{{bucket}}/policy/delete"><input type="hidden" name="_csrf" value="{{csrf}}">
+<button type="submit" class="danger">Delete policy</button></form>{{/policy}}
+</section>
+{{/body}}{{/layout}}
+"""#,
+
+        "mfa-fields": #"""
+{{#has_rootDevices}}
+<fieldset class="mfa"><legend>MFA</legend>
+<label for="mfa-serial-{{formID}}">MFA device</label>
+<select id="mfa-serial-{{formID}}" name="serial">{{#rootDevices}}<option value="{{serial}}">{{serial}}</option>{{/rootDevices}}</select>
+<label for="mfa-code-{{formID}}">MFA code</label>
+<input id="mfa-code-{{formID}}" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6">
+</fieldset>
+{{/has_rootDevices}}
+"""#,
+
+        "objects": #"""
+{{<layout}}{{$body}}
+<p><a href="/buckets">Buckets</a> / <a href="/buckets/{{bucket}}">{{bucket}}</a> /
+<a href="/buckets/{{bucket}}/objects{{#versions}}?versions=1{{/versions}}">objects</a>
+{{#crumbs}} / <a href="/buckets/{{bucket}}/objects?prefix={{prefix}}{{#versions}}&amp;versions=1{{/versions}}">{{name}}</a>{{/crumbs}}</p>
+<h1>{{bucket}}{{#prefix}} / {{prefix}}{{/prefix}}</h1>
+<p class="state">Versioning: {{versioning}} · MFA Delete: {{mfaDelete}}</p>
+<p>{{#versions}}<a href="/buckets/{{bucket}}/objects?prefix={{prefixQuery}}" id="hide-versions">Hide versions</a>{{/versions}}
+{{^versions}}<a href="/buckets/{{bucket}}/objects?prefix={{prefixQuery}}&amp;versions=1" id="show-versions">Show versions</a>{{/versions}}</p>
+<section class="card">
+<h2>Upload</h2>
+<form id="upload" data-bucket="{{bucket}}" data-prefix="{{prefix}}" data-csrf="{{csrf}}">
+<label for="upload-file">File</label>
+<input type="file" id="upload-file" name="file" required>
+<button type="submit" id="upload-button">Upload</button>
+<progress id="upload-progress" max="100" value="0" aria-label="Upload progress"></progress>
+<span id="upload-status" role="status" aria-live="polite"></span>
+</form>
+</section>
+<table id="objects">
+<caption>{{#versions}}Versions and delete markers{{/versions}}{{^versions}}Objects{{/versions}}</caption>
+<thead><tr><th scope="col">Name</th>{{#versions}}<th scope="col">Version ID</th><th scope="col">Type</th>{{/versions}}<th scope="col">Size</th><th scope="col">Last modified</th><th scope="col">Actions</th></tr></thead>
+<tbody>
+{{#folders}}<tr class="folder"><td><a href="/buckets/{{bucket}}/objects?prefix={{query}}{{#versions}}&amp;versions=1{{/versions}}">{{name}}</a></td>{{#versions}}<td></td><td>Folder</td>{{/versions}}<td></td><td></td><td></td></tr>{{/folders}}
+{{#rows}}
+<tr class="{{kind}}">
+<td>{{name}}{{#latest}} <span class="tag">latest</span>{{/latest}}</td>
+{{#versions}}<td><code>{{versionID}}</code></td><td>{{type}}</td>{{/versions}}
+<td>{{size}}</td><td>{{modified}}</td>
+<td class="actions">
+{{^marker}}<a href="/buckets/{{bucket}}/download?key={{keyQuery}}{{#versions}}&amp;versionId={{versionQuery}}{{/versions}}">Download</a>{{/marker}}
+{{^versions}}<form method="post" action="/buckets/{{bucket}}/delete"><input type="hidden" name="_csrf" value="{{csrf}}">
+<input type="hidden" name="key" value="{{key}}"><input type="hidden" name="back" value="{{back}}"><button type="submit">Delete</button></form>{{/versions}}
+{{#versions}}<form method="post" action="/buckets/{{bucket}}/delete-version" class="permanent">
+<input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="key" value="{{key}}">
+<input type="hidden" name="versionId" value="{{versionID}}"><input type="hidden" name="back" value="{{back}}">
+{{#askCode}}{{#has_rootDevices}}<select name="serial" aria-label="MFA device">{{#rootDevices}}<option value="{{serial}}">{{serial}}</option>{{/rootDevices}}</select>{{/has_rootDevices}}
+<input name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" aria-label="MFA code for {{name}} version {{versionID}}" placeholder="MFA code">{{/askCode}}
+<button type="submit" class="danger">Permanently delete</button></form>{{/versions}}
+</td>
+</tr>
+{{/rows}}
+{{^rows}}{{^folders}}<tr><td colspan="7">Nothing here yet.</td></tr>{{/folders}}{{/rows}}
+</tbody>
+</table>
+{{#next}}<p><a href="{{next}}" id="next-page">Next page</a></p>{{/next}}
+{{/body}}{{/layout}}
+"""#,
+
+        "audit": #"""
+{{<layout}}{{$body}}
+<h1>Audit</h1>
+<form method="get" action="/audit" class="row">
+<label for="audit-user">User</label>
+<input id="audit-user" name="user" value="{{user}}" placeholder="root or a user name" maxlength="64">
+<label for="audit-outcome">Outcome</label>
+<select id="audit-outcome" name="outcome"><option value="">Any</option>{{#outcomes}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/outcomes}}</select>
+<button type="submit" id="filter">Filter</button>
+</form>
+<table id="audit">
+<thead><tr><th scope="col">Time (UTC)</th><th scope="col">Event</th><th scope="col">Outcome</th><th scope="col">Principal</th><th scope="col">Device</th><th scope="col">Source</th><th scope="col">Detail</th></tr></thead>
+<tbody>
+{{#entries}}<tr class="{{outcome}}"><td>{{time}}</td><td>{{event}}</td><td>{{outcome}}</td><td>{{principal}}</td><td>{{serial}}</td><td>{{source}}</td><td>{{detail}}</td></tr>{{/entries}}
+{{^entries}}<tr><td colspan="7">No events.</td></tr>{{/entries}}
+</tbody>
+</table>
+{{#older}}<p><a href="{{older}}" id="older">Older events</a></p>{{/older}}
+{{/body}}{{/layout}}
+"""#,
+
+        "message": #"""
+{{<layout}}{{$body}}
+<section class="card narrow"><h1>{{heading}}</h1><p>{{text}}</p>{{#link}}<p><a href="{{link}}">{{linkText}}</a></p>{{/link}}</section>
+{{/body}}{{/layout}}
+"""#,
+    ]
+
+    static let css = #"""
+:root { --ink: #16191f; --muted: #5f6b7a; --line: #d5dbdb; --accent: #0972d3; --bad: #d91515; --warn: #8d6605; --good: #037f0c; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: #f2f3f3; }
+a { color: var(--accent); }
+.skip { position: absolute; left: -999px; }
+.skip:focus { left: 8px; top: 8px; background: #fff; padding: 4px; }
+header.top { display: flex; align-items: center; gap: 24px; background: #232f3e; color: #fff; padding: 8px 24px; flex-wrap: wrap; }
+header.top a { color: #fff; text-decoration: none; }
+header.top nav { display: flex; gap: 18px; flex: 1; }
+header.top nav a:hover, header.top nav a:focus { text-decoration: underline; }
+.brand { font-weight: 700; font-size: 18px; }
+.signout { display: flex; align-items: center; gap: 8px; margin: 0; }
+.who { color: #d1d5db; font-size: 13px; }
+main { max-width: 1150px; margin: 24px auto; padding: 0 24px; }
+h1 { font-size: 24px; margin: 0 0 16px; }
+h2 { font-size: 18px; margin: 24px 0 8px; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 16px 24px; margin: 16px 0; }
+.narrow { max-width: 460px; margin: 48px auto; }
+.lead { color: var(--muted); }
+label { display: block; margin: 10px 0 4px; font-weight: 600; }
+label.inline { display: inline-flex; gap: 6px; font-weight: normal; margin-right: 16px; }
+input, select, textarea { font: inherit; padding: 6px 8px; border: 1px solid #8c8c94; border-radius: 4px; max-width: 100%; }
+input:not([type]), input[type=password], input[name=code], textarea { width: 100%; }
+.row input, .row select { width: auto; }
+textarea { font-family: ui-monospace, monospace; font-size: 13px; }
+button, .button { display: inline-block; font: inherit; font-weight: 600; padding: 6px 16px; margin-top: 12px; border-radius: 16px; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; text-decoration: none; }
+button.danger { background: #fff; color: var(--bad); border-color: var(--bad); }
+button.link { background: none; border: none; color: var(--accent); padding: 0; text-decoration: underline; }
+header.top button { margin: 0; padding: 2px 12px; background: transparent; border-color: #fff; }
+:focus-visible { outline: 2px solid #ff9900; outline-offset: 2px; }
+table { width: 100%; border-collapse: collapse; background: #fff; border: 1px solid var(--line); margin: 8px 0; font-size: 14px; }
+caption { text-align: left; font-weight: 600; padding: 6px 0; }
+th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
+td form { display: inline-flex; gap: 6px; align-items: center; flex-wrap: wrap; margin: 0; }
+td form button { margin-top: 0; }
+td form label { margin: 0; font-weight: normal; }
+td form input { width: 8em; }
+td form input[name=code] { width: 7.5em; }
+td form select { max-width: 15em; font-size: 13px; }
+tr.marker td { color: var(--muted); font-style: italic; }
+.tag { font-size: 11px; background: #e9ebed; border-radius: 8px; padding: 1px 6px; }
+code { font-family: ui-monospace, monospace; font-size: 13px; word-break: break-all; }
+.notice, .ok { border-left: 4px solid var(--good); background: #f2fcf3; padding: 8px 12px; }
+.error { border-left: 4px solid var(--bad); background: #fff7f7; padding: 8px 12px; }
+.warning { border-left: 4px solid var(--warn); background: #fffce9; padding: 8px 12px; }
+.hint, .state { color: var(--muted); font-size: 13px; }
+.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; }
+.facts dt { font-weight: 600; }
+.facts dd { margin: 0; }
+.steps { display: flex; gap: 24px; padding: 0; list-style: none; color: var(--muted); }
+.steps .current { color: var(--ink); font-weight: 600; }
+#qr { image-rendering: pixelated; border: 1px solid var(--line); margin: 8px 0; }
+.secret { border: 1px solid var(--warn); background: #fffce9; padding: 8px 16px; border-radius: 8px; }
+progress { width: 240px; vertical-align: middle; margin-left: 12px; }
+fieldset { border: 1px solid var(--line); border-radius: 6px; margin: 12px 0; }
+body.signin-root .iam-only { display: none; }
+"""#
+
+    static let script = #"""
+// The console's only script: the sign-in form's root/IAM switch and uploads with a progress bar
+// (one PUT for small files, a multipart upload for large ones: every request streams one slice).
+"use strict";
+document.addEventListener("DOMContentLoaded", function () {
+  var root = document.getElementById("kind-root"), iam = document.getElementById("kind-iam");
+  if (root && iam) {
+    var sync = function () { document.body.classList.toggle("signin-root", root.checked); };
+    root.addEventListener("change", sync); iam.addEventListener("change", sync); sync();
+  }
+  var form = document.getElementById("upload");
+  if (form) form.addEventListener("submit", function (event) { event.preventDefault(); upload(form); });
+});
+
+var PART = 8 * 1024 * 1024, MULTIPART_FROM = 16 * 1024 * 1024;
+
+function send(method, url, csrf, body, onProgress) {
+  return new Promise(function (resolve, reject) {
+    var xhr = new XMLHttpRequest();
+    xhr.open(method, url);
+    xhr.setRequestHeader("X-CSRF-Token", csrf);
+    if (onProgress) xhr.upload.addEventListener("progress", function (e) { onProgress(e.loaded); });
+    xhr.onload = function () {
+      if (xhr.status >= 200 && xhr.status < 300) resolve(xhr.responseText);
+      else reject(new Error(xhr.responseText || ("HTTP " + xhr.status)));
+    };
+    xhr.onerror = function () { reject(new Error("The connection failed.")); };
+    xhr.send(body);
+  });
+}
+
+function upload(form) {
+  var file = document.getElementById("upload-file").files[0];
+  var bar = document.getElementById("upload-progress"), status = document.getElementById("upload-status");
+  if (!file) return;
+  var bucket = form.dataset.bucket, csrf = form.dataset.csrf, key = form.dataset.prefix + file.name;
+  var base = "/buckets/" + encodeURIComponent(bucket);
+  var q = "key=" + encodeURIComponent(key);
+  var show = function (done) {
+    var percent = file.size ? Math.floor(done * 100 / file.size) : 100;
+    bar.value = percent; status.textContent = percent + " %";
+  };
+  status.textContent = "0 %";
+  var work;
+  if (file.size < MULTIPART_FROM) {
+    work = send("PUT", base + "/upload?" + q, csrf, file, show);
+  } else {
+    work = send("POST", base + "/uploads?" + q, csrf, null).then(function (uploadId) {
+      var sent = 0, chain = Promise.resolve(), number = 0;
+      for (var start = 0; start < file.size; start += PART) {
+        (function (slice, n) {
+          chain = chain.then(function () {
+            return send("PUT", base + "/uploads/part?" + q + "&uploadId=" + encodeURIComponent(uploadId) + "&partNumber=" + n,
+                        csrf, slice, function (loaded) { show(sent + loaded); })
+              .then(function () { sent += slice.size; show(sent); });
+          });
+        })(file.slice(start, start + PART), ++number);
+      }
+      return chain.then(function () {
+        return send("POST", base + "/uploads/complete?" + q + "&uploadId=" + encodeURIComponent(uploadId), csrf, null);
+      }, function (error) {
+        send("POST", base + "/uploads/abort?" + q + "&uploadId=" + encodeURIComponent(uploadId), csrf, null);
+        throw error;
+      });
+    });
+  }
+  work.then(function () {
+    show(file.size); status.textContent = "100 % — uploaded " + key;
+    var done = document.createElement("a");
+    done.href = window.location.href; done.id = "upload-done"; done.textContent = " Refresh the list";
+    status.appendChild(done);
+  }, function (error) { status.textContent = "Upload failed: " + error.message; });
+}
+"""#
+}

@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+
+/// A console sign-in, server side. The browser holds a random token; only its SHA-256 is stored.
+public struct ConsoleSessionRecord: Sendable, Equatable {
+    /// How far the sign-in has come.
+    public enum Stage: String, Sendable {
+        /// The password was right; an MFA code is owed.
+        case code
+        /// Signed in, but the password must be changed before anything else.
+        case newPassword = "new-password"
+        /// Signed in.
+        case active
+    }
+
+    public var tokenHash: String
+    public var userName: String
+    public var stage: Stage
+    /// The CSRF token of this session (sent in forms and the `X-CSRF-Token` header).
+    public var csrf: String
+    public var created: Int64
+    public var expires: Int64
+    /// When the sign-in's MFA code was checked (Unix ms): `aws:MultiFactorAuthAge`.
+    public var mfaAt: Int64?
+    public var source: String?
+
+    public init(tokenHash: String, userName: String, stage: Stage, csrf: String, created: Int64, expires: Int64,
+                mfaAt: Int64? = nil, source: String? = nil) {
+        self.tokenHash = tokenHash
+        self.userName = userName
+        self.stage = stage
+        self.csrf = csrf
+        self.created = created
+        self.expires = expires
+        self.mfaAt = mfaAt
+        self.source = source
+    }
+}
+
+extension StoreTransaction {
+    public func consoleSession(tokenHash: String) throws -> ConsoleSessionRecord? {
+        try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT token_hash, user_name, stage, csrf, created_ms, expires_ms, mfa_ms, source
+            FROM console_sessions WHERE token_hash = ?
+            """), arguments: [tokenHash]).flatMap { row in
+            // An unknown stage (a newer version's) signs nobody in.
+            ConsoleSessionRecord.Stage(rawValue: row[2]).map {
+                ConsoleSessionRecord(tokenHash: row[0], userName: row[1], stage: $0, csrf: row[3], created: row[4],
+                                     expires: row[5], mfaAt: row[6], source: row[7])
+            }
+        }
+    }
+
+    public func saveConsoleSession(_ session: ConsoleSessionRecord) throws {
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO console_sessions(token_hash, user_name, stage, csrf, created_ms, expires_ms, mfa_ms, source)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [session.tokenHash, session.userName, session.stage.rawValue, session.csrf, session.created,
+                             session.expires, session.mfaAt, session.source])
+    }
+
+    public func deleteConsoleSession(tokenHash: String) throws {
+        try db.execute(sql: "DELETE FROM console_sessions WHERE token_hash = ?", arguments: [tokenHash])
+    }
+
+    /// Ends every console session of `user`; the number ended.
+    @discardableResult
+    public func deleteConsoleSessions(user: String) throws -> Int {
+        try db.execute(sql: "DELETE FROM console_sessions WHERE user_name = ?", arguments: [user])
+        return db.changesCount
+    }
+
+    public func deleteExpiredConsoleSessions(before time: Int64) throws {
+        try db.execute(sql: "DELETE FROM console_sessions WHERE expires_ms < ?", arguments: [time])
+    }
+
+    public func consoleSessionCount(user: String) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM console_sessions WHERE user_name = ?", arguments: [user]) ?? 0
+    }
+
+    /// Audit entries, newest first, optionally only those whose principal ends with `principalSuffix`
+    /// (`:root`, `/NAME`) and with one outcome; `before` pages (an id).
+    public func auditPage(before id: Int64?, principalSuffix: String?, outcome: String?, limit: Int) throws -> [AuditRecord] {
+        var conditions: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        if let id { conditions.append("id < ?"); arguments.append(id) }
+        if let principalSuffix {
+            // A suffix match without LIKE's wildcards: the name is the caller's to choose.
+            conditions.append("substr(principal, -length(?)) = ?")
+            arguments.append(principalSuffix)
+            arguments.append(principalSuffix)
+        }
+        if let outcome { conditions.append("outcome = ?"); arguments.append(outcome) }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        arguments.append(limit)
+        return try Row.fetchAll(db, sql: """
+            SELECT id, time_ms, event, outcome, principal, serial, source, request_id, detail FROM audit
+            \(filter) ORDER BY id DESC LIMIT ?
+            """, arguments: StatementArguments(arguments)).map {
+            AuditRecord(id: $0[0], time: $0[1], event: $0[2], outcome: AuditOutcome(rawValue: $0[3]) ?? .refused,
+                        principal: $0[4], serial: $0[5], source: $0[6], requestID: $0[7], detail: $0[8])
+        }
+    }
+}
