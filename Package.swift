@@ -111,7 +111,7 @@ let package = Package(
         ),
         .testTarget(name: "CofferEngineTests", dependencies: ["CofferEngine", "CofferStore", "CofferCore", "CofferMFA", "TOTP", "QRCode"]),
         .testTarget(name: "CofferServerTests", dependencies: [
-            "CofferServer", "CofferCore",
+            "CofferServer", "CofferCore", "CofferMFA", "CofferStore", "TOTP",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),

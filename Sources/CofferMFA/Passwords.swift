@@ -34,7 +34,7 @@ public final class PasswordHasher: Sendable {
     /// `$scrypt$ln=17,r=8,p=1$SALT$HASH` (base64): the parameters travel with the hash.
     public func hash(_ password: String) async throws -> String {
         let salt = (0..<16).map { _ in UInt8.random(in: 0...255) }
-        let derived = try await derive(password, salt: salt, cost: cost)
+        let derived = try await deriveOrLimit(password, salt: salt)
         return "$scrypt$ln=\(cost.logN),r=\(cost.blockSize),p=\(cost.parallelism)$"
             + Data(salt).base64EncodedString() + "$" + Data(derived).base64EncodedString()
     }
@@ -42,28 +42,55 @@ public final class PasswordHasher: Sendable {
     /// Whether `password` is the one `encoded` was made from (a constant-time comparison). A
     /// malformed or implausibly costly encoding never matches.
     public func verify(_ password: String, against encoded: String) async -> Bool {
+        await check(password, against: encoded) == .match
+    }
+
+    /// What a password check found: a match, a mismatch, or no hash run at all because too many
+    /// were already running or waiting (the caller must not count that as a wrong password).
+    public enum Verdict: Sendable, Equatable { case match, mismatch, busy }
+
+    public func check(_ password: String, against encoded: String) async -> Verdict {
         let parts = encoded.split(separator: "$", omittingEmptySubsequences: true)
         guard parts.count == 4, parts[0] == "scrypt", let salt = Data(base64Encoded: String(parts[2])),
               let expected = Data(base64Encoded: String(parts[3])), expected.count == 32
-        else { return false }
+        else { return .mismatch }
         var values: [String: Int] = [:]
         for item in parts[1].split(separator: ",") {
             let pair = item.split(separator: "=")
-            guard pair.count == 2, let value = Int(pair[1]) else { return false }
+            guard pair.count == 2, let value = Int(pair[1]) else { return .mismatch }
             values[String(pair[0])] = value
         }
         guard let logN = values["ln"], let r = values["r"], let p = values["p"], (10...20).contains(logN),
               (1...16).contains(r), (1...4).contains(p)
-        else { return false }
-        guard let derived = try? await derive(password, salt: Array(salt), cost: Cost(logN: logN, blockSize: r, parallelism: p))
-        else { return false }
-        return Self.constantTimeEqual(derived, Array(expected))
+        else { return .mismatch }
+        let derived: [UInt8]
+        do {
+            derived = try await derive(password, salt: Array(salt), cost: Cost(logN: logN, blockSize: r, parallelism: p))
+        } catch is Busy {
+            return .busy
+        } catch {
+            return .mismatch
+        }
+        return Self.constantTimeEqual(derived, Array(expected)) ? .match : .mismatch
     }
 
     /// The digest of `password` under a fixed salt (password history: one derivation checks a
     /// new password against every earlier one).
     public func digest(_ password: String, salt: [UInt8]) async throws -> [UInt8] {
-        try await derive(password, salt: salt, cost: cost)
+        try await deriveOrLimit(password, salt: salt)
+    }
+
+    private func deriveOrLimit(_ password: String, salt: [UInt8]) async throws -> [UInt8] {
+        do {
+            return try await derive(password, salt: salt, cost: cost)
+        } catch let busy as Busy {
+            throw IAMError(.limitExceeded, busy.description)
+        }
+    }
+
+    /// Too many hashes running and waiting: `hash` callers see `LimitExceeded`.
+    struct Busy: Error, CustomStringConvertible {
+        var description: String { "Too many password operations at once: try again shortly." }
     }
 
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
@@ -74,9 +101,7 @@ public final class PasswordHasher: Sendable {
     }
 
     private func derive(_ password: String, salt: [UInt8], cost: Cost) async throws -> [UInt8] {
-        guard await slots.acquire() else {
-            throw IAMError(.limitExceeded, "Too many password operations at once: try again shortly.")
-        }
+        guard await slots.acquire() else { throw Busy() }
         defer { Task { await slots.release() } }
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {

@@ -22,6 +22,8 @@ extension Registry {
         case throttled(retryAfterSeconds: Int64)
         /// The password expired under a policy with HardExpiry: only an administrator can reset it.
         case expired
+        /// Too many password checks are running: nothing was judged (nor counted against anyone).
+        case busy
     }
 
     /// Root sessions last 1 hour, IAM users' 12 (AWS's console); a sign-in waiting for its code, 5 minutes.
@@ -38,12 +40,12 @@ extension Registry {
         async throws -> SignInResult {
         let started = now()
         let key = userName.lowercased()
-        if let wait = signInThrottle.retryAfter(user: key, source: source ?? "", now: started) {
-            try? await store.write { try $0.appendAudit(self.consoleAudit("ConsoleLogin", user: userName, source: source,
-                                                                          outcome: .refused, detail: "throttled")) }
+        let isRoot = userName == Self.rootUser && account == nil
+        let address = source ?? ""
+        if let wait = signInThrottle.retryAfter(user: key, source: address, now: started) {
+            await auditSignInFailure(user: userName, isRoot: isRoot, source: source, outcome: .refused, detail: "throttled")
             return .throttled(retryAfterSeconds: (wait + 999) / 1000)
         }
-        let isRoot = userName == Self.rootUser && account == nil
         var profile: LoginProfileRecord?
         var hash: String?
         var userRecord: UserRecord?
@@ -55,24 +57,31 @@ extension Registry {
                 hash = userRecord == nil ? nil : profile?.passwordHash
             }
         }
+        // Counted before the hash runs (a burst cannot outrun the throttle), forgiven if right.
+        signInThrottle.failed(user: key, source: address, now: started)
         // A missing user costs a hash like a present one: neither the answer nor its time tells.
         let against: String
         if let hash { against = hash } else { against = await decoyHash() }
-        let matches = await passwords.verify(password, against: against)
-        guard matches, hash != nil else {
-            signInThrottle.failed(user: key, source: source ?? "", now: now())
-            try? await store.write { try $0.appendAudit(self.consoleAudit("ConsoleLogin", user: userName, source: source,
-                                                                          outcome: .failed, detail: "wrong password")) }
+        switch await passwords.check(password, against: against) {
+        case .busy:
+            signInThrottle.forgive(user: key, source: address)
+            return .busy
+        case .mismatch:
+            await auditSignInFailure(user: userRecord == nil && !isRoot ? nil : userName, isRoot: isRoot, source: source,
+                                     outcome: .failed, detail: "wrong password")
             return .refused
+        case .match:
+            guard hash != nil else { return .refused }
         }
-        signInThrottle.succeeded(user: key, source: source ?? "")
+        signInThrottle.forgive(user: key, source: address)
+        signInThrottle.succeeded(user: key, source: address)
         let principalName = isRoot ? Self.rootUser : userName
         var mustChange = profile?.resetRequired ?? false
         if let profile, let policy = try passwordPolicy(), let days = policy.maxAge,
            profile.changed + Int64(days) * 86_400_000 < now() {
             if policy.hardExpiry ?? false {
-                try? await store.write { try $0.appendAudit(self.consoleAudit("ConsoleLogin", user: userName, source: source,
-                                                                              outcome: .refused, detail: "password expired (hard expiry)")) }
+                await auditSignInFailure(user: userName, isRoot: false, source: source, outcome: .refused,
+                                         detail: "password expired (hard expiry)")
                 return .expired
             }
             mustChange = true
@@ -85,7 +94,7 @@ extension Registry {
         try await store.write { transaction in
             try transaction.deleteExpiredConsoleSessions(before: self.now())
             try transaction.saveConsoleSession(record)
-            try transaction.appendAudit(self.consoleAudit("ConsoleLogin", user: userName, source: source,
+            try transaction.appendAudit(self.consoleAudit("ConsoleLogin", user: principalName, source: source,
                                                           outcome: hasDevice ? .passed : .done,
                                                           detail: hasDevice ? "password accepted; MFA code required" : "signed in"))
         }
@@ -107,16 +116,23 @@ extension Registry {
                                                  source: source)
         do {
             try await MFAFailureRecorder.write(store) { transaction in
-                try self.verifier.check(serial: serial, code: code, user: user, context: context, in: transaction)
                 // A fresh token after the second factor: a token seen before it is worth nothing now.
-                try transaction.deleteConsoleSession(tokenHash: pending.tokenHash)
+                // Guesses in flight when too many wrong codes ended the pending sign-in find it gone.
+                guard try transaction.deleteConsoleSession(tokenHash: pending.tokenHash) == 1 else {
+                    throw IAMError(.accessDenied, "The sign-in has ended: start again with the password.")
+                }
+                try self.verifier.check(serial: serial, code: code, user: user, context: context, in: transaction)
                 try transaction.saveConsoleSession(next)
             }
         } catch is DeviceVerifier.CheckError {
             let failures = codeFailures.withLock { table -> Int in
-                table[pending.tokenHash, default: 0] += 1
-                if table.count > 10_000 { table.removeAll() }
-                return table[pending.tokenHash]!
+                let time = self.now()
+                if table.count >= 10_000 { table = table.filter { $0.value.expires > time } }
+                let count = (table[pending.tokenHash]?.count ?? 0) + 1
+                // A full table of live pending sign-ins: this one gets no more tries (never a trap).
+                guard table.count < 10_000 || table[pending.tokenHash] != nil else { return Self.codesPerSignIn }
+                table[pending.tokenHash] = (count, pending.expires)
+                return count
             }
             if failures >= Self.codesPerSignIn {
                 codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
@@ -146,6 +162,15 @@ extension Registry {
         guard let user else { return nil }  // deleted meanwhile
         return (record, Principal(userName: user.name, isConsole: true, mfaAuthenticated: record.mfaAt != nil,
                                   mfaAuthenticatedAt: record.mfaAt, path: user.path, userID: user.userID, accountID: accountID))
+    }
+
+    /// Ends every console session of `user` (a password change, a deactivated device, a deleted
+    /// user or login profile), audited when there were any.
+    func endConsoleSessions(user: String, because reason: String, in transaction: StoreTransaction) throws {
+        let ended = try transaction.deleteConsoleSessions(user: user)
+        guard ended > 0 else { return }
+        try transaction.appendAudit(consoleAudit("ConsoleSessionsEnded", user: user, source: nil, outcome: .done,
+                                                 detail: "\(ended) console session\(ended == 1 ? "" : "s") ended: \(reason)"))
     }
 
     /// Sign-out: this session only.
@@ -233,12 +258,40 @@ extension Registry {
             ?? "arn:aws:iam::\(accountID):user/\(user)"
     }
 
+    /// An audit entry about a (known) user's console session; `root` is the account root.
     func consoleAudit(_ event: String, user: String, source: String?, outcome: AuditOutcome, detail: String) -> AuditRecord {
-        // The typed name is the caller's: bounded before it reaches the log.
-        let shown = user.utf8.count <= 64 ? user : String(user.prefix(61)) + "..."
-        return AuditRecord(time: now(), event: event, outcome: outcome,
-                           principal: shown == Self.rootUser ? rootArn : "arn:aws:iam::\(accountID):user/\(shown)",
-                           serial: nil, source: source, requestID: nil, detail: detail)
+        AuditRecord(time: now(), event: event, outcome: outcome, principal: principalArn(user), serial: nil, source: source,
+                    requestID: nil, detail: detail)
+    }
+
+    /// A failed or refused sign-in, audited at most 20 times a second (an anonymous caller can make
+    /// these as fast as it likes; every row is a durable write). A name that is no user's is not
+    /// logged — people type passwords into the user field — and a typed "root" is never the root.
+    func auditSignInFailure(user: String?, isRoot: Bool, source: String?, outcome: AuditOutcome, detail: String) async {
+        let time = now()
+        let skipped: Int? = signInAuditWindow.withLock { window in
+            if window.second != time / 1000 { window = (time / 1000, 0, window.skipped) }
+            window.count += 1
+            guard window.count <= 20 else {
+                window.skipped += 1
+                return nil
+            }
+            defer { window.skipped = 0 }
+            return window.skipped
+        }
+        guard let skipped else { return }
+        let principal: String
+        if isRoot {
+            principal = rootArn
+        } else if let user, user != Self.rootUser, (try? store.read({ try $0.user(named: user) })) != nil {
+            principal = principalArn(user)
+        } else {
+            principal = "arn:aws:iam::\(accountID):user/HIDDEN_DUE_TO_SECURITY_REASONS"
+        }
+        let entry = AuditRecord(time: time, event: "ConsoleLogin", outcome: outcome, principal: principal, serial: nil,
+                                source: source, requestID: nil,
+                                detail: detail + (skipped > 0 ? " (\(skipped) earlier failures not logged: rate limit)" : ""))
+        try? await store.write { try $0.appendAudit(entry) }
     }
 
     /// A hash of nothing anyone knows, at the current cost: what a missing user's password is checked against.
@@ -283,7 +336,11 @@ public final class SignInThrottle: Sendable {
 
     public func failed(user: String, source: String, now: Int64) {
         table.withLock { table in
-            if table.count > 100_000 { table = table.filter { now - $0.value.last < Self.forgetMs } }
+            if table.count > 100_000 {
+                table = table.filter { now - $0.value.last < Self.forgetMs }
+                // Still full of live entries: keep the locked ones (the ones that matter).
+                if table.count > 100_000 { table = table.filter { $0.value.lockedUntil > now } }
+            }
             for (key, free) in [(Self.pairKey(user, source), perUserFree), (Self.sourceKey(source), perSourceFree)] {
                 var entry = table[key].flatMap { now - $0.last < Self.forgetMs ? $0 : nil } ?? Entry(failures: 0, lockedUntil: 0, last: now)
                 entry.failures += 1
@@ -297,11 +354,33 @@ public final class SignInThrottle: Sendable {
         }
     }
 
+    /// Takes back the failure counted before a check that turned out right (or never ran).
+    public func forgive(user: String, source: String) {
+        table.withLock { table in
+            for key in [Self.pairKey(user, source), Self.sourceKey(source)] {
+                guard var entry = table[key] else { continue }
+                entry.failures = max(0, entry.failures - 1)
+                table[key] = entry
+            }
+        }
+    }
+
     /// A right password clears its (user, source) pair; the source's count stays (it may be guessing many users).
     public func succeeded(user: String, source: String) {
         _ = table.withLock { $0.removeValue(forKey: Self.pairKey(user, source)) }
     }
 
-    static func pairKey(_ user: String, _ source: String) -> String { "u\u{0}\(user)\u{0}\(source)" }
-    static func sourceKey(_ source: String) -> String { "s\u{0}\(source)" }
+    static func pairKey(_ user: String, _ source: String) -> String { "u\u{0}\(user)\u{0}\(network(source))" }
+    static func sourceKey(_ source: String) -> String { "s\u{0}\(network(source))" }
+
+    /// An IPv6 address counts as its /64 (one host usually holds a whole /64); IPv4 as itself.
+    static func network(_ source: String) -> String {
+        guard source.contains(":"), !source.contains(".") else { return source }
+        let halves = source.lowercased().split(separator: "::", maxSplits: 1, omittingEmptySubsequences: false)
+        let head = halves[0].split(separator: ":").map(String.init)
+        let tail = halves.count > 1 ? halves[1].split(separator: ":").map(String.init) : []
+        let groups = head + Array(repeating: "0", count: max(0, 8 - head.count - tail.count)) + tail
+        return groups.prefix(4).map { group in String(group.drop { $0 == "0" }).isEmpty ? "0" : String(group.drop { $0 == "0" }) }
+            .joined(separator: ":") + "::/64"
+    }
 }

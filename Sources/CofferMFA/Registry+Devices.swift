@@ -158,7 +158,7 @@ extension Registry {
             try transaction.updateDevice(device)
             try transaction.appendAudit(entry)
             // A lost device ends the user's console sessions: whoever holds it signed in no longer.
-            try transaction.deleteConsoleSessions(user: user)
+            try self.endConsoleSessions(user: user, because: "its MFA device was deactivated", in: transaction)
         }
     }
 
@@ -171,7 +171,7 @@ extension Registry {
             device.userName = nil
             device.enabled = nil
             try transaction.updateDevice(device)
-            try transaction.deleteConsoleSessions(user: user)
+            try self.endConsoleSessions(user: user, because: "its MFA device was deactivated on the host", in: transaction)
             try transaction.appendAudit(AuditRecord(time: self.now(), event: "AdminDeactivateMFADevice", outcome: .done,
                                                     principal: "admin:\(name)", serial: serial, source: "host",
                                                     detail: "was enabled for \(user)"))

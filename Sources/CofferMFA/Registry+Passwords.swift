@@ -132,7 +132,7 @@ extension Registry {
             try transaction.deleteLoginProfile(user: user)
             // A user without a console password has no console sessions either.
             try transaction.deleteSessions(user: user)
-            try transaction.deleteConsoleSessions(user: user)
+            try self.endConsoleSessions(user: user, because: "its console password was deleted", in: transaction)
         }
     }
 
@@ -186,7 +186,7 @@ extension Registry {
                 try transaction.appendPasswordHistory(user: user, digest: digest, at: profile.changed, keep: Self.historyKept)
                 // A new password ends the user's console sessions (the console starts a new one for
                 // the browser that changed it).
-                try transaction.deleteConsoleSessions(user: user)
+                try self.endConsoleSessions(user: user, because: "its password changed", in: transaction)
             }
         }
     }
@@ -211,7 +211,7 @@ extension Registry {
             try transaction.setSetting("root_password_hash", hash)
             try transaction.setSetting("root_password_changed_ms", String(self.now()))
             // A new password ends the root's console sessions.
-            try transaction.deleteConsoleSessions(user: Self.rootUser)
+            try self.endConsoleSessions(user: Self.rootUser, because: "its password changed", in: transaction)
         }
     }
 

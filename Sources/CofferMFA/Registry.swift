@@ -32,7 +32,9 @@ public final class Registry: Sendable {
     /// Failed console sign-ins, per (user, address) and per address.
     public let signInThrottle = SignInThrottle()
     /// Wrong codes per pending console sign-in (by token hash).
-    let codeFailures = Mutex<[String: Int]>([:])
+    let codeFailures = Mutex<[String: (count: Int, expires: Int64)]>([:])
+    /// Failed sign-ins audited this second, and how many were left out.
+    let signInAuditWindow = Mutex<(second: Int64, count: Int, skipped: Int)>((0, 0, 0))
     /// The hash a missing user's password is checked against (made once, at the current cost).
     let decoy = Mutex<String?>(nil)
 
@@ -135,7 +137,7 @@ public final class Registry: Sendable {
             }
             try transaction.deleteUser(named: name)
             try transaction.deleteSessions(user: name)
-            try transaction.deleteConsoleSessions(user: name)
+            try self.endConsoleSessions(user: name, because: "the user was deleted", in: transaction)
         }
     }
 

@@ -59,8 +59,11 @@ extension StoreTransaction {
                              session.expires, session.mfaAt, session.source])
     }
 
-    public func deleteConsoleSession(tokenHash: String) throws {
+    /// Ends one session; the number of rows removed (0 or 1).
+    @discardableResult
+    public func deleteConsoleSession(tokenHash: String) throws -> Int {
         try db.execute(sql: "DELETE FROM console_sessions WHERE token_hash = ?", arguments: [tokenHash])
+        return db.changesCount
     }
 
     /// Ends every console session of `user`; the number ended.

@@ -154,28 +154,30 @@ def test_console_mfa_story(console_server, shots, tmp_path):
         assert first in table and second in table
         # Delete (a marker): the versions stay.
         root.click("#hide-versions")
-        root.press(root.find("form[action$='/delete'] button"))
-        assert "delete marker" in root.notice(), root.error()
+        root.find("input[name=v][value='notes/todo.txt']").click()
+        root.click("#delete-objects")
+        assert "Delete markers now hide" in root.notice(), root.error()
         root.click("#show-versions")
         assert "Delete marker" in root.text("#objects")
         assert len(s3.list_object_versions(Bucket=bucket, Prefix="notes/")["Versions"]) == 2
 
         # A permanent delete: refused without a code, done with one.
-        def delete_form(version):
-            return root.find(f"form.permanent:has(input[name=versionId][value='{version}'])")
-        root.press(delete_form(first).find_element("css selector", "button"))
+        def select(version):
+            root.find(f"input[name=v][value='{version} notes/todo.txt']").click()
+        select(first)
+        root.click("#delete-versions")
         assert "Mfa Authentication must be used for this request" in root.error()
         root.shot("08-versions-mfa-prompt")
-        form = delete_form(first)
-        form.find_element("css selector", "input[name=code]").send_keys(phone.next())
-        root.press(form.find_element("css selector", "button"))
+        select(first)
+        root.fill("#mfa-code-delete", phone.next())
+        root.click("#delete-versions")
         assert "permanently deleted" in root.notice(), root.error()
         remaining = [v["VersionId"] for v in s3.list_object_versions(Bucket=bucket, Prefix="notes/")["Versions"]]
         assert remaining == [second]
         # The same code again: a replay, refused with the API's words.
-        form = delete_form(second)
-        form.find_element("css selector", "input[name=code]").send_keys(replay(phone))
-        root.press(form.find_element("css selector", "button"))
+        select(second)
+        root.fill("#mfa-code-delete", replay(phone))
+        root.click("#delete-versions")
         assert "Mfa Authentication must be used for this request" in root.error()
         assert [v["VersionId"] for v in s3.list_object_versions(Bucket=bucket, Prefix="notes/")["Versions"]] == [second]
 

@@ -19,8 +19,12 @@ struct ConsoleResponder: HTTPResponder {
     let s3: S3Responder
     let registry: Registry
     let isTLS: Bool
+    /// Bound to a loopback address: only loopback Host names are answered.
+    let loopbackOnly: Bool
     var engine: Engine { s3.engine }
 
+    /// Cookie names: under HTTPS with the `__Host-` prefix (Secure, Path=/, no Domain: a page served
+    /// elsewhere on this host — the S3 API's objects, say — cannot plant one).
     static let sessionCookie = "coffer_session"
     static let preCookie = "coffer_signin"
     static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
@@ -33,6 +37,8 @@ struct ConsoleResponder: HTTPResponder {
         let route: ConsoleRoute
         let query: [String: String]
         var form: [String: String] = [:]
+        /// Every value of a form field that may repeat (the objects page's checkboxes).
+        var selected: [String] = []
         let connection: ConnectionInfo
         let cookies: [String: String]
         /// The signed-in session (nil on the sign-in pages before a session exists).
@@ -44,7 +50,9 @@ struct ConsoleResponder: HTTPResponder {
         var info: Registry.RequestInfo { Registry.RequestInfo(source: connection.source, requestID: connection.requestID) }
         /// The signed-in principal; the dispatcher only calls handlers of non-public routes with one.
         var caller: Principal { principal ?? Principal.anonymous(accountID: "") }
-        var csrf: String { session?.csrf ?? cookies[ConsoleResponder.preCookie] ?? "" }
+        var csrf: String { session?.csrf ?? cookies[preCookie] ?? "" }
+        var sessionCookie: String { (connection.secureTransport ? "__Host-" : "") + ConsoleResponder.sessionCookie }
+        var preCookie: String { (connection.secureTransport ? "__Host-" : "") + ConsoleResponder.preCookie }
     }
 
     /// A message for the person at the browser, with the status it answers.
@@ -66,10 +74,19 @@ struct ConsoleResponder: HTTPResponder {
             var call = Call(request: request, route: route, query: Self.query(request.uri.query),
                             connection: connection, cookies: Self.cookies(request.headers[.cookie]))
             response = try await handle(&call)
+            await auditAction(call, status: response.status)
         } catch let problem as Problem {
             response = page("message", ["heading": problem.status == .notFound ? "Not found" : "Something went wrong",
                                         "text": problem.message, "link": "/home", "linkText": "Back to the console"],
                             call: nil, status: problem.status)
+        } catch let error as S3Error {
+            response = page("message", ["heading": error.code == .accessDenied ? "Access denied" : "The request failed",
+                                        "text": Self.words(error), "link": "/home", "linkText": "Back to the console"],
+                            call: nil, status: Self.status(of: error))
+        } catch let error as IAMError {
+            response = page("message", ["heading": error.code == .accessDenied ? "Access denied" : "The request failed",
+                                        "text": Self.words(error), "link": "/home", "linkText": "Back to the console"],
+                            call: nil, status: Self.status(of: error))
         } catch {
             response = page("message", ["heading": "Something went wrong",
                                         "text": "The console could not answer this request. Please try again.",
@@ -81,6 +98,28 @@ struct ConsoleResponder: HTTPResponder {
         return response
     }
 
+    /// Every console action that changed something is audited like an API call (sign-in steps
+    /// and password changes are audited by the registry; refusals by the authorization point). The
+    /// detail names what was acted on, never a password or a code.
+    func auditAction(_ call: Call, status: HTTPResponse.Status) async {
+        guard call.route.changesState, status.code < 400, let principal = call.principal,
+              call.session?.stage == .active else { return }
+        switch call.route {
+        case .signIn, .code, .signOut, .password, .uploadPart: return
+        default: break
+        }
+        var detail = "console " + String(call.request.uri.path.prefix(200))
+        for name in ["key", "versionId", "serial", "name", "arn", "status"] {
+            if let value = call.form[name] ?? call.query[name], !value.isEmpty { detail += " \(name)=\(value.prefix(300))" }
+        }
+        if !call.selected.isEmpty { detail += " objects=" + call.selected.prefix(20).joined(separator: ",") }
+        if detail.count > 512 { detail = String(detail.prefix(509)) + "..." }
+        let entry = AuditRecord(time: engine.now(), event: "Console:" + call.route.name, outcome: .done,
+                                principal: principal.arn, source: call.connection.source,
+                                requestID: call.connection.requestID, detail: detail)
+        _ = try? await engine.store.write { try $0.appendAudit(entry) }
+    }
+
     /// Session, CSRF and origin checks, then the handler.
     func handle(_ call: inout Call) async throws -> Response {
         switch call.route {
@@ -88,7 +127,8 @@ struct ConsoleResponder: HTTPResponder {
         case .script: return Self.asset(ConsoleTemplates.script, type: "text/javascript; charset=utf-8")
         default: break
         }
-        if let token = call.cookies[Self.sessionCookie],
+        if let problem = checkHost(call) { throw problem }
+        if let token = call.cookies[call.sessionCookie],
            let (record, principal) = try registry.consoleSession(token: token, allowing: [.code, .newPassword, .active]) {
             call.session = record
             call.principal = principal
@@ -97,7 +137,7 @@ struct ConsoleResponder: HTTPResponder {
         if call.route.changesState {
             try await checkOrigin(call)
             if case .upload = call.route {} else if case .uploadPart = call.route {} else {
-                call.form = try await Self.form(call.request)
+                (call.form, call.selected) = try await Self.form(call.request)
             }
             try await checkCSRF(call)
         }
@@ -123,7 +163,7 @@ struct ConsoleResponder: HTTPResponder {
             try await refuse(call, reason: "cross-site request (Sec-Fetch-Site: \(site.prefix(20)))")
         }
         if let origin = headers[.origin] {
-            let own = (isTLS ? "https://" : "http://") + (call.request.head.authority ?? "")
+            let own = (call.connection.secureTransport ? "https://" : "http://") + (call.request.head.authority ?? "")
             guard origin == own || (origin == "null" && site != nil) else {
                 try await refuse(call, reason: "foreign Origin")
             }
@@ -133,7 +173,8 @@ struct ConsoleResponder: HTTPResponder {
     /// The session's CSRF token (the sign-in's own before a session exists) must come back in the
     /// form's `_csrf` or the `X-CSRF-Token` header.
     func checkCSRF(_ call: Call) async throws {
-        let expected = call.session?.csrf ?? (call.route == .signIn ? call.cookies[Self.preCookie] : nil)
+        // The sign-in form carries its own token, whatever session the browser may still hold.
+        let expected = call.route == .signIn ? call.cookies[call.preCookie] : call.session?.csrf
         let given = call.form["_csrf"] ?? call.request.headers[Self.csrfHeader]
         guard let expected, expected.utf8.count >= 32, let given,
               Self.constantTimeEqual(Array(expected.utf8), Array(given.utf8))
@@ -195,8 +236,8 @@ struct ConsoleResponder: HTTPResponder {
         "versioning-saved": "The versioning configuration is saved.",
         "policy-saved": "The bucket policy is saved.",
         "policy-deleted": "The bucket policy is deleted.",
-        "object-deleted": "A delete marker now hides the object; its versions are kept.",
-        "version-deleted": "The version is permanently deleted.",
+        "object-deleted": "Delete markers now hide the selected objects; their versions are kept.",
+        "version-deleted": "The selected versions are permanently deleted.",
     ]
 
     static func redirect(_ location: String, cookies: [String] = []) -> Response {
@@ -213,11 +254,25 @@ struct ConsoleResponder: HTTPResponder {
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
-    func cookie(_ name: String, _ value: String, maxAge: Int? = nil) -> String {
+    func cookie(_ call: Call, _ name: String, _ value: String, maxAge: Int? = nil) -> String {
         var text = "\(name)=\(value); Path=/; HttpOnly; SameSite=Strict"
         if let maxAge { text += "; Max-Age=\(maxAge)" }
-        if isTLS { text += "; Secure" }
+        if call.connection.secureTransport { text += "; Secure" }
         return text
+    }
+
+    /// A console bound to loopback answers only to loopback names: a page on another site whose
+    /// name an attacker points at 127.0.0.1 (DNS rebinding) is turned away.
+    func checkHost(_ call: Call) -> Problem? {
+        guard loopbackOnly else { return nil }
+        var host = (call.request.head.authority ?? "").lowercased()
+        if host.hasPrefix("[") {
+            host = String(host.dropFirst().prefix { $0 != "]" })
+        } else if let colon = host.lastIndex(of: ":") {
+            host = String(host[..<colon])
+        }
+        if host == "localhost" || host == "::1" || TransportPolicy.isLoopback(host) { return nil }
+        return Problem(status: .misdirectedRequest, message: "This console answers only to localhost, 127.0.0.1 and [::1].")
     }
 
     /// On every response: no inline script or style, no framing, no sniffing, no referrer; and
@@ -251,8 +306,10 @@ struct ConsoleResponder: HTTPResponder {
         return values
     }
 
-    /// A form body (`application/x-www-form-urlencoded`, at most 64 KiB); other bodies are empty forms.
-    static func form(_ request: Request) async throws -> [String: String] {
+    /// A form body (`application/x-www-form-urlencoded`, at most 64 KiB; other bodies are empty
+    /// forms): the first value of each field, and every value of the repeatable `v` (at most 1,000,
+    /// DeleteObjects' limit).
+    static func form(_ request: Request) async throws -> ([String: String], [String]) {
         var bytes: [UInt8] = []
         for try await buffer in request.body {
             guard bytes.count + buffer.readableBytes <= formLimit else {
@@ -262,8 +319,15 @@ struct ConsoleResponder: HTTPResponder {
         }
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") ?? false,
               let text = String(validating: bytes, as: UTF8.self)
-        else { return [:] }
-        return pairs(text)
+        else { return ([:], []) }
+        var selected: [String] = []
+        for pair in text.split(separator: "&") where pair.hasPrefix("v=") {
+            guard selected.count < 1000 else {
+                throw Problem(status: .badRequest, message: "Select at most 1,000 objects at once.")
+            }
+            if let value = Percent.decode(pair.dropFirst(2), plusAsSpace: true), !value.isEmpty { selected.append(value) }
+        }
+        return (pairs(text), selected)
     }
 
     static func cookies(_ header: String?) -> [String: String] {

@@ -135,14 +135,20 @@ extension ConsoleResponder {
         let result = versions ? try await engine.listObjectVersions(bucket: name, listing)
             : try await engine.listObjects(bucket: name, listing)
         let askCode = versions && bucket.versioning.mfaDelete == .enabled
-        let back = prefix
         let rows = result.entries.map { entry -> [String: Any] in
-            ["name": String(entry.key.dropFirst(prefix.count)), "key": entry.key, "keyQuery": Self.q(entry.key),
-             "versionID": entry.versionID, "versionQuery": Self.q(entry.versionID),
-             "type": entry.isDeleteMarker ? "Delete marker" : "Version", "marker": entry.isDeleteMarker,
-             "kind": entry.isDeleteMarker ? "marker" : "version", "latest": versions && entry.isLatest,
-             "size": entry.isDeleteMarker ? "" : Self.size(entry.size), "modified": Self.date(entry.lastModified),
-             "back": back, "askCode": askCode, "bucket": name, "csrf": call.csrf]
+            var row: [String: Any] = [
+                "name": String(entry.key.dropFirst(prefix.count)), "keyQuery": Self.q(entry.key),
+                "modified": Self.date(entry.lastModified),
+                "value": versions ? entry.versionID + " " + entry.key : entry.key,
+            ]
+            if versions {
+                row["versionID"] = entry.versionID
+                row["versionQuery"] = Self.q(entry.versionID)
+                row["type"] = entry.isDeleteMarker ? "Delete marker" : "Version"
+                if entry.isLatest { row["latest"] = true }
+            }
+            if entry.isDeleteMarker { row["marker"] = true } else { row["size"] = Self.size(entry.size) }
+            return row
         }
         let folders = result.commonPrefixes.map { folder -> [String: Any] in
             ["name": String(folder.dropFirst(prefix.count)), "query": Self.q(folder), "bucket": name]
@@ -158,7 +164,8 @@ extension ConsoleResponder {
             "title": "\(name) objects", "bucket": name, "prefix": prefix, "prefixQuery": Self.q(prefix), "versions": versions,
             "rows": rows, "folders": folders, "crumbs": crumbs, "rootDevices": devices, "has_rootDevices": !devices.isEmpty,
             "versioning": bucket.versioning.status.wireValue ?? "Not enabled",
-            "mfaDelete": bucket.versioning.mfaDelete.wireValue ?? "Not configured",
+            "mfaDelete": bucket.versioning.mfaDelete.wireValue ?? "Not configured", "askCode": askCode,
+            "formID": "delete", "hasRows": !rows.isEmpty,
         ]
         if result.isTruncated, let next = result.nextKey {
             var link = "/buckets/\(name)/objects?prefix=\(Self.q(prefix))&after=\(Self.q(next))"
@@ -199,32 +206,43 @@ extension ConsoleResponder {
         return response
     }
 
-    func deleteObject(_ call: Call, _ name: String) async throws -> Response {
+    /// The objects page's "Delete selected" (markers) and "Permanently delete selected" (named
+    /// versions): one DeleteObjects, each entry authorized as the DeleteObject it stands for; on an
+    /// MFA Delete bucket the gate wants the code once for the whole request, and nothing is deleted
+    /// when it refuses — exactly as the API's `POST ?delete` with `x-amz-mfa`.
+    func deleteSelected(_ call: Call, _ name: String) async throws -> Response {
+        var entries: [DeleteEntry] = []
+        let permanent = call.form["versions"] == "1"
+        let view = ["prefix": call.form["back"] ?? "", "versions": permanent ? "1" : ""]
         do {
-            let object = ObjectRef(bucket: name, key: try objectKey(call.form["key"]), versionID: nil)
-            try await authorize(.deleteObject(object), call)
-            _ = try await engine.deleteObject(bucket: name, key: object.key.text, versionID: nil, principal: call.caller,
-                                              mfaHeader: nil, context: call.connection)
+            guard !call.selected.isEmpty else { throw Problem(status: .badRequest, message: "Select at least one object.") }
+            for value in call.selected {
+                if permanent {
+                    // "VERSIONID KEY": version ids hold no space; keys may.
+                    let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+                    guard parts.count == 2 else { throw Problem(status: .badRequest, message: "A selected version is malformed.") }
+                    entries.append(DeleteEntry(key: try objectKey(String(parts[1])).text, versionID: String(parts[0])))
+                } else {
+                    entries.append(DeleteEntry(key: try objectKey(value).text, versionID: nil))
+                }
+            }
+            for entry in entries {
+                try await authorize(.deleteObject(ObjectRef(bucket: name, key: ObjectKey(entry.key), versionID: entry.versionID)), call)
+            }
+            let results = try await engine.deleteObjects(bucket: name, entries: entries, principal: call.caller,
+                                                         mfaHeader: try mfaHeader(call), context: call.connection)
+            let failures = results.compactMap { result -> String? in
+                guard case .failed(let entry, let code, let message) = result else { return nil }
+                return "\(entry.key)\(entry.versionID.map { " (version \($0))" } ?? ""): \(message) (\(code))"
+            }
+            guard failures.isEmpty else {
+                throw Problem(status: .conflict, message: failures.prefix(5).joined(separator: "; "))
+            }
         } catch {
-            return try await objects(call, name, error: "The object was not deleted: " + Self.words(error),
-                                     status: Self.status(of: error), view: ["prefix": call.form["back"] ?? ""])
+            return try await objects(call, name, error: (permanent ? "Nothing was permanently deleted: " : "Nothing was deleted: ")
+                                     + Self.words(error), status: Self.status(of: error), view: view)
         }
-        return Self.redirect(back(call, name, versions: false) + "&done=object-deleted")
-    }
-
-    /// A permanent delete: on an MFA Delete bucket the engine's gate wants the code, exactly as for
-    /// `DELETE ?versionId=` with `x-amz-mfa`.
-    func deleteVersion(_ call: Call, _ name: String) async throws -> Response {
-        do {
-            let object = ObjectRef(bucket: name, key: try objectKey(call.form["key"]), versionID: call.form["versionId"] ?? "")
-            try await authorize(.deleteObject(object), call)
-            _ = try await engine.deleteObject(bucket: name, key: object.key.text, versionID: object.versionID,
-                                              principal: call.caller, mfaHeader: try mfaHeader(call), context: call.connection)
-        } catch {
-            return try await objects(call, name, error: "The version was not deleted: " + Self.words(error),
-                                     status: Self.status(of: error), view: ["prefix": call.form["back"] ?? "", "versions": "1"])
-        }
-        return Self.redirect(back(call, name, versions: true) + "&done=version-deleted")
+        return Self.redirect(back(call, name, versions: permanent) + (permanent ? "&done=version-deleted" : "&done=object-deleted"))
     }
 
     // MARK: Uploads (the page's script; answers are plain text)

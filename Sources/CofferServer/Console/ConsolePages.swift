@@ -46,8 +46,7 @@ extension ConsoleResponder {
         case .bucketPolicyDelete(let bucket): return try await deletePolicy(call, bucket)
         case .objects(let bucket): return try await objects(call, bucket)
         case .download(let bucket): return try await download(call, bucket)
-        case .deleteObject(let bucket): return try await deleteObject(call, bucket)
-        case .deleteVersion(let bucket): return try await deleteVersion(call, bucket)
+        case .deleteObjects(let bucket): return try await deleteSelected(call, bucket)
         case .upload(let bucket): return try await upload(call, bucket)
         case .uploadCreate(let bucket): return try await createUpload(call, bucket)
         case .uploadPart(let bucket): return try await uploadPart(call, bucket)
@@ -123,10 +122,10 @@ extension ConsoleResponder {
         -> Response {
         if call.session?.stage == .active { return Self.redirect("/home") }
         var headers = HTTPFields()
-        var csrf = call.cookies[Self.preCookie] ?? ""
+        var csrf = call.cookies[call.preCookie] ?? ""
         if csrf.utf8.count < 32 || csrf.utf8.count > 64 {
             csrf = Self.randomToken()
-            headers.append(HTTPField(name: .setCookie, value: cookie(Self.preCookie, csrf)))
+            headers.append(HTTPField(name: .setCookie, value: cookie(call, call.preCookie, csrf)))
         }
         var values: [String: Any] = ["title": "Sign in", "account": form["account"] ?? "", "user": form["user"] ?? "",
                                      "iam": form["kind"] == "iam", "csrf": csrf]
@@ -153,8 +152,8 @@ extension ConsoleResponder {
         }
         switch result {
         case .session(let token, let record):
-            let clear = cookie(Self.preCookie, "", maxAge: 0)
-            let session = cookie(Self.sessionCookie, token)
+            let clear = cookie(call, call.preCookie, "", maxAge: 0)
+            let session = cookie(call, call.sessionCookie, token)
             switch record.stage {
             case .code: return Self.redirect("/signin/mfa", cookies: [session, clear])
             case .newPassword:
@@ -173,6 +172,9 @@ extension ConsoleResponder {
             s3.metrics.consoleSignIn(.throttled)
             return signInPage(call, error: "Too many failed sign-ins from your address. Try again in \(seconds) seconds.",
                               status: .tooManyRequests, form: call.form)
+        case .busy:
+            return signInPage(call, error: "The server is busy checking other sign-ins. Try again in a few seconds.",
+                              status: .serviceUnavailable, form: call.form)
         case .expired:
             s3.metrics.consoleSignIn(.expired)
             return signInPage(call, error: "Your password has expired. Ask your administrator to set a new one.",
@@ -209,7 +211,7 @@ extension ConsoleResponder {
             else { return Self.redirect("/signin") }
             s3.metrics.consoleSignIn(.success)
             let next = record.stage == .newPassword ? "/password" : "/home"
-            return Self.redirect(next, cookies: [cookie(Self.sessionCookie, newToken)])
+            return Self.redirect(next, cookies: [cookie(call, call.sessionCookie, newToken)])
         } catch let error as IAMError {
             s3.metrics.consoleSignIn(.wrongCode)
             // Too many wrong codes end the pending sign-in: back to the password.
@@ -256,11 +258,25 @@ extension ConsoleResponder {
         }
         do {
             if principal.isRoot {
+                try requireSecureTransport(call)
                 try await registry.changeRootPassword(old: old, new: new, source: call.source)
             } else {
-                // A change the administrator required needs no policy (AWS attaches one for it).
+                try requireSecureTransport(call)
                 if session.stage == .active {
                     try await authorize(.changePassword, [:], call)
+                } else {
+                    // A change the administrator required needs no policy (AWS attaches
+                    // IAMUserChangePassword for it) — but an explicit Deny still refuses it.
+                    do {
+                        try registry.access.authorize(principal, action: "iam:ChangePassword", resource: principal.arn,
+                                                      bucket: nil, service: .iam) {
+                            s3.authorizer.keys(principal, connection: call.connection, extra: [])
+                        }
+                    } catch let denial as Denial where denial.isExplicit {
+                        await s3.authorizer.refusals.record(denial, event: "Console:ChangePassword", principal: principal,
+                                                            connection: call.connection)
+                        throw IAMError(.accessDenied, denial.message)
+                    } catch is Denial {}
                 }
                 try await registry.changePassword(principal, old: old, new: new, info: call.info)
             }
@@ -270,12 +286,12 @@ extension ConsoleResponder {
         // Every session of the user ended with the old password; this browser carries on.
         let token = try await registry.consoleContinue(after: session, source: call.source)
         let next = session.stage == .newPassword ? try landing(session.userName) : "/home?done=password-changed"
-        return Self.redirect(next, cookies: [cookie(Self.sessionCookie, token)])
+        return Self.redirect(next, cookies: [cookie(call, call.sessionCookie, token)])
     }
 
     func signOut(_ call: Call) async throws -> Response {
         if let token = call.token { try await registry.endConsoleSession(token: token, source: call.source) }
-        return Self.redirect("/signin", cookies: [cookie(Self.sessionCookie, "", maxAge: 0)])
+        return Self.redirect("/signin", cookies: [cookie(call, call.sessionCookie, "", maxAge: 0)])
     }
 
     // MARK: Home
@@ -289,7 +305,7 @@ extension ConsoleResponder {
            try enabledDevices(principal.userName).isEmpty {
             values["needsMFA"] = true
         }
-        if may(.listUsers, [:], call) {
+        if may(.listUsers, [:], call), may(.getCredentialReport, [:], call) {
             let without: [String] = try registry.store.read { transaction in
                 try transaction.users(after: nil, limit: 1000).filter {
                     try transaction.devices(user: $0.name, assigned: true, kind: nil, after: nil, limit: 1).isEmpty
@@ -342,13 +358,14 @@ extension ConsoleResponder {
                 guard let existing = try registry.store.read({ try $0.device(serial) }), existing.userName == nil,
                       existing.creator == principal.userName || principal.isRoot
                 else { throw error }
+                try await authorize(.deleteVirtualMFADevice, ["SerialNumber": serial], call)
                 try await registry.deleteVirtualDevice(principal, serial: serial, info: call.info)
                 device = try await registry.createVirtualDevice(principal, name: name, path: nil, tags: [], info: call.info)
             }
             let size = Self.pngWidth(device.qrPNG)
-            return page("mfa-wizard", ["title": "Assign MFA device", "serial": device.serial,
-                                       "qr": Data(device.qrPNG).base64EncodedString(), "qrSize": size,
-                                       "seed": device.base32Seed], call: call)
+            return try page("mfa-wizard", ["title": "Assign MFA device", "serial": device.serial,
+                                           "qr": Data(device.qrPNG).base64EncodedString(), "qrSize": size,
+                                           "seed": device.base32Seed].merging(stepUp(call)) { $1 }, call: call)
         } catch {
             return page("mfa-name", ["title": "Assign MFA device", "name": name,
                                      "error": "The device was not created: " + Self.words(error)],
@@ -368,6 +385,7 @@ extension ConsoleResponder {
         do {
             try requireSecureTransport(call)
             try await authorize(.enableMFADevice, ["UserName": principal.userName, "SerialNumber": serial], call)
+            let principal = try await stepUpRoot(call, event: "EnableMFADevice")
             try await registry.enableDevice(principal, userName: principal.userName, serial: serial,
                                             code1: call.form["code1"] ?? "", code2: call.form["code2"] ?? "", info: call.info)
             return Self.redirect("/security?done=mfa-assigned")
@@ -375,9 +393,31 @@ extension ConsoleResponder {
             let text = (error as? IAMError)?.code == .invalidAuthenticationCode
                 ? "The codes are not valid. Enter two consecutive codes: type one, wait for the app to show the next, type that."
                 : Self.words(error)
-            return page("mfa-wizard", ["title": "Assign MFA device", "serial": serial, "error": text], call: call,
-                        status: Self.status(of: error))
+            return page("mfa-wizard", ["title": "Assign MFA device", "serial": serial, "error": text]
+                            .merging((try? stepUp(call)) ?? [:]) { $1 }, call: call, status: Self.status(of: error))
         }
+    }
+
+    /// The root's devices are changed from the console only with a fresh code of one of the
+    /// root's enabled devices (a stolen console cookie alone cannot enrol the thief's phone):
+    /// the wizard's extra fields, when the root has a device.
+    func stepUp(_ call: Call) throws -> [String: Any] {
+        guard call.caller.isRoot else { return [:] }
+        let devices = try enabledDevices(Registry.rootUser).map { ["serial": $0.serial] }
+        return devices.isEmpty ? [:] : ["confirm": true, "rootDevices": devices, "has_rootDevices": true, "formID": "confirm"]
+    }
+
+    /// Checks the step-up code for a change to the root's devices; the principal then counts as
+    /// MFA-authenticated now. Others pass unchanged.
+    func stepUpRoot(_ call: Call, event: String) async throws -> Principal {
+        var principal = call.caller
+        guard principal.isRoot, try !enabledDevices(Registry.rootUser).isEmpty else { return principal }
+        try requireSecureTransport(call)
+        try await registry.confirmCode(principal, serial: call.form["stepSerial"] ?? "", code: call.form["stepCode"] ?? "",
+                                       event: event, info: call.info)
+        principal.mfaAuthenticated = true
+        principal.mfaAuthenticatedAt = engine.now()
+        return principal
     }
 
     func cancelDevice(_ call: Call) async throws -> Response {
@@ -427,7 +467,7 @@ extension ConsoleResponder {
             return try await security(call, error: "The device was not removed: " + Self.words(error), status: Self.status(of: error))
         }
         // Deactivating ended this user's sessions, this one included.
-        return Self.redirect("/signin", cookies: [cookie(Self.sessionCookie, "", maxAge: 0)])
+        return Self.redirect("/signin", cookies: [cookie(call, call.sessionCookie, "", maxAge: 0)])
     }
 
     func createKey(_ call: Call) async throws -> Response {
@@ -468,8 +508,13 @@ extension ConsoleResponder {
     func users(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         try await authorize(.listUsers, [:], call)
         let page = try registry.listUsers(call.caller, marker: call.query["after"], maxItems: 100)
+        // The password, MFA and key columns come from what the credential report tells.
+        let report = may(.getCredentialReport, [:], call)
         let rows: [[String: Any]] = try registry.store.read { transaction in
             try page.items.map { user in
+                guard report else {
+                    return ["name": user.name, "created": Self.date(user.created), "password": "—", "mfa": "—", "keys": "—"]
+                }
                 let devices = try transaction.devices(user: user.name, assigned: true, kind: nil, after: nil, limit: 8)
                 return ["name": user.name, "created": Self.date(user.created),
                         "password": try transaction.loginProfile(user: user.name) == nil ? "None" : "Enabled",
@@ -495,6 +540,7 @@ extension ConsoleResponder {
         }
         if !password.isEmpty {
             do {
+                try requireSecureTransport(call)
                 try await authorize(.createLoginProfile, ["UserName": name], call)
                 _ = try await registry.createLoginProfile(user: name, password: password,
                                                           resetRequired: call.form["reset"] == "true")
@@ -507,27 +553,42 @@ extension ConsoleResponder {
     }
 
     func user(_ call: Call, _ name: String, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        try Self.requireIAMUser(name)
         try await authorize(.getUser, ["UserName": name], call)
         guard let record = try registry.getUser(call.caller, name: name) else {
             throw Problem(status: .notFound, message: "There is no user named \(name).")
         }
-        let devices = try enabledDevices(name).enumerated().map { index, device -> [String: Any] in
-            ["serial": device.serial, "enabled": Self.date(device.enabled), "index": index]
-        }
-        let attached = try registry.attachedPolicies(.user(name)).map { ["name": $0.name, "arn": $0.arn, "user": name] }
-        let policies = try registry.listPolicies(scope: .all, onlyAttached: false, pathPrefix: "/", marker: nil, maxItems: 200)
-            .items.map { ["name": $0.name, "arn": $0.arn] }
-        let hasPassword = try registry.store.read { try $0.loginProfile(user: name) } != nil
+        // Each part shows only what its own IAM call would tell this caller.
+        let devices = !may(.listMFADevices, ["UserName": name], call) ? []
+            : try enabledDevices(name).enumerated().map { index, device -> [String: Any] in
+                ["serial": device.serial, "enabled": Self.date(device.enabled), "index": index]
+            }
+        let attached = !may(.listAttachedUserPolicies, ["UserName": name], call) ? []
+            : try registry.attachedPolicies(.user(name)).map { ["name": $0.name, "arn": $0.arn, "user": name] }
+        let policies = !may(.listPolicies, [:], call) ? []
+            : try registry.listPolicies(scope: .all, onlyAttached: false, pathPrefix: "/", marker: nil, maxItems: 200)
+                .items.map { ["name": $0.name, "arn": $0.arn] }
+        let hasPassword: Bool? = !may(.getLoginProfile, ["UserName": name], call) ? nil
+            : try registry.store.read { try $0.loginProfile(user: name) } != nil
         var values: [String: Any] = ["title": "User \(name)", "name": name, "arn": registry.userArn(record),
                                      "created": Self.date(record.created), "devices": devices, "has_devices": !devices.isEmpty,
                                      "attached": attached, "policies": policies,
-                                     "password": hasPassword ? "Enabled" : "None"]
+                                     "password": hasPassword.map { $0 ? "Enabled" : "None" } ?? "—"]
         if let error { values["error"] = error }
         return page("user", values, call: call, status: status)
     }
 
+    /// The users pages are about IAM users: the root's devices are changed on its own page,
+    /// with a fresh code.
+    static func requireIAMUser(_ name: String) throws {
+        guard name != Registry.rootUser else {
+            throw Problem(status: .notFound, message: "The root user is not an IAM user: manage its MFA devices under My security credentials.")
+        }
+    }
+
     func deactivateUserDevice(_ call: Call, _ name: String) async throws -> Response {
         let serial = call.form["serial"] ?? ""
+        try Self.requireIAMUser(name)
         do {
             try await authorize(.deactivateMFADevice, ["UserName": name, "SerialNumber": serial], call)
             try await registry.deactivateDevice(call.caller, userName: name, serial: serial, info: call.info)
@@ -538,6 +599,7 @@ extension ConsoleResponder {
     }
 
     func attach(_ call: Call, _ name: String, attach: Bool) async throws -> Response {
+        try Self.requireIAMUser(name)
         let arn = call.form["arn"] ?? ""
         do {
             try await authorize(attach ? .attachUserPolicy : .detachUserPolicy, ["UserName": name, "PolicyArn": arn], call)
@@ -549,9 +611,11 @@ extension ConsoleResponder {
     }
 
     func setUserPassword(_ call: Call, _ name: String) async throws -> Response {
+        try Self.requireIAMUser(name)
         let password = call.form["password"] ?? ""
         let reset = call.form["reset"] == "true"
         do {
+            try requireSecureTransport(call)
             if try registry.store.read({ try $0.loginProfile(user: name) }) != nil {
                 try await authorize(.updateLoginProfile, ["UserName": name], call)
                 try await registry.updateLoginProfile(user: name, password: password, resetRequired: reset)
@@ -568,16 +632,19 @@ extension ConsoleResponder {
     /// As AWS's console: the user's console password, access keys and managed policy attachments
     /// go first (each authorized as its own call); MFA devices must have been deactivated.
     func deleteUser(_ call: Call, _ name: String) async throws -> Response {
+        try Self.requireIAMUser(name)
         do {
             try await authorize(.deleteUser, ["UserName": name], call)
             if try registry.store.read({ try $0.loginProfile(user: name) }) != nil {
                 try await authorize(.deleteLoginProfile, ["UserName": name], call)
                 try await registry.deleteLoginProfile(user: name)
             }
+            try await authorize(.listAccessKeys, ["UserName": name], call)
             for key in try registry.listAccessKeys(call.caller, userName: name) {
                 try await authorize(.deleteAccessKey, ["UserName": name, "AccessKeyId": key.accessKey], call)
                 try await registry.deleteAccessKey(call.caller, userName: name, accessKey: key.accessKey)
             }
+            try await authorize(.listAttachedUserPolicies, ["UserName": name], call)
             for policy in try registry.attachedPolicies(.user(name)) {
                 try await authorize(.detachUserPolicy, ["UserName": name, "PolicyArn": policy.arn], call)
                 try await registry.detachPolicy(.user(name), arn: policy.arn)

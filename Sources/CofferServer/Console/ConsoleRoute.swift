@@ -11,7 +11,7 @@ enum ConsoleRoute: Sendable, Equatable {
     case users, userCreate, user(String), userDeactivateMFA(String), userAttach(String), userDetach(String)
     case userPassword(String), userDelete(String)
     case buckets, bucketCreate, bucket(String), bucketVersioning(String), bucketPolicy(String), bucketPolicyDelete(String)
-    case objects(String), download(String), deleteObject(String), deleteVersion(String)
+    case objects(String), download(String), deleteObjects(String)
     case upload(String), uploadCreate(String), uploadPart(String), uploadComplete(String), uploadAbort(String)
     case audit
     case stylesheet, script
@@ -75,8 +75,7 @@ enum ConsoleRoute: Sendable, Equatable {
             case ("download", _) where get: return .download(bucket)
             case ("versioning", .post): return .bucketVersioning(bucket)
             case ("policy", .post): return .bucketPolicy(bucket)
-            case ("delete", .post): return .deleteObject(bucket)
-            case ("delete-version", .post): return .deleteVersion(bucket)
+            case ("delete", .post): return .deleteObjects(bucket)
             case ("upload", .put): return .upload(bucket)
             case ("uploads", .post): return .uploadCreate(bucket)
             default: return nil
@@ -110,7 +109,7 @@ enum ConsoleRoute: Sendable, Equatable {
         switch self {
         case .signIn, .code, .password, .signOut, .mfaCreate, .mfaEnable, .mfaCancel, .mfaResync, .mfaRemove, .keyCreate,
              .keyStatus, .keyDelete, .userCreate, .userDeactivateMFA, .userAttach, .userDetach, .userPassword, .userDelete,
-             .bucketCreate, .bucketVersioning, .bucketPolicy, .bucketPolicyDelete, .deleteObject, .deleteVersion, .upload,
+             .bucketCreate, .bucketVersioning, .bucketPolicy, .bucketPolicyDelete, .deleteObjects, .upload,
              .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort:
             true
         case .start, .signInPage, .codePage, .passwordPage, .home, .security, .mfaNamePage, .users, .user, .buckets, .bucket,
@@ -152,7 +151,7 @@ enum ConsoleRoute: Sendable, Equatable {
         case .bucketPolicyDelete: "DeleteBucketPolicy"
         case .objects: "ListObjectVersions"
         case .download: "GetObject"
-        case .deleteObject, .deleteVersion: "DeleteObject"
+        case .deleteObjects: "DeleteObjects"
         case .upload: "PutObject"
         case .uploadCreate: "CreateMultipartUpload"
         case .uploadPart: "UploadPart"

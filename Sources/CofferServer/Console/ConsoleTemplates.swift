@@ -236,6 +236,15 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 <input id="code1" name="code1" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>
 <label for="code2">MFA code 2 (the next code the app shows)</label>
 <input id="code2" name="code2" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>
+{{#confirm}}
+<fieldset class="mfa"><legend>Confirm with a device you already have</legend>
+<p class="hint">The root user's MFA devices change only with a code from one of its current devices.</p>
+<label for="step-serial">Current MFA device</label>
+<select id="step-serial" name="stepSerial">{{#rootDevices}}<option value="{{serial}}">{{serial}}</option>{{/rootDevices}}</select>
+<label for="step-code">Its current code</label>
+<input id="step-code" name="stepCode" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>
+</fieldset>
+{{/confirm}}
 <button type="submit" id="add-mfa">Add MFA</button>
 </form>
 <form method="post" action="/security/mfa/cancel"><input type="hidden" name="_csrf" value="{{csrf}}">
@@ -404,32 +413,34 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 <span id="upload-status" role="status" aria-live="polite"></span>
 </form>
 </section>
+<form method="post" action="/buckets/{{bucket}}/delete" id="delete-form">
+<input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="back" value="{{prefix}}">
+{{#versions}}<input type="hidden" name="versions" value="1">{{/versions}}
 <table id="objects">
 <caption>{{#versions}}Versions and delete markers{{/versions}}{{^versions}}Objects{{/versions}}</caption>
-<thead><tr><th scope="col">Name</th>{{#versions}}<th scope="col">Version ID</th><th scope="col">Type</th>{{/versions}}<th scope="col">Size</th><th scope="col">Last modified</th><th scope="col">Actions</th></tr></thead>
+<thead><tr><th scope="col"><span class="visually-hidden">Select</span></th><th scope="col">Name</th>{{#versions}}<th scope="col">Version ID</th><th scope="col">Type</th>{{/versions}}<th scope="col">Size</th><th scope="col">Last modified</th><th scope="col">Download</th></tr></thead>
 <tbody>
-{{#folders}}<tr class="folder"><td><a href="/buckets/{{bucket}}/objects?prefix={{query}}{{#versions}}&amp;versions=1{{/versions}}">{{name}}</a></td>{{#versions}}<td></td><td>Folder</td>{{/versions}}<td></td><td></td><td></td></tr>{{/folders}}
-{{#rows}}
-<tr class="{{kind}}">
-<td>{{name}}{{#latest}} <span class="tag">latest</span>{{/latest}}</td>
-{{#versions}}<td><code>{{versionID}}</code></td><td>{{type}}</td>{{/versions}}
-<td>{{size}}</td><td>{{modified}}</td>
-<td class="actions">
-{{^marker}}<a href="/buckets/{{bucket}}/download?key={{keyQuery}}{{#versions}}&amp;versionId={{versionQuery}}{{/versions}}">Download</a>{{/marker}}
-{{^versions}}<form method="post" action="/buckets/{{bucket}}/delete"><input type="hidden" name="_csrf" value="{{csrf}}">
-<input type="hidden" name="key" value="{{key}}"><input type="hidden" name="back" value="{{back}}"><button type="submit">Delete</button></form>{{/versions}}
-{{#versions}}<form method="post" action="/buckets/{{bucket}}/delete-version" class="permanent">
-<input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="key" value="{{key}}">
-<input type="hidden" name="versionId" value="{{versionID}}"><input type="hidden" name="back" value="{{back}}">
-{{#askCode}}{{#has_rootDevices}}<select name="serial" aria-label="MFA device">{{#rootDevices}}<option value="{{serial}}">{{serial}}</option>{{/rootDevices}}</select>{{/has_rootDevices}}
-<input name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" aria-label="MFA code for {{name}} version {{versionID}}" placeholder="MFA code">{{/askCode}}
-<button type="submit" class="danger">Permanently delete</button></form>{{/versions}}
-</td>
-</tr>
+{{#folders}}<tr class="folder"><td></td><td><a href="/buckets/{{bucket}}/objects?prefix={{query}}{{#versions}}&amp;versions=1{{/versions}}">{{name}}</a></td>{{#versions}}<td></td><td>Folder</td>{{/versions}}<td></td><td></td><td></td></tr>{{/folders}}
+{{#rows}}<tr{{#marker}} class="marker"{{/marker}}><td><input type="checkbox" name="v" value="{{value}}" aria-label="Select {{name}} {{versionID}}"></td><td>{{name}}{{#latest}} <span class="tag">latest</span>{{/latest}}</td>{{#versionID}}<td><code>{{versionID}}</code></td><td>{{type}}</td>{{/versionID}}<td>{{size}}</td><td>{{modified}}</td><td>{{^marker}}<a href="/buckets/{{bucket}}/download?key={{keyQuery}}{{#versionID}}&amp;versionId={{versionQuery}}{{/versionID}}">Download</a>{{/marker}}</td></tr>
 {{/rows}}
 {{^rows}}{{^folders}}<tr><td colspan="7">Nothing here yet.</td></tr>{{/folders}}{{/rows}}
 </tbody>
 </table>
+{{#hasRows}}
+{{#versions}}
+{{#askCode}}
+<fieldset class="mfa"><legend>MFA Delete is on: a permanent delete needs a code</legend>
+{{#has_rootDevices}}<label for="mfa-serial-delete">MFA device</label>
+<select id="mfa-serial-delete" name="serial">{{#rootDevices}}<option value="{{serial}}">{{serial}}</option>{{/rootDevices}}</select>{{/has_rootDevices}}
+<label for="mfa-code-delete">MFA code</label>
+<input id="mfa-code-delete" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6">
+</fieldset>
+{{/askCode}}
+<button type="submit" class="danger" id="delete-versions">Permanently delete selected versions</button>
+{{/versions}}
+{{^versions}}<button type="submit" id="delete-objects">Delete selected (adds delete markers)</button>{{/versions}}
+{{/hasRows}}
+</form>
 {{#next}}<p><a href="{{next}}" id="next-page">Next page</a></p>{{/next}}
 {{/body}}{{/layout}}
 """#,
@@ -519,6 +530,8 @@ code { font-family: ui-monospace, monospace; font-size: 13px; word-break: break-
 progress { width: 240px; vertical-align: middle; margin-left: 12px; }
 fieldset { border: 1px solid var(--line); border-radius: 6px; margin: 12px 0; }
 body.signin-root .iam-only { display: none; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+fieldset.mfa input[name=code] { width: 10em; }
 """#
 
     static let script = #"""

@@ -116,7 +116,9 @@ public final class CofferInstance: Sendable {
     public func makeConsole(logger: Logger, port: Int, tls: TLSConfiguration? = nil,
                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         throws -> some ApplicationProtocol {
-        let responder = ConsoleResponder(s3: makeResponder(isTLS: tls != nil), registry: registry, isTLS: tls != nil)
+        let host = options.host.lowercased()
+        let responder = ConsoleResponder(s3: makeResponder(isTLS: tls != nil), registry: registry, isTLS: tls != nil,
+                                         loopbackOnly: host == "localhost" || host == "::1" || TransportPolicy.isLoopback(host))
         let http: HTTPServerBuilder = .http1OnEventLoop(configuration: .init(additionalChannelHandlers: [ConnectionGuard()],
                                                                              idleTimeout: .seconds(300)),
                                                         inPlace: nil, headTimeout: .seconds(options.requestHeadTimeout))
