@@ -13,7 +13,7 @@ import TOTP
 /// force unwrap) is a crash libFuzzer reports, and in the server it would be a remote kill.
 enum Harness: String, CaseIterable {
     case dates, range, target, endpoint, sigv4, sigv2, chunked, mfa, xml, versioning, complete, delete, bucket,
-         form, base32, keyuri, tokens, policy
+         form, base32, keyuri, tokens, policy, console
 
     func run(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -111,6 +111,18 @@ enum Harness: String, CaseIterable {
                 _ = call.list("TagKeys")
                 _ = try? form["DurationSeconds"].map(QueryAPI.integer)
             }
+        case .console:
+            // The console's parsers: the route (first byte picks the method), forms, queries,
+            // cookies, and the throttle's address key.
+            let methods: [HTTPRequest.Method] = [.get, .post, .put, .head, .delete]
+            let rest = String(decoding: bytes.dropFirst(), as: UTF8.self)
+            if let route = ConsoleRoute(method: methods[Int(bytes.first ?? 0) % methods.count], path: rest) {
+                _ = (route.name, route.changesState, route.isPublic)
+            }
+            _ = ConsoleResponder.pairs(text)
+            _ = ConsoleResponder.query(text)
+            _ = ConsoleResponder.cookies(text)
+            _ = SignInThrottle.network(text)
         case .base32:
             _ = try? Base32.decode(text)
         case .keyuri:

@@ -344,10 +344,12 @@ struct ConsoleResponder: HTTPResponder {
 
     // MARK: Formatting
 
+    /// `2026-11-29 09:26:03 UTC` (a listing formats hundreds: no Foundation string searching).
     static func date(_ milliseconds: Int64?) -> String {
         guard let milliseconds else { return "" }
-        return HTTPDate.iso8601(milliseconds: milliseconds).replacingOccurrences(of: "T", with: " ")
-            .replacingOccurrences(of: ".000Z", with: " UTC").replacingOccurrences(of: "Z", with: " UTC")
+        let iso = HTTPDate.iso8601(milliseconds: milliseconds)  // YYYY-MM-DDTHH:MM:SS.mmmZ
+        guard let t = iso.firstIndex(of: "T"), let dot = iso.lastIndex(of: ".") else { return iso }
+        return iso[..<t] + " " + iso[iso.index(after: t)..<dot] + " UTC"
     }
 
     static func size(_ bytes: Int64) -> String {
