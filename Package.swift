@@ -39,6 +39,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // A QR Code encoder (ISO/IEC 18004) and a grayscale PNG writer. Knows nothing of Coffer.
         .target(name: "QRCode", dependencies: ["CZlib"]),
+        // WebAuthn for the relying party: a strict CBOR decoder, COSE keys, attestation and assertion
+        // checks. Knows nothing of Coffer.
+        .target(name: "WebAuthn", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
+        ], swiftSettings: instrumented),
         // Values, state machines and the one table of S3 errors. No I/O.
         .target(name: "CofferCore", swiftSettings: instrumented),
         // IAM policy documents and AWS's evaluation logic. Pure: no I/O, no Coffer types.
@@ -52,7 +57,7 @@ let package = Package(
         ], swiftSettings: instrumented),
         // The MFA registry: users, keys, sessions, devices, the one verifier, audit. No HTTP.
         .target(name: "CofferMFA", dependencies: [
-            "CofferCore", "CofferStore", "CofferPolicy", "TOTP", "QRCode", .product(name: "Crypto", package: "swift-crypto"),
+            "CofferCore", "CofferStore", "CofferPolicy", "TOTP", "QRCode", "WebAuthn", .product(name: "Crypto", package: "swift-crypto"),
             // scrypt for passwords (KDF.Scrypt): swift-crypto's own extras, BoringSSL underneath.
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ], swiftSettings: instrumented),
@@ -103,7 +108,7 @@ let package = Package(
         // by scripts/fuzz (libFuzzer's entry); a plain build replays corpora and crash files.
         .executableTarget(
             name: "coffer-fuzz",
-            dependencies: ["CofferCore", "CofferEngine", "CofferMFA", "CofferPolicy", "CofferServer", "TOTP", "CShims",
+            dependencies: ["CofferCore", "CofferEngine", "CofferMFA", "CofferPolicy", "CofferServer", "TOTP", "CShims", "WebAuthn",
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "HTTPTypes", package: "swift-http-types")],
             swiftSettings: instrumented + (fuzzing ? [.define("FUZZING")] : []),
@@ -117,6 +122,8 @@ let package = Package(
         ]),
         .testTarget(name: "TOTPTests", dependencies: ["TOTP"]),
         .testTarget(name: "CofferPolicyTests", dependencies: ["CofferPolicy"]),
+        .testTarget(name: "WebAuthnTests", dependencies: ["WebAuthn", .product(name: "Crypto", package: "swift-crypto"),
+                                                          .product(name: "CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode", "CZlib"]),
         .testTarget(name: "CofferCLITests", dependencies: ["coffer", "TOTP"]),
     ]
