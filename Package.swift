@@ -67,7 +67,7 @@ let package = Package(
         ], swiftSettings: instrumented),
         // HTTP: S3 REST API on Hummingbird, SigV4, XML, request bodies.
         .target(name: "CofferServer", dependencies: [
-            "CofferCore", "CofferStore", "CofferEngine", "CofferMFA", "CofferPolicy", "CZlib", "TOTP",
+            "CofferCore", "CofferStore", "CofferEngine", "CofferMFA", "CofferPolicy", "CZlib", "TOTP", "WebAuthn",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),

@@ -69,6 +69,10 @@ extension Engine {
             return try await MFAFailureRecorder.write(store, body) { error, transaction in
                 if let refusal = error as? GateRefusal { try transaction.appendAudit(refusal.audit) }
             }
+        } catch let error as DeviceVerifier.CheckError where error.failure == .securityKey {
+            // As on AWS, security keys cannot answer x-amz-mfa: say so.
+            throw S3Error(.accessDenied, MFADeleteGate.required + ": the device is a security key, which cannot be used "
+                + "for MFA Delete; use a virtual or hardware TOTP device")
         } catch is DeviceVerifier.CheckError {
             throw S3Error(.accessDenied, MFADeleteGate.required)
         } catch let refusal as GateRefusal {

@@ -43,6 +43,8 @@ public struct DeviceVerifier: Sendable {
         case wrongCode
         case replayed
         case throttled
+        /// The serial names a security key: it signs WebAuthn challenges, never codes.
+        case securityKey
 
         public var outcome: CheckOutcome {
             switch self {
@@ -52,6 +54,7 @@ public struct DeviceVerifier: Sendable {
             case .wrongCode: .wrongCode
             case .replayed: .replayed
             case .throttled: .throttled
+            case .securityKey: .securityKey
             }
         }
     }
@@ -59,7 +62,7 @@ public struct DeviceVerifier: Sendable {
     /// Every check's outcome. The raw values are the `outcome` label of
     /// `coffer_mfa_checks_total` (dashboards and alert rules read them): never renamed.
     public enum CheckOutcome: String, Sendable, CaseIterable {
-        case passed, malformed, unknownDevice, notAssigned, wrongCode, replayed, throttled
+        case passed, malformed, unknownDevice, notAssigned, wrongCode, replayed, throttled, securityKey
     }
 
     /// A failed check with what must be remembered about it after the caller's transaction
@@ -95,6 +98,7 @@ public struct DeviceVerifier: Sendable {
         guard let device = try transaction.device(serial), device.userName == user else {
             throw checkError(.unknownDevice, serial: serial, time: time, context: context)
         }
+        guard device.kind != .securityKey else { throw checkError(.securityKey, serial: serial, time: time, context: context) }
         let parameters = try self.parameters(of: device)
         if device.throttledUntil > time {
             throw checkError(.throttled, serial: serial, time: time, context: context)
@@ -122,6 +126,9 @@ public struct DeviceVerifier: Sendable {
     /// caller's business) with drift and last step set; does not write it.
     public func checkPair(device: DeviceRecord, first: String, second: String, context: Context) throws -> DeviceRecord {
         let time = now()
+        guard device.kind != .securityKey else {
+            throw checkError(.securityKey, serial: device.serial, time: time, context: context)
+        }
         let parameters = try self.parameters(of: device)
         if device.throttledUntil > time {
             throw checkError(.throttled, serial: device.serial, time: time, context: context)
@@ -189,6 +196,7 @@ public struct DeviceVerifier: Sendable {
         case .wrongCode: reason = "wrong code"
         case .replayed: reason = "code already used"
         case .throttled: reason = "throttled"
+        case .securityKey: reason = "a security key cannot give codes: use a virtual or hardware TOTP device"
         }
         return CheckError(failure: failure, serial: serial, counts: counts,
                           audit: audit(context, .failed, serial: serial, time: time, detail: reason))

@@ -125,23 +125,28 @@ extension Registry {
                 try transaction.saveConsoleSession(next)
             }
         } catch is DeviceVerifier.CheckError {
-            let failures = codeFailures.withLock { table -> Int in
-                let time = self.now()
-                if table.count >= 10_000 { table = table.filter { $0.value.expires > time } }
-                let count = (table[pending.tokenHash]?.count ?? 0) + 1
-                // A full table of live pending sign-ins: this one gets no more tries (never a trap).
-                guard table.count < 10_000 || table[pending.tokenHash] != nil else { return Self.codesPerSignIn }
-                table[pending.tokenHash] = (count, pending.expires)
-                return count
-            }
-            if failures >= Self.codesPerSignIn {
-                codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
-                try await store.write { try $0.deleteConsoleSession(tokenHash: pending.tokenHash) }
-            }
+            try await countFailedFactor(pending)
             throw IAMError(.accessDenied, "The MFA code is not valid.")
         }
         codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
         return (newToken, next)
+    }
+
+    /// A wrong second factor (code or security key) for a pending sign-in; the fifth ends it.
+    func countFailedFactor(_ pending: ConsoleSessionRecord) async throws {
+        let failures = codeFailures.withLock { table -> Int in
+            let time = self.now()
+            if table.count >= 10_000 { table = table.filter { $0.value.expires > time } }
+            // A full table of live pending sign-ins: this one gets no more tries (never a trap).
+            guard table.count < 10_000 || table[pending.tokenHash] != nil else { return Self.codesPerSignIn }
+            let count = (table[pending.tokenHash]?.count ?? 0) + 1
+            table[pending.tokenHash] = (count, pending.expires)
+            return count
+        }
+        if failures >= Self.codesPerSignIn {
+            codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
+            try await store.write { try $0.deleteConsoleSession(tokenHash: pending.tokenHash) }
+        }
     }
 
     /// The session a cookie's token stands for, if it exists, has not expired and is at one of

@@ -155,7 +155,8 @@ extension Registry {
             }
             device.userName = nil
             device.enabled = nil
-            try transaction.updateDevice(device)
+            // A security key is bound to its user: deactivated, it is gone (as on AWS).
+            if device.kind == .securityKey { try transaction.deleteDevice(serial) } else { try transaction.updateDevice(device) }
             try transaction.appendAudit(entry)
             // A lost device ends the user's console sessions: whoever holds it signed in no longer.
             try self.endConsoleSessions(user: user, because: "its MFA device was deactivated", in: transaction)
@@ -170,7 +171,7 @@ extension Registry {
             }
             device.userName = nil
             device.enabled = nil
-            try transaction.updateDevice(device)
+            if device.kind == .securityKey { try transaction.deleteDevice(serial) } else { try transaction.updateDevice(device) }
             try self.endConsoleSessions(user: user, because: "its MFA device was deactivated on the host", in: transaction)
             try transaction.appendAudit(AuditRecord(time: self.now(), event: "AdminDeactivateMFADevice", outcome: .done,
                                                     principal: "admin:\(name)", serial: serial, source: "host",

@@ -49,6 +49,9 @@ extension Registry {
                 try transaction.deleteExpiredSessions(before: self.now())
                 try transaction.insertSession(session)
             }
+        } catch let error as DeviceVerifier.CheckError where error.failure == .securityKey {
+            throw IAMError(.accessDenied, "MultiFactorAuthentication failed: \(serial ?? "the device") is a security key, which "
+                + "cannot be used with GetSessionToken; use a virtual or hardware TOTP device.")
         } catch is DeviceVerifier.CheckError {
             throw IAMError(.accessDenied, "MultiFactorAuthentication failed with invalid MFA one time pass code.")
         }

@@ -140,6 +140,8 @@ public enum AccessKeyStatus: String, Sendable {
 public enum DeviceKind: String, Sendable {
     case virtual
     case hardware
+    /// A FIDO2 security key or passkey (WebAuthn): console sign-in only, never a code.
+    case securityKey = "u2f"
 }
 
 /// How an audited event ended. The raw values are what the audit log stores and `coffer admin

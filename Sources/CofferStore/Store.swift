@@ -326,6 +326,20 @@ public final class Store: Sendable {
                 CREATE INDEX console_sessions_expiry ON console_sessions(expires_ms);
                 """)
         }
+        migrator.registerMigration("12-security-keys") { db in
+            // WebAuthn credentials: the device row (kind u2f; its public key where a seed would be,
+            // its signature counter as the last step) plus the credential id and attestation format.
+            // Challenges are single use: taking one deletes it.
+            try db.execute(sql: """
+                CREATE TABLE security_keys (
+                    serial TEXT PRIMARY KEY, credential_id BLOB NOT NULL UNIQUE, format TEXT NOT NULL
+                );
+                CREATE TABLE webauthn_challenges (
+                    challenge TEXT PRIMARY KEY, purpose TEXT NOT NULL, user_name TEXT NOT NULL,
+                    session_hash TEXT NOT NULL, expires_ms INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -105,3 +105,61 @@ extension StoreTransaction {
         }
     }
 }
+
+/// A WebAuthn challenge: what it is for, whose, and which console session asked for it.
+public struct ChallengeRecord: Sendable, Equatable {
+    public var challenge: String
+    public var purpose: String
+    public var userName: String
+    public var sessionHash: String
+    public var expires: Int64
+    public init(challenge: String, purpose: String, userName: String, sessionHash: String, expires: Int64) {
+        self.challenge = challenge
+        self.purpose = purpose
+        self.userName = userName
+        self.sessionHash = sessionHash
+        self.expires = expires
+    }
+}
+
+extension StoreTransaction {
+    public func insertSecurityKey(_ device: DeviceRecord, credentialID: [UInt8], format: String) throws {
+        try insertDevice(device)
+        try updateDevice(device)
+        try db.execute(sql: "INSERT INTO security_keys(serial, credential_id, format) VALUES (?, ?, ?)",
+                       arguments: [device.serial, Data(credentialID), format])
+    }
+
+    /// The security key with this credential id (any user's), and its attestation format.
+    public func securityKey(credentialID: [UInt8]) throws -> (device: DeviceRecord, format: String)? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT serial, format FROM security_keys WHERE credential_id = ?",
+                                         arguments: [Data(credentialID)]),
+              let device = try device(row[0])
+        else { return nil }
+        return (device, row[1])
+    }
+
+    /// The credential ids of a user's security keys.
+    public func securityKeyIDs(user: String) throws -> [[UInt8]] {
+        try Row.fetchAll(db, sql: """
+            SELECT k.credential_id FROM security_keys k JOIN mfa_devices d ON d.serial = k.serial WHERE d.user_name = ?
+            ORDER BY k.serial
+            """, arguments: [user]).map { Array($0[0] as Data) }
+    }
+
+    public func saveChallenge(_ record: ChallengeRecord) throws {
+        try db.execute(sql: "DELETE FROM webauthn_challenges WHERE expires_ms < ?", arguments: [record.expires - 600_000])
+        try db.execute(sql: """
+            INSERT INTO webauthn_challenges(challenge, purpose, user_name, session_hash, expires_ms) VALUES (?, ?, ?, ?, ?)
+            """, arguments: [record.challenge, record.purpose, record.userName, record.sessionHash, record.expires])
+    }
+
+    /// Takes a challenge: it is deleted whatever happens next (single use).
+    public func takeChallenge(_ challenge: String) throws -> ChallengeRecord? {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT challenge, purpose, user_name, session_hash, expires_ms FROM webauthn_challenges WHERE challenge = ?
+            """, arguments: [challenge]) else { return nil }
+        try db.execute(sql: "DELETE FROM webauthn_challenges WHERE challenge = ?", arguments: [challenge])
+        return ChallengeRecord(challenge: row[0], purpose: row[1], userName: row[2], sessionHash: row[3], expires: row[4])
+    }
+}

@@ -17,7 +17,7 @@ public struct RelyingParty: Sendable {
 public struct WebAuthnError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Reason: String, Sendable {
         case malformed, wrongType, wrongChallenge, wrongOrigin, wrongRelyingParty, userNotPresent
-        case unsupportedAlgorithm, badSignature, badAttestation, counterNotIncreasing
+        case unsupportedAlgorithm, badSignature, badAttestation, counterNotIncreasing, unknownCredential
     }
     public var reason: Reason
     public var message: String

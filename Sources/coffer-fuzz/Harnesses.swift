@@ -7,13 +7,14 @@ import Crypto
 import Foundation
 import HTTPTypes
 import TOTP
+import WebAuthn
 
 /// Every parser of outside input, each behind one name. A harness feeds arbitrary bytes to its
 /// parser and asks only that it returns or throws — a Swift trap (overflow, out-of-range index,
 /// force unwrap) is a crash libFuzzer reports, and in the server it would be a remote kill.
 enum Harness: String, CaseIterable {
     case dates, range, target, endpoint, sigv4, sigv2, chunked, mfa, xml, versioning, complete, delete, bucket,
-         form, base32, keyuri, tokens, policy, console
+         form, base32, keyuri, tokens, policy, console, webauthn
 
     func run(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -123,6 +124,19 @@ enum Harness: String, CaseIterable {
             _ = ConsoleResponder.query(text)
             _ = ConsoleResponder.cookies(text)
             _ = SignInThrottle.network(text)
+        case .webauthn:
+            // CBOR, and everything built on it: COSE keys, authenticator data, attestation objects
+            // (with client data that names the challenge, so the parsing past it is reached).
+            _ = try? CBORDecoder.decode(bytes)
+            _ = try? CBORDecoder.decodePrefix(bytes)
+            _ = try? COSEKey(encoded: bytes)
+            _ = try? AuthenticatorData(bytes)
+            _ = try? ClientData(json: bytes)
+            let challenge = [UInt8](repeating: 7, count: 32)
+            let client = Array(#"{"type":"webauthn.create","challenge":"\#(Base64URL.encode(challenge))","origin":"http://localhost:9001"}"#.utf8)
+            _ = try? WebAuthnVerifier.register(attestationObject: bytes, clientDataJSON: client, challenge: challenge,
+                                               rp: RelyingParty(id: "localhost", origins: ["http://localhost:9001"]))
+            _ = Base64URL.decode(text)
         case .base32:
             _ = try? Base32.decode(text)
         case .keyuri:

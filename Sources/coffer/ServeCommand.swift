@@ -69,6 +69,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Serve the web console on this port (same --host; HTTPS when --port has TLS). Without it there is no console.")
     var consolePort: Int?
 
+    @Option(help: "The WebAuthn relying-party id for security keys in the console (a domain name: browsers refuse WebAuthn on IP addresses).")
+    var webauthnRpId: String = "localhost"
+
+    @Option(help: "An origin allowed to use security keys (repeatable; default: the console's own http(s)://localhost:CONSOLE-PORT).")
+    var webauthnOrigin: [String] = []
+
     @Option(help: "Seconds a request head (request line and headers) may take to arrive once it has begun.")
     var requestHeadTimeout: Int64 = 30
 
@@ -102,6 +108,8 @@ struct ServeCommand: AsyncParsableCommand {
         options.domain = domain
         options.requestHeadTimeout = requestHeadTimeout
         options.passwordLogN = passwordLogN
+        options.webauthnRPID = webauthnRpId
+        options.webauthnOrigins = webauthnOrigin
         options.maxConnections = maxConnections
 
         let instance: CofferInstance

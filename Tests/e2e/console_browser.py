@@ -8,13 +8,14 @@ import time
 import urllib.error
 import urllib.request
 
-from conftest import COFFER
+import tempfile
+
+from conftest import COFFER, Server, free_port
 
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
 
@@ -165,13 +166,20 @@ class Console:
 
 
 def post(base, path, form, cookie=None, headers=None):
-    """A raw POST (no browser): (status, body)."""
+    """A raw POST (no browser, no redirects followed): (status, body, headers)."""
     data = "&".join(f"{k}={urllib.request.quote(v)}" for k, v in form.items()).encode()
-    request = urllib.request.Request(base + path, data=data, method="POST")
-    request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    fields = dict(headers or {}, **{"Content-Type": "application/x-www-form-urlencoded"})
+    return send(urllib.request.Request(base + path, data=data, method="POST"), cookie, fields)
+
+
+def get(base, path, cookie=None):
+    return send(urllib.request.Request(base + path), cookie, {})
+
+
+def send(request, cookie, headers):
     if cookie:
         request.add_header("Cookie", cookie)
-    for name, value in (headers or {}).items():
+    for name, value in headers.items():
         request.add_header(name, value)
     opener = urllib.request.build_opener(NoRedirect)
     try:
@@ -181,16 +189,27 @@ def post(base, path, form, cookie=None, headers=None):
         return error.code, error.read().decode(errors="replace"), dict(error.headers)
 
 
-def get(base, path, cookie=None):
-    request = urllib.request.Request(base + path)
-    if cookie:
-        request.add_header("Cookie", cookie)
-    opener = urllib.request.build_opener(NoRedirect)
-    try:
-        with opener.open(request, timeout=30) as response:
-            return response.status, response.read().decode(errors="replace"), dict(response.headers)
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode(errors="replace"), dict(error.headers)
+def console_server(password, host="127.0.0.1"):
+    """A `coffer serve --console-port` whose console answers (as http://HOST:PORT); the caller stops it."""
+    port = free_port()
+    server = Server(env={"COFFER_ROOT_PASSWORD": password}, extra_args=["--console-port", str(port)]).start()
+    server.console = f"http://{host}:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            if get(server.console, "/signin")[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.2)
+    server.account = re.search(rb"Account (\d{12})", server.output).group(1).decode()
+    return server
+
+
+def screenshot_folder():
+    """COFFER_SCREENSHOTS keeps the suite's screenshots (the README's come from there); else a temporary folder."""
+    folder = os.environ.get("COFFER_SCREENSHOTS") or tempfile.mkdtemp(prefix="coffer-console-shots-")
+    os.makedirs(folder, exist_ok=True)
+    return folder
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -6,31 +6,18 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
-import time
 import uuid
 
 import pytest
 
-from conftest import Server, free_port
-from console_browser import Console, get, post
+from console_browser import Console, console_server as start_console, get, post, screenshot_folder
 
 ROOT_PASSWORD = "Root-Console-Pass-1!"
 
 
 @pytest.fixture(scope="module")
 def console_server():
-    port = free_port()
-    server = Server(env={"COFFER_ROOT_PASSWORD": ROOT_PASSWORD}, extra_args=["--console-port", str(port)]).start()
-    server.console = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if get(server.console, "/signin")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.2)
-    server.account = re.search(rb"Account (\d{12})", server.output).group(1).decode()
+    server = start_console(ROOT_PASSWORD)
     yield server
     server.stop()
     shutil.rmtree(server.data, ignore_errors=True)
@@ -38,9 +25,7 @@ def console_server():
 
 @pytest.fixture(scope="module")
 def shots():
-    folder = os.environ.get("COFFER_SCREENSHOTS") or tempfile.mkdtemp(prefix="coffer-console-shots-")
-    os.makedirs(folder, exist_ok=True)
-    return folder
+    return screenshot_folder()
 
 
 def test_console_mfa_story(console_server, shots, tmp_path):

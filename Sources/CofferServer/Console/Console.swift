@@ -8,6 +8,7 @@ import HTTPTypes
 import Hummingbird
 import Mustache
 import NIOCore
+import WebAuthn
 
 /// The web console, on a listener of its own (`coffer serve --console-port`): server-rendered
 /// pages over the same engine, registry and authorization point as the API. A console session is
@@ -21,6 +22,8 @@ struct ConsoleResponder: HTTPResponder {
     let isTLS: Bool
     /// Bound to a loopback address: only loopback Host names are answered.
     let loopbackOnly: Bool
+    /// Security keys: the relying-party id and allowed origins (configuration, never the Host header).
+    let relyingParty: RelyingParty
     var engine: Engine { s3.engine }
 
     /// Cookie names: under HTTPS with the `__Host-` prefix (Secure, Path=/, no Domain: a page served
@@ -221,6 +224,7 @@ struct ConsoleResponder: HTTPResponder {
     /// What a `?done=` code says after a redirect (fixed texts: nothing from the request is echoed).
     static let notices: [String: String] = [
         "mfa-assigned": "The MFA device is assigned. You will be asked for a code at your next sign-in.",
+        "key-registered": "The security key is registered. You can use it at your next sign-in.",
         "mfa-resynced": "The MFA device is resynchronized.",
         "mfa-removed": "The MFA device is removed.",
         "key-updated": "The access key is updated.",

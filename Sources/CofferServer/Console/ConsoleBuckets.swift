@@ -43,7 +43,14 @@ extension ConsoleResponder {
     /// present a code for MFA Delete).
     func rootDevices(_ call: Call) throws -> [[String: Any]] {
         guard call.caller.isRoot else { return [] }
-        return try enabledDevices(Registry.rootUser).map { ["serial": $0.serial] }
+        return try totpDevices(Registry.rootUser).map { ["serial": $0.serial] }
+    }
+
+    /// The root's only MFA devices are security keys: the pages say that MFA Delete needs a TOTP device.
+    func keysOnly(_ call: Call) throws -> Bool {
+        guard call.caller.isRoot else { return false }
+        let devices = try enabledDevices(Registry.rootUser)
+        return !devices.isEmpty && devices.allSatisfy { $0.kind == .securityKey }
     }
 
     /// `x-amz-mfa` from a form's device and code (nil without a code).
@@ -51,7 +58,7 @@ extension ConsoleResponder {
         guard let code = call.form["code"]?.trimmingCharacters(in: .whitespaces), !code.isEmpty else { return nil }
         try requireSecureTransport(call)
         var serial = call.form["serial"] ?? ""
-        if serial.isEmpty { serial = try enabledDevices(call.caller.userName).first?.serial ?? "" }
+        if serial.isEmpty { serial = try totpDevices(call.caller.userName).first?.serial ?? "" }
         return "\(serial) \(code)"
     }
 
@@ -69,6 +76,7 @@ extension ConsoleResponder {
             "mfaDelete": bucket.versioning.mfaDelete.wireValue ?? "Not configured",
             "enabled": bucket.versioning.status != .suspended, "mfaOn": bucket.versioning.mfaDelete == .enabled,
             "rootDevices": devices, "has_rootDevices": !devices.isEmpty, "formID": "versioning",
+            "keysOnly": try keysOnly(call),
         ]
         if let error { values["error"] = error }
         return page("bucket", values, call: call, status: status)
@@ -167,7 +175,7 @@ extension ConsoleResponder {
             "rows": rows, "folders": folders, "crumbs": crumbs, "rootDevices": devices, "has_rootDevices": !devices.isEmpty,
             "versioning": bucket.versioning.status.wireValue ?? "Not enabled",
             "mfaDelete": bucket.versioning.mfaDelete.wireValue ?? "Not configured", "askCode": askCode,
-            "formID": "delete", "hasRows": !rows.isEmpty,
+            "formID": "delete", "hasRows": !rows.isEmpty, "keysOnly": try keysOnly(call),
         ]
         if result.isTruncated, let next = result.nextKey {
             var link = "/buckets/\(name)/objects?prefix=\(Self.q(prefix))&after=\(Self.q(next))"

@@ -53,6 +53,10 @@ extension ConsoleResponder {
         case .uploadComplete(let bucket): return try await completeUpload(call, bucket)
         case .uploadAbort(let bucket): return try await abortUpload(call, bucket)
         case .audit: return try await audit(call)
+        case .keyOptions: return try await keyOptions(call)
+        case .keyRegister: return await keyRegister(call)
+        case .signInKeyOptions: return try await signInKeyOptions(call)
+        case .signInKey: return await signInKey(call)
         case .stylesheet, .script: return Self.asset("", type: "text/plain")  // answered before sessions
         }
     }
@@ -194,10 +198,17 @@ extension ConsoleResponder {
         try registry.store.read { try $0.devices(user: user, assigned: true, kind: nil, after: nil, limit: Registry.maxDevicesPerUser) }
     }
 
+    /// The devices that give codes (virtual and hardware TOTP): the only ones for codes, x-amz-mfa and MFA Delete.
+    func totpDevices(_ user: String) throws -> [DeviceRecord] {
+        try enabledDevices(user).filter { $0.kind != .securityKey }
+    }
+
     func codePage(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok) throws -> Response {
         guard let session = call.session, session.stage == .code else { return Self.redirect("/signin") }
-        let devices = try enabledDevices(session.userName).map { ["serial": $0.serial, "name": $0.name] }
-        var values: [String: Any] = ["title": "MFA code", "devices": devices, "several": devices.count > 1]
+        let all = try enabledDevices(session.userName)
+        let devices = all.filter { $0.kind != .securityKey }.map { ["serial": $0.serial, "name": $0.name] }
+        var values: [String: Any] = ["title": "MFA code", "devices": devices, "several": devices.count > 1,
+                                     "hasTOTP": !devices.isEmpty, "hasKeys": all.contains { $0.kind == .securityKey }]
         if let error { values["error"] = error }
         return page("mfa", values, call: call, status: status)
     }
@@ -325,8 +336,11 @@ extension ConsoleResponder {
         let principal = call.caller
         var values: [String: Any] = ["title": "My security credentials"]
         let devices = try enabledDevices(principal.userName).map { device -> [String: Any] in
-            ["serial": device.serial, "kind": device.kind == .virtual ? "Virtual" : "Hardware TOTP",
-             "enabled": Self.date(device.enabled), "askCode": principal.isRoot, "csrf": call.csrf]
+            ["serial": device.serial, "enabled": Self.date(device.enabled), "csrf": call.csrf,
+             "kind": device.kind == .virtual ? "Virtual" : device.kind == .hardware ? "Hardware TOTP" : "Security key",
+             "totp": device.kind != .securityKey,
+             // Removing a root device takes a code of a TOTP device (the one removed, if it gives codes).
+             "askCode": principal.isRoot && device.kind != .securityKey]
         }
         values["devices"] = devices
         values["has_devices"] = !devices.isEmpty
@@ -346,6 +360,10 @@ extension ConsoleResponder {
     func createDevice(_ call: Call) async throws -> Response {
         let principal = call.caller
         let name = (call.form["name"] ?? "").trimmingCharacters(in: .whitespaces)
+        if call.form["type"] == "key" {
+            // A security key: the page's script runs navigator.credentials.create.
+            return page("key-wizard", ["title": "Assign MFA device", "name": name].merging(try stepUp(call)) { $1 }, call: call)
+        }
         do {
             try requireSecureTransport(call)
             try await authorize(.createVirtualMFADevice, ["VirtualMFADeviceName": name], call)
@@ -403,7 +421,7 @@ extension ConsoleResponder {
     /// the wizard's extra fields, when the root has a device.
     func stepUp(_ call: Call) throws -> [String: Any] {
         guard call.caller.isRoot else { return [:] }
-        let devices = try enabledDevices(Registry.rootUser).map { ["serial": $0.serial] }
+        let devices = try totpDevices(Registry.rootUser).map { ["serial": $0.serial] }
         return devices.isEmpty ? [:] : ["confirm": true, "rootDevices": devices, "has_rootDevices": true, "formID": "confirm"]
     }
 
@@ -411,7 +429,7 @@ extension ConsoleResponder {
     /// MFA-authenticated now. Others pass unchanged.
     func stepUpRoot(_ call: Call, event: String) async throws -> Principal {
         var principal = call.caller
-        guard principal.isRoot, try !enabledDevices(Registry.rootUser).isEmpty else { return principal }
+        guard principal.isRoot, try !totpDevices(Registry.rootUser).isEmpty else { return principal }
         try requireSecureTransport(call)
         try await registry.confirmCode(principal, serial: call.form["stepSerial"] ?? "", code: call.form["stepCode"] ?? "",
                                        event: event, info: call.info)
@@ -455,9 +473,14 @@ extension ConsoleResponder {
             try await authorize(.deactivateMFADevice, ["UserName": principal.userName, "SerialNumber": serial], call)
             if principal.isRoot {
                 try requireSecureTransport(call)
-                try await registry.confirmCode(principal, serial: serial, code: call.form["code"] ?? "",
-                                               event: "DeactivateMFADevice", info: call.info)
-                principal.mfaAuthenticated = true
+                let isKey = (try registry.store.read { try $0.device(serial) })?.kind == .securityKey
+                if isKey {
+                    principal = try await stepUpRoot(call, event: "DeactivateMFADevice")
+                } else {
+                    try await registry.confirmCode(principal, serial: serial, code: call.form["code"] ?? "",
+                                                   event: "DeactivateMFADevice", info: call.info)
+                    principal.mfaAuthenticated = true
+                }
             }
             try await registry.deactivateDevice(principal, userName: principal.userName, serial: serial, info: call.info)
             if (try registry.store.read { try $0.device(serial) })?.kind == .virtual, may(.deleteVirtualMFADevice, ["SerialNumber": serial], call) {

@@ -4,7 +4,8 @@ import HTTPTypes
 /// percent-decoded; object keys travel in the query). The dispatcher switches over it exhaustively.
 enum ConsoleRoute: Sendable, Equatable {
     case start
-    case signInPage, signIn, codePage, code, passwordPage, password, signOut
+    case signInPage, signIn, codePage, code, passwordPage, password, signOut, signInKeyOptions, signInKey
+    case keyOptions, keyRegister
     case home
     case security, mfaNamePage, mfaCreate, mfaEnable, mfaCancel, mfaResync, mfaRemove
     case keyCreate, keyStatus, keyDelete
@@ -34,6 +35,14 @@ enum ConsoleRoute: Sendable, Equatable {
         case (0, _) where get: return .start
         case (1, "signin"): return get ? .signInPage : post ? .signIn : nil
         case (2, "signin") where segments[1] == "mfa": return get ? .codePage : post ? .code : nil
+        case (2, "signin") where segments[1] == "webauthn" && post: return .signInKey
+        case (3, "signin") where segments[1] == "webauthn" && segments[2] == "options" && post: return .signInKeyOptions
+        case (3, "security") where segments[1] == "webauthn" && post:
+            switch segments[2] {
+            case "options": return .keyOptions
+            case "register": return .keyRegister
+            default: return nil
+            }
         case (1, "password"): return get ? .passwordPage : post ? .password : nil
         case (1, "signout") where post: return .signOut
         case (1, "home") where get: return .home
@@ -99,7 +108,9 @@ enum ConsoleRoute: Sendable, Equatable {
     /// Pages anyone may load (the sign-in steps decide for themselves what they need).
     var isPublic: Bool {
         switch self {
-        case .start, .signInPage, .signIn, .codePage, .code, .passwordPage, .password, .signOut, .stylesheet, .script: true
+        case .start, .signInPage, .signIn, .codePage, .code, .passwordPage, .password, .signOut, .stylesheet, .script,
+             .signInKeyOptions, .signInKey:
+            true
         default: false
         }
     }
@@ -107,7 +118,7 @@ enum ConsoleRoute: Sendable, Equatable {
     /// Requests that change something: each needs the CSRF token and a same-origin Origin.
     var changesState: Bool {
         switch self {
-        case .signIn, .code, .password, .signOut, .mfaCreate, .mfaEnable, .mfaCancel, .mfaResync, .mfaRemove, .keyCreate,
+        case .signIn, .code, .password, .signOut, .signInKeyOptions, .signInKey, .keyOptions, .keyRegister, .mfaCreate, .mfaEnable, .mfaCancel, .mfaResync, .mfaRemove, .keyCreate,
              .keyStatus, .keyDelete, .userCreate, .userDeactivateMFA, .userAttach, .userDetach, .userPassword, .userDelete,
              .bucketCreate, .bucketVersioning, .bucketPolicy, .bucketPolicyDelete, .deleteObjects, .upload,
              .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort:
@@ -124,6 +135,8 @@ enum ConsoleRoute: Sendable, Equatable {
         case .start: "Start"
         case .signInPage, .signIn: "SignIn"
         case .codePage, .code: "SignInCode"
+        case .signInKeyOptions, .signInKey: "SignInSecurityKey"
+        case .keyOptions, .keyRegister: "RegisterSecurityKey"
         case .passwordPage, .password: "ChangePassword"
         case .signOut: "SignOut"
         case .home: "Home"

@@ -82,7 +82,13 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 {{<layout}}{{$body}}
 <section class="card narrow">
 <h1>Multi-factor authentication</h1>
-<p>Your account is protected by an MFA device. Enter the 6-digit code it shows now.</p>
+{{#hasKeys}}
+<p>Your account is protected by a security key{{#hasTOTP}} or an authenticator{{/hasTOTP}}.</p>
+<p><button type="button" id="use-key" data-csrf="{{csrf}}">Use security key</button></p>
+<p id="key-status" role="status" aria-live="polite"></p>
+{{/hasKeys}}
+{{#hasTOTP}}
+<p>Enter the 6-digit code your MFA device shows now.</p>
 <form method="post" action="/signin/mfa">
 <input type="hidden" name="_csrf" value="{{csrf}}">
 {{#several}}
@@ -96,6 +102,7 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus>
 <button type="submit" id="verify">Verify</button>
 </form>
+{{/hasTOTP}}
 <form method="post" action="/signout"><input type="hidden" name="_csrf" value="{{csrf}}"><button type="submit" class="link">Cancel</button></form>
 </section>
 {{/body}}{{/layout}}
@@ -157,11 +164,11 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 {{#devices}}
 <tr>
 <td><code>{{serial}}</code></td><td>{{kind}}</td><td>{{enabled}}</td>
-<td><form method="post" action="/security/mfa/resync" class="row">
+<td>{{#totp}}<form method="post" action="/security/mfa/resync" class="row">
 <input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="serial" value="{{serial}}">
 <label>First code <input name="code1" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" required></label>
 <label>Second code <input name="code2" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" required></label>
-<button type="submit">Resync</button></form></td>
+<button type="submit">Resync</button></form>{{/totp}}</td>
 <td><form method="post" action="/security/mfa/remove" class="row">
 <input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="serial" value="{{serial}}">
 {{#askCode}}<label>Code <input name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" required></label>{{/askCode}}
@@ -210,7 +217,13 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 <input type="hidden" name="_csrf" value="{{csrf}}">
 <label for="device-name">Device name</label>
 <input id="device-name" name="name" value="{{name}}" required maxlength="128" pattern="[A-Za-z0-9+=,.@_\-]+">
-<p class="hint">Letters, digits and + = , . @ _ - only. An authenticator app on your phone is a virtual MFA device.</p>
+<p class="hint">Letters, digits and + = , . @ _ - only.</p>
+<fieldset><legend>Device type</legend>
+<label class="inline"><input type="radio" name="type" value="app" id="type-app" checked> Authenticator app</label>
+<label class="inline"><input type="radio" name="type" value="key" id="type-key"> Security key or passkey</label>
+<p class="hint">An authenticator app gives codes: it works for sign-in, MFA Delete and the API. A security key
+(FIDO2, WebAuthn) works for console sign-in only, as on AWS.</p>
+</fieldset>
 <button type="submit" id="next">Next</button>
 </form>
 </section>
@@ -236,19 +249,27 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 <input id="code1" name="code1" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>
 <label for="code2">MFA code 2 (the next code the app shows)</label>
 <input id="code2" name="code2" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>
-{{#confirm}}
-<fieldset class="mfa"><legend>Confirm with a device you already have</legend>
-<p class="hint">The root user's MFA devices change only with a code from one of its current devices.</p>
-<label for="step-serial">Current MFA device</label>
-<select id="step-serial" name="stepSerial">{{#rootDevices}}<option value="{{serial}}">{{serial}}</option>{{/rootDevices}}</select>
-<label for="step-code">Its current code</label>
-<input id="step-code" name="stepCode" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>
-</fieldset>
-{{/confirm}}
+{{> step-up}}
 <button type="submit" id="add-mfa">Add MFA</button>
 </form>
 <form method="post" action="/security/mfa/cancel"><input type="hidden" name="_csrf" value="{{csrf}}">
 <input type="hidden" name="serial" value="{{serial}}"><button type="submit" class="link">Cancel and start over</button></form>
+</section>
+{{/body}}{{/layout}}
+"""#,
+
+        "key-wizard": #"""
+{{<layout}}{{$body}}
+<section class="card">
+<h1>Assign MFA device</h1>
+<ol class="steps"><li>Name the device</li><li class="current">Register the security key</li></ol>
+<p>Press the button, then touch your security key (or confirm the passkey) when your browser asks.
+The key will be usable for console sign-in; MFA Delete and the API still need an authenticator app or a hardware token.</p>
+<form id="key-form" data-csrf="{{csrf}}" data-name="{{name}}">
+{{> step-up}}
+<button type="submit" id="register-key">Register security key {{name}}</button>
+<p id="key-status" role="status" aria-live="polite"></p>
+</form>
 </section>
 {{/body}}{{/layout}}
 """#,
@@ -383,7 +404,20 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 {{/body}}{{/layout}}
 """#,
 
+        "step-up": #"""
+{{#confirm}}
+<fieldset class="mfa"><legend>Confirm with a device you already have</legend>
+<p class="hint">The root user's MFA devices change only with a code from one of its current devices.</p>
+<label for="step-serial">Current MFA device</label>
+<select id="step-serial" name="stepSerial">{{#rootDevices}}<option value="{{serial}}">{{serial}}</option>{{/rootDevices}}</select>
+<label for="step-code">Its current code</label>
+<input id="step-code" name="stepCode" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>
+</fieldset>
+{{/confirm}}
+"""#,
+
         "mfa-fields": #"""
+{{#keysOnly}}<p class="warning" id="keys-only">Your MFA devices are security keys. As on AWS, a security key cannot be used for MFA Delete: assign an authenticator app or a hardware TOTP token for that.</p>{{/keysOnly}}
 {{#has_rootDevices}}
 <fieldset class="mfa"><legend>MFA</legend>
 <label for="mfa-serial-{{formID}}">MFA device</label>
@@ -429,6 +463,7 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 {{#hasRows}}
 {{#versions}}
 {{#askCode}}
+{{#keysOnly}}<p class="warning" id="keys-only">Your MFA devices are security keys. As on AWS, a security key cannot be used for MFA Delete: assign an authenticator app or a hardware TOTP token for that.</p>{{/keysOnly}}
 <fieldset class="mfa"><legend>MFA Delete is on: a permanent delete needs a code</legend>
 {{#has_rootDevices}}<label for="mfa-serial-delete">MFA device</label>
 <select id="mfa-serial-delete" name="serial">{{#rootDevices}}<option value="{{serial}}">{{serial}}</option>{{/rootDevices}}</select>{{/has_rootDevices}}
@@ -546,7 +581,85 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   var form = document.getElementById("upload");
   if (form) form.addEventListener("submit", function (event) { event.preventDefault(); upload(form); });
+  var keyForm = document.getElementById("key-form");
+  if (keyForm) keyForm.addEventListener("submit", function (event) { event.preventDefault(); registerKey(keyForm); });
+  var useKey = document.getElementById("use-key");
+  if (useKey) useKey.addEventListener("click", function () { signInWithKey(useKey.dataset.csrf); });
 });
+
+// WebAuthn: binary values travel as base64url.
+function fromB64url(text) {
+  var base64 = text.replace(/-/g, "+").replace(/_/g, "/");
+  while (base64.length % 4) base64 += "=";
+  var raw = atob(base64), bytes = new Uint8Array(raw.length);
+  for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  return bytes;
+}
+
+function toB64url(buffer) {
+  var bytes = new Uint8Array(buffer), raw = "";
+  for (var i = 0; i < bytes.length; i++) raw += String.fromCharCode(bytes[i]);
+  return btoa(raw).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function postForm(url, csrf, fields) {
+  return fetch(url, { method: "POST", credentials: "same-origin", body: new URLSearchParams(fields),
+                      headers: { "Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": csrf } });
+}
+
+// The console's security-key ceremonies (also driven by the browser suite).
+window.cofferKeys = {
+  register: async function (csrf, name, extra) {
+    var answer = await postForm("/security/webauthn/options", csrf, {});
+    if (!answer.ok) throw new Error(await answer.text());
+    var options = await answer.json();
+    options.challenge = fromB64url(options.challenge);
+    options.user.id = fromB64url(options.user.id);
+    options.excludeCredentials = options.excludeCredentials.map(function (c) { return { type: c.type, id: fromB64url(c.id) }; });
+    var credential = await navigator.credentials.create({ publicKey: options });
+    var fields = Object.assign({ name: name, clientDataJSON: toB64url(credential.response.clientDataJSON),
+                                 attestationObject: toB64url(credential.response.attestationObject) }, extra || {});
+    var done = await postForm("/security/webauthn/register", csrf, fields);
+    if (!done.ok) throw new Error(await done.text());
+    return done.text();
+  },
+  assertion: async function (csrf, allowIDs) {
+    var answer = await postForm("/signin/webauthn/options", csrf, {});
+    if (!answer.ok) throw new Error(await answer.text());
+    var options = await answer.json();
+    options.challenge = fromB64url(options.challenge);
+    var ids = allowIDs || options.allowCredentials.map(function (c) { return c.id; });
+    options.allowCredentials = ids.map(function (id) { return { type: "public-key", id: fromB64url(id) }; });
+    var credential = await navigator.credentials.get({ publicKey: options });
+    return { credentialId: toB64url(credential.rawId), clientDataJSON: toB64url(credential.response.clientDataJSON),
+             authenticatorData: toB64url(credential.response.authenticatorData), signature: toB64url(credential.response.signature) };
+  },
+  signIn: async function (csrf, body) {
+    var answer = await postForm("/signin/webauthn", csrf, body);
+    return { ok: answer.ok, status: answer.status, text: await answer.text() };
+  }
+};
+
+function registerKey(form) {
+  var status = document.getElementById("key-status");
+  var extra = {}, serial = document.getElementById("step-serial"), code = document.getElementById("step-code");
+  if (serial && code) { extra.stepSerial = serial.value; extra.stepCode = code.value; }
+  status.textContent = "Touch your security key…";
+  window.cofferKeys.register(form.dataset.csrf, form.dataset.name, extra).then(function () {
+    window.location.href = "/security?done=key-registered";
+  }, function (error) { status.textContent = "The security key was not registered: " + error.message; });
+}
+
+function signInWithKey(csrf) {
+  var status = document.getElementById("key-status");
+  status.textContent = "Touch your security key…";
+  window.cofferKeys.assertion(csrf).then(function (body) {
+    window.cofferLastAssertion = body;
+    return window.cofferKeys.signIn(csrf, body);
+  }).then(function (result) {
+    if (result.ok) window.location.href = result.text; else status.textContent = result.text;
+  }, function (error) { status.textContent = "No security key answered: " + error.message; });
+}
 
 var PART = 8 * 1024 * 1024, MULTIPART_FROM = 16 * 1024 * 1024;
 

@@ -38,6 +38,9 @@ public final class CofferMetrics: Sendable {
     nonisolated(unsafe) static let signIns = MetricNameDescriptor(namespace: "coffer", metricName: "console_sign_ins", unitName: "total",
                                               helpText: "Console sign-in attempts by outcome (success, wrongPassword, wrongCode, throttled, expired).")
 
+    nonisolated(unsafe) static let securityKeys = MetricNameDescriptor(namespace: "coffer", metricName: "security_key_assertions", unitName: "total",
+                                                   helpText: "Security-key registrations and sign-in assertions by outcome (registered, passed, or the refusal's reason).")
+
     private let inPlaceCounter: Counter
 
     public init() {
@@ -78,6 +81,10 @@ public final class CofferMetrics: Sendable {
     /// `throttled`, `unknownDevice`, `notAssigned`.
     public func mfaCheck(_ outcome: DeviceVerifier.CheckOutcome) {
         registry.makeCounter(descriptor: Self.mfaChecks, labels: [("outcome", outcome.rawValue)]).increment()
+    }
+
+    func securityKey(_ outcome: String) {
+        registry.makeCounter(descriptor: Self.securityKeys, labels: [("outcome", outcome)]).increment()
     }
 
     func consoleSignIn(_ outcome: Registry.SignInOutcome) {

@@ -10,6 +10,7 @@ import HummingbirdTLS
 import NIOSSL
 import Logging
 import NIOCore
+import WebAuthn
 
 /// Everything `coffer serve` needs to know.
 public struct ServerOptions: Sendable {
@@ -44,6 +45,10 @@ public struct ServerOptions: Sendable {
     public var maxConnections = 4096
     /// scrypt's cost for console passwords, as log2(N): 17 is OWASP's minimum; lower only for test rigs.
     public var passwordLogN = 17
+    /// WebAuthn's relying-party id (a domain; browsers refuse WebAuthn on IP-address origins).
+    public var webauthnRPID = "localhost"
+    /// The origins allowed to use security keys; empty: the console's own `http(s)://localhost:PORT`.
+    public var webauthnOrigins: [String] = []
 
     public init(dataFolder: URL) { self.dataFolder = dataFolder }
 }
@@ -117,8 +122,10 @@ public final class CofferInstance: Sendable {
                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         throws -> some ApplicationProtocol {
         let host = options.host.lowercased()
+        let origins = options.webauthnOrigins.isEmpty ? ["\(tls == nil ? "http" : "https")://localhost:\(port)"] : options.webauthnOrigins
         let responder = ConsoleResponder(s3: makeResponder(isTLS: tls != nil), registry: registry, isTLS: tls != nil,
-                                         loopbackOnly: host == "localhost" || host == "::1" || TransportPolicy.isLoopback(host))
+                                         loopbackOnly: host == "localhost" || host == "::1" || TransportPolicy.isLoopback(host),
+                                         relyingParty: RelyingParty(id: options.webauthnRPID, origins: Set(origins)))
         let http: HTTPServerBuilder = .http1OnEventLoop(configuration: .init(additionalChannelHandlers: [ConnectionGuard()],
                                                                              idleTimeout: .seconds(300)),
                                                         inPlace: nil, headTimeout: .seconds(options.requestHeadTimeout))
