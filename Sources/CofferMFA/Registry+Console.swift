@@ -149,6 +149,25 @@ extension Registry {
         }
     }
 
+    /// Counts an answer to a pending sign-in before it is judged; false (and the pending sign-in
+    /// ended) once `codesPerSignIn` answers have been made. A right answer clears the count.
+    func reserveFactorAttempt(_ pending: ConsoleSessionRecord) async throws -> Bool {
+        let attempts = codeFailures.withLock { table -> Int in
+            let time = self.now()
+            if table.count >= 10_000 { table = table.filter { $0.value.expires > time } }
+            guard table.count < 10_000 || table[pending.tokenHash] != nil else { return Self.codesPerSignIn + 1 }
+            let count = (table[pending.tokenHash]?.count ?? 0) + 1
+            table[pending.tokenHash] = (count, pending.expires)
+            return count
+        }
+        guard attempts <= Self.codesPerSignIn else {
+            codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
+            try await store.write { try $0.deleteConsoleSession(tokenHash: pending.tokenHash) }
+            return false
+        }
+        return true
+    }
+
     /// The session a cookie's token stands for, if it exists, has not expired and is at one of
     /// `stages`; with the principal it acts as.
     public func consoleSession(token: String, allowing stages: Set<ConsoleSessionRecord.Stage> = [.active])
@@ -236,6 +255,20 @@ extension Registry {
                 return key == "aws:multifactorauthpresent" || key == "aws:multifactorauthage"
             }
         }
+    }
+
+    /// The root's password as a step-up (a root whose MFA devices are all security keys), throttled
+    /// like a sign-in.
+    public func confirmRootPassword(_ password: String, source: String?) async throws {
+        let address = source ?? ""
+        guard signInThrottle.retryAfter(user: Self.rootUser, source: address, now: now()) == nil else {
+            throw IAMError(.limitExceeded, "Too many wrong passwords: try again later.")
+        }
+        signInThrottle.failed(user: Self.rootUser, source: address, now: now())
+        guard try await verifyRootPassword(password) else {
+            throw IAMError(.accessDenied, "The root password is not correct.")
+        }
+        signInThrottle.forgive(user: Self.rootUser, source: address)
     }
 
     /// Whether the user's password must be changed before anything else (reset required, or

@@ -53,11 +53,15 @@ extension Registry {
             : "arn:aws:iam::\(accountID):u2f/user/\(user)/\(name)-\(suffix)"
         guard serial.utf8.count <= 256 else { throw IAMError.validation("name", "Member must be shorter") }
         do {
+            // Taken in a write of its own (single use even when the answer fails), judged outside
+            // any transaction (parsing and signatures never hold the write queue).
+            let challenge = try await store.write { transaction in
+                try self.takeChallenge(clientDataJSON: clientDataJSON, purpose: .register, user: user,
+                                       sessionToken: sessionToken, in: transaction)
+            }
+            let credential = try WebAuthnVerifier.register(attestationObject: attestationObject, clientDataJSON: clientDataJSON,
+                                                           challenge: challenge, rp: rp)
             return try await store.write { transaction in
-                let challenge = try self.takeChallenge(clientDataJSON: clientDataJSON, purpose: .register, user: user,
-                                                       sessionToken: sessionToken, in: transaction)
-                let credential = try WebAuthnVerifier.register(attestationObject: attestationObject, clientDataJSON: clientDataJSON,
-                                                               challenge: challenge, rp: rp)
                 guard try transaction.securityKey(credentialID: credential.id) == nil else {
                     throw IAMError(.entityAlreadyExists, "This security key is already registered.")
                 }
@@ -96,37 +100,45 @@ extension Registry {
         let (newToken, next) = newConsoleSession(user: user, stage: mustChange ? .newPassword : .active, mfaAt: now(),
                                                  source: source)
         let arn = principalArn(user)
+        // Counted before it is judged: a burst of answers on one pending sign-in cannot outrun the limit.
+        guard try await reserveFactorAttempt(pending) else { return nil }
+        var owned: DeviceRecord?
         do {
+            let challenge = try await store.write { transaction in
+                try self.takeChallenge(clientDataJSON: clientDataJSON, purpose: .signIn, user: user, sessionToken: token,
+                                       in: transaction)
+            }
+            guard let (device, _) = try store.read({ try $0.securityKey(credentialID: credentialID) }), device.userName == user else {
+                throw WebAuthnError(.unknownCredential, "the key is not one of this user's")
+            }
+            owned = device
+            let result = try WebAuthnVerifier.authenticate(
+                authenticatorData: authenticatorData, clientDataJSON: clientDataJSON, signature: signature,
+                challenge: challenge, rp: rp, publicKey: device.sealedSeed, storedCount: UInt32(clamping: device.lastStep ?? 0))
             try await store.write { transaction in
-                let challenge = try self.takeChallenge(clientDataJSON: clientDataJSON, purpose: .signIn, user: user,
-                                                       sessionToken: token, in: transaction)
-                guard let (device, _) = try transaction.securityKey(credentialID: credentialID), device.userName == user else {
-                    throw WebAuthnError(.unknownCredential, "the key is not one of this user's")
-                }
-                let result = try WebAuthnVerifier.authenticate(
-                    authenticatorData: authenticatorData, clientDataJSON: clientDataJSON, signature: signature,
-                    challenge: challenge, rp: rp, publicKey: device.sealedSeed, storedCount: UInt32(clamping: device.lastStep ?? 0))
+                // The counter is moved only from the value judged against (two answers at once: one wins).
+                guard var current = try transaction.device(device.serial), current.userName == user,
+                      current.lastStep == device.lastStep
+                else { throw WebAuthnError(.counterNotIncreasing, "the key was used by another sign-in at the same time") }
                 guard try transaction.deleteConsoleSession(tokenHash: pending.tokenHash) == 1 else {
                     throw WebAuthnError(.wrongChallenge, "the sign-in has ended")
                 }
-                var used = device
-                used.lastStep = Int64(result.signCount)
-                try transaction.updateDevice(used)
+                current.lastStep = Int64(result.signCount)
+                try transaction.updateDevice(current)
                 try transaction.saveConsoleSession(next)
                 try transaction.appendAudit(AuditRecord(time: self.now(), event: "ConsoleLogin", outcome: .passed,
                                                         principal: arn, serial: device.serial, source: source, requestID: nil,
                                                         detail: "security key; user verified: \(result.userVerified ? "yes" : "no")"))
             }
         } catch let error as WebAuthnError {
-            // Refusals are audited by reason; a counter that did not grow may be a cloned key.
-            let serial = try? store.read { try $0.securityKey(credentialID: credentialID)?.device.serial }
+            // Refusals are audited by reason (the key's serial only when it is this user's); a
+            // counter that did not grow may be a cloned key.
             let detail = error.reason == .counterNotIncreasing
                 ? "security key refused: possible cloned key (\(error.message))"
                 : "security key refused: \(error.reason.rawValue): \(error.message)"
-            let entry = AuditRecord(time: now(), event: "ConsoleLogin", outcome: .failed, principal: arn, serial: serial ?? nil,
+            let entry = AuditRecord(time: now(), event: "ConsoleLogin", outcome: .failed, principal: arn, serial: owned?.serial,
                                     source: source, requestID: nil, detail: String(detail.prefix(512)))
             try? await store.write { try $0.appendAudit(entry) }
-            try await countFailedFactor(pending)
             throw error
         }
         codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }

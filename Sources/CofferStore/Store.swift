@@ -338,6 +338,8 @@ public final class Store: Sendable {
                     challenge TEXT PRIMARY KEY, purpose TEXT NOT NULL, user_name TEXT NOT NULL,
                     session_hash TEXT NOT NULL, expires_ms INTEGER NOT NULL
                 );
+                CREATE INDEX webauthn_challenges_session ON webauthn_challenges(session_hash, purpose);
+                CREATE INDEX webauthn_challenges_expiry ON webauthn_challenges(expires_ms);
                 """)
         }
         return migrator

@@ -147,14 +147,19 @@ extension StoreTransaction {
             """, arguments: [user]).map { Array($0[0] as Data) }
     }
 
+    /// Saves a challenge; a session holds at most one per purpose (asking again replaces it), so
+    /// the table is bounded by the live sessions.
     public func saveChallenge(_ record: ChallengeRecord) throws {
         try db.execute(sql: "DELETE FROM webauthn_challenges WHERE expires_ms < ?", arguments: [record.expires - 600_000])
+        try db.execute(sql: "DELETE FROM webauthn_challenges WHERE session_hash = ? AND purpose = ?",
+                       arguments: [record.sessionHash, record.purpose])
         try db.execute(sql: """
             INSERT INTO webauthn_challenges(challenge, purpose, user_name, session_hash, expires_ms) VALUES (?, ?, ?, ?, ?)
             """, arguments: [record.challenge, record.purpose, record.userName, record.sessionHash, record.expires])
     }
 
-    /// Takes a challenge: it is deleted whatever happens next (single use).
+    /// Takes a challenge (deletes it). Callers take it in a write of its own, before judging the
+    /// answer, so a failed answer cannot roll the deletion back: single use.
     public func takeChallenge(_ challenge: String) throws -> ChallengeRecord? {
         guard let row = try Row.fetchOne(db, sql: """
             SELECT challenge, purpose, user_name, session_hash, expires_ms FROM webauthn_challenges WHERE challenge = ?

@@ -71,6 +71,8 @@ public struct CBORDecoder {
     public static let maxDepth = 16
     public static let maxItems = 4096
     public static let maxInput = 64 * 1024
+    /// WebAuthn's maps have a handful of entries: a cap keeps the duplicate-key check cheap.
+    public static let maxMapEntries = 64
 
     private let bytes: [UInt8]
     private var offset = 0
@@ -139,12 +141,13 @@ public struct CBORDecoder {
             // Each item takes at least one byte: a count larger than what is left is a lie.
             guard count <= UInt64(bytes.count - offset) else { throw CBORError("an array of \(count) items runs past the end") }
             var values: [CBOR] = []
-            values.reserveCapacity(Int(count))
+            values.reserveCapacity(min(Int(count), Self.maxItems - items))
             for _ in 0..<count { values.append(try item(depth: depth + 1)) }
             return .array(values)
         case 5:
             let count = try argument(info)
             guard count <= UInt64(bytes.count - offset) / 2 else { throw CBORError("a map of \(count) entries runs past the end") }
+            guard count <= UInt64(Self.maxMapEntries) else { throw CBORError("a map of more than \(Self.maxMapEntries) entries") }
             var entries: [(CBOR, CBOR)] = []
             entries.reserveCapacity(Int(count))
             for _ in 0..<count {

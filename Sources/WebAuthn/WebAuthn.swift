@@ -179,8 +179,9 @@ public enum Base64URL {
             .replacingOccurrences(of: "=", with: "")
     }
 
+    /// The bytes, or nil for empty text or anything that is not base64url.
     public static func decode(_ text: String) -> [UInt8]? {
-        guard text.utf8.count <= 128 * 1024,
+        guard !text.isEmpty, text.utf8.count <= 128 * 1024,
               text.utf8.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F || $0 == 0x3D })
         else { return nil }
         var base64 = text.replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "-", with: "+")
@@ -267,12 +268,13 @@ public enum WebAuthnVerifier {
                                     challenge: [UInt8], rp: RelyingParty, publicKey: [UInt8],
                                     storedCount: UInt32) throws(WebAuthnError) -> (signCount: UInt32, userVerified: Bool) {
         try checkClient(clientDataJSON, type: "webauthn.get", challenge: challenge, rp: rp)
+        // The signature over the raw bytes first: nothing an unsigned answer carries is parsed.
+        let key = try COSEKey(encoded: publicKey)
+        guard authenticatorData.count <= 16 * 1024, signature.count <= 1024,
+              key.isValidSignature(signature, for: authenticatorData + Array(SHA256.hash(data: clientDataJSON)))
+        else { throw WebAuthnError(.badSignature, "the assertion's signature does not verify") }
         let data = try AuthenticatorData(authenticatorData)
         try checkAuthenticator(data, rp: rp)
-        let key = try COSEKey(encoded: publicKey)
-        guard signature.count <= 1024, key.isValidSignature(signature, for: authenticatorData + Array(SHA256.hash(data: clientDataJSON))) else {
-            throw WebAuthnError(.badSignature, "the assertion's signature does not verify")
-        }
         if data.signCount != 0 || storedCount != 0, data.signCount <= storedCount {
             throw WebAuthnError(.counterNotIncreasing, "the signature counter went from \(storedCount) to \(data.signCount): "
                 + "possibly a cloned key")

@@ -478,6 +478,42 @@ struct ConsoleTests {
         }
     }
 
+    @Test("A root whose MFA devices are all security keys changes them only with its password again")
+    func keyOnlyStepUp() async throws {
+        try await withConsole { rig in
+            let time = Int64(Date().timeIntervalSince1970 * 1000)
+            let key = DeviceRecord(serial: "arn:aws:iam::\(rig.account):u2f/root/key-TEST", kind: .securityKey, name: "key",
+                                   path: "/", sealedSeed: [0xa0], algorithm: "ES256", digits: 0, period: 0, userName: "root",
+                                   enabled: time, created: time, lastStep: 0, creator: "root")
+            try await rig.instance.store.write { try $0.insertSecurityKey(key, credentialID: [1, 2, 3], format: "none") }
+            // Signed in (a pending session promoted by hand: the key's ceremony is the browser suite's).
+            _ = try await rig.browser.signInRoot()
+            let pending = try #require(rig.browser.cookies["coffer_session"])
+            var record = try #require(try rig.instance.store.read { try $0.consoleSession(tokenHash: Registry.tokenHash(pending)) })
+            record.stage = .active
+            record.mfaAt = time
+            let active = record
+            try await rig.instance.store.write { try $0.saveConsoleSession(active) }
+            let security = try await rig.browser.get("/security")
+            #expect(security.2.contains("Security key") && security.2.contains(#"name="stepPassword""#))
+            var headers = HTTPFields()
+            headers[ConsoleResponder.csrfHeader] = rig.browser.csrf
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            let without = try await rig.browser.send(.post, "/security/webauthn/register", body: Array("name=second".utf8), headers: headers)
+            #expect(without.0 == .forbidden && without.2.contains("root password is not correct"))
+            let withPassword = try await rig.browser.send(.post, "/security/webauthn/register",
+                                                          body: Array("name=second&stepPassword=\(Percent.encode(Self.rootPassword))".utf8),
+                                                          headers: headers)
+            #expect(withPassword.0 == .badRequest && withPassword.2.contains("incomplete"), "\(withPassword.0) \(withPassword.2)")  // past the step-up
+            // Removing the key: the password again, too.
+            #expect(try await rig.browser.post("/security/mfa/remove", ["serial": key.serial]).0 == .forbidden)
+            #expect(try rig.instance.store.read { try $0.device(key.serial) } != nil)
+            let removed = try await rig.browser.post("/security/mfa/remove", ["serial": key.serial, "stepPassword": Self.rootPassword])
+            #expect(removed.0 == .seeOther)
+            #expect(try rig.instance.store.read { try $0.device(key.serial) } == nil)
+        }
+    }
+
     @Test("Routes: typed, percent-decoded, nothing else")
     func routes() {
         #expect(ConsoleRoute(method: .get, path: "/") == .start)

@@ -335,13 +335,18 @@ extension ConsoleResponder {
                   newKey: (String, String)? = nil) async throws -> Response {
         let principal = call.caller
         var values: [String: Any] = ["title": "My security credentials"]
+        let rootTOTP = principal.isRoot ? try totpDevices(Registry.rootUser).map { ["serial": $0.serial] } : []
         let devices = try enabledDevices(principal.userName).map { device -> [String: Any] in
             ["serial": device.serial, "enabled": Self.date(device.enabled), "csrf": call.csrf,
              "kind": device.kind == .virtual ? "Virtual" : device.kind == .hardware ? "Hardware TOTP" : "Security key",
              "totp": device.kind != .securityKey,
-             // Removing a root device takes a code of a TOTP device (the one removed, if it gives codes).
-             "askCode": principal.isRoot && device.kind != .securityKey]
+             // Removing a root device takes a code of a TOTP device (the one removed, if it gives
+             // codes; else another one), or — with security keys only — the root's password.
+             "askCode": principal.isRoot && device.kind != .securityKey,
+             "stepCode": principal.isRoot && device.kind == .securityKey && !rootTOTP.isEmpty,
+             "stepPassword": principal.isRoot && device.kind == .securityKey && rootTOTP.isEmpty]
         }
+        values["rootTOTP"] = rootTOTP
         values["devices"] = devices
         values["has_devices"] = !devices.isEmpty
         if may(.listAccessKeys, [:], call) {
@@ -422,17 +427,24 @@ extension ConsoleResponder {
     func stepUp(_ call: Call) throws -> [String: Any] {
         guard call.caller.isRoot else { return [:] }
         let devices = try totpDevices(Registry.rootUser).map { ["serial": $0.serial] }
-        return devices.isEmpty ? [:] : ["confirm": true, "rootDevices": devices, "has_rootDevices": true, "formID": "confirm"]
+        if !devices.isEmpty { return ["confirm": true, "rootDevices": devices, "has_rootDevices": true, "formID": "confirm"] }
+        // Only security keys (which give no code): the root's password again.
+        return try enabledDevices(Registry.rootUser).isEmpty ? [:] : ["confirmPassword": true]
     }
 
     /// Checks the step-up code for a change to the root's devices; the principal then counts as
     /// MFA-authenticated now. Others pass unchanged.
     func stepUpRoot(_ call: Call, event: String) async throws -> Principal {
         var principal = call.caller
-        guard principal.isRoot, try !totpDevices(Registry.rootUser).isEmpty else { return principal }
+        guard principal.isRoot, try !enabledDevices(Registry.rootUser).isEmpty else { return principal }
         try requireSecureTransport(call)
-        try await registry.confirmCode(principal, serial: call.form["stepSerial"] ?? "", code: call.form["stepCode"] ?? "",
-                                       event: event, info: call.info)
+        if try totpDevices(Registry.rootUser).isEmpty {
+            // Security keys only: a stolen console cookie does not know the password.
+            try await registry.confirmRootPassword(call.form["stepPassword"] ?? "", source: call.source)
+        } else {
+            try await registry.confirmCode(principal, serial: call.form["stepSerial"] ?? "", code: call.form["stepCode"] ?? "",
+                                           event: event, info: call.info)
+        }
         principal.mfaAuthenticated = true
         principal.mfaAuthenticatedAt = engine.now()
         return principal

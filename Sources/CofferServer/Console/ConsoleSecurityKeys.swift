@@ -71,6 +71,7 @@ extension ConsoleResponder {
         guard let token = call.token, let session = call.session, session.stage == .code else {
             return plain("The sign-in has ended: start again with the password.", status: .unauthorized)
         }
+        try requireSecureTransport(call)
         let challenge = try await registry.newChallenge(.signIn, user: session.userName, sessionToken: token)
         return json([
             "challenge": Base64URL.encode(challenge),

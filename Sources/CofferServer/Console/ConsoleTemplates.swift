@@ -172,6 +172,9 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 <td><form method="post" action="/security/mfa/remove" class="row">
 <input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="serial" value="{{serial}}">
 {{#askCode}}<label>Code <input name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" required></label>{{/askCode}}
+{{#stepCode}}<select name="stepSerial" aria-label="Authenticator for the confirmation">{{#rootTOTP}}<option value="{{serial}}">{{serial}}</option>{{/rootTOTP}}</select>
+<label>Its code <input name="stepCode" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" required></label>{{/stepCode}}
+{{#stepPassword}}<label>Root password <input name="stepPassword" type="password" autocomplete="current-password" required></label>{{/stepPassword}}
 <button type="submit" class="danger">Remove</button></form></td>
 </tr>
 {{/devices}}
@@ -405,6 +408,13 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 """#,
 
         "step-up": #"""
+{{#confirmPassword}}
+<fieldset class="mfa"><legend>Confirm it is you</legend>
+<p class="hint">The root user's MFA devices change only with a fresh proof: your MFA devices are security keys, so type the root password.</p>
+<label for="step-password">Root password</label>
+<input id="step-password" name="stepPassword" type="password" autocomplete="current-password" maxlength="128">
+</fieldset>
+{{/confirmPassword}}
 {{#confirm}}
 <fieldset class="mfa"><legend>Confirm with a device you already have</legend>
 <p class="hint">The root user's MFA devices change only with a code from one of its current devices.</p>
@@ -644,6 +654,8 @@ function registerKey(form) {
   var status = document.getElementById("key-status");
   var extra = {}, serial = document.getElementById("step-serial"), code = document.getElementById("step-code");
   if (serial && code) { extra.stepSerial = serial.value; extra.stepCode = code.value; }
+  var password = document.getElementById("step-password");
+  if (password) extra.stepPassword = password.value;
   status.textContent = "Touch your security key…";
   window.cofferKeys.register(form.dataset.csrf, form.dataset.name, extra).then(function () {
     window.location.href = "/security?done=key-registered";
@@ -654,7 +666,6 @@ function signInWithKey(csrf) {
   var status = document.getElementById("key-status");
   status.textContent = "Touch your security key…";
   window.cofferKeys.assertion(csrf).then(function (body) {
-    window.cofferLastAssertion = body;
     return window.cofferKeys.signIn(csrf, body);
   }).then(function (result) {
     if (result.ok) window.location.href = result.text; else status.textContent = result.text;
