@@ -100,6 +100,12 @@ def test_security_key_story(key_server, shots):
         # The console says where a key cannot serve: MFA Delete needs a TOTP device.
         s3 = server.client()
         s3.create_bucket(Bucket="keys-only")
+        # And x-amz-mfa with the key's serial is refused in words.
+        with pytest.raises(ClientError) as refused:
+            s3.put_bucket_versioning(Bucket="keys-only", MFA=f"{key_serial[0]} 123456",
+                                     VersioningConfiguration={"Status": "Enabled", "MFADelete": "Enabled"})
+        assert refused.value.response["Error"]["Code"] == "AccessDenied"
+        assert "security key" in refused.value.response["Error"]["Message"]
         root.open("/buckets/keys-only")
         assert "cannot be used for MFA Delete" in root.text("#keys-only")
 
