@@ -211,6 +211,10 @@ struct ConsoleTests {
                 && ($0.detail ?? "").contains("CSRF") })
             #expect(audit.contains { $0.event == "Console:CreateBucket" && $0.outcome == .done
                 && ($0.detail ?? "").contains("with-token") })
+            // The audit page shows them, filtered, and keeps the filter's choice.
+            let page = try await browser.get("/audit?outcome=denied")
+            #expect(page.2.contains(#"<option value="denied" selected>"#) && !page.2.contains(#"<option value="done" selected>"#))
+            #expect(page.2.contains("missing or wrong CSRF token") && !page.2.contains("with-token"))
         }
     }
 

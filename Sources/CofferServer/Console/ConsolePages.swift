@@ -714,7 +714,10 @@ extension ConsoleResponder {
         }
         var values: [String: Any] = [
             "title": "Audit", "user": user,
-            "outcomes": ["done", "passed", "failed", "refused", "denied"].map { ["value": $0, "selected": $0 == outcome?.rawValue] },
+            "outcomes": ["done", "passed", "failed", "refused", "denied"].map { value -> [String: Any] in
+                let selected: Bool = value == outcome?.rawValue
+                return ["value": value, "selected": selected]
+            },
             "entries": entries.map { entry -> [String: Any] in
                 ["time": Self.date(entry.time), "event": entry.event, "outcome": entry.outcome.rawValue,
                  "principal": entry.principal, "serial": entry.serial ?? "", "source": entry.source ?? "",
