@@ -77,8 +77,7 @@ extension Registry {
         signInThrottle.succeeded(user: key, source: address)
         let principalName = isRoot ? Self.rootUser : userName
         var mustChange = profile?.resetRequired ?? false
-        if let profile, let policy = try passwordPolicy(), let days = policy.maxAge,
-           profile.changed + Int64(days) * 86_400_000 < now() {
+        if let profile, let policy = try passwordPolicy(), passwordExpired(profile, policy: policy) {
             if policy.hardExpiry ?? false {
                 await auditSignInFailure(user: userName, isRoot: false, source: source, outcome: .refused,
                                          detail: "password expired (hard expiry)")
@@ -134,25 +133,23 @@ extension Registry {
 
     /// A wrong second factor (code or security key) for a pending sign-in; the fifth ends it.
     func countFailedFactor(_ pending: ConsoleSessionRecord) async throws {
-        let failures = codeFailures.withLock { table -> Int in
-            let time = self.now()
-            if table.count >= 10_000 { table = table.filter { $0.value.expires > time } }
-            // A full table of live pending sign-ins: this one gets no more tries (never a trap).
-            guard table.count < 10_000 || table[pending.tokenHash] != nil else { return Self.codesPerSignIn }
-            let count = (table[pending.tokenHash]?.count ?? 0) + 1
-            table[pending.tokenHash] = (count, pending.expires)
-            return count
-        }
-        if failures >= Self.codesPerSignIn {
-            codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
-            try await store.write { try $0.deleteConsoleSession(tokenHash: pending.tokenHash) }
-        }
+        if countFactor(pending) >= Self.codesPerSignIn { try await endPending(pending) }
     }
 
     /// Counts an answer to a pending sign-in before it is judged; false (and the pending sign-in
     /// ended) once `codesPerSignIn` answers have been made. A right answer clears the count.
     func reserveFactorAttempt(_ pending: ConsoleSessionRecord) async throws -> Bool {
-        let attempts = codeFailures.withLock { table -> Int in
+        guard countFactor(pending) <= Self.codesPerSignIn else {
+            try await endPending(pending)
+            return false
+        }
+        return true
+    }
+
+    /// One more answer for a pending sign-in: the count so far. A table full of live pending
+    /// sign-ins gives a new one no tries at all (never a trap, never unbounded).
+    private func countFactor(_ pending: ConsoleSessionRecord) -> Int {
+        codeFailures.withLock { table -> Int in
             let time = self.now()
             if table.count >= 10_000 { table = table.filter { $0.value.expires > time } }
             guard table.count < 10_000 || table[pending.tokenHash] != nil else { return Self.codesPerSignIn + 1 }
@@ -160,12 +157,11 @@ extension Registry {
             table[pending.tokenHash] = (count, pending.expires)
             return count
         }
-        guard attempts <= Self.codesPerSignIn else {
-            codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
-            try await store.write { try $0.deleteConsoleSession(tokenHash: pending.tokenHash) }
-            return false
-        }
-        return true
+    }
+
+    private func endPending(_ pending: ConsoleSessionRecord) async throws {
+        codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
+        try await store.write { try $0.deleteConsoleSession(tokenHash: pending.tokenHash) }
     }
 
     /// The session a cookie's token stands for, if it exists, has not expired and is at one of
@@ -219,13 +215,7 @@ extension Registry {
     /// The root changes its console password (old one checked, throttled like a sign-in); every
     /// root console session ends.
     public func changeRootPassword(old: String, new: String, source: String?) async throws {
-        guard signInThrottle.retryAfter(user: Self.rootUser, source: source ?? "", now: now()) == nil else {
-            throw IAMError(.limitExceeded, "Too many wrong passwords: try again later.")
-        }
-        guard try await verifyRootPassword(old) else {
-            signInThrottle.failed(user: Self.rootUser, source: source ?? "", now: now())
-            throw IAMError(.accessDenied, "The old password is incorrect.")
-        }
+        try await confirmRootPassword(old, source: source, wrong: "The old password is incorrect.")
         try await setRootPassword(new)
     }
 
@@ -259,14 +249,15 @@ extension Registry {
 
     /// The root's password as a step-up (a root whose MFA devices are all security keys), throttled
     /// like a sign-in.
-    public func confirmRootPassword(_ password: String, source: String?) async throws {
+    public func confirmRootPassword(_ password: String, source: String?,
+                                    wrong: String = "The root password is not correct.") async throws {
         let address = source ?? ""
         guard signInThrottle.retryAfter(user: Self.rootUser, source: address, now: now()) == nil else {
             throw IAMError(.limitExceeded, "Too many wrong passwords: try again later.")
         }
         signInThrottle.failed(user: Self.rootUser, source: address, now: now())
         guard try await verifyRootPassword(password) else {
-            throw IAMError(.accessDenied, "The root password is not correct.")
+            throw IAMError(.accessDenied, wrong)
         }
         signInThrottle.forgive(user: Self.rootUser, source: address)
     }
@@ -275,9 +266,13 @@ extension Registry {
     /// past the policy's MaxPasswordAge).
     func mustChangePassword(_ user: String) throws -> Bool {
         guard user != Self.rootUser, let profile = try store.read({ try $0.loginProfile(user: user) }) else { return false }
-        if profile.resetRequired { return true }
-        if let days = try passwordPolicy()?.maxAge { return profile.changed + Int64(days) * 86_400_000 < now() }
-        return false
+        return try profile.resetRequired || passwordPolicy().map { passwordExpired(profile, policy: $0) } ?? false
+    }
+
+    /// Past the policy's MaxPasswordAge.
+    func passwordExpired(_ profile: LoginProfileRecord, policy: PasswordPolicy) -> Bool {
+        guard let days = policy.maxAge else { return false }
+        return profile.changed + Int64(days) * 86_400_000 < now()
     }
 
     func newConsoleSession(user: String, stage: ConsoleSessionRecord.Stage, mfaAt: Int64?, source: String?)

@@ -150,34 +150,41 @@ extension Registry {
         try await store.write { transaction in
             let user = try self.requireUser(userName, caller: caller, in: transaction)
             try self.requireRootMFA(caller, target: user, action: "DeactivateMFADevice", in: transaction)
-            guard var device = try transaction.device(serial), device.userName == user else {
+            guard let device = try transaction.device(serial), device.userName == user else {
                 throw IAMError(.noSuchEntity, "MFA Device with serial number \(serial) not found for user \(user).")
             }
-            device.userName = nil
-            device.enabled = nil
-            // A security key is bound to its user: deactivated, it is gone (as on AWS).
-            if device.kind == .securityKey { try transaction.deleteDevice(serial) } else { try transaction.updateDevice(device) }
             try transaction.appendAudit(entry)
-            // A lost device ends the user's console sessions: whoever holds it signed in no longer.
-            try self.endConsoleSessions(user: user, because: "its MFA device was deactivated", in: transaction)
+            try self.unassign(device, because: "its MFA device was deactivated", in: transaction)
         }
     }
 
     /// `coffer admin deactivate-mfa`: AWS's "contact support" path for a lost root device.
     public func adminDeactivate(serial: String, operator name: String) async throws -> String {
         try await store.write { transaction in
-            guard var device = try transaction.device(serial), let user = device.userName else {
+            guard let device = try transaction.device(serial), let user = device.userName else {
                 throw IAMError(.noSuchEntity, "No enabled MFA device with serial number \(serial).")
             }
-            device.userName = nil
-            device.enabled = nil
-            if device.kind == .securityKey { try transaction.deleteDevice(serial) } else { try transaction.updateDevice(device) }
-            try self.endConsoleSessions(user: user, because: "its MFA device was deactivated on the host", in: transaction)
+            try self.unassign(device, because: "its MFA device was deactivated on the host", in: transaction)
             try transaction.appendAudit(AuditRecord(time: self.now(), event: "AdminDeactivateMFADevice", outcome: .done,
                                                     principal: "admin:\(name)", serial: serial, source: "host",
                                                     detail: "was enabled for \(user)"))
             return user
         }
+    }
+
+    /// Deactivation: the device leaves its user — a security key, bound to its user, is deleted
+    /// (as on AWS) — and the user's console sessions end: whoever holds a lost device signs in no longer.
+    func unassign(_ device: DeviceRecord, because reason: String, in transaction: StoreTransaction) throws {
+        guard let user = device.userName else { return }
+        if device.kind == .securityKey {
+            try transaction.deleteDevice(device.serial)
+        } else {
+            var device = device
+            device.userName = nil
+            device.enabled = nil
+            try transaction.updateDevice(device)
+        }
+        try endConsoleSessions(user: user, because: reason, in: transaction)
     }
 
     /// What enable and resync check before any code: who may, and the shapes of serial and codes.

@@ -76,18 +76,13 @@ extension ConsoleResponder {
 
     /// Whether the caller may make an IAM call (for what a page shows; nothing audited).
     func may(_ action: IAMAction, _ form: [String: String] = [:], _ call: Call) -> Bool {
-        let principal = call.caller
-        if principal.isRoot { return true }
-        guard let resource = try? action.resource(QueryCall(action: action, form: form, caller: principal, info: call.info),
-                                                  registry: registry)
-        else { return false }
-        do {
-            try registry.access.authorize(principal, action: action.policyAction, resource: resource, bucket: nil,
-                                          service: .iam) { s3.authorizer.keys(principal, connection: call.connection, extra: []) }
-            return true
-        } catch {
-            return false
-        }
+        s3.queryAPI.permits(QueryCall(action: action, form: form, caller: call.caller, info: call.info), connection: call.connection)
+    }
+
+    /// The condition keys of a console request, for the decisions the console asks of the
+    /// policies directly (an action no API call stands for).
+    func policyKeys(_ call: Call) -> [String: [String]] {
+        s3.authorizer.keys(call.caller, connection: call.connection, extra: [])
     }
 
     /// An error in words for the page: the API's message, with its code.
@@ -280,9 +275,7 @@ extension ConsoleResponder {
                     // IAMUserChangePassword for it) — but an explicit Deny still refuses it.
                     do {
                         try registry.access.authorize(principal, action: "iam:ChangePassword", resource: principal.arn,
-                                                      bucket: nil, service: .iam) {
-                            s3.authorizer.keys(principal, connection: call.connection, extra: [])
-                        }
+                                                      bucket: nil, service: .iam) { policyKeys(call) }
                     } catch let denial as Denial where denial.isExplicit {
                         await s3.authorizer.refusals.record(denial, event: "Console:ChangePassword", principal: principal,
                                                             connection: call.connection)
@@ -698,7 +691,7 @@ extension ConsoleResponder {
         if !principal.isRoot {
             do {
                 try registry.access.authorize(principal, action: "cloudtrail:LookupEvents", resource: "*", bucket: nil,
-                                              service: .iam) { s3.authorizer.keys(principal, connection: call.connection, extra: []) }
+                                              service: .iam) { policyKeys(call) }
             } catch let denial as Denial {
                 await s3.authorizer.refusals.record(denial, event: "Console:Audit", principal: principal, connection: call.connection)
                 throw Problem(status: .forbidden, message: "You may not read the audit log: " + denial.message)

@@ -94,32 +94,44 @@ struct QueryAPI: Sendable {
     /// Decides whether the caller may make this call: the guards that are not policies first
     /// (STS calls are never subject to policies; session credentials made without MFA cannot
     /// call IAM; the root is not subject to identity policies), then the caller's policies.
+    /// A refusal is audited and answers `AccessDenied`.
     func authorize(_ call: QueryCall, connection: ConnectionInfo) async throws {
+        do {
+            try check(call, connection: connection)
+        } catch let denial as Denial {
+            await refusals.record(denial, event: "IAM:\(call.action.rawValue)", principal: call.caller, connection: connection)
+            throw IAMError(.accessDenied, denial.message)
+        }
+    }
+
+    /// Whether the caller may make this call — decided as `authorize` decides, with no answer and
+    /// no audit entry (what the console's pages show).
+    func permits(_ call: QueryCall, connection: ConnectionInfo) -> Bool {
+        (try? check(call, connection: connection)) != nil
+    }
+
+    /// The decision alone: throws `Denial` (or the error of a resource that cannot be named).
+    func check(_ call: QueryCall, connection: ConnectionInfo) throws {
         let principal = call.caller
         let action = call.action
         guard !action.isPolicyExempt else { return }
+        if principal.isSession, !principal.isConsole, !principal.mfaAuthenticated {
+            throw Denial(message: "\(action.rawValue) is not allowed with session credentials that were not obtained with MFA.",
+                         reason: "session credentials without MFA", action: action.policyAction, resource: "*")
+        }
+        guard !principal.isRoot else { return }
+        let resource = try action.resource(call, registry: registry)
         do {
-            if principal.isSession, !principal.isConsole, !principal.mfaAuthenticated {
-                throw Denial(message: "\(action.rawValue) is not allowed with session credentials that were not obtained with MFA.",
-                             reason: "session credentials without MFA", action: action.policyAction, resource: "*")
+            try registry.access.authorize(principal, action: action.policyAction, resource: resource, bucket: nil,
+                                          service: .iam) {
+                ConditionKeys.global(principal, connection: ConditionKeys.Connection(
+                    secureTransport: connection.secureTransport, sourceIP: connection.sourceIP,
+                    userAgent: connection.userAgent), now: registry.verifier.now())
             }
-            guard !principal.isRoot else { return }
-            let resource = try action.resource(call, registry: registry)
-            do {
-                try registry.access.authorize(principal, action: action.policyAction, resource: resource, bucket: nil,
-                                              service: .iam) {
-                    ConditionKeys.global(principal, connection: ConditionKeys.Connection(
-                        secureTransport: connection.secureTransport, sourceIP: connection.sourceIP,
-                        userAgent: connection.userAgent), now: registry.verifier.now())
-                }
-            } catch let denial as Denial where action == .changePassword && !denial.isExplicit {
-                // AllowUsersToChangePassword lets every IAM user change their own password without
-                // a policy (AWS) — but not past an explicit Deny.
-                guard try registry.passwordPolicy()?.allowUsersToChangePassword ?? false else { throw denial }
-            }
-        } catch let denial as Denial {
-            await refusals.record(denial, event: "IAM:\(action.rawValue)", principal: principal, connection: connection)
-            throw IAMError(.accessDenied, denial.message)
+        } catch let denial as Denial where action == .changePassword && !denial.isExplicit {
+            // AllowUsersToChangePassword lets every IAM user change their own password without
+            // a policy (AWS) — but not past an explicit Deny.
+            guard try registry.passwordPolicy()?.allowUsersToChangePassword ?? false else { throw denial }
         }
     }
 
