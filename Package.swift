@@ -110,7 +110,11 @@ let package = Package(
             name: "coffer-fuzz",
             dependencies: ["CofferCore", "CofferEngine", "CofferMFA", "CofferPolicy", "CofferServer", "TOTP", "CShims", "WebAuthn",
                            .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "HTTPTypes", package: "swift-http-types")],
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           // `head` reads each input with NIO's own decoder too, and compares.
+                           .product(name: "NIOEmbedded", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras")],
             swiftSettings: instrumented + (fuzzing ? [.define("FUZZING")] : []),
             linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []
         ),

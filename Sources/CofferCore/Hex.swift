@@ -16,11 +16,16 @@ public func appendHex(_ bytes: some Sequence<UInt8>, to output: inout [UInt8]) {
 /// Appends the lowercase hex of the bytes in `buffer`.
 public func appendHex(_ buffer: UnsafeRawBufferPointer, to output: inout [UInt8]) {
     let digits: StaticString = "0123456789abcdef"
-    output.reserveCapacity(output.count + 2 * buffer.count)
+    let start = output.count
+    output.append(contentsOf: repeatElement(0, count: 2 * buffer.count))
     digits.withUTF8Buffer { digits in
-        for byte in buffer {
-            output.append(digits[Int(byte >> 4)])
-            output.append(digits[Int(byte & 15)])
+        output.withUnsafeMutableBufferPointer { out in
+            var index = start
+            for byte in buffer {
+                out[index] = digits[Int(byte >> 4)]
+                out[index + 1] = digits[Int(byte & 15)]
+                index += 2
+            }
         }
     }
 }

@@ -21,6 +21,7 @@ import Glibc
 ///
 /// Writes that bypass Coffer's store (an `sqlite3` shell on the database) do not move the word;
 /// readers may then serve what they cached before. Stop Coffer to edit the database by hand.
+@usableFromInline
 final class WriteGeneration: @unchecked Sendable {
     private let word: UnsafeMutablePointer<UInt64>
 
@@ -41,6 +42,7 @@ final class WriteGeneration: @unchecked Sendable {
     // pointer when the store closes, and 4 KiB per opened store is not worth the race.
 
     /// The current word: even when no write is under way.
+    @usableFromInline
     var current: UInt64 { coffer_atomic_load(word) }
 
     /// Called inside a write transaction, before it commits. Returns the word set, for `end`.
@@ -96,17 +98,21 @@ struct ObjectLookup: Hashable, Sendable {
 /// reference counts would make the two event loops contend on the same cache lines on every
 /// request.
 public final class ThreadLocalGenerationCache<Key: Hashable & Sendable, Value>: @unchecked Sendable {
-    private final class Entries {
-        var tag: UInt64 = .max
-        var values: [Key: (value: Value, cost: Int)] = [:]
-        var cost = 0
+    @usableFromInline
+    final class Entries {
+        @usableFromInline var tag: UInt64 = .max
+        @usableFromInline var values: [Key: (value: Value, cost: Int)] = [:]
+        @usableFromInline var cost = 0
+        init() {}
     }
 
-    private let entries = PerThread { Entries() }
-    let generation: WriteGeneration
-    let maxEntries: Int
-    let maxCost: Int
-    private let cost: @Sendable (Key, Value) -> Int
+    // Inlinable (with what it touches) so that each caller's Key and Value are specialised: as a
+    // generic call across modules, every dictionary lookup went through witness tables.
+    @usableFromInline let entries = PerThread { Entries() }
+    @usableFromInline let generation: WriteGeneration
+    @usableFromInline let maxEntries: Int
+    @usableFromInline let maxCost: Int
+    @usableFromInline let cost: @Sendable (Key, Value) -> Int
 
     /// `maxEntries` and `maxCost` bound each thread's entries (a full cache is emptied and refilled).
     init(generation: WriteGeneration, maxEntries: Int, maxCost: Int = .max,
@@ -119,6 +125,7 @@ public final class ThreadLocalGenerationCache<Key: Hashable & Sendable, Value>: 
 
     /// The calling thread's cached value, or `read()`'s — remembered when no write began while it
     /// ran and `keep` accepts it.
+    @inlinable
     public func value(for key: Key, keep: (Value) -> Bool = { _ in true }, read: () throws -> Value) rethrows -> Value {
         let tag = generation.current
         guard tag & 1 == 0 else { return try read() }  // a write is under way: no caching

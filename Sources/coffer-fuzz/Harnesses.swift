@@ -6,6 +6,11 @@ import CofferPolicy
 import Crypto
 import Foundation
 import HTTPTypes
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
 import TOTP
 import WebAuthn
 
@@ -14,7 +19,7 @@ import WebAuthn
 /// force unwrap) is a crash libFuzzer reports, and in the server it would be a remote kill.
 enum Harness: String, CaseIterable {
     case dates, range, target, endpoint, sigv4, sigv2, chunked, mfa, xml, versioning, complete, delete, bucket,
-         form, base32, keyuri, tokens, policy, console, webauthn
+         form, base32, keyuri, tokens, policy, console, webauthn, head
 
     func run(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -124,6 +129,23 @@ enum Harness: String, CaseIterable {
             _ = ConsoleResponder.query(text)
             _ = ConsoleResponder.cookies(text)
             _ = SignInThrottle.network(text)
+        case .head:
+            // A head `WireReads` would answer must read the same through NIO's decoder and
+            // Hummingbird's conversion (the path every other request takes), with no body.
+            guard case .complete(let ours, let length) = bytes.withUnsafeBytes({ RequestHead.parse($0) }) else { return }
+            let channel = EmbeddedChannel()
+            defer { _ = try? channel.finish() }
+            try! channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder()))
+            try! channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            guard (try? channel.writeInbound(ByteBuffer(bytes: bytes.prefix(length)))) != nil,
+                  case .head(let theirs)? = try? channel.readInbound(as: HTTPRequestPart.self)
+            else { fatalError("RequestHead read a head NIO refuses: \(text.debugDescription)") }
+            precondition(theirs.method == ours.method && theirs.path == ours.path && theirs.authority == ours.authority
+                         && theirs.scheme == ours.scheme && theirs.headerFields == ours.headerFields,
+                         "RequestHead and NIO read different heads: \(ours) vs \(theirs)")
+            guard case .end? = try? channel.readInbound(as: HTTPRequestPart.self) else {
+                fatalError("NIO read a body after a head RequestHead says has none: \(text.debugDescription)")
+            }
         case .webauthn:
             // CBOR, and everything built on it: COSE keys, authenticator data, attestation objects
             // (with client data that names the challenge, so the parsing past it is reached).

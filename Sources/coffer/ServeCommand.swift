@@ -78,6 +78,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a request head (request line and headers) may take to arrive once it has begun.")
     var requestHeadTimeout: Int64 = 30
 
+    @Option(help: "Seconds a connection may wait between requests before it is closed.")
+    var idleTimeout: Int64 = 300
+
     @Option(help: "Connections served at once; more wait in the listen backlog (never reset).")
     var maxConnections: Int = 4096
 
@@ -90,6 +93,7 @@ struct ServeCommand: AsyncParsableCommand {
             guard (0...65_535).contains(consolePort) else { throw UsageError("--console-port must be 0 to 65535") }
         }
         guard (1...3600).contains(requestHeadTimeout) else { throw UsageError("--request-head-timeout must be 1 to 3600") }
+        guard (1...86_400).contains(idleTimeout) else { throw UsageError("--idle-timeout must be 1 to 86400") }
         guard (1...1_000_000).contains(maxConnections) else { throw UsageError("--max-connections must be 1 to 1000000") }
         guard (10...20).contains(passwordLogN) else { throw UsageError("--password-log-n must be 10 to 20") }
         Self.raiseFileLimit()
@@ -107,6 +111,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.trustedProxies = trustedProxy
         options.domain = domain
         options.requestHeadTimeout = requestHeadTimeout
+        options.idleTimeout = idleTimeout
         options.passwordLogN = passwordLogN
         options.webauthnRPID = webauthnRpId
         options.webauthnOrigins = webauthnOrigin

@@ -194,18 +194,32 @@ final class SigV4Verifier: Sendable {
         var text: String { "\(date)/\(region)/\(service)/aws4_request" }
 
         init(_ credential: String, service expected: String, error: S3ErrorCode) throws {
-            let parts = credential.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-                .map { String(Substring($0)) }
-            guard parts.count == 5, parts[4] == "aws4_request", parts[1].utf8.count == 8, !parts[0].isEmpty else {
+            // Five parts between four slashes, without splitting into an array of strings.
+            let utf8 = credential.utf8
+            var slashes: [String.Index] = []
+            slashes.reserveCapacity(4)
+            var index = utf8.startIndex
+            while index < utf8.endIndex {
+                if utf8[index] == UInt8(ascii: "/") {
+                    guard slashes.count < 4 else { slashes.append(index); break }
+                    slashes.append(index)
+                }
+                index = utf8.index(after: index)
+            }
+            func part(_ number: Int) -> Substring {
+                let start = number == 0 ? utf8.startIndex : utf8.index(after: slashes[number - 1])
+                return credential[start..<(number == 4 ? utf8.endIndex : slashes[number])]
+            }
+            guard slashes.count == 4, part(4) == "aws4_request", part(1).utf8.count == 8, !part(0).isEmpty else {
                 throw S3Error(error, "The credential is malformed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
             }
-            guard parts[3] == expected else {
-                throw S3Error(error, "The credential is for service '\(parts[3])'; this endpoint expects '\(expected)'.")
+            guard part(3) == expected else {
+                throw S3Error(error, "The credential is for service '\(part(3))'; this endpoint expects '\(expected)'.")
             }
-            accessKey = parts[0]
-            date = parts[1]
-            region = parts[2]
-            service = parts[3]
+            accessKey = String(part(0))
+            date = String(part(1))
+            region = String(part(2))
+            service = String(part(3))
         }
     }
 
@@ -279,8 +293,12 @@ final class SigV4Verifier: Sendable {
         stringToSign += "AWS4-HMAC-SHA256\n".utf8
         stringToSign += amzDate.utf8
         stringToSign.append(UInt8(ascii: "\n"))
-        stringToSign += scope.text.utf8
-        stringToSign.append(UInt8(ascii: "\n"))
+        stringToSign += scope.date.utf8
+        stringToSign.append(UInt8(ascii: "/"))
+        stringToSign += scope.region.utf8
+        stringToSign.append(UInt8(ascii: "/"))
+        stringToSign += scope.service.utf8
+        stringToSign += "/aws4_request\n".utf8
         SHA256.hash(data: canonicalRequest).withUnsafeBytes { appendHex($0, to: &stringToSign) }
         var hmac = signer(secret: secret, scope: scope)
         hmac.update(data: stringToSign)

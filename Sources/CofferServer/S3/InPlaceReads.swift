@@ -22,7 +22,8 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
-    typealias Responder = @Sendable (HTTPRequest, SocketAddress?) -> (HTTPResponse, ByteBuffer?)?
+    /// The request, and its connection's peer address (`SocketAddress.ipAddress`).
+    typealias Responder = @Sendable (HTTPRequest, String?) -> (HTTPResponse, ArraySlice<UInt8>?)?
 
     private let responder: Responder
     /// Requests handed on whose response has not ended.
@@ -32,6 +33,9 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
     private var needsFlush = false
     /// The end of the last answer written here, until it is out.
     private var lastAnswer: EventLoopFuture<Void>?
+    /// The peer's address, read once per connection.
+    private var peerIP: String?
+    private var peerRead = false
 
     init(responder: @escaping Responder) {
         self.responder = responder
@@ -65,13 +69,17 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             held = nil
-            guard let (response, body) = responder(head, context.channel.remoteAddress) else {
+            if !peerRead {
+                peerRead = true
+                peerIP = context.channel.remoteAddress?.ipAddress
+            }
+            guard let (response, body) = responder(head, peerIP) else {
                 handOn(context: context, wrapInboundOut(.head(head)))
                 context.fireChannelRead(data)
                 return
             }
             context.write(wrapOutboundOut(.head(response)), promise: nil)
-            if let body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
+            if let body { context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: body))), promise: nil) }
             let written = context.eventLoop.makePromise(of: Void.self)
             context.write(wrapOutboundOut(.end(nil)), promise: written)
             lastAnswer = written.futureResult
@@ -109,7 +117,7 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
                 needsFlush = false
                 context.flush()
             }
-            pending.whenComplete { _ in context.fireUserInboundEventTriggered(event) }
+            pending.assumeIsolated().whenComplete { _ in context.fireUserInboundEventTriggered(event) }
             return
         }
         context.fireUserInboundEventTriggered(event)

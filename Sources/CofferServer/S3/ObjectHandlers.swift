@@ -279,9 +279,12 @@ struct ObjectRead {
     var slices: [(BlobSegment, Range<Int64>)]
 
     /// The body when it is all in the database row (a small object): no file to open.
-    var inlineBody: ByteBuffer? {
+    var inlineBody: ByteBuffer? { inlineBytes.map { ByteBuffer(bytes: $0) } }
+
+    /// `inlineBody`'s bytes, uncopied.
+    var inlineBytes: ArraySlice<UInt8>? {
         guard slices.count == 1, case .bytes(let bytes) = slices[0].0 else { return nil }
         let part = slices[0].1
-        return ByteBuffer(bytes: bytes[Int(part.lowerBound)..<Int(part.upperBound)])
+        return bytes[Int(part.lowerBound)..<Int(part.upperBound)]
     }
 }

@@ -100,7 +100,7 @@ struct S3Responder: HTTPResponder {
     /// none — answered on the event loop without a task (`InPlaceReads`). Nil sends the request on
     /// the general path instead, which also renders every error: this one only answers successes,
     /// with the same status, headers and body `respond` would give.
-    func respondInPlace(_ head: HTTPRequest, peer: SocketAddress?) -> (HTTPResponse, ByteBuffer?)? {
+    func respondInPlace(_ head: HTTPRequest, peerIP: String?) -> (HTTPResponse, ArraySlice<UInt8>?)? {
         guard head.method == .get || head.method == .head, let path = head.path,
               let target = try? RequestTarget(path, virtualHostBucket: RequestTarget.virtualHostBucket(
                 authority: head.authority, domain: settings.domain)),
@@ -111,7 +111,7 @@ struct S3Responder: HTTPResponder {
               let s3 = try? S3Request(endpoint, target: target, headers: head.headerFields)
         else { return nil }
         // The same authorization point as the general path; a refusal is answered (and audited) there.
-        let connection = transport.context(for: head, peer: peer, requestID: "")
+        let connection = transport.context(for: head, peerIP: peerIP, requestID: "")
         guard (try? authorizer.check(s3, principal: authentication.credential.principal, connection: connection)) != nil
         else { return nil }
         let read: ObjectRead
@@ -128,9 +128,9 @@ struct S3Responder: HTTPResponder {
             return nil  // routed above to GET or HEAD of an object only
         }
         let isHead = endpoint.operation == .headObject
-        var body: ByteBuffer?
+        var body: ArraySlice<UInt8>?
         if !isHead, read.length > 0 {
-            guard let inline = read.inlineBody else { return nil }
+            guard let inline = read.inlineBytes else { return nil }
             body = inline
         }
         var response = HTTPResponse(status: read.status, headerFields: read.headers)

@@ -1,6 +1,7 @@
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// Runs each connection's request handling on the event loop that owns its socket.
 ///
@@ -12,23 +13,29 @@ import NIOCore
 /// (`Offload`), database commits run on the group-commit queue, and only short reads of
 /// SQLite's cached pages happen in place.
 ///
-/// With an in-place responder, `InPlaceReads` joins the pipeline right after Hummingbird's
-/// connection-state handler; `HeadDeadline` watches every connection.
+/// With an in-place responder, `WireReads` joins the pipeline in front of the HTTP codec and
+/// `InPlaceReads` right after Hummingbird's connection-state handler; `HeadDeadline` watches every
+/// connection, and keeps its idle timeout (Hummingbird's is off: it cannot see what `WireReads`
+/// answers).
 struct EventLoopChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
     let base: Base
     let inPlace: InPlaceReads.Responder?
     /// How long a request head may take to arrive once its first byte has (`HeadDeadline`).
     let headTimeout: TimeAmount
+    /// How long a connection may be idle between requests.
+    let idleTimeout: TimeAmount
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let operations = channel.pipeline.syncOperations
             let state = try operations.context(handlerType: HTTPConnectionStateHandler.self)
+            let deadline = HeadDeadline(timeout: headTimeout, idleTimeout: idleTimeout)
             if let inPlace {
                 try operations.addHandler(InPlaceReads(responder: inPlace), position: .after(state.handler))
+                let encoder = try operations.context(handlerType: HTTPResponseEncoder.self)
+                try operations.addHandler(WireReads(responder: inPlace, deadline: deadline), position: .before(encoder.handler))
             }
-            let deadline = HeadDeadline(timeout: headTimeout)
             try operations.addHandler(HeadDeadline.Bytes(deadline), position: .first)
             try operations.addHandler(HeadDeadline.Heads(deadline), position: .after(state.handler))
             return value
@@ -57,11 +64,15 @@ final class EventLoopTaskExecutor: TaskExecutor {
 extension HTTPServerBuilder {
     /// HTTP/1.1 with each connection's handling kept on its event loop, and the requests
     /// `inPlace` answers answered in the pipeline.
+    /// `configuration`'s idle timeout is replaced by `idleTimeout`, kept by `HeadDeadline`.
     static func http1OnEventLoop(configuration: HTTP1Channel.Configuration, inPlace: InPlaceReads.Responder? = nil,
-                                 headTimeout: TimeAmount = .seconds(30)) -> HTTPServerBuilder {
-        .init { responder in
+                                 headTimeout: TimeAmount = .seconds(30), idleTimeout: TimeAmount) -> HTTPServerBuilder {
+        var withoutIdle = configuration
+        withoutIdle.idleTimeout = nil
+        let configuration = withoutIdle
+        return .init { responder in
             EventLoopChannel(base: HTTP1Channel(responder: responder, configuration: configuration), inPlace: inPlace,
-                             headTimeout: headTimeout)
+                             headTimeout: headTimeout, idleTimeout: idleTimeout)
         }
     }
 }

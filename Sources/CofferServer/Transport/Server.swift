@@ -32,8 +32,8 @@ public struct ServerOptions: Sendable {
     public var trustedProxies: [String] = []
     /// Virtual-host addressing: `bucket.DOMAIN` selects the bucket; path style otherwise.
     public var domain: String?
-    /// Answer small-object GET and HEAD in the channel pipeline (`InPlaceReads`); off only to
-    /// compare against the general path.
+    /// Answer small-object GET and HEAD in the channel pipeline (`WireReads`, `InPlaceReads`); off
+    /// only to compare against the general path.
     public var inPlaceReads = true
     /// Whether this process may create the master key and the root keys when the folder has
     /// none: `serve` only (and the master key only while nothing sealed exists); `coffer admin`
@@ -41,6 +41,8 @@ public struct ServerOptions: Sendable {
     public var createKeys = true
     /// How long a request head (request line and headers) may take to arrive, in seconds.
     public var requestHeadTimeout: Int64 = 30
+    /// How long a connection may wait between requests before it is closed, in seconds.
+    public var idleTimeout: Int64 = 300
     /// Connections served at once; more wait in the listen backlog.
     public var maxConnections = 4096
     /// scrypt's cost for console passwords, as log2(N): 17 is OWASP's minimum; lower only for test rigs.
@@ -126,9 +128,9 @@ public final class CofferInstance: Sendable {
         let responder = ConsoleResponder(s3: makeResponder(isTLS: tls != nil), registry: registry, isTLS: tls != nil,
                                          loopbackOnly: host == "localhost" || host == "::1" || TransportPolicy.isLoopback(host),
                                          relyingParty: RelyingParty(id: options.webauthnRPID, origins: Set(origins)))
-        let http: HTTPServerBuilder = .http1OnEventLoop(configuration: .init(additionalChannelHandlers: [ConnectionGuard()],
-                                                                             idleTimeout: .seconds(300)),
-                                                        inPlace: nil, headTimeout: .seconds(options.requestHeadTimeout))
+        let http: HTTPServerBuilder = .http1OnEventLoop(configuration: .init(additionalChannelHandlers: [ConnectionGuard()]),
+                                                        inPlace: nil, headTimeout: .seconds(options.requestHeadTimeout),
+                                                        idleTimeout: .seconds(options.idleTimeout))
         return Application(
             responder: responder,
             server: try tls.map { try .tls(http, tlsConfiguration: $0) } ?? http,
@@ -163,10 +165,10 @@ public final class CofferInstance: Sendable {
                                 onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         throws -> some ApplicationProtocol {
         let responder = makeResponder(isTLS: tls != nil)
-        let http: HTTPServerBuilder = .http1OnEventLoop(configuration: .init(additionalChannelHandlers: [ConnectionGuard()],
-                                                                             idleTimeout: .seconds(300)),
+        let http: HTTPServerBuilder = .http1OnEventLoop(configuration: .init(additionalChannelHandlers: [ConnectionGuard()]),
                                                         inPlace: options.inPlaceReads ? responder.respondInPlace : nil,
-                                                        headTimeout: .seconds(options.requestHeadTimeout))
+                                                        headTimeout: .seconds(options.requestHeadTimeout),
+                                                        idleTimeout: .seconds(options.idleTimeout))
         return Application(
             responder: responder,
             server: try tls.map { try .tls(http, tlsConfiguration: $0) } ?? http,

@@ -19,7 +19,11 @@ struct TransportPolicy: Sendable {
     }
 
     func context(for head: HTTPRequest, peer: SocketAddress?, requestID: String) -> ConnectionInfo {
-        let peerIP = peer?.ipAddress
+        context(for: head, peerIP: peer?.ipAddress, requestID: requestID)
+    }
+
+    /// `peerIP`: the connection's peer address, as `SocketAddress.ipAddress` gives it.
+    func context(for head: HTTPRequest, peerIP: String?, requestID: String) -> ConnectionInfo {
         let fields = head.headerFields
         let forwardedFor = fields[Self.forwardedFor]
         let forwarded = forwardedFor != nil || fields[Self.forwardedHeader] != nil

@@ -44,7 +44,38 @@ enum Percent {
     /// Appends a raw query name or value in SigV4's canonical form: decoded (`%XX`; `+` stays a
     /// literal plus) and encoded again with uppercase hex. False for a broken escape.
     static func appendCanonical(_ raw: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) -> Bool {
-        forEachDecoded(raw, plusAsSpace: false) { appendEncoded($0, to: &output) }
+        if isCanonical(raw) {
+            output.append(contentsOf: raw)
+            return true
+        }
+        return forEachDecoded(raw, plusAsSpace: false) { appendEncoded($0, to: &output) }
+    }
+
+    /// Whether `raw` is already in canonical form: unreserved bytes, and escapes in uppercase hex of
+    /// bytes that are not unreserved (what every SigV4 client sends).
+    static func isCanonical(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        while index < raw.count {
+            let byte = raw[index]
+            if byte == UInt8(ascii: "%") {
+                guard index + 2 < raw.count, let high = upperHexValue(raw[index + 1]), let low = upperHexValue(raw[index + 2]),
+                      !isUnreserved(high << 4 | low)
+                else { return false }
+                index += 3
+            } else {
+                guard isUnreserved(byte) else { return false }
+                index += 1
+            }
+        }
+        return true
+    }
+
+    private static func upperHexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 
     /// Calls `body` with each byte of `bytes`, `%XX` escapes decoded and, with `plusAsSpace`, a raw

@@ -43,6 +43,9 @@ struct RequestTarget: Sendable {
         }
 
         var query: [(name: String, value: String)] = []  // labelled as stored: no per-element cast
+        if !rawQuery.isEmpty {
+            query.reserveCapacity(min(64, rawQuery.utf8.reduce(1) { $1 == UInt8(ascii: "&") ? $0 + 1 : $0 }))
+        }
         var failed = false
         Self.forEachQueryItem(rawQuery) { name, value in
             // '+' stays a plus, as in SigV4's canonical query: were it a space here, `a+b` and
@@ -139,8 +142,18 @@ struct Endpoint: Sendable {
         "X-Amz-Security-Token", "x-amz-security-token", "AWSAccessKeyId", "Signature", "Expires",
     ]
 
+    /// What each known query parameter is, for one lookup per parameter.
+    private enum ParameterKind { case unimplemented, subresource, value }
+    private static let kinds: [String: ParameterKind] = {
+        var kinds: [String: ParameterKind] = [:]
+        for name in valueParameters { kinds[name] = .value }
+        for name in subresources { kinds[name] = .subresource }
+        for name in unimplemented { kinds[name] = .unimplemented }
+        return kinds
+    }()
+
     init(method: String, target: RequestTarget, copySource: Bool) throws(S3Error) {
-        if let unsupported = target.query.first(where: { Self.unimplemented.contains($0.name) }) {
+        if let unsupported = target.query.first(where: { Self.kinds[$0.name] == .unimplemented }) {
             throw S3Error(.notImplemented, "Coffer does not implement the '\(unsupported.name)' sub-resource.")
         }
         try self.init(routing: method, target: target, copySource: copySource)
@@ -148,8 +161,8 @@ struct Endpoint: Sendable {
         // takes, is not this operation (a value-carrying unknown parameter is ignored, as AWS does).
         let defined = operation.subresources
         if let stray = target.query.first(where: { item in
-            !defined.contains(item.name)
-                && (Self.subresources.contains(item.name) || (item.value.isEmpty && !Self.valueParameters.contains(item.name)))
+            let kind = Self.kinds[item.name]
+            return (kind == .subresource || (item.value.isEmpty && kind != .value)) && !defined.contains(item.name)
         }) {
             throw S3Error(.notImplemented,
                           "Coffer does not implement the '\(stray.name)' sub-resource for \(method) \(operation.rawValue).")

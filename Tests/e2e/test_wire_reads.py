@@ -1,0 +1,208 @@
+"""GET and HEAD answered from the connection's bytes (`WireReads`), on raw sockets against a real server.
+
+Every answer must leave in request order whoever answers it: pipelined heads in one write, heads
+split into single bytes, a PUT between GETs, a malformed request after good ones, a half-close
+after pipelined requests. Requests outside the strict subset go to NIO's decoder and get its
+reading. The connection's idle timeout (now kept beside the head deadline) closes idle
+connections, never busy ones.
+"""
+import socket
+import time
+import uuid
+
+import pytest
+from conftest import Server
+from test_hardening import metric, signed
+
+
+def presigned(s3, method, bucket, key, **params):
+    operation = {"GET": "get_object", "HEAD": "head_object"}[method]
+    return s3.generate_presigned_url(operation, Params={"Bucket": bucket, "Key": key, **params}, ExpiresIn=600)
+
+
+def request_bytes(server, method, url, headers=None, body=b""):
+    """The request line, fields and body of URL as bytes, with Host."""
+    target = url[len(server.endpoint):]
+    lines = [f"{method} {target} HTTP/1.1", f"Host: 127.0.0.1:{server.port}"]
+    for name, value in (headers or {}).items():
+        if name.lower() not in ("host", "content-length"):
+            lines.append(f"{name}: {value}")
+    if body or method == "PUT":
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+class Responses:
+    """Reads HTTP/1.1 responses off a socket, one at a time (HEAD's have no body)."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buffer = b""
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError("connection closed")
+        self.buffer += chunk
+
+    def next(self, head_request=False):
+        while b"\r\n\r\n" not in self.buffer:
+            self._fill()
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        lines = head.decode().split("\r\n")
+        status = int(lines[0].split()[1])
+        fields = {}
+        for line in lines[1:]:
+            name, value = line.split(":", 1)
+            fields[name.strip().lower()] = value.strip()
+        length = 0 if head_request else int(fields.get("content-length", "0"))
+        while len(self.buffer) < length:
+            self._fill()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return status, fields, body
+
+    def closed(self, timeout=5):
+        self.sock.settimeout(timeout)
+        try:
+            return self.buffer == b"" and self.sock.recv(1) == b""
+        except (ConnectionResetError, socket.timeout):
+            return False
+
+
+@pytest.fixture
+def objects(server, s3, bucket):
+    bodies = {f"k{n}": f"object {n} ".encode() * (n + 1) for n in range(3)}
+    for key, body in bodies.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    return bodies
+
+
+def connect(server):
+    return socket.create_connection(("127.0.0.1", server.port), timeout=10)
+
+
+def test_pipelined_heads_in_one_write_are_answered_in_order(server, s3, bucket, objects):
+    before = metric(server, "coffer_in_place_reads_total")
+    wire = b"".join(request_bytes(server, "GET", presigned(s3, "GET", bucket, key)) for key in objects)
+    wire += request_bytes(server, "HEAD", presigned(s3, "HEAD", bucket, "k1"))
+    with connect(server) as sock:
+        sock.sendall(wire)
+        responses = Responses(sock)
+        for key, body in objects.items():
+            status, fields, got = responses.next()
+            assert (status, got) == (200, body), key
+            assert fields["content-length"] == str(len(body)) and fields["x-amz-request-id"]
+        status, fields, got = responses.next(head_request=True)
+        assert status == 200 and got == b"" and fields["content-length"] == str(len(objects["k1"]))
+    assert metric(server, "coffer_in_place_reads_total") - before == 4
+
+
+def test_a_head_sent_byte_by_byte_is_answered(server, s3, bucket, objects):
+    wire = request_bytes(server, "GET", presigned(s3, "GET", bucket, "k2")) * 2
+    with connect(server) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for byte in wire:
+            sock.send(bytes([byte]))
+        responses = Responses(sock)
+        assert responses.next()[::2] == (200, objects["k2"])
+        assert responses.next()[::2] == (200, objects["k2"])
+
+
+def test_gets_around_a_put_on_one_connection_answer_in_order(server, s3, bucket, objects):
+    url, headers = signed("PUT", f"{server.endpoint}/{bucket}/k0", data=b"replaced")
+    put = request_bytes(server, "PUT", url, headers, b"replaced")
+    get = request_bytes(server, "GET", presigned(s3, "GET", bucket, "k0"))
+    with connect(server) as sock:
+        sock.sendall(get + put + get)  # pipelined: the PUT goes to the general path
+        responses = Responses(sock)
+        assert responses.next()[::2] == (200, objects["k0"])
+        assert responses.next()[0] == 200
+        assert responses.next()[::2] == (200, b"replaced")
+        sock.sendall(get)  # the connection goes on after the hand-over
+        assert responses.next()[::2] == (200, b"replaced")
+
+
+def test_a_malformed_request_after_good_ones_gets_the_decoders_400(server, s3, bucket, objects):
+    get = request_bytes(server, "GET", presigned(s3, "GET", bucket, "k1"))
+    with connect(server) as sock:
+        sock.sendall(get + get + b"GET /x HTTP/1.1\r\nHost: a\r\nBad Header: 1\r\n\r\n")
+        responses = Responses(sock)
+        assert responses.next()[::2] == (200, objects["k1"])
+        assert responses.next()[::2] == (200, objects["k1"])
+        assert responses.next()[0] == 400
+        assert responses.closed()
+
+
+def test_requests_outside_the_strict_subset_get_the_decoders_reading(server, s3, bucket, objects):
+    url = presigned(s3, "GET", bucket, "k2")
+    target = url[len(server.endpoint):]
+    # A GET with a body: NIO reads the five bytes as its body, not as the next request.
+    with_body = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nContent-Length: 5\r\n\r\nGET /".encode()
+    # A chunked GET: the chunk is its body.
+    chunked = (f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "5\r\nGET /\r\n0\r\n\r\n").encode()
+    closing = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nConnection: close\r\n\r\n".encode()
+    for wire in (with_body + request_bytes(server, "GET", url), chunked + request_bytes(server, "GET", url)):
+        with connect(server) as sock:
+            sock.sendall(wire)
+            responses = Responses(sock)
+            responses.next()  # the GET with a body: answered by the general path, whatever it says
+            assert responses.next()[::2] == (200, objects["k2"])
+    with connect(server) as sock:
+        sock.sendall(request_bytes(server, "GET", url) + closing)
+        responses = Responses(sock)
+        assert responses.next()[::2] == (200, objects["k2"])
+        assert responses.next()[::2] == (200, objects["k2"])
+        assert responses.closed()
+
+
+def test_a_half_close_after_pipelined_requests_gets_every_answer(server, s3, bucket, objects):
+    wire = b"".join(request_bytes(server, "GET", presigned(s3, "GET", bucket, key)) for key in objects) * 3
+    with connect(server) as sock:
+        sock.sendall(wire)
+        sock.shutdown(socket.SHUT_WR)
+        responses = Responses(sock)
+        for _ in range(3):
+            for key, body in objects.items():
+                assert responses.next()[::2] == (200, body), key
+        assert responses.closed()
+
+
+def test_refusals_and_misses_are_answered_by_the_general_path(server, s3, bucket, objects):
+    good = presigned(s3, "GET", bucket, "k0")
+    tampered = good.replace("k0", "k1")
+    missing = presigned(s3, "GET", bucket, "missing")
+    with connect(server) as sock:
+        sock.sendall(b"".join(request_bytes(server, "GET", url) for url in (good, tampered, missing, good)))
+        responses = Responses(sock)
+        assert responses.next()[::2] == (200, objects["k0"])
+        status, _, body = responses.next()
+        assert status == 403 and b"SignatureDoesNotMatch" in body
+        status, _, body = responses.next()
+        assert status == 404 and b"NoSuchKey" in body
+        assert responses.next()[::2] == (200, objects["k0"])
+
+
+def test_idle_connections_are_closed_and_busy_ones_are_not():
+    server = Server(extra_args=["--idle-timeout", "2"]).start()
+    try:
+        s3 = server.client()
+        bucket = f"idle-{uuid.uuid4().hex[:8]}"
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key="k", Body=b"still here")
+        get = request_bytes(server, "GET", presigned(s3, "GET", bucket, "k"))
+        with connect(server) as idle, connect(server) as busy:
+            idle.sendall(get)
+            idle_responses = Responses(idle)
+            assert idle_responses.next()[::2] == (200, b"still here")
+            busy_responses = Responses(busy)
+            started = time.time()
+            while time.time() - started < 4.5:  # past two idle timeouts, one request every 0.5 s
+                busy.sendall(get)
+                assert busy_responses.next()[::2] == (200, b"still here")
+                time.sleep(0.5)
+            assert idle_responses.closed(timeout=1)
+            busy.sendall(get)
+            assert busy_responses.next()[::2] == (200, b"still here")
+    finally:
+        server.stop()
