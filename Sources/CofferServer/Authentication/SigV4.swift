@@ -299,7 +299,10 @@ final class SigV4Verifier: Sendable {
         stringToSign.append(UInt8(ascii: "/"))
         stringToSign += scope.service.utf8
         stringToSign += "/aws4_request\n".utf8
-        SHA256.hash(data: canonicalRequest).withUnsafeBytes { appendHex($0, to: &stringToSign) }
+        // The buffer-pointer entry points: the DataProtocol ones are generic across modules.
+        var hasher = SHA256()
+        canonicalRequest.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        hasher.finalize().withUnsafeBytes { appendHex($0, to: &stringToSign) }
         var hmac = signer(secret: secret, scope: scope)
         hmac.update(data: stringToSign)
         var expected: [UInt8] = []

@@ -115,7 +115,9 @@ final class WireReads: ChannelInboundHandler, RemovableChannelHandler {
             needsFlush = false
             context.flush()
         }
-        context.fireChannelReadComplete()
+        // The handlers after this one hear of the end of a read only once they have been given
+        // something read.
+        if handedOver { context.fireChannelReadComplete() }
     }
 
     /// The end of input, or the server quiescing: the decoder's side (Hummingbird) closes the
