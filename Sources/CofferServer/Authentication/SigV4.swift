@@ -196,21 +196,35 @@ final class SigV4Verifier: Sendable {
         init(_ credential: String, service expected: String, error: S3ErrorCode) throws {
             // Five parts between four slashes, without splitting into an array of strings.
             let utf8 = credential.utf8
-            var slashes: [String.Index] = []
-            slashes.reserveCapacity(4)
+            var slashes = (utf8.startIndex, utf8.startIndex, utf8.startIndex, utf8.startIndex)
+            var count = 0
             var index = utf8.startIndex
             while index < utf8.endIndex {
                 if utf8[index] == UInt8(ascii: "/") {
-                    guard slashes.count < 4 else { slashes.append(index); break }
-                    slashes.append(index)
+                    switch count {
+                    case 0: slashes.0 = index
+                    case 1: slashes.1 = index
+                    case 2: slashes.2 = index
+                    case 3: slashes.3 = index
+                    default: break
+                    }
+                    count += 1
                 }
                 index = utf8.index(after: index)
             }
-            func part(_ number: Int) -> Substring {
-                let start = number == 0 ? utf8.startIndex : utf8.index(after: slashes[number - 1])
-                return credential[start..<(number == 4 ? utf8.endIndex : slashes[number])]
+            func slash(_ number: Int) -> String.Index {
+                switch number {
+                case 0: slashes.0
+                case 1: slashes.1
+                case 2: slashes.2
+                default: slashes.3
+                }
             }
-            guard slashes.count == 4, part(4) == "aws4_request", part(1).utf8.count == 8, !part(0).isEmpty else {
+            func part(_ number: Int) -> Substring {
+                let start = number == 0 ? utf8.startIndex : utf8.index(after: slash(number - 1))
+                return credential[start..<(number == 4 ? utf8.endIndex : slash(number))]
+            }
+            guard count == 4, part(4) == "aws4_request", part(1).utf8.count == 8, !part(0).isEmpty else {
                 throw S3Error(error, "The credential is malformed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
             }
             guard part(3) == expected else {
