@@ -6,6 +6,12 @@ import CofferMFA
 /// Where access keys are looked up.
 protocol CredentialStore: Sendable {
     func credential(for accessKey: String) throws -> Credential?
+    /// A tag that moves whenever any credential may have changed (nil: do not cache now).
+    func cacheTag() -> UInt64?
+}
+
+extension CredentialStore {
+    func cacheTag() -> UInt64? { nil }
 }
 
 /// The root's keys (from the configuration, held in memory), then IAM users' keys and sessions
@@ -42,5 +48,11 @@ struct RegistryCredentialStore: CredentialStore {
             return root  // bytes, not canonical equivalence
         }
         return try registry?.credential(for: accessKey)
+    }
+
+    /// The store's write generation: every change to keys, users and sessions moves it.
+    func cacheTag() -> UInt64? {
+        guard let registry else { return 0 }  // the root's keys alone, from the configuration: fixed
+        return registry.store.settledGeneration
     }
 }

@@ -35,6 +35,30 @@ final class SigV4Verifier: Sendable {
         var entries: [SigningScope: Signing] = [:]
     }
 
+    /// Presigned requests this thread has verified, by their exact bytes (`PresignedCache`).
+    private let presigned = PerThread { PresignedCache() }
+
+    /// A presigned URL is a bearer token fetched again and again (a page's images, a player's range
+    /// requests, a shared download link). Its check is a pure function of the request's bytes, the
+    /// key's state and the clock: so a request whose method, authority, target and every header
+    /// field are byte for byte those of one verified before — under the same credential tag (the
+    /// write generation: any change to any key, user or session moves it) — has the same outcome
+    /// but for the clock, which is checked again (expiry, skew, a session's end). Only successes
+    /// are kept; at most `limit` entries a thread (then it is emptied), keys of at most
+    /// `keyLimit` bytes.
+    private final class PresignedCache {
+        static let limit = 1024
+        static let keyLimit = 4096
+        var tag: UInt64 = .max
+        var entries: [String: Presigned] = [:]
+    }
+
+    private struct Presigned {
+        let authentication: Authentication
+        let signedAt: Int64
+        let expires: Int64
+    }
+
     init(credentials: any CredentialStore, region: String = "us-east-1", maxSkew: Int64 = 15 * 60,
          now: @escaping @Sendable () -> Int64) {
         self.credentials = credentials
@@ -59,7 +83,7 @@ final class SigV4Verifier: Sendable {
                                           bodySHA256: bodySHA256)
         }
         if target.has("X-Amz-Signature") || target.has("X-Amz-Credential") {
-            return try verifyQuery(head: head, target: target, service: service, bodySHA256: bodySHA256)
+            return try verifyPresigned(head: head, target: target, service: service, bodySHA256: bodySHA256)
         }
         if service == "s3", target.has("Signature"), target.has("AWSAccessKeyId") {
             return try verifySigV2Query(head: head, target: target)
@@ -146,8 +170,60 @@ final class SigV4Verifier: Sendable {
 
     // MARK: Presigned query
 
+    /// `verifyQuery`, remembered (`PresignedCache`).
+    private func verifyPresigned(head: HTTPRequest, target: RequestTarget, service: String,
+                                 bodySHA256: String?) throws -> Authentication {
+        guard let tag = credentials.cacheTag(), let key = Self.presignedKey(head, service: service, bodySHA256: bodySHA256)
+        else { return try verifyQuery(head: head, target: target, service: service, bodySHA256: bodySHA256).authentication }
+        let cache = presigned.value
+        if cache.tag != tag {
+            cache.entries.removeAll(keepingCapacity: true)
+            cache.tag = tag
+        } else if let known = cache.entries[key] {
+            try checkTime(signedAt: known.signedAt, expires: known.expires)
+            try checkSessionToken(known.authentication.credential, presented: target["X-Amz-Security-Token"])
+            return known.authentication
+        }
+        let verified = try verifyQuery(head: head, target: target, service: service, bodySHA256: bodySHA256)
+        guard credentials.cacheTag() == tag else { return verified.authentication }  // a write meanwhile
+        if cache.entries.count >= PresignedCache.limit { cache.entries.removeAll(keepingCapacity: true) }
+        cache.entries[key] = Presigned(authentication: verified.authentication, signedAt: verified.signedAt,
+                                       expires: verified.expires)
+        return verified.authentication
+    }
+
+    /// Everything a presigned request's check reads, as one string: the service, any body hash,
+    /// the method, authority and target, and every header field (names and values, in order).
+    /// Nil when longer than the cache takes.
+    private static func presignedKey(_ head: HTTPRequest, service: String, bodySHA256: String?) -> String? {
+        var key = ""
+        key.reserveCapacity(512)
+        key += service
+        key += "\n"
+        key += bodySHA256 ?? "-"
+        key += "\n"
+        key += head.method.rawValue
+        key += "\n"
+        key += head.authority ?? ""
+        key += "\n"
+        key += head.path ?? ""
+        for field in head.headerFields {
+            key += "\n"
+            key += field.name.canonicalName
+            key += ":"
+            key += field.value
+        }
+        return key.utf8.count <= PresignedCache.keyLimit ? key : nil
+    }
+
+    private func checkTime(signedAt: Int64, expires: Int64) throws {
+        let current = now()
+        guard signedAt - maxSkew <= current else { throw S3Error(.requestTimeTooSkewed) }
+        guard current <= signedAt + expires else { throw S3Error(.accessDenied, "Request has expired") }
+    }
+
     private func verifyQuery(head: HTTPRequest, target: RequestTarget, service: String,
-                             bodySHA256: String?) throws -> Authentication {
+                             bodySHA256: String?) throws -> (authentication: Authentication, signedAt: Int64, expires: Int64) {
         guard target["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256" else {
             throw S3Error(.authorizationQueryParametersError, "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"")
         }
@@ -167,9 +243,7 @@ final class SigV4Verifier: Sendable {
             throw S3Error(.authorizationQueryParametersError,
                           "X-Amz-Expires must be a number of seconds from 1 to 604800 (seven days).")
         }
-        let current = now()
-        guard signedAt - maxSkew <= current else { throw S3Error(.requestTimeTooSkewed) }
-        guard current <= signedAt + expires else { throw S3Error(.accessDenied, "Request has expired") }
+        try checkTime(signedAt: signedAt, expires: expires)
 
         // S3 presigns UNSIGNED-PAYLOAD; the other services sign the body's hash.
         let payloadText = head.headerFields[Self.contentSHA256] ?? bodySHA256 ?? "UNSIGNED-PAYLOAD"
@@ -181,7 +255,7 @@ final class SigV4Verifier: Sendable {
         try verifySignature(signature, canonicalRequest: canonical, amzDate: dateText, scope: scope,
                             secret: credential.secretKey)
         try checkSessionToken(credential, presented: target["X-Amz-Security-Token"])
-        return Authentication(credential: credential, payload: payload)
+        return (Authentication(credential: credential, payload: payload), signedAt, expires)
     }
 
     // MARK: Pieces

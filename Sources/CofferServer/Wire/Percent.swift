@@ -35,10 +35,12 @@ enum Percent {
         if !bytes.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }) {
             return String(decoding: bytes, as: UTF8.self)
         }
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes.count)
-        guard forEachDecoded(bytes, plusAsSpace: plusAsSpace, { output.append($0) }) else { return nil }
-        return String(validating: output, as: UTF8.self)
+        // Decoded into scratch memory (never longer than the input), then validated as UTF-8.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count) { scratch -> String? in
+            var count = 0
+            guard forEachDecoded(bytes, plusAsSpace: plusAsSpace, { scratch[count] = $0; count += 1 }) else { return nil }
+            return String(validating: UnsafeBufferPointer(rebasing: scratch[..<count]), as: UTF8.self)
+        }
     }
 
     /// Appends a raw query name or value in SigV4's canonical form: decoded (`%XX`; `+` stays a

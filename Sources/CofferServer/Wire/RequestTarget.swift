@@ -1,4 +1,5 @@
 import CofferCore
+import Foundation
 
 /// The request target split the way S3 needs it: the raw path and query (for signatures), and
 /// the decoded bucket, key and query parameters (for everything else).
@@ -108,7 +109,10 @@ struct RequestTarget: Sendable {
     }
 
     /// Whether `text` holds a U+0000, which no stored name may.
-    static func hasNUL(_ text: String) -> Bool { text.utf8.contains(0) }
+    static func hasNUL(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { $0.count > 0 && memchr($0.baseAddress!, 0, $0.count) != nil }
+    }
 }
 
 /// A request parsed into the operation it asks for. Built once; dispatched by an exhaustive switch.
