@@ -79,44 +79,23 @@ final class WireReads: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Status line, fields and body in one buffer, as NIO's encoder writes them.
     static func encode(_ response: HTTPResponse, body: ArraySlice<UInt8>?, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var output = allocator.buffer(capacity: 512 + (body?.count ?? 0))
+        output.writeStaticString("HTTP/1.1 ")
         let code = response.status.code  // three digits: HTTPTypes holds statuses to 100...999
-        let reason = response.status.reasonPhrase
-        // "HTTP/1.1 ", three digits and a space, the reason, CRLF; each field, ": " and CRLF; CRLF.
-        var size = 9 + 4 + reason.utf8.count + 2 + 2 + (body?.count ?? 0)
-        for field in response.headerFields { size += field.name.rawName.utf8.count + field.value.utf8.count + 4 }
-        var output = allocator.buffer(capacity: size)
-        // One pass of copies into memory sized beforehand, rather than a checked write per piece.
-        output.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { buffer in
-            var at = 0
-            func put(_ bytes: UnsafeRawBufferPointer) {
-                precondition(at + bytes.count <= size)
-                buffer.baseAddress!.advanced(by: at).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-                at += bytes.count
-            }
-            func put(_ text: String) {
-                var text = text
-                text.withUTF8 { if $0.count > 0 { put(UnsafeRawBufferPointer($0)) } }
-            }
-            func put(_ text: StaticString) { put(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) }
-            put("HTTP/1.1 " as StaticString)
-            buffer[at] = UInt8(truncatingIfNeeded: 0x30 + code / 100 % 10)
-            buffer[at + 1] = UInt8(truncatingIfNeeded: 0x30 + code / 10 % 10)
-            buffer[at + 2] = UInt8(truncatingIfNeeded: 0x30 + code % 10)
-            buffer[at + 3] = UInt8(ascii: " ")
-            at += 4
-            put(reason)
-            put("\r\n" as StaticString)
-            for field in response.headerFields {
-                put(field.name.rawName)
-                put(": " as StaticString)
-                put(field.value)
-                put("\r\n" as StaticString)
-            }
-            put("\r\n" as StaticString)
-            if let body, !body.isEmpty { body.withUnsafeBytes { put($0) } }
-            precondition(at == size)
-            return at
+        output.writeInteger(UInt8(truncatingIfNeeded: 0x30 + code / 100 % 10))
+        output.writeInteger(UInt8(truncatingIfNeeded: 0x30 + code / 10 % 10))
+        output.writeInteger(UInt8(truncatingIfNeeded: 0x30 + code % 10))
+        output.writeStaticString(" ")
+        output.writeString(response.status.reasonPhrase)
+        output.writeStaticString("\r\n")
+        for field in response.headerFields {
+            output.writeString(field.name.rawName)
+            output.writeStaticString(": ")
+            output.writeString(field.value)
+            output.writeStaticString("\r\n")
         }
+        output.writeStaticString("\r\n")
+        if let body { output.writeBytes(body) }
         return output
     }
 
