@@ -71,26 +71,31 @@ public enum PolicyEvaluator {
         var evaluation = Evaluation(decision: .implicitDeny, matched: [])
         var allowed = false
         var cachedKeys: [String: [String]]?
+        let foldedAction = ActionIndex.fold(action)
         func consider(_ name: String, _ document: PolicyDocument, isResource: Bool) {
-            for index in document.statements.indices {
-                let statement = document.statements[index]
-                guard matches(statement, version: document.version, action: action, resourceArn: resourceArn,
-                              principalArn: principalArn, principalAccount: principalAccount, isResource: isResource,
-                              budget: budget, keys: {
-                                  if let cachedKeys { return cachedKeys }
-                                  let made = keys()
-                                  cachedKeys = made
-                                  return made
-                              })
-                else { continue }
-                evaluation.matched.append((name, index + 1, statement.sid))
-                switch statement.effect {
-                case .deny:
-                    evaluation.decision = .explicitDeny
-                    if isResource { evaluation.deniedByResourcePolicy = true }
-                case .allow:
-                    allowed = true
-                    if isResource { evaluation.allowedByResourcePolicy = true }
+            // Statements are borrowed from the array's storage, not copied out (a copy retains
+            // every string and array a statement holds, on every request, for every statement).
+            let candidates = document.actionIndex.candidates(for: foldedAction)
+            document.statements.withUnsafeBufferPointer { statements in
+                for index in candidates {
+                    guard matches(statements[index], version: document.version, action: action, resourceArn: resourceArn,
+                                  principalArn: principalArn, principalAccount: principalAccount, isResource: isResource,
+                                  budget: budget, keys: {
+                                      if let cachedKeys { return cachedKeys }
+                                      let made = keys()
+                                      cachedKeys = made
+                                      return made
+                                  })
+                    else { continue }
+                    evaluation.matched.append((name, index + 1, statements[index].sid))
+                    switch statements[index].effect {
+                    case .deny:
+                        evaluation.decision = .explicitDeny
+                        if isResource { evaluation.deniedByResourcePolicy = true }
+                    case .allow:
+                        allowed = true
+                        if isResource { evaluation.allowedByResourcePolicy = true }
+                    }
                 }
             }
         }
@@ -116,7 +121,13 @@ public enum PolicyEvaluator {
                         keys: () -> [String: [String]]) -> Bool {
         if budget.exhausted { return statement.effect == .deny }
         let variables = version == .v2012
-        let actionHit = statement.actions.values.contains { Wildcard.matches($0, action, caseInsensitive: true, budget: budget) }
+        var actionHit = false
+        statement.actions.values.withUnsafeBufferPointer { patterns in
+            for index in patterns.indices where Wildcard.matches(patterns[index], action, caseInsensitive: true, budget: budget) {
+                actionHit = true
+                break
+            }
+        }
         if budget.exhausted { return statement.effect == .deny }
         guard actionHit != statement.actions.negated else { return false }
         let resourceHit = statement.resources.values.contains { pattern in
@@ -254,6 +265,12 @@ public enum Wildcard {
 
     /// As above, spending `budget`; false once it is exhausted (the caller checks `exhausted`).
     public static func matches(_ pattern: String, _ text: String, caseInsensitive: Bool, budget: WorkBudget) -> Bool {
+        // Borrowed bytes where the strings have them (native ones do), without copying the strings.
+        if let answer = pattern.utf8.withContiguousStorageIfAvailable({ p in
+            text.utf8.withContiguousStorageIfAvailable { t in matches(p, t, caseInsensitive: caseInsensitive, budget: budget) }
+        }), let answer {
+            return answer
+        }
         var pattern = pattern
         var text = text
         return pattern.withUTF8 { p in text.withUTF8 { t in matches(p, t, caseInsensitive: caseInsensitive, budget: budget) } }

@@ -17,7 +17,9 @@ public struct PolicyDocument: Sendable, Equatable {
 
     public var version: Version
     public var id: String?
-    public var statements: [Statement]
+    public private(set) var statements: [Statement]
+    /// Which statements can name a given action, built once with the document.
+    public private(set) var actionIndex = ActionIndex()
 
     /// AWS's limits: identity policy documents up to 6,144 characters (managed) and bucket
     /// policies up to 20 KiB; callers pass theirs.
@@ -71,6 +73,57 @@ public struct PolicyDocument: Sendable, Equatable {
             statements.append(statement)
         }
         self.statements = statements
+        actionIndex = ActionIndex(statements)
+    }
+}
+
+/// The statements of a document that can match an action: those naming it literally (by its
+/// ASCII-lowercased name, as `Action` matches case-insensitively), and those whose `Action` holds
+/// a wildcard or that use `NotAction` (which must be checked for every action). Evaluation visits
+/// only these, in document order: a policy of many statements costs a request only the ones about
+/// its action.
+public struct ActionIndex: Sendable, Equatable {
+    var literal: [String: [Int]] = [:]
+    var general: [Int] = []
+
+    init() {}
+
+    init(_ statements: [Statement]) {
+        for (index, statement) in statements.enumerated() {
+            // Bytes 1 and 2 stand for a literal '*' and '?' (see Wildcard): not literal-comparable.
+            let isGeneral = statement.actions.negated || statement.actions.values.contains { pattern in
+                pattern.utf8.contains { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == 1 || $0 == 2 }
+            }
+            if isGeneral {
+                general.append(index)
+                continue
+            }
+            for name in Set(statement.actions.values.map(Self.fold)) { literal[name, default: []].append(index) }
+        }
+    }
+
+    /// ASCII letters lowercased, every other byte as it is (Wildcard's case-insensitive compare).
+    static func fold(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return text }
+        return String(decoding: text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+    }
+
+    /// The indices of the statements to evaluate for `foldedAction` (`fold`ed), ascending.
+    func candidates(for foldedAction: String) -> [Int] {
+        let named = literal[foldedAction] ?? []
+        if general.isEmpty { return named }
+        if named.isEmpty { return general }
+        var merged: [Int] = []
+        merged.reserveCapacity(named.count + general.count)
+        var (a, b) = (0, 0)
+        while a < named.count || b < general.count {
+            if b == general.count || (a < named.count && named[a] < general[b]) {
+                merged.append(named[a]); a += 1
+            } else {
+                merged.append(general[b]); b += 1
+            }
+        }
+        return merged
     }
 }
 
