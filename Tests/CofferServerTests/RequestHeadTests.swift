@@ -45,6 +45,25 @@ struct RequestHeadTests {
         #expect(head.method == .head && head.authority == nil && head.path == "/")
     }
 
+    @Test("A head searched in pieces is found where a search of the whole finds it")
+    func resumed() throws {
+        let text = Array("GET /b/k HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n\r\nGET /next".utf8)
+        let whole = text.withUnsafeBytes { RequestHead.parse($0) }
+        guard case .complete(_, let length) = whole else { Issue.record("no head"); return }
+        for cut in 0...length {
+            // The first `cut` bytes were searched (they hold no end: every cut before the end).
+            let scanned = cut < length ? cut : 0
+            let again = text.withUnsafeBytes { RequestHead.parse($0, scannedBefore: scanned) }
+            guard case .complete(_, let found) = again else { Issue.record("lost at \(cut)"); continue }
+            #expect(found == length)
+            if cut < length - 1 {
+                let prefix = Array(text[..<(cut + 1)])
+                let partial = prefix.withUnsafeBytes { RequestHead.parse($0, scannedBefore: cut) }
+                if case .incomplete = partial {} else { Issue.record("a prefix of \(cut + 1) bytes is not incomplete") }
+            }
+        }
+    }
+
     @Test("Incomplete heads wait; past the size limit they are declined")
     func incomplete() {
         #expect(Self.incomplete(""))
@@ -80,6 +99,7 @@ struct RequestHeadTests {
             "GET /b/k HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
             "GET /b/k HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\n\r\n",
             "GET /b/k HTTP/1.1\r\nHost: a\r\nTE: trailers\r\n\r\n",
+            "GET /b/k HTTP/1.1\r\nHost: a\r\nProxy-Connection: close\r\n\r\n",
             "GET /b/k HTTP/1.1\r\nHost: a\r\nTrailer: x\r\n\r\n",
             "GET /b/k HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n folded\r\n\r\n",
             "GET /b/k HTTP/1.1\r\nHost: a\r\nX A: 1\r\n\r\n",

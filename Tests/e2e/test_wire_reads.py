@@ -204,5 +204,22 @@ def test_idle_connections_are_closed_and_busy_ones_are_not():
             assert idle_responses.closed(timeout=1)
             busy.sendall(get)
             assert busy_responses.next()[::2] == (200, b"still here")
+
+        # A body that stops coming is idleness too (Hummingbird's rule, kept); one that keeps
+        # coming, however slowly, is not.
+        body = b"0123456789"
+        url, headers = signed("PUT", f"{server.endpoint}/{bucket}/slow", data=body)
+        head = request_bytes(server, "PUT", url, headers, body)[:-len(body)]
+        with connect(server) as stalled, connect(server) as slow:
+            stalled.sendall(head + body[:3])
+            slow.sendall(head)
+            started = time.time()
+            for byte in body:  # one byte every 0.4 s: 4 s in all, past two idle timeouts
+                slow.sendall(bytes([byte]))
+                time.sleep(0.4)
+            assert Responses(slow).next()[0] == 200
+            assert Responses(stalled).closed(timeout=1)
+            assert time.time() - started < 6
+        assert s3.get_object(Bucket=bucket, Key="slow")["Body"].read() == body
     finally:
         server.stop()

@@ -6,14 +6,15 @@ import NIOHTTPTypes
 /// - a request head (request line and headers) must arrive whole within `timeout` once its first
 ///   byte has: a client that trickles one header line every few seconds (slowloris) is cut off,
 ///   whatever it trickles;
-/// - a connection with no request in progress and no byte of a new one for `idleTimeout` is
-///   closed (this replaces Hummingbird's idle timeout, which cannot see the requests `WireReads`
-///   answers before its HTTP decoder).
+/// - `idleTimeout`, Hummingbird's rule (which this replaces: Hummingbird cannot see the requests
+///   `WireReads` answers before its HTTP decoder): a connection is closed when it has been silent
+///   that long with no request in progress, or while a request's body is still to come. A request
+///   read whole and still being answered is never cut off.
 ///
 /// Two handlers share one state per connection, on its event loop: `Bytes` sits first in the
 /// pipeline and starts the head clock when bytes arrive while a head is awaited; `Heads` sits after
-/// the HTTP decoder and stops it when the decoded head arrives, and awaits the next head once a
-/// response has ended. `WireReads` reports the heads and answers it reads itself.
+/// the HTTP decoder and counts heads, request ends and response ends. `WireReads` reports the
+/// requests it answers itself (none of which is ever in progress past its answer).
 ///
 /// The clocks are time stamps, not a timer per request: one timer per connection, armed for the
 /// earliest due time when none is armed that early, checks the state when it fires and re-arms
@@ -22,37 +23,50 @@ import NIOHTTPTypes
 final class HeadDeadline {
     private let timeout: TimeAmount
     private let idleTimeout: TimeAmount?
-    private var awaitingHead = true
+    /// Requests whose head has arrived and whose response has not ended (pipelining: several).
+    private var inProgress = 0
+    /// A request's head has arrived and its end not yet: its body is still to come.
+    private var bodyBeingRead = false
     /// When the first byte of the head now awaited arrived; nil while none is.
     private var headStarted: NIODeadline?
-    /// Since when the connection has been idle (awaiting a head of which no byte has come).
-    private var idleSince: NIODeadline?
+    /// What the idle clock counts from: the connection's start, a head, the last bytes of a body,
+    /// or the end of the last response.
+    private var lastActive = NIODeadline.now()
     private var timer: Scheduled<Void>?
     private var timerDue: NIODeadline?
+    private var stopped = false
 
     init(timeout: TimeAmount, idleTimeout: TimeAmount? = nil) {
         self.timeout = timeout
         self.idleTimeout = idleTimeout
     }
 
+    private var awaitingHead: Bool { inProgress == 0 && !bodyBeingRead }
+
     /// The connection is open and awaits its first request.
     func started(_ context: ChannelHandlerContext) {
-        guard awaitingHead, headStarted == nil, let idleTimeout else { return }
-        let now = NIODeadline.now()
-        idleSince = now
-        arm(context.eventLoop, context.channel, at: now + idleTimeout)
+        lastActive = .now()
+        armIdle(context.eventLoop, context.channel)
     }
 
     func bytesArrived(_ context: ChannelHandlerContext) {
-        guard awaitingHead, headStarted == nil else { return }
+        if bodyBeingRead {
+            lastActive = .now()
+            return
+        }
+        guard awaitingHead, headStarted == nil, !stopped else { return }
         let now = NIODeadline.now()
         headStarted = now
-        idleSince = nil
         arm(context.eventLoop, context.channel, at: now + timeout)
+    }
+
+    private func armIdle(_ eventLoop: EventLoop, _ channel: Channel) {
+        if let idleTimeout { arm(eventLoop, channel, at: lastActive + idleTimeout) }
     }
 
     /// Arms the timer for `deadline` unless it is armed already for no later.
     private func arm(_ eventLoop: EventLoop, _ channel: Channel, at deadline: NIODeadline) {
+        guard !stopped else { return }
         if let timerDue, timer != nil {
             guard deadline < timerDue else { return }
             timer?.cancel()
@@ -64,10 +78,12 @@ final class HeadDeadline {
             let due: NIODeadline
             if let started = headStarted {
                 due = started + timeout
-            } else if let since = idleSince, let idleTimeout {
-                due = since + idleTimeout
+            } else if inProgress > 0, !bodyBeingRead {
+                return  // read whole and being answered: re-armed when the response ends
+            } else if let idleTimeout {
+                due = lastActive + idleTimeout
             } else {
-                return  // a request in progress: stay disarmed until its response ends
+                return
             }
             if due <= .now() {
                 channel.close(promise: nil)
@@ -77,23 +93,36 @@ final class HeadDeadline {
         }
     }
 
-    func headArrived() {
-        awaitingHead = false
+    /// A head from the decoder: a request in progress, its body (if any) still to come.
+    func headArrived(_ eventLoop: EventLoop, _ channel: Channel) {
+        inProgress += 1
+        bodyBeingRead = true
         headStarted = nil
-        idleSince = nil
+        lastActive = .now()
+        armIdle(eventLoop, channel)
     }
 
+    /// The end of a request from the decoder: read whole.
+    func requestEnded() { bodyBeingRead = false }
+
     func responseEnded(_ eventLoop: EventLoop, _ channel: Channel) {
-        awaitingHead = true
-        guard let idleTimeout else { return }
-        let now = NIODeadline.now()
-        idleSince = now
-        arm(eventLoop, channel, at: now + idleTimeout)
+        // An answer to a request never counted (Hummingbird's 400 after a parse error) leaves zero.
+        if inProgress > 0 { inProgress -= 1 }
+        guard inProgress == 0 else { return }
+        lastActive = .now()
+        armIdle(eventLoop, channel)
+    }
+
+    /// A request `WireReads` read and answered itself: none is in progress after it.
+    func answeredInPlace(_ eventLoop: EventLoop, _ channel: Channel) {
+        headStarted = nil
+        lastActive = .now()
+        armIdle(eventLoop, channel)
     }
 
     func stop() {
+        stopped = true
         headStarted = nil
-        idleSince = nil
         timer?.cancel()
         timer = nil
         timerDue = nil
@@ -126,7 +155,7 @@ final class HeadDeadline {
         }
     }
 
-    /// After the HTTP decoder: sees whole heads and the ends of responses.
+    /// After the HTTP decoder: sees whole heads, the ends of requests and the ends of responses.
     final class Heads: ChannelDuplexHandler, RemovableChannelHandler {
         typealias InboundIn = HTTPRequestPart
         typealias InboundOut = HTTPRequestPart
@@ -136,7 +165,11 @@ final class HeadDeadline {
         init(_ state: HeadDeadline) { self.state = state }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            if case .head = unwrapInboundIn(data) { state.headArrived() }
+            switch unwrapInboundIn(data) {
+            case .head: state.headArrived(context.eventLoop, context.channel)
+            case .body: break
+            case .end: state.requestEnded()
+            }
             context.fireChannelRead(data)
         }
 

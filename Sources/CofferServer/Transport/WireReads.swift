@@ -26,6 +26,9 @@ final class WireReads: ChannelInboundHandler, RemovableChannelHandler {
     private var handedOver = false
     /// Bytes of a head not yet whole.
     private var pending: ByteBuffer?
+    /// How many of them were searched for the head's end already (a head trickled in one byte
+    /// at a time is searched once over, not once per byte).
+    private var scanned = 0
     private var needsFlush = false
     /// Whether any answer was written here.
     private var answered = false
@@ -51,15 +54,19 @@ final class WireReads: ChannelInboundHandler, RemovableChannelHandler {
         }
         while bytes.readableBytes > 0 {
             guard context.channel.isWritable else { return handOver(context: context, bytes) }
-            let parsed = bytes.withUnsafeReadableBytes { RequestHead.parse($0) }
+            let resume = scanned
+            scanned = 0
+            let parsed = bytes.withUnsafeReadableBytes { RequestHead.parse($0, scannedBefore: resume) }
             switch parsed {
             case .incomplete:
                 pending = bytes
+                scanned = bytes.readableBytes
+                // The start of a head, perhaps after answers to whole ones: its clock runs from now.
+                deadline.bytesArrived(context)
                 return
             case .declined:
                 return handOver(context: context, bytes)
             case .complete(let head, let length):
-                deadline.headArrived()
                 if !peerRead {
                     peerRead = true
                     peerIP = context.channel.remoteAddress?.ipAddress
@@ -72,7 +79,7 @@ final class WireReads: ChannelInboundHandler, RemovableChannelHandler {
                               promise: nil)
                 answered = true
                 needsFlush = true
-                deadline.responseEnded(context.eventLoop, context.channel)
+                deadline.answeredInPlace(context.eventLoop, context.channel)
             }
         }
     }
@@ -132,6 +139,7 @@ final class WireReads: ChannelInboundHandler, RemovableChannelHandler {
         }
         let leftover = pending
         pending = nil
+        scanned = 0
         handOver(context: context, leftover)
         guard answered else {
             context.fireUserInboundEventTriggered(event)

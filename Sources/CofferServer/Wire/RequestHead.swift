@@ -20,12 +20,13 @@ struct RequestHead {
     static let maxBytes = 16 * 1024
     static let maxFields = 64
 
-    /// Reads the head at the start of `bytes`.
-    static func parse(_ bytes: UnsafeRawBufferPointer) -> Parse {
+    /// Reads the head at the start of `bytes`, of which the first `scannedBefore` were searched
+    /// already (and held no head's end).
+    static func parse(_ bytes: UnsafeRawBufferPointer, scannedBefore: Int = 0) -> Parse {
         let count = bytes.count
         // The end of the head: the first CRLF CRLF. A LF without its CR anywhere before it declines.
         var end = -1
-        var index = 0
+        var index = max(0, min(scannedBefore, count) - 3)
         let scanLimit = min(count, maxBytes)
         while index < scanLimit {
             if bytes[index] == lf {
@@ -159,6 +160,7 @@ struct RequestHead {
         case 7: return equals("upgrade") || equals("trailer") ? .refused : .other
         case 10: return equals("connection") ? .connection : .other
         case 14: return equals("content-length") ? .contentLength : .other
+        case 16: return equals("proxy-connection") ? .refused : .other  // llhttp reads it as Connection
         case 17: return equals("transfer-encoding") ? .refused : .other
         default: return .other
         }
