@@ -11,43 +11,27 @@ public enum HTTPDate {
         let (year, month, day) = civil(days: days)
         let secondOfDay = Int(seconds - days * 86_400)
         let weekday = Int(((days % 7) + 7) % 7)
-        guard (1000...9999).contains(year) else {
-            return "\(weekdays[weekday]), \(two(day)) \(months[month - 1]) \(year) \(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)) GMT"
-        }
-        // Written as bytes: this runs for every object answer (Last-Modified) and every Date.
-        return String(unsafeUninitializedCapacity: 29) { output in
-            func put(_ index: Int, _ text: StaticString) {
-                text.withUTF8Buffer { for offset in 0..<3 { output[index + offset] = $0[offset] } }
-            }
-            func digits(_ index: Int, _ value: Int, _ count: Int) {
-                var rest = value
-                for offset in stride(from: count - 1, through: 0, by: -1) {
-                    output[index + offset] = UInt8(truncatingIfNeeded: 0x30 + rest % 10)
-                    rest /= 10
+        let yearText = String(year)  // four digits from 1000 to 9999; any other year as it is
+        // Written as bytes, not interpolated: this runs for every object answer (Last-Modified).
+        return String(unsafeUninitializedCapacity: 25 + yearText.utf8.count) { output in
+            var at = 0
+            func put(_ text: String) {
+                for byte in text.utf8 {
+                    output[at] = byte
+                    at += 1
                 }
             }
-            put(0, weekdayNames[weekday])
-            output[3] = UInt8(ascii: ","); output[4] = UInt8(ascii: " ")
-            digits(5, day, 2)
-            output[7] = UInt8(ascii: " ")
-            put(8, monthNames[month - 1])
-            output[11] = UInt8(ascii: " ")
-            digits(12, year, 4)
-            output[16] = UInt8(ascii: " ")
-            digits(17, secondOfDay / 3600, 2)
-            output[19] = UInt8(ascii: ":")
-            digits(20, secondOfDay / 60 % 60, 2)
-            output[22] = UInt8(ascii: ":")
-            digits(23, secondOfDay % 60, 2)
-            put(25, " GM")
-            output[28] = UInt8(ascii: "T")
-            return 29
+            func pair(_ value: Int) {  // 0...99, two digits
+                output[at] = UInt8(truncatingIfNeeded: 0x30 + value / 10)
+                output[at + 1] = UInt8(truncatingIfNeeded: 0x30 + value % 10)
+                at += 2
+            }
+            put(weekdays[weekday]); put(", "); pair(day); put(" "); put(months[month - 1]); put(" "); put(yearText)
+            put(" "); pair(secondOfDay / 3600); put(":"); pair(secondOfDay / 60 % 60); put(":"); pair(secondOfDay % 60)
+            put(" GMT")
+            return at
         }
     }
-
-    private static let weekdayNames: [StaticString] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
-    private static let monthNames: [StaticString] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
-                                                     "Oct", "Nov", "Dec"]
 
     /// `2009-10-12T17:50:30.000Z`
     public static func iso8601(milliseconds: Int64) -> String {

@@ -19,13 +19,6 @@ public final class Store: Sendable {
     /// 8,192 per thread, holding at most 16 MiB of inline bodies each.
     private let lookups: ThreadLocalGenerationCache<ObjectLookup, (bucket: Bucket, version: ObjectVersion?)?>
 
-    /// The write generation, when no write is under way (nil while one is): a value derived from
-    /// stored state under one generation holds until the generation moves, in every process.
-    public var settledGeneration: UInt64? {
-        let tag = generation.current
-        return tag & 1 == 0 ? tag : nil
-    }
-
     /// Opens (creating if needed) the store in `folder`, migrates it, and (unless told not to:
     /// `coffer admin verify` lists orphans rather than removing them) sweeps orphan blobs.
     public init(folder: URL, sweep: Bool = true) throws {

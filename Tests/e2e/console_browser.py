@@ -205,6 +205,17 @@ def console_server(password, host="127.0.0.1"):
     return server
 
 
+def running_console(password, host="127.0.0.1"):
+    """A console server for one test module (`yield from` it in a fixture): stopped, and its data
+    folder removed, when the module is done."""
+    server = console_server(password, host=host)
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.data, ignore_errors=True)
+
+
 def screenshot_folder():
     """COFFER_SCREENSHOTS keeps the suite's screenshots (the README's come from there); else a temporary folder."""
     folder = os.environ.get("COFFER_SCREENSHOTS") or tempfile.mkdtemp(prefix="coffer-console-shots-")

@@ -4,23 +4,19 @@ every page is saved as a screenshot (COFFER_SCREENSHOTS=DIR keeps them; the READ
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 import uuid
 
 import pytest
 
-from console_browser import Console, console_server as start_console, get, post, screenshot_folder
+from console_browser import Console, get, post, running_console, screenshot_folder
 
 ROOT_PASSWORD = "Root-Console-Pass-1!"
 
 
 @pytest.fixture(scope="module")
 def console_server():
-    server = start_console(ROOT_PASSWORD)
-    yield server
-    server.stop()
-    shutil.rmtree(server.data, ignore_errors=True)
+    yield from running_console(ROOT_PASSWORD)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 refusals — a counter rolled back (a cloned key?), another user's key, a replayed challenge — plus
 what a key cannot do (codes for the API), as on AWS."""
 import re
-import shutil
 
 import boto3
 import pytest
@@ -12,7 +11,7 @@ from botocore.exceptions import ClientError
 from selenium.webdriver.common.virtual_authenticator import Credential, VirtualAuthenticatorOptions
 
 from conftest import ACCESS_KEY, SECRET_KEY
-from console_browser import Console, console_server as start_console, get, screenshot_folder
+from console_browser import Console, get, running_console, screenshot_folder
 
 PASSWORD = "Keys-Console-Root-1!"
 
@@ -20,10 +19,7 @@ PASSWORD = "Keys-Console-Root-1!"
 @pytest.fixture(scope="module")
 def key_server():
     # WebAuthn needs a domain origin: browsers refuse it on IP addresses.
-    server = start_console(PASSWORD, host="localhost")
-    yield server
-    server.stop()
-    shutil.rmtree(server.data, ignore_errors=True)
+    yield from running_console(PASSWORD, host="localhost")
 
 
 @pytest.fixture(scope="module")

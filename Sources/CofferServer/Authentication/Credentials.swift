@@ -1,17 +1,17 @@
 import CofferCore
-import CofferCore
+import CofferStore
 import CofferEngine
 import CofferMFA
 
 /// Where access keys are looked up.
 protocol CredentialStore: Sendable {
     func credential(for accessKey: String) throws -> Credential?
-    /// A tag that moves whenever any credential may have changed (nil: do not cache now).
-    func cacheTag() -> UInt64?
+    /// A per-thread cache kept coherent with every change to keys, users and sessions (nil: none).
+    func threadLocalCache<Value>(maxEntries: Int) -> ThreadLocalGenerationCache<String, Value>?
 }
 
 extension CredentialStore {
-    func cacheTag() -> UInt64? { nil }
+    func threadLocalCache<Value>(maxEntries: Int) -> ThreadLocalGenerationCache<String, Value>? { nil }
 }
 
 /// The root's keys (from the configuration, held in memory), then IAM users' keys and sessions
@@ -50,9 +50,8 @@ struct RegistryCredentialStore: CredentialStore {
         return try registry?.credential(for: accessKey)
     }
 
-    /// The store's write generation: every change to keys, users and sessions moves it.
-    func cacheTag() -> UInt64? {
-        guard let registry else { return 0 }  // the root's keys alone, from the configuration: fixed
-        return registry.store.settledGeneration
+    /// The store's: every change to keys, users and sessions is a write, which moves its generation.
+    func threadLocalCache<Value>(maxEntries: Int) -> ThreadLocalGenerationCache<String, Value>? {
+        registry?.store.makeThreadLocalCache(maxEntries: maxEntries)
     }
 }

@@ -1,5 +1,6 @@
 import CofferCore
 import CofferMFA
+import CofferStore
 import Crypto
 import Foundation
 import HTTPTypes
@@ -35,23 +36,9 @@ final class SigV4Verifier: Sendable {
         var entries: [SigningScope: Signing] = [:]
     }
 
-    /// Presigned requests this thread has verified, by their exact bytes (`PresignedCache`).
-    private let presigned = PerThread { PresignedCache() }
-
-    /// A presigned URL is a bearer token fetched again and again (a page's images, a player's range
-    /// requests, a shared download link). Its check is a pure function of the request's bytes, the
-    /// key's state and the clock: so a request whose method, authority, target and every header
-    /// field are byte for byte those of one verified before — under the same credential tag (the
-    /// write generation: any change to any key, user or session moves it) — has the same outcome
-    /// but for the clock, which is checked again (expiry, skew, a session's end). Only successes
-    /// are kept; at most `limit` entries a thread (then it is emptied), keys of at most
-    /// `keyLimit` bytes.
-    private final class PresignedCache {
-        static let limit = 1024
-        static let keyLimit = 4096
-        var tag: UInt64 = .max
-        var entries: [String: Presigned] = [:]
-    }
+    /// Presigned requests verified on this thread, by their exact bytes (`verifyPresigned`): at most
+    /// 1,024 a thread, under the store's write generation.
+    private let presigned: ThreadLocalGenerationCache<String, Presigned>?
 
     private struct Presigned {
         let authentication: Authentication
@@ -62,6 +49,7 @@ final class SigV4Verifier: Sendable {
     init(credentials: any CredentialStore, region: String = "us-east-1", maxSkew: Int64 = 15 * 60,
          now: @escaping @Sendable () -> Int64) {
         self.credentials = credentials
+        presigned = credentials.threadLocalCache(maxEntries: 1024)
         self.region = region
         self.maxSkew = maxSkew
         self.now = now
@@ -170,26 +158,28 @@ final class SigV4Verifier: Sendable {
 
     // MARK: Presigned query
 
-    /// `verifyQuery`, remembered (`PresignedCache`).
+    /// `verifyQuery`, remembered. A presigned URL is a bearer token fetched again and again (a
+    /// page's images, a player's range requests, a shared download link). Its check is a pure
+    /// function of the request's bytes, the keys' state and the clock: so a request whose method,
+    /// authority, target and every header field are byte for byte those of one verified before —
+    /// while no key, user or session has changed (the store's write generation) — has the same
+    /// outcome but for the clock, which is checked again (expiry, skew, a session's end). Only
+    /// successes are kept (a check that throws caches nothing), keys of at most 4 KiB.
     private func verifyPresigned(head: HTTPRequest, target: RequestTarget, service: String,
                                  bodySHA256: String?) throws -> Authentication {
-        guard let tag = credentials.cacheTag(), let key = Self.presignedKey(head, service: service, bodySHA256: bodySHA256)
+        guard let presigned, let key = Self.presignedKey(head, service: service, bodySHA256: bodySHA256)
         else { return try verifyQuery(head: head, target: target, service: service, bodySHA256: bodySHA256).authentication }
-        let cache = presigned.value
-        if cache.tag != tag {
-            cache.entries.removeAll(keepingCapacity: true)
-            cache.tag = tag
-        } else if let known = cache.entries[key] {
+        var verifiedNow = false
+        let known = try presigned.value(for: key) {
+            verifiedNow = true
+            let verified = try verifyQuery(head: head, target: target, service: service, bodySHA256: bodySHA256)
+            return Presigned(authentication: verified.authentication, signedAt: verified.signedAt, expires: verified.expires)
+        }
+        if !verifiedNow {
             try checkTime(signedAt: known.signedAt, expires: known.expires)
             try checkSessionToken(known.authentication.credential, presented: target["X-Amz-Security-Token"])
-            return known.authentication
         }
-        let verified = try verifyQuery(head: head, target: target, service: service, bodySHA256: bodySHA256)
-        guard credentials.cacheTag() == tag else { return verified.authentication }  // a write meanwhile
-        if cache.entries.count >= PresignedCache.limit { cache.entries.removeAll(keepingCapacity: true) }
-        cache.entries[key] = Presigned(authentication: verified.authentication, signedAt: verified.signedAt,
-                                       expires: verified.expires)
-        return verified.authentication
+        return known.authentication
     }
 
     /// Everything a presigned request's check reads, as one string: the service, any body hash,
@@ -213,7 +203,7 @@ final class SigV4Verifier: Sendable {
             key += ":"
             key += field.value
         }
-        return key.utf8.count <= PresignedCache.keyLimit ? key : nil
+        return key.utf8.count <= 4096 ? key : nil
     }
 
     private func checkTime(signedAt: Int64, expires: Int64) throws {
@@ -268,37 +258,10 @@ final class SigV4Verifier: Sendable {
         var text: String { "\(date)/\(region)/\(service)/aws4_request" }
 
         init(_ credential: String, service expected: String, error: S3ErrorCode) throws {
-            // Five parts between four slashes, without splitting into an array of strings.
-            let utf8 = credential.utf8
-            var slashes = (utf8.startIndex, utf8.startIndex, utf8.startIndex, utf8.startIndex)
-            var count = 0
-            var index = utf8.startIndex
-            while index < utf8.endIndex {
-                if utf8[index] == UInt8(ascii: "/") {
-                    switch count {
-                    case 0: slashes.0 = index
-                    case 1: slashes.1 = index
-                    case 2: slashes.2 = index
-                    case 3: slashes.3 = index
-                    default: break
-                    }
-                    count += 1
-                }
-                index = utf8.index(after: index)
-            }
-            func slash(_ number: Int) -> String.Index {
-                switch number {
-                case 0: slashes.0
-                case 1: slashes.1
-                case 2: slashes.2
-                default: slashes.3
-                }
-            }
-            func part(_ number: Int) -> Substring {
-                let start = number == 0 ? utf8.startIndex : utf8.index(after: slash(number - 1))
-                return credential[start..<(number == 4 ? utf8.endIndex : slash(number))]
-            }
-            guard count == 4, part(4) == "aws4_request", part(1).utf8.count == 8, !part(0).isEmpty else {
+            let parts = credential.utf8.split(separator: UInt8(ascii: "/"), maxSplits: 4, omittingEmptySubsequences: false)
+                .map(Substring.init)
+            func part(_ number: Int) -> Substring { parts[number] }
+            guard parts.count == 5, part(4) == "aws4_request", part(1).utf8.count == 8, !part(0).isEmpty else {
                 throw S3Error(error, "The credential is malformed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
             }
             guard part(3) == expected else {

@@ -33,9 +33,7 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
     private var needsFlush = false
     /// The end of the last answer written here, until it is out.
     private var lastAnswer: EventLoopFuture<Void>?
-    /// The peer's address, read once per connection.
-    private var peerIP: String?
-    private var peerRead = false
+    private var peer = PeerAddress()
 
     init(responder: @escaping Responder) {
         self.responder = responder
@@ -69,11 +67,7 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             held = nil
-            if !peerRead {
-                peerRead = true
-                peerIP = context.channel.remoteAddress?.ipAddress
-            }
-            guard let (response, body) = responder(head, peerIP) else {
+            guard let (response, body) = responder(head, peer.ip(of: context.channel)) else {
                 handOn(context: context, wrapInboundOut(.head(head)))
                 context.fireChannelRead(data)
                 return

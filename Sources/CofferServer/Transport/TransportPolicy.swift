@@ -71,3 +71,18 @@ struct TransportPolicy: Sendable {
         ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
     }
 }
+
+/// A connection's peer address as `TransportPolicy` takes it (`SocketAddress.ipAddress`), read from
+/// the channel once: the handlers that answer in place ask for it on every request.
+struct PeerAddress {
+    private var known = false
+    private var address: String?
+
+    mutating func ip(of channel: Channel) -> String? {
+        if !known {
+            known = true
+            address = channel.remoteAddress?.ipAddress
+        }
+        return address
+    }
+}

@@ -32,9 +32,7 @@ final class WireReads: ChannelInboundHandler, RemovableChannelHandler {
     private var needsFlush = false
     /// Whether any answer was written here.
     private var answered = false
-    /// The peer's address, read once per connection.
-    private var peerIP: String?
-    private var peerRead = false
+    private var peer = PeerAddress()
 
     init(responder: @escaping InPlaceReads.Responder, deadline: HeadDeadline) {
         self.responder = responder
@@ -67,11 +65,7 @@ final class WireReads: ChannelInboundHandler, RemovableChannelHandler {
             case .declined:
                 return handOver(context: context, bytes)
             case .complete(let head, let length):
-                if !peerRead {
-                    peerRead = true
-                    peerIP = context.channel.remoteAddress?.ipAddress
-                }
-                guard let (response, body) = responder(head, peerIP) else {
+                guard let (response, body) = responder(head, peer.ip(of: context.channel)) else {
                     return handOver(context: context, bytes)
                 }
                 bytes.moveReaderIndex(forwardBy: length)
