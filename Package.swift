@@ -42,12 +42,15 @@ let package = Package(
         // WebAuthn for the relying party: a strict CBOR decoder, COSE keys, attestation and assertion
         // checks. Knows nothing of Coffer.
         .target(name: "WebAuthn", dependencies: [
-            .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
+            "StrictJSON", .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
         ], swiftSettings: instrumented),
+        // JSON read strictly by RFC 8259 (no trailing commas, comments, duplicate keys, byte-order
+        // mark or lone surrogates), for every JSON document that comes from outside. Knows nothing of Coffer.
+        .target(name: "StrictJSON", swiftSettings: instrumented),
         // Values, state machines and the one table of S3 errors. No I/O.
         .target(name: "CofferCore", swiftSettings: instrumented),
         // IAM policy documents and AWS's evaluation logic. Pure: no I/O, no Coffer types.
-        .target(name: "CofferPolicy", swiftSettings: instrumented),
+        .target(name: "CofferPolicy", dependencies: ["StrictJSON"], swiftSettings: instrumented),
         // C that Swift cannot call directly: O_DIRECT (needs _GNU_SOURCE), sqlite3_config (variadic).
         .target(name: "CShims", linkerSettings: [.linkedLibrary("sqlite3")]),
         // SQLite metadata (GRDB, WAL) and blob files; the only code that knows SQL.
@@ -108,7 +111,7 @@ let package = Package(
         // by scripts/fuzz (libFuzzer's entry); a plain build replays corpora and crash files.
         .executableTarget(
             name: "coffer-fuzz",
-            dependencies: ["CofferCore", "CofferEngine", "CofferMFA", "CofferPolicy", "CofferServer", "TOTP", "CShims", "WebAuthn",
+            dependencies: ["CofferCore", "CofferEngine", "CofferMFA", "CofferPolicy", "CofferServer", "TOTP", "CShims", "WebAuthn", "StrictJSON",
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "HTTPTypes", package: "swift-http-types"),
                            // `head` reads each input with NIO's own decoder too, and compares.
@@ -126,6 +129,7 @@ let package = Package(
         ]),
         .testTarget(name: "TOTPTests", dependencies: ["TOTP"]),
         .testTarget(name: "CofferPolicyTests", dependencies: ["CofferPolicy"]),
+        .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
         .testTarget(name: "WebAuthnTests", dependencies: ["WebAuthn", .product(name: "Crypto", package: "swift-crypto"),
                                                           .product(name: "CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode", "CZlib"]),

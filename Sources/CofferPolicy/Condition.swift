@@ -1,4 +1,5 @@
 import Foundation
+import StrictJSON
 
 /// One `"Operator": {"key": values}` entry of a statement's Condition block: the operator (with
 /// its `…IfExists` and `ForAnyValue:` / `ForAllValues:` forms), the key, and the values as
@@ -59,7 +60,7 @@ public struct Condition: Sendable, Equatable {
     public var keyName: String
     public var values: [String]
 
-    init(operator name: String, key: String, values: Any, where where_: String) throws(PolicyError) {
+    init(operator name: String, key: String, values: JSON, where where_: String) throws(PolicyError) {
         var text = Substring(name)
         if let colon = text.firstIndex(of: ":") {
             guard let qualifier = SetQualifier(rawValue: String(text[..<colon])) else {
@@ -76,19 +77,14 @@ public struct Condition: Sendable, Equatable {
         guard !key.isEmpty else { throw PolicyError("\(where_): an empty condition key under \(name)") }
         self.key = key.lowercased()
         keyName = key
-        let list: [Any] = (values as? [Any]) ?? [values]
+        let list: [JSON] = values.array ?? [values]
         guard !list.isEmpty else { throw PolicyError("\(where_): \(name) \"\(key)\" has no values") }
         var strings: [String] = []
         for value in list {
             switch value {
-            case let text as String: strings.append(text)
-            case let number as NSNumber:
-                // JSONSerialization gives JSON booleans as NSNumber too (of the CFBoolean class).
-                if String(describing: type(of: number)) == "__NSCFBoolean" {
-                    strings.append(number.boolValue ? "true" : "false")
-                } else {
-                    strings.append(number.stringValue)
-                }
+            case .string(let text): strings.append(text)
+            case .number(let text): strings.append(text)
+            case .bool(let flag): strings.append(flag ? "true" : "false")
             default: throw PolicyError("\(where_): \(name) \"\(key)\" holds a value that is not a string, number or boolean")
             }
         }

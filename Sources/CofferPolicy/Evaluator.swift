@@ -140,23 +140,10 @@ public enum PolicyEvaluator {
         if budget.exhausted { return statement.effect == .deny }
         guard resourceHit != statement.resources.negated else { return false }
         if isResource, let principals = statement.principals {
-            let hit: Bool
-            switch principals {
-            case .everyone: hit = true
-            case .other: hit = false
-            case .aws(let arns):
-                // A named user or root matches itself. The account (its root ARN) stands for every
-                // principal of the account in a Deny; in an Allow it grants to the root only —
-                // the account's users still need an identity policy (AWS's delegation rule).
-                if let principalArn, arns.contains(principalArn) {
-                    hit = true
-                } else if statement.effect == .deny, let principalAccount {
-                    hit = arns.contains("arn:aws:iam::\(principalAccount):root")
-                } else {
-                    hit = false
-                }
-            }
-            guard hit != statement.principalsNegated else { return false }
+            let named = statement.principalsNegated
+                ? exempted(by: principals, principalArn: principalArn, principalAccount: principalAccount)
+                : names(principals, effect: statement.effect, principalArn: principalArn, principalAccount: principalAccount)
+            guard named != statement.principalsNegated else { return false }
         }
         if statement.conditions.isEmpty { return true }
         let values = keys()
@@ -164,6 +151,41 @@ public enum PolicyEvaluator {
         let holdsAll = statement.conditions.allSatisfy { holds($0, context: context, variables: variables, budget: budget) }
         return budget.exhausted ? statement.effect == .deny : holdsAll
     }
+
+    /// Whether a `Principal` element names the caller. A named user or root matches itself. The
+    /// account (its root ARN) stands for every principal of the account in a Deny; in an Allow it
+    /// grants to the root only — the account's users still need an identity policy (AWS's
+    /// delegation rule).
+    static func names(_ principals: Statement.Principals, effect: Statement.Effect, principalArn: String?,
+                      principalAccount: String?) -> Bool {
+        switch principals {
+        case .everyone: return true
+        case .other: return false
+        case .aws(let arns):
+            if let principalArn, arns.contains(principalArn) { return true }
+            guard effect == .deny, let principalAccount else { return false }
+            return arns.contains(accountArn(principalAccount))
+        }
+    }
+
+    /// Whether a `NotPrincipal` element (a Deny: an Allow is refused when parsed) exempts the caller.
+    /// AWS evaluates the caller and the account that contains it: only a principal named exactly
+    /// is exempt, and an IAM user only when its account is named too — `[user/bob]` alone denies
+    /// Bob along with his account, and the account's ARN exempts the account principal (the root),
+    /// not its users (IAM User Guide, "NotPrincipal"). Anonymous callers are exempt only by `*`.
+    static func exempted(by principals: Statement.Principals, principalArn: String?, principalAccount: String?) -> Bool {
+        switch principals {
+        case .everyone: return true
+        case .other: return false
+        case .aws(let arns):
+            guard let principalArn, arns.contains(principalArn) else { return false }
+            if principalArn.hasSuffix(":root") { return true }  // the account principal itself
+            guard let principalAccount else { return false }
+            return arns.contains(accountArn(principalAccount))
+        }
+    }
+
+    static func accountArn(_ account: String) -> String { "arn:aws:iam::\(account):root" }
 
     /// `${aws:username}`, `${*}`, `${?}`, `${$}` replaced; nil when a variable's key is absent
     /// (the pattern then matches nothing, as on AWS).

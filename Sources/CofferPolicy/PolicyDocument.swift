@@ -1,4 +1,5 @@
 import Foundation
+import StrictJSON
 
 /// An IAM policy document in AWS's language: Version `2012-10-17` (policy variables) or
 /// `2008-10-17` / none (no variables); `Statement` as an object or an array; `Sid`, `Effect`,
@@ -29,19 +30,23 @@ public struct PolicyDocument: Sendable, Equatable {
         // UTF-32 (with or without a byte-order mark), which would not survive being stored as text.
         guard String(validating: json, as: UTF8.self) != nil, !json.contains(0), !json.starts(with: [0xEF, 0xBB, 0xBF])
         else { throw PolicyError("the policy document must be UTF-8 text (no byte-order mark, no NUL)") }
-        let object: Any
+        let root: JSONObject
         do {
-            object = try JSONSerialization.jsonObject(with: Data(json), options: [])
+            guard let object = try JSON.parse(json).object else { throw PolicyError("the policy document must be a JSON object") }
+            root = object
+        } catch let error as JSONError {
+            throw PolicyError("the policy document is not valid JSON: \(error)")
+        } catch let error as PolicyError {
+            throw error
         } catch {
             throw PolicyError("the policy document is not valid JSON")
         }
-        guard let root = object as? [String: Any] else { throw PolicyError("the policy document must be a JSON object") }
         for key in root.keys where !["Version", "Id", "Statement"].contains(key) {
             throw PolicyError("unknown policy element \"\(key)\"")
         }
         switch root["Version"] {
         case nil: version = .v2008
-        case let text as String:
+        case .string(let text)?:
             guard let known = Version(rawValue: text) else {
                 throw PolicyError("the policy Version must be 2012-10-17 or 2008-10-17, not \"\(text)\"")
             }
@@ -49,13 +54,13 @@ public struct PolicyDocument: Sendable, Equatable {
         default: throw PolicyError("the policy Version must be a string")
         }
         if let id = root["Id"] {
-            guard let text = id as? String else { throw PolicyError("Id must be a string") }
+            guard let text = id.string else { throw PolicyError("Id must be a string") }
             self.id = text
         }
-        let list: [Any]
+        let list: [JSON]
         switch root["Statement"] {
-        case let array as [Any]: list = array
-        case let single as [String: Any]: list = [single]
+        case .array(let array)?: list = array
+        case let single? where single.object != nil: list = [single]
         case nil: throw PolicyError("the policy has no Statement")
         default: throw PolicyError("Statement must be an object or an array of objects")
         }
@@ -63,7 +68,7 @@ public struct PolicyDocument: Sendable, Equatable {
         var statements: [Statement] = []
         var sids: Set<String> = []
         for (index, element) in list.enumerated() {
-            guard let object = element as? [String: Any] else {
+            guard let object = element.object else {
                 throw PolicyError("statement \(index + 1) is not a JSON object")
             }
             let statement = try Statement(object, kind: kind, index: index + 1)
@@ -227,7 +232,7 @@ public struct Statement: Sendable, Equatable {
     public var principalsNegated: Bool
     public var conditions: [Condition]
 
-    init(_ object: [String: Any], kind: PolicyDocument.Kind, index: Int) throws(PolicyError) {
+    init(_ object: JSONObject, kind: PolicyDocument.Kind, index: Int) throws(PolicyError) {
         let where_ = "statement \(index)"
         let allowed: Set<String> = ["Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal",
                                     "NotPrincipal", "Condition"]
@@ -235,13 +240,13 @@ public struct Statement: Sendable, Equatable {
             throw PolicyError("\(where_) has an unknown element \"\(key)\"")
         }
         if let sid = object["Sid"] {
-            guard let text = sid as? String else { throw PolicyError("\(where_): Sid must be a string") }
+            guard let text = sid.string else { throw PolicyError("\(where_): Sid must be a string") }
             if kind == .identity, !text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
                 throw PolicyError("\(where_): an identity policy's Sid may hold only letters and digits")
             }
             self.sid = text
         }
-        switch object["Effect"] as? String {
+        switch object["Effect"]?.string {
         case "Allow": effect = .allow
         case "Deny": effect = .deny
         default: throw PolicyError("\(where_): Effect must be \"Allow\" or \"Deny\"")
@@ -269,23 +274,31 @@ public struct Statement: Sendable, Equatable {
                 throw PolicyError("\(where_) has both Principal and NotPrincipal")
             }
             principalsNegated = object["NotPrincipal"] != nil
-            principals = try Self.principals(object["Principal"] ?? object["NotPrincipal"]!, where_)
+            // As on AWS: "NotPrincipal" with "Effect": "Allow" is not supported (it would grant to
+            // everyone not named, anonymous callers included).
+            guard !(principalsNegated && effect == .allow) else {
+                throw PolicyError("\(where_): NotPrincipal can be used only with \"Effect\": \"Deny\"")
+            }
+            guard let named = object["Principal"] ?? object["NotPrincipal"] else {
+                throw PolicyError("\(where_) has no Principal")
+            }
+            principals = try Self.principals(named, where_)
         }
         conditions = []
         if let block = object["Condition"] {
-            guard let operators = block as? [String: Any] else { throw PolicyError("\(where_): Condition must be an object") }
-            for (name, keys) in operators.sorted(by: { $0.key < $1.key }) {
-                guard let keys = keys as? [String: Any] else {
+            guard let operators = block.object else { throw PolicyError("\(where_): Condition must be an object") }
+            for (name, keys) in operators.members.sorted(by: { $0.key < $1.key }) {
+                guard let keys = keys.object else {
                     throw PolicyError("\(where_): the condition operator \(name) must map keys to values")
                 }
-                for (key, values) in keys.sorted(by: { $0.key < $1.key }) {
+                for (key, values) in keys.members.sorted(by: { $0.key < $1.key }) {
                     conditions.append(try Condition(operator: name, key: key, values: values, where: where_))
                 }
             }
         }
     }
 
-    static func patterns(_ object: [String: Any], _ positive: String, _ negative: String, _ where_: String,
+    static func patterns(_ object: JSONObject, _ positive: String, _ negative: String, _ where_: String,
                          required: Bool) throws(PolicyError) -> Patterns? {
         switch (object[positive], object[negative]) {
         case (nil, nil):
@@ -297,12 +310,12 @@ public struct Statement: Sendable, Equatable {
         }
     }
 
-    static func strings(_ value: Any, _ name: String, _ where_: String) throws(PolicyError) -> [String] {
-        if let text = value as? String { return [text] }
-        if let list = value as? [Any], !list.isEmpty {
+    static func strings(_ value: JSON, _ name: String, _ where_: String) throws(PolicyError) -> [String] {
+        if let text = value.string { return [text] }
+        if let list = value.array, !list.isEmpty {
             var result: [String] = []
             for item in list {
-                guard let text = item as? String else { throw PolicyError("\(where_): \(name) holds a value that is not a string") }
+                guard let text = item.string else { throw PolicyError("\(where_): \(name) holds a value that is not a string") }
                 result.append(text)
             }
             return result
@@ -310,17 +323,17 @@ public struct Statement: Sendable, Equatable {
         throw PolicyError("\(where_): \(name) must be a string or a non-empty array of strings")
     }
 
-    static func principals(_ value: Any, _ where_: String) throws(PolicyError) -> Principals {
-        if let text = value as? String {
+    static func principals(_ value: JSON, _ where_: String) throws(PolicyError) -> Principals {
+        if let text = value.string {
             guard text == "*" else { throw PolicyError("\(where_): Principal must be \"*\" or an object such as {\"AWS\": …}") }
             return .everyone
         }
-        guard let map = value as? [String: Any], !map.isEmpty else {
+        guard let map = value.object, !map.isEmpty else {
             throw PolicyError("\(where_): Principal must be \"*\" or an object such as {\"AWS\": …}")
         }
         var aws: [String] = []
         var other = false
-        for (type, names) in map {
+        for (type, names) in map.members {
             let list = try strings(names, "Principal", where_)
             switch type {
             case "AWS":

@@ -1,6 +1,7 @@
 import Crypto
 import CryptoExtras
 import Foundation
+import StrictJSON
 
 /// Who the credentials are for: the relying-party id (a domain: `localhost` by default) and the
 /// origins allowed to use them. From configuration, never from a request's Host header.
@@ -160,15 +161,15 @@ public struct ClientData: Sendable {
 
     public init(json: [UInt8]) throws(WebAuthnError) {
         guard json.count <= 16 * 1024,
-              let object = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any],
-              let type = object["type"] as? String, let challenge = object["challenge"] as? String,
-              let origin = object["origin"] as? String,
+              let object = (try? JSON.parse(json))?.object,
+              let type = object["type"]?.string, let challenge = object["challenge"]?.string,
+              let origin = object["origin"]?.string,
               let decoded = Base64URL.decode(challenge)
         else { throw WebAuthnError(.malformed, "clientDataJSON is not WebAuthn client data") }
         self.type = type
         self.challenge = decoded
         self.origin = origin
-        crossOrigin = object["crossOrigin"] as? Bool ?? false
+        crossOrigin = object["crossOrigin"]?.bool ?? false
     }
 }
 

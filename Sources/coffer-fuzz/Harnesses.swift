@@ -12,6 +12,7 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import TOTP
+import StrictJSON
 import WebAuthn
 
 /// Every parser of outside input, each behind one name. A harness feeds arbitrary bytes to its
@@ -19,7 +20,7 @@ import WebAuthn
 /// force unwrap) is a crash libFuzzer reports, and in the server it would be a remote kill.
 enum Harness: String, CaseIterable {
     case dates, range, target, endpoint, sigv4, sigv2, chunked, mfa, xml, versioning, complete, delete, bucket,
-         form, base32, keyuri, tokens, policy, console, webauthn, head
+         form, base32, keyuri, tokens, policy, console, webauthn, head, json
 
     func run(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -150,6 +151,13 @@ enum Harness: String, CaseIterable {
             guard case .end? = try? channel.readInbound(as: HTTPRequestPart.self) else {
                 fatalError("NIO read a body after a head RequestHead says has none: \(text.debugDescription)")
             }
+        case .json:
+            // RFC 8259, strictly: whatever is accepted reads the same once written back out.
+            guard let value = try? JSON.parse(bytes) else { return }
+            let again = Self.encode(value)
+            guard (try? JSON.parse(Array(again.utf8))) == value else {
+                fatalError("StrictJSON read its own output differently: \(text.debugDescription)")
+            }
         case .webauthn:
             // CBOR, and everything built on it: COSE keys, authenticator data, attestation objects
             // (with client data that names the challenge, so the parsing past it is reached).
@@ -180,6 +188,30 @@ enum Harness: String, CaseIterable {
         now: { 1_767_225_600 })  // 2026-01-01T00:00:00Z
 
     /// `METHOD TARGET\nName: value\n…` → a request head and its parsed target.
+    /// A JSON value written out (escaping every control character), for the `json` harness.
+    static func encode(_ value: JSON) -> String {
+        func quoted(_ text: String) -> String {
+            var out = "\""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out + "\""
+        }
+        switch value {
+        case .object(let object): return "{" + object.members.map { quoted($0.key) + ":" + encode($0.value) }.joined(separator: ",") + "}"
+        case .array(let items): return "[" + items.map(encode).joined(separator: ",") + "]"
+        case .string(let text): return quoted(text)
+        case .number(let text): return text
+        case .bool(let flag): return flag ? "true" : "false"
+        case .null: return "null"
+        }
+    }
+
     static func request(_ bytes: [UInt8]) -> (HTTPRequest, RequestTarget)? {
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
         guard let first = lines.first else { return nil }

@@ -331,3 +331,100 @@ struct PolicyTests {
         }
     }
 }
+
+@Suite("Principal and NotPrincipal, as the IAM User Guide's examples have them")
+struct PrincipalTests {
+    static let account = "123456789012"
+    static let root = "arn:aws:iam::123456789012:root"
+    static let bob = "arn:aws:iam::123456789012:user/bob"
+    static let carol = "arn:aws:iam::123456789012:user/carol"
+
+    static func bucket(_ statement: String) throws -> PolicyDocument {
+        try PolicyDocument(json: Array(#"{"Version": "2012-10-17", "Statement": [\#(statement)]}"#.utf8), kind: .resource)
+    }
+
+    static func decision(_ document: PolicyDocument, _ principal: String?) -> Decision {
+        PolicyEvaluator.evaluate(identity: [], resource: ("bucket", document),
+                                 context: RequestContext(action: "s3:GetObject", resource: "arn:aws:s3:::b/k",
+                                                         principalArn: principal,
+                                                         principalAccount: principal == nil ? nil : account)).decision
+    }
+
+    @Test("Deny with NotPrincipal [user/bob, account]: everyone but Bob and the account principal is denied")
+    func denyEveryoneExceptBob() throws {
+        let policy = try Self.bucket("""
+            {"Effect": "Deny", "NotPrincipal": {"AWS": ["\(Self.bob)", "\(Self.root)"]}, "Action": "s3:*",
+             "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]}
+            """)
+        #expect(Self.decision(policy, Self.carol) == .explicitDeny)
+        #expect(Self.decision(policy, nil) == .explicitDeny)
+        #expect(Self.decision(policy, Self.bob) == .implicitDeny)
+        #expect(Self.decision(policy, Self.root) == .implicitDeny)
+        // The account given as its id means the same.
+        let byID = try Self.bucket("""
+            {"Effect": "Deny", "NotPrincipal": {"AWS": ["\(Self.bob)", "\(Self.account)"]}, "Action": "s3:*", "Resource": "*"}
+            """)
+        #expect(Self.decision(byID, Self.carol) == .explicitDeny)
+        #expect(Self.decision(byID, Self.bob) == .implicitDeny)
+    }
+
+    @Test("Deny with NotPrincipal [user/bob] alone denies the whole account, Bob included; [account] exempts only the root")
+    func notPrincipalWithoutTheAccount() throws {
+        let bobOnly = try Self.bucket("""
+            {"Effect": "Deny", "NotPrincipal": {"AWS": "\(Self.bob)"}, "Action": "s3:*", "Resource": "*"}
+            """)
+        #expect(Self.decision(bobOnly, Self.bob) == .explicitDeny)
+        #expect(Self.decision(bobOnly, Self.carol) == .explicitDeny)
+        #expect(Self.decision(bobOnly, Self.root) == .explicitDeny)
+        let accountOnly = try Self.bucket("""
+            {"Effect": "Deny", "NotPrincipal": {"AWS": "\(Self.root)"}, "Action": "s3:*", "Resource": "*"}
+            """)
+        #expect(Self.decision(accountOnly, Self.root) == .implicitDeny)
+        #expect(Self.decision(accountOnly, Self.bob) == .explicitDeny)
+        #expect(Self.decision(accountOnly, nil) == .explicitDeny)
+    }
+
+    @Test("Principal: the account in a Deny binds its users; in an Allow it grants to the root only")
+    func principalAccount() throws {
+        let deny = try Self.bucket("""
+            {"Effect": "Deny", "Principal": {"AWS": "\(Self.account)"}, "Action": "s3:*", "Resource": "*"}
+            """)
+        #expect(Self.decision(deny, Self.carol) == .explicitDeny)
+        #expect(Self.decision(deny, Self.root) == .explicitDeny)
+        #expect(Self.decision(deny, nil) == .implicitDeny)
+        let allow = try Self.bucket("""
+            {"Effect": "Allow", "Principal": {"AWS": "\(Self.root)"}, "Action": "s3:*", "Resource": "*"}
+            """)
+        #expect(Self.decision(allow, Self.root) == .allowed)
+        #expect(Self.decision(allow, Self.carol) == .implicitDeny)
+        let user = try Self.bucket("""
+            {"Effect": "Allow", "Principal": {"AWS": "\(Self.bob)"}, "Action": "s3:*", "Resource": "*"}
+            """)
+        #expect(Self.decision(user, Self.bob) == .allowed)
+        #expect(Self.decision(user, Self.carol) == .implicitDeny)
+    }
+
+    @Test("NotPrincipal with Allow is not supported")
+    func notPrincipalAllow() {
+        #expect(throws: PolicyError.self) {
+            try Self.bucket(#"{"Effect": "Allow", "NotPrincipal": {"AWS": "123456789012"}, "Action": "s3:*", "Resource": "*"}"#)
+        }
+    }
+
+    @Test("Documents are strict JSON: trailing commas, comments, duplicate keys are MalformedPolicy, naming where")
+    func strictDocuments() {
+        for text in [#"{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*",}]}"#,
+                     #"{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"},]}"#,
+                     #"{"Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}} // ok"#,
+                     #"{"Statement": {"Effect": "Allow", "Effect": "Deny", "Action": "s3:*", "Resource": "*"}}"#] {
+            #expect(throws: PolicyError.self, "\(text)") { try PolicyDocument(json: Array(text.utf8), kind: .identity) }
+        }
+        do {
+            _ = try PolicyDocument(json: Array("{\"Statement\": [\n  {\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\"},\n]}".utf8),
+                                   kind: .identity)
+            Issue.record("a trailing comma before ] was accepted")
+        } catch {
+            #expect(error.message.contains("line 3"), "\(error)")
+        }
+    }
+}
