@@ -146,21 +146,25 @@ extension Registry {
         try Self.validatePassword(old, parameter: "oldPassword")
         var profile = try loginProfile(user: caller.userName)
         let user = caller.userName
+        // Counted before the hash is awaited (a burst of parallel guesses cannot outrun the lock):
+        // the fifth wrong password in a row locks for a doubling time; a right one is forgiven.
         let start = now()
-        if let locked = passwordFailures.withLock({ $0[user]?.lockedUntil }), locked > start {
-            throw IAMError(.limitExceeded, "Too many wrong passwords: try again in \((locked - start + 999) / 1000) seconds.")
+        let admitted: Int? = passwordFailures.withLock { table in
+            var entry = table[user] ?? (0, 0)
+            guard entry.lockedUntil <= start else { return nil }
+            entry.failures += 1
+            if entry.failures >= 5 {
+                entry.lockedUntil = start + min(Int64(1) << min(entry.failures - 5, 10), 900) * 1000
+            }
+            table[user] = entry
+            if table.count > 10_000 { table = table.filter { $0.value.lockedUntil > start } }
+            return entry.failures
+        }
+        guard let failures = admitted else {
+            let locked = passwordFailures.withLock { $0[user]?.lockedUntil } ?? start
+            throw IAMError(.limitExceeded, "Too many wrong passwords: try again in \((max(locked - start, 0) + 999) / 1000) seconds.")
         }
         guard await passwords.verify(old, against: profile.passwordHash) else {
-            let failures = passwordFailures.withLock { table -> Int in
-                var entry = table[user] ?? (0, 0)
-                entry.failures += 1
-                if entry.failures >= 5 {
-                    entry.lockedUntil = self.now() + min(Int64(1) << min(entry.failures - 5, 10), 900) * 1000
-                }
-                table[user] = entry
-                if table.count > 10_000 { table = table.filter { $0.value.lockedUntil > self.now() } }
-                return entry.failures
-            }
             let entry = audit("ChangePassword", caller, info, serial: nil, outcome: .failed,
                               detail: "wrong old password (\(failures) in a row)")
             try? await store.write { try $0.appendAudit(entry) }
