@@ -69,6 +69,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Serve the web console on this port (same --host; HTTPS when --port has TLS). Without it there is no console.")
     var consolePort: Int?
 
+    @Option(help: "A host name the console answers to, besides IP addresses and localhost (repeatable). Any other Host gets 421 (DNS rebinding).")
+    var consoleHostName: [String] = []
+
     @Option(help: "The WebAuthn relying-party id for security keys in the console (a domain name: browsers refuse WebAuthn on IP addresses).")
     var webauthnRpId: String = "localhost"
 
@@ -115,6 +118,12 @@ struct ServeCommand: AsyncParsableCommand {
         options.passwordLogN = passwordLogN
         options.webauthnRPID = webauthnRpId
         options.webauthnOrigins = webauthnOrigin
+        for name in consoleHostName {
+            guard let parsed = HostHeader.split(name), parsed.port == nil, !parsed.host.isEmpty else {
+                throw UsageError("--console-host-name takes a host name without a port, not '\(name)'")
+            }
+        }
+        options.consoleHostNames = consoleHostName
         options.maxConnections = maxConnections
 
         let instance: CofferInstance

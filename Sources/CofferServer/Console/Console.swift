@@ -20,8 +20,9 @@ struct ConsoleResponder: HTTPResponder {
     let s3: S3Responder
     let registry: Registry
     let isTLS: Bool
-    /// Bound to a loopback address: only loopback Host names are answered.
-    let loopbackOnly: Bool
+    /// The names (lowercased) besides IP literals and `localhost` that the console answers to
+    /// (`--console-host-name`); any other Host gets 421, whatever address the console is bound to.
+    let hostNames: Set<String>
     /// Security keys: the relying-party id and allowed origins (configuration, never the Host header).
     let relyingParty: RelyingParty
     var engine: Engine { s3.engine }
@@ -166,8 +167,9 @@ struct ConsoleResponder: HTTPResponder {
             try await refuse(call, reason: "cross-site request (Sec-Fetch-Site: \(site.prefix(20)))")
         }
         if let origin = headers[.origin] {
-            let own = (call.connection.secureTransport ? "https://" : "http://") + (call.request.head.authority ?? "")
-            guard origin == own || (origin == "null" && site != nil) else {
+            // The Host was accepted by checkHost; the Origin must be exactly this scheme, host and port.
+            let own = (call.connection.secureTransport ? "https://" : "http://") + (call.request.head.authority ?? "").lowercased()
+            guard origin.lowercased() == own || (origin == "null" && site != nil) else {
                 try await refuse(call, reason: "foreign Origin")
             }
         }
@@ -265,18 +267,17 @@ struct ConsoleResponder: HTTPResponder {
         return text
     }
 
-    /// A console bound to loopback answers only to loopback names: a page on another site whose
-    /// name an attacker points at 127.0.0.1 (DNS rebinding) is turned away.
+    /// The console answers only to a Host that is an IP literal, `localhost`, or a name given with
+    /// `--console-host-name`: a page on another site whose name an attacker points at this
+    /// server (DNS rebinding: `127.attacker.example`) is turned away with 421.
     func checkHost(_ call: Call) -> Problem? {
-        guard loopbackOnly else { return nil }
-        var host = (call.request.head.authority ?? "").lowercased()
-        if host.hasPrefix("[") {
-            host = String(host.dropFirst().prefix { $0 != "]" })
-        } else if let colon = host.lastIndex(of: ":") {
-            host = String(host[..<colon])
+        if let host = HostHeader.split(call.request.head.authority ?? "")?.host,
+           host == "localhost" || IPLiteral.isIPv4(host) || IPLiteral.isIPv6(host) || hostNames.contains(host) {
+            return nil
         }
-        if host == "localhost" || host == "::1" || TransportPolicy.isLoopback(host) { return nil }
-        return Problem(status: .misdirectedRequest, message: "This console answers only to localhost, 127.0.0.1 and [::1].")
+        return Problem(status: .misdirectedRequest, message: "This console answers only to IP addresses, localhost"
+            + (hostNames.isEmpty ? "" : " and " + hostNames.sorted().joined(separator: ", "))
+            + ". Use http://localhost:PORT, or start Coffer with --console-host-name NAME for the name you used.")
     }
 
     /// On every response: no inline script or style, no framing, no sniffing, no referrer; and

@@ -2,6 +2,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOHTTPTypesHTTP1
 
 /// Runs each connection's request handling on the event loop that owns its socket.
 ///
@@ -31,6 +32,8 @@ struct EventLoopChannel<Base: ServerChildChannel>: ServerChildChannel {
             let operations = channel.pipeline.syncOperations
             let state = try operations.context(handlerType: HTTPConnectionStateHandler.self)
             let deadline = HeadDeadline(timeout: headTimeout, idleTimeout: idleTimeout)
+            let codec = try operations.context(handlerType: HTTP1ToHTTPServerCodec.self)
+            try operations.addHandler(HostCheck(), position: .before(codec.handler))
             if let inPlace {
                 try operations.addHandler(InPlaceReads(responder: inPlace), position: .after(state.handler))
                 let encoder = try operations.context(handlerType: HTTPResponseEncoder.self)

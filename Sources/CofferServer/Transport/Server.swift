@@ -51,6 +51,8 @@ public struct ServerOptions: Sendable {
     public var webauthnRPID = "localhost"
     /// The origins allowed to use security keys; empty: the console's own `http(s)://localhost:PORT`.
     public var webauthnOrigins: [String] = []
+    /// Host names the console answers to besides IP literals and `localhost` (DNS rebinding).
+    public var consoleHostNames: [String] = []
 
     public init(dataFolder: URL) { self.dataFolder = dataFolder }
 }
@@ -123,10 +125,9 @@ public final class CofferInstance: Sendable {
     public func makeConsole(logger: Logger, port: Int, tls: TLSConfiguration? = nil,
                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         throws -> some ApplicationProtocol {
-        let host = options.host.lowercased()
         let origins = options.webauthnOrigins.isEmpty ? ["\(tls == nil ? "http" : "https")://localhost:\(port)"] : options.webauthnOrigins
         let responder = ConsoleResponder(s3: makeResponder(isTLS: tls != nil), registry: registry, isTLS: tls != nil,
-                                         loopbackOnly: host == "localhost" || host == "::1" || TransportPolicy.isLoopback(host),
+                                         hostNames: Set(options.consoleHostNames.map { $0.lowercased() }),
                                          relyingParty: RelyingParty(id: options.webauthnRPID, origins: Set(origins)))
         let http: HTTPServerBuilder = .http1OnEventLoop(configuration: .init(additionalChannelHandlers: [ConnectionGuard()]),
                                                         inPlace: nil, headTimeout: .seconds(options.requestHeadTimeout),

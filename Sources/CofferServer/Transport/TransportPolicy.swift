@@ -67,9 +67,8 @@ struct TransportPolicy: Sendable {
     static let subject = "Requests that carry an MFA code (x-amz-mfa, TokenCode, AuthenticationCode) or return a secret "
         + "(a seed, a secret access key, session credentials)"
 
-    static func isLoopback(_ ip: String) -> Bool {
-        ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
-    }
+    /// Whether a peer's address is loopback (an address, parsed: never a name judged by prefix).
+    static func isLoopback(_ ip: String) -> Bool { IPLiteral.isLoopback(ip) }
 }
 
 /// A connection's peer address as `TransportPolicy` takes it (`SocketAddress.ipAddress`), read from

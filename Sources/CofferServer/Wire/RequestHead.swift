@@ -96,7 +96,7 @@ struct RequestHead {
 
             switch lowercasedKnownName(nameBytes) {
             case .host:
-                guard authority == nil else { return .declined }
+                guard authority == nil, HostHeader.split(value) != nil else { return .declined }
                 authority = value
                 continue  // the Host field becomes the authority, as NIO's conversion does
             case .contentLength:
