@@ -116,17 +116,42 @@ public struct AuditRecord: Sendable, Equatable {
     public var source: String?
     public var requestID: String?
     public var detail: String?
+    /// Every field is bounded here, whoever makes the entry (much of it comes from requests):
+    /// an audit row is at most about 3.5 KB.
     public init(id: Int64 = 0, time: Int64, event: String, outcome: AuditOutcome, principal: String, serial: String? = nil,
                 source: String? = nil, requestID: String? = nil, detail: String? = nil) {
         self.id = id
         self.time = time
-        self.event = event
+        self.event = Self.bounded(event, Self.limits.event)
         self.outcome = outcome
-        self.principal = principal
-        self.serial = serial
-        self.source = source
-        self.requestID = requestID
-        self.detail = detail
+        self.principal = Self.bounded(principal, Self.limits.principal)
+        self.serial = serial.map { Self.bounded($0, Self.limits.serial) }
+        self.source = source.map { Self.bounded($0, Self.limits.source) }
+        self.requestID = requestID.map { Self.bounded($0, Self.limits.requestID) }
+        self.detail = detail.map { Self.bounded($0, Self.limits.detail) }
+    }
+
+    /// The most UTF-8 bytes each field keeps (an ARN is at most 2,048 characters on AWS).
+    public static let limits = (event: 128, principal: 2048, serial: 256, source: 128, requestID: 64, detail: 1024)
+
+    /// The entry's size in bytes, as stored (for budgets of audit growth).
+    public var size: Int {
+        24 + event.utf8.count + principal.utf8.count + (serial?.utf8.count ?? 0) + (source?.utf8.count ?? 0)
+            + (requestID?.utf8.count ?? 0) + (detail?.utf8.count ?? 0)
+    }
+
+    /// `text` cut to at most `limit` UTF-8 bytes on a character boundary, marked with "..." when cut.
+    static func bounded(_ text: String, _ limit: Int) -> String {
+        guard text.utf8.count > limit else { return text }
+        var kept = ""
+        var used = 0
+        for character in text {
+            let size = character.utf8.count
+            guard used + size <= limit - 3 else { break }
+            kept.append(character)
+            used += size
+        }
+        return kept + "..."
     }
 }
 

@@ -184,50 +184,58 @@ struct S3Authorizer: Sendable {
     }
 }
 
-/// Refused requests in the audit log, bounded: at most `signedPerSecond` refusals of signed requests
-/// and `anonymousPerSecond` of anonymous ones are written each second (every audit row is a
-/// durable write), and the first entry after a busy second says how many were left out. Details
-/// are cut to 512 characters (keys and headers are the caller's to choose).
+/// Refused requests in the audit log, bounded in rows and in bytes: each second at most
+/// `signedPerSecond` refusals of signed requests and `anonymousPerSecond` of anonymous ones are
+/// written, and at most `bytesPerSecond` bytes of them (every audit row is a durable write, and
+/// an anonymous caller chooses keys, paths and headers); the first entry after a busy second says
+/// how many were left out. Every field is bounded by `AuditRecord` itself.
 final class RefusalAudit: Sendable {
     let store: Store
     let now: @Sendable () -> Int64
     let anonymousPerSecond: Int
     let signedPerSecond: Int
-    private let window = Mutex<(second: Int64, signed: Int, anonymous: Int, skipped: Int)>((0, 0, 0, 0))
+    let bytesPerSecond: Int
+    private let window = Mutex<(second: Int64, signed: Int, anonymous: Int, bytes: Int, skipped: Int)>((0, 0, 0, 0, 0))
 
-    init(store: Store, now: @escaping @Sendable () -> Int64, anonymousPerSecond: Int = 10, signedPerSecond: Int = 100) {
+    init(store: Store, now: @escaping @Sendable () -> Int64, anonymousPerSecond: Int = 10, signedPerSecond: Int = 100,
+         bytesPerSecond: Int = 32 * 1024) {
         self.store = store
         self.now = now
         self.anonymousPerSecond = anonymousPerSecond
         self.signedPerSecond = signedPerSecond
+        self.bytesPerSecond = bytesPerSecond
     }
 
     func record(_ denial: Denial, event: String, principal: Principal, connection: ConnectionInfo) async {
         let time = now()
+        var entry = AuditRecord(time: time, event: event, outcome: .denied, principal: principal.arn, serial: nil,
+                                source: connection.source, requestID: connection.requestID,
+                                detail: "\(denial.action) on \(denial.resource): \(denial.reason)")
+        let size = entry.size + 64  // the note on skipped refusals, and the row's own overhead
         let skipped: Int? = window.withLock { window in
-            if window.second != time / 1000 { window = (time / 1000, 0, 0, window.skipped) }
-            let admitted: Bool
+            if window.second != time / 1000 { window = (time / 1000, 0, 0, 0, window.skipped) }
+            var admitted = window.bytes + size <= bytesPerSecond
             if principal.isAnonymous {
                 window.anonymous += 1
-                admitted = window.anonymous <= anonymousPerSecond
+                admitted = admitted && window.anonymous <= anonymousPerSecond
             } else {
                 window.signed += 1
-                admitted = window.signed <= signedPerSecond
+                admitted = admitted && window.signed <= signedPerSecond
             }
             guard admitted else {
                 window.skipped += 1
                 return nil
             }
+            window.bytes += size
             defer { window.skipped = 0 }
             return window.skipped
         }
         guard let skipped else { return }
-        var detail = "\(denial.action) on \(denial.resource): \(denial.reason)"
-        if detail.count > 512 { detail = String(detail.prefix(509)) + "..." }
-        if skipped > 0 { detail += " (\(skipped) earlier refusals not logged: rate limit)" }
-        let entry = AuditRecord(time: time, event: event, outcome: .denied, principal: principal.arn, serial: nil,
-                                source: connection.source, requestID: connection.requestID, detail: detail)
+        if skipped > 0, let detail = entry.detail {
+            entry.detail = detail + " (\(skipped) earlier refusals not logged: rate limit)"
+        }
         // An audit row that cannot be written must not turn a refusal into a 500.
-        _ = try? await store.write { try $0.appendAudit(entry) }
+        let row = entry
+        _ = try? await store.write { try $0.appendAudit(row) }
     }
 }

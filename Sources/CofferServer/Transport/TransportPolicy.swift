@@ -30,15 +30,19 @@ struct TransportPolicy: Sendable {
         var source = peerIP
         var sourceIP = peerIP
         var secure = isTLS
-        if forwarded {
-            let hops = (forwardedFor ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            if let forwardedFor { source = "\(hops.first ?? forwardedFor) via \(peerIP ?? "?")" }
-            if let peerIP, trustedProxies.contains(peerIP) {
-                // The client is the last hop a trusted proxy did not add: read from the right,
-                // past trusted proxies (the left end is whatever the client chose to send).
-                sourceIP = hops.last(where: { !trustedProxies.contains($0) }) ?? hops.first ?? peerIP
-                secure = fields[Self.forwardedProto]?.lowercased() == "https"
+        // Forwarded addresses are believed (and stored) only from a trusted proxy; otherwise the
+        // source is the peer, whatever the headers say (they are the client's to fill).
+        if forwarded, let peerIP, trustedProxies.contains(peerIP) {
+            // The client is the last hop a trusted proxy did not add: read from the right, past
+            // trusted proxies (the left end is whatever the client chose to send). Only an IP
+            // address is taken, and at most 64 hops are read.
+            let hops = (forwardedFor ?? "").utf8.count <= 4096
+                ? (forwardedFor ?? "").split(separator: ",", maxSplits: 64).map { $0.trimmingCharacters(in: .whitespaces) } : []
+            if let client = hops.last(where: { !trustedProxies.contains($0) }), IPLiteral.isIPv4(client) || IPLiteral.isIPv6(client) {
+                sourceIP = client
+                source = "\(client) via \(peerIP)"
             }
+            secure = fields[Self.forwardedProto]?.lowercased() == "https"
         }
         return ConnectionInfo(insecureMFAReason: reason(peerIP: peerIP, forwarded: forwarded, fields: fields),
                               source: source, requestID: requestID, secureTransport: secure, sourceIP: sourceIP,
