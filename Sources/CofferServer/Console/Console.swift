@@ -132,6 +132,7 @@ struct ConsoleResponder: HTTPResponder {
         default: break
         }
         if let problem = checkHost(call) { throw problem }
+        if let refused = refuseTossedCookies(call) { return refused }
         if let token = call.cookies[call.sessionCookie],
            let (record, principal) = try registry.consoleSession(token: token, allowing: [.code, .newPassword, .active]) {
             call.session = record
@@ -335,16 +336,54 @@ struct ConsoleResponder: HTTPResponder {
         return (pairs(text), selected)
     }
 
-    static func cookies(_ header: String?) -> [String: String] {
-        guard let header, header.utf8.count <= 8192 else { return [:] }
+    static func cookies(_ header: String?) -> [String: String] { cookieValues(header).values }
+
+    /// The first value of each cookie, and the names sent more than once (a browser sends every
+    /// cookie whose path matches: a second one of a name was set elsewhere, for a longer path).
+    static func cookieValues(_ header: String?) -> (values: [String: String], repeated: Set<String>) {
+        guard let header, header.utf8.count <= 8192 else { return ([:], []) }
         var values: [String: String] = [:]
+        var repeated: Set<String> = []
         for item in header.split(separator: ";") {
             let parts = item.split(separator: "=", maxSplits: 1)
             guard parts.count == 2 else { continue }
             let name = parts[0].trimmingCharacters(in: .whitespaces)
-            if values[name] == nil { values[name] = parts[1].trimmingCharacters(in: .whitespaces) }
+            if values[name] == nil {
+                values[name] = parts[1].trimmingCharacters(in: .whitespaces)
+            } else {
+                repeated.insert(name)
+            }
         }
-        return values
+        return (values, repeated)
+    }
+
+    /// Cookie tossing: a page served elsewhere on this host (an HTML object on the S3 port, whose
+    /// cookies the browser shares: RFC 6265 §8.5) can set a console cookie for a longer path, which
+    /// the browser then sends first. A request carrying a console cookie twice is refused, and
+    /// every copy the browser could hold for this path is expired; the person signs in again.
+    func refuseTossedCookies(_ call: Call) -> Response? {
+        let repeated = Self.cookieValues(call.request.headers[.cookie]).repeated
+            .intersection([call.sessionCookie, call.preCookie])
+        guard !repeated.isEmpty else { return nil }
+        var paths = ["/"]
+        var path = ""
+        for segment in call.request.uri.path.split(separator: "/").prefix(16) {
+            path += "/" + segment
+            paths.append(path)
+            paths.append(path + "/")
+        }
+        var headers = HTTPFields()
+        for name in repeated.sorted() {
+            for path in paths {
+                let secure = call.connection.secureTransport ? "; Secure" : ""
+                headers.append(HTTPField(name: .setCookie, value: "\(name)=; Path=\(path); Max-Age=0; HttpOnly; SameSite=Strict\(secure)"))
+            }
+        }
+        return page("message", ["heading": "Please sign in again",
+                                "text": "Your browser sent two Coffer console cookies of the same name: a page elsewhere on this "
+                                    + "host may have set one to make you act in its session. Both are cleared; nothing was done.",
+                                "link": "/signin", "linkText": "Sign in"],
+                    call: nil, status: .badRequest, headers: headers)
     }
 
     // MARK: Formatting
