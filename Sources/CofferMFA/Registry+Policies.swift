@@ -157,8 +157,10 @@ extension Registry {
                                          path: path, description: description ?? "", defaultVersion: "v1", nextVersion: 2,
                                          created: time, updated: time)
         return try await store.write { transaction in
-            guard try !transaction.managedPolicies().contains(where: { $0.name == name }) else {
-                throw IAMError(.entityAlreadyExists, "A policy called \(name) already exists. Duplicate names are not allowed.")
+            // Policy names are not distinguished by case, nor by path.
+            guard try !transaction.managedPolicies().contains(where: { $0.name.lowercased() == name.lowercased() }) else {
+                throw IAMError(.entityAlreadyExists, "A policy called \(name) already exists. Duplicate names are not allowed "
+                    + "(names are not distinguished by case).")
             }
             guard try transaction.managedPolicyCount() < Self.maxManagedPolicies else {
                 throw IAMError(.limitExceeded, "Cannot exceed quota for PoliciesPerAccount: \(Self.maxManagedPolicies)")
@@ -338,8 +340,9 @@ extension Registry {
         let group = GroupRecord(name: name, groupID: "AGPA" + Names.random(Names.upperAlphanumeric, count: 17), path: path,
                                 created: now())
         return try await store.write { transaction in
-            guard try transaction.group(named: name) == nil else {
-                throw IAMError(.entityAlreadyExists, "Group with name \(name) already exists.")
+            if let existing = try transaction.groupNamedIgnoringCase(name) {
+                throw IAMError(.entityAlreadyExists, existing == name ? "Group with name \(name) already exists."
+                    : "Group with name \(name) already exists as \(existing) (names are not distinguished by case).")
             }
             guard try transaction.groupCount() < Self.maxGroups else {
                 throw IAMError(.limitExceeded, "Cannot exceed quota for GroupsPerAccount: \(Self.maxGroups)")

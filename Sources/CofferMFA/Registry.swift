@@ -84,14 +84,18 @@ public final class Registry: Sendable {
 
     public func createUser(_ caller: Principal, name: String, path: String?) async throws -> UserRecord {
         try Names.validateUserName(name)
-        guard name != Self.rootUser else { throw IAMError(.invalidInput, "The user name 'root' is reserved for the account root.") }
+        // IAM names are not distinguished by case: `Root` would pass for the root, `Bob` for `bob`.
+        guard name.lowercased() != Self.rootUser else {
+            throw IAMError(.invalidInput, "The user name '\(name)' is reserved for the account root (names are not distinguished by case).")
+        }
         let path = path ?? "/"
         try Names.validatePath(path)
         let user = UserRecord(name: name, userID: "AIDA" + Names.random(Names.upperAlphanumeric, count: 17), path: path,
                               created: now())
         return try await store.write { transaction in
-            guard try transaction.user(named: name) == nil else {
-                throw IAMError(.entityAlreadyExists, "User with name \(name) already exists.")
+            if let existing = try transaction.userNamedIgnoringCase(name) {
+                throw IAMError(.entityAlreadyExists, existing == name ? "User with name \(name) already exists."
+                    : "User with name \(name) already exists as \(existing) (names are not distinguished by case).")
             }
             try transaction.insertUser(user)
             return user

@@ -122,6 +122,9 @@ extension Store {
         public var damage: [String] = []
         /// Blob files nothing references (the start-up sweep removes them).
         public var orphans: [String] = []
+        /// IAM names that differ only by case (made before Coffer refused them, as IAM does): they
+        /// keep working, each under its own exact name; new ones cannot be made.
+        public var lookalikes: [String] = []
         public var isDamaged: Bool { !damage.isEmpty }
     }
 
@@ -166,6 +169,11 @@ extension Store {
                 if let problem = checkFile(row[3], size: row[2], etag: nil) {
                     report.damage.append("upload \(row[0] as String) part \(row[1] as Int): \(problem)")
                 }
+            }
+            for (kind, table) in [("users", "iam_users"), ("groups", "iam_groups"), ("policies", "managed_policies")] {
+                let names = try String.fetchAll(db, sql: "SELECT group_concat(name, ', ') FROM (SELECT name FROM \(table) "
+                    + "ORDER BY name) GROUP BY lower(name) HAVING COUNT(*) > 1 ORDER BY lower(name)")
+                report.lookalikes += names.map { "\(kind): \($0)" }
             }
             let referenced = try Self.referencedFiles(db)
             let manager = FileManager.default

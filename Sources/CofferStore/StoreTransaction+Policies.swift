@@ -74,6 +74,11 @@ public struct PolicyVersionRecord: Sendable, Equatable {
 extension StoreTransaction {
     // MARK: Groups
 
+    /// A group whose name equals `name` but for ASCII case.
+    public func groupNamedIgnoringCase(_ name: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT name FROM iam_groups WHERE name = ? COLLATE NOCASE LIMIT 1", arguments: [name])
+    }
+
     public func group(named name: String) throws -> GroupRecord? {
         try Row.fetchOne(db, sql: "SELECT name, group_id, path, created_ms FROM iam_groups WHERE name = ?", arguments: [name])
             .map { GroupRecord(name: $0[0], groupID: $0[1], path: $0[2], created: $0[3]) }

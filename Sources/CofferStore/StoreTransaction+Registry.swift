@@ -10,6 +10,11 @@ extension StoreTransaction {
             .map { UserRecord(name: $0[0], userID: $0[1], path: $0[2], created: $0[3]) }
     }
 
+    /// A user whose name equals `name` but for ASCII case (IAM names are not distinguished by case).
+    public func userNamedIgnoringCase(_ name: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT name FROM iam_users WHERE name = ? COLLATE NOCASE LIMIT 1", arguments: [name])
+    }
+
     public func users(after marker: String?, limit: Int) throws -> [UserRecord] {
         try Row.fetchAll(db, sql: "SELECT name, user_id, path, created_ms FROM iam_users WHERE name > ? ORDER BY name LIMIT ?",
                          arguments: [marker ?? "", limit])

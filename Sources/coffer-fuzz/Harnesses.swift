@@ -56,6 +56,8 @@ enum Harness: String, CaseIterable {
             _ = Percent.decode(text, plusAsSpace: true)
             _ = try? S3Responder.parseCopySource(text)
             _ = RequestTarget.virtualHostBucket(authority: text, domain: "example.com")
+            _ = HostHeader.split(text)
+            _ = IPLiteral.isLoopback(text)
         case .endpoint:
             // The first byte picks the method; the rest is the request target.
             let methods = ["GET", "PUT", "POST", "DELETE", "HEAD", "PATCH"]
@@ -128,7 +130,7 @@ enum Harness: String, CaseIterable {
             }
             _ = ConsoleResponder.pairs(text)
             _ = ConsoleResponder.query(text)
-            _ = ConsoleResponder.cookies(text)
+            _ = ConsoleResponder.cookieValues(text)
             _ = SignInThrottle.network(text)
         case .head:
             // A head `WireReads` would answer must read the same through NIO's decoder and

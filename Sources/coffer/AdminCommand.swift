@@ -267,6 +267,10 @@ struct AdminCommand: AsyncParsableCommand {
             let report = try store.verify(deep: deep)
             for line in report.damage { print("DAMAGED\t\(line)") }
             for orphan in report.orphans { print("ORPHAN\t\(orphan)") }
+            for names in report.lookalikes {
+                print("LOOKALIKE\t\(names) — IAM names are not distinguished by case: each keeps working under its "
+                    + "exact name, but no new name may differ from an existing one only by case")
+            }
             print("Checked \(report.versions) version(s), \(report.manifests) multipart manifest(s), "
                 + "\(report.pendingParts) pending part(s)\(deep ? " with MD5" : ""): \(report.damage.count) damaged, "
                 + "\(report.orphans.count) orphan file(s).")
