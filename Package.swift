@@ -94,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "coffer",
             dependencies: [
-                "TOTP", "QRCode", "CofferServer", "CofferMFA", "CofferStore",
+                "TOTP", "QRCode", "CofferCore", "CofferServer", "CofferMFA", "CofferStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

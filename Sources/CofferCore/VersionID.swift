@@ -26,8 +26,7 @@ public enum VersionID {
         bytes.reserveCapacity(24)
         withUnsafeBytes(of: micros.bigEndian) { bytes += $0 }
         withUnsafeBytes(of: counter.bigEndian) { bytes += $0 }
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<12 { bytes.append(UInt8.random(in: 0...255, using: &generator)) }
+        bytes += SecureRandom.bytes(12)
         return encode(bytes)
     }
 

@@ -74,11 +74,7 @@ public enum Names {
         character.isASCII && (character.isLetter || character.isNumber || "_+=,.@-".contains(character))
     }
 
-    static func random(_ alphabet: String, count: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        let characters = Array(alphabet)
-        return String((0..<count).map { _ in characters.randomElement(using: &generator)! })
-    }
+    static func random(_ alphabet: String, count: Int) -> String { SecureRandom.string(alphabet, count: count) }
 
     static let upperAlphanumeric = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
     static let secretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"

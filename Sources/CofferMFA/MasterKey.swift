@@ -1,3 +1,4 @@
+import CofferCore
 import Crypto
 import Foundation
 #if canImport(Glibc)
@@ -33,8 +34,7 @@ public struct MasterKey: Sendable {
 
     /// Creates the key file: 32 random bytes, base64, mode 0600. Never replaces an existing file.
     public static func create(file: URL) throws -> MasterKey {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let bytes = SecureRandom.bytes(32)
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         let descriptor = Glibc.open(file.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard descriptor >= 0 else { throw MasterKeyError.cannotWrite(file.path) }

@@ -33,7 +33,7 @@ public final class PasswordHasher: Sendable {
 
     /// `$scrypt$ln=17,r=8,p=1$SALT$HASH` (base64): the parameters travel with the hash.
     public func hash(_ password: String) async throws -> String {
-        let salt = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        let salt = SecureRandom.bytes(16)
         let derived = try await deriveOrLimit(password, salt: salt)
         return "$scrypt$ln=\(cost.logN),r=\(cost.blockSize),p=\(cost.parallelism)$"
             + Data(salt).base64EncodedString() + "$" + Data(derived).base64EncodedString()
@@ -71,7 +71,7 @@ public final class PasswordHasher: Sendable {
         } catch {
             return .mismatch
         }
-        return Self.constantTimeEqual(derived, Array(expected)) ? .match : .mismatch
+        return constantTimeEqual(derived, expected) ? .match : .mismatch
     }
 
     /// The digest of `password` under a fixed salt (password history: one derivation checks a
@@ -93,12 +93,6 @@ public final class PasswordHasher: Sendable {
         var description: String { "Too many password operations at once: try again shortly." }
     }
 
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for index in a.indices { difference |= a[index] ^ b[index] }
-        return difference == 0
-    }
 
     private func derive(_ password: String, salt: [UInt8], cost: Cost) async throws -> [UInt8] {
         guard await slots.acquire() else { throw Busy() }

@@ -52,8 +52,7 @@ extension Registry {
             throw IAMError.validation("path", "Member must be short enough that the device's serial number "
                 + "(arn:aws:iam::ACCOUNT:mfa + path + name) has at most 256 characters")
         }
-        var generator = SystemRandomNumberGenerator()
-        let seed = (0..<40).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let seed = SecureRandom.bytes(40)
         let uri = KeyURI(issuer: "Coffer", account: "\(name)@\(accountID)", secret: seed)
         let png = try PNG.encode(QRCode(encoding: uri.uri, level: .medium), scale: 6)
         let device = DeviceRecord(serial: serial, kind: .virtual, name: name, path: path,

@@ -66,7 +66,7 @@ extension Registry {
         let digest = try await passwords.digest(password, salt: historySalt)
         if let reuse = policy?.reusePrevention {
             let earlier = try store.read { try $0.passwordHistory(user: user, limit: reuse) }
-            if earlier.contains(where: { PasswordHasher.constantTimeEqual($0, digest) }) {
+            if earlier.contains(where: { constantTimeEqual($0, digest) }) {
                 throw IAMError(.passwordPolicyViolation, "Password does not conform to the account password policy: "
                     + "it was used among the last \(reuse) passwords.")
             }
@@ -82,7 +82,7 @@ extension Registry {
         guard try store.read({ try $0.user(named: user) }) != nil else {
             throw IAMError(.noSuchEntity, "The user with name \(user) cannot be found.")
         }
-        let salt = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        let salt = SecureRandom.bytes(16)
         let (hash, digest) = try await preparePassword(password, user: user, historySalt: salt, parameter: "password")
         let time = now()
         let profile = LoginProfileRecord(userName: user, passwordHash: hash, historySalt: salt, resetRequired: resetRequired,
@@ -227,11 +227,10 @@ extension Registry {
 
     /// A password that AWS's default rules accept: 20 characters of all four classes.
     public static func generatePassword() -> String {
-        var generator = SystemRandomNumberGenerator()
         let classes = ["ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnopqrstuvwxyz", "23456789", "!@#$%^&*()_+-=[]{}|"]
-        var characters = classes.map { $0.randomElement(using: &generator)! }
-        let all = classes.joined()
-        while characters.count < 20 { characters.append(all.randomElement(using: &generator)!) }
+        var characters = Array(classes.map { SecureRandom.string($0, count: 1) }.joined()
+            + SecureRandom.string(classes.joined(), count: 20 - classes.count))
+        var generator = SystemRandomNumberGenerator()
         characters.shuffle(using: &generator)
         return String(characters)
     }

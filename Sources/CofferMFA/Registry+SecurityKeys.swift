@@ -16,8 +16,7 @@ extension Registry {
 
     /// A fresh 32-byte challenge for `user`, bound to the console session that asked for it.
     public func newChallenge(_ purpose: ChallengePurpose, user: String, sessionToken: String) async throws -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        let challenge = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let challenge = SecureRandom.bytes(32)
         let record = ChallengeRecord(challenge: Base64URL.encode(challenge), purpose: purpose.rawValue, userName: user,
                                      sessionHash: Self.tokenHash(sessionToken), expires: now() + Self.challengeMs)
         try await store.write { try $0.saveChallenge(record) }

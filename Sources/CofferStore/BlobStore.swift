@@ -1,5 +1,6 @@
 import CShims
 import Crypto
+import CofferCore
 import Foundation
 
 #if canImport(Glibc)
@@ -146,17 +147,7 @@ public final class BlobStore: Sendable {
         }
     }
 
-    public static func randomName() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let hex = Array("0123456789abcdef".utf8)
-        var bytes = [UInt8]()
-        for _ in 0..<16 {
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            bytes.append(hex[Int(byte >> 4)])
-            bytes.append(hex[Int(byte & 15)])
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    public static func randomName() -> String { SecureRandom.hex(16) }
 
     /// fsyncs every folder under `path` (and `path`): the entries written there are durable.
     public static func syncTree(_ path: String) {

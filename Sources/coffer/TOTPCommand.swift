@@ -1,4 +1,5 @@
 import ArgumentParser
+import CofferCore
 import QRCode
 import TOTP
 
@@ -130,8 +131,7 @@ extension TOTPCommand {
         var out: String?
 
         func run() throws {
-            var generator = SystemRandomNumberGenerator()
-            let secret = (0..<20).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let secret = SecureRandom.bytes(20)
             let uri = KeyURI(issuer: issuer, account: account, secret: secret).uri
             if let out { try writeQRCode(uri, level: .medium, scale: 6, to: out) }
             print(uri)

@@ -129,7 +129,7 @@ struct AWSChunkedDecoder {
         let stringToSign = "AWS4-HMAC-SHA256-PAYLOAD\n\(signing.amzDate)\n\(signing.scope)\n\(previousSignature)\n"
             + "\(Self.emptyHash)\n\(dataHash)"
         let expected = hexString(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: signing.key))
-        guard SigV4Verifier.constantTimeEqual(expected, chunkSignature) else {
+        guard constantTimeEqual(expected.utf8, chunkSignature.utf8) else {
             throw Self.signatureError("a chunk signature does not match")
         }
         previousSignature = expected
@@ -142,7 +142,7 @@ struct AWSChunkedDecoder {
         let stringToSign = "AWS4-HMAC-SHA256-TRAILER\n\(signing.amzDate)\n\(signing.scope)\n\(previousSignature)\n"
             + hexString(SHA256.hash(data: Array(canonical.utf8)))
         let expected = hexString(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: signing.key))
-        guard SigV4Verifier.constantTimeEqual(expected, trailerSignature) else {
+        guard constantTimeEqual(expected.utf8, trailerSignature.utf8) else {
             throw Self.signatureError("the trailer signature does not match")
         }
     }

@@ -53,7 +53,7 @@ extension SigV4Verifier {
         }
         let expected = Data(HMAC<Insecure.SHA1>.authenticationCode(
             for: Array(stringToSign.utf8), using: SymmetricKey(data: Array(credential.secretKey.utf8)))).base64EncodedString()
-        guard Self.constantTimeEqual(expected, signature) else {
+        guard constantTimeEqual(expected.utf8, signature.utf8) else {
             throw S3Error(.signatureDoesNotMatch, details: [("StringToSign", stringToSign)])
         }
         // The same token and expiry checks as SigV4 (the expiry was missing here: a session's keys

@@ -329,7 +329,7 @@ final class SigV4Verifier: Sendable {
     /// For session credentials: the token must be presented and the session not expired.
     func checkSessionToken(_ credential: Credential, presented: String?) throws {
         guard let tokenHash = credential.sessionTokenHash else { return }
-        guard let presented, Self.constantTimeEqual(Registry.tokenHash(presented), tokenHash) else {
+        guard let presented, constantTimeEqual(Registry.tokenHash(presented).utf8, tokenHash.utf8) else {
             throw S3Error(.invalidToken)
         }
         if let expiration = credential.expiration, now() >= expiration {
@@ -358,7 +358,7 @@ final class SigV4Verifier: Sendable {
         hmac.update(data: stringToSign)
         var expected: [UInt8] = []
         hmac.finalize().withUnsafeBytes { appendHex($0, to: &expected) }
-        guard Self.constantTimeEqual(expected, Array(signature.utf8)) else {
+        guard constantTimeEqual(expected, signature.utf8) else {
             throw S3Error(.signatureDoesNotMatch, details: [("StringToSign", String(decoding: stringToSign, as: UTF8.self))])
         }
     }
@@ -484,17 +484,6 @@ final class SigV4Verifier: Sendable {
         var output: [UInt8] = []
         appendCollapsed(value, to: &output)
         return String(decoding: output, as: UTF8.self)
-    }
-
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        constantTimeEqual(Array(a.utf8), Array(b.utf8))
-    }
-
-    static func constantTimeEqual(_ x: [UInt8], _ y: [UInt8]) -> Bool {
-        guard x.count == y.count else { return false }
-        var difference: UInt8 = 0
-        for index in 0..<x.count { difference |= x[index] ^ y[index] }
-        return difference == 0
     }
 
     static let amzDate = HTTPField.Name("x-amz-date")!

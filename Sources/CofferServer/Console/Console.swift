@@ -183,7 +183,7 @@ struct ConsoleResponder: HTTPResponder {
         let expected = call.route == .signIn ? call.cookies[call.preCookie] : call.session?.csrf
         let given = call.form["_csrf"] ?? call.request.headers[Self.csrfHeader]
         guard let expected, expected.utf8.count >= 32, let given,
-              Self.constantTimeEqual(Array(expected.utf8), Array(given.utf8))
+              constantTimeEqual(expected.utf8, given.utf8)
         else { try await refuse(call, reason: "missing or wrong CSRF token") }
     }
 
@@ -195,11 +195,6 @@ struct ConsoleResponder: HTTPResponder {
                                             connection: call.connection)
         throw Problem(status: .forbidden, message: "This request was refused: it did not come from a console page "
             + "(its security token is missing or out of date). Reload the page and try again.")
-    }
-
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     // MARK: Responses

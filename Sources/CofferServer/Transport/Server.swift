@@ -199,11 +199,8 @@ enum RootKeyFile {
             if let access = values["access_key"], let secret = values["secret_key"] { return (access, secret, false) }
         }
         guard create else { return ("", "", false) }
-        var generator = SystemRandomNumberGenerator()
-        let upper = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        let any = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-        let access = "AKIA" + String((0..<16).map { _ in upper.randomElement(using: &generator)! })
-        let secret = String((0..<40).map { _ in any.randomElement(using: &generator)! })
+        let access = "AKIA" + SecureRandom.string("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", count: 16)
+        let secret = SecureRandom.string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", count: 40)
         let contents = "access_key=\(access)\nsecret_key=\(secret)\n"
         guard FileManager.default.createFile(atPath: path, contents: Data(contents.utf8),
                                              attributes: [.posixPermissions: 0o600])
