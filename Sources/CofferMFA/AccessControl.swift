@@ -26,19 +26,35 @@ public struct PolicySource: Sendable {
 
 /// Why a request was refused: the client's message (AWS's wording) and the audit log's reason.
 public struct Denial: Error, Sendable {
+    /// What refused the request: AWS's evaluation, or a rule of Coffer's own before it.
+    public enum Cause: Sendable, Equatable {
+        /// An explicit Deny, in a bucket policy or in an identity policy.
+        case explicitDeny(inResourcePolicy: Bool)
+        /// No policy allows it.
+        case implicitDeny
+        /// A rule outside the policies (anonymous owner operations, sessions without MFA, a
+        /// console request from elsewhere…).
+        case rule
+    }
+
     public var message: String
-    /// `explicit deny in an identity-based policy`, `no identity-based policy allows`, …
+    /// `with an explicit deny in an identity-based policy`, `because no identity-based policy allows …`, …
     public var reason: String
     public var action: String
     public var resource: String
+    public var cause: Cause
     /// Refused by an explicit Deny (not merely for want of an Allow).
-    public var isExplicit: Bool { reason.hasPrefix("with an explicit deny") }
+    public var isExplicit: Bool {
+        if case .explicitDeny = cause { return true }
+        return false
+    }
 
-    public init(message: String, reason: String, action: String, resource: String) {
+    public init(message: String, reason: String, action: String, resource: String, cause: Cause = .rule) {
         self.message = message
         self.reason = reason
         self.action = action
         self.resource = resource
+        self.cause = cause
     }
 }
 
@@ -147,7 +163,7 @@ public final class AccessControl: Sendable {
             let evaluation = evaluate(principal, action: action, resource: resource, identity: [],
                                       resourcePolicy: resourcePolicy, keys: keys)
             if evaluation.decision == .explicitDeny {
-                throw denial(principal, action, resource, service, "with an explicit deny in a resource-based policy")
+                throw denial(principal, action, resource, service, .explicitDeny(inResourcePolicy: true))
             }
             return
         }
@@ -157,10 +173,9 @@ public final class AccessControl: Sendable {
         switch evaluation.decision {
         case .allowed: return
         case .explicitDeny:
-            throw denial(principal, action, resource, service, evaluation.deniedByResourcePolicy
-                ? "with an explicit deny in a resource-based policy" : "with an explicit deny in an identity-based policy")
+            throw denial(principal, action, resource, service, .explicitDeny(inResourcePolicy: evaluation.deniedByResourcePolicy))
         case .implicitDeny:
-            throw denial(principal, action, resource, service, "because no identity-based policy allows the \(action) action")
+            throw denial(principal, action, resource, service, .implicitDeny)
         }
     }
 
@@ -200,7 +215,12 @@ public final class AccessControl: Sendable {
         return missing
     }
 
-    func denial(_ principal: Principal, _ action: String, _ resource: String, _ service: Service, _ reason: String) -> Denial {
+    func denial(_ principal: Principal, _ action: String, _ resource: String, _ service: Service, _ cause: Denial.Cause) -> Denial {
+        let reason = switch cause {
+        case .explicitDeny(let inResourcePolicy):
+            inResourcePolicy ? "with an explicit deny in a resource-based policy" : "with an explicit deny in an identity-based policy"
+        case .implicitDeny, .rule: "because no identity-based policy allows the \(action) action"
+        }
         let message: String
         if principal.isAnonymous {
             message = "Access Denied"
@@ -208,7 +228,7 @@ public final class AccessControl: Sendable {
             let shown = service == .s3 ? "\"\(resource)\"" : resource
             message = "User: \(principal.arn) is not authorized to perform: \(action) on resource: \(shown) \(reason)"
         }
-        return Denial(message: message, reason: reason, action: action, resource: resource)
+        return Denial(message: message, reason: reason, action: action, resource: resource, cause: cause)
     }
 }
 
