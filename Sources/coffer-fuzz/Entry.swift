@@ -28,7 +28,7 @@ public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePoi
     var arguments = argv
     return coffer_fuzz_run(&count, &arguments) { data, size in fuzz(data, size) }
 }
-#else
+#elseif DEBUG
 /// Without libFuzzer: `coffer-fuzz HARNESS PATH…` replays files (or every file in folders)
 /// through a harness — the committed corpora and every crash ever found, as a regression run.
 @main
@@ -53,6 +53,16 @@ struct Replay {
             }
         }
         print("\(name): \(count) inputs replayed")
+    }
+}
+#else
+/// A release build: the harnesses are not compiled (they need @testable imports).
+@main
+struct Replay {
+    static func main() {
+        print("coffer-fuzz: the harnesses are built in debug only (they reach Coffer's internals): "
+            + "use scripts/fuzz, or swift build --product coffer-fuzz")
+        exit(2)
     }
 }
 #endif

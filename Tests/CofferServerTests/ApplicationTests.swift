@@ -65,7 +65,6 @@ struct ApplicationTests {
             + "SignedHeaders=\(signedNames), Signature=\(signature)"
         fields[HTTPField.Name("x-amz-date")!] = amzDate
         fields[HTTPField.Name("x-amz-content-sha256")!] = payload
-        fields[HTTPField.Name("Host")!] = "localhost"
         fields.append(contentsOf: extra)
         return fields
     }

@@ -43,10 +43,10 @@ struct ParsingTests {
         #expect(Percent.decode("%FF") == nil)  // not UTF-8
     }
 
-    @Test("Endpoints: one operation per method and sub-resource; unimplemented ones are 501")
+    @Test("Routing: one operation per method and sub-resource; unimplemented ones are 501")
     func endpoints() throws {
         func operation(_ method: String, _ target: String) throws -> S3Operation {
-            try Endpoint(method: method, target: RequestTarget(target), copySource: false).operation
+            try S3Request(method: method, target: RequestTarget(target), headers: HTTPFields()).operation
         }
         #expect(try operation("GET", "/") == .listBuckets)
         #expect(try operation("PUT", "/b") == .createBucket)
@@ -60,8 +60,8 @@ struct ParsingTests {
         #expect(try operation("GET", "/b/k?acl") == .getObjectAcl)
         #expect(try operation("POST", "/b/k?uploads") == .createMultipartUpload)
         #expect(try operation("PUT", "/b/k?partNumber=1&uploadId=u") == .uploadPart)
-        #expect(try Endpoint(method: "PUT", target: RequestTarget("/b/k?partNumber=1&uploadId=u"), copySource: true)
-            .operation == .uploadPartCopy)
+        #expect(try S3Request(method: "PUT", target: RequestTarget("/b/k?partNumber=1&uploadId=u"),
+                              headers: [S3Responder.copySource: "/src/key"]).operation == .uploadPartCopy)
         #expect(try operation("POST", "/b/k?uploadId=u") == .completeMultipartUpload)
         #expect(try operation("DELETE", "/b/k?uploadId=u") == .abortMultipartUpload)
         #expect(try operation("GET", "/b/k?uploadId=u") == .listParts)

@@ -11,7 +11,7 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// Turns every HTTP request into one S3 operation: parse once into an `Endpoint`, authenticate,
+/// Turns every HTTP request into one S3 operation: parse once into an `S3Request`, authenticate,
 /// dispatch with an exhaustive switch, and render any error the same way.
 struct S3Responder: HTTPResponder {
     typealias Context = CofferRequestContext
@@ -43,19 +43,17 @@ struct S3Responder: HTTPResponder {
                                                                              requestID: requestID),
                                                   logger: context.logger)
             } else {
-                let endpoint = try Endpoint(method: request.method.rawValue, target: target,
-                                            copySource: request.headers[Self.copySource] != nil)
-                operation = endpoint.operation.rawValue
+                let s3 = try S3Request(method: request.method.rawValue, target: target, headers: request.headers)
+                operation = s3.operation.rawValue
                 let connection = transport.context(for: request, peer: context.remoteAddress, requestID: requestID)
                 // The transport rule comes first: before any key lookup, code check or write.
                 if request.headers[S3Call.mfa] != nil, let reason = connection.insecureMFAReason {
                     throw S3Error(.invalidRequest, reason)
                 }
                 let authentication = try authenticate(request.head, target: target)
-                let s3 = try S3Request(endpoint, target: target, headers: request.headers)
                 // The one authorization point: nothing below runs for a request the policies refuse.
                 try await authorizer.authorize(s3, principal: authentication.credential.principal, connection: connection)
-                let call = S3Call(request: request, s3: s3, endpoint: endpoint, authentication: authentication,
+                let call = S3Call(request: request, s3: s3, target: target, authentication: authentication,
                                   context: context, requestID: requestID, connection: connection)
                 do {
                     response = try await dispatch(call)
@@ -104,11 +102,9 @@ struct S3Responder: HTTPResponder {
         guard head.method == .get || head.method == .head, let path = head.path,
               let target = try? RequestTarget(path, virtualHostBucket: RequestTarget.virtualHostBucket(
                 authority: head.authority, domain: settings.domain)),
-              let endpoint = try? Endpoint(method: head.method.rawValue, target: target,
-                                           copySource: head.headerFields[Self.copySource] != nil),
-              endpoint.operation == .getObject || endpoint.operation == .headObject,
-              let authentication = try? authenticate(head, target: target),
-              let s3 = try? S3Request(endpoint, target: target, headers: head.headerFields)
+              let s3 = try? S3Request(method: head.method.rawValue, target: target, headers: head.headerFields),
+              s3.operation == .getObject || s3.operation == .headObject,
+              let authentication = try? authenticate(head, target: target)
         else { return nil }
         // The same authorization point as the general path; a refusal is answered (and audited) there.
         let connection = transport.context(for: head, peerIP: peerIP, requestID: "")
@@ -127,7 +123,7 @@ struct S3Responder: HTTPResponder {
         default:
             return nil  // routed above to GET or HEAD of an object only
         }
-        let isHead = endpoint.operation == .headObject
+        let isHead = s3.operation == .headObject
         var body: ArraySlice<UInt8>?
         if !isHead, read.length > 0 {
             guard let inline = read.inlineBytes else { return nil }
@@ -136,7 +132,7 @@ struct S3Responder: HTTPResponder {
         var response = HTTPResponse(status: read.status, headerFields: read.headers)
         Self.stamp(&response.headerFields, requestID: RequestID.make())
         response.headerFields.append(HTTPField(name: .date, value: DateHeader.now()))
-        metrics.request(operation: endpoint.operation.rawValue, status: read.status.code)
+        metrics.request(operation: s3.operation.rawValue, status: read.status.code)
         metrics.inPlaceRead()
         return (response, body)
     }
@@ -221,15 +217,15 @@ struct S3Call {
     let request: Request
     /// The request's typed values (`S3Request`): what handlers read.
     let s3: S3Request
-    let endpoint: Endpoint
+    let target: RequestTarget
     let authentication: Authentication
     let context: CofferRequestContext
     let requestID: String
     /// Connection facts for the MFA gate and the audit log.
     let connection: ConnectionInfo
 
-    var bucket: String { endpoint.bucket }
-    var key: String { endpoint.key }
+    var bucket: String { target.bucket ?? "" }
+    var key: String { target.key ?? "" }
     var principal: Principal { authentication.credential.principal }
     var mfaHeader: String? { request.headers[S3Call.mfa] }
 
