@@ -72,8 +72,8 @@ public final class AccessControl: Sendable {
     public init(store: Store, accountID: String) {
         self.store = store
         self.accountID = accountID
-        identities = store.makeThreadLocalCache(maxEntries: 1024)
-        buckets = store.makeThreadLocalCache(maxEntries: 1024)
+        identities = store.makeThreadLocalCache(maxEntries: 1024, domain: .access)
+        buckets = store.makeThreadLocalCache(maxEntries: 1024, domain: .bucketPolicies)
     }
 
     // MARK: Policies

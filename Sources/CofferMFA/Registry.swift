@@ -43,7 +43,7 @@ public final class Registry: Sendable {
         self.store = store
         self.verifier = verifier
         self.accountID = accountID
-        credentials = store.makeThreadLocalCache(maxEntries: 4096)
+        credentials = store.makeThreadLocalCache(maxEntries: 4096, domain: .access)
         access = AccessControl(store: store, accountID: accountID)
     }
 

@@ -36,11 +36,14 @@ public final class Store: Sendable {
         let generation = try WriteGeneration(folder: folder)
         self.generation = generation
         try Self.migrator.migrate(pool)
+        // From here on, every write learns from SQLite which tables it changed.
+        pool.add(transactionObserver: TableChangeObserver(), extent: .databaseLifetime)
         // Whatever a migration changed is in no cache. Moved inside a write transaction like every
         // other move: a begin/end pair outside SQLite's write lock could end while another
         // process's write is still uncommitted, and let readers cache what it is replacing.
-        try generation.write(in: pool) { _ in }
-        lookups = ThreadLocalGenerationCache(generation: generation, maxEntries: 8192, maxCost: 16 * 1024 * 1024) { key, value in
+        try generation.write(in: pool, everything: true) { _ in }
+        lookups = ThreadLocalGenerationCache(generation: generation, domain: .objects, maxEntries: 8192,
+                                             maxCost: 16 * 1024 * 1024) { key, value in
             var cost = key.key.count + 256
             if case .inline(let body)? = value?.version?.blob { cost += body.count }
             return cost
@@ -117,16 +120,17 @@ public final class Store: Sendable {
     /// `StoreTransaction.bucketAndVersion` through the read cache: the GET hot path.
     public func bucketAndVersion(bucket: String, key: String,
                                  versionID: String?) throws -> (bucket: Bucket, version: ObjectVersion?)? {
-        try lookups.value(for: ObjectLookup(bucket: bucket, key: key, versionID: versionID)) {
+        try lookups.value(for: ObjectLookup(bucket: bucket, key: key, versionID: versionID),
+                          keySlot: WriteGeneration.keySlot(key.utf8)) {
             try readStatement { try $0.bucketAndVersion(bucket: bucket, key: key, versionID: versionID) }
         }
     }
 
-    /// A per-thread cache of values read from this store, kept coherent with every write to the
-    /// data folder (see `ThreadLocalGenerationCache`).
-    public func makeThreadLocalCache<Key: Hashable & Sendable, Value>(maxEntries: Int)
+    /// A per-thread cache of values read from this store's `domain` tables, kept coherent with
+    /// every write to them in the data folder (see `ThreadLocalGenerationCache`).
+    public func makeThreadLocalCache<Key: Hashable & Sendable, Value>(maxEntries: Int, domain: CacheDomain)
         -> ThreadLocalGenerationCache<Key, Value> {
-        ThreadLocalGenerationCache(generation: generation, maxEntries: maxEntries)
+        ThreadLocalGenerationCache(generation: generation, domain: domain, maxEntries: maxEntries)
     }
 
     public func readNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {

@@ -116,6 +116,7 @@ public struct StoreTransaction {
 
     /// Adds `version` as the newest entry of its key (its sequence is assigned here) and returns it.
     public func insertVersion(bucketID: Int64, _ version: ObjectVersion) throws -> ObjectVersion {
+        TableChanges.touchKey(version.key)
         let sequence = try Int64.fetchOne(
             db.cachedStatement(sql: "UPDATE buckets SET next_seq = next_seq + 1 WHERE id = ? RETURNING next_seq - 1"),
             arguments: [bucketID]) ?? 1
@@ -145,6 +146,7 @@ public struct StoreTransaction {
 
     /// Removes one entry; if it was the newest, the next newest becomes latest.
     public func removeVersion(bucketID: Int64, _ version: ObjectVersion) throws {
+        TableChanges.touchKey(version.key)
         try db.cachedStatement(sql: "DELETE FROM versions WHERE bucket_id = ? AND key = ? AND seq = ?")
             .execute(arguments: [bucketID, version.key, version.sequence])
         if version.isLatest {

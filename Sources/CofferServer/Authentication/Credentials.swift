@@ -52,6 +52,6 @@ struct RegistryCredentialStore: CredentialStore {
 
     /// The store's: every change to keys, users and sessions is a write, which moves its generation.
     func threadLocalCache<Value>(maxEntries: Int) -> ThreadLocalGenerationCache<String, Value>? {
-        registry?.store.makeThreadLocalCache(maxEntries: maxEntries)
+        registry?.store.makeThreadLocalCache(maxEntries: maxEntries, domain: .access)
     }
 }
