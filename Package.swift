@@ -58,19 +58,20 @@ let package = Package(
             "CofferCore", "CShims", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: instrumented),
-        // The MFA registry: users, keys, sessions, devices, the one verifier, audit. No HTTP.
-        .target(name: "CofferMFA", dependencies: [
+        // IAM: users, groups, policies, access keys, sessions, console sign-in, and the MFA devices with
+        // the one verifier of every code; audit. No HTTP.
+        .target(name: "CofferIAM", dependencies: [
             "CofferCore", "CofferStore", "CofferPolicy", "TOTP", "QRCode", "WebAuthn", .product(name: "Crypto", package: "swift-crypto"),
             // scrypt for passwords (KDF.Scrypt): swift-crypto's own extras, BoringSSL underneath.
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ], swiftSettings: instrumented),
         // S3 semantics: versioning, version stacks, deletes, listings, the MFA gate. No HTTP.
         .target(name: "CofferEngine", dependencies: [
-            "CofferCore", "CofferStore", "CofferMFA", "CofferPolicy", .product(name: "Crypto", package: "swift-crypto"),
+            "CofferCore", "CofferStore", "CofferIAM", "CofferPolicy", .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: instrumented),
         // HTTP: S3 REST API on Hummingbird, SigV4, XML, request bodies.
         .target(name: "CofferServer", dependencies: [
-            "CofferCore", "CofferStore", "CofferEngine", "CofferMFA", "CofferPolicy", "CZlib", "TOTP", "WebAuthn",
+            "CofferCore", "CofferStore", "CofferEngine", "CofferIAM", "CofferPolicy", "CZlib", "TOTP", "WebAuthn",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -94,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "coffer",
             dependencies: [
-                "TOTP", "QRCode", "CofferCore", "CofferServer", "CofferMFA", "CofferStore",
+                "TOTP", "QRCode", "CofferCore", "CofferServer", "CofferIAM", "CofferStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -105,14 +106,14 @@ let package = Package(
         // Micro-benchmarks driven by scripts/bench-*; not a test.
         .executableTarget(
             name: "coffer-bench",
-            dependencies: ["TOTP", "CofferCore", "CofferStore", "CofferMFA", "CofferEngine",
+            dependencies: ["TOTP", "CofferCore", "CofferStore", "CofferIAM", "CofferEngine",
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Fuzz harnesses for every parser of outside input. Built with `-sanitize=fuzzer -DFUZZING`
         // by scripts/fuzz (libFuzzer's entry); a plain build replays corpora and crash files.
         .executableTarget(
             name: "coffer-fuzz",
-            dependencies: ["CofferCore", "CofferEngine", "CofferMFA", "CofferPolicy", "CofferServer", "TOTP", "CShims", "WebAuthn", "StrictJSON",
+            dependencies: ["CofferCore", "CofferEngine", "CofferIAM", "CofferPolicy", "CofferServer", "TOTP", "CShims", "WebAuthn", "StrictJSON",
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "HTTPTypes", package: "swift-http-types"),
                            // `head` reads each input with NIO's own decoder too, and compares.
@@ -122,15 +123,17 @@ let package = Package(
             swiftSettings: instrumented + (fuzzing ? [.define("FUZZING")] : []),
             linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []
         ),
-        .testTarget(name: "CofferEngineTests", dependencies: ["CofferEngine", "CofferStore", "CofferCore", "CofferMFA", "TOTP", "QRCode"]),
+        .testTarget(name: "CofferEngineTests", dependencies: ["CofferEngine", "CofferStore", "CofferCore", "CofferIAM", "TOTP", "QRCode"]),
         .testTarget(name: "CofferServerTests", dependencies: [
-            "CofferServer", "CofferCore", "CofferMFA", "CofferStore", "TOTP",
+            "CofferServer", "CofferCore", "CofferIAM", "CofferStore", "TOTP",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .testTarget(name: "TOTPTests", dependencies: ["TOTP"]),
         .testTarget(name: "CofferPolicyTests", dependencies: ["CofferPolicy"]),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
+        .testTarget(name: "CofferIAMTests", dependencies: ["CofferIAM", "CofferStore", "CofferCore"]),
+        .testTarget(name: "CofferStoreTests", dependencies: ["CofferStore", "CofferCore"]),
         .testTarget(name: "WebAuthnTests", dependencies: ["WebAuthn", .product(name: "Crypto", package: "swift-crypto"),
                                                           .product(name: "CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode", "CZlib"]),

@@ -1,5 +1,5 @@
 import CofferCore
-import CofferMFA
+import CofferIAM
 import CofferPolicy
 import CofferStore
 

@@ -1,5 +1,5 @@
 import CofferCore
-import CofferMFA
+import CofferIAM
 import CofferStore
 
 /// S3 MFA Delete as AWS enforces it (spec §1.2–§1.8, §2.2). The engine calls it, inside the

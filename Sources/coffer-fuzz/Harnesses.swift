@@ -3,7 +3,7 @@
 #if DEBUG
 @testable import CofferCore
 @testable import CofferEngine
-@testable import CofferMFA
+@testable import CofferIAM
 @testable import CofferServer
 import CofferPolicy
 import Crypto

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CofferMFA
+import CofferIAM
 import CofferServer
 import CofferStore
 import Foundation

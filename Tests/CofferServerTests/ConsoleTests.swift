@@ -1,5 +1,5 @@
 import CofferCore
-import CofferMFA
+import CofferIAM
 @testable import CofferServer
 import CofferStore
 import Foundation

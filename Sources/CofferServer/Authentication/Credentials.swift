@@ -1,7 +1,7 @@
 import CofferCore
 import CofferStore
 import CofferEngine
-import CofferMFA
+import CofferIAM
 
 /// Where access keys are looked up.
 protocol CredentialStore: Sendable {

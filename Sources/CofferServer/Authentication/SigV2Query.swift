@@ -1,6 +1,6 @@
 import CofferCore
 import Crypto
-import CofferMFA
+import CofferIAM
 import Foundation
 import HTTPTypes
 

@@ -1,5 +1,5 @@
 import CofferCore
-import CofferMFA
+import CofferIAM
 
 /// Every IAM and STS action Coffer serves: parsed once from `Action=`, dispatched by an exhaustive
 /// switch, and mapped — by another exhaustive switch — to the resource its authorization names.

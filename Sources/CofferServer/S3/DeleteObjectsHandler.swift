@@ -1,6 +1,6 @@
 import CofferCore
 import CofferEngine
-import CofferMFA
+import CofferIAM
 import Hummingbird
 
 /// DeleteObjects (`POST /bucket?delete`): up to 1,000 entries, Quiet mode, per-entry results.

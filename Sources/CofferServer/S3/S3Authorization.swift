@@ -1,6 +1,6 @@
 import CofferCore
 import CofferEngine
-import CofferMFA
+import CofferIAM
 import CofferStore
 import HTTPTypes
 import NIOCore

@@ -3,7 +3,7 @@ import CofferEngine
 import CofferStore
 import Crypto
 import Foundation
-import CofferMFA
+import CofferIAM
 import Hummingbird
 import HTTPTypes
 import Logging

@@ -164,7 +164,18 @@ extension Registry {
             let locked = passwordFailures.withLock { $0[user]?.lockedUntil } ?? start
             throw IAMError(.limitExceeded, "Too many wrong passwords: try again in \((max(locked - start, 0) + 999) / 1000) seconds.")
         }
-        guard await passwords.verify(old, against: profile.passwordHash) else {
+        switch await passwords.check(old, against: profile.passwordHash) {
+        case .match: break
+        case .busy:
+            // Nothing was judged: the guess counted above is taken back.
+            passwordFailures.withLock { table in
+                if var entry = table[user] {
+                    entry.failures = max(0, entry.failures - 1)
+                    table[user] = entry
+                }
+            }
+            throw IAMError(.limitExceeded, "Too many password operations at once: try again shortly.")
+        case .mismatch:
             let entry = audit("ChangePassword", caller, info, serial: nil, outcome: .failed,
                               detail: "wrong old password (\(failures) in a row)")
             try? await store.write { try $0.appendAudit(entry) }

@@ -1,0 +1,92 @@
+import CofferCore
+import CofferIAM
+import CofferStore
+import Foundation
+import Testing
+
+/// The IAM module on a real store in a temporary folder, without HTTP.
+struct IAMHarness {
+    let folder: URL
+    let store: Store
+    let registry: Registry
+    static let root = Principal(userName: "root", accessKey: "ROOTKEY")
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-iam-\(UUID().uuidString)")
+        store = try Store(folder: folder)
+        let verifier = DeviceVerifier(masterKey: try MasterKey(bytes: Array(repeating: 9, count: 32)),
+                                      now: { Int64(Date().timeIntervalSince1970 * 1000) })
+        registry = Registry(store: store, verifier: verifier, accountID: "123456789012",
+                            passwords: PasswordHasher(cost: .init(logN: 10, blockSize: 8, parallelism: 1)))
+    }
+}
+
+@Suite("IAM registry")
+struct RegistryTests {
+    static func code(_ body: () async throws -> Void) async -> IAMError.Code? {
+        do {
+            try await body()
+            return nil
+        } catch let error as IAMError {
+            return error.code
+        } catch {
+            return nil
+        }
+    }
+
+    @Test("User, group and policy names are unique whatever their case; the root's name in any case is reserved")
+    func namesIgnoreCase() async throws {
+        let h = try IAMHarness()
+        _ = try await h.registry.createUser(IAMHarness.root, name: "bob", path: nil)
+        for name in ["Bob", "BOB", "bOb"] {
+            #expect(await Self.code { _ = try await h.registry.createUser(IAMHarness.root, name: name, path: nil) } == .entityAlreadyExists)
+        }
+        for name in ["root", "Root", "ROOT"] {
+            #expect(await Self.code { _ = try await h.registry.createUser(IAMHarness.root, name: name, path: nil) } == .invalidInput)
+        }
+        _ = try await h.registry.createGroup(name: "Admins", path: nil)
+        #expect(await Self.code { _ = try await h.registry.createGroup(name: "ADMINS", path: nil) } == .entityAlreadyExists)
+        let document = #"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#
+        _ = try await h.registry.createPolicy(name: "ReadAll", path: nil, document: document, description: nil)
+        #expect(await Self.code {
+            _ = try await h.registry.createPolicy(name: "readall", path: "/other/", document: document, description: nil)
+        } == .entityAlreadyExists)
+        // A policy document with a trailing comma is not stored.
+        #expect(await Self.code {
+            _ = try await h.registry.createPolicy(name: "Trailing", path: nil, document: document.dropLast() + ",}", description: nil)
+        } == .malformedPolicyDocument)
+    }
+
+    @Test("ChangePassword counts each guess before its hash: 40 at once are judged at most 5 times")
+    func changePasswordBurst() async throws {
+        let h = try IAMHarness()
+        var policy = PasswordPolicy()
+        policy.minimumLength = 8
+        policy.allowUsersToChangePassword = true
+        try await h.registry.updatePasswordPolicy(policy)
+        _ = try await h.registry.createUser(IAMHarness.root, name: "gus", path: nil)
+        _ = try await h.registry.createLoginProfile(user: "gus", password: "Right-Pass-001", resetRequired: false)
+        let gus = Principal(userName: "gus", accessKey: "AKIAGUS", accountID: "123456789012")
+        let codes = await withTaskGroup(of: IAMError.Code?.self) { group in
+            for guess in 0..<40 {
+                group.addTask {
+                    await Self.code {
+                        try await h.registry.changePassword(gus, old: "Guess-\(guess)", new: "New-Pass-0002",
+                                                            info: .init(source: "127.0.0.1", requestID: nil))
+                    }
+                }
+            }
+            var codes: [IAMError.Code?] = []
+            for await code in group { codes.append(code) }
+            return codes
+        }
+        #expect(codes.filter { $0 == .accessDenied }.count <= 5, "\(codes)")
+        #expect(codes.allSatisfy { $0 == .accessDenied || $0 == .limitExceeded }, "\(codes)")
+        let judged = try h.store.read { try $0.audit(after: 0, limit: 100) }.filter { $0.detail?.contains("wrong old password") ?? false }
+        #expect((1...5).contains(judged.count))
+        // Even the right password is not checked while locked.
+        #expect(await Self.code {
+            try await h.registry.changePassword(gus, old: "Right-Pass-001", new: "New-Pass-0002", info: .init(source: nil, requestID: nil))
+        } == .limitExceeded)
+    }
+}

@@ -1,0 +1,59 @@
+import CofferCore
+@testable import CofferStore
+import Foundation
+import Testing
+
+/// The store on its own: a real SQLite file in a temporary folder.
+@Suite("Store")
+struct StoreTests {
+    static func store() throws -> Store {
+        try Store(folder: FileManager.default.temporaryDirectory.appendingPathComponent("coffer-store-\(UUID().uuidString)"))
+    }
+
+    @Test("Every audit field is bounded where the entry is made, on a character boundary")
+    func auditBounds() async throws {
+        let store = try Self.store()
+        let huge = String(repeating: "é", count: 50_000)
+        let entry = AuditRecord(time: 1, event: huge, outcome: .denied, principal: huge, serial: huge, source: huge,
+                                requestID: huge, detail: huge)
+        #expect(entry.event.utf8.count <= AuditRecord.limits.event && entry.event.hasSuffix("..."))
+        #expect(entry.source!.utf8.count <= AuditRecord.limits.source)
+        #expect(entry.detail!.utf8.count <= AuditRecord.limits.detail)
+        #expect(entry.size < 4096)
+        try await store.write { try $0.appendAudit(entry) }
+        let stored = try store.read { try $0.audit(after: 0, limit: 10) }
+        #expect(stored.count == 1 && stored[0].principal == entry.principal)
+        try store.close()
+    }
+
+    @Test("verify lists IAM names that differ only by case")
+    func lookalikes() async throws {
+        let store = try Self.store()
+        try await store.write { transaction in
+            try transaction.insertUser(UserRecord(name: "bob", userID: "AIDA1", path: "/", created: 1))
+            try transaction.insertUser(UserRecord(name: "Bob", userID: "AIDA2", path: "/", created: 1))
+            try transaction.insertUser(UserRecord(name: "carol", userID: "AIDA3", path: "/", created: 1))
+        }
+        #expect(try store.read { try $0.userNamedIgnoringCase("BOB") } != nil)
+        #expect(try store.read { try $0.userNamedIgnoringCase("dave") } == nil)
+        let report = try store.verify(deep: false)
+        #expect(report.lookalikes == ["users: Bob, bob"])
+        #expect(!report.isDamaged)
+        try store.close()
+    }
+
+    @Test("Audit rows and throttle-like writes move no cache word; IAM writes move only the access word")
+    func words() async throws {
+        let store = try Self.store()
+        let generation = try WriteGeneration(folder: store.folder)
+        func words() -> [UInt64] { CacheDomain.allCases.map { generation.current($0.rawValue) } }
+        let start = words()
+        try await store.write { try $0.appendAudit(AuditRecord(time: 1, event: "E", outcome: .denied, principal: "p")) }
+        try await store.write { try $0.setSetting("some_setting", "x") }
+        #expect(words() == start)
+        try await store.write { try $0.insertUser(UserRecord(name: "u", userID: "AIDA9", path: "/", created: 1)) }
+        let after = words()
+        #expect(after[0] == start[0] && after[1] > start[1] && after[2] == start[2])
+        try store.close()
+    }
+}
