@@ -6,12 +6,6 @@ import CofferIAM
 /// Where access keys are looked up.
 protocol CredentialStore: Sendable {
     func credential(for accessKey: String) throws -> Credential?
-    /// A per-thread cache kept coherent with every change to keys, users and sessions (nil: none).
-    func threadLocalCache<Value>(maxEntries: Int) -> ThreadLocalGenerationCache<String, Value>?
-}
-
-extension CredentialStore {
-    func threadLocalCache<Value>(maxEntries: Int) -> ThreadLocalGenerationCache<String, Value>? { nil }
 }
 
 /// The root's keys (from the configuration, held in memory), then IAM users' keys and sessions
@@ -48,10 +42,5 @@ struct RegistryCredentialStore: CredentialStore {
             return root  // bytes, not canonical equivalence
         }
         return try registry?.credential(for: accessKey)
-    }
-
-    /// The store's: every change to keys, users and sessions is a write, which moves its generation.
-    func threadLocalCache<Value>(maxEntries: Int) -> ThreadLocalGenerationCache<String, Value>? {
-        registry?.store.makeThreadLocalCache(maxEntries: maxEntries, domain: .access)
     }
 }

@@ -36,20 +36,9 @@ final class SigV4Verifier: Sendable {
         var entries: [SigningScope: Signing] = [:]
     }
 
-    /// Presigned requests verified on this thread, by their exact bytes (`verifyPresigned`): at most
-    /// 1,024 a thread, under the store's write generation.
-    private let presigned: ThreadLocalGenerationCache<String, Presigned>?
-
-    private struct Presigned {
-        let authentication: Authentication
-        let signedAt: Int64
-        let expires: Int64
-    }
-
     init(credentials: any CredentialStore, region: String = "us-east-1", maxSkew: Int64 = 15 * 60,
          now: @escaping @Sendable () -> Int64) {
         self.credentials = credentials
-        presigned = credentials.threadLocalCache(maxEntries: 1024)
         self.region = region
         self.maxSkew = maxSkew
         self.now = now
@@ -158,62 +147,14 @@ final class SigV4Verifier: Sendable {
 
     // MARK: Presigned query
 
-    /// `verifyQuery`, remembered. A presigned URL is a bearer token fetched again and again (a
-    /// page's images, a player's range requests, a shared download link). Its check is a pure
-    /// function of the request's bytes, the keys' state and the clock: so a request whose method,
-    /// authority, target and every header field are byte for byte those of one verified before —
-    /// while no key, user or session has changed (the store's write generation) — has the same
-    /// outcome but for the clock, which is checked again (expiry, skew, a session's end). Only
-    /// successes are kept (a check that throws caches nothing), keys of at most 4 KiB.
-    private func verifyPresigned(head: HTTPRequest, target: RequestTarget, service: String,
-                                 bodySHA256: String?) throws -> Authentication {
-        guard let presigned, let key = Self.presignedKey(head, service: service, bodySHA256: bodySHA256)
-        else { return try verifyQuery(head: head, target: target, service: service, bodySHA256: bodySHA256).authentication }
-        var verifiedNow = false
-        let known = try presigned.value(for: key) {
-            verifiedNow = true
-            let verified = try verifyQuery(head: head, target: target, service: service, bodySHA256: bodySHA256)
-            return Presigned(authentication: verified.authentication, signedAt: verified.signedAt, expires: verified.expires)
-        }
-        if !verifiedNow {
-            try checkTime(signedAt: known.signedAt, expires: known.expires)
-            try checkSessionToken(known.authentication.credential, presented: target["X-Amz-Security-Token"])
-        }
-        return known.authentication
-    }
-
-    /// Everything a presigned request's check reads, as one string: the service, any body hash,
-    /// the method, authority and target, and every header field (names and values, in order).
-    /// Nil when longer than the cache takes.
-    private static func presignedKey(_ head: HTTPRequest, service: String, bodySHA256: String?) -> String? {
-        var key = ""
-        key.reserveCapacity(512)
-        key += service
-        key += "\n"
-        key += bodySHA256 ?? "-"
-        key += "\n"
-        key += head.method.rawValue
-        key += "\n"
-        key += head.authority ?? ""
-        key += "\n"
-        key += head.path ?? ""
-        for field in head.headerFields {
-            key += "\n"
-            key += field.name.canonicalName
-            key += ":"
-            key += field.value
-        }
-        return key.utf8.count <= 4096 ? key : nil
-    }
-
     private func checkTime(signedAt: Int64, expires: Int64) throws {
         let current = now()
         guard signedAt - maxSkew <= current else { throw S3Error(.requestTimeTooSkewed) }
         guard current <= signedAt + expires else { throw S3Error(.accessDenied, "Request has expired") }
     }
 
-    private func verifyQuery(head: HTTPRequest, target: RequestTarget, service: String,
-                             bodySHA256: String?) throws -> (authentication: Authentication, signedAt: Int64, expires: Int64) {
+    private func verifyPresigned(head: HTTPRequest, target: RequestTarget, service: String,
+                                 bodySHA256: String?) throws -> Authentication {
         guard target["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256" else {
             throw S3Error(.authorizationQueryParametersError, "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"")
         }
@@ -245,7 +186,7 @@ final class SigV4Verifier: Sendable {
         try verifySignature(signature, canonicalRequest: canonical, amzDate: dateText, scope: scope,
                             secret: credential.secretKey)
         try checkSessionToken(credential, presented: target["X-Amz-Security-Token"])
-        return (Authentication(credential: credential, payload: payload), signedAt, expires)
+        return Authentication(credential: credential, payload: payload)
     }
 
     // MARK: Pieces

@@ -1,7 +1,8 @@
-"""Verified presigned requests are remembered per thread (SigV4Verifier's PresignedCache): a URL
-fetched again is not re-verified, yet every change that could alter its outcome applies at once —
-a key made inactive or deleted, a policy detached, the clock passing its expiry — and a request
-that differs in any byte (a tampered signature, an added unsigned x-amz-* header) is checked afresh.
+"""A presigned URL fetched again and again (a page's images, a shared link): every change that could
+alter its outcome applies at the very next use — a key made inactive or deleted, a policy detached,
+the clock passing its expiry — and a request that differs in any byte (a tampered signature, an
+added unsigned x-amz-* header) is refused. (Each use is verified afresh: the verified-URL cache of
+earlier builds is gone; these tests pin the behaviour it had to keep.)
 """
 import time
 import uuid
