@@ -43,14 +43,14 @@ extension Engine {
     /// PutBucketVersioning: applies the state machine; a protected change goes through the MFA gate
     /// in the same transaction as the change itself.
     public func putVersioning(_ name: String, _ request: VersioningConfiguration.Request, principal: Principal,
-                              mfaHeader: String?, context: ConnectionInfo = ConnectionInfo()) async throws {
+                              mfa: PresentedMFA?, context: ConnectionInfo = ConnectionInfo()) async throws {
         try await protectedWrite { [gate] transaction in
             let bucket = try Self.requireBucket(transaction, name)
             let transition = bucket.versioning.applying(request)
             let facts = MFAFacts(bucketHasMFADelete: bucket.versioning.mfaDelete == .enabled,
                                  versioningChangeIsProtected: transition.isProtected)
             if S3Operation.putBucketVersioning.mfaRule.requiresCode(facts) {
-                try gate.authorize(MFARequest(principal: principal, header: mfaHeader, bucket: name,
+                try gate.authorize(MFARequest(principal: principal, mfa: mfa, bucket: name,
                                               operation: .putBucketVersioning, context: context), in: transaction)
             }
             try transaction.setVersioning(bucketID: bucket.id, transition.configuration)

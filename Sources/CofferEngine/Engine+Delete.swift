@@ -35,15 +35,15 @@ public enum DeleteEntryResult: Sendable, Equatable {
 extension Engine {
     /// DeleteObject in all three bucket states (spec §3.5).
     public func deleteObject(bucket name: String, key: String, versionID: String?, principal: Principal,
-                             mfaHeader: String?, context: ConnectionInfo = ConnectionInfo()) async throws -> DeleteOutcome {
+                             mfa: PresentedMFA?, context: ConnectionInfo = ConnectionInfo()) async throws -> DeleteOutcome {
         let modified = now()
         let (outcome, orphans) = try await store.freeingSpace { try await protectedWrite { [gate] transaction -> (DeleteOutcome, [String]) in
             let bucket = try Self.requireBucket(transaction, name)
             if let versionID { try Self.validateVersionID(versionID, in: bucket) }
             let facts = MFAFacts(bucketHasMFADelete: bucket.versioning.mfaDelete == .enabled,
-                                 namesVersionID: versionID != nil, carriesMFAHeader: mfaHeader != nil)
+                                 namesVersionID: versionID != nil, carriesMFAHeader: mfa != nil)
             if S3Operation.deleteObject.mfaRule.requiresCode(facts) {
-                try gate.authorize(MFARequest(principal: principal, header: mfaHeader, bucket: name,
+                try gate.authorize(MFARequest(principal: principal, mfa: mfa, bucket: name,
                                               operation: .deleteObject, context: context), in: transaction)
             }
             return try Self.delete(DeleteEntry(key: key, versionID: versionID), in: bucket, at: modified,
@@ -57,15 +57,15 @@ extension Engine {
     /// that names any VersionId (or carries an `x-amz-mfa` at all) passes the gate first, so it
     /// fails whole before anything is deleted.
     public func deleteObjects(bucket name: String, entries: [DeleteEntry], principal: Principal,
-                              mfaHeader: String?, context: ConnectionInfo = ConnectionInfo()) async throws -> [DeleteEntryResult] {
+                              mfa: PresentedMFA?, context: ConnectionInfo = ConnectionInfo()) async throws -> [DeleteEntryResult] {
         let modified = now()
         let (results, orphans) = try await store.freeingSpace { try await protectedWrite { [gate] transaction -> ([DeleteEntryResult], [String]) in
             let bucket = try Self.requireBucket(transaction, name)
             let facts = MFAFacts(bucketHasMFADelete: bucket.versioning.mfaDelete == .enabled,
                                  namesVersionID: entries.contains { $0.versionID != nil },
-                                 carriesMFAHeader: mfaHeader != nil)
+                                 carriesMFAHeader: mfa != nil)
             if S3Operation.deleteObjects.mfaRule.requiresCode(facts) {
-                try gate.authorize(MFARequest(principal: principal, header: mfaHeader, bucket: name,
+                try gate.authorize(MFARequest(principal: principal, mfa: mfa, bucket: name,
                                               operation: .deleteObjects, context: context), in: transaction)
             }
             var results: [DeleteEntryResult] = []

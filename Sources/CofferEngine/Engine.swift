@@ -48,16 +48,16 @@ public protocol MFAGate: Sendable {
 /// What the gate is asked: who is calling, what they presented, and for which bucket.
 public struct MFARequest: Sendable {
     public var principal: Principal
-    /// The raw `x-amz-mfa` value, if any (never logged).
-    public var header: String?
+    /// The second factor presented (`x-amz-mfa`), if any (never logged).
+    public var mfa: PresentedMFA?
     public var bucket: String
     public var operation: S3Operation
     public var context: ConnectionInfo
 
-    public init(principal: Principal, header: String?, bucket: String, operation: S3Operation,
+    public init(principal: Principal, mfa: PresentedMFA?, bucket: String, operation: S3Operation,
                 context: ConnectionInfo = ConnectionInfo()) {
         self.principal = principal
-        self.header = header
+        self.mfa = mfa
         self.bucket = bucket
         self.operation = operation
         self.context = context

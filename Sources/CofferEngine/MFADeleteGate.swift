@@ -17,7 +17,7 @@ public struct MFADeleteGate: MFAGate {
                 principal: request.principal.arn, serial: nil, source: request.context.source,
                 requestID: request.context.requestID, detail: "\(reason) (bucket \(request.bucket))"))
         }
-        guard let header = request.header else {
+        guard let presented = request.mfa else {
             throw refuse(S3Error(.accessDenied, Self.required), "no x-amz-mfa")
         }
         if let reason = request.context.insecureMFAReason {
@@ -27,8 +27,8 @@ public struct MFADeleteGate: MFAGate {
             throw refuse(S3Error(.invalidRequest, "DevPay and Mfa are mutually exclusive authorization methods."),
                          "x-amz-mfa with session credentials")
         }
-        // Exactly two space-separated tokens; the value itself is never echoed (it holds a code).
-        guard let (serial, code) = Self.tokens(of: header) else {
+        // Parsed where it arrived; the value itself is never echoed (it holds a code).
+        guard case .token(let token) = presented else {
             throw refuse(S3Error.invalidArgument(
                 "Mfa header is invalid -- the header should be formatted as {serialNumber}(space){tokenCode}",
                 name: "x-amz-mfa"), "malformed x-amz-mfa")
@@ -40,17 +40,7 @@ public struct MFADeleteGate: MFAGate {
         let context = DeviceVerifier.Context(event: "S3:\(request.operation.rawValue)",
                                              principal: request.principal.arn, source: request.context.source,
                                              requestID: request.context.requestID)
-        try verifier.check(serial: serial, code: code, user: Registry.rootUser, context: context, in: transaction)
-    }
-
-    /// `x-amz-mfa: SERIAL CODE`: exactly two space-separated tokens, the first shaped like a serial.
-    /// The serial's shape is checked before anything is looked up or logged: with the tokens
-    /// swapped, the "serial" is the code, and a code never reaches the audit log. (Fuzzed:
-    /// `coffer-fuzz mfa`.)
-    public static func tokens(of header: String) -> (serial: String, code: String)? {
-        let tokens = header.split(separator: " ", omittingEmptySubsequences: true)
-        guard tokens.count == 2, Names.isWellFormedSerial(tokens[0]) else { return nil }
-        return (String(tokens[0]), String(tokens[1]))
+        try verifier.check(serial: token.serial, code: token.code, user: Registry.rootUser, context: context, in: transaction)
     }
 }
 

@@ -46,16 +46,7 @@ public enum Names {
     /// Whether `serial` has the shape IAM gives serial numbers: 9–256 ASCII characters of
     /// `[\w+=/:,.@-]`. Checked before a serial is looked up or written to the audit log — a code
     /// typed in its place (six digits) never is.
-    public static func isWellFormedSerial(_ serial: some StringProtocol) -> Bool {
-        (9...256).contains(serial.utf8.count) && serial.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"):
-                true
-            default: "_+=/:,.@-".utf8.contains(byte)
-            }
-        }
-    }
+    public static func isWellFormedSerial(_ serial: some StringProtocol) -> Bool { MFAToken.isWellFormedSerial(serial) }
 
     static func validateSerial(_ serial: String) throws {
         guard isWellFormedSerial(serial) else {

@@ -35,10 +35,10 @@ enum MFABench {
         let principal = Principal(userName: "root", accessKey: "ROOT")
         _ = try await engine.createBucket("plain", region: "us-east-1")
         _ = try await engine.createBucket("guarded", region: "us-east-1")
-        try await engine.putVersioning("plain", .init(status: .enabled), principal: principal, mfaHeader: nil)
+        try await engine.putVersioning("plain", .init(status: .enabled), principal: principal, mfa: nil)
         clock.nextStep()
         try await engine.putVersioning("guarded", .init(status: .enabled, mfaDelete: true), principal: principal,
-                                       mfaHeader: "\(device.serial) \(parameters.code(step: step()))")
+                                       mfa: PresentedMFA(header: "\(device.serial) \(parameters.code(step: step()))"))
 
         func upload() -> ObjectUpload {
             ObjectUpload(staged: .inline(Array("x".utf8)), size: 1, etag: "9dd4e461268c8034f5c8564e155c67a6",
@@ -54,14 +54,14 @@ enum MFABench {
         for index in 0..<count {
             let start = clockNow.now
             _ = try await engine.deleteObject(bucket: "plain", key: "k\(index)", versionID: plainVersions[index],
-                                              principal: principal, mfaHeader: nil)
+                                              principal: principal, mfa: nil)
             plainTimes.append(milliseconds(clockNow.now - start))
 
             clock.nextStep()
             let header = "\(device.serial) \(parameters.code(step: step()))"  // the authenticator's work, not timed
             let guardedStart = clockNow.now
             _ = try await engine.deleteObject(bucket: "guarded", key: "k\(index)", versionID: guardedVersions[index],
-                                              principal: principal, mfaHeader: header)
+                                              principal: principal, mfa: PresentedMFA(header: header))
             guardedTimes.append(milliseconds(clockNow.now - guardedStart))
         }
         report("delete_version_plain_bucket", plainTimes)
@@ -78,7 +78,7 @@ enum MFABench {
         clock.nextStep()
         let header = "\(device.serial) \(parameters.code(step: step()))"
         let start = clockNow.now
-        let results = try await engine.deleteObjects(bucket: "guarded", entries: batch, principal: principal, mfaHeader: header)
+        let results = try await engine.deleteObjects(bucket: "guarded", entries: batch, principal: principal, mfa: PresentedMFA(header: header))
         let elapsed = milliseconds(clockNow.now - start)
         print(String(format: "delete_objects_1000_versions_one_code_ms %.1f (%d deleted)", elapsed, results.count))
         try store.close()

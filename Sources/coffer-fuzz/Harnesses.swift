@@ -100,7 +100,7 @@ enum Harness: String, CaseIterable {
                 }
             }
         case .mfa:
-            _ = MFADeleteGate.tokens(of: text)
+            _ = PresentedMFA(header: text)
             _ = Names.isWellFormedSerial(text)
         case .xml:
             _ = try? XMLParser.parse(bytes)

@@ -89,7 +89,7 @@ struct BucketTests {
         _ = try await h.engine.createBucket("vvv", region: "us-east-1")
         #expect(try await h.engine.bucket("vvv").versioning == VersioningConfiguration())
         try await h.engine.putVersioning("vvv", .init(status: .enabled, mfaDelete: false), principal: Harness.root,
-                                         mfaHeader: nil)
+                                         mfa: nil)
         #expect(try await h.engine.bucket("vvv").versioning == .init(status: .enabled, mfaDelete: .disabled))
         try await h.versioning("vvv", .suspended)
         #expect(try await h.engine.bucket("vvv").versioning == .init(status: .suspended, mfaDelete: .disabled))

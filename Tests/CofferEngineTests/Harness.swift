@@ -57,11 +57,11 @@ struct Harness {
 
     @discardableResult
     func delete(_ bucket: String, _ key: String, versionID: String? = nil) async throws -> DeleteOutcome {
-        try await engine.deleteObject(bucket: bucket, key: key, versionID: versionID, principal: Self.root, mfaHeader: nil)
+        try await engine.deleteObject(bucket: bucket, key: key, versionID: versionID, principal: Self.root, mfa: nil)
     }
 
     func versioning(_ bucket: String, _ status: VersioningConfiguration.Request.Status) async throws {
-        try await engine.putVersioning(bucket, .init(status: status), principal: Self.root, mfaHeader: nil)
+        try await engine.putVersioning(bucket, .init(status: status), principal: Self.root, mfa: nil)
     }
 
     /// Every entry of ListObjectVersions, as (key, versionID, isMarker, isLatest).

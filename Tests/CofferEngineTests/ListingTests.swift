@@ -141,7 +141,7 @@ struct ListingTests {
         let entries = [DeleteEntry(key: "a", versionID: v1), DeleteEntry(key: "b"),
                        DeleteEntry(key: "c", versionID: marker), DeleteEntry(key: "d", versionID: "bad")]
         let results = try await h.engine.deleteObjects(bucket: "multi", entries: entries, principal: Harness.root,
-                                                       mfaHeader: nil)
+                                                       mfa: nil)
         #expect(results.count == 4)
         #expect(results[0] == .deleted(entries[0], DeleteOutcome(versionID: v1, deleteMarker: false, removedByVersionID: true)))
         guard case .deleted(_, let created) = results[1] else {
@@ -153,7 +153,7 @@ struct ListingTests {
         #expect(results[3] == .failed(entries[3], code: "NoSuchVersion", message: "The specified version does not exist."))
         // Again: the removed versions are already gone — still reported deleted.
         let again = try await h.engine.deleteObjects(bucket: "multi", entries: [entries[0], entries[2]],
-                                                     principal: Harness.root, mfaHeader: nil)
+                                                     principal: Harness.root, mfa: nil)
         #expect(again.allSatisfy { if case .deleted = $0 { true } else { false } })
         #expect(try await h.versions("multi").map(\.0) == ["b", "b"])
     }

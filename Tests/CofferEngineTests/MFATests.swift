@@ -38,7 +38,7 @@ struct MFATests {
         _ = try await s.h.engine.createBucket("vault", region: "us-east-1")
         s.h.clock.advance(seconds: 30)
         try await s.h.engine.putVersioning("vault", .init(status: .enabled, mfaDelete: true), principal: Harness.root,
-                                           mfaHeader: s.header)
+                                           mfa: PresentedMFA(header: s.header))
     }
 
     func s3Code(_ body: () async throws -> Void) async -> (S3ErrorCode?, String?) {
@@ -98,7 +98,7 @@ struct MFATests {
                     context: ConnectionInfo = ConnectionInfo()) async -> (S3ErrorCode?, String?) {
             await s3Code {
                 _ = try await s.h.engine.deleteObject(bucket: "vault", key: "doc", versionID: version, principal: principal,
-                                                      mfaHeader: header, context: context)
+                                                      mfa: header.map(PresentedMFA.init(header:)), context: context)
             }
         }
         #expect(await delete(nil) == (.accessDenied, "Mfa Authentication must be used for this request"))
@@ -120,7 +120,7 @@ struct MFATests {
         #expect(await delete(good).0 == nil)
         #expect(await delete(good).0 == .accessDenied)  // replay
         // A simple delete never needs MFA.
-        _ = try await s.h.engine.deleteObject(bucket: "vault", key: "doc", versionID: nil, principal: Harness.root, mfaHeader: nil)
+        _ = try await s.h.engine.deleteObject(bucket: "vault", key: "doc", versionID: nil, principal: Harness.root, mfa: nil)
     }
 
     @Test("N concurrent requests with one code: exactly one succeeds")
@@ -135,7 +135,7 @@ struct MFATests {
             for (index, version) in versions.enumerated() {
                 group.addTask {
                     (try? await s.h.engine.deleteObject(bucket: "vault", key: "k\(index)", versionID: version,
-                                                        principal: Harness.root, mfaHeader: header)) != nil
+                                                        principal: Harness.root, mfa: PresentedMFA(header: header))) != nil
                 }
             }
             return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
@@ -154,23 +154,23 @@ struct MFATests {
         for header in [nil, "\(s.serial) 000000"] as [String?] {
             let (code, _) = await s3Code {
                 _ = try await s.h.engine.deleteObjects(bucket: "vault", entries: mixed, principal: Harness.root,
-                                                       mfaHeader: header)
+                                                       mfa: header.map(PresentedMFA.init(header:)))
             }
             #expect(code == .accessDenied)
         }
         // An invalid token fails the request even when no entry names a version.
         let (plainCode, _) = await s3Code {
             _ = try await s.h.engine.deleteObjects(bucket: "vault", entries: [DeleteEntry(key: "b")],
-                                                   principal: Harness.root, mfaHeader: "\(s.serial) 000000")
+                                                   principal: Harness.root, mfa: PresentedMFA(header: "\(s.serial) 000000"))
         }
         #expect(plainCode == .accessDenied)
         #expect(try await s.h.versions("vault").map(\.0) == ["a", "b"])  // no markers, nothing removed
         let results = try await s.h.engine.deleteObjects(bucket: "vault", entries: mixed, principal: Harness.root,
-                                                         mfaHeader: "\(s.serial) \(s.code(1))")
+                                                         mfa: PresentedMFA(header: "\(s.serial) \(s.code(1))"))
         #expect(results.count == 3)
         // Without any version id and without a header, no MFA is needed.
         _ = try await s.h.engine.deleteObjects(bucket: "vault", entries: [DeleteEntry(key: "z")], principal: Harness.root,
-                                               mfaHeader: nil)
+                                               mfa: nil)
     }
 
     @Test("Throttling: 5 wrong codes per step judged, then a growing back-off that refuses even the right code")
@@ -182,10 +182,10 @@ struct MFATests {
         func attempt(_ code: String) async -> Bool {
             await s3Code {
                 try await s.h.engine.putVersioning("vault", .init(status: .enabled), principal: Harness.root,
-                                                   mfaHeader: "\(s.serial) \(code)")
+                                                   mfa: PresentedMFA(header: "\(s.serial) \(code)"))
                 // A no-op change is not protected; make it one that is.
                 try await s.h.engine.putVersioning("vault", .init(status: .suspended), principal: Harness.root,
-                                                   mfaHeader: "\(s.serial) \(code)")
+                                                   mfa: PresentedMFA(header: "\(s.serial) \(code)"))
             }.0 == nil
         }
         // Malformed values and replays never count.

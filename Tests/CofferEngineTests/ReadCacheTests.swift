@@ -26,7 +26,7 @@ struct ReadCacheTests {
         await #expect(throws: S3Error.self) { try await reader.read("cached", "k") }
         // Bucket state is part of the cached answer: a new versioning status is seen too.
         _ = try await writer.engine.putVersioning("cached", .init(status: .enabled, mfaDelete: nil),
-                                                  principal: Harness.root, mfaHeader: nil)
+                                                  principal: Harness.root, mfa: nil)
         let latest = try await writer.put("cached", "k", "versioned")
         let read = try reader.engine.read(bucket: "cached", key: "k", versionID: nil)
         #expect(read.bucket.versioning.status == .enabled && read.version.versionID == latest.version.versionID)

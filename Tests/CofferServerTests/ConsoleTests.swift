@@ -442,7 +442,7 @@ struct ConsoleTests {
             _ = try await engine.createBucket("vault", region: "us-east-1")
             let step = totp.step(at: Int64(Date().timeIntervalSince1970))
             try await engine.putVersioning("vault", .init(status: .enabled, mfaDelete: true), principal: Principal(userName: "root"),
-                                           mfaHeader: "\(serial) \(totp.code(step: step + 1))")
+                                           mfa: PresentedMFA(header: "\(serial) \(totp.code(step: step + 1))"))
             let browser = rig.browser
             var upload = HTTPFields()
             _ = try await browser.signInRoot()

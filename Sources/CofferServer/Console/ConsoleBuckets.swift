@@ -53,13 +53,13 @@ extension ConsoleResponder {
         return !devices.isEmpty && devices.allSatisfy { $0.kind == .securityKey }
     }
 
-    /// `x-amz-mfa` from a form's device and code (nil without a code).
-    func mfaHeader(_ call: Call) throws -> String? {
+    /// The second factor from a form's device and code (nil without a code).
+    func presentedMFA(_ call: Call) throws -> PresentedMFA? {
         guard let code = call.form["code"]?.trimmingCharacters(in: .whitespaces), !code.isEmpty else { return nil }
         try requireSecureTransport(call)
         var serial = call.form["serial"] ?? ""
         if serial.isEmpty { serial = try totpDevices(call.caller.userName).first?.serial ?? "" }
-        return "\(serial) \(code)"
+        return PresentedMFA(serial: serial, code: code)
     }
 
     func bucket(_ call: Call, _ name: String, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
@@ -91,7 +91,7 @@ extension ConsoleResponder {
             // Only a change of MFA Delete names it (an unchanged "Disabled" on a bucket never configured stays unset).
             let mfaDelete: Bool? = wantsMFA == (current.mfaDelete == .enabled) ? (current.mfaDelete == .notConfigured ? nil : wantsMFA) : wantsMFA
             try await engine.putVersioning(name, VersioningConfiguration.Request(status: status, mfaDelete: mfaDelete),
-                                           principal: call.caller, mfaHeader: try mfaHeader(call), context: call.connection)
+                                           principal: call.caller, mfa: try presentedMFA(call), context: call.connection)
         } catch {
             return try await bucket(call, name, error: "The versioning configuration was not saved: " + Self.words(error),
                                     status: Self.status(of: error))
@@ -240,7 +240,7 @@ extension ConsoleResponder {
                 try await authorize(.deleteObject(ObjectRef(bucket: name, key: ObjectKey(entry.key), versionID: entry.versionID)), call)
             }
             let results = try await engine.deleteObjects(bucket: name, entries: entries, principal: call.caller,
-                                                         mfaHeader: try mfaHeader(call), context: call.connection)
+                                                         mfa: try presentedMFA(call), context: call.connection)
             let failures = results.compactMap { result -> String? in
                 guard case .failed(let entry, let code, let message) = result else { return nil }
                 return "\(entry.key)\(entry.versionID.map { " (version \($0))" } ?? ""): \(message) (\(code))"

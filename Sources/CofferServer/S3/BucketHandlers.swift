@@ -80,7 +80,7 @@ extension S3Responder {
         let body = try await Body.collect(call.request, limit: 64 * 1024, payload: call.authentication.payload)
         _ = try Body.verifyIntegrityHeaders(call.request.headers, body: body)
         try await engine.putVersioning(call.bucket, try Self.versioningRequest(body),
-                                       principal: call.principal, mfaHeader: call.mfaHeader,
+                                       principal: call.principal, mfa: call.mfa,
                                        context: call.connection)
         return S3Response.empty(.ok)
     }

@@ -57,7 +57,7 @@ extension S3Responder {
                 event: "S3:DeleteObjects", principal: call.principal, connection: call.connection)
         }
         var done = allowed.isEmpty ? [] : try await engine.deleteObjects(
-            bucket: call.bucket, entries: allowed, principal: call.principal, mfaHeader: call.mfaHeader,
+            bucket: call.bucket, entries: allowed, principal: call.principal, mfa: call.mfa,
             context: call.connection)[...]
         var results: [DeleteEntryResult] = []
         for index in entries.indices {

@@ -262,7 +262,7 @@ extension S3Responder {
     func deleteObject(_ call: S3Call, _ object: ObjectRef) async throws -> Response {
         let outcome = try await engine.deleteObject(bucket: object.bucket, key: object.key.text,
                                                     versionID: object.versionID, principal: call.principal,
-                                                    mfaHeader: call.mfaHeader, context: call.connection)
+                                                    mfa: call.mfa, context: call.connection)
         var headers = HTTPFields()
         if let versionID = outcome.versionID { headers[S3Response.versionID] = versionID }
         if outcome.deleteMarker { headers[S3Response.deleteMarker] = "true" }

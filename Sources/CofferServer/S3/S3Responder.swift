@@ -247,7 +247,8 @@ struct S3Call {
     var bucket: String { target.bucket ?? "" }
     var key: String { target.key ?? "" }
     var principal: Principal { authentication.credential.principal }
-    var mfaHeader: String? { request.headers[S3Call.mfa] }
+    /// `x-amz-mfa`, parsed here at the edge.
+    var mfa: PresentedMFA? { request.headers[S3Call.mfa].map(PresentedMFA.init(header:)) }
 
     static let mfa = HTTPField.Name("x-amz-mfa")!
 }
