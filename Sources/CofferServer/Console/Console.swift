@@ -121,7 +121,7 @@ struct ConsoleResponder: HTTPResponder {
         let entry = AuditRecord(time: engine.now(), event: "Console:" + call.route.name, outcome: .done,
                                 principal: principal.arn, source: call.connection.source,
                                 requestID: call.connection.requestID, detail: detail)
-        _ = try? await engine.store.write { try $0.appendAudit(entry) }
+        await registry.appendAudit(entry)
     }
 
     /// Session, CSRF and origin checks, then the handler.

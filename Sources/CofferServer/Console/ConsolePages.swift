@@ -185,12 +185,11 @@ extension ConsoleResponder {
     /// have no device, else home.
     func landing(_ user: String) throws -> String {
         guard try registry.policiesMentionMFA(user: user) else { return "/home" }
-        let devices = try registry.store.read { try $0.devices(user: user, assigned: true, kind: nil, after: nil, limit: 1) }
-        return devices.isEmpty ? "/security/mfa/new" : "/home"
+        return try registry.enabledDevices(user: user).isEmpty ? "/security/mfa/new" : "/home"
     }
 
     func enabledDevices(_ user: String) throws -> [DeviceRecord] {
-        try registry.store.read { try $0.devices(user: user, assigned: true, kind: nil, after: nil, limit: Registry.maxDevicesPerUser) }
+        try registry.enabledDevices(user: user)
     }
 
     /// The devices that give codes (virtual and hardware TOTP): the only ones for codes, x-amz-mfa and MFA Delete.
@@ -310,11 +309,7 @@ extension ConsoleResponder {
             values["needsMFA"] = true
         }
         if may(.listUsers, [:], call), may(.getCredentialReport, [:], call) {
-            let without: [String] = try registry.store.read { transaction in
-                try transaction.users(after: nil, limit: 1000).filter {
-                    try transaction.devices(user: $0.name, assigned: true, kind: nil, after: nil, limit: 1).isEmpty
-                }.map(\.name)
-            }
+            let without = try registry.usersWithoutMFA()
             values["showUsers"] = true
             values["withoutMFA"] = without
             values["has_withoutMFA"] = !without.isEmpty
@@ -371,7 +366,7 @@ extension ConsoleResponder {
             } catch let error as IAMError where error.code == .entityAlreadyExists {
                 // An unfinished wizard of this caller's left the device unassigned: start it over.
                 let serial = "arn:aws:iam::\(registry.accountID):mfa/\(name)"
-                guard let existing = try registry.store.read({ try $0.device(serial) }), existing.userName == nil,
+                guard let existing = try registry.device(serial: serial), existing.userName == nil,
                       existing.creator == principal.userName || principal.isRoot
                 else { throw error }
                 try await authorize(.deleteVirtualMFADevice, ["SerialNumber": serial], call)
@@ -478,7 +473,7 @@ extension ConsoleResponder {
             try await authorize(.deactivateMFADevice, ["UserName": principal.userName, "SerialNumber": serial], call)
             if principal.isRoot {
                 try requireSecureTransport(call)
-                let isKey = (try registry.store.read { try $0.device(serial) })?.kind == .securityKey
+                let isKey = try registry.device(serial: serial)?.kind == .securityKey
                 if isKey {
                     principal = try await stepUpRoot(call, event: "DeactivateMFADevice")
                 } else {
@@ -488,7 +483,7 @@ extension ConsoleResponder {
                 }
             }
             try await registry.deactivateDevice(principal, userName: principal.userName, serial: serial, info: call.info)
-            if (try registry.store.read { try $0.device(serial) })?.kind == .virtual, may(.deleteVirtualMFADevice, ["SerialNumber": serial], call) {
+            if try registry.device(serial: serial)?.kind == .virtual, may(.deleteVirtualMFADevice, ["SerialNumber": serial], call) {
                 try await registry.deleteVirtualDevice(principal, serial: serial, info: call.info)
             }
         } catch {
@@ -538,19 +533,17 @@ extension ConsoleResponder {
         let page = try registry.listUsers(call.caller, marker: call.query["after"], maxItems: 100)
         // The password, MFA and key columns come from what the credential report tells.
         let report = may(.getCredentialReport, [:], call)
-        let rows: [[String: Any]] = try registry.store.read { transaction in
-            try page.items.map { user in
-                guard report else {
-                    return ["name": user.name, "created": Self.date(user.created), "password": "—", "mfa": "—", "keys": "—"]
-                }
-                let devices = try transaction.devices(user: user.name, assigned: true, kind: nil, after: nil, limit: 8)
-                return ["name": user.name, "created": Self.date(user.created),
-                        "password": try transaction.loginProfile(user: user.name) == nil ? "None" : "Enabled",
-                        "mfa": devices.isEmpty ? "Not assigned" : devices.map { $0.kind == .virtual ? "Virtual" : "Hardware" }
-                            .joined(separator: ", "),
-                        "keys": String(try transaction.accessKeys(user: user.name).count)]
+        let rows: [[String: Any]] = report
+            ? try registry.summaries(of: page.items).map { summary in
+                ["name": summary.user.name, "created": Self.date(summary.user.created),
+                 "password": summary.hasPassword ? "Enabled" : "None",
+                 "mfa": summary.deviceKinds.isEmpty ? "Not assigned"
+                    : summary.deviceKinds.map { $0 == .virtual ? "Virtual" : "Hardware" }.joined(separator: ", "),
+                 "keys": String(summary.accessKeys)]
             }
-        }
+            : page.items.map { user in
+                ["name": user.name, "created": Self.date(user.created), "password": "—", "mfa": "—", "keys": "—"]
+            }
         var values: [String: Any] = ["title": "Users", "users": rows, "accountID": registry.accountID]
         if let marker = page.marker { values["more"] = Self.q(marker) }
         if let error { values["error"] = error }
@@ -597,7 +590,7 @@ extension ConsoleResponder {
             : try registry.listPolicies(scope: .all, onlyAttached: false, pathPrefix: "/", marker: nil, maxItems: 200)
                 .items.map { ["name": $0.name, "arn": $0.arn] }
         let hasPassword: Bool? = !may(.getLoginProfile, ["UserName": name], call) ? nil
-            : try registry.store.read { try $0.loginProfile(user: name) } != nil
+            : try registry.hasLoginProfile(user: name)
         var values: [String: Any] = ["title": "User \(name)", "name": name, "arn": registry.userArn(record),
                                      "created": Self.date(record.created), "devices": devices, "has_devices": !devices.isEmpty,
                                      "attached": attached, "policies": policies,
@@ -644,7 +637,7 @@ extension ConsoleResponder {
         let reset = call.form["reset"] == "true"
         do {
             try requireSecureTransport(call)
-            if try registry.store.read({ try $0.loginProfile(user: name) }) != nil {
+            if try registry.hasLoginProfile(user: name) {
                 try await authorize(.updateLoginProfile, ["UserName": name], call)
                 try await registry.updateLoginProfile(user: name, password: password, resetRequired: reset)
             } else {
@@ -663,7 +656,7 @@ extension ConsoleResponder {
         try Self.requireIAMUser(name)
         do {
             try await authorize(.deleteUser, ["UserName": name], call)
-            if try registry.store.read({ try $0.loginProfile(user: name) }) != nil {
+            if try registry.hasLoginProfile(user: name) {
                 try await authorize(.deleteLoginProfile, ["UserName": name], call)
                 try await registry.deleteLoginProfile(user: name)
             }
@@ -702,9 +695,7 @@ extension ConsoleResponder {
         let before = call.query["before"].flatMap { Int64($0) }
         let suffix: String? = user.isEmpty ? nil : (user == Registry.rootUser ? ":root" : "/" + user)
         let limit = 50
-        let entries = try registry.store.read {
-            try $0.auditPage(before: before, principalSuffix: suffix, outcome: outcome?.rawValue, limit: limit)
-        }
+        let entries = try registry.auditPage(before: before, principalSuffix: suffix, outcome: outcome?.rawValue, limit: limit)
         var values: [String: Any] = [
             "title": "Audit", "user": user,
             "outcomes": ["done", "passed", "failed", "refused", "denied"].map { value -> [String: Any] in
