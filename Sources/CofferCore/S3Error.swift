@@ -47,30 +47,6 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case malformedPolicy = "MalformedPolicy"
     case noSuchBucketPolicy = "NoSuchBucketPolicy"
 
-    /// The HTTP status AWS answers with.
-    public var status: Int {
-        switch self {
-        case .notModified: 304
-        case .authorizationHeaderMalformed, .authorizationQueryParametersError, .badDigest, .entityTooLarge,
-             .entityTooSmall, .expiredToken, .illegalVersioningConfiguration, .incompleteBody, .invalidArgument,
-             .invalidBucketName, .invalidDigest, .invalidPart, .invalidPartOrder, .invalidRequest, .invalidToken,
-             .keyTooLong, .malformedXML, .malformedPolicy, .metadataTooLarge, .missingSecurityHeader, .tooManyBuckets,
-             .xAmzContentSHA256Mismatch:
-            400
-        case .accessDenied, .invalidAccessKeyId, .requestTimeTooSkewed, .signatureDoesNotMatch: 403
-        case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchVersion, .noSuchBucketPolicy: 404
-        case .methodNotAllowed: 405
-        case .bucketAlreadyOwnedByYou, .bucketNotEmpty, .conditionalRequestConflict: 409
-        case .missingContentLength: 411
-        case .preconditionFailed: 412
-        case .invalidRange, .invalidPartNumber: 416
-        case .internalError: 500
-        case .notImplemented: 501
-        case .serviceUnavailable, .slowDown: 503
-        case .insufficientStorage: 507
-        }
-    }
-
     /// AWS's message for the code (the error-code table in the S3 model), used when no better one is given.
     public var defaultMessage: String {
         switch self {

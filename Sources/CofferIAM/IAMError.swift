@@ -19,18 +19,6 @@ public struct IAMError: Error, Sendable, Equatable {
         case passwordPolicyViolation = "PasswordPolicyViolation"
         case invalidUserType = "InvalidUserType"
 
-        public var status: Int {
-            switch self {
-            case .accessDenied, .invalidAuthenticationCode: 403
-            case .deleteConflict, .entityAlreadyExists, .limitExceeded: 409
-            case .noSuchEntity: 404
-            case .invalidInput, .validationError, .invalidAction, .missingParameter, .malformedPolicyDocument,
-                 .unmodifiableEntity, .passwordPolicyViolation, .invalidUserType: 400
-            case .reportNotPresent: 410
-            case .serviceFailure, .policyEvaluation: 500
-            }
-        }
-
         /// `Sender` unless the service is at fault.
         public var type: String { self == .serviceFailure ? "Receiver" : "Sender" }
     }

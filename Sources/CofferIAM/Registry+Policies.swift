@@ -340,10 +340,7 @@ extension Registry {
         let group = GroupRecord(name: name, groupID: "AGPA" + Names.random(Names.upperAlphanumeric, count: 17), path: path,
                                 created: now())
         return try await store.write { transaction in
-            if let existing = try transaction.groupNamedIgnoringCase(name) {
-                throw IAMError(.entityAlreadyExists, existing == name ? "Group with name \(name) already exists."
-                    : "Group with name \(name) already exists as \(existing) (names are not distinguished by case).")
-            }
+            if let existing = try transaction.groupNamedIgnoringCase(name) { throw Self.nameTaken("Group", name, by: existing) }
             guard try transaction.groupCount() < Self.maxGroups else {
                 throw IAMError(.limitExceeded, "Cannot exceed quota for GroupsPerAccount: \(Self.maxGroups)")
             }

@@ -82,6 +82,13 @@ public final class Registry: Sendable {
 
     // MARK: Users
 
+    /// IAM's answer to a name that is taken — by itself, or by a name that differs only by case
+    /// (IAM names are not distinguished by case).
+    static func nameTaken(_ kind: String, _ name: String, by existing: String) -> IAMError {
+        IAMError(.entityAlreadyExists, existing == name ? "\(kind) with name \(name) already exists."
+            : "\(kind) with name \(name) already exists as \(existing) (names are not distinguished by case).")
+    }
+
     public func createUser(_ caller: Principal, name: String, path: String?) async throws -> UserRecord {
         try Names.validateUserName(name)
         // IAM names are not distinguished by case: `Root` would pass for the root, `Bob` for `bob`.
@@ -93,10 +100,7 @@ public final class Registry: Sendable {
         let user = UserRecord(name: name, userID: "AIDA" + Names.random(Names.upperAlphanumeric, count: 17), path: path,
                               created: now())
         return try await store.write { transaction in
-            if let existing = try transaction.userNamedIgnoringCase(name) {
-                throw IAMError(.entityAlreadyExists, existing == name ? "User with name \(name) already exists."
-                    : "User with name \(name) already exists as \(existing) (names are not distinguished by case).")
-            }
+            if let existing = try transaction.userNamedIgnoringCase(name) { throw Self.nameTaken("User", name, by: existing) }
             try transaction.insertUser(user)
             return user
         }

@@ -60,9 +60,10 @@ struct ConsoleResponder: HTTPResponder {
     }
 
     /// A message for the person at the browser, with the status it answers.
-    struct Problem: Error {
+    struct Problem: HTTPStatusError {
         var status: HTTPResponse.Status
         var message: String
+        var httpStatus: HTTPResponse.Status { status }
     }
 
     func respond(to request: Request, context: Context) async throws -> Response {

@@ -96,12 +96,7 @@ extension ConsoleResponder {
     }
 
     static func status(of error: any Error) -> HTTPResponse.Status {
-        switch error {
-        case let error as S3Error: HTTPResponse.Status(code: error.code.status)
-        case let error as IAMError: HTTPResponse.Status(code: error.code.status)
-        case let problem as Problem: problem.status
-        default: .badRequest
-        }
+        (error as? any HTTPStatusError)?.httpStatus ?? .badRequest
     }
 
     /// Secrets and codes travel only over HTTPS or loopback (the API's transport rule).
@@ -110,9 +105,7 @@ extension ConsoleResponder {
     }
 
     static func randomToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-        return String((0..<43).map { _ in alphabet.randomElement(using: &generator)! })
+        SecureRandom.string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", count: 43)
     }
 
     // MARK: Sign-in

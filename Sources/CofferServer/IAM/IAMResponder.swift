@@ -184,7 +184,7 @@ struct QueryAPI: Sendable {
         }
         var headers = HTTPFields()
         headers[HTTPField.Name("x-amzn-RequestId")!] = requestID
-        return S3Response.xml(writer, status: HTTPResponse.Status(code: error.code.status), headers: headers)
+        return S3Response.xml(writer, status: error.httpStatus, headers: headers)
     }
 }
 

@@ -41,7 +41,7 @@ enum S3Response {
                 fields.append(HTTPField(name: .allow, value: "DELETE"))
             }
         }
-        let status = HTTPResponse.Status(code: error.code.status)
+        let status = error.httpStatus
         if isHead || error.code == .notModified {
             return empty(status, headers: fields)
         }
