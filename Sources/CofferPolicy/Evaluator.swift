@@ -133,7 +133,7 @@ public enum PolicyEvaluator {
         let resourceHit = statement.resources.values.contains { pattern in
             if variables, pattern.utf8.contains(UInt8(ascii: "$")) {
                 guard let substituted = substitute(pattern, keys()) else { return false }
-                return Wildcard.matches(substituted, resourceArn, caseInsensitive: false, budget: budget)
+                return substituted.matches(resourceArn, caseInsensitive: false, budget: budget)
             }
             return Wildcard.matches(pattern, resourceArn, caseInsensitive: false, budget: budget)
         }
@@ -188,30 +188,30 @@ public enum PolicyEvaluator {
     static func accountArn(_ account: String) -> String { "arn:aws:iam::\(account):root" }
 
     /// `${aws:username}`, `${*}`, `${?}`, `${$}` replaced; nil when a variable's key is absent
-    /// (the pattern then matches nothing, as on AWS).
-    static func substitute(_ text: String, _ keys: [String: [String]]) -> String? {
-        guard text.contains("${") else { return text }
-        var output = ""
+    /// (the pattern then matches nothing, as on AWS). What a variable puts in is literal — its own
+    /// `*` and `?`, and those of `${*}` and `${?}`, match only themselves — and says so in the
+    /// pattern's type, not with marker bytes a document could hold too.
+    static func substitute(_ text: String, _ keys: [String: [String]]) -> SubstitutedPattern? {
+        guard text.contains("${") else { return SubstitutedPattern(text) }
+        var output = SubstitutedPattern()
         var rest = Substring(text)
         while let start = rest.range(of: "${") {
-            output += rest[..<start.lowerBound]
+            output.append(rest[..<start.lowerBound], literal: false)
             guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
-                output += rest[start.lowerBound...]
+                output.append(rest[start.lowerBound...], literal: false)
                 return output
             }
             let name = rest[start.upperBound..<end]
             switch name {
-            case "*": output += "\u{1}"   // a literal '*' (see Wildcard: not a wildcard)
-            case "?": output += "\u{2}"
-            case "$": output += "$"
+            case "*", "?", "$": output.append(name, literal: true)
             default:
                 guard let value = keys[name.lowercased()]?.first else { return nil }
-                // A substituted value is literal text: its own '*' and '?' match only themselves.
-                output += value.replacingOccurrences(of: "*", with: "\u{1}").replacingOccurrences(of: "?", with: "\u{2}")
+                output.append(value[...], literal: true)
             }
             rest = rest[rest.index(after: end)...]
         }
-        return output + rest
+        output.append(rest, literal: false)
+        return output
     }
 
     /// One condition: values of a key OR'ed, negated operators true when no value matches,
@@ -223,11 +223,12 @@ public enum PolicyEvaluator {
             // Any of the listed values: ["true", "false"] holds whether the key is there or not.
             return condition.values.contains { ($0.lowercased() == "true") == present.isEmpty }
         }
-        var policyValues = condition.values
-        if variables, condition.base.takesVariables {
-            policyValues = policyValues.compactMap { substitute($0, context.keys) }
+        let substituted = variables && condition.base.takesVariables
+            ? condition.values.compactMap { substitute($0, context.keys) } : nil
+        func positive(_ value: String) -> Bool {
+            if let substituted { return substituted.contains { compare(condition.base, value, $0, budget: budget) } }
+            return condition.values.contains { compare(condition.base, value, $0, budget: budget) }
         }
-        func positive(_ value: String) -> Bool { policyValues.contains { compare(condition.base, value, $0, budget: budget) } }
         switch condition.qualifier {
         case .forAnyValue?:
             guard !present.isEmpty else { return false }
@@ -237,6 +238,18 @@ public enum PolicyEvaluator {
         case nil:
             if present.isEmpty { return condition.ifExists || condition.base.isNegated }
             return condition.base.isNegated ? !present.contains(where: positive) : present.contains(where: positive)
+        }
+    }
+
+    /// `compare` with a value whose policy variables were replaced: the `…Like` operators match
+    /// it as a pattern (what a variable put in is literal), the others compare its text.
+    static func compare(_ base: Condition.Base, _ value: String, _ policy: SubstitutedPattern,
+                        budget: WorkBudget = WorkBudget()) -> Bool {
+        switch base {
+        case .stringLike, .stringNotLike, .arnLike, .arnNotLike:
+            return policy.matches(value, caseInsensitive: false, budget: budget)
+        default:
+            return compare(base, value, policy.text, budget: budget)
         }
     }
 
@@ -276,10 +289,44 @@ public enum PolicyEvaluator {
     }
 }
 
+/// A pattern after its policy variables were replaced: its bytes, and which of them a variable put
+/// in — those are literal: a `*` or `?` there (from `${*}`, `${?}` or a value) matches only itself.
+public struct SubstitutedPattern: Sendable, Equatable {
+    public private(set) var bytes: [UInt8] = []
+    /// Per byte, whether it is literal; nil while none is.
+    private var literal: [Bool]?
+
+    init() {}
+
+    init(_ text: String) { bytes = Array(text.utf8) }
+
+    mutating func append(_ part: Substring, literal isLiteral: Bool) {
+        let added = Array(part.utf8)
+        if isLiteral, literal == nil { literal = Array(repeating: false, count: bytes.count) }
+        bytes += added
+        literal?.append(contentsOf: repeatElement(isLiteral, count: added.count))
+    }
+
+    /// The text, for the operators that compare rather than match.
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    public func matches(_ text: String, caseInsensitive: Bool, budget: WorkBudget) -> Bool {
+        var text = text
+        return bytes.withUnsafeBufferPointer { p in
+            text.withUTF8 { t in
+                guard let literal else { return Wildcard.matches(p, literal: nil, t, caseInsensitive: caseInsensitive, budget: budget) }
+                return literal.withUnsafeBufferPointer { mask in
+                    Wildcard.matches(p, literal: mask, t, caseInsensitive: caseInsensitive, budget: budget)
+                }
+            }
+        }
+    }
+}
+
 /// `*` (any run, even empty) and `?` (one character) over the UTF-8 bytes of both strings, without
-/// copying them; iterative, no backtracking blow-up. `\u{1}` and `\u{2}` stand for the literal
-/// `*` and `?` that `${*}` and `${?}` put in a pattern. Case-insensitive matching folds ASCII
-/// letters (action names are ASCII).
+/// copying them; iterative, no backtracking blow-up. Every other byte of a pattern is literal (and
+/// so are the bytes a `SubstitutedPattern` marks). Case-insensitive matching folds ASCII letters
+/// (action names are ASCII).
 public enum Wildcard {
     public static func matches(_ pattern: String, _ text: String, caseInsensitive: Bool) -> Bool {
         matches(pattern, text, caseInsensitive: caseInsensitive, budget: WorkBudget(steps: .max))
@@ -289,22 +336,24 @@ public enum Wildcard {
     public static func matches(_ pattern: String, _ text: String, caseInsensitive: Bool, budget: WorkBudget) -> Bool {
         // Borrowed bytes where the strings have them (native ones do), without copying the strings.
         if let answer = pattern.utf8.withContiguousStorageIfAvailable({ p in
-            text.utf8.withContiguousStorageIfAvailable { t in matches(p, t, caseInsensitive: caseInsensitive, budget: budget) }
+            text.utf8.withContiguousStorageIfAvailable { t in matches(p, literal: nil, t, caseInsensitive: caseInsensitive, budget: budget) }
         }), let answer {
             return answer
         }
         var pattern = pattern
         var text = text
-        return pattern.withUTF8 { p in text.withUTF8 { t in matches(p, t, caseInsensitive: caseInsensitive, budget: budget) } }
+        return pattern.withUTF8 { p in text.withUTF8 { t in matches(p, literal: nil, t, caseInsensitive: caseInsensitive, budget: budget) } }
     }
 
-    static func matches(_ p: UnsafeBufferPointer<UInt8>, _ t: UnsafeBufferPointer<UInt8>, caseInsensitive: Bool,
-                        budget: WorkBudget) -> Bool {
+    /// `literal`: per pattern byte, whether it stands only for itself (nil: none does).
+    static func matches(_ p: UnsafeBufferPointer<UInt8>, literal: UnsafeBufferPointer<Bool>?, _ t: UnsafeBufferPointer<UInt8>,
+                        caseInsensitive: Bool, budget: WorkBudget) -> Bool {
         @inline(__always) func fold(_ byte: UInt8) -> UInt8 {
             caseInsensitive && byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
         }
-        @inline(__always) func literal(_ byte: UInt8) -> UInt8 {
-            byte == 1 ? UInt8(ascii: "*") : byte == 2 ? UInt8(ascii: "?") : byte
+        /// Whether pattern byte `index` is the wildcard `byte`.
+        @inline(__always) func wild(_ index: Int, _ byte: UInt8) -> Bool {
+            p[index] == byte && !(literal?[index] ?? false)
         }
         /// The index after the character that starts at `index`.
         @inline(__always) func nextCharacter(_ index: Int) -> Int {
@@ -320,14 +369,14 @@ public enum Wildcard {
         while ti < t.count {
             steps += 1
             if steps > budget.remaining { return false }
-            if pi < p.count, p[pi] == UInt8(ascii: "*") {
+            if pi < p.count, wild(pi, UInt8(ascii: "*")) {
                 star = pi
                 mark = ti
                 pi += 1
-            } else if pi < p.count, p[pi] == UInt8(ascii: "?") {
+            } else if pi < p.count, wild(pi, UInt8(ascii: "?")) {
                 pi += 1
                 ti = nextCharacter(ti)
-            } else if pi < p.count, fold(literal(p[pi])) == fold(t[ti]) {
+            } else if pi < p.count, fold(p[pi]) == fold(t[ti]) {
                 pi += 1
                 ti += 1
             } else if star >= 0 {
@@ -338,7 +387,7 @@ public enum Wildcard {
                 return false
             }
         }
-        while pi < p.count, p[pi] == UInt8(ascii: "*") { pi += 1 }
+        while pi < p.count, wild(pi, UInt8(ascii: "*")) { pi += 1 }
         return pi == p.count
     }
 }

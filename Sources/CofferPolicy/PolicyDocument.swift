@@ -95,9 +95,8 @@ public struct ActionIndex: Sendable, Equatable {
 
     init(_ statements: [Statement]) {
         for (index, statement) in statements.enumerated() {
-            // Bytes 1 and 2 stand for a literal '*' and '?' (see Wildcard): not literal-comparable.
             let isGeneral = statement.actions.negated || statement.actions.values.contains { pattern in
-                pattern.utf8.contains { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == 1 || $0 == 2 }
+                pattern.utf8.contains { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") }
             }
             if isGeneral {
                 general.append(index)

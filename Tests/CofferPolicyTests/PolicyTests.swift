@@ -179,6 +179,19 @@ struct PolicyTests {
             """)
         #expect(Self.decide([literal], Self.context("s3:GetObject", "arn:aws:s3:::b/*")) == .allowed)
         #expect(Self.decide([literal], Self.context("s3:GetObject", "arn:aws:s3:::b/x")) == .implicitDeny)
+        // A value put in by a variable is literal: a user named "a*" is no wildcard. And the
+        // literal-ness is carried by the pattern's type, not by marker bytes: a document holding
+        // U+0001 (as \u0001) matches that character only, never a '*'.
+        let own = try Self.identity(home.replacingOccurrences(of: "VERSION", with: "2012-10-17"))
+        #expect(Self.decide([own], Self.context("s3:PutObject", "arn:aws:s3:::home/home/a*/x", ["aws:username": ["a*"]])) == .allowed)
+        #expect(Self.decide([own], Self.context("s3:PutObject", "arn:aws:s3:::home/home/ab/x", ["aws:username": ["a*"]])) == .implicitDeny)
+        let marker = try Self.identity(#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/\u0001${?}"}}"#)
+        #expect(Self.decide([marker], Self.context("s3:GetObject", "arn:aws:s3:::b/*?")) == .implicitDeny)
+        #expect(Self.decide([marker], Self.context("s3:GetObject", "arn:aws:s3:::b/\u{1}?")) == .allowed)
+        #expect(Self.decide([marker], Self.context("s3:GetObject", "arn:aws:s3:::b/\u{1}x")) == .implicitDeny)
+        let like = try Self.identity(#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*", "Condition": {"StringLike": {"s3:prefix": "${aws:username}/*"}}}}"#)
+        #expect(Self.decide([like], Self.context("s3:ListBucket", "arn:aws:s3:::b", ["aws:username": ["a?"], "s3:prefix": ["a?/x"]])) == .allowed)
+        #expect(Self.decide([like], Self.context("s3:ListBucket", "arn:aws:s3:::b", ["aws:username": ["a?"], "s3:prefix": ["ab/x"]])) == .implicitDeny)
     }
 
     @Test("String, numeric, date, Bool, binary, IP, ARN and Null operators with their negated and IfExists forms")
