@@ -96,13 +96,8 @@ extension StoreTransaction {
         if let outcome { conditions.append("outcome = ?"); arguments.append(outcome) }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments.append(limit)
-        return try Row.fetchAll(db, sql: """
-            SELECT id, time_ms, event, outcome, principal, serial, source, request_id, detail FROM audit
-            \(filter) ORDER BY id DESC LIMIT ?
-            """, arguments: StatementArguments(arguments)).map {
-            AuditRecord(id: $0[0], time: $0[1], event: $0[2], outcome: AuditOutcome(rawValue: $0[3]) ?? .refused,
-                        principal: $0[4], serial: $0[5], source: $0[6], requestID: $0[7], detail: $0[8])
-        }
+        return try AuditRecord.fetchAll(db, sql: "SELECT \(AuditRecord.columns) FROM audit \(filter) ORDER BY id DESC LIMIT ?",
+                                        arguments: StatementArguments(arguments))
     }
 }
 

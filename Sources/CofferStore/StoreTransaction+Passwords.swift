@@ -24,13 +24,8 @@ public struct LoginProfileRecord: Sendable, Equatable {
 /// SQL for login profiles and password history.
 extension StoreTransaction {
     public func loginProfile(user: String) throws -> LoginProfileRecord? {
-        try Row.fetchOne(db, sql: """
-            SELECT user_name, password_hash, history_salt, reset_required, created_ms, changed_ms FROM login_profiles
-            WHERE user_name = ?
-            """, arguments: [user]).map {
-            LoginProfileRecord(userName: $0[0], passwordHash: $0[1], historySalt: Array($0[2] as Data), resetRequired: $0[3],
-                               created: $0[4], changed: $0[5])
-        }
+        try LoginProfileRecord.fetchOne(db, sql: "SELECT \(LoginProfileRecord.columns) FROM login_profiles WHERE user_name = ?",
+                                        arguments: [user])
     }
 
     public func saveLoginProfile(_ profile: LoginProfileRecord) throws {

@@ -80,14 +80,12 @@ extension StoreTransaction {
     }
 
     public func group(named name: String) throws -> GroupRecord? {
-        try Row.fetchOne(db, sql: "SELECT name, group_id, path, created_ms FROM iam_groups WHERE name = ?", arguments: [name])
-            .map { GroupRecord(name: $0[0], groupID: $0[1], path: $0[2], created: $0[3]) }
+        try GroupRecord.fetchOne(db, sql: "SELECT \(GroupRecord.columns) FROM iam_groups WHERE name = ?", arguments: [name])
     }
 
     public func groups(after marker: String?, limit: Int) throws -> [GroupRecord] {
-        try Row.fetchAll(db, sql: "SELECT name, group_id, path, created_ms FROM iam_groups WHERE name > ? ORDER BY name LIMIT ?",
-                         arguments: [marker ?? "", limit])
-            .map { GroupRecord(name: $0[0], groupID: $0[1], path: $0[2], created: $0[3]) }
+        try GroupRecord.fetchAll(db, sql: "SELECT \(GroupRecord.columns) FROM iam_groups WHERE name > ? ORDER BY name LIMIT ?",
+                                 arguments: [marker ?? "", limit])
     }
 
     public func insertGroup(_ group: GroupRecord) throws {
@@ -188,15 +186,15 @@ extension StoreTransaction {
     }
 
     public func policyVersion(arn: String, versionID: String) throws -> PolicyVersionRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT version_id, document, created_ms FROM policy_versions WHERE arn = ? AND version_id = ?
-            """), arguments: [arn, versionID]).map { PolicyVersionRecord(versionID: $0[0], document: $0[1], created: $0[2]) }
+        try PolicyVersionRecord.fetchOne(db.cachedStatement(
+            sql: "SELECT \(PolicyVersionRecord.columns) FROM policy_versions WHERE arn = ? AND version_id = ?"),
+            arguments: [arn, versionID])
     }
 
     public func policyVersions(arn: String) throws -> [PolicyVersionRecord] {
-        try Row.fetchAll(db, sql: """
-            SELECT version_id, document, created_ms FROM policy_versions WHERE arn = ? ORDER BY created_ms DESC, version_id DESC
-            """, arguments: [arn]).map { PolicyVersionRecord(versionID: $0[0], document: $0[1], created: $0[2]) }
+        try PolicyVersionRecord.fetchAll(db, sql: """
+            SELECT \(PolicyVersionRecord.columns) FROM policy_versions WHERE arn = ? ORDER BY created_ms DESC, version_id DESC
+            """, arguments: [arn])
     }
 
     public func insertPolicyVersion(arn: String, _ version: PolicyVersionRecord) throws {

@@ -6,8 +6,7 @@ extension StoreTransaction {
     // MARK: Users
 
     public func user(named name: String) throws -> UserRecord? {
-        try Row.fetchOne(db, sql: "SELECT name, user_id, path, created_ms FROM iam_users WHERE name = ?", arguments: [name])
-            .map { UserRecord(name: $0[0], userID: $0[1], path: $0[2], created: $0[3]) }
+        try UserRecord.fetchOne(db, sql: "SELECT \(UserRecord.columns) FROM iam_users WHERE name = ?", arguments: [name])
     }
 
     /// A user whose name equals `name` but for ASCII case (IAM names are not distinguished by case).
@@ -16,9 +15,8 @@ extension StoreTransaction {
     }
 
     public func users(after marker: String?, limit: Int) throws -> [UserRecord] {
-        try Row.fetchAll(db, sql: "SELECT name, user_id, path, created_ms FROM iam_users WHERE name > ? ORDER BY name LIMIT ?",
-                         arguments: [marker ?? "", limit])
-            .map { UserRecord(name: $0[0], userID: $0[1], path: $0[2], created: $0[3]) }
+        try UserRecord.fetchAll(db, sql: "SELECT \(UserRecord.columns) FROM iam_users WHERE name > ? ORDER BY name LIMIT ?",
+                                arguments: [marker ?? "", limit])
     }
 
     public func insertUser(_ user: UserRecord) throws {
@@ -70,13 +68,8 @@ extension StoreTransaction {
     // MARK: Sessions
 
     public func session(_ accessKey: String) throws -> SessionRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT access_key, sealed_secret, token_hash, user_name, mfa_authenticated, expires_ms, authenticated_ms
-            FROM sessions WHERE access_key = ?
-            """), arguments: [accessKey]).map {
-            SessionRecord(accessKey: $0[0], sealedSecret: Array($0[1] as Data), tokenHash: $0[2], userName: $0[3],
-                          mfaAuthenticated: $0[4], expires: $0[5], authenticated: $0[6])
-        }
+        try SessionRecord.fetchOne(db.cachedStatement(sql: "SELECT \(SessionRecord.columns) FROM sessions WHERE access_key = ?"),
+                                   arguments: [accessKey])
     }
 
     public func insertSession(_ session: SessionRecord) throws {
@@ -211,12 +204,7 @@ extension StoreTransaction {
     }
 
     public func audit(after id: Int64, limit: Int) throws -> [AuditRecord] {
-        try Row.fetchAll(db, sql: """
-            SELECT id, time_ms, event, outcome, principal, serial, source, request_id, detail FROM audit
-            WHERE id > ? ORDER BY id LIMIT ?
-            """, arguments: [id, limit]).map {
-            AuditRecord(id: $0[0], time: $0[1], event: $0[2], outcome: AuditOutcome(rawValue: $0[3]) ?? .refused, principal: $0[4], serial: $0[5],
-                        source: $0[6], requestID: $0[7], detail: $0[8])
-        }
+        try AuditRecord.fetchAll(db, sql: "SELECT \(AuditRecord.columns) FROM audit WHERE id > ? ORDER BY id LIMIT ?",
+                                 arguments: [id, limit])
     }
 }
