@@ -71,12 +71,13 @@ extension ConsoleResponder {
     /// Authorizes an IAM call with the parameters that name its resource, as the IAM API would.
     func authorize(_ action: IAMAction, _ form: [String: String] = [:], _ call: Call) async throws {
         try await s3.queryAPI.authorize(QueryCall(action: action, form: form, caller: call.caller, info: call.info),
-                                        connection: call.connection)
+                                        principal: call.caller, connection: call.connection)
     }
 
     /// Whether the caller may make an IAM call (for what a page shows; nothing audited).
     func may(_ action: IAMAction, _ form: [String: String] = [:], _ call: Call) -> Bool {
-        s3.queryAPI.permits(QueryCall(action: action, form: form, caller: call.caller, info: call.info), connection: call.connection)
+        (try? s3.queryAPI.permits(QueryCall(action: action, form: form, caller: call.caller, info: call.info),
+                                  principal: call.caller, connection: call.connection)) ?? false
     }
 
     /// The condition keys of a console request, for the decisions the console asks of the

@@ -11,7 +11,7 @@ import NIOCore
 import NIOHTTP1
 
 /// The IAM and STS Query APIs (`POST /`, form-encoded `Action=…`) on the S3 port.
-struct QueryAPI: Sendable {
+struct QueryAPI: AuthorizationPoint {
     let registry: Registry
     let verifier: SigV4Verifier
     let refusals: RefusalAudit
@@ -72,7 +72,7 @@ struct QueryAPI: Sendable {
             let call = QueryCall(action: typed, form: form, caller: authentication.credential.principal,
                                  info: Registry.RequestInfo(source: context.source, requestID: requestID))
             // The one authorization point of the Query APIs: nothing below runs for a refused call.
-            try await authorize(call, connection: context)
+            try await authorize(call, principal: call.caller, connection: context)
             let result = try await dispatch(call)
             return Self.success(action: action, service: service, result: result, requestID: requestID)
         } catch let error as IAMError {
@@ -91,28 +91,16 @@ struct QueryAPI: Sendable {
         }
     }
 
+    /// A refusal answers `AccessDenied`.
+    func answer(to denial: Denial, for call: QueryCall) throws -> any Error { IAMError(.accessDenied, denial.message) }
+
+    func event(of call: QueryCall) -> String { "IAM:\(call.action.rawValue)" }
+
     /// Decides whether the caller may make this call: the guards that are not policies first
     /// (STS calls are never subject to policies; session credentials made without MFA cannot
     /// call IAM; the root is not subject to identity policies), then the caller's policies.
-    /// A refusal is audited and answers `AccessDenied`.
-    func authorize(_ call: QueryCall, connection: ConnectionInfo) async throws {
-        do {
-            try check(call, connection: connection)
-        } catch let denial as Denial {
-            await refusals.record(denial, event: "IAM:\(call.action.rawValue)", principal: call.caller, connection: connection)
-            throw IAMError(.accessDenied, denial.message)
-        }
-    }
-
-    /// Whether the caller may make this call — decided as `authorize` decides, with no answer and
-    /// no audit entry (what the console's pages show).
-    func permits(_ call: QueryCall, connection: ConnectionInfo) -> Bool {
-        (try? check(call, connection: connection)) != nil
-    }
-
-    /// The decision alone: throws `Denial` (or the error of a resource that cannot be named).
-    func check(_ call: QueryCall, connection: ConnectionInfo) throws {
-        let principal = call.caller
+    /// Throws `Denial` (or the error of a resource that cannot be named). `principal` is the call's caller.
+    func check(_ call: QueryCall, principal: Principal, connection: ConnectionInfo) throws {
         let action = call.action
         guard !action.isPolicyExempt else { return }
         if principal.isSession, !principal.isConsole, !principal.mfaAuthenticated {

@@ -125,21 +125,18 @@ extension S3Request {
 /// The authorization point of the S3 API: every request, on both read paths, is decided here
 /// before any handler runs (DeleteObjects' entries through `permits`, one by one, each as the
 /// DeleteObject it stands for).
-struct S3Authorizer: Sendable {
+struct S3Authorizer: AuthorizationPoint {
     let access: AccessControl
     let refusals: RefusalAudit
     let now: @Sendable () -> Int64
 
-    /// Throws `AccessDenied` (and audits the refusal) unless `principal` may make this request.
-    func authorize(_ request: S3Request, principal: Principal, connection: ConnectionInfo) async throws {
-        do {
-            try check(request, principal: principal, connection: connection)
-        } catch let denial as Denial {
-            let operation = request.operation
-            if operation != .createBucket, operation != .listBuckets { try requireBucket(request.bucket) }
-            await refusals.record(denial, event: "S3:\(operation.rawValue)", principal: principal, connection: connection)
-            throw S3Error(.accessDenied, denial.message)
-        }
+    func event(of request: S3Request) -> String { "S3:\(request.operation.rawValue)" }
+
+    /// `AccessDenied` — or, on a bucket that does not exist, `NoSuchBucket`.
+    func answer(to denial: Denial, for request: S3Request) throws -> any Error {
+        let operation = request.operation
+        if operation != .createBucket, operation != .listBuckets { try requireBucket(request.bucket) }
+        return S3Error(.accessDenied, denial.message)
     }
 
     /// A refusal on a bucket that does not exist answers NoSuchBucket (AWS: bucket names are no secret).
@@ -160,18 +157,6 @@ struct S3Authorizer: Sendable {
                                  bucket: permission.bucket, service: .s3) {
                 keys(principal, connection: connection, extra: request.conditionKeys)
             }
-        }
-    }
-
-    /// Whether `principal` may make `request` — decided as `check` decides, without an answer or
-    /// an audit entry (DeleteObjects' entries; the ListBucket test that picks 404 or 403 for a
-    /// missing key).
-    func permits(_ request: S3Request, principal: Principal, connection: ConnectionInfo) throws -> Bool {
-        do {
-            try check(request, principal: principal, connection: connection)
-            return true
-        } catch is Denial {
-            return false
         }
     }
 
