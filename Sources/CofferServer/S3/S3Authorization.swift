@@ -171,24 +171,31 @@ struct S3Authorizer: AuthorizationPoint {
 
 /// Refused requests in the audit log, bounded in rows and in bytes: each second at most
 /// `signedPerSecond` refusals of signed requests and `anonymousPerSecond` of anonymous ones are
-/// written, and at most `bytesPerSecond` bytes of them (every audit row is a durable write, and
-/// an anonymous caller chooses keys, paths and headers); the first entry after a busy second says
-/// how many were left out. Every field is bounded by `AuditRecord` itself.
+/// written, and at most `signedBytesPerSecond` and `anonymousBytesPerSecond` bytes of each (every
+/// audit row is a durable write, and an anonymous caller chooses keys, paths and headers: its
+/// flood cannot use up the signed requests' share); the first entry after a busy second says how
+/// many were left out. Every field is bounded by `AuditRecord` itself.
 final class RefusalAudit: Sendable {
     let store: Store
     let now: @Sendable () -> Int64
     let anonymousPerSecond: Int
     let signedPerSecond: Int
-    let bytesPerSecond: Int
-    private let window = Mutex<(second: Int64, signed: Int, anonymous: Int, bytes: Int, skipped: Int)>((0, 0, 0, 0, 0))
+    let anonymousBytesPerSecond: Int
+    let signedBytesPerSecond: Int
+    private struct Window {
+        var second: Int64 = 0
+        var signed = 0, anonymous = 0, signedBytes = 0, anonymousBytes = 0, skipped = 0
+    }
+    private let window = Mutex(Window())
 
     init(store: Store, now: @escaping @Sendable () -> Int64, anonymousPerSecond: Int = 10, signedPerSecond: Int = 100,
-         bytesPerSecond: Int = 32 * 1024) {
+         anonymousBytesPerSecond: Int = 16 * 1024, signedBytesPerSecond: Int = 64 * 1024) {
         self.store = store
         self.now = now
         self.anonymousPerSecond = anonymousPerSecond
         self.signedPerSecond = signedPerSecond
-        self.bytesPerSecond = bytesPerSecond
+        self.anonymousBytesPerSecond = anonymousBytesPerSecond
+        self.signedBytesPerSecond = signedBytesPerSecond
     }
 
     func record(_ denial: Denial, event: String, principal: Principal, connection: ConnectionInfo) async {
@@ -198,20 +205,21 @@ final class RefusalAudit: Sendable {
                                 detail: "\(denial.action) on \(denial.resource): \(denial.reason)")
         let size = entry.size + 64  // the note on skipped refusals, and the row's own overhead
         let skipped: Int? = window.withLock { window in
-            if window.second != time / 1000 { window = (time / 1000, 0, 0, 0, window.skipped) }
-            var admitted = window.bytes + size <= bytesPerSecond
+            if window.second != time / 1000 { window = Window(second: time / 1000, skipped: window.skipped) }
+            let admitted: Bool
             if principal.isAnonymous {
                 window.anonymous += 1
-                admitted = admitted && window.anonymous <= anonymousPerSecond
+                admitted = window.anonymous <= anonymousPerSecond && window.anonymousBytes + size <= anonymousBytesPerSecond
+                if admitted { window.anonymousBytes += size }
             } else {
                 window.signed += 1
-                admitted = admitted && window.signed <= signedPerSecond
+                admitted = window.signed <= signedPerSecond && window.signedBytes + size <= signedBytesPerSecond
+                if admitted { window.signedBytes += size }
             }
             guard admitted else {
                 window.skipped += 1
                 return nil
             }
-            window.bytes += size
             defer { window.skipped = 0 }
             return window.skipped
         }
