@@ -50,3 +50,27 @@ extension AuditRecord: FetchableRecord {
                   serial: row["serial"], source: row["source"], requestID: row["request_id"], detail: row["detail"])
     }
 }
+
+extension AccessKeyRecord: FetchableRecord {
+    static let columns = "access_key, user_name, sealed_secret, status, created_ms"
+    public init(row: Row) {
+        self.init(accessKey: row["access_key"], userName: row["user_name"], sealedSecret: Array(row["sealed_secret"] as Data),
+                  status: AccessKeyStatus(rawValue: row["status"]) ?? .inactive,  // an unknown status never authenticates
+                  created: row["created_ms"])
+    }
+}
+
+extension DeviceRecord: FetchableRecord {
+    static let columns = """
+        serial, kind, name, path, sealed_seed, algorithm, digits, period, user_name, enabled_ms, created_ms, drift,
+        last_step, failures, window_step, window_failures, backoffs, throttled_until_ms, creator
+        """
+    public init(row: Row) {
+        self.init(serial: row["serial"], kind: DeviceKind(rawValue: row["kind"]) ?? .hardware, name: row["name"],
+                  path: row["path"], sealedSeed: Array(row["sealed_seed"] as Data), algorithm: row["algorithm"],
+                  digits: row["digits"], period: row["period"], userName: row["user_name"], enabled: row["enabled_ms"],
+                  created: row["created_ms"], drift: row["drift"], lastStep: row["last_step"], failures: row["failures"],
+                  windowStep: row["window_step"], windowFailures: row["window_failures"], backoffs: row["backoffs"],
+                  throttledUntil: row["throttled_until_ms"], creator: row["creator"])
+    }
+}

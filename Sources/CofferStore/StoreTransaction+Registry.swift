@@ -33,16 +33,14 @@ extension StoreTransaction {
     // MARK: Access keys
 
     public func accessKey(_ accessKey: String) throws -> AccessKeyRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT access_key, user_name, sealed_secret, status, created_ms FROM access_keys WHERE access_key = ?
-            """), arguments: [accessKey]).map(Self.accessKey(from:))
+        try AccessKeyRecord.fetchOne(db.cachedStatement(sql: "SELECT \(AccessKeyRecord.columns) FROM access_keys WHERE access_key = ?"),
+                                     arguments: [accessKey])
     }
 
     public func accessKeys(user: String) throws -> [AccessKeyRecord] {
-        try Row.fetchAll(db, sql: """
-            SELECT access_key, user_name, sealed_secret, status, created_ms FROM access_keys WHERE user_name = ?
-            ORDER BY created_ms, access_key
-            """, arguments: [user]).map(Self.accessKey(from:))
+        try AccessKeyRecord.fetchAll(db, sql: """
+            SELECT \(AccessKeyRecord.columns) FROM access_keys WHERE user_name = ? ORDER BY created_ms, access_key
+            """, arguments: [user])
     }
 
     public func insertAccessKey(_ key: AccessKeyRecord) throws {
@@ -57,12 +55,6 @@ extension StoreTransaction {
 
     public func deleteAccessKey(_ accessKey: String) throws {
         try db.execute(sql: "DELETE FROM access_keys WHERE access_key = ?", arguments: [accessKey])
-    }
-
-    static func accessKey(from row: Row) -> AccessKeyRecord {
-        AccessKeyRecord(accessKey: row[0], userName: row[1], sealedSecret: Array(row[2] as Data),
-                        status: AccessKeyStatus(rawValue: row[3]) ?? .inactive,  // an unknown status never authenticates
-                        created: row[4])
     }
 
     // MARK: Sessions
@@ -91,19 +83,14 @@ extension StoreTransaction {
 
     // MARK: Devices
 
-    static let deviceColumns = """
-        serial, kind, name, path, sealed_seed, algorithm, digits, period, user_name, enabled_ms, created_ms, drift,
-        last_step, failures, window_step, window_failures, backoffs, throttled_until_ms, creator
-        """
-
     public func device(_ serial: String) throws -> DeviceRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.deviceColumns) FROM mfa_devices WHERE serial = ?"),
-                         arguments: [serial]).map(Self.device(from:))
+        try DeviceRecord.fetchOne(db.cachedStatement(sql: "SELECT \(DeviceRecord.columns) FROM mfa_devices WHERE serial = ?"),
+                                  arguments: [serial])
     }
 
     /// Devices in serial order after `marker`; `user` filters by assignment (nil: any).
     public func devices(user: String?, assigned: Bool?, kind: DeviceKind?, after marker: String?, limit: Int) throws -> [DeviceRecord] {
-        var sql = "SELECT \(Self.deviceColumns) FROM mfa_devices WHERE serial > ?"
+        var sql = "SELECT \(DeviceRecord.columns) FROM mfa_devices WHERE serial > ?"
         var arguments: StatementArguments = [marker ?? ""]
         if let user {
             sql += " AND user_name = ?"
@@ -116,7 +103,7 @@ extension StoreTransaction {
         }
         sql += " ORDER BY serial LIMIT ?"
         _ = arguments.append(contentsOf: [limit])
-        return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.device(from:))
+        return try DeviceRecord.fetchAll(db, sql: sql, arguments: arguments)
     }
 
     public func insertDevice(_ device: DeviceRecord) throws {
@@ -166,13 +153,6 @@ extension StoreTransaction {
         var sql = "SELECT COUNT(*) FROM mfa_devices"
         if let assigned { sql += assigned ? " WHERE user_name IS NOT NULL" : " WHERE user_name IS NULL" }
         return try Int.fetchOne(db, sql: sql) ?? 0
-    }
-
-    static func device(from row: Row) -> DeviceRecord {
-        DeviceRecord(serial: row[0], kind: DeviceKind(rawValue: row[1]) ?? .hardware, name: row[2], path: row[3], sealedSeed: Array(row[4] as Data),
-                     algorithm: row[5], digits: row[6], period: row[7], userName: row[8], enabled: row[9],
-                     created: row[10], drift: row[11], lastStep: row[12], failures: row[13], windowStep: row[14],
-                     windowFailures: row[15], backoffs: row[16], throttledUntil: row[17], creator: row[18])
     }
 
     // MARK: Tags
