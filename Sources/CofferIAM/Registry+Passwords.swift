@@ -171,6 +171,7 @@ extension Registry {
             passwordFailures.withLock { table in
                 if var entry = table[user] {
                     entry.failures = max(0, entry.failures - 1)
+                    if entry.failures < 5 { entry.lockedUntil = 0 }  // the lock this guess set, if it did
                     table[user] = entry
                 }
             }

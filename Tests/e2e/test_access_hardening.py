@@ -102,6 +102,11 @@ def test_source_ip_is_the_last_address_a_trusted_proxy_did_not_add(fresh):
     assert get_with("10.1.2.3")["Body"].read() == b"x"  # the proxy (loopback, trusted) says 10.1.2.3
     # A client that sends its own X-Forwarded-For gets it appended to by the proxy: the last hop counts.
     refused(lambda: get_with("10.1.2.3, 203.0.113.5"), "AccessDenied", 403)
+    # Padding on the left (which the client controls) cannot push the proxy's own hop out of what
+    # is read: hops are read from the right, the last 64 and the last 4 KiB.
+    for padding in ["," * 65, "10.1.2.3," * 100, "10.1.2.3 " * 600 + ","]:
+        refused(lambda: get_with(padding + " 203.0.113.5"), "AccessDenied", 403)
+    assert get_with("," * 65 + " 10.1.2.3")["Body"].read() == b"x"
 
 
 def test_policies_may_test_only_keys_coffer_supplies(fresh):

@@ -355,18 +355,19 @@ struct ConsoleResponder: HTTPResponder {
 
     /// Cookie tossing: a page served elsewhere on this host (an HTML object on the S3 port, whose
     /// cookies the browser shares: RFC 6265 §8.5) can set a console cookie for a longer path, which
-    /// the browser then sends first. A request carrying a console cookie twice is refused, and
-    /// every copy the browser could hold for this path is expired; the person signs in again.
+    /// the browser then sends first. A request carrying a console cookie twice is refused, and the
+    /// copies at every longer path this request could carry are expired. The console's own cookie
+    /// (`Path=/`, HttpOnly) is kept: a page's script cannot overwrite an HttpOnly cookie, so
+    /// keeping it is what stops the same page from planting one at `Path=/` next.
     func refuseTossedCookies(_ call: Call) -> Response? {
         let repeated = Self.cookieValues(call.request.headers[.cookie]).repeated
             .intersection([call.sessionCookie, call.preCookie])
         guard !repeated.isEmpty else { return nil }
-        var paths = ["/"]
+        var paths: [String] = []
         var path = ""
-        for segment in call.request.uri.path.split(separator: "/").prefix(16) {
+        for segment in call.request.uri.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().prefix(32) {
             path += "/" + segment
-            paths.append(path)
-            paths.append(path + "/")
+            paths += [path, path + "/"].filter { $0 != "/" }  // never the console's own Path=/
         }
         var headers = HTTPFields()
         for name in repeated.sorted() {
@@ -375,10 +376,11 @@ struct ConsoleResponder: HTTPResponder {
                 headers.append(HTTPField(name: .setCookie, value: "\(name)=; Path=\(path); Max-Age=0; HttpOnly; SameSite=Strict\(secure)"))
             }
         }
-        return page("message", ["heading": "Please sign in again",
+        return page("message", ["heading": "A second console cookie was refused",
                                 "text": "Your browser sent two Coffer console cookies of the same name: a page elsewhere on this "
-                                    + "host may have set one to make you act in its session. Both are cleared; nothing was done.",
-                                "link": "/signin", "linkText": "Sign in"],
+                                    + "host may have set one to make you act in its session. Nothing was done, and the "
+                                    + "other cookie is cleared: go back and try again.",
+                                "link": "/home", "linkText": "Back to the console"],
                     call: nil, status: .badRequest, headers: headers)
     }
 

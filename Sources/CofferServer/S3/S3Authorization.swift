@@ -224,8 +224,11 @@ final class RefusalAudit: Sendable {
             return window.skipped
         }
         guard let skipped else { return }
-        if skipped > 0, let detail = entry.detail {
-            entry.detail = detail + " (\(skipped) earlier refusals not logged: rate limit)"
+        if skipped > 0 {
+            // Made again, so that the note is inside the bound too.
+            entry = AuditRecord(time: time, event: event, outcome: .denied, principal: principal.arn, serial: nil,
+                                source: connection.source, requestID: connection.requestID,
+                                detail: "(\(skipped) earlier refusals not logged: rate limit) " + (entry.detail ?? ""))
         }
         // An audit row that cannot be written must not turn a refusal into a 500.
         let row = entry

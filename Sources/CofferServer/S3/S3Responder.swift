@@ -94,26 +94,6 @@ struct S3Responder: HTTPResponder {
         headers.append(HTTPField(name: .server, value: "Coffer"))
     }
 
-    /// Whether a request is one this path answers — a HEAD of an object, or a GET of one whose
-    /// body is in its database row (or empty) — decided from the cached lookup before any
-    /// signature is checked, so a request handed on is verified once, on the general path.
-    func answersInPlace(_ request: S3Request) -> Bool {
-        let object: ObjectRef
-        let isHead: Bool
-        switch request {
-        case .headObject(let ref, _): (object, isHead) = (ref, true)
-        case .getObject(let ref, _): (object, isHead) = (ref, false)
-        default: return false
-        }
-        guard let found = try? engine.store.bucketAndVersion(bucket: object.bucket, key: object.key.text,
-                                                             versionID: object.versionID),
-              let version = found.version, !version.isDeleteMarker
-        else { return false }
-        if isHead { return true }
-        if case .inline = version.blob { return true }
-        return version.size == 0
-    }
-
     /// GET or HEAD of an object whose whole answer is at hand — a body held in its database row, or
     /// none — answered on the event loop without a task (`InPlaceReads`). Nil sends the request on
     /// the general path instead, which also renders every error: this one only answers successes,
@@ -123,7 +103,7 @@ struct S3Responder: HTTPResponder {
               let target = try? RequestTarget(path, virtualHostBucket: RequestTarget.virtualHostBucket(
                 authority: head.authority, domain: settings.domain)),
               let s3 = try? S3Request(method: head.method.rawValue, target: target, headers: head.headerFields),
-              answersInPlace(s3),
+              s3.operation == .getObject || s3.operation == .headObject,
               let authentication = try? authenticate(head, target: target)
         else { return nil }
         // The same authorization point as the general path; a refusal is answered (and audited) there.

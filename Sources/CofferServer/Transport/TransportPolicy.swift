@@ -34,10 +34,15 @@ struct TransportPolicy: Sendable {
         // source is the peer, whatever the headers say (they are the client's to fill).
         if forwarded, let peerIP, trustedProxies.contains(peerIP) {
             // The client is the last hop a trusted proxy did not add: read from the right, past
-            // trusted proxies (the left end is whatever the client chose to send). Only an IP
-            // address is taken, and at most 64 hops are read.
-            let hops = (forwardedFor ?? "").utf8.count <= 4096
-                ? (forwardedFor ?? "").split(separator: ",", maxSplits: 64).map { $0.trimmingCharacters(in: .whitespaces) } : []
+            // trusted proxies (the left end is whatever the client chose to send). Only the last
+            // 4 KiB and the last 64 hops are read — from the right, so that padding on the left
+            // cannot push the proxy's own hop out — and only an IP address is taken.
+            var text = Substring(forwardedFor ?? "")
+            if text.utf8.count > 4096 {
+                text = Substring(String(decoding: text.utf8.suffix(4096), as: UTF8.self))
+                text = text.drop { $0 != "," }  // the first, cut hop is no hop
+            }
+            let hops = text.split(separator: ",").suffix(64).map { $0.trimmingCharacters(in: .whitespaces) }
             if let client = hops.last(where: { !trustedProxies.contains($0) }), IPLiteral.isIPv4(client) || IPLiteral.isIPv6(client) {
                 sourceIP = client
                 source = "\(client) via \(peerIP)"
