@@ -27,8 +27,9 @@ struct ConsoleResponder: HTTPResponder {
     let relyingParty: RelyingParty
     var engine: Engine { s3.engine }
 
-    /// Cookie names: under HTTPS with the `__Host-` prefix (Secure, Path=/, no Domain: a page served
-    /// elsewhere on this host — the S3 API's objects, say — cannot plant one).
+    /// Cookie names: under HTTPS with the `__Host-` prefix (Secure, Path=/, no Domain: no other
+    /// site's page can set one, nor one for a longer path; a script on this very host over HTTPS
+    /// could still set one while none exists, which the HttpOnly cookie the console sets prevents).
     static let sessionCookie = "coffer_session"
     static let preCookie = "coffer_signin"
     static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
