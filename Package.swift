@@ -95,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "coffer",
             dependencies: [
-                "TOTP", "QRCode", "CofferCore", "CofferServer", "CofferIAM", "CofferStore",
+                "TOTP", "QRCode", "CofferCore", "CofferPolicy", "CofferServer", "CofferIAM", "CofferStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -257,3 +257,24 @@ extension StoreTransaction {
         }
     }
 }
+
+extension StoreTransaction {
+    /// Every stored policy document, named as an administrator would look for it, with whether it
+    /// is a resource (bucket) policy: what `coffer admin verify` parses again.
+    public func allPolicyDocuments() throws -> [(name: String, isResource: Bool, document: String)] {
+        var found: [(name: String, isResource: Bool, document: String)] = []
+        for row in try Row.fetchAll(db, sql: "SELECT owner_kind, owner, name, document FROM inline_policies ORDER BY 1, 2, 3") {
+            found.append(("inline policy \(row["name"] as String) of \(row["owner_kind"] as String) \(row["owner"] as String)",
+                          false, row["document"]))
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT arn, version_id, document FROM policy_versions ORDER BY 1, 2") {
+            found.append(("\(row["arn"] as String) \(row["version_id"] as String)", false, row["document"]))
+        }
+        for row in try Row.fetchAll(db, sql: """
+            SELECT b.name AS bucket, p.document AS document FROM bucket_policies p JOIN buckets b ON b.id = p.bucket_id ORDER BY 1
+            """) {
+            found.append(("bucket policy of \(row["bucket"] as String)", true, row["document"]))
+        }
+        return found
+    }
+}

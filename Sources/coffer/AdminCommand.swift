@@ -1,4 +1,5 @@
 import ArgumentParser
+import CofferPolicy
 import CofferIAM
 import CofferServer
 import CofferStore
@@ -267,13 +268,26 @@ struct AdminCommand: AsyncParsableCommand {
             let report = try store.verify(deep: deep)
             for line in report.damage { print("DAMAGED\t\(line)") }
             for orphan in report.orphans { print("ORPHAN\t\(orphan)") }
+            // Policies stored before today's stricter reading (RFC 8259 JSON, NotPrincipal only in a
+            // Deny) fail closed when evaluated: say which, so that they can be replaced.
+            let documents = try store.readNow { try $0.allPolicyDocuments() }
+            var unparsable = 0
+            for stored in documents {
+                do {
+                    _ = try PolicyDocument(json: Array(stored.document.utf8), kind: stored.isResource ? .resource : .identity,
+                                           maxSize: .max)
+                } catch {
+                    unparsable += 1
+                    print("UNPARSABLE\t\(stored.name): \(error.message) — requests it would decide fail closed until it is replaced")
+                }
+            }
             for names in report.lookalikes {
                 print("LOOKALIKE\t\(names) — IAM names are not distinguished by case: each keeps working under its "
                     + "exact name, but no new name may differ from an existing one only by case")
             }
             print("Checked \(report.versions) version(s), \(report.manifests) multipart manifest(s), "
                 + "\(report.pendingParts) pending part(s)\(deep ? " with MD5" : ""): \(report.damage.count) damaged, "
-                + "\(report.orphans.count) orphan file(s).")
+                + "\(report.orphans.count) orphan file(s); \(documents.count) policy document(s), \(unparsable) unparsable.")
             if report.isDamaged { throw ExitCode(1) }
         }
     }
