@@ -46,6 +46,8 @@ struct ConsoleResponder: HTTPResponder {
         var selected: [String] = []
         let connection: ConnectionInfo
         let cookies: [String: String]
+        /// Cookie names the request carried more than once (`refuseTossedCookies`).
+        let repeatedCookies: Set<String>
         /// The signed-in session (nil on the sign-in pages before a session exists).
         var session: ConsoleSessionRecord?
         var principal: Principal?
@@ -77,8 +79,9 @@ struct ConsoleResponder: HTTPResponder {
             }
             operation = "Console:" + route.name
             let connection = s3.transport.context(for: request, peer: context.remoteAddress, requestID: requestID)
+            let cookies = Self.cookieValues(request.headers[.cookie])
             var call = Call(request: request, route: route, query: Self.query(request.uri.query),
-                            connection: connection, cookies: Self.cookies(request.headers[.cookie]))
+                            connection: connection, cookies: cookies.values, repeatedCookies: cookies.repeated)
             response = try await handle(&call)
             await auditAction(call, status: response.status)
         } catch let problem as Problem {
@@ -270,7 +273,7 @@ struct ConsoleResponder: HTTPResponder {
     /// server (DNS rebinding: `127.attacker.example`) is turned away with 421.
     func checkHost(_ call: Call) -> Problem? {
         if let host = HostHeader.split(call.request.head.authority ?? "")?.host,
-           host == "localhost" || IPLiteral.isIPv4(host) || IPLiteral.isIPv6(host) || hostNames.contains(host) {
+           host == "localhost" || IPLiteral.isAddress(host) || hostNames.contains(host) {
             return nil
         }
         return Problem(status: .misdirectedRequest, message: "This console answers only to IP addresses, localhost"
@@ -333,8 +336,6 @@ struct ConsoleResponder: HTTPResponder {
         return (pairs(text), selected)
     }
 
-    static func cookies(_ header: String?) -> [String: String] { cookieValues(header).values }
-
     /// The first value of each cookie, and the names sent more than once (a browser sends every
     /// cookie whose path matches: a second one of a name was set elsewhere, for a longer path).
     static func cookieValues(_ header: String?) -> (values: [String: String], repeated: Set<String>) {
@@ -361,8 +362,7 @@ struct ConsoleResponder: HTTPResponder {
     /// (`Path=/`, HttpOnly) is kept: a page's script cannot overwrite an HttpOnly cookie, so
     /// keeping it is what stops the same page from planting one at `Path=/` next.
     func refuseTossedCookies(_ call: Call) -> Response? {
-        let repeated = Self.cookieValues(call.request.headers[.cookie]).repeated
-            .intersection([call.sessionCookie, call.preCookie])
+        let repeated = call.repeatedCookies.intersection([call.sessionCookie, call.preCookie])
         guard !repeated.isEmpty else { return nil }
         var paths: [String] = []
         var path = ""

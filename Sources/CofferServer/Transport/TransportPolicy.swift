@@ -43,7 +43,7 @@ struct TransportPolicy: Sendable {
                 text = text.drop { $0 != "," }  // the first, cut hop is no hop
             }
             let hops = text.split(separator: ",").suffix(64).map { $0.trimmingCharacters(in: .whitespaces) }
-            if let client = hops.last(where: { !trustedProxies.contains($0) }), IPLiteral.isIPv4(client) || IPLiteral.isIPv6(client) {
+            if let client = hops.last(where: { !trustedProxies.contains($0) }), IPLiteral.isAddress(client) {
                 sourceIP = client
                 source = "\(client) via \(peerIP)"
             }
@@ -68,16 +68,13 @@ struct TransportPolicy: Sendable {
             let proto = fields[Self.forwardedProto]?.lowercased()
             return proto == "https" ? nil : "\(Self.subject) must use HTTPS (X-Forwarded-Proto is not https)."
         }
-        if let peerIP, Self.isLoopback(peerIP) { return nil }
+        if let peerIP, IPLiteral.isLoopback(peerIP) { return nil }
         return "\(Self.subject) must use HTTPS; plain HTTP is accepted only from loopback clients "
             + "(or with --allow-insecure-mfa)."
     }
 
     static let subject = "Requests that carry an MFA code (x-amz-mfa, TokenCode, AuthenticationCode) or return a secret "
         + "(a seed, a secret access key, session credentials)"
-
-    /// Whether a peer's address is loopback (an address, parsed: never a name judged by prefix).
-    static func isLoopback(_ ip: String) -> Bool { IPLiteral.isLoopback(ip) }
 }
 
 /// A connection's peer address as `TransportPolicy` takes it (`SocketAddress.ipAddress`), read from

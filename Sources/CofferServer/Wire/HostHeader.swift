@@ -50,6 +50,9 @@ enum IPLiteral {
         return text.utf8.count <= 45 && inet_pton(AF_INET6, text, &address) == 1
     }
 
+    /// An IPv4 or IPv6 address (not a name).
+    static func isAddress(_ text: String) -> Bool { isIPv4(text) || isIPv6(text) }
+
     /// 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104 — for addresses, never for names.
     static func isLoopback(_ text: String) -> Bool {
         var v4 = in_addr()
