@@ -255,7 +255,8 @@ struct AdminCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check that every version's bytes are present with the right size (--deep: and MD5), that manifests "
-                + "are complete, and list orphan blob files. Exits 1 on damage.")
+                + "are complete, and list orphan blob files, IAM names that differ only by case, and stored policies "
+                + "that no longer parse. Exits 1 on damage.")
 
         @OptionGroup var folder: Folder
 
