@@ -1,55 +1,75 @@
 import HTTPTypes
-import HummingbirdCore
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
+import Synchronization
 
 /// Answers small-object GET and HEAD requests on the event loop, in the channel pipeline, without
-/// handing them to Hummingbird's per-connection task.
+/// handing them to Hummingbird.
 ///
 /// Each request Hummingbird serves crosses into its async world and back: the parts go through an
-/// async sequence, the response through an async writer, with a task resumption at every step. For
-/// a 4 KiB GET that bridge costs more than the S3 work. This handler sits between Hummingbird's
-/// connection-state handler (which still sees every request and response, so keep-alive, idle
-/// timeouts and graceful shutdown behave as before) and the bridge. A GET or HEAD whose answer is
-/// ready at once is answered here; every other request — and every request that would not be a
-/// success — goes on to Hummingbird unchanged.
+/// async sequence, the response through an async writer, with a task resumption at every step,
+/// and every part through the codec and connection-state handlers. For a 4 KiB GET that costs more
+/// than the S3 work. This handler sits right after NIO's HTTP decoder (and `HostCheck`), where the
+/// request head NIO read is whole: a GET or HEAD whose answer is ready at once is answered here,
+/// through NIO's response encoder; every other request — and every request that would not be a
+/// success — goes on, untouched, to the codec and Hummingbird. One HTTP parser (NIO's) reads every
+/// request either way, and one encoder writes every answer (it pairs each answer with the method
+/// its decoder saw, so a HEAD's answer has no body: an answer written around it would pair the
+/// next one with the wrong request).
 ///
-/// Responses leave in request order: while a request handed on is unanswered, later requests are
-/// handed on too (HTTP pipelining).
+/// Only a plain exchange is answered here: HTTP/1.1, keep-alive, no body, no `Expect`, while the
+/// socket takes writes (a client that does not read its responses gets them through Hummingbird's
+/// writer, which waits for the socket to drain and so stops reading more requests).
+///
+/// Responses leave in request order: while a request handed on is unanswered (its response's end
+/// has not come back down through here), later requests are handed on too (HTTP pipelining).
+/// A half-close or the server's quiescing goes on once the answers written here are out
+/// (Hummingbird, which never saw these requests, would otherwise close the connection under them).
+///
+/// A request is verified once. When the responder has checked a request's signature and then
+/// declines it (a body kept in a file, a missing key, a refusal — all answered on the general
+/// path), the outcome goes on with the request in `handOff`, and the general path takes it
+/// instead of verifying again (`S3Responder.respond`).
 final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     /// The request, and its connection's peer address (`SocketAddress.ipAddress`).
-    typealias Responder = @Sendable (HTTPRequest, String?) -> (HTTPResponse, ArraySlice<UInt8>?)?
+    typealias Responder = @Sendable (HTTPRequest, String?) -> Answer
+
+    enum Answer {
+        /// A success, answered here.
+        case answered(HTTPResponse, body: ArraySlice<UInt8>?)
+        /// Not answered here; the signature check's outcome when it ran.
+        case declined(Result<Authentication, any Error>?)
+    }
 
     private let responder: Responder
+    private let deadline: HeadDeadline?
+    let handOff = HandOff()
     /// Requests handed on whose response has not ended.
     private var handedOn = 0
     /// A GET or HEAD held until its end arrives.
-    private var held: HTTPRequest?
+    private var held: HTTPRequestHead?
     private var needsFlush = false
     /// The end of the last answer written here, until it is out.
     private var lastAnswer: EventLoopFuture<Void>?
+    /// Whether anything read went on since the last end of a read.
+    private var forwarded = false
     private var peer = PeerAddress()
 
-    init(responder: @escaping Responder) {
+    init(responder: @escaping Responder, deadline: HeadDeadline? = nil) {
         self.responder = responder
+        self.deadline = deadline
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            // A client that does not read its responses gets them through Hummingbird's writer,
-            // which waits for the socket to drain (and so stops reading more requests).
-            // `Connection: close` is Hummingbird's to honour; a GET that announces a body (which
-            // might wait for `100 Continue` or for an answer before sending it) goes there too.
-            let fields = head.headerFields
-            if handedOn == 0, head.method == .get || head.method == .head, context.channel.isWritable,
-               !(fields[.connection]?.lowercased().contains("close") ?? false),
-               fields[.transferEncoding] == nil, (fields[.contentLength] ?? "0") == "0" {
+            if handedOn == 0, head.method == .GET || head.method == .HEAD, head.version == .http1_1, head.isKeepAlive,
+               context.channel.isWritable, Self.hasNoBody(head.headers) {
                 held = head
                 return
             }
@@ -60,38 +80,73 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
                 held = nil
                 handOn(context: context, wrapInboundOut(.head(head)))
             }
-            context.fireChannelRead(data)
+            forward(context: context, data)
         case .end:
             guard let head = held else {
-                context.fireChannelRead(data)
+                forward(context: context, data)
                 return
             }
             held = nil
-            guard let (response, body) = responder(head, peer.ip(of: context.channel)) else {
+            guard let request = try? HTTPTypesCodec.request(head) else {
                 handOn(context: context, wrapInboundOut(.head(head)))
-                context.fireChannelRead(data)
+                forward(context: context, data)
                 return
             }
-            context.write(wrapOutboundOut(.head(response)), promise: nil)
-            if let body { context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: body))), promise: nil) }
-            let written = context.eventLoop.makePromise(of: Void.self)
-            context.write(wrapOutboundOut(.end(nil)), promise: written)
-            lastAnswer = written.futureResult
-            needsFlush = true
+            switch responder(request, peer.ip(of: context.channel)) {
+            case .answered(let response, let body):
+                context.write(wrapOutboundOut(.head(HTTPTypesCodec.head(response))), promise: nil)
+                if let body {
+                    context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))),
+                                  promise: nil)
+                }
+                let written = context.eventLoop.makePromise(of: Void.self)
+                context.write(wrapOutboundOut(.end(nil)), promise: written)
+                lastAnswer = written.futureResult
+                needsFlush = true
+                deadline?.answeredInPlace(context.eventLoop, context.channel)
+            case .declined(let verified):
+                if let verified { handOff.record(request, verified) }
+                handOn(context: context, wrapInboundOut(.head(head)))
+                forward(context: context, data)
+            }
         }
+    }
+
+    /// No framing that announces a body, and nothing that waits for an interim answer.
+    static func hasNoBody(_ headers: HTTPHeaders) -> Bool {
+        for (name, value) in headers {
+            if HTTPTypesCodec.equalsIgnoringCase(name, "content-length") {
+                guard value == "0" else { return false }
+            } else if HTTPTypesCodec.equalsIgnoringCase(name, "transfer-encoding")
+                        || HTTPTypesCodec.equalsIgnoringCase(name, "expect")
+                        || HTTPTypesCodec.equalsIgnoringCase(name, "upgrade") {
+                return false
+            }
+        }
+        return true
     }
 
     private func handOn(context: ChannelHandlerContext, _ head: NIOAny) {
         handedOn += 1
-        context.fireChannelRead(head)
+        forward(context: context, head)
     }
 
+    private func forward(context: ChannelHandlerContext, _ part: NIOAny) {
+        forwarded = true
+        context.fireChannelRead(part)
+    }
+
+    /// The handlers after this one hear of the end of a read only when they were given something
+    /// read (Hummingbird's async bridge wakes its reader for each).
     func channelReadComplete(context: ChannelHandlerContext) {
         if needsFlush {
             needsFlush = false
             context.flush()
         }
-        context.fireChannelReadComplete()
+        if forwarded {
+            forwarded = false
+            context.fireChannelReadComplete()
+        }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -101,19 +156,72 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
     }
 
-    /// A client that pipelines requests and then half-closes: Hummingbird's task ends at the end
-    /// of input and closes the connection, which would drop answers of ours still being written.
-    /// The end of input goes on once they are out.
+    func flush(context: ChannelHandlerContext) {
+        // Answers of ours written before are ahead in the same queue: one flush sends both.
+        needsFlush = false
+        context.flush()
+    }
+
+    /// The end of input, or the server quiescing: Hummingbird closes the connection at once when it
+    /// has no request in progress (and it never saw the ones answered here), which would drop
+    /// answers still being written. The event goes on once they are out.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed = event, let pending = lastAnswer {
-            lastAnswer = nil
-            if needsFlush {  // an answer to a request decoded at the end of input, not yet flushed
-                needsFlush = false
-                context.flush()
-            }
-            pending.assumeIsolated().whenComplete { _ in context.fireUserInboundEventTriggered(event) }
+        let ends: Bool
+        if case ChannelEvent.inputClosed = event { ends = true } else { ends = event is ChannelShouldQuiesceEvent }
+        guard ends, let pending = lastAnswer else {
+            context.fireUserInboundEventTriggered(event)
             return
         }
-        context.fireUserInboundEventTriggered(event)
+        lastAnswer = nil
+        if needsFlush {  // an answer to a request decoded at the end of input, not yet flushed
+            needsFlush = false
+            context.flush()
+        }
+        pending.assumeIsolated().whenComplete { _ in context.fireUserInboundEventTriggered(event) }
+    }
+}
+
+extension InPlaceReads {
+    /// Signature checks done here for requests handed on, until the general path takes them.
+    /// Touched only on the connection's event loop (the general path runs there too:
+    /// `EventLoopChannel`); the lock only makes that safe to state.
+    final class HandOff: Sendable {
+        private struct Entry {
+            let head: HTTPRequest
+            let outcome: Result<Authentication, any Error>
+        }
+
+        /// Requests in flight at once on one connection are few (pipelining); older entries go.
+        static let capacity = 8
+        private let entries = Mutex<[Entry]>([])
+
+        func record(_ head: HTTPRequest, _ outcome: Result<Authentication, any Error>) {
+            entries.withLock { entries in
+                if entries.count == Self.capacity { entries.removeFirst() }
+                entries.append(Entry(head: head, outcome: outcome))
+            }
+        }
+
+        /// The outcome recorded for this very request head, taken (with any older entry: requests
+        /// are answered in order, so those were never taken and never will be).
+        func take(_ head: HTTPRequest) -> Result<Authentication, any Error>? {
+            entries.withLock { entries in
+                guard !entries.isEmpty, let index = entries.firstIndex(where: { $0.head == head }) else { return nil }
+                let outcome = entries[index].outcome
+                entries.removeFirst(index + 1)
+                return outcome
+            }
+        }
+
+        var isEmpty: Bool { entries.withLock { $0.isEmpty } }
+    }
+
+    /// The outcome `InPlaceReads` recorded on `channel` for `head`, taken; nil when there is none
+    /// (or when not called on the channel's event loop, where the pipeline may not be read).
+    static func handedOff(_ head: HTTPRequest, on channel: any Channel) -> Result<Authentication, any Error>? {
+        guard channel.eventLoop.inEventLoop,
+              let handler = try? channel.pipeline.syncOperations.handler(type: InPlaceReads.self)
+        else { return nil }
+        return handler.handOff.take(head)
     }
 }

@@ -50,7 +50,9 @@ struct S3Responder: HTTPResponder {
                 if request.headers[S3Call.mfa] != nil, let reason = connection.insecureMFAReason {
                     throw S3Error(.invalidRequest, reason)
                 }
-                let authentication = try authenticate(request.head, target: target)
+                // Verified once: by `InPlaceReads` when it looked at this request first, else here.
+                let authentication = try InPlaceReads.handedOff(request.head, on: context.channel)?.get()
+                    ?? authenticate(request.head, target: target)
                 // The one authorization point: nothing below runs for a request the policies refuse.
                 try await authorizer.authorize(s3, principal: authentication.credential.principal, connection: connection)
                 let call = S3Call(request: request, s3: s3, target: target, authentication: authentication,
@@ -95,38 +97,42 @@ struct S3Responder: HTTPResponder {
     }
 
     /// GET or HEAD of an object whose whole answer is at hand — a body held in its database row, or
-    /// none — answered on the event loop without a task (`InPlaceReads`). Nil sends the request on
-    /// the general path instead, which also renders every error: this one only answers successes,
-    /// with the same status, headers and body `respond` would give.
-    func respondInPlace(_ head: HTTPRequest, peerIP: String?) -> (HTTPResponse, ArraySlice<UInt8>?)? {
+    /// none — answered on the event loop without a task (`InPlaceReads`). A declined request goes on
+    /// the general path instead (with the signature check's outcome, when it ran), which also
+    /// renders every error: this one only answers successes, with the same status, headers and
+    /// body `respond` would give.
+    func respondInPlace(_ head: HTTPRequest, peerIP: String?) -> InPlaceReads.Answer {
         guard head.method == .get || head.method == .head, let path = head.path,
               let target = try? RequestTarget(path, virtualHostBucket: RequestTarget.virtualHostBucket(
                 authority: head.authority, domain: settings.domain)),
               let s3 = try? S3Request(method: head.method.rawValue, target: target, headers: head.headerFields),
-              s3.operation == .getObject || s3.operation == .headObject,
-              let authentication = try? authenticate(head, target: target)
-        else { return nil }
-        // The same authorization point as the general path; a refusal is answered (and audited) there.
+              s3.operation == .getObject || s3.operation == .headObject
+        else { return .declined(nil) }
         let connection = transport.context(for: head, peerIP: peerIP, requestID: "")
-        guard (try? authorizer.check(s3, principal: authentication.credential.principal, connection: connection)) != nil
-        else { return nil }
+        // The transport rule comes before any key lookup, there.
+        if head.headerFields[S3Call.mfa] != nil, connection.insecureMFAReason != nil { return .declined(nil) }
+        let verified = Result { try authenticate(head, target: target) }
+        guard case .success(let authentication) = verified,
+              // The same authorization point as the general path; a refusal is answered (and audited) there.
+              (try? authorizer.check(s3, principal: authentication.credential.principal, connection: connection)) != nil
+        else { return .declined(verified) }
         let read: ObjectRead
         switch s3 {
         case .getObject(let object, let options):
             guard let answer = try? readObject(object, options, requestHeaders: head.headerFields, isHead: false)
-            else { return nil }
+            else { return .declined(verified) }
             read = answer
         case .headObject(let object, let options):
             guard let answer = try? readObject(object, options, requestHeaders: head.headerFields, isHead: true)
-            else { return nil }
+            else { return .declined(verified) }
             read = answer
         default:
-            return nil  // routed above to GET or HEAD of an object only
+            return .declined(verified)  // routed above to GET or HEAD of an object only
         }
         let isHead = s3.operation == .headObject
         var body: ArraySlice<UInt8>?
         if !isHead, read.length > 0 {
-            guard let inline = read.inlineBytes else { return nil }
+            guard let inline = read.inlineBytes else { return .declined(verified) }
             body = inline
         }
         var response = HTTPResponse(status: read.status, headerFields: read.headers)
@@ -134,7 +140,7 @@ struct S3Responder: HTTPResponder {
         response.headerFields.append(HTTPField(name: .date, value: DateHeader.now()))
         metrics.request(operation: s3.operation.rawValue, status: read.status.code)
         metrics.inPlaceRead()
-        return (response, body)
+        return .answered(response, body: body)
     }
 
     /// The request's signature, or — for a request that carries none — the anonymous principal,
@@ -142,7 +148,10 @@ struct S3Responder: HTTPResponder {
     func authenticate(_ head: HTTPRequest, target: RequestTarget) throws -> Authentication {
         guard head.headerFields[.authorization] == nil, !target.has("X-Amz-Signature"), !target.has("X-Amz-Credential"),
               !target.has("Signature"), !target.has("AWSAccessKeyId")
-        else { return try verifier.authenticate(head, target: target, service: "s3") }
+        else {
+            metrics.signatureChecked()
+            return try verifier.authenticate(head, target: target, service: "s3")
+        }
         // AWS: the response-* overrides need a signed request.
         if target.query.contains(where: { $0.name.hasPrefix("response-") }) {
             throw S3Error(.invalidRequest, "Request specific response headers cannot be used for anonymous GET requests.")

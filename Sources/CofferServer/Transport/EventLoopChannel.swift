@@ -14,10 +14,13 @@ import NIOHTTPTypesHTTP1
 /// (`Offload`), database commits run on the group-commit queue, and only short reads of
 /// SQLite's cached pages happen in place.
 ///
-/// With an in-place responder, `WireReads` joins the pipeline in front of the HTTP codec and
-/// `InPlaceReads` right after Hummingbird's connection-state handler; `HeadDeadline` watches every
-/// connection, and keeps its idle timeout (Hummingbird's is off: it cannot see what `WireReads`
-/// answers).
+/// The pipeline is Hummingbird's HTTP/1 channel with four changes: `HTTPTypesCodec` in place of
+/// swift-nio-extras' codec (the same reading, cheaper), `HostCheck` and `InPlaceReads` (with an
+/// in-place responder) in front of it, and `HeadDeadline` watching every connection's head and idle
+/// clocks (Hummingbird's idle timeout is off: it cannot see a slow head, nor the requests answered
+/// in place).
+///
+/// One HTTP parser reads every request: NIO's (llhttp).
 struct EventLoopChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
     let base: Base
@@ -32,12 +35,13 @@ struct EventLoopChannel<Base: ServerChildChannel>: ServerChildChannel {
             let operations = channel.pipeline.syncOperations
             let state = try operations.context(handlerType: HTTPConnectionStateHandler.self)
             let deadline = HeadDeadline(timeout: headTimeout, idleTimeout: idleTimeout)
-            let codec = try operations.context(handlerType: HTTP1ToHTTPServerCodec.self)
-            try operations.addHandler(HostCheck(), position: .before(codec.handler))
+            let extrasCodec = try operations.context(handlerType: HTTP1ToHTTPServerCodec.self)
+            let codec = HTTPTypesCodec()
+            try operations.addHandler(codec, position: .before(extrasCodec.handler))
+            operations.removeHandler(context: extrasCodec, promise: nil)
+            try operations.addHandler(HostCheck(), position: .before(codec))
             if let inPlace {
-                try operations.addHandler(InPlaceReads(responder: inPlace), position: .after(state.handler))
-                let encoder = try operations.context(handlerType: HTTPResponseEncoder.self)
-                try operations.addHandler(WireReads(responder: inPlace, deadline: deadline), position: .before(encoder.handler))
+                try operations.addHandler(InPlaceReads(responder: inPlace, deadline: deadline), position: .before(codec))
             }
             try operations.addHandler(HeadDeadline.Bytes(deadline), position: .first)
             try operations.addHandler(HeadDeadline.Heads(deadline), position: .after(state.handler))

@@ -6,20 +6,21 @@ import NIOHTTPTypes
 /// - a request head (request line and headers) must arrive whole within `timeout` once its first
 ///   byte has: a client that trickles one header line every few seconds (slowloris) is cut off,
 ///   whatever it trickles;
-/// - `idleTimeout`, Hummingbird's rule (which this replaces: Hummingbird cannot see the requests
-///   `WireReads` answers before its HTTP decoder): a connection is closed when it has been silent
+/// - `idleTimeout`, Hummingbird's rule (which this replaces, so that one timer keeps both clocks):
+///   a connection is closed when it has been silent
 ///   that long with no request in progress, or while a request's body is still to come. A request
 ///   read whole and still being answered is never cut off.
 ///
 /// Two handlers share one state per connection, on its event loop: `Bytes` sits first in the
 /// pipeline and starts the head clock when bytes arrive while a head is awaited; `Heads` sits after
-/// the HTTP decoder and counts heads, request ends and response ends. `WireReads` reports the
+/// the HTTP decoder and counts heads, request ends and response ends. `InPlaceReads` reports the
 /// requests it answers itself (none of which is ever in progress past its answer).
 ///
 /// The clocks are time stamps, not a timer per request: one timer per connection, armed for the
 /// earliest due time when none is armed that early, checks the state when it fires and re-arms
 /// for what is then due (scheduling and cancelling a task on every request cost more than the rest
-/// of a small GET's bookkeeping).
+/// of a small GET's bookkeeping). Time is the event loop's (`EventLoop.now`), so the clocks run
+/// on an `EmbeddedEventLoop`'s virtual time in tests.
 final class HeadDeadline {
     private let timeout: TimeAmount
     private let idleTimeout: TimeAmount?
@@ -45,17 +46,17 @@ final class HeadDeadline {
 
     /// The connection is open and awaits its first request.
     func started(_ context: ChannelHandlerContext) {
-        lastActive = .now()
+        lastActive = context.eventLoop.now
         armIdle(context.eventLoop, context.channel)
     }
 
     func bytesArrived(_ context: ChannelHandlerContext) {
         if bodyBeingRead {
-            lastActive = .now()
+            lastActive = context.eventLoop.now
             return
         }
         guard awaitingHead, headStarted == nil, !stopped else { return }
-        let now = NIODeadline.now()
+        let now = context.eventLoop.now
         headStarted = now
         arm(context.eventLoop, context.channel, at: now + timeout)
     }
@@ -85,7 +86,7 @@ final class HeadDeadline {
             } else {
                 return
             }
-            if due <= .now() {
+            if due <= eventLoop.now {
                 channel.close(promise: nil)
             } else {
                 arm(eventLoop, channel, at: due)
@@ -98,7 +99,7 @@ final class HeadDeadline {
         inProgress += 1
         bodyBeingRead = true
         headStarted = nil
-        lastActive = .now()
+        lastActive = eventLoop.now
         armIdle(eventLoop, channel)
     }
 
@@ -109,14 +110,15 @@ final class HeadDeadline {
         // An answer to a request never counted (Hummingbird's 400 after a parse error) leaves zero.
         if inProgress > 0 { inProgress -= 1 }
         guard inProgress == 0 else { return }
-        lastActive = .now()
+        lastActive = eventLoop.now
         armIdle(eventLoop, channel)
     }
 
-    /// A request `WireReads` read and answered itself: none is in progress after it.
+    /// A request `InPlaceReads` answered before the handlers that count heads saw it: none is in
+    /// progress after it.
     func answeredInPlace(_ eventLoop: EventLoop, _ channel: Channel) {
         headStarted = nil
-        lastActive = .now()
+        lastActive = eventLoop.now
         armIdle(eventLoop, channel)
     }
 

@@ -14,10 +14,16 @@ public final class CofferMetrics: Sendable {
     /// `render` only.
     private let counts = PerThread { ThreadCounts() }
     /// What `render` has already added to the registry's counters (under `render`'s lock).
-    private let folded = Mutex<(requests: [RequestKey: Int], inPlace: Int)>(([:], 0))
+    private let folded = Mutex(Counts())
+
+    private struct Counts {
+        var requests: [RequestKey: Int] = [:]
+        var inPlace = 0
+        var signatures = 0
+    }
 
     private final class ThreadCounts: Sendable {
-        let state = Mutex<(requests: [RequestKey: Int], inPlace: Int)>(([:], 0))
+        let state = Mutex(Counts())
     }
 
     private struct RequestKey: Hashable {
@@ -41,13 +47,20 @@ public final class CofferMetrics: Sendable {
     nonisolated(unsafe) static let securityKeys = MetricNameDescriptor(namespace: "coffer", metricName: "security_key_assertions", unitName: "total",
                                                    helpText: "Security-key registrations and sign-in assertions by outcome (registered, passed, or the refusal's reason).")
 
+    nonisolated(unsafe) static let signatures = MetricNameDescriptor(namespace: "coffer", metricName: "signature_checks", unitName: "total",
+                                                 helpText: "S3 request signatures checked (SigV4, SigV2, presigned): once per signed request, whichever path answers it.")
+
     private let inPlaceCounter: Counter
+    private let signatureCounter: Counter
 
     public init() {
         inPlaceCounter = registry.makeCounter(descriptor: Self.inPlace)
+        signatureCounter = registry.makeCounter(descriptor: Self.signatures)
     }
 
     func inPlaceRead() { counts.value.state.withLock { $0.inPlace += 1 } }
+
+    func signatureChecked() { counts.value.state.withLock { $0.signatures += 1 } }
 
     func request(operation: String, status: Int) {
         counts.value.state.withLock { $0.requests[RequestKey(operation: operation, status: status), default: 0] += 1 }
@@ -55,24 +68,28 @@ public final class CofferMetrics: Sendable {
 
     /// Adds what the threads counted since the last call to the registry's counters.
     private func fold() {
-        var requests: [RequestKey: Int] = [:]
-        var inPlace = 0
+        var total = Counts()
         for thread in counts.all {
             thread.state.withLock { state in
-                requests.merge(state.requests, uniquingKeysWith: +)
-                inPlace += state.inPlace
+                total.requests.merge(state.requests, uniquingKeysWith: +)
+                total.inPlace += state.inPlace
+                total.signatures += state.signatures
             }
         }
         folded.withLock { folded in
-            for (key, total) in requests where total > folded.requests[key, default: 0] {
+            for (key, count) in total.requests where count > folded.requests[key, default: 0] {
                 registry.makeCounter(descriptor: Self.requests,
                                      labels: [("operation", key.operation), ("status", String(key.status))])
-                    .increment(by: Int64(total - folded.requests[key, default: 0]))
-                folded.requests[key] = total
+                    .increment(by: Int64(count - folded.requests[key, default: 0]))
+                folded.requests[key] = count
             }
-            if inPlace > folded.inPlace {
-                inPlaceCounter.increment(by: Int64(inPlace - folded.inPlace))
-                folded.inPlace = inPlace
+            if total.inPlace > folded.inPlace {
+                inPlaceCounter.increment(by: Int64(total.inPlace - folded.inPlace))
+                folded.inPlace = total.inPlace
+            }
+            if total.signatures > folded.signatures {
+                signatureCounter.increment(by: Int64(total.signatures - folded.signatures))
+                folded.signatures = total.signatures
             }
         }
     }

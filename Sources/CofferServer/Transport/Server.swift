@@ -32,7 +32,7 @@ public struct ServerOptions: Sendable {
     public var trustedProxies: [String] = []
     /// Virtual-host addressing: `bucket.DOMAIN` selects the bucket; path style otherwise.
     public var domain: String?
-    /// Answer small-object GET and HEAD in the channel pipeline (`WireReads`, `InPlaceReads`); off
+    /// Answer small-object GET and HEAD in the channel pipeline (`InPlaceReads`); off
     /// only to compare against the general path.
     public var inPlaceReads = true
     /// Whether this process may create the master key and the root keys when the folder has

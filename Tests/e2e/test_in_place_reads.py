@@ -1,10 +1,10 @@
-"""GET and HEAD answered from the connection's bytes (`WireReads`), on raw sockets against a real server.
+"""GET and HEAD answered in the channel pipeline (`InPlaceReads`), on raw sockets against a real server.
 
-Every answer must leave in request order whoever answers it: pipelined heads in one write, heads
-split into single bytes, a PUT between GETs, a malformed request after good ones, a half-close
-after pipelined requests. Requests outside the strict subset go to NIO's decoder and get its
-reading. The connection's idle timeout (now kept beside the head deadline) closes idle
-connections, never busy ones.
+Every request is read by one HTTP parser (NIO's) and its signature checked once, whichever path
+answers it. Every answer must leave in request order whoever answers it: pipelined heads in one
+write, heads split into single bytes, a PUT between GETs, a malformed request after good ones, a
+half-close after pipelined requests. The connection's idle timeout (kept beside the head
+deadline) closes idle connections, never busy ones.
 """
 import socket
 import time
@@ -223,3 +223,46 @@ def test_idle_connections_are_closed_and_busy_ones_are_not():
         assert s3.get_object(Bucket=bucket, Key="slow")["Body"].read() == body
     finally:
         server.stop()
+
+
+def test_every_signed_request_is_verified_once_whichever_path_answers_it(server, s3, bucket, objects):
+    """In place, or declined there (a body in a file, a missing key, a bad signature, a refusal)
+    and answered by the general path: one signature check per request."""
+    s3.put_object(Bucket=bucket, Key="large", Body=b"L" * (200 * 1024))  # past the inline limit: a file
+    urls = [presigned(s3, "GET", bucket, "k0"), presigned(s3, "GET", bucket, "large"),
+            presigned(s3, "GET", bucket, "missing"), presigned(s3, "GET", bucket, "k0").replace("k0", "k1"),
+            presigned(s3, "HEAD", bucket, "large")]
+    before = metric(server, "coffer_signature_checks_total")
+    in_place = metric(server, "coffer_in_place_reads_total")
+    with connect(server) as sock:
+        sock.sendall(b"".join(request_bytes(server, "GET", url) for url in urls[:4]))
+        responses = Responses(sock)
+        assert responses.next()[::2] == (200, objects["k0"])
+        status, _, body = responses.next()
+        assert status == 200 and body == b"L" * (200 * 1024)
+        assert responses.next()[0] == 404
+        assert responses.next()[0] == 403
+    with connect(server) as sock:
+        sock.sendall(request_bytes(server, "HEAD", urls[4]))
+        assert Responses(sock).next(head_request=True)[0] == 200
+    assert metric(server, "coffer_signature_checks_total") - before == 5
+    assert metric(server, "coffer_in_place_reads_total") - in_place == 2  # k0, and the HEAD of the file
+
+
+def test_an_answer_after_a_head_answered_in_place_keeps_its_body(server, s3, bucket, objects):
+    """NIO's encoder pairs each answer with the method its decoder read: a HEAD answered in place
+    must be paired too, or the next answer on the connection loses its body (seen: a GetObjectAcl
+    after an in-place HEAD hung its client)."""
+    head = presigned(s3, "HEAD", bucket, "k0")
+    acl = s3.generate_presigned_url("get_object_acl", Params={"Bucket": bucket, "Key": "k0"}, ExpiresIn=600)
+    with connect(server) as sock:
+        responses = Responses(sock)
+        for _ in range(2):
+            sock.sendall(request_bytes(server, "HEAD", head))
+            status, fields, body = responses.next(head_request=True)
+            assert status == 200 and fields["content-length"] == str(len(objects["k0"])) and body == b""
+            sock.sendall(request_bytes(server, "GET", acl))
+            status, fields, body = responses.next()
+            assert status == 200 and b"AccessControlPolicy" in body and len(body) == int(fields["content-length"])
+        sock.sendall(request_bytes(server, "GET", presigned(s3, "GET", bucket, "k0")))
+        assert responses.next()[::2] == (200, objects["k0"])
