@@ -1,9 +1,11 @@
+import CofferCore
 import Foundation
 import GRDB
 
 /// How each record is read from its table: by column name, with the columns written once (the
-/// SELECT lists use `columns`). The GET path's version rows keep their positional reads (see
-/// `StoreTransaction.version(from:)`): they run on every uncached GET.
+/// SELECT lists use `columns`). Two reads keep positional columns, on purpose: a GET's bucket and
+/// version come from one joined row (`StoreTransaction.bucketAndVersion`, `version(from:at:)`,
+/// `bucket(from:)`) on every uncached GET, where a name lookup per column costs more than the read.
 extension UserRecord: FetchableRecord {
     static let columns = "name, user_id, path, created_ms"
     public init(row: Row) {
@@ -72,5 +74,52 @@ extension DeviceRecord: FetchableRecord {
                   created: row["created_ms"], drift: row["drift"], lastStep: row["last_step"], failures: row["failures"],
                   windowStep: row["window_step"], windowFailures: row["window_failures"], backoffs: row["backoffs"],
                   throttledUntil: row["throttled_until_ms"], creator: row["creator"])
+    }
+}
+
+extension UploadRecord: FetchableRecord {
+    static let columns = "upload_id, bucket_id, key, created_ms, headers, checksum_algorithm"
+    public init(row: Row) {
+        self.init(uploadID: row["upload_id"], bucketID: row["bucket_id"], key: row["key"], created: row["created_ms"],
+                  headers: StoredHeaders(encoded: row["headers"]), checksumAlgorithm: row["checksum_algorithm"])
+    }
+}
+
+extension PartRecord: FetchableRecord {
+    static let columns = "part_number, etag, size, checksum, blob_file, blob_inline, modified_ms"
+    public init(row: Row) {
+        let blob: BlobLocation
+        if let file: String = row["blob_file"] { blob = .file(file) } else { blob = .inline(Array((row["blob_inline"] as Data?) ?? Data())) }
+        self.init(number: row["part_number"], etag: row["etag"], size: row["size"], checksum: row["checksum"], blob: blob,
+                  modified: row["modified_ms"])
+    }
+}
+
+extension ManagedPolicyRecord: FetchableRecord {
+    static let columns = "arn, name, policy_id, path, description, default_version, next_version, created_ms, updated_ms"
+    public init(row: Row) {
+        self.init(arn: row["arn"], name: row["name"], policyID: row["policy_id"], path: row["path"],
+                  description: row["description"], defaultVersion: row["default_version"], nextVersion: row["next_version"],
+                  created: row["created_ms"], updated: row["updated_ms"])
+    }
+}
+
+extension ConsoleSessionRecord {
+    static let columns = "token_hash, user_name, stage, csrf, created_ms, expires_ms, mfa_ms, source"
+    /// Nil for a stage this build does not know (a newer version's): it signs nobody in.
+    static func decoded(_ row: Row) -> ConsoleSessionRecord? {
+        Stage(rawValue: row["stage"]).map {
+            ConsoleSessionRecord(tokenHash: row["token_hash"], userName: row["user_name"], stage: $0, csrf: row["csrf"],
+                                 created: row["created_ms"], expires: row["expires_ms"], mfaAt: row["mfa_ms"],
+                                 source: row["source"])
+        }
+    }
+}
+
+extension ChallengeRecord: FetchableRecord {
+    static let columns = "challenge, purpose, user_name, session_hash, expires_ms"
+    public init(row: Row) {
+        self.init(challenge: row["challenge"], purpose: row["purpose"], userName: row["user_name"],
+                  sessionHash: row["session_hash"], expires: row["expires_ms"])
     }
 }

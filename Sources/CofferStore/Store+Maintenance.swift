@@ -137,15 +137,15 @@ extension Store {
         try readNow { transaction in
             let db = transaction.db
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT b.name, v.key, v.version_id, v.size, v.etag, v.blob_file, v.blob_inline
+                SELECT b.name AS bucket, v.key, v.version_id, v.size, v.etag, v.blob_file, v.blob_inline
                 FROM versions v JOIN buckets b ON b.id = v.bucket_id WHERE v.is_marker = 0 ORDER BY v.id
                 """)
             while let row = try rows.next() {
                 report.versions += 1
-                let name = "\(row[0] as String)/\(row[1] as String) \(row[2] as String)"
-                let size: Int64 = row[3]
-                let etag: String = row[4]
-                if let file: String = row[5] {
+                let name = "\(row["bucket"] as String)/\(row["key"] as String) \(row["version_id"] as String)"
+                let size: Int64 = row["size"]
+                let etag: String = row["etag"]
+                if let file: String = row["blob_file"] {
                     if Manifest.isManifest(file) {
                         report.manifests += 1
                         if let problem = try checkManifest(file, size: size, etag: etag, deep: deep, db: db) {
@@ -155,7 +155,7 @@ extension Store {
                         report.damage.append("\(name): \(problem)")
                     }
                 } else {
-                    let bytes = Array((row[6] as Data?) ?? Data())
+                    let bytes = Array((row["blob_inline"] as Data?) ?? Data())
                     if Int64(bytes.count) != size {
                         report.damage.append("\(name): inline body has \(bytes.count) bytes, not \(size)")
                     } else if deep, !etag.contains("-"), hexString(Insecure.MD5.hash(data: bytes)) != etag {
@@ -166,8 +166,8 @@ extension Store {
             let parts = try Row.fetchCursor(db, sql: "SELECT upload_id, part_number, size, blob_file FROM parts WHERE blob_file IS NOT NULL")
             while let row = try parts.next() {
                 report.pendingParts += 1
-                if let problem = checkFile(row[3], size: row[2], etag: nil) {
-                    report.damage.append("upload \(row[0] as String) part \(row[1] as Int): \(problem)")
+                if let problem = checkFile(row["blob_file"], size: row["size"], etag: nil) {
+                    report.damage.append("upload \(row["upload_id"] as String) part \(row["part_number"] as Int): \(problem)")
                 }
             }
             for (kind, table) in [("users", "iam_users"), ("groups", "iam_groups"), ("policies", "managed_policies")] {

@@ -40,15 +40,8 @@ public struct ConsoleSessionRecord: Sendable, Equatable {
 extension StoreTransaction {
     public func consoleSession(tokenHash: String) throws -> ConsoleSessionRecord? {
         try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT token_hash, user_name, stage, csrf, created_ms, expires_ms, mfa_ms, source
-            FROM console_sessions WHERE token_hash = ?
-            """), arguments: [tokenHash]).flatMap { row in
-            // An unknown stage (a newer version's) signs nobody in.
-            ConsoleSessionRecord.Stage(rawValue: row[2]).map {
-                ConsoleSessionRecord(tokenHash: row[0], userName: row[1], stage: $0, csrf: row[3], created: row[4],
-                                     expires: row[5], mfaAt: row[6], source: row[7])
-            }
-        }
+            SELECT \(ConsoleSessionRecord.columns) FROM console_sessions WHERE token_hash = ?
+            """), arguments: [tokenHash]).flatMap(ConsoleSessionRecord.decoded)
     }
 
     public func saveConsoleSession(_ session: ConsoleSessionRecord) throws {
@@ -129,9 +122,9 @@ extension StoreTransaction {
     public func securityKey(credentialID: [UInt8]) throws -> (device: DeviceRecord, format: String)? {
         guard let row = try Row.fetchOne(db, sql: "SELECT serial, format FROM security_keys WHERE credential_id = ?",
                                          arguments: [Data(credentialID)]),
-              let device = try device(row[0])
+              let device = try device(row["serial"])
         else { return nil }
-        return (device, row[1])
+        return (device, row["format"])
     }
 
     /// The credential ids of a user's security keys.
@@ -139,7 +132,7 @@ extension StoreTransaction {
         try Row.fetchAll(db, sql: """
             SELECT k.credential_id FROM security_keys k JOIN mfa_devices d ON d.serial = k.serial WHERE d.user_name = ?
             ORDER BY k.serial
-            """, arguments: [user]).map { Array($0[0] as Data) }
+            """, arguments: [user]).map { Array($0["credential_id"] as Data) }
     }
 
     /// Saves a challenge; a session holds at most one per purpose (asking again replaces it), so
@@ -156,10 +149,10 @@ extension StoreTransaction {
     /// Takes a challenge (deletes it). Callers take it in a write of its own, before judging the
     /// answer, so a failed answer cannot roll the deletion back: single use.
     public func takeChallenge(_ challenge: String) throws -> ChallengeRecord? {
-        guard let row = try Row.fetchOne(db, sql: """
-            SELECT challenge, purpose, user_name, session_hash, expires_ms FROM webauthn_challenges WHERE challenge = ?
+        guard let record = try ChallengeRecord.fetchOne(db, sql: """
+            SELECT \(ChallengeRecord.columns) FROM webauthn_challenges WHERE challenge = ?
             """, arguments: [challenge]) else { return nil }
         try db.execute(sql: "DELETE FROM webauthn_challenges WHERE challenge = ?", arguments: [challenge])
-        return ChallengeRecord(challenge: row[0], purpose: row[1], userName: row[2], sessionHash: row[3], expires: row[4])
+        return record
     }
 }

@@ -50,17 +50,17 @@ extension StoreTransaction {
 
     public func upload(_ uploadID: String) throws -> UploadRecord? {
         try Row.fetchOne(db, sql: """
-            SELECT upload_id, bucket_id, key, created_ms, headers, checksum_algorithm FROM uploads WHERE upload_id = ?
-            """, arguments: [uploadID]).map(Self.upload(from:))
+            SELECT \(UploadRecord.columns) FROM uploads WHERE upload_id = ?
+            """, arguments: [uploadID]).map(UploadRecord.init(row:))
     }
 
     /// Uploads of a bucket in (key, upload id) order after the markers.
     public func uploads(bucketID: Int64, prefix: String, afterKey: String, afterUploadID: String, limit: Int) throws -> [UploadRecord] {
         try Row.fetchAll(db, sql: """
-            SELECT upload_id, bucket_id, key, created_ms, headers, checksum_algorithm FROM uploads
+            SELECT \(UploadRecord.columns) FROM uploads
             WHERE bucket_id = ? AND (key > ? OR (key = ? AND upload_id > ?)) AND substr(key, 1, length(?)) = ?
             ORDER BY key, upload_id LIMIT ?
-            """, arguments: [bucketID, afterKey, afterKey, afterUploadID, prefix, prefix, limit]).map(Self.upload(from:))
+            """, arguments: [bucketID, afterKey, afterKey, afterUploadID, prefix, prefix, limit]).map(UploadRecord.init(row:))
     }
 
     /// Removes an upload and its parts; returns the part blob files to delete after the commit.
@@ -86,7 +86,7 @@ extension StoreTransaction {
     public func completion(_ uploadID: String, bucketID: Int64, key: String) throws -> (versionID: String, versioned: Bool)? {
         try Row.fetchOne(db, sql: """
             SELECT version_id, versioned FROM completed_uploads WHERE upload_id = ? AND bucket_id = ? AND key = ?
-            """, arguments: [uploadID, bucketID, key]).map { ($0[0], $0[1]) }
+            """, arguments: [uploadID, bucketID, key]).map { ($0["version_id"], $0["versioned"]) }
     }
 
     /// Every unfinished upload of a bucket.
@@ -122,22 +122,13 @@ extension StoreTransaction {
     }
 
     public func parts(_ uploadID: String, after number: Int, limit: Int) throws -> [PartRecord] {
-        try Row.fetchAll(db, sql: """
-            SELECT part_number, etag, size, checksum, blob_file, blob_inline, modified_ms FROM parts
+        try PartRecord.fetchAll(db, sql: """
+            SELECT \(PartRecord.columns) FROM parts
             WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?
-            """, arguments: [uploadID, number, limit]).map { row in
-            let blob: BlobLocation
-            if let file: String = row[4] { blob = .file(file) } else { blob = .inline(Array((row[5] as Data?) ?? Data())) }
-            return PartRecord(number: row[0], etag: row[1], size: row[2], checksum: row[3], blob: blob, modified: row[6])
-        }
+            """, arguments: [uploadID, number, limit])
     }
 
     func referencedPartFiles() throws -> Set<String> {
         Set(try String.fetchAll(db, sql: "SELECT blob_file FROM parts WHERE blob_file IS NOT NULL"))
-    }
-
-    static func upload(from row: Row) -> UploadRecord {
-        UploadRecord(uploadID: row[0], bucketID: row[1], key: row[2], created: row[3], headers: StoredHeaders(encoded: row[4]),
-                     checksumAlgorithm: row[5])
     }
 }

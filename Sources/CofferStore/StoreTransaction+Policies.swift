@@ -128,7 +128,7 @@ extension StoreTransaction {
     public func inlinePolicies(_ owner: PolicyOwner) throws -> [(name: String, document: String)] {
         try Row.fetchAll(db.cachedStatement(sql: """
             SELECT name, document FROM inline_policies WHERE owner_kind = ? AND owner = ? ORDER BY name
-            """), arguments: [owner.kind, owner.name]).map { ($0[0], $0[1]) }
+            """), arguments: [owner.kind, owner.name]).map { ($0["name"], $0["document"]) }
     }
 
     public func putInlinePolicy(_ owner: PolicyOwner, name: String, document: String) throws {
@@ -150,23 +150,14 @@ extension StoreTransaction {
 
     // MARK: Managed policies
 
-    static let managedColumns = """
-        arn, name, policy_id, path, description, default_version, next_version, created_ms, updated_ms
-        """
-
-    static func managed(from row: Row) -> ManagedPolicyRecord {
-        ManagedPolicyRecord(arn: row[0], name: row[1], policyID: row[2], path: row[3], description: row[4],
-                            defaultVersion: row[5], nextVersion: row[6], created: row[7], updated: row[8])
-    }
-
     public func managedPolicy(arn: String) throws -> ManagedPolicyRecord? {
-        try Row.fetchOne(db, sql: "SELECT \(Self.managedColumns) FROM managed_policies WHERE arn = ?", arguments: [arn])
-            .map(Self.managed(from:))
+        try Row.fetchOne(db, sql: "SELECT \(ManagedPolicyRecord.columns) FROM managed_policies WHERE arn = ?", arguments: [arn])
+            .map(ManagedPolicyRecord.init(row:))
     }
 
     public func managedPolicies() throws -> [ManagedPolicyRecord] {
-        try Row.fetchAll(db, sql: "SELECT \(Self.managedColumns) FROM managed_policies ORDER BY name")
-            .map(Self.managed(from:))
+        try Row.fetchAll(db, sql: "SELECT \(ManagedPolicyRecord.columns) FROM managed_policies ORDER BY name")
+            .map(ManagedPolicyRecord.init(row:))
     }
 
     public func managedPolicyCount() throws -> Int {
@@ -175,7 +166,7 @@ extension StoreTransaction {
 
     public func saveManagedPolicy(_ policy: ManagedPolicyRecord) throws {
         try db.execute(sql: """
-            INSERT OR REPLACE INTO managed_policies(\(Self.managedColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT OR REPLACE INTO managed_policies(\(ManagedPolicyRecord.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [policy.arn, policy.name, policy.policyID, policy.path, policy.description,
                              policy.defaultVersion, policy.nextVersion, policy.created, policy.updated])
     }

@@ -159,7 +159,7 @@ extension StoreTransaction {
 
     public func tags(serial: String) throws -> [(key: String, value: String)] {
         try Row.fetchAll(db, sql: "SELECT key, value FROM mfa_tags WHERE serial = ? ORDER BY key", arguments: [serial])
-            .map { ($0[0], $0[1]) }
+            .map { ($0["key"], $0["value"]) }
     }
 
     public func setTag(serial: String, key: String, value: String) throws {

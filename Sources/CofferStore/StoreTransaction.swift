@@ -196,10 +196,10 @@ public struct StoreTransaction {
         var segments: [BlobSegment] = []
         let rows = try Row.fetchCursor(statement, arguments: [name])
         while let row = try rows.next() {
-            if let file: String = row[1] {
-                segments.append(.file(file, size: row[0]))
+            if let file: String = row["blob_file"] {
+                segments.append(.file(file, size: row["size"]))
             } else {
-                segments.append(.bytes(Array((row[2] as Data?) ?? Data())))
+                segments.append(.bytes(Array((row["blob_inline"] as Data?) ?? Data())))
             }
         }
         return segments
