@@ -122,7 +122,7 @@ public enum HardwareTokens {
     }
 }
 
-extension Registry {
+extension MFADevices {
     /// Registers hardware tokens (unassigned until EnableMFADevice). Existing serials are refused.
     public func importTokens(_ tokens: [HardwareTokens.Token]) async throws {
         let created = now()

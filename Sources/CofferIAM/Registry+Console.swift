@@ -4,8 +4,6 @@ import Crypto
 import Foundation
 import Synchronization
 
-/// Console sign-in, as the IAM side sees it: passwords checked off the event loops, failures
-/// backed off, MFA codes through the one verifier, server-side sessions. No HTTP here.
 extension Registry {
     /// How a sign-in attempt ended (the console turns these into pages, `/metrics` counts them).
     public enum SignInOutcome: String, Sendable {
@@ -25,6 +23,12 @@ extension Registry {
         /// Too many password checks are running: nothing was judged (nor counted against anyone).
         case busy
     }
+}
+
+/// Console sign-in, as the IAM side sees it: passwords checked off the event loops, failures
+/// backed off, MFA codes through the one verifier, server-side sessions. No HTTP here.
+public struct ConsoleSignIn: RegistryPart {
+    public let core: RegistryCore
 
     /// Root sessions last 1 hour, IAM users' 12 (AWS's console); a sign-in waiting for its code, 5 minutes.
     public static let rootConsoleSessionMs: Int64 = 3_600_000
@@ -40,9 +44,9 @@ extension Registry {
         async throws -> SignInResult {
         let started = now()
         let key = userName.lowercased()
-        let isRoot = userName == Self.rootUser && account == nil
+        let isRoot = userName == Registry.rootUser && account == nil
         let address = source ?? ""
-        if let wait = signInThrottle.retryAfter(user: key, source: address, now: started) {
+        if let wait = core.signInThrottle.retryAfter(user: key, source: address, now: started) {
             await auditSignInFailure(user: userName, isRoot: isRoot, source: source, outcome: .refused, detail: "throttled")
             return .throttled(retryAfterSeconds: (wait + 999) / 1000)
         }
@@ -52,19 +56,19 @@ extension Registry {
         if (1...128).contains(password.count) {
             if isRoot {
                 hash = try store.read { try $0.setting("root_password_hash") }
-            } else if account == accountID, userName != Self.rootUser, (1...64).contains(userName.utf8.count) {
+            } else if account == accountID, userName != Registry.rootUser, (1...64).contains(userName.utf8.count) {
                 (userRecord, profile) = try store.read { (try $0.user(named: userName), try $0.loginProfile(user: userName)) }
                 hash = userRecord == nil ? nil : profile?.passwordHash
             }
         }
         // Counted before the hash runs (a burst cannot outrun the throttle), forgiven if right.
-        signInThrottle.failed(user: key, source: address, now: started)
+        core.signInThrottle.failed(user: key, source: address, now: started)
         // A missing user costs a hash like a present one: neither the answer nor its time tells.
         let against: String
         if let hash { against = hash } else { against = await decoyHash() }
-        switch await passwords.check(password, against: against) {
+        switch await core.hasher.check(password, against: against) {
         case .busy:
-            signInThrottle.forgive(user: key, source: address)
+            core.signInThrottle.forgive(user: key, source: address)
             return .busy
         case .mismatch:
             await auditSignInFailure(user: userRecord == nil && !isRoot ? nil : userName, isRoot: isRoot, source: source,
@@ -73,11 +77,11 @@ extension Registry {
         case .match:
             guard hash != nil else { return .refused }
         }
-        signInThrottle.forgive(user: key, source: address)
-        signInThrottle.succeeded(user: key, source: address)
-        let principalName = isRoot ? Self.rootUser : userName
+        core.signInThrottle.forgive(user: key, source: address)
+        core.signInThrottle.succeeded(user: key, source: address)
+        let principalName = isRoot ? Registry.rootUser : userName
         var mustChange = profile?.resetRequired ?? false
-        if let profile, let policy = try passwordPolicy(), passwordExpired(profile, policy: policy) {
+        if let profile, let policy = try passwords.passwordPolicy(), passwordExpired(profile, policy: policy) {
             if policy.hardExpiry ?? false {
                 await auditSignInFailure(user: userName, isRoot: false, source: source, outcome: .refused,
                                          detail: "password expired (hard expiry)")
@@ -127,7 +131,7 @@ extension Registry {
             try await countFailedFactor(pending)
             throw IAMError(.accessDenied, "The MFA code is not valid.")
         }
-        codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
+        core.codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
         return (newToken, next)
     }
 
@@ -149,7 +153,7 @@ extension Registry {
     /// One more answer for a pending sign-in: the count so far. A table full of live pending
     /// sign-ins gives a new one no tries at all (never a trap, never unbounded).
     private func countFactor(_ pending: ConsoleSessionRecord) -> Int {
-        codeFailures.withLock { table -> Int in
+        core.codeFailures.withLock { table -> Int in
             let time = self.now()
             if table.count >= 10_000 { table = table.filter { $0.value.expires > time } }
             guard table.count < 10_000 || table[pending.tokenHash] != nil else { return Self.codesPerSignIn + 1 }
@@ -160,7 +164,7 @@ extension Registry {
     }
 
     private func endPending(_ pending: ConsoleSessionRecord) async throws {
-        codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
+        core.codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
         try await store.write { try $0.deleteConsoleSession(tokenHash: pending.tokenHash) }
     }
 
@@ -169,14 +173,14 @@ extension Registry {
     public func consoleSession(token: String, allowing stages: Set<ConsoleSessionRecord.Stage> = [.active])
         throws -> (ConsoleSessionRecord, Principal)? {
         guard (20...200).contains(token.utf8.count) else { return nil }
-        let hash = Self.tokenHash(token)
+        let hash = Registry.tokenHash(token)
         let found: (ConsoleSessionRecord, UserRecord?)? = try store.read { transaction in
             guard let record = try transaction.consoleSession(tokenHash: hash) else { return nil }
-            return (record, record.userName == Self.rootUser ? nil : try transaction.user(named: record.userName))
+            return (record, record.userName == Registry.rootUser ? nil : try transaction.user(named: record.userName))
         }
         guard let (record, user) = found, record.expires > now(), stages.contains(record.stage) else { return nil }
-        if record.userName == Self.rootUser {
-            return (record, Principal(userName: Self.rootUser, isConsole: true, mfaAuthenticated: record.mfaAt != nil,
+        if record.userName == Registry.rootUser {
+            return (record, Principal(userName: Registry.rootUser, isConsole: true, mfaAuthenticated: record.mfaAt != nil,
                                       mfaAuthenticatedAt: record.mfaAt, userID: accountID, accountID: accountID))
         }
         guard let user else { return nil }  // deleted meanwhile
@@ -195,7 +199,7 @@ extension Registry {
 
     /// Sign-out: this session only.
     public func endConsoleSession(token: String, source: String?) async throws {
-        let hash = Self.tokenHash(token)
+        let hash = Registry.tokenHash(token)
         try await store.write { transaction in
             guard let record = try transaction.consoleSession(tokenHash: hash) else { return }
             try transaction.deleteConsoleSession(tokenHash: hash)
@@ -216,7 +220,7 @@ extension Registry {
     /// root console session ends.
     public func changeRootPassword(old: String, new: String, source: String?) async throws {
         try await confirmRootPassword(old, source: source, wrong: "The old password is incorrect.")
-        try await setRootPassword(new)
+        try await passwords.setRootPassword(new)
     }
 
     /// A fresh code of one of the caller's own enabled devices, through the one verifier (single
@@ -238,7 +242,7 @@ extension Registry {
     /// Whether any of the user's policies tests `aws:MultiFactorAuthPresent` or `aws:MultiFactorAuthAge`
     /// (the console then leads a user without a device to the enrolment wizard).
     public func policiesMentionMFA(user: String) throws -> Bool {
-        guard user != Self.rootUser else { return false }
+        guard user != Registry.rootUser else { return false }
         return try access.identityPolicies(user: user).contains { source in
             source.document.conditionKeys.contains {
                 let key = $0.lowercased()
@@ -252,21 +256,21 @@ extension Registry {
     public func confirmRootPassword(_ password: String, source: String?,
                                     wrong: String = "The root password is not correct.") async throws {
         let address = source ?? ""
-        guard signInThrottle.retryAfter(user: Self.rootUser, source: address, now: now()) == nil else {
+        guard core.signInThrottle.retryAfter(user: Registry.rootUser, source: address, now: now()) == nil else {
             throw IAMError(.limitExceeded, "Too many wrong passwords: try again later.")
         }
-        signInThrottle.failed(user: Self.rootUser, source: address, now: now())
-        guard try await verifyRootPassword(password) else {
+        core.signInThrottle.failed(user: Registry.rootUser, source: address, now: now())
+        guard try await passwords.verifyRootPassword(password) else {
             throw IAMError(.accessDenied, wrong)
         }
-        signInThrottle.forgive(user: Self.rootUser, source: address)
+        core.signInThrottle.forgive(user: Registry.rootUser, source: address)
     }
 
     /// Whether the user's password must be changed before anything else (reset required, or
     /// past the policy's MaxPasswordAge).
     func mustChangePassword(_ user: String) throws -> Bool {
-        guard user != Self.rootUser, let profile = try store.read({ try $0.loginProfile(user: user) }) else { return false }
-        return try profile.resetRequired || passwordPolicy().map { passwordExpired(profile, policy: $0) } ?? false
+        guard user != Registry.rootUser, let profile = try store.read({ try $0.loginProfile(user: user) }) else { return false }
+        return try profile.resetRequired || passwords.passwordPolicy().map { passwordExpired(profile, policy: $0) } ?? false
     }
 
     /// Past the policy's MaxPasswordAge.
@@ -280,14 +284,14 @@ extension Registry {
         let token = Names.random(Names.urlSafeAlphabet, count: 43)
         let created = now()
         let lifetime = stage == .code ? Self.pendingSessionMs
-            : (user == Self.rootUser ? Self.rootConsoleSessionMs : Self.userConsoleSessionMs)
-        return (token, ConsoleSessionRecord(tokenHash: Self.tokenHash(token), userName: user, stage: stage,
+            : (user == Registry.rootUser ? Self.rootConsoleSessionMs : Self.userConsoleSessionMs)
+        return (token, ConsoleSessionRecord(tokenHash: Registry.tokenHash(token), userName: user, stage: stage,
                                             csrf: Names.random(Names.urlSafeAlphabet, count: 43), created: created,
                                             expires: created + lifetime, mfaAt: mfaAt, source: source))
     }
 
     func principalArn(_ user: String) -> String {
-        user == Self.rootUser ? rootArn : (try? store.read { try $0.user(named: user) }).flatMap { $0.map(userArn) }
+        user == Registry.rootUser ? rootArn : (try? store.read { try $0.user(named: user) }).flatMap { $0.map(userArn) }
             ?? "arn:aws:iam::\(accountID):user/\(user)"
     }
 
@@ -302,7 +306,7 @@ extension Registry {
     /// logged — people type passwords into the user field — and a typed "root" is never the root.
     func auditSignInFailure(user: String?, isRoot: Bool, source: String?, outcome: AuditOutcome, detail: String) async {
         let time = now()
-        let skipped: Int? = signInAuditWindow.withLock { window in
+        let skipped: Int? = core.signInAuditWindow.withLock { window in
             if window.second != time / 1000 { window = (time / 1000, 0, window.skipped) }
             window.count += 1
             guard window.count <= 20 else {
@@ -316,7 +320,7 @@ extension Registry {
         let principal: String
         if isRoot {
             principal = rootArn
-        } else if let user, user != Self.rootUser, (try? store.read({ try $0.user(named: user) })) != nil {
+        } else if let user, user != Registry.rootUser, (try? store.read({ try $0.user(named: user) })) != nil {
             principal = principalArn(user)
         } else {
             principal = "arn:aws:iam::\(accountID):user/HIDDEN_DUE_TO_SECURITY_REASONS"
@@ -329,9 +333,9 @@ extension Registry {
 
     /// A hash of nothing anyone knows, at the current cost: what a missing user's password is checked against.
     func decoyHash() async -> String {
-        if let made = decoy.withLock({ $0 }) { return made }
-        let made = (try? await passwords.hash(Names.random(Names.urlSafeAlphabet, count: 32))) ?? ""
-        decoy.withLock { $0 = made }
+        if let made = core.decoy.withLock({ $0 }) { return made }
+        let made = (try? await core.hasher.hash(Names.random(Names.urlSafeAlphabet, count: 32))) ?? ""
+        core.decoy.withLock { $0 = made }
         return made
     }
 }

@@ -24,16 +24,12 @@ extension Registry {
             self.requestID = requestID
         }
     }
+}
 
-    func context(_ event: String, _ caller: Principal, _ info: RequestInfo) -> DeviceVerifier.Context {
-        DeviceVerifier.Context(event: event, principal: arn(of: caller), source: info.source, requestID: info.requestID)
-    }
-
-    func audit(_ event: String, _ caller: Principal, _ info: RequestInfo, serial: String?, outcome: AuditOutcome = .done,
-               detail: String? = nil) -> AuditRecord {
-        AuditRecord(time: now(), event: event, outcome: outcome, principal: arn(of: caller), serial: serial,
-                    source: info.source, requestID: info.requestID, detail: detail)
-    }
+/// MFA devices: virtual devices (created with their seed), hardware tokens, enabling, resyncing,
+/// deactivating and deleting them, their tags. Every code goes through the one verifier.
+public struct MFADevices: RegistryPart {
+    public let core: RegistryCore
 
     /// `arn:aws:iam::ACCOUNT:mfa{path}{name}`.
     func virtualSerial(name: String, path: String) -> String { "arn:aws:iam::\(accountID):mfa\(path)\(name)" }
@@ -63,9 +59,9 @@ extension Registry {
             guard try transaction.device(serial) == nil else {
                 throw IAMError(.entityAlreadyExists, "MFADevice entity at the same path and name already exists.")
             }
-            if !caller.isRoot, try transaction.unassignedDeviceCount(creator: caller.userName) >= Self.maxUnassignedDevicesPerUser {
+            if !caller.isRoot, try transaction.unassignedDeviceCount(creator: caller.userName) >= Registry.maxUnassignedDevicesPerUser {
                 throw IAMError(.limitExceeded, "Cannot exceed quota for unassigned virtual MFA devices per user: "
-                    + "\(Self.maxUnassignedDevicesPerUser). Enable or delete one first.")
+                    + "\(Registry.maxUnassignedDevicesPerUser). Enable or delete one first.")
             }
             try transaction.insertDevice(device)
             for (key, value) in tags { try transaction.setTag(serial: serial, key: key, value: value) }
@@ -113,8 +109,8 @@ extension Registry {
                 throw IAMError(.accessDenied, "Only the root or the creator of an unassigned MFA device may enable it.")
             }
             guard try transaction.devices(user: user, assigned: nil, kind: nil, after: nil,
-                                          limit: Self.maxDevicesPerUser).count < Self.maxDevicesPerUser
-            else { throw IAMError(.limitExceeded, "Cannot exceed quota for MFADevicesPerUser: \(Self.maxDevicesPerUser)") }
+                                          limit: Registry.maxDevicesPerUser).count < Registry.maxDevicesPerUser
+            else { throw IAMError(.limitExceeded, "Cannot exceed quota for MFADevicesPerUser: \(Registry.maxDevicesPerUser)") }
             device = try self.verifier.checkPair(device: device, first: code1, second: code2, context: context)
             device.userName = user
             device.enabled = self.now()
@@ -183,7 +179,7 @@ extension Registry {
             device.enabled = nil
             try transaction.updateDevice(device)
         }
-        try endConsoleSessions(user: user, because: reason, in: transaction)
+        try console.endConsoleSessions(user: user, because: reason, in: transaction)
     }
 
     /// What enable and resync check before any code: who may, and the shapes of serial and codes.
@@ -197,10 +193,10 @@ extension Registry {
 
     /// Refuses changes to the root's devices by plain root keys once the root has an enabled device.
     func requireRootMFA(_ caller: Principal, target: String, action: String, in transaction: StoreTransaction) throws {
-        guard target == Self.rootUser else { return }
+        guard target == Registry.rootUser else { return }
         guard caller.isRoot else { throw IAMError(.noSuchEntity, "The user with name \(target) cannot be found.") }
         guard !caller.mfaAuthenticated else { return }
-        let rootHasDevice = try !transaction.devices(user: Self.rootUser, assigned: nil, kind: nil, after: nil, limit: 1).isEmpty
+        let rootHasDevice = try !transaction.devices(user: Registry.rootUser, assigned: nil, kind: nil, after: nil, limit: 1).isEmpty
         guard rootHasDevice else { return }
         throw IAMError(.accessDenied, "\(action) on the root's MFA devices requires root credentials authenticated with "
             + "MFA (sts get-session-token with a code of an enabled root device) or `coffer admin` on the host: "
@@ -294,5 +290,19 @@ extension Registry {
                 throw IAMError(.invalidInput, "Tag keys must be 1 to 128 characters and not start with aws:; values at most 256.")
             }
         }
+    }
+}
+
+/// What the console shows of IAM, read for it here: the console never opens a store transaction
+/// of its own. Each is one consistent snapshot.
+extension MFADevices {
+    /// A user's assigned MFA devices (at most the quota).
+    public func enabledDevices(user: String) throws -> [DeviceRecord] {
+        try store.read { try $0.devices(user: user, assigned: true, kind: nil, after: nil, limit: Registry.maxDevicesPerUser) }
+    }
+
+    /// The device with this serial, assigned or not.
+    public func device(serial: String) throws -> DeviceRecord? {
+        try store.read { try $0.device(serial) }
     }
 }

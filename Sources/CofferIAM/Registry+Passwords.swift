@@ -4,7 +4,9 @@ import Foundation
 
 /// Console passwords of IAM users (login profiles) and the account password policy, as the IAM API.
 /// Passwords are hashed (scrypt) before any transaction opens and never stored, logged or returned.
-extension Registry {
+public struct Passwords: RegistryPart {
+    public let core: RegistryCore
+
     /// Password history kept per user: AWS's largest PasswordReusePrevention.
     static let historyKept = 24
 
@@ -63,7 +65,7 @@ extension Registry {
             throw IAMError(.passwordPolicyViolation, "Password does not conform to the account password policy: "
                 + problems.joined(separator: "; ") + ".")
         }
-        let digest = try await passwords.digest(password, salt: historySalt)
+        let digest = try await core.hasher.digest(password, salt: historySalt)
         if let reuse = policy?.reusePrevention {
             let earlier = try store.read { try $0.passwordHistory(user: user, limit: reuse) }
             if earlier.contains(where: { constantTimeEqual($0, digest) }) {
@@ -71,12 +73,12 @@ extension Registry {
                     + "it was used among the last \(reuse) passwords.")
             }
         }
-        return (try await passwords.hash(password), digest)
+        return (try await core.hasher.hash(password), digest)
     }
 
     public func createLoginProfile(user: String, password: String, resetRequired: Bool) async throws -> LoginProfileRecord {
         try Names.validateUserName(user)
-        guard user != Self.rootUser else {
+        guard user != Registry.rootUser else {
             throw IAMError(.invalidInput, "The root's password is set with `coffer admin root-password`, not CreateLoginProfile.")
         }
         guard try store.read({ try $0.user(named: user) }) != nil else {
@@ -132,7 +134,7 @@ extension Registry {
             try transaction.deleteLoginProfile(user: user)
             // A user without a console password has no console sessions either.
             try transaction.deleteSessions(user: user)
-            try self.endConsoleSessions(user: user, because: "its console password was deleted", in: transaction)
+            try self.console.endConsoleSessions(user: user, because: "its console password was deleted", in: transaction)
         }
     }
 
@@ -149,7 +151,7 @@ extension Registry {
         // Counted before the hash is awaited (a burst of parallel guesses cannot outrun the lock):
         // the fifth wrong password in a row locks for a doubling time; a right one is forgiven.
         let start = now()
-        let admitted: Int? = passwordFailures.withLock { table in
+        let admitted: Int? = core.passwordFailures.withLock { table in
             var entry = table[user] ?? (0, 0)
             guard entry.lockedUntil <= start else { return nil }
             entry.failures += 1
@@ -161,14 +163,14 @@ extension Registry {
             return entry.failures
         }
         guard let failures = admitted else {
-            let locked = passwordFailures.withLock { $0[user]?.lockedUntil } ?? start
+            let locked = core.passwordFailures.withLock { $0[user]?.lockedUntil } ?? start
             throw IAMError(.limitExceeded, "Too many wrong passwords: try again in \((max(locked - start, 0) + 999) / 1000) seconds.")
         }
-        switch await passwords.check(old, against: profile.passwordHash) {
+        switch await core.hasher.check(old, against: profile.passwordHash) {
         case .match: break
         case .busy:
             // Nothing was judged: the guess counted above is taken back.
-            passwordFailures.withLock { table in
+            core.passwordFailures.withLock { table in
                 if var entry = table[user] {
                     entry.failures = max(0, entry.failures - 1)
                     if entry.failures < 5 { entry.lockedUntil = 0 }  // the lock this guess set, if it did
@@ -182,7 +184,7 @@ extension Registry {
             try? await store.write { try $0.appendAudit(entry) }
             throw IAMError(.accessDenied, "The old password is incorrect.")
         }
-        passwordFailures.withLock { $0[user] = nil }
+        core.passwordFailures.withLock { $0[user] = nil }
         let prepared = try await preparePassword(new, user: caller.userName, historySalt: profile.historySalt,
                                                  parameter: "newPassword")
         profile.passwordHash = prepared.hash
@@ -202,14 +204,10 @@ extension Registry {
                 try transaction.appendPasswordHistory(user: user, digest: digest, at: profile.changed, keep: Self.historyKept)
                 // A new password ends the user's console sessions (the console starts a new one for
                 // the browser that changed it).
-                try self.endConsoleSessions(user: user, because: "its password changed", in: transaction)
+                try self.console.endConsoleSessions(user: user, because: "its password changed", in: transaction)
             }
         }
     }
-}
-
-/// The root's console password: only its hash is stored (in the settings table).
-extension Registry {
     public func rootPasswordIsSet() throws -> Bool {
         try store.read { try $0.setting("root_password_hash") != nil }
     }
@@ -217,24 +215,24 @@ extension Registry {
     /// Sets (or changes) the root's password, checked against the account policy or AWS's default.
     public func setRootPassword(_ password: String) async throws {
         try Self.validatePassword(password, parameter: "password")
-        let problems = PasswordPolicy.violations(of: password, user: Self.rootUser, policy: try passwordPolicy())
+        let problems = PasswordPolicy.violations(of: password, user: Registry.rootUser, policy: try passwordPolicy())
         guard problems.isEmpty else {
             throw IAMError(.passwordPolicyViolation, "Password does not conform to the account password policy: "
                 + problems.joined(separator: "; ") + ".")
         }
-        let hash = try await passwords.hash(password)
+        let hash = try await core.hasher.hash(password)
         try await store.write { transaction in
             try transaction.setSetting("root_password_hash", hash)
             try transaction.setSetting("root_password_changed_ms", String(self.now()))
             // A new password ends the root's console sessions.
-            try self.endConsoleSessions(user: Self.rootUser, because: "its password changed", in: transaction)
+            try self.console.endConsoleSessions(user: Registry.rootUser, because: "its password changed", in: transaction)
         }
     }
 
     /// Whether `password` is the root's (false when none is set).
     public func verifyRootPassword(_ password: String) async throws -> Bool {
         guard let hash = try store.read({ try $0.setting("root_password_hash") }) else { return false }
-        return await passwords.verify(password, against: hash)
+        return await core.hasher.verify(password, against: hash)
     }
 
     /// A password that AWS's default rules accept: 20 characters of all four classes.
@@ -245,5 +243,14 @@ extension Registry {
         var generator = SystemRandomNumberGenerator()
         characters.shuffle(using: &generator)
         return String(characters)
+    }
+}
+
+/// What the console shows of IAM, read for it here: the console never opens a store transaction
+/// of its own. Each is one consistent snapshot.
+extension Passwords {
+    /// Whether the user has a console password.
+    public func hasLoginProfile(user: String) throws -> Bool {
+        try store.read { try $0.loginProfile(user: user) } != nil
     }
 }

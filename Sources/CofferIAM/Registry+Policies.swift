@@ -3,9 +3,29 @@ import CofferPolicy
 import CofferStore
 import Foundation
 
+extension Registry {
+    /// A managed policy as GetPolicy shows it (customer or AWS).
+    public struct ManagedPolicy: Sendable {
+        public var name: String
+        public var policyID: String
+        public var arn: String
+        public var path: String
+        public var defaultVersion: String
+        public var attachmentCount: Int
+        public var description: String
+        public var created: Int64
+        public var updated: Int64
+        public var isAWS: Bool
+    }
+
+    public enum PolicyScope: String, Sendable { case all = "All", aws = "AWS", local = "Local" }
+}
+
 /// Inline policies, customer managed policies with their versions, attachments and groups: the
 /// IAM API over the tables the authorization point reads (`AccessControl`).
-extension Registry {
+public struct Policies: RegistryPart {
+    public let core: RegistryCore
+
     /// AWS's quotas.
     public static let maxUserInlineSize = 2048
     public static let maxGroupInlineSize = 5120
@@ -52,7 +72,7 @@ extension Registry {
     func requireOwner(_ owner: PolicyOwner, in transaction: StoreTransaction) throws {
         switch owner {
         case .user(let name):
-            guard name != Self.rootUser else {
+            guard name != Registry.rootUser else {
                 throw IAMError(.invalidInput, "Policies cannot be attached to the account root: it is not subject to them.")
             }
             _ = try requireUser(name, caller: Principal(userName: name), in: transaction)
@@ -114,20 +134,6 @@ extension Registry {
     }
 
     // MARK: Managed policies
-
-    /// A managed policy as GetPolicy shows it (customer or AWS).
-    public struct ManagedPolicy: Sendable {
-        public var name: String
-        public var policyID: String
-        public var arn: String
-        public var path: String
-        public var defaultVersion: String
-        public var attachmentCount: Int
-        public var description: String
-        public var created: Int64
-        public var updated: Int64
-        public var isAWS: Bool
-    }
 
     func managed(_ record: ManagedPolicyRecord, in transaction: StoreTransaction) throws -> ManagedPolicy {
         ManagedPolicy(name: record.name, policyID: record.policyID, arn: record.arn, path: record.path,
@@ -275,8 +281,6 @@ extension Registry {
             try transaction.deleteManagedPolicy(arn: arn)
         }
     }
-
-    public enum PolicyScope: String, Sendable { case all = "All", aws = "AWS", local = "Local" }
 
     public func listPolicies(scope: PolicyScope, onlyAttached: Bool, pathPrefix: String, marker: String?,
                              maxItems: Int) throws -> Page<ManagedPolicy> {

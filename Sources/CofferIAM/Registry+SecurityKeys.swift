@@ -4,12 +4,16 @@ import Crypto
 import Foundation
 import WebAuthn
 
+extension Registry {
+    public enum ChallengePurpose: String, Sendable { case register, signIn = "sign-in" }
+}
+
 /// FIDO2 security keys and passkeys (WebAuthn) as a console sign-in factor. A key is an MFA device
 /// of kind `u2f` (ListMFADevices, the credential report, DeactivateMFADevice, the 8-per-user quota
 /// see it like any other); it signs the console's challenges and never gives a code, so `x-amz-mfa`,
 /// GetSessionToken and MFA Delete still need a TOTP device — as on AWS.
-extension Registry {
-    public enum ChallengePurpose: String, Sendable { case register, signIn = "sign-in" }
+public struct SecurityKeys: RegistryPart {
+    public let core: RegistryCore
 
     /// Challenges live 5 minutes and are single use.
     static let challengeMs: Int64 = 300_000
@@ -18,7 +22,7 @@ extension Registry {
     public func newChallenge(_ purpose: ChallengePurpose, user: String, sessionToken: String) async throws -> [UInt8] {
         let challenge = SecureRandom.bytes(32)
         let record = ChallengeRecord(challenge: Base64URL.encode(challenge), purpose: purpose.rawValue, userName: user,
-                                     sessionHash: Self.tokenHash(sessionToken), expires: now() + Self.challengeMs)
+                                     sessionHash: Registry.tokenHash(sessionToken), expires: now() + Self.challengeMs)
         try await store.write { try $0.saveChallenge(record) }
         return challenge
     }
@@ -30,7 +34,7 @@ extension Registry {
         guard let client = try? ClientData(json: clientDataJSON),
               let record = try transaction.takeChallenge(Base64URL.encode(client.challenge)),
               record.purpose == purpose.rawValue, record.userName == user,
-              record.sessionHash == Self.tokenHash(sessionToken), record.expires > now()
+              record.sessionHash == Registry.tokenHash(sessionToken), record.expires > now()
         else { throw WebAuthnError(.wrongChallenge, "the challenge is unknown, used, expired or not this session's") }
         return client.challenge
     }
@@ -48,7 +52,7 @@ extension Registry {
         try Names.validateDeviceName(name)
         let user = caller.userName
         let suffix = Names.random(Names.upperAlphanumeric, count: 26)
-        let serial = user == Self.rootUser ? "arn:aws:iam::\(accountID):u2f/root/\(name)-\(suffix)"
+        let serial = user == Registry.rootUser ? "arn:aws:iam::\(accountID):u2f/root/\(name)-\(suffix)"
             : "arn:aws:iam::\(accountID):u2f/user/\(user)/\(name)-\(suffix)"
         guard serial.utf8.count <= 256 else { throw IAMError.validation("name", "Member must be shorter") }
         do {
@@ -65,8 +69,8 @@ extension Registry {
                     throw IAMError(.entityAlreadyExists, "This security key is already registered.")
                 }
                 guard try transaction.devices(user: user, assigned: nil, kind: nil, after: nil,
-                                              limit: Self.maxDevicesPerUser).count < Self.maxDevicesPerUser
-                else { throw IAMError(.limitExceeded, "Cannot exceed quota for MFADevicesPerUser: \(Self.maxDevicesPerUser)") }
+                                              limit: Registry.maxDevicesPerUser).count < Registry.maxDevicesPerUser
+                else { throw IAMError(.limitExceeded, "Cannot exceed quota for MFADevicesPerUser: \(Registry.maxDevicesPerUser)") }
                 let time = self.now()
                 let device = DeviceRecord(serial: serial, kind: .securityKey, name: name, path: "/",
                                           sealedSeed: credential.publicKey.encoded, algorithm: credential.publicKey.algorithm.name,
@@ -93,14 +97,14 @@ extension Registry {
     public func consoleVerifySecurityKey(token: String, credentialID: [UInt8], authenticatorData: [UInt8],
                                          clientDataJSON: [UInt8], signature: [UInt8], rp: RelyingParty, source: String?)
         async throws -> (token: String, record: ConsoleSessionRecord)? {
-        guard let (pending, _) = try consoleSession(token: token, allowing: [.code]) else { return nil }
+        guard let (pending, _) = try console.consoleSession(token: token, allowing: [.code]) else { return nil }
         let user = pending.userName
-        let mustChange = try mustChangePassword(user)
-        let (newToken, next) = newConsoleSession(user: user, stage: mustChange ? .newPassword : .active, mfaAt: now(),
+        let mustChange = try console.mustChangePassword(user)
+        let (newToken, next) = console.newConsoleSession(user: user, stage: mustChange ? .newPassword : .active, mfaAt: now(),
                                                  source: source)
-        let arn = principalArn(user)
+        let arn = console.principalArn(user)
         // Counted before it is judged: a burst of answers on one pending sign-in cannot outrun the limit.
-        guard try await reserveFactorAttempt(pending) else { return nil }
+        guard try await console.reserveFactorAttempt(pending) else { return nil }
         var owned: DeviceRecord?
         do {
             let challenge = try await store.write { transaction in
@@ -140,7 +144,7 @@ extension Registry {
             try? await store.write { try $0.appendAudit(entry) }
             throw error
         }
-        codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
+        core.codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
         return (newToken, next)
     }
 }

@@ -4,11 +4,16 @@ import Crypto
 import Foundation
 import Synchronization
 
-/// The IAM-style registry: users, groups, policies, access keys, sessions and MFA devices.
+/// The IAM-style registry: one object that holds the shared state and hands out its parts, each
+/// a concern of its own — `users` (users and access keys), `devices` (MFA devices and the
+/// verifier's writes), `securityKeys` (WebAuthn), `passwords` (login profiles, the password
+/// policy, the root's password), `policies` (inline and managed policies, attachments, groups),
+/// `console` (console sign-in and sessions) and `account` (temporary credentials, the account
+/// summary, the credential report, the audit log).
 ///
 /// Who may call what is decided before any of these functions runs, at the IAM API's
-/// authorization point (`AccessControl`, from the caller's policies). What stays here are the
-/// rules that are not policies: the root's MFA changes need an MFA session
+/// authorization point (`AccessControl`, from the caller's policies). What stays in the parts are
+/// the rules that are not policies: the root's MFA changes need an MFA session
 /// (`requireRootMFA`), and only an unassigned device's creator or the root may enable it.
 public final class Registry: Sendable {
     public static let rootUser = "root"
@@ -17,20 +22,65 @@ public final class Registry: Sendable {
     public static let maxUnassignedDevicesPerUser = 8
     public static let maxKeysPerUser = 2
 
-    public let store: Store
-    public let verifier: DeviceVerifier
-    public let accountID: String
+    let core: RegistryCore
+    public let users: Users
+    public let devices: MFADevices
+    public let securityKeys: SecurityKeys
+    public let passwords: Passwords
+    public let policies: Policies
+    public let console: ConsoleSignIn
+    public let account: Account
+
+    public var store: Store { core.store }
+    public var verifier: DeviceVerifier { core.verifier }
+    public var accountID: String { core.accountID }
+    /// The authorization point's policies and decisions (shared by the S3 and IAM APIs).
+    public var access: AccessControl { core.access }
+    public var signInThrottle: SignInThrottle { core.signInThrottle }
+    public var rootArn: String { core.rootArn }
+
+    public init(store: Store, verifier: DeviceVerifier, accountID: String, passwords: PasswordHasher = PasswordHasher()) {
+        let core = RegistryCore(store: store, verifier: verifier, accountID: accountID, hasher: passwords)
+        self.core = core
+        users = Users(core: core)
+        devices = MFADevices(core: core)
+        securityKeys = SecurityKeys(core: core)
+        self.passwords = Passwords(core: core)
+        policies = Policies(core: core)
+        console = ConsoleSignIn(core: core)
+        account = Account(core: core)
+    }
+
+    public func userArn(_ user: UserRecord) -> String { core.userArn(user) }
+
+    public func arn(of caller: Principal) -> String { core.arn(of: caller) }
+
+    /// The root as a principal with its long-term keys.
+    public func rootPrincipal(accessKey: String) -> Principal {
+        Principal(userName: Self.rootUser, accessKey: accessKey, userID: accountID, accountID: accountID)
+    }
+
+    public static func tokenHash(_ token: String) -> String {
+        hexString(SHA256.hash(data: Array(token.utf8)))
+    }
+}
+
+/// What every part of the registry shares: the store, the verifier, the account, and the state
+/// kept in memory between calls (throttles, caches). One per registry.
+public final class RegistryCore: Sendable {
+    let store: Store
+    let verifier: DeviceVerifier
+    let accountID: String
     /// Access keys looked up recently (every signed request by an IAM user or session looks its
     /// key up): valid until the next write to the data folder, by any process.
-    private let credentials: ThreadLocalGenerationCache<String, Credential?>
-    /// The authorization point's policies and decisions (shared by the S3 and IAM APIs).
-    public let access: AccessControl
+    let credentials: ThreadLocalGenerationCache<String, Credential?>
+    let access: AccessControl
     /// Console passwords (scrypt, a few at a time).
-    public let passwords: PasswordHasher
+    let hasher: PasswordHasher
     /// Consecutive wrong passwords per user and until when (Unix ms) the user's checks are refused.
     let passwordFailures = Mutex<[String: (failures: Int, lockedUntil: Int64)]>([:])
     /// Failed console sign-ins, per (user, address) and per address.
-    public let signInThrottle = SignInThrottle()
+    let signInThrottle = SignInThrottle()
     /// Wrong codes per pending console sign-in (by token hash).
     let codeFailures = Mutex<[String: (count: Int, expires: Int64)]>([:])
     /// Failed sign-ins audited this second, and how many were left out.
@@ -38,37 +88,72 @@ public final class Registry: Sendable {
     /// The hash a missing user's password is checked against (made once, at the current cost).
     let decoy = Mutex<String?>(nil)
 
-    public init(store: Store, verifier: DeviceVerifier, accountID: String, passwords: PasswordHasher = PasswordHasher()) {
-        self.passwords = passwords
+    init(store: Store, verifier: DeviceVerifier, accountID: String, hasher: PasswordHasher) {
         self.store = store
         self.verifier = verifier
         self.accountID = accountID
+        self.hasher = hasher
         credentials = store.makeThreadLocalCache(maxEntries: 4096, domain: .access)
         access = AccessControl(store: store, accountID: accountID)
     }
 
-    var masterKey: MasterKey { verifier.masterKey }
-    func now() -> Int64 { verifier.now() }
+    var rootArn: String { "arn:aws:iam::\(accountID):root" }
 
-    public var rootArn: String { "arn:aws:iam::\(accountID):root" }
+    func userArn(_ user: UserRecord) -> String { "arn:aws:iam::\(accountID):user\(user.path)\(user.name)" }
 
-    public func userArn(_ user: UserRecord) -> String { "arn:aws:iam::\(accountID):user\(user.path)\(user.name)" }
-
-    public func arn(of caller: Principal) -> String {
+    func arn(of caller: Principal) -> String {
         caller.isRoot ? rootArn : "arn:aws:iam::\(accountID):user\(caller.path)\(caller.userName)"
     }
+}
 
-    /// The root as a principal with its long-term keys.
-    public func rootPrincipal(accessKey: String) -> Principal {
-        Principal(userName: Self.rootUser, accessKey: accessKey, userID: accountID, accountID: accountID)
+/// A part of the registry: its functions read the shared state through `core`, and reach the
+/// other parts for the few steps that cross concerns (deleting a user unassigns its devices).
+public protocol RegistryPart: Sendable {
+    var core: RegistryCore { get }
+}
+
+extension RegistryPart {
+    public typealias RequestInfo = Registry.RequestInfo
+    public typealias SignInOutcome = Registry.SignInOutcome
+    public typealias SignInResult = Registry.SignInResult
+    public typealias ManagedPolicy = Registry.ManagedPolicy
+    public typealias PolicyScope = Registry.PolicyScope
+    public typealias UserSummary = Registry.UserSummary
+    public typealias ChallengePurpose = Registry.ChallengePurpose
+
+    var store: Store { core.store }
+    var verifier: DeviceVerifier { core.verifier }
+    var accountID: String { core.accountID }
+    var access: AccessControl { core.access }
+    var masterKey: MasterKey { core.verifier.masterKey }
+    func now() -> Int64 { core.verifier.now() }
+    var rootArn: String { core.rootArn }
+    func userArn(_ user: UserRecord) -> String { core.userArn(user) }
+    func arn(of caller: Principal) -> String { core.arn(of: caller) }
+
+    var users: Users { Users(core: core) }
+    var devices: MFADevices { MFADevices(core: core) }
+    var securityKeys: SecurityKeys { SecurityKeys(core: core) }
+    var passwords: Passwords { Passwords(core: core) }
+    var policies: Policies { Policies(core: core) }
+    var console: ConsoleSignIn { ConsoleSignIn(core: core) }
+    var account: Account { Account(core: core) }
+
+    /// The verifier's view of a request: what it is for and who made it (for the audit log).
+    func context(_ event: String, _ caller: Principal, _ info: RequestInfo) -> DeviceVerifier.Context {
+        DeviceVerifier.Context(event: event, principal: arn(of: caller), source: info.source, requestID: info.requestID)
     }
 
-    // MARK: Authorization
+    func audit(_ event: String, _ caller: Principal, _ info: RequestInfo, serial: String?, outcome: AuditOutcome = .done,
+               detail: String? = nil) -> AuditRecord {
+        AuditRecord(time: now(), event: event, outcome: outcome, principal: arn(of: caller), serial: serial,
+                    source: info.source, requestID: info.requestID, detail: detail)
+    }
 
     /// The user a request names, or the caller when it names none. `root` names the account root.
     func requireUser(_ name: String?, caller: Principal, in transaction: StoreTransaction) throws -> String {
         let name = name ?? caller.userName
-        if name == Self.rootUser {
+        if name == Registry.rootUser {
             // The root's credentials are the root's alone: no policy lets an IAM user name them (AWS).
             guard caller.isRoot else { throw IAMError(.noSuchEntity, "The user with name \(name) cannot be found.") }
             return name
@@ -80,19 +165,22 @@ public final class Registry: Sendable {
         return name
     }
 
-    // MARK: Users
-
     /// IAM's answer to a name that is taken — by itself, or by a name that differs only by case
     /// (IAM names are not distinguished by case).
     static func nameTaken(_ kind: String, _ name: String, by existing: String) -> IAMError {
         IAMError(.entityAlreadyExists, existing == name ? "\(kind) with name \(name) already exists."
             : "\(kind) with name \(name) already exists as \(existing) (names are not distinguished by case).")
     }
+}
+
+/// IAM users and their access keys, and the credential lookup every signed request makes.
+public struct Users: RegistryPart {
+    public let core: RegistryCore
 
     public func createUser(_ caller: Principal, name: String, path: String?) async throws -> UserRecord {
         try Names.validateUserName(name)
         // IAM names are not distinguished by case: `Root` would pass for the root, `Bob` for `bob`.
-        guard name.lowercased() != Self.rootUser else {
+        guard name.lowercased() != Registry.rootUser else {
             throw IAMError(.invalidInput, "The user name '\(name)' is reserved for the account root (names are not distinguished by case).")
         }
         let path = path ?? "/"
@@ -109,7 +197,7 @@ public final class Registry: Sendable {
     /// GetUser: the named user, or the caller (nil for the root, which is not an IAM user).
     public func getUser(_ caller: Principal, name: String?) throws -> UserRecord? {
         let target = name ?? caller.userName
-        if target == Self.rootUser { return nil }
+        if target == Registry.rootUser { return nil }
         return try store.read { transaction in
             guard let user = try transaction.user(named: target) else {
                 throw IAMError(.noSuchEntity, "The user with name \(target) cannot be found.")
@@ -127,7 +215,7 @@ public final class Registry: Sendable {
     public func deleteUser(_ caller: Principal, name: String) async throws {
         try await store.write { transaction in
             _ = try self.requireUser(name, caller: caller, in: transaction)
-            guard name != Self.rootUser else { throw IAMError(.invalidInput, "The account root cannot be deleted.") }
+            guard name != Registry.rootUser else { throw IAMError(.invalidInput, "The account root cannot be deleted.") }
             if try !transaction.accessKeys(user: name).isEmpty {
                 throw IAMError(.deleteConflict, "Cannot delete entity, must delete access keys first.")
             }
@@ -145,7 +233,7 @@ public final class Registry: Sendable {
             }
             try transaction.deleteUser(named: name)
             try transaction.deleteSessions(user: name)
-            try self.endConsoleSessions(user: name, because: "the user was deleted", in: transaction)
+            try self.console.endConsoleSessions(user: name, because: "the user was deleted", in: transaction)
         }
     }
 
@@ -154,7 +242,7 @@ public final class Registry: Sendable {
     /// A new key pair; the secret is returned once and stored sealed.
     public func createAccessKey(_ caller: Principal, userName: String?) async throws -> (AccessKeyRecord, secret: String) {
         let target = userName ?? caller.userName
-        guard target != Self.rootUser else {
+        guard target != Registry.rootUser else {
             throw IAMError(.invalidInput, "Root keys come from the server's configuration, not from CreateAccessKey.")
         }
         let accessKey = "AKIA" + Names.random(Names.upperAlphanumeric, count: 16)
@@ -164,8 +252,8 @@ public final class Registry: Sendable {
                                      status: .active, created: now())
         try await store.write { transaction in
             _ = try self.requireUser(target, caller: caller, in: transaction)
-            guard try transaction.accessKeys(user: target).count < Self.maxKeysPerUser else {
-                throw IAMError(.limitExceeded, "Cannot exceed quota for AccessKeysPerUser: \(Self.maxKeysPerUser)")
+            guard try transaction.accessKeys(user: target).count < Registry.maxKeysPerUser else {
+                throw IAMError(.limitExceeded, "Cannot exceed quota for AccessKeysPerUser: \(Registry.maxKeysPerUser)")
             }
             try transaction.insertAccessKey(record)
         }
@@ -217,7 +305,7 @@ public final class Registry: Sendable {
         guard (16...128).contains(accessKey.utf8.count),
               accessKey.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) })
         else { return nil }
-        return try credentials.value(for: accessKey, keep: { $0 != nil }) { try lookUpCredential(accessKey) }
+        return try core.credentials.value(for: accessKey, keep: { $0 != nil }) { try lookUpCredential(accessKey) }
     }
 
     private func lookUpCredential(_ accessKey: String) throws -> Credential? {
@@ -232,7 +320,7 @@ public final class Registry: Sendable {
             }
             if let session = try transaction.session(accessKey) {
                 let secret = try masterKey.open(session.sealedSecret, context: accessKey)
-                let user = session.userName == Self.rootUser ? nil : try transaction.user(named: session.userName)
+                let user = session.userName == Registry.rootUser ? nil : try transaction.user(named: session.userName)
                 let principal = Principal(userName: session.userName, isSession: true,
                                           mfaAuthenticated: session.mfaAuthenticated,
                                           mfaAuthenticatedAt: session.mfaAuthenticated ? session.authenticated : nil,
@@ -243,10 +331,6 @@ public final class Registry: Sendable {
             }
             return nil
         }
-    }
-
-    public static func tokenHash(_ token: String) -> String {
-        hexString(SHA256.hash(data: Array(token.utf8)))
     }
 }
 

@@ -27,10 +27,10 @@ enum MFABench {
         let engine = Engine(store: store, gate: MFADeleteGate(verifier: verifier), now: { clock.now() })
         let root = Principal(userName: "root")
         let info = Registry.RequestInfo(source: "bench", requestID: nil)
-        let device = try await registry.createVirtualDevice(root, name: "bench", path: nil, tags: [], info: info)
+        let device = try await registry.devices.createVirtualDevice(root, name: "bench", path: nil, tags: [], info: info)
         let parameters = try TOTPParameters(secret: Base32.decode(device.base32Seed))
         func step() -> Int64 { parameters.step(at: clock.now() / 1000) }
-        try await registry.enableDevice(root, userName: "root", serial: device.serial, code1: parameters.code(step: step() - 1),
+        try await registry.devices.enableDevice(root, userName: "root", serial: device.serial, code1: parameters.code(step: step() - 1),
                                         code2: parameters.code(step: step()), info: info)
         let principal = Principal(userName: "root", accessKey: "ROOT")
         _ = try await engine.createBucket("plain", region: "us-east-1")

@@ -89,7 +89,7 @@ struct AdminCommand: AsyncParsableCommand {
             }
             let instance = try folder.open()
             do {
-                try await instance.registry.setRootPassword(line)
+                try await instance.registry.passwords.setRootPassword(line)
             } catch let error as IAMError {
                 try instance.store.close()
                 throw UsageError(error.message)
@@ -113,7 +113,7 @@ struct AdminCommand: AsyncParsableCommand {
             let instance = try folder.open()
             let operatorName = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
             do {
-                let user = try await instance.registry.adminDeactivate(serial: serial, operator: operatorName)
+                let user = try await instance.registry.devices.adminDeactivate(serial: serial, operator: operatorName)
                 print("Deactivated \(serial) (was enabled for \(user)).")
             } catch let error as IAMError {
                 try? instance.store.close()
@@ -141,7 +141,7 @@ struct AdminCommand: AsyncParsableCommand {
             do { tokens = try HardwareTokens.parse(text) } catch { throw UsageError("\(file): \(error)") }
             let instance = try folder.open()
             do {
-                try await instance.registry.importTokens(tokens)
+                try await instance.registry.devices.importTokens(tokens)
             } catch let error as IAMError {
                 try? instance.store.close()
                 throw UsageError(error.message)

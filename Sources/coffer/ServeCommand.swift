@@ -146,13 +146,13 @@ struct ServeCommand: AsyncParsableCommand {
         // The root's console password: from COFFER_ROOT_PASSWORD, or made for a new data folder and
         // shown once; an older folder without one is told how to set it. Only its hash is stored.
         do {
-            if try !instance.registry.rootPasswordIsSet() {
+            if try !instance.registry.passwords.rootPasswordIsSet() {
                 if let given = ProcessInfo.processInfo.environment["COFFER_ROOT_PASSWORD"], !given.isEmpty {
-                    try await instance.registry.setRootPassword(given)
+                    try await instance.registry.passwords.setRootPassword(given)
                     printLine("Root console password set from COFFER_ROOT_PASSWORD.")
                 } else if instance.createdAccount {
-                    let password = Registry.generatePassword()
-                    try await instance.registry.setRootPassword(password)
+                    let password = Passwords.generatePassword()
+                    try await instance.registry.passwords.setRootPassword(password)
                     printLine("New root console password (shown once; only its hash is stored): \(password)")
                 } else {
                     printLine("The root has no console password: set one with `coffer admin root-password --data \(data)`.")

@@ -26,10 +26,10 @@ struct MFATests {
     /// A root device created and enabled with the codes of steps now−1 and now (last step = now).
     static func rootWithDevice(name: String = "root-phone") async throws -> Setup {
         let h = try Harness(clock: TestClock(pinnedAt: start))
-        let device = try await h.registry.createVirtualDevice(root, name: name, path: nil, tags: [], info: info)
+        let device = try await h.registry.devices.createVirtualDevice(root, name: name, path: nil, tags: [], info: info)
         let parameters = try TOTPParameters(secret: Base32.decode(device.base32Seed))
         let setup = Setup(h: h, serial: device.serial, parameters: parameters)
-        try await h.registry.enableDevice(root, userName: "root", serial: device.serial, code1: setup.code(-1),
+        try await h.registry.devices.enableDevice(root, userName: "root", serial: device.serial, code1: setup.code(-1),
                                           code2: setup.code(), info: info)
         return setup
     }
@@ -55,20 +55,20 @@ struct MFATests {
     @Test("A seed is returned once as Base32 (64 characters) and the QR encodes the Coffer otpauth URI")
     func creation() async throws {
         let h = try Harness()
-        let device = try await h.registry.createVirtualDevice(Self.root, name: "phone", path: "/team/", tags: [("k", "v")],
+        let device = try await h.registry.devices.createVirtualDevice(Self.root, name: "phone", path: "/team/", tags: [("k", "v")],
                                                               info: Self.info)
         #expect(device.serial == "arn:aws:iam::123456789012:mfa/team/phone")
         #expect(device.base32Seed.count == 64)
         #expect(Array(device.qrPNG.prefix(8)) == PNG.signature)
         await #expect(throws: IAMError.self) {
-            _ = try await h.registry.createVirtualDevice(Self.root, name: "phone", path: "/team/", tags: [], info: Self.info)
+            _ = try await h.registry.devices.createVirtualDevice(Self.root, name: "phone", path: "/team/", tags: [], info: Self.info)
         }
     }
 
     @Test("The database file alone yields no seed; a wrong master key opens nothing")
     func seedsAtRest() async throws {
         let h = try Harness()
-        let device = try await h.registry.createVirtualDevice(Self.root, name: "phone", path: nil, tags: [], info: Self.info)
+        let device = try await h.registry.devices.createVirtualDevice(Self.root, name: "phone", path: nil, tags: [], info: Self.info)
         let seed = try Base32.decode(device.base32Seed)
         try h.store.close()
         var bytes = [UInt8]()
@@ -219,7 +219,7 @@ struct MFATests {
             for _ in 0..<100 {
                 group.addTask {
                     do {
-                        _ = try await s.h.registry.getSessionToken(Self.root, duration: nil, serial: s.serial, code: wrong,
+                        _ = try await s.h.registry.account.getSessionToken(Self.root, duration: nil, serial: s.serial, code: wrong,
                                                                    info: Self.info)
                         return false
                     } catch {
@@ -246,43 +246,43 @@ struct MFATests {
         try await s.h.store.write { transaction in try transaction.updateDevice(throttled) }
         s.h.clock.advance(seconds: 90)  // three steps on, still inside the 300 s back-off
         await #expect(throws: IAMError.self) {
-            _ = try await s.h.registry.getSessionToken(Self.root, duration: nil, serial: s.serial, code: s.code(),
+            _ = try await s.h.registry.account.getSessionToken(Self.root, duration: nil, serial: s.serial, code: s.code(),
                                                        info: Self.info)
         }
         s.h.clock.advance(seconds: 240)
-        _ = try await s.h.registry.getSessionToken(Self.root, duration: nil, serial: s.serial, code: s.code(), info: Self.info)
+        _ = try await s.h.registry.account.getSessionToken(Self.root, duration: nil, serial: s.serial, code: s.code(), info: Self.info)
     }
 
     @Test("Only the creator or the root may enable an unassigned device; a stranger's codes are never judged")
     func enableByCreatorOnly() async throws {
         let h = try Harness(clock: TestClock(pinnedAt: Self.start))
-        _ = try await h.registry.createUser(Self.root, name: "eve", path: nil)
+        _ = try await h.registry.users.createUser(Self.root, name: "eve", path: nil)
         let eve = Principal(userName: "eve")
-        let device = try await h.registry.createVirtualDevice(Self.root, name: "pending", path: nil, tags: [], info: Self.info)
+        let device = try await h.registry.devices.createVirtualDevice(Self.root, name: "pending", path: nil, tags: [], info: Self.info)
         for _ in 0..<10 {
             await #expect(throws: IAMError.self) {
-                try await h.registry.enableDevice(eve, userName: "eve", serial: device.serial, code1: "123456",
+                try await h.registry.devices.enableDevice(eve, userName: "eve", serial: device.serial, code1: "123456",
                                                   code2: "654321", info: Self.info)
             }
         }
         let record = try #require(try h.store.read { try $0.device(device.serial) })
         #expect(record.windowFailures == 0 && record.throttledUntil == 0 && record.creator == "root")
         for index in 0..<Registry.maxUnassignedDevicesPerUser {
-            _ = try await h.registry.createVirtualDevice(eve, name: "eve\(index)", path: nil, tags: [], info: Self.info)
+            _ = try await h.registry.devices.createVirtualDevice(eve, name: "eve\(index)", path: nil, tags: [], info: Self.info)
         }
         await #expect(throws: IAMError.self) {
-            _ = try await h.registry.createVirtualDevice(eve, name: "one-too-many", path: nil, tags: [], info: Self.info)
+            _ = try await h.registry.devices.createVirtualDevice(eve, name: "one-too-many", path: nil, tags: [], info: Self.info)
         }
     }
 
     @Test("Drift: enable learns it (bounded); an ordinary check never changes it; resync moves it")
     func drift() async throws {
         let h = try Harness(clock: TestClock(pinnedAt: Self.start))
-        let device = try await h.registry.createVirtualDevice(Self.root, name: "fast", path: nil, tags: [], info: Self.info)
+        let device = try await h.registry.devices.createVirtualDevice(Self.root, name: "fast", path: nil, tags: [], info: Self.info)
         let p = try TOTPParameters(secret: Base32.decode(device.base32Seed))
         let now = p.step(at: Self.start / 1000)
         // A device whose clock runs 5 steps ahead.
-        try await h.registry.enableDevice(Self.root, userName: "root", serial: device.serial, code1: p.code(step: now + 4),
+        try await h.registry.devices.enableDevice(Self.root, userName: "root", serial: device.serial, code1: p.code(step: now + 4),
                                           code2: p.code(step: now + 5), info: Self.info)
         var record = try #require(try h.store.read { try $0.device(device.serial) })
         #expect(record.drift == 5 && record.lastStep == now + 5)
@@ -298,7 +298,7 @@ struct MFATests {
         // Resync to a clock that is now correct.
         h.clock.advance(seconds: 300)
         let later = p.step(at: h.clock.milliseconds() / 1000)
-        try await h.registry.resyncDevice(Principal(userName: "root", isSession: true, mfaAuthenticated: true), userName: "root",
+        try await h.registry.devices.resyncDevice(Principal(userName: "root", isSession: true, mfaAuthenticated: true), userName: "root",
                                           serial: device.serial, code1: p.code(step: later - 1),
                                           code2: p.code(step: later), info: Self.info)
         record = try #require(try h.store.read { try $0.device(device.serial) })
@@ -308,12 +308,12 @@ struct MFATests {
     @Test("Enable window: pairs within ±20 steps, in order and consecutive; codes must be 6 digits")
     func enableWindow() async throws {
         let h = try Harness(clock: TestClock(pinnedAt: Self.start))
-        let p0 = try await h.registry.createVirtualDevice(Self.root, name: "w", path: nil, tags: [], info: Self.info)
+        let p0 = try await h.registry.devices.createVirtualDevice(Self.root, name: "w", path: nil, tags: [], info: Self.info)
         let p = try TOTPParameters(secret: Base32.decode(p0.base32Seed))
         let now = p.step(at: Self.start / 1000)
         func enable(_ a: Int64, _ b: Int64) async -> IAMError.Code? {
             do {
-                try await h.registry.enableDevice(Self.root, userName: "root", serial: p0.serial, code1: p.code(step: a),
+                try await h.registry.devices.enableDevice(Self.root, userName: "root", serial: p0.serial, code1: p.code(step: a),
                                                   code2: p.code(step: b), info: Self.info)
                 return nil
             } catch let error as IAMError {
@@ -327,14 +327,14 @@ struct MFATests {
         #expect(await enable(now + 1, now) == .invalidAuthenticationCode)
         #expect(await enable(now, now + 2) == .invalidAuthenticationCode)
         await #expect(throws: IAMError.self) {
-            try await h.registry.enableDevice(Self.root, userName: "root", serial: p0.serial, code1: "12345",
+            try await h.registry.devices.enableDevice(Self.root, userName: "root", serial: p0.serial, code1: "12345",
                                               code2: "123456", info: Self.info)
         }
         #expect(await enable(now - 20, now - 19) == nil)
         // Enabled now: plain root keys meet the root rule first; an MFA session meets "in use".
         #expect(await enable(now, now + 1) == .accessDenied)
         await #expect(throws: IAMError(.entityAlreadyExists, "MFA Device is already in use.")) {
-            try await h.registry.enableDevice(Principal(userName: "root", isSession: true, mfaAuthenticated: true),
+            try await h.registry.devices.enableDevice(Principal(userName: "root", isSession: true, mfaAuthenticated: true),
                                               userName: "root", serial: p0.serial, code1: p.code(step: now),
                                               code2: p.code(step: now + 1), info: Self.info)
         }
@@ -343,7 +343,7 @@ struct MFATests {
     @Test("A stolen root key alone cannot change the root's MFA once the root has a device")
     func rootRule() async throws {
         let s = try await Self.rootWithDevice()
-        let second = try await s.h.registry.createVirtualDevice(Self.root, name: "spare", path: nil, tags: [], info: Self.info)
+        let second = try await s.h.registry.devices.createVirtualDevice(Self.root, name: "spare", path: nil, tags: [], info: Self.info)
         let p2 = try TOTPParameters(secret: Base32.decode(second.base32Seed))
         let now = s.step()
         let plainRoot = Self.root
@@ -353,24 +353,24 @@ struct MFATests {
             do { try await body(); return nil } catch let error as IAMError { return error.code } catch { return .serviceFailure }
         }
         #expect(await code {
-            try await s.h.registry.enableDevice(plainRoot, userName: "root", serial: second.serial,
+            try await s.h.registry.devices.enableDevice(plainRoot, userName: "root", serial: second.serial,
                                                 code1: p2.code(step: now), code2: p2.code(step: now + 1), info: Self.info)
         } == .accessDenied)
         #expect(await code {
-            try await s.h.registry.deactivateDevice(plainRoot, userName: "root", serial: s.serial, info: Self.info)
+            try await s.h.registry.devices.deactivateDevice(plainRoot, userName: "root", serial: s.serial, info: Self.info)
         } == .accessDenied)
         #expect(await code {
-            try await s.h.registry.deactivateDevice(plainSession, userName: "root", serial: s.serial, info: Self.info)
+            try await s.h.registry.devices.deactivateDevice(plainSession, userName: "root", serial: s.serial, info: Self.info)
         } == .accessDenied)
         #expect(await code {
-            try await s.h.registry.enableDevice(mfaSession, userName: "root", serial: second.serial,
+            try await s.h.registry.devices.enableDevice(mfaSession, userName: "root", serial: second.serial,
                                                 code1: p2.code(step: now), code2: p2.code(step: now + 1), info: Self.info)
         } == nil)
         #expect(await code {
-            try await s.h.registry.deactivateDevice(mfaSession, userName: "root", serial: s.serial, info: Self.info)
+            try await s.h.registry.devices.deactivateDevice(mfaSession, userName: "root", serial: s.serial, info: Self.info)
         } == nil)
         // The host-side path, audited.
-        #expect(try await s.h.registry.adminDeactivate(serial: second.serial, operator: "ops") == "root")
+        #expect(try await s.h.registry.devices.adminDeactivate(serial: second.serial, operator: "ops") == "root")
         let audit = try s.h.store.read { try $0.audit(after: 0, limit: 100) }
         #expect(audit.contains { $0.event == "AdminDeactivateMFADevice" && $0.principal == "admin:ops" })
     }
@@ -378,16 +378,16 @@ struct MFATests {
     @Test("IAM users are limited to 8 devices; which devices they may manage is their policies' to say")
     func iamUsers() async throws {
         let h = try Harness(clock: TestClock(pinnedAt: Self.start))
-        _ = try await h.registry.createUser(Self.root, name: "alice", path: nil)
-        _ = try await h.registry.createUser(Self.root, name: "bob", path: nil)
+        _ = try await h.registry.users.createUser(Self.root, name: "alice", path: nil)
+        _ = try await h.registry.users.createUser(Self.root, name: "bob", path: nil)
         let alice = Principal(userName: "alice", accountID: "123456789012")
         var serials: [String] = []
         for index in 0..<9 {
-            let device = try await h.registry.createVirtualDevice(alice, name: "a\(index)", path: nil, tags: [], info: Self.info)
+            let device = try await h.registry.devices.createVirtualDevice(alice, name: "a\(index)", path: nil, tags: [], info: Self.info)
             let p = try TOTPParameters(secret: Base32.decode(device.base32Seed))
             let now = p.step(at: Self.start / 1000)
             do {
-                try await h.registry.enableDevice(alice, userName: "alice", serial: device.serial, code1: p.code(step: now),
+                try await h.registry.devices.enableDevice(alice, userName: "alice", serial: device.serial, code1: p.code(step: now),
                                                   code2: p.code(step: now + 1), info: Self.info)
                 serials.append(device.serial)
             } catch let error as IAMError {
@@ -395,7 +395,7 @@ struct MFATests {
             }
         }
         #expect(serials.count == 8)
-        #expect(try h.registry.listDevices(alice, userName: nil, marker: nil, maxItems: 3).isTruncated)
+        #expect(try h.registry.devices.listDevices(alice, userName: nil, marker: nil, maxItems: 3).isTruncated)
         // The authorization point: nothing until a policy allows it, then exactly what it allows.
         let own = "arn:aws:iam::123456789012:user/alice"
         let bobs = "arn:aws:iam::123456789012:user/bob"
@@ -406,7 +406,7 @@ struct MFATests {
             }) != nil
         }
         #expect(!decide("iam:ListMFADevices", own))
-        try await h.registry.putInlinePolicy(.user("alice"), name: "own", document: """
+        try await h.registry.policies.putInlinePolicy(.user("alice"), name: "own", document: """
             {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["iam:ListMFADevices",
              "iam:DeactivateMFADevice"], "Resource": "arn:aws:iam::*:user/${aws:username}"}]}
             """)
@@ -419,9 +419,9 @@ struct MFATests {
             #expect(denial.message == "User: \(own) is not authorized to perform: iam:ListMFADevices on resource: \(bobs) "
                 + "because no identity-based policy allows the iam:ListMFADevices action")
         }
-        await #expect(throws: IAMError.self) { try await h.registry.deleteUser(Self.root, name: "alice") }
-        try await h.registry.deactivateDevice(Self.root, userName: "alice", serial: serials[0], info: Self.info)
-        try await h.registry.deleteVirtualDevice(Self.root, serial: serials[0], info: Self.info)
+        await #expect(throws: IAMError.self) { try await h.registry.users.deleteUser(Self.root, name: "alice") }
+        try await h.registry.devices.deactivateDevice(Self.root, userName: "alice", serial: serials[0], info: Self.info)
+        try await h.registry.devices.deleteVirtualDevice(Self.root, serial: serials[0], info: Self.info)
     }
 
     @Test("Hardware tokens: CSV and PSKC, seeds of at least 128 bits, then enabled like AWS")
@@ -438,12 +438,12 @@ struct MFATests {
         #expect(pskc.first?.serial == "PSKC00000001" && pskc.first?.seed == Array("12345678901234567890".utf8))
 
         let h = try Harness(clock: TestClock(pinnedAt: Self.start))
-        try await h.registry.importTokens(csv)
+        try await h.registry.devices.importTokens(csv)
         let p = try TOTPParameters(secret: csv[1].seed)
         let now = p.step(at: Self.start / 1000)
-        try await h.registry.enableDevice(Self.root, userName: "root", serial: "GAKT00000002", code1: p.code(step: now),
+        try await h.registry.devices.enableDevice(Self.root, userName: "root", serial: "GAKT00000002", code1: p.code(step: now),
                                           code2: p.code(step: now + 1), info: Self.info)
-        #expect(try h.registry.listDevices(Self.root, userName: "root", marker: nil, maxItems: 10).items.map(\.serial)
+        #expect(try h.registry.devices.listDevices(Self.root, userName: "root", marker: nil, maxItems: 10).items.map(\.serial)
             == ["GAKT00000002"])
     }
 }

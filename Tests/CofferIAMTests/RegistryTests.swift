@@ -37,23 +37,23 @@ struct RegistryTests {
     @Test("User, group and policy names are unique whatever their case; the root's name in any case is reserved")
     func namesIgnoreCase() async throws {
         let h = try IAMHarness()
-        _ = try await h.registry.createUser(IAMHarness.root, name: "bob", path: nil)
+        _ = try await h.registry.users.createUser(IAMHarness.root, name: "bob", path: nil)
         for name in ["Bob", "BOB", "bOb"] {
-            #expect(await Self.code { _ = try await h.registry.createUser(IAMHarness.root, name: name, path: nil) } == .entityAlreadyExists)
+            #expect(await Self.code { _ = try await h.registry.users.createUser(IAMHarness.root, name: name, path: nil) } == .entityAlreadyExists)
         }
         for name in ["root", "Root", "ROOT"] {
-            #expect(await Self.code { _ = try await h.registry.createUser(IAMHarness.root, name: name, path: nil) } == .invalidInput)
+            #expect(await Self.code { _ = try await h.registry.users.createUser(IAMHarness.root, name: name, path: nil) } == .invalidInput)
         }
-        _ = try await h.registry.createGroup(name: "Admins", path: nil)
-        #expect(await Self.code { _ = try await h.registry.createGroup(name: "ADMINS", path: nil) } == .entityAlreadyExists)
+        _ = try await h.registry.policies.createGroup(name: "Admins", path: nil)
+        #expect(await Self.code { _ = try await h.registry.policies.createGroup(name: "ADMINS", path: nil) } == .entityAlreadyExists)
         let document = #"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#
-        _ = try await h.registry.createPolicy(name: "ReadAll", path: nil, document: document, description: nil)
+        _ = try await h.registry.policies.createPolicy(name: "ReadAll", path: nil, document: document, description: nil)
         #expect(await Self.code {
-            _ = try await h.registry.createPolicy(name: "readall", path: "/other/", document: document, description: nil)
+            _ = try await h.registry.policies.createPolicy(name: "readall", path: "/other/", document: document, description: nil)
         } == .entityAlreadyExists)
         // A policy document with a trailing comma is not stored.
         #expect(await Self.code {
-            _ = try await h.registry.createPolicy(name: "Trailing", path: nil, document: document.dropLast() + ",}", description: nil)
+            _ = try await h.registry.policies.createPolicy(name: "Trailing", path: nil, document: document.dropLast() + ",}", description: nil)
         } == .malformedPolicyDocument)
     }
 
@@ -63,15 +63,15 @@ struct RegistryTests {
         var policy = PasswordPolicy()
         policy.minimumLength = 8
         policy.allowUsersToChangePassword = true
-        try await h.registry.updatePasswordPolicy(policy)
-        _ = try await h.registry.createUser(IAMHarness.root, name: "gus", path: nil)
-        _ = try await h.registry.createLoginProfile(user: "gus", password: "Right-Pass-001", resetRequired: false)
+        try await h.registry.passwords.updatePasswordPolicy(policy)
+        _ = try await h.registry.users.createUser(IAMHarness.root, name: "gus", path: nil)
+        _ = try await h.registry.passwords.createLoginProfile(user: "gus", password: "Right-Pass-001", resetRequired: false)
         let gus = Principal(userName: "gus", accessKey: "AKIAGUS", accountID: "123456789012")
         let codes = await withTaskGroup(of: IAMError.Code?.self) { group in
             for guess in 0..<40 {
                 group.addTask {
                     await Self.code {
-                        try await h.registry.changePassword(gus, old: "Guess-\(guess)", new: "New-Pass-0002",
+                        try await h.registry.passwords.changePassword(gus, old: "Guess-\(guess)", new: "New-Pass-0002",
                                                             info: .init(source: "127.0.0.1", requestID: nil))
                     }
                 }
@@ -86,7 +86,7 @@ struct RegistryTests {
         #expect((1...5).contains(judged.count))
         // Even the right password is not checked while locked.
         #expect(await Self.code {
-            try await h.registry.changePassword(gus, old: "Right-Pass-001", new: "New-Pass-0002", info: .init(source: nil, requestID: nil))
+            try await h.registry.passwords.changePassword(gus, old: "Right-Pass-001", new: "New-Pass-0002", info: .init(source: nil, requestID: nil))
         } == .limitExceeded)
     }
 }

@@ -87,10 +87,10 @@ struct ConsoleTests {
 
         /// A root virtual device enabled with the codes of the previous and current steps.
         func rootDevice(name: String = "root-phone") async throws -> (serial: String, totp: TOTPParameters) {
-            let device = try await registry.createVirtualDevice(Self.root, name: name, path: nil, tags: [], info: Self.info)
+            let device = try await registry.devices.createVirtualDevice(Self.root, name: name, path: nil, tags: [], info: Self.info)
             let totp = try TOTPParameters(secret: Base32.decode(device.base32Seed))
             let step = totp.step(at: Int64(Date().timeIntervalSince1970))
-            try await registry.enableDevice(Self.root, userName: "root", serial: device.serial,
+            try await registry.devices.enableDevice(Self.root, userName: "root", serial: device.serial,
                                             code1: totp.code(step: step - 1), code2: totp.code(step: step), info: Self.info)
             return (device.serial, totp)
         }
@@ -103,7 +103,7 @@ struct ConsoleTests {
         options.rootSecretKey = "console-test-secret"
         options.passwordLogN = 10
         let instance = try CofferInstance(options: options)
-        try await instance.registry.setRootPassword(Self.rootPassword)
+        try await instance.registry.passwords.setRootPassword(Self.rootPassword)
         let app = try instance.makeConsole(logger: Logger(label: "test"), port: 0)
         try await app.test(.live) { client in try await body(Rig(instance: instance, browser: Browser(client))) }
         try instance.store.close()
@@ -125,7 +125,7 @@ struct ConsoleTests {
             // Only the token's hash is stored; the record expires in one hour for the root.
             let record = try #require(try rig.instance.store.read { try $0.consoleSession(tokenHash: Registry.tokenHash(token)) })
             #expect(record.userName == "root" && record.stage == .active)
-            #expect(record.expires - record.created == Registry.rootConsoleSessionMs)
+            #expect(record.expires - record.created == ConsoleSignIn.rootConsoleSessionMs)
             #expect(try rig.instance.store.read { try $0.consoleSession(tokenHash: token) } == nil)
             let home = try await browser.get("/home")
             #expect(home.0 == .ok)
@@ -221,8 +221,8 @@ struct ConsoleTests {
     @Test("Wrong passwords and unknown users answer alike; failures back off per user and address")
     func signInFailures() async throws {
         try await withConsole { rig in
-            _ = try await rig.registry.createUser(Rig.root, name: "bob", path: nil)
-            _ = try await rig.registry.createLoginProfile(user: "bob", password: "Bob-Pass-Word-1", resetRequired: false)
+            _ = try await rig.registry.users.createUser(Rig.root, name: "bob", path: nil)
+            _ = try await rig.registry.passwords.createLoginProfile(user: "bob", password: "Bob-Pass-Word-1", resetRequired: false)
             let wrong = try await rig.browser.signIn(account: rig.account, user: "bob", password: "not-it")
             let missing = try await rig.newBrowser().signIn(account: rig.account, user: "nobody", password: "not-it")
             let noAccount = try await rig.newBrowser().signIn(account: "999999999999", user: "bob", password: "Bob-Pass-Word-1")
@@ -286,9 +286,9 @@ struct ConsoleTests {
             var policy = PasswordPolicy()
             policy.minimumLength = 12
             policy.requireNumbers = true
-            try await rig.registry.updatePasswordPolicy(policy)
-            _ = try await rig.registry.createUser(Rig.root, name: "dana", path: nil)
-            _ = try await rig.registry.createLoginProfile(user: "dana", password: "Dana-First-Pass-1", resetRequired: true)
+            try await rig.registry.passwords.updatePasswordPolicy(policy)
+            _ = try await rig.registry.users.createUser(Rig.root, name: "dana", path: nil)
+            _ = try await rig.registry.passwords.createLoginProfile(user: "dana", password: "Dana-First-Pass-1", resetRequired: true)
             let browser = rig.browser
             let signIn = try await browser.signIn(account: rig.account, user: "dana", password: "Dana-First-Pass-1")
             #expect(signIn.1[.location] == "/password")
@@ -307,12 +307,12 @@ struct ConsoleTests {
             #expect(changed.0 == .seeOther)
             #expect(changed.1[.location] == "/home")
             #expect(try await browser.get("/home").0 == .ok)
-            #expect(try !rig.registry.loginProfile(user: "dana").resetRequired)
+            #expect(try !rig.registry.passwords.loginProfile(user: "dana").resetRequired)
             // Another browser's session of dana ended with the old password.
             let other = rig.newBrowser()
             _ = try await other.signIn(account: rig.account, user: "dana", password: "Dana-Second-Pass-2")
             #expect(try await other.get("/home").0 == .ok)
-            try await rig.registry.updateLoginProfile(user: "dana", password: "Dana-Third-Pass-33", resetRequired: nil)
+            try await rig.registry.passwords.updateLoginProfile(user: "dana", password: "Dana-Third-Pass-33", resetRequired: nil)
             #expect(try await other.get("/home").1[.location] == "/signin")
             #expect(try await browser.get("/home").1[.location] == "/signin")
         }
@@ -337,7 +337,7 @@ struct ConsoleTests {
             #expect(good.1[.location] == "/home")
             // A new token after the second factor; the pending one is gone.
             #expect(browser.cookies["coffer_session"] != pending)
-            let record = try #require(try rig.registry.consoleSession(token: browser.cookies["coffer_session"]!))
+            let record = try #require(try rig.registry.console.consoleSession(token: browser.cookies["coffer_session"]!))
             #expect(record.1.mfaAuthenticated && record.1.isConsole && record.1.mfaAuthenticatedAt != nil)
             #expect(try await browser.get("/home").2.contains("Signed in with MFA</dt><dd>Yes"))
             // Five wrong codes end a pending sign-in: the password again.
@@ -371,9 +371,9 @@ struct ConsoleTests {
     @Test("A user whose policies require MFA and who has no device lands in the enrolment wizard")
     func ledToEnrolment() async throws {
         try await withConsole { rig in
-            _ = try await rig.registry.createUser(Rig.root, name: "fay", path: nil)
-            _ = try await rig.registry.createLoginProfile(user: "fay", password: "Fay-Pass-Word-1", resetRequired: false)
-            try await rig.registry.putInlinePolicy(.user("fay"), name: "mfa-or-nothing", document: """
+            _ = try await rig.registry.users.createUser(Rig.root, name: "fay", path: nil)
+            _ = try await rig.registry.passwords.createLoginProfile(user: "fay", password: "Fay-Pass-Word-1", resetRequired: false)
+            try await rig.registry.policies.putInlinePolicy(.user("fay"), name: "mfa-or-nothing", document: """
                 {"Version":"2012-10-17","Statement":[
                  {"Effect":"Allow","Action":["iam:CreateVirtualMFADevice","iam:EnableMFADevice","iam:ListMFADevices"],
                   "Resource":["arn:aws:iam::*:mfa/fay","arn:aws:iam::*:user/fay"]},
@@ -395,8 +395,8 @@ struct ConsoleTests {
     @Test("Console actions go through the API's authorization point")
     func authorization() async throws {
         try await withConsole { rig in
-            _ = try await rig.registry.createUser(Rig.root, name: "erin", path: nil)
-            _ = try await rig.registry.createLoginProfile(user: "erin", password: "Erin-Pass-Word-1", resetRequired: false)
+            _ = try await rig.registry.users.createUser(Rig.root, name: "erin", path: nil)
+            _ = try await rig.registry.passwords.createLoginProfile(user: "erin", password: "Erin-Pass-Word-1", resetRequired: false)
             _ = try await rig.instance.engine.createBucket("erins-bucket", region: "us-east-1")
             let browser = rig.browser
             _ = try await browser.signIn(account: rig.account, user: "erin", password: "Erin-Pass-Word-1")
@@ -411,7 +411,7 @@ struct ConsoleTests {
             let denied = try rig.instance.store.read { try $0.auditPage(before: nil, principalSuffix: "/erin", outcome: "denied", limit: 20) }
             #expect(denied.contains { $0.event == "S3:ListBuckets" } && denied.contains { $0.event == "S3:CreateBucket" })
             // With a policy for one bucket: that bucket only.
-            try await rig.registry.putInlinePolicy(.user("erin"), name: "one-bucket", document: """
+            try await rig.registry.policies.putInlinePolicy(.user("erin"), name: "one-bucket", document: """
                 {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:ListBucket","s3:ListBucketVersions",
                 "s3:GetBucketVersioning","s3:PutObject","s3:GetObject"],"Resource":["arn:aws:s3:::erins-bucket","arn:aws:s3:::erins-bucket/*"]}]}
                 """)

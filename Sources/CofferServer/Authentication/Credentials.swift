@@ -41,6 +41,6 @@ struct RegistryCredentialStore: CredentialStore {
         if let root = root.value.credential, accessKey.utf8.elementsEqual(root.principal.accessKey.utf8) {
             return root  // bytes, not canonical equivalence
         }
-        return try registry?.credential(for: accessKey)
+        return try registry?.users.credential(for: accessKey)
     }
 }

@@ -126,7 +126,7 @@ struct ConsoleResponder: HTTPResponder {
         let entry = AuditRecord(time: engine.now(), event: "Console:" + call.route.name, outcome: .done,
                                 principal: principal.arn, source: call.connection.source,
                                 requestID: call.connection.requestID, detail: detail)
-        await registry.appendAudit(entry)
+        await registry.account.appendAudit(entry)
     }
 
     /// Session, CSRF and origin checks, then the handler.
@@ -139,7 +139,7 @@ struct ConsoleResponder: HTTPResponder {
         if let problem = checkHost(call) { throw problem }
         if let refused = refuseTossedCookies(call) { return refused }
         if let token = call.cookies[call.sessionCookie],
-           let (record, principal) = try registry.consoleSession(token: token, allowing: [.code, .newPassword, .active]) {
+           let (record, principal) = try registry.console.consoleSession(token: token, allowing: [.code, .newPassword, .active]) {
             call.session = record
             call.principal = principal
             call.token = token

@@ -136,11 +136,11 @@ extension ConsoleResponder {
         let password = call.form["password"] ?? ""
         let result: Registry.SignInResult
         if call.form["kind"] == "iam" {
-            result = try await registry.consoleSignIn(accountID: call.form["account"]?.trimmingCharacters(in: .whitespaces) ?? "",
+            result = try await registry.console.consoleSignIn(accountID: call.form["account"]?.trimmingCharacters(in: .whitespaces) ?? "",
                                                       userName: call.form["user"]?.trimmingCharacters(in: .whitespaces) ?? "",
                                                       password: password, source: call.source)
         } else {
-            result = try await registry.consoleSignIn(accountID: nil, userName: Registry.rootUser, password: password,
+            result = try await registry.console.consoleSignIn(accountID: nil, userName: Registry.rootUser, password: password,
                                                       source: call.source)
         }
         switch result {
@@ -178,12 +178,12 @@ extension ConsoleResponder {
     /// Where a signed-in user lands: the enrolment wizard when their policies require MFA and they
     /// have no device, else home.
     func landing(_ user: String) throws -> String {
-        guard try registry.policiesMentionMFA(user: user) else { return "/home" }
-        return try registry.enabledDevices(user: user).isEmpty ? "/security/mfa/new" : "/home"
+        guard try registry.console.policiesMentionMFA(user: user) else { return "/home" }
+        return try registry.devices.enabledDevices(user: user).isEmpty ? "/security/mfa/new" : "/home"
     }
 
     func enabledDevices(_ user: String) throws -> [DeviceRecord] {
-        try registry.enabledDevices(user: user)
+        try registry.devices.enabledDevices(user: user)
     }
 
     /// The devices that give codes (virtual and hardware TOTP): the only ones for codes, x-amz-mfa and MFA Delete.
@@ -205,7 +205,7 @@ extension ConsoleResponder {
         guard let token = call.token, let session = call.session, session.stage == .code else { return Self.redirect("/signin") }
         try requireSecureTransport(call)
         do {
-            guard let (newToken, record) = try await registry.consoleVerifyCode(
+            guard let (newToken, record) = try await registry.console.consoleVerifyCode(
                 token: token, serial: call.form["serial"] ?? "", code: call.form["code"] ?? "", source: call.source)
             else { return Self.redirect("/signin") }
             s3.metrics.consoleSignIn(.success)
@@ -214,7 +214,7 @@ extension ConsoleResponder {
         } catch let error as IAMError {
             s3.metrics.consoleSignIn(.wrongCode)
             // Too many wrong codes end the pending sign-in: back to the password.
-            guard try registry.consoleSession(token: token, allowing: [.code]) != nil else {
+            guard try registry.console.consoleSession(token: token, allowing: [.code]) != nil else {
                 return Self.redirect("/signin")
             }
             let text = error.code == .accessDenied
@@ -225,7 +225,7 @@ extension ConsoleResponder {
     }
 
     func passwordRules() throws -> String {
-        guard let policy = try registry.passwordPolicy() else {
+        guard let policy = try registry.passwords.passwordPolicy() else {
             return "At least 8 characters, with three of: uppercase letters, lowercase letters, numbers, symbols."
         }
         var rules = ["at least \(policy.minimumLength) characters"]
@@ -258,7 +258,7 @@ extension ConsoleResponder {
         do {
             if principal.isRoot {
                 try requireSecureTransport(call)
-                try await registry.changeRootPassword(old: old, new: new, source: call.source)
+                try await registry.console.changeRootPassword(old: old, new: new, source: call.source)
             } else {
                 try requireSecureTransport(call)
                 if session.stage == .active {
@@ -275,19 +275,19 @@ extension ConsoleResponder {
                         throw IAMError(.accessDenied, denial.message)
                     } catch is Denial {}
                 }
-                try await registry.changePassword(principal, old: old, new: new, info: call.info)
+                try await registry.passwords.changePassword(principal, old: old, new: new, info: call.info)
             }
         } catch {
             return try passwordPage(call, error: "The password was not changed: " + Self.words(error), status: Self.status(of: error))
         }
         // Every session of the user ended with the old password; this browser carries on.
-        let token = try await registry.consoleContinue(after: session, source: call.source)
+        let token = try await registry.console.consoleContinue(after: session, source: call.source)
         let next = session.stage == .newPassword ? try landing(session.userName) : "/home?done=password-changed"
         return Self.redirect(next, cookies: [cookie(call, call.sessionCookie, token)])
     }
 
     func signOut(_ call: Call) async throws -> Response {
-        if let token = call.token { try await registry.endConsoleSession(token: token, source: call.source) }
+        if let token = call.token { try await registry.console.endConsoleSession(token: token, source: call.source) }
         return Self.redirect("/signin", cookies: [cookie(call, call.sessionCookie, "", maxAge: 0)])
     }
 
@@ -298,12 +298,12 @@ extension ConsoleResponder {
         var values: [String: Any] = ["title": "Home", "accountID": registry.accountID, "arn": principal.arn,
                                      "mfa": principal.mfaAuthenticated, "isRoot": principal.isRoot]
         if principal.isRoot { values["rootMFA"] = try !enabledDevices(Registry.rootUser).isEmpty }
-        if !principal.isRoot, try registry.policiesMentionMFA(user: principal.userName),
+        if !principal.isRoot, try registry.console.policiesMentionMFA(user: principal.userName),
            try enabledDevices(principal.userName).isEmpty {
             values["needsMFA"] = true
         }
         if may(.listUsers, [:], call), may(.getCredentialReport, [:], call) {
-            let without = try registry.usersWithoutMFA()
+            let without = try registry.account.usersWithoutMFA()
             values["showUsers"] = true
             values["withoutMFA"] = without
             values["has_withoutMFA"] = !without.isEmpty
@@ -332,7 +332,7 @@ extension ConsoleResponder {
         values["devices"] = devices
         values["has_devices"] = !devices.isEmpty
         if may(.listAccessKeys, [:], call) {
-            let keys = try registry.listAccessKeys(principal, userName: nil).map { key -> [String: Any] in
+            let keys = try registry.users.listAccessKeys(principal, userName: nil).map { key -> [String: Any] in
                 ["accessKey": key.accessKey, "status": key.status == .active ? "Active" : "Inactive",
                  "toggle": key.status == .active ? "Inactive" : "Active", "created": Self.date(key.created)]
             }
@@ -356,16 +356,16 @@ extension ConsoleResponder {
             try await authorize(.createVirtualMFADevice, ["VirtualMFADeviceName": name], call)
             let device: NewVirtualDevice
             do {
-                device = try await registry.createVirtualDevice(principal, name: name, path: nil, tags: [], info: call.info)
+                device = try await registry.devices.createVirtualDevice(principal, name: name, path: nil, tags: [], info: call.info)
             } catch let error as IAMError where error.code == .entityAlreadyExists {
                 // An unfinished wizard of this caller's left the device unassigned: start it over.
                 let serial = "arn:aws:iam::\(registry.accountID):mfa/\(name)"
-                guard let existing = try registry.device(serial: serial), existing.userName == nil,
+                guard let existing = try registry.devices.device(serial: serial), existing.userName == nil,
                       existing.creator == principal.userName || principal.isRoot
                 else { throw error }
                 try await authorize(.deleteVirtualMFADevice, ["SerialNumber": serial], call)
-                try await registry.deleteVirtualDevice(principal, serial: serial, info: call.info)
-                device = try await registry.createVirtualDevice(principal, name: name, path: nil, tags: [], info: call.info)
+                try await registry.devices.deleteVirtualDevice(principal, serial: serial, info: call.info)
+                device = try await registry.devices.createVirtualDevice(principal, name: name, path: nil, tags: [], info: call.info)
             }
             let size = Self.pngWidth(device.qrPNG)
             return try page("mfa-wizard", ["title": "Assign MFA device", "serial": device.serial,
@@ -391,7 +391,7 @@ extension ConsoleResponder {
             try requireSecureTransport(call)
             try await authorize(.enableMFADevice, ["UserName": principal.userName, "SerialNumber": serial], call)
             let principal = try await stepUpRoot(call, event: "EnableMFADevice")
-            try await registry.enableDevice(principal, userName: principal.userName, serial: serial,
+            try await registry.devices.enableDevice(principal, userName: principal.userName, serial: serial,
                                             code1: call.form["code1"] ?? "", code2: call.form["code2"] ?? "", info: call.info)
             return Self.redirect("/security?done=mfa-assigned")
         } catch {
@@ -422,9 +422,9 @@ extension ConsoleResponder {
         try requireSecureTransport(call)
         if try totpDevices(Registry.rootUser).isEmpty {
             // Security keys only: a stolen console cookie does not know the password.
-            try await registry.confirmRootPassword(call.form["stepPassword"] ?? "", source: call.source)
+            try await registry.console.confirmRootPassword(call.form["stepPassword"] ?? "", source: call.source)
         } else {
-            try await registry.confirmCode(principal, serial: call.form["stepSerial"] ?? "", code: call.form["stepCode"] ?? "",
+            try await registry.console.confirmCode(principal, serial: call.form["stepSerial"] ?? "", code: call.form["stepCode"] ?? "",
                                            event: event, info: call.info)
         }
         principal.mfaAuthenticated = true
@@ -436,7 +436,7 @@ extension ConsoleResponder {
         let serial = call.form["serial"] ?? ""
         do {
             try await authorize(.deleteVirtualMFADevice, ["SerialNumber": serial], call)
-            try await registry.deleteVirtualDevice(call.caller, serial: serial, info: call.info)
+            try await registry.devices.deleteVirtualDevice(call.caller, serial: serial, info: call.info)
             return Self.redirect("/security/mfa/new")
         } catch {
             return try await security(call, error: Self.words(error), status: Self.status(of: error))
@@ -449,7 +449,7 @@ extension ConsoleResponder {
         do {
             try requireSecureTransport(call)
             try await authorize(.resyncMFADevice, ["UserName": principal.userName, "SerialNumber": serial], call)
-            try await registry.resyncDevice(principal, userName: principal.userName, serial: serial,
+            try await registry.devices.resyncDevice(principal, userName: principal.userName, serial: serial,
                                             code1: call.form["code1"] ?? "", code2: call.form["code2"] ?? "", info: call.info)
             return Self.redirect("/security?done=mfa-resynced")
         } catch {
@@ -467,18 +467,18 @@ extension ConsoleResponder {
             try await authorize(.deactivateMFADevice, ["UserName": principal.userName, "SerialNumber": serial], call)
             if principal.isRoot {
                 try requireSecureTransport(call)
-                let isKey = try registry.device(serial: serial)?.kind == .securityKey
+                let isKey = try registry.devices.device(serial: serial)?.kind == .securityKey
                 if isKey {
                     principal = try await stepUpRoot(call, event: "DeactivateMFADevice")
                 } else {
-                    try await registry.confirmCode(principal, serial: serial, code: call.form["code"] ?? "",
+                    try await registry.console.confirmCode(principal, serial: serial, code: call.form["code"] ?? "",
                                                    event: "DeactivateMFADevice", info: call.info)
                     principal.mfaAuthenticated = true
                 }
             }
-            try await registry.deactivateDevice(principal, userName: principal.userName, serial: serial, info: call.info)
-            if try registry.device(serial: serial)?.kind == .virtual, may(.deleteVirtualMFADevice, ["SerialNumber": serial], call) {
-                try await registry.deleteVirtualDevice(principal, serial: serial, info: call.info)
+            try await registry.devices.deactivateDevice(principal, userName: principal.userName, serial: serial, info: call.info)
+            if try registry.devices.device(serial: serial)?.kind == .virtual, may(.deleteVirtualMFADevice, ["SerialNumber": serial], call) {
+                try await registry.devices.deleteVirtualDevice(principal, serial: serial, info: call.info)
             }
         } catch {
             return try await security(call, error: "The device was not removed: " + Self.words(error), status: Self.status(of: error))
@@ -491,7 +491,7 @@ extension ConsoleResponder {
         do {
             try requireSecureTransport(call)
             try await authorize(.createAccessKey, [:], call)
-            let (key, secret) = try await registry.createAccessKey(call.caller, userName: nil)
+            let (key, secret) = try await registry.users.createAccessKey(call.caller, userName: nil)
             return try await security(call, newKey: (key.accessKey, secret))
         } catch {
             return try await security(call, error: "No access key was created: " + Self.words(error), status: Self.status(of: error))
@@ -502,7 +502,7 @@ extension ConsoleResponder {
         let key = call.form["key"] ?? ""
         do {
             try await authorize(.updateAccessKey, ["AccessKeyId": key], call)
-            try await registry.updateAccessKey(call.caller, userName: nil, accessKey: key, status: call.form["status"] ?? "")
+            try await registry.users.updateAccessKey(call.caller, userName: nil, accessKey: key, status: call.form["status"] ?? "")
             return Self.redirect("/security?done=key-updated")
         } catch {
             return try await security(call, error: Self.words(error), status: Self.status(of: error))
@@ -513,7 +513,7 @@ extension ConsoleResponder {
         let key = call.form["key"] ?? ""
         do {
             try await authorize(.deleteAccessKey, ["AccessKeyId": key], call)
-            try await registry.deleteAccessKey(call.caller, userName: nil, accessKey: key)
+            try await registry.users.deleteAccessKey(call.caller, userName: nil, accessKey: key)
             return Self.redirect("/security?done=key-deleted")
         } catch {
             return try await security(call, error: Self.words(error), status: Self.status(of: error))
@@ -524,11 +524,11 @@ extension ConsoleResponder {
 
     func users(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         try await authorize(.listUsers, [:], call)
-        let page = try registry.listUsers(call.caller, marker: call.query["after"], maxItems: 100)
+        let page = try registry.users.listUsers(call.caller, marker: call.query["after"], maxItems: 100)
         // The password, MFA and key columns come from what the credential report tells.
         let report = may(.getCredentialReport, [:], call)
         let rows: [[String: Any]] = report
-            ? try registry.summaries(of: page.items).map { summary in
+            ? try registry.account.summaries(of: page.items).map { summary in
                 ["name": summary.user.name, "created": Self.date(summary.user.created),
                  "password": summary.hasPassword ? "Enabled" : "None",
                  "mfa": summary.deviceKinds.isEmpty ? "Not assigned"
@@ -549,7 +549,7 @@ extension ConsoleResponder {
         let password = call.form["password"] ?? ""
         do {
             try await authorize(.createUser, ["UserName": name], call)
-            _ = try await registry.createUser(call.caller, name: name, path: nil)
+            _ = try await registry.users.createUser(call.caller, name: name, path: nil)
         } catch {
             return try await users(call, error: "The user was not created: " + Self.words(error), status: Self.status(of: error))
         }
@@ -557,7 +557,7 @@ extension ConsoleResponder {
             do {
                 try requireSecureTransport(call)
                 try await authorize(.createLoginProfile, ["UserName": name], call)
-                _ = try await registry.createLoginProfile(user: name, password: password,
+                _ = try await registry.passwords.createLoginProfile(user: name, password: password,
                                                           resetRequired: call.form["reset"] == "true")
             } catch {
                 return try await user(call, name, error: "The user is created, but without a console password: "
@@ -570,7 +570,7 @@ extension ConsoleResponder {
     func user(_ call: Call, _ name: String, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         try Self.requireIAMUser(name)
         try await authorize(.getUser, ["UserName": name], call)
-        guard let record = try registry.getUser(call.caller, name: name) else {
+        guard let record = try registry.users.getUser(call.caller, name: name) else {
             throw Problem(status: .notFound, message: "There is no user named \(name).")
         }
         // Each part shows only what its own IAM call would tell this caller.
@@ -579,12 +579,12 @@ extension ConsoleResponder {
                 ["serial": device.serial, "enabled": Self.date(device.enabled), "index": index]
             }
         let attached = !may(.listAttachedUserPolicies, ["UserName": name], call) ? []
-            : try registry.attachedPolicies(.user(name)).map { ["name": $0.name, "arn": $0.arn, "user": name] }
+            : try registry.policies.attachedPolicies(.user(name)).map { ["name": $0.name, "arn": $0.arn, "user": name] }
         let policies = !may(.listPolicies, [:], call) ? []
-            : try registry.listPolicies(scope: .all, onlyAttached: false, pathPrefix: "/", marker: nil, maxItems: 200)
+            : try registry.policies.listPolicies(scope: .all, onlyAttached: false, pathPrefix: "/", marker: nil, maxItems: 200)
                 .items.map { ["name": $0.name, "arn": $0.arn] }
         let hasPassword: Bool? = !may(.getLoginProfile, ["UserName": name], call) ? nil
-            : try registry.hasLoginProfile(user: name)
+            : try registry.passwords.hasLoginProfile(user: name)
         var values: [String: Any] = ["title": "User \(name)", "name": name, "arn": registry.userArn(record),
                                      "created": Self.date(record.created), "devices": devices, "has_devices": !devices.isEmpty,
                                      "attached": attached, "policies": policies,
@@ -606,7 +606,7 @@ extension ConsoleResponder {
         try Self.requireIAMUser(name)
         do {
             try await authorize(.deactivateMFADevice, ["UserName": name, "SerialNumber": serial], call)
-            try await registry.deactivateDevice(call.caller, userName: name, serial: serial, info: call.info)
+            try await registry.devices.deactivateDevice(call.caller, userName: name, serial: serial, info: call.info)
         } catch {
             return try await user(call, name, error: "The device was not deactivated: " + Self.words(error), status: Self.status(of: error))
         }
@@ -618,7 +618,7 @@ extension ConsoleResponder {
         let arn = call.form["arn"] ?? ""
         do {
             try await authorize(attach ? .attachUserPolicy : .detachUserPolicy, ["UserName": name, "PolicyArn": arn], call)
-            if attach { try await registry.attachPolicy(.user(name), arn: arn) } else { try await registry.detachPolicy(.user(name), arn: arn) }
+            if attach { try await registry.policies.attachPolicy(.user(name), arn: arn) } else { try await registry.policies.detachPolicy(.user(name), arn: arn) }
         } catch {
             return try await user(call, name, error: Self.words(error), status: Self.status(of: error))
         }
@@ -631,12 +631,12 @@ extension ConsoleResponder {
         let reset = call.form["reset"] == "true"
         do {
             try requireSecureTransport(call)
-            if try registry.hasLoginProfile(user: name) {
+            if try registry.passwords.hasLoginProfile(user: name) {
                 try await authorize(.updateLoginProfile, ["UserName": name], call)
-                try await registry.updateLoginProfile(user: name, password: password, resetRequired: reset)
+                try await registry.passwords.updateLoginProfile(user: name, password: password, resetRequired: reset)
             } else {
                 try await authorize(.createLoginProfile, ["UserName": name], call)
-                _ = try await registry.createLoginProfile(user: name, password: password, resetRequired: reset)
+                _ = try await registry.passwords.createLoginProfile(user: name, password: password, resetRequired: reset)
             }
         } catch {
             return try await user(call, name, error: "The password was not set: " + Self.words(error), status: Self.status(of: error))
@@ -650,21 +650,21 @@ extension ConsoleResponder {
         try Self.requireIAMUser(name)
         do {
             try await authorize(.deleteUser, ["UserName": name], call)
-            if try registry.hasLoginProfile(user: name) {
+            if try registry.passwords.hasLoginProfile(user: name) {
                 try await authorize(.deleteLoginProfile, ["UserName": name], call)
-                try await registry.deleteLoginProfile(user: name)
+                try await registry.passwords.deleteLoginProfile(user: name)
             }
             try await authorize(.listAccessKeys, ["UserName": name], call)
-            for key in try registry.listAccessKeys(call.caller, userName: name) {
+            for key in try registry.users.listAccessKeys(call.caller, userName: name) {
                 try await authorize(.deleteAccessKey, ["UserName": name, "AccessKeyId": key.accessKey], call)
-                try await registry.deleteAccessKey(call.caller, userName: name, accessKey: key.accessKey)
+                try await registry.users.deleteAccessKey(call.caller, userName: name, accessKey: key.accessKey)
             }
             try await authorize(.listAttachedUserPolicies, ["UserName": name], call)
-            for policy in try registry.attachedPolicies(.user(name)) {
+            for policy in try registry.policies.attachedPolicies(.user(name)) {
                 try await authorize(.detachUserPolicy, ["UserName": name, "PolicyArn": policy.arn], call)
-                try await registry.detachPolicy(.user(name), arn: policy.arn)
+                try await registry.policies.detachPolicy(.user(name), arn: policy.arn)
             }
-            try await registry.deleteUser(call.caller, name: name)
+            try await registry.users.deleteUser(call.caller, name: name)
         } catch {
             return try await user(call, name, error: "The user was not deleted: " + Self.words(error), status: Self.status(of: error))
         }
@@ -689,7 +689,7 @@ extension ConsoleResponder {
         let before = call.query["before"].flatMap { Int64($0) }
         let suffix: String? = user.isEmpty ? nil : (user == Registry.rootUser ? ":root" : "/" + user)
         let limit = 50
-        let entries = try registry.auditPage(before: before, principalSuffix: suffix, outcome: outcome?.rawValue, limit: limit)
+        let entries = try registry.account.auditPage(before: before, principalSuffix: suffix, outcome: outcome?.rawValue, limit: limit)
         var values: [String: Any] = [
             "title": "Audit", "user": user,
             "outcomes": ["done", "passed", "failed", "refused", "denied"].map { value -> [String: Any] in

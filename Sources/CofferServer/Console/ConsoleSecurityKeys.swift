@@ -29,7 +29,7 @@ extension ConsoleResponder {
             try requireSecureTransport(call)
             try await authorize(.enableMFADevice, ["UserName": principal.userName], call)
             guard let token = call.token else { throw Problem(status: .unauthorized, message: "Sign in first.") }
-            let challenge = try await registry.newChallenge(.register, user: principal.userName, sessionToken: token)
+            let challenge = try await registry.securityKeys.newChallenge(.register, user: principal.userName, sessionToken: token)
             let handle = Array(SHA256.hash(data: Array("coffer:\(registry.accountID):\(principal.userName)".utf8)).prefix(16))
             return json([
                 "challenge": Base64URL.encode(challenge),
@@ -39,7 +39,7 @@ extension ConsoleResponder {
                 "pubKeyCredParams": Self.algorithms,
                 "timeout": 300_000,
                 "attestation": "none",
-                "excludeCredentials": try registry.securityKeyIDs(user: principal.userName)
+                "excludeCredentials": try registry.securityKeys.securityKeyIDs(user: principal.userName)
                     .map { ["type": "public-key", "id": Base64URL.encode($0)] },
                 "authenticatorSelection": ["userVerification": "preferred", "residentKey": "discouraged"],
             ])
@@ -58,7 +58,7 @@ extension ConsoleResponder {
                   let attestation = Base64URL.decode(call.form["attestationObject"] ?? ""),
                   let client = Base64URL.decode(call.form["clientDataJSON"] ?? "")
             else { throw Problem(status: .badRequest, message: "The browser's answer is incomplete.") }
-            let device = try await registry.registerSecurityKey(stepped, name: (call.form["name"] ?? "").trimmingCharacters(in: .whitespaces),
+            let device = try await registry.securityKeys.registerSecurityKey(stepped, name: (call.form["name"] ?? "").trimmingCharacters(in: .whitespaces),
                                                                 sessionToken: token, attestationObject: attestation,
                                                                 clientDataJSON: client, rp: relyingParty, info: call.info)
             s3.metrics.securityKey("registered")
@@ -72,11 +72,11 @@ extension ConsoleResponder {
             return plain("The sign-in has ended: start again with the password.", status: .unauthorized)
         }
         try requireSecureTransport(call)
-        let challenge = try await registry.newChallenge(.signIn, user: session.userName, sessionToken: token)
+        let challenge = try await registry.securityKeys.newChallenge(.signIn, user: session.userName, sessionToken: token)
         return json([
             "challenge": Base64URL.encode(challenge),
             "rpId": relyingParty.id,
-            "allowCredentials": try registry.securityKeyIDs(user: session.userName).map { ["type": "public-key", "id": Base64URL.encode($0)] },
+            "allowCredentials": try registry.securityKeys.securityKeyIDs(user: session.userName).map { ["type": "public-key", "id": Base64URL.encode($0)] },
             "userVerification": "preferred",
             "timeout": 300_000,
         ])
@@ -93,7 +93,7 @@ extension ConsoleResponder {
             guard let id = Base64URL.decode(call.form["credentialId"] ?? ""), let data = Base64URL.decode(call.form["authenticatorData"] ?? ""),
                   let client = Base64URL.decode(call.form["clientDataJSON"] ?? ""), let signature = Base64URL.decode(call.form["signature"] ?? "")
             else { throw Problem(status: .badRequest, message: "The browser's answer is incomplete.") }
-            guard let (newToken, record) = try await registry.consoleVerifySecurityKey(
+            guard let (newToken, record) = try await registry.securityKeys.consoleVerifySecurityKey(
                 token: token, credentialID: id, authenticatorData: data, clientDataJSON: client, signature: signature,
                 rp: relyingParty, source: call.source)
             else { return plain("The sign-in has ended: start again with the password.", status: .unauthorized) }

@@ -108,12 +108,12 @@ enum IAMAction: String, Sendable, CaseIterable {
                 }
                 return registry.rootArn
             }
-            let path = try registry.user(named: name)?.path ?? "/"
+            let path = try registry.devices.user(named: name)?.path ?? "/"
             return "arn:aws:iam::\(account):user\(path)\(name)"
         }
         func group() throws -> String {
             let name = call.form["GroupName"] ?? ""
-            let path = try registry.group(named: name)?.path ?? call.form["Path"] ?? "/"
+            let path = try registry.policies.group(named: name)?.path ?? call.form["Path"] ?? "/"
             return "arn:aws:iam::\(account):group\(path)\(name)"
         }
         func device() -> String {
@@ -142,7 +142,7 @@ enum IAMAction: String, Sendable, CaseIterable {
              .listAttachedGroupPolicies, .createGroup, .getGroup, .deleteGroup, .addUserToGroup, .removeUserFromGroup:
             return try group()
         case .createPolicy:
-            return registry.policyArn(name: call.form["PolicyName"] ?? "", path: call.form["Path"] ?? "/")
+            return registry.policies.policyArn(name: call.form["PolicyName"] ?? "", path: call.form["Path"] ?? "/")
         case .getPolicy, .getPolicyVersion, .createPolicyVersion, .deletePolicyVersion, .listPolicyVersions,
              .setDefaultPolicyVersion, .deletePolicy:
             return call.form["PolicyArn"] ?? ""

@@ -11,7 +11,7 @@ extension QueryAPI {
         let caller = call.caller
         switch call.action {
         case .getCallerIdentity:
-            let user = caller.isRoot ? nil : try registry.user(named: caller.userName)
+            let user = caller.isRoot ? nil : try registry.devices.user(named: caller.userName)
             let userID = user?.userID ?? registry.accountID
             let arn = user.map(registry.userArn) ?? registry.arn(of: caller)
             return { xml in
@@ -20,7 +20,7 @@ extension QueryAPI {
                 xml.element("Arn", arn)
             }
         case .getSessionToken:
-            let credentials = try await registry.getSessionToken(
+            let credentials = try await registry.account.getSessionToken(
                 caller, duration: try call.form["DurationSeconds"].map(Self.integer), serial: call.form["SerialNumber"],
                 code: call.form["TokenCode"], info: call.info)
             return { xml in
@@ -32,10 +32,10 @@ extension QueryAPI {
                 }
             }
         case .createUser:
-            let user = try await registry.createUser(caller, name: try call.required("UserName"), path: call.form["Path"])
+            let user = try await registry.users.createUser(caller, name: try call.required("UserName"), path: call.form["Path"])
             return { xml in xml.element("User") { self.user(user, &$0) } }
         case .getUser:
-            let user = try registry.getUser(caller, name: call.form["UserName"])
+            let user = try registry.users.getUser(caller, name: call.form["UserName"])
             return { xml in
                 xml.element("User") { xml in
                     if let user {
@@ -48,16 +48,16 @@ extension QueryAPI {
                 }
             }
         case .listUsers:
-            let page = try registry.listUsers(caller, marker: call.form["Marker"], maxItems: try call.maxItems())
+            let page = try registry.users.listUsers(caller, marker: call.form["Marker"], maxItems: try call.maxItems())
             return { xml in
                 xml.element("Users") { xml in for user in page.items { xml.element("member") { self.user(user, &$0) } } }
                 self.pageTail(page.isTruncated, page.marker, &xml)
             }
         case .deleteUser:
-            try await registry.deleteUser(caller, name: try call.required("UserName"))
+            try await registry.users.deleteUser(caller, name: try call.required("UserName"))
             return nil
         case .createAccessKey:
-            let (key, secret) = try await registry.createAccessKey(caller, userName: call.form["UserName"])
+            let (key, secret) = try await registry.users.createAccessKey(caller, userName: call.form["UserName"])
             return { xml in
                 xml.element("AccessKey") { xml in
                     xml.element("UserName", key.userName)
@@ -68,7 +68,7 @@ extension QueryAPI {
                 }
             }
         case .listAccessKeys:
-            let keys = try registry.listAccessKeys(caller, userName: call.form["UserName"])
+            let keys = try registry.users.listAccessKeys(caller, userName: call.form["UserName"])
             return { xml in
                 xml.element("AccessKeyMetadata") { xml in
                     for key in keys {
@@ -83,14 +83,14 @@ extension QueryAPI {
                 xml.element("IsTruncated", false)
             }
         case .updateAccessKey:
-            try await registry.updateAccessKey(caller, userName: call.form["UserName"],
+            try await registry.users.updateAccessKey(caller, userName: call.form["UserName"],
                                                accessKey: try call.required("AccessKeyId"), status: try call.required("Status"))
             return nil
         case .deleteAccessKey:
-            try await registry.deleteAccessKey(caller, userName: call.form["UserName"], accessKey: try call.required("AccessKeyId"))
+            try await registry.users.deleteAccessKey(caller, userName: call.form["UserName"], accessKey: try call.required("AccessKeyId"))
             return nil
         case .createVirtualMFADevice:
-            let device = try await registry.createVirtualDevice(caller, name: try call.required("VirtualMFADeviceName"),
+            let device = try await registry.devices.createVirtualDevice(caller, name: try call.required("VirtualMFADeviceName"),
                                                                 path: call.form["Path"], tags: call.tags(), info: call.info)
             return { xml in
                 xml.element("VirtualMFADevice") { xml in
@@ -101,26 +101,26 @@ extension QueryAPI {
                 }
             }
         case .enableMFADevice:
-            try await registry.enableDevice(caller, userName: try call.required("UserName"),
+            try await registry.devices.enableDevice(caller, userName: try call.required("UserName"),
                                             serial: try call.required("SerialNumber"),
                                             code1: try call.required("AuthenticationCode1"),
                                             code2: try call.required("AuthenticationCode2"), info: call.info)
             return nil
         case .resyncMFADevice:
-            try await registry.resyncDevice(caller, userName: try call.required("UserName"),
+            try await registry.devices.resyncDevice(caller, userName: try call.required("UserName"),
                                             serial: try call.required("SerialNumber"),
                                             code1: try call.required("AuthenticationCode1"),
                                             code2: try call.required("AuthenticationCode2"), info: call.info)
             return nil
         case .deactivateMFADevice:
-            try await registry.deactivateDevice(caller, userName: call.form["UserName"],
+            try await registry.devices.deactivateDevice(caller, userName: call.form["UserName"],
                                                 serial: try call.required("SerialNumber"), info: call.info)
             return nil
         case .deleteVirtualMFADevice:
-            try await registry.deleteVirtualDevice(caller, serial: try call.required("SerialNumber"), info: call.info)
+            try await registry.devices.deleteVirtualDevice(caller, serial: try call.required("SerialNumber"), info: call.info)
             return nil
         case .listMFADevices:
-            let page = try registry.listDevices(caller, userName: call.form["UserName"], marker: call.form["Marker"],
+            let page = try registry.devices.listDevices(caller, userName: call.form["UserName"], marker: call.form["Marker"],
                                                 maxItems: try call.maxItems())
             return { xml in
                 xml.element("MFADevices") { xml in
@@ -135,10 +135,10 @@ extension QueryAPI {
                 self.pageTail(page.isTruncated, page.marker, &xml)
             }
         case .listVirtualMFADevices:
-            let page = try registry.listVirtualDevices(caller, assignment: call.form["AssignmentStatus"],
+            let page = try registry.devices.listVirtualDevices(caller, assignment: call.form["AssignmentStatus"],
                                                        marker: call.form["Marker"], maxItems: try call.maxItems())
             let owners = try Dictionary(uniqueKeysWithValues: Set(page.items.compactMap(\.userName))
-                .filter { $0 != Registry.rootUser }.compactMap { name in try registry.user(named: name).map { (name, $0) } })
+                .filter { $0 != Registry.rootUser }.compactMap { name in try registry.devices.user(named: name).map { (name, $0) } })
             return { xml in
                 xml.element("VirtualMFADevices") { xml in
                     for device in page.items {
@@ -162,19 +162,19 @@ extension QueryAPI {
                 self.pageTail(page.isTruncated, page.marker, &xml)
             }
         case .tagMFADevice:
-            try await registry.tagDevice(caller, serial: try call.required("SerialNumber"), tags: call.tags())
+            try await registry.devices.tagDevice(caller, serial: try call.required("SerialNumber"), tags: call.tags())
             return nil
         case .untagMFADevice:
-            try await registry.untagDevice(caller, serial: try call.required("SerialNumber"), keys: call.list("TagKeys"))
+            try await registry.devices.untagDevice(caller, serial: try call.required("SerialNumber"), keys: call.list("TagKeys"))
             return nil
         case .listMFADeviceTags:
-            let tags = try registry.listTags(caller, serial: try call.required("SerialNumber"))
+            let tags = try registry.devices.listTags(caller, serial: try call.required("SerialNumber"))
             return { xml in
                 self.tags(tags, &xml)
                 xml.element("IsTruncated", false)
             }
         case .getAccountSummary:
-            let summary = try registry.accountSummary(caller)
+            let summary = try registry.account.accountSummary(caller)
             return { xml in
                 xml.element("SummaryMap") { xml in
                     for (key, value) in summary {
@@ -186,24 +186,24 @@ extension QueryAPI {
                 }
             }
         case .generateCredentialReport:
-            try await registry.generateCredentialReport(caller)
+            try await registry.account.generateCredentialReport(caller)
             return { xml in
                 xml.element("State", "COMPLETE")
                 xml.element("Description", "The credential report is ready.")
             }
         case .getCredentialReport:
-            let report = try registry.credentialReport(caller)
+            let report = try registry.account.credentialReport(caller)
             return { xml in
                 xml.element("Content", Data(report.csv.utf8).base64EncodedString())
                 xml.element("ReportFormat", "text/csv")
                 xml.element("GeneratedTime", HTTPDate.iso8601(milliseconds: report.generated))
             }
         case .putUserPolicy:
-            try await registry.putInlinePolicy(.user(try call.required("UserName")), name: try call.required("PolicyName"),
+            try await registry.policies.putInlinePolicy(.user(try call.required("UserName")), name: try call.required("PolicyName"),
                                                document: try call.required("PolicyDocument"))
             return nil
         case .putGroupPolicy:
-            try await registry.putInlinePolicy(.group(try call.required("GroupName")), name: try call.required("PolicyName"),
+            try await registry.policies.putInlinePolicy(.group(try call.required("GroupName")), name: try call.required("PolicyName"),
                                                document: try call.required("PolicyDocument"))
             return nil
         case .getUserPolicy:
@@ -211,29 +211,29 @@ extension QueryAPI {
         case .getGroupPolicy:
             return try inlinePolicy(call, owner: .group(try call.required("GroupName")), ownerElement: "GroupName")
         case .deleteUserPolicy:
-            try await registry.deleteInlinePolicy(.user(try call.required("UserName")), name: try call.required("PolicyName"))
+            try await registry.policies.deleteInlinePolicy(.user(try call.required("UserName")), name: try call.required("PolicyName"))
             return nil
         case .deleteGroupPolicy:
-            try await registry.deleteInlinePolicy(.group(try call.required("GroupName")), name: try call.required("PolicyName"))
+            try await registry.policies.deleteInlinePolicy(.group(try call.required("GroupName")), name: try call.required("PolicyName"))
             return nil
         case .listUserPolicies:
             return try inlinePolicyNames(call, owner: .user(try call.required("UserName")))
         case .listGroupPolicies:
             return try inlinePolicyNames(call, owner: .group(try call.required("GroupName")))
         case .createPolicy:
-            let policy = try await registry.createPolicy(name: try call.required("PolicyName"), path: call.form["Path"],
+            let policy = try await registry.policies.createPolicy(name: try call.required("PolicyName"), path: call.form["Path"],
                                                          document: try call.required("PolicyDocument"),
                                                          description: call.form["Description"])
             return { xml in xml.element("Policy") { self.policy(policy, &$0) } }
         case .getPolicy:
-            let policy = try registry.getPolicy(arn: try call.required("PolicyArn"))
+            let policy = try registry.policies.getPolicy(arn: try call.required("PolicyArn"))
             return { xml in xml.element("Policy") { self.policy(policy, &$0) } }
         case .getPolicyVersion:
-            let (version, isDefault) = try registry.policyVersion(arn: try call.required("PolicyArn"),
+            let (version, isDefault) = try registry.policies.policyVersion(arn: try call.required("PolicyArn"),
                                                                   versionID: try call.required("VersionId"))
             return { xml in xml.element("PolicyVersion") { self.policyVersion(version, isDefault: isDefault, &$0) } }
         case .createPolicyVersion:
-            let version = try await registry.createPolicyVersion(arn: try call.required("PolicyArn"),
+            let version = try await registry.policies.createPolicyVersion(arn: try call.required("PolicyArn"),
                                                                  document: try call.required("PolicyDocument"),
                                                                  setAsDefault: call.form["SetAsDefault"] == "true")
             let isDefault = call.form["SetAsDefault"] == "true"
@@ -245,10 +245,10 @@ extension QueryAPI {
                 }
             }
         case .deletePolicyVersion:
-            try await registry.deletePolicyVersion(arn: try call.required("PolicyArn"), versionID: try call.required("VersionId"))
+            try await registry.policies.deletePolicyVersion(arn: try call.required("PolicyArn"), versionID: try call.required("VersionId"))
             return nil
         case .listPolicyVersions:
-            let (versions, defaultVersion) = try registry.policyVersions(arn: try call.required("PolicyArn"))
+            let (versions, defaultVersion) = try registry.policies.policyVersions(arn: try call.required("PolicyArn"))
             return { xml in
                 xml.element("Versions") { xml in
                     for version in versions {
@@ -262,16 +262,16 @@ extension QueryAPI {
                 xml.element("IsTruncated", false)
             }
         case .setDefaultPolicyVersion:
-            try await registry.setDefaultPolicyVersion(arn: try call.required("PolicyArn"), versionID: try call.required("VersionId"))
+            try await registry.policies.setDefaultPolicyVersion(arn: try call.required("PolicyArn"), versionID: try call.required("VersionId"))
             return nil
         case .deletePolicy:
-            try await registry.deletePolicy(arn: try call.required("PolicyArn"))
+            try await registry.policies.deletePolicy(arn: try call.required("PolicyArn"))
             return nil
         case .listPolicies:
             guard let scope = Registry.PolicyScope(rawValue: call.form["Scope"] ?? "All") else {
                 throw IAMError.validation("scope", "Member must satisfy enum value set: [All, AWS, Local]")
             }
-            let page = try registry.listPolicies(scope: scope, onlyAttached: call.form["OnlyAttached"] == "true",
+            let page = try registry.policies.listPolicies(scope: scope, onlyAttached: call.form["OnlyAttached"] == "true",
                                                  pathPrefix: call.form["PathPrefix"] ?? "/", marker: call.form["Marker"],
                                                  maxItems: try call.maxItems())
             return { xml in
@@ -279,74 +279,74 @@ extension QueryAPI {
                 self.pageTail(page.isTruncated, page.marker, &xml)
             }
         case .attachUserPolicy:
-            try await registry.attachPolicy(.user(try call.required("UserName")), arn: try call.required("PolicyArn"))
+            try await registry.policies.attachPolicy(.user(try call.required("UserName")), arn: try call.required("PolicyArn"))
             return nil
         case .attachGroupPolicy:
-            try await registry.attachPolicy(.group(try call.required("GroupName")), arn: try call.required("PolicyArn"))
+            try await registry.policies.attachPolicy(.group(try call.required("GroupName")), arn: try call.required("PolicyArn"))
             return nil
         case .detachUserPolicy:
-            try await registry.detachPolicy(.user(try call.required("UserName")), arn: try call.required("PolicyArn"))
+            try await registry.policies.detachPolicy(.user(try call.required("UserName")), arn: try call.required("PolicyArn"))
             return nil
         case .detachGroupPolicy:
-            try await registry.detachPolicy(.group(try call.required("GroupName")), arn: try call.required("PolicyArn"))
+            try await registry.policies.detachPolicy(.group(try call.required("GroupName")), arn: try call.required("PolicyArn"))
             return nil
         case .listAttachedUserPolicies:
             return try attachedPolicies(call, owner: .user(try call.required("UserName")))
         case .listAttachedGroupPolicies:
             return try attachedPolicies(call, owner: .group(try call.required("GroupName")))
         case .createGroup:
-            let group = try await registry.createGroup(name: try call.required("GroupName"), path: call.form["Path"])
+            let group = try await registry.policies.createGroup(name: try call.required("GroupName"), path: call.form["Path"])
             return { xml in xml.element("Group") { self.group(group, &$0) } }
         case .getGroup:
-            let (group, users) = try registry.getGroup(name: try call.required("GroupName"))
+            let (group, users) = try registry.policies.getGroup(name: try call.required("GroupName"))
             return { xml in
                 xml.element("Group") { self.group(group, &$0) }
                 xml.element("Users") { xml in for user in users { xml.element("member") { self.user(user, &$0) } } }
                 xml.element("IsTruncated", false)
             }
         case .listGroups:
-            let page = try registry.listGroups(marker: call.form["Marker"], maxItems: try call.maxItems())
+            let page = try registry.policies.listGroups(marker: call.form["Marker"], maxItems: try call.maxItems())
             return { xml in
                 xml.element("Groups") { xml in for group in page.items { xml.element("member") { self.group(group, &$0) } } }
                 self.pageTail(page.isTruncated, page.marker, &xml)
             }
         case .deleteGroup:
-            try await registry.deleteGroup(name: try call.required("GroupName"))
+            try await registry.policies.deleteGroup(name: try call.required("GroupName"))
             return nil
         case .addUserToGroup:
-            try await registry.addUser(try call.required("UserName"), toGroup: try call.required("GroupName"))
+            try await registry.policies.addUser(try call.required("UserName"), toGroup: try call.required("GroupName"))
             return nil
         case .removeUserFromGroup:
-            try await registry.removeUser(try call.required("UserName"), fromGroup: try call.required("GroupName"))
+            try await registry.policies.removeUser(try call.required("UserName"), fromGroup: try call.required("GroupName"))
             return nil
         case .listGroupsForUser:
-            let groups = try registry.groups(ofUser: try call.required("UserName"))
+            let groups = try registry.policies.groups(ofUser: try call.required("UserName"))
             return { xml in
                 xml.element("Groups") { xml in for group in groups { xml.element("member") { self.group(group, &$0) } } }
                 xml.element("IsTruncated", false)
             }
         case .createLoginProfile:
-            let profile = try await registry.createLoginProfile(user: try call.required("UserName"),
+            let profile = try await registry.passwords.createLoginProfile(user: try call.required("UserName"),
                                                                 password: try call.required("Password"),
                                                                 resetRequired: call.form["PasswordResetRequired"] == "true")
             return { xml in xml.element("LoginProfile") { self.loginProfile(profile, &$0) } }
         case .getLoginProfile:
             // Without UserName: the caller's own (AWS).
-            let profile = try registry.loginProfile(user: call.form["UserName"] ?? call.caller.userName)
+            let profile = try registry.passwords.loginProfile(user: call.form["UserName"] ?? call.caller.userName)
             return { xml in xml.element("LoginProfile") { self.loginProfile(profile, &$0) } }
         case .updateLoginProfile:
-            try await registry.updateLoginProfile(user: try call.required("UserName"), password: call.form["Password"],
+            try await registry.passwords.updateLoginProfile(user: try call.required("UserName"), password: call.form["Password"],
                                                   resetRequired: try call.boolean("PasswordResetRequired"))
             return nil
         case .deleteLoginProfile:
-            try await registry.deleteLoginProfile(user: try call.required("UserName"))
+            try await registry.passwords.deleteLoginProfile(user: try call.required("UserName"))
             return nil
         case .changePassword:
-            try await registry.changePassword(call.caller, old: try call.required("OldPassword"),
+            try await registry.passwords.changePassword(call.caller, old: try call.required("OldPassword"),
                                               new: try call.required("NewPassword"), info: call.info)
             return nil
         case .getAccountPasswordPolicy:
-            guard let policy = try registry.passwordPolicy() else {
+            guard let policy = try registry.passwords.passwordPolicy() else {
                 throw IAMError(.noSuchEntity, "The Password Policy with domain name \(registry.accountID) cannot be found.")
             }
             return { xml in xml.element("PasswordPolicy") { self.passwordPolicy(policy, &$0) } }
@@ -369,10 +369,10 @@ extension QueryAPI {
                 guard let value = Int(text) else { throw IAMError.validation(parameter, "Member must be an integer") }
                 if name == "MaxPasswordAge" { policy.maxAge = value } else { policy.reusePrevention = value }
             }
-            try await registry.updatePasswordPolicy(policy)
+            try await registry.passwords.updatePasswordPolicy(policy)
             return nil
         case .deleteAccountPasswordPolicy:
-            try await registry.deletePasswordPolicy()
+            try await registry.passwords.deletePasswordPolicy()
             return nil
         case .simulatePrincipalPolicy:
             return try simulate(call, principalArn: try call.required("PolicySourceArn"))

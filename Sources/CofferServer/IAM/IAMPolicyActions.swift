@@ -8,7 +8,7 @@ import Foundation
 extension QueryAPI {
     func inlinePolicy(_ call: QueryCall, owner: PolicyOwner, ownerElement: String) throws -> Result {
         let name = try call.required("PolicyName")
-        let document = try registry.inlinePolicy(owner, name: name)
+        let document = try registry.policies.inlinePolicy(owner, name: name)
         let ownerName = try call.required(ownerElement)
         return { xml in
             xml.element(ownerElement, ownerName)
@@ -19,7 +19,7 @@ extension QueryAPI {
     }
 
     func inlinePolicyNames(_ call: QueryCall, owner: PolicyOwner) throws -> Result {
-        let names = try registry.inlinePolicyNames(owner)
+        let names = try registry.policies.inlinePolicyNames(owner)
         return { xml in
             xml.element("PolicyNames") { xml in for name in names { xml.element("member", name) } }
             xml.element("IsTruncated", false)
@@ -27,7 +27,7 @@ extension QueryAPI {
     }
 
     func attachedPolicies(_ call: QueryCall, owner: PolicyOwner) throws -> Result {
-        let attached = try registry.attachedPolicies(owner)
+        let attached = try registry.policies.attachedPolicies(owner)
         return { xml in
             xml.element("AttachedPolicies") { xml in
                 for policy in attached {
@@ -66,7 +66,7 @@ extension QueryAPI {
         xml.element("Path", group.path)
         xml.element("GroupName", group.name)
         xml.element("GroupId", group.groupID)
-        xml.element("Arn", registry.groupArn(group))
+        xml.element("Arn", registry.policies.groupArn(group))
         xml.element("CreateDate", HTTPDate.iso8601(milliseconds: group.created))
     }
 
@@ -122,12 +122,12 @@ extension QueryAPI {
         if let principalArn {
             let prefix = "arn:aws:iam::\(registry.accountID):"
             let name = String(principalArn.split(separator: "/").last ?? "")
-            if principalArn.hasPrefix(prefix + "user/"), let user = try registry.user(named: name),
+            if principalArn.hasPrefix(prefix + "user/"), let user = try registry.devices.user(named: name),
                registry.userArn(user) == principalArn {
                 principal = Principal(userName: user.name, path: user.path, userID: user.userID, accountID: registry.accountID)
                 identity = try registry.access.identityPolicies(user: user.name) + identity
-            } else if principalArn.hasPrefix(prefix + "group/"), let group = try registry.group(named: name),
-                      registry.groupArn(group) == principalArn {
+            } else if principalArn.hasPrefix(prefix + "group/"), let group = try registry.policies.group(named: name),
+                      registry.policies.groupArn(group) == principalArn {
                 identity = try registry.access.groupPolicies(group: group.name) + identity
             } else {
                 throw IAMError(.noSuchEntity, "The principal \(principalArn) cannot be found (a user or group of this account).")
@@ -137,7 +137,7 @@ extension QueryAPI {
         }
         if let caller = call.form["CallerArn"] {
             let name = String(caller.split(separator: "/").last ?? "")
-            if let user = try registry.user(named: name), registry.userArn(user) == caller {
+            if let user = try registry.devices.user(named: name), registry.userArn(user) == caller {
                 principal = Principal(userName: user.name, path: user.path, userID: user.userID, accountID: registry.accountID)
             }
         }

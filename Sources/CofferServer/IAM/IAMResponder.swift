@@ -119,7 +119,7 @@ struct QueryAPI: AuthorizationPoint {
         } catch let denial as Denial where action == .changePassword && !denial.isExplicit {
             // AllowUsersToChangePassword lets every IAM user change their own password without
             // a policy (AWS) — but not past an explicit Deny.
-            guard try registry.passwordPolicy()?.allowUsersToChangePassword ?? false else { throw denial }
+            guard try registry.passwords.passwordPolicy()?.allowUsersToChangePassword ?? false else { throw denial }
         }
     }
 

@@ -11,7 +11,11 @@ public struct SessionCredentials: Sendable {
     public var expiration: Int64
 }
 
-extension Registry {
+/// The account as a whole: temporary credentials (GetSessionToken), the account summary, the
+/// credential report, and the audit log's pages.
+public struct Account: RegistryPart {
+    public let core: RegistryCore
+
     /// GetSessionToken: 900–129,600 s (at most 3,600 for the root; longer asks get one hour, as on
     /// AWS). With SerialNumber + TokenCode the session is MFA-authenticated; a bad code is
     /// `AccessDenied`, and the code goes through the one verifier (single use, throttled).
@@ -37,7 +41,7 @@ extension Registry {
         let issued = now()
         let expires = issued + Int64(seconds) * 1000
         let session = SessionRecord(accessKey: accessKey, sealedSecret: try masterKey.seal(Array(secret.utf8), context: accessKey),
-                                    tokenHash: Self.tokenHash(token), userName: caller.userName,
+                                    tokenHash: Registry.tokenHash(token), userName: caller.userName,
                                     mfaAuthenticated: serial != nil, expires: expires, authenticated: issued)
         let context = self.context("GetSessionToken", caller, info)
         do {
@@ -63,27 +67,27 @@ extension Registry {
     /// GetAccountSummary's SummaryMap.
     public func accountSummary(_ caller: Principal) throws -> [(String, Int)] {
         return try store.read { transaction in
-            let rootDevices = try transaction.devices(user: Self.rootUser, assigned: nil, kind: nil, after: nil, limit: 1)
+            let rootDevices = try transaction.devices(user: Registry.rootUser, assigned: nil, kind: nil, after: nil, limit: 1)
             return [
-                ("AccessKeysPerUserQuota", Self.maxKeysPerUser),
+                ("AccessKeysPerUserQuota", Registry.maxKeysPerUser),
                 ("AccountAccessKeysPresent", 1),
                 ("AccountMFAEnabled", rootDevices.isEmpty ? 0 : 1),
-                ("AttachedPoliciesPerGroupQuota", Self.maxAttachedPolicies),
-                ("AttachedPoliciesPerUserQuota", Self.maxAttachedPolicies),
-                ("GroupPolicySizeQuota", Self.maxGroupInlineSize),
+                ("AttachedPoliciesPerGroupQuota", Policies.maxAttachedPolicies),
+                ("AttachedPoliciesPerUserQuota", Policies.maxAttachedPolicies),
+                ("GroupPolicySizeQuota", Policies.maxGroupInlineSize),
                 ("Groups", try transaction.groupCount()),
-                ("GroupsPerUserQuota", Self.maxGroupsPerUser),
-                ("GroupsQuota", Self.maxGroups),
+                ("GroupsPerUserQuota", Policies.maxGroupsPerUser),
+                ("GroupsQuota", Policies.maxGroups),
                 ("MFADevices", try transaction.deviceCount()),
                 ("MFADevicesInUse", try transaction.deviceCount(assigned: true)),
                 ("Policies", try transaction.managedPolicyCount()),
-                ("PoliciesQuota", Self.maxManagedPolicies),
-                ("PolicySizeQuota", Self.maxManagedPolicySize),
+                ("PoliciesQuota", Policies.maxManagedPolicies),
+                ("PolicySizeQuota", Policies.maxManagedPolicySize),
                 ("PolicyVersionsInUse", try transaction.attachedArns().count),
-                ("UserPolicySizeQuota", Self.maxUserInlineSize),
+                ("UserPolicySizeQuota", Policies.maxUserInlineSize),
                 ("Users", try transaction.userCount()),
                 ("UsersQuota", 5000),
-                ("VersionsPerPolicyQuota", Self.maxPolicyVersions),
+                ("VersionsPerPolicyQuota", Policies.maxPolicyVersions),
             ]
         }
     }
@@ -95,7 +99,7 @@ extension Registry {
             var lines = ["user,arn,user_creation_time,password_enabled,mfa_active,access_key_1_active,"
                 + "access_key_1_last_rotated,access_key_2_active,access_key_2_last_rotated"]
             let created = try transaction.setting("account_created_ms").flatMap(Int64.init) ?? generated
-            let rootMFA = try !transaction.devices(user: Self.rootUser, assigned: nil, kind: nil, after: nil, limit: 1).isEmpty
+            let rootMFA = try !transaction.devices(user: Registry.rootUser, assigned: nil, kind: nil, after: nil, limit: 1).isEmpty
             lines.append("<root_account>,\(self.rootArn),\(Self.iso(created)),not_supported,\(rootMFA),true,N/A,false,N/A")
             var marker: String?
             while true {
@@ -133,5 +137,51 @@ extension Registry {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: date)
+    }
+}
+
+/// What the console shows of IAM, read for it here: the console never opens a store transaction
+/// of its own. Each is one consistent snapshot.
+extension Registry {
+    /// What the credential report tells of a user: console password, assigned devices, access keys.
+    public struct UserSummary: Sendable {
+        public var user: UserRecord
+        public var hasPassword: Bool
+        public var deviceKinds: [DeviceKind]
+        public var accessKeys: Int
+    }
+}
+
+/// What the console shows of IAM, read for it here: the console never opens a store transaction
+/// of its own. Each is one consistent snapshot.
+extension Account {
+    /// The names of users (among the first 1,000) with no assigned MFA device.
+    public func usersWithoutMFA() throws -> [String] {
+        try store.read { transaction in
+            try transaction.users(after: nil, limit: 1000).filter {
+                try transaction.devices(user: $0.name, assigned: true, kind: nil, after: nil, limit: 1).isEmpty
+            }.map(\.name)
+        }
+    }
+
+    public func summaries(of users: [UserRecord]) throws -> [UserSummary] {
+        try store.read { transaction in
+            try users.map { user in
+                UserSummary(user: user, hasPassword: try transaction.loginProfile(user: user.name) != nil,
+                            deviceKinds: try transaction.devices(user: user.name, assigned: true, kind: nil, after: nil,
+                                                                 limit: Registry.maxDevicesPerUser).map(\.kind),
+                            accessKeys: try transaction.accessKeys(user: user.name).count)
+            }
+        }
+    }
+
+    /// A page of the audit log, newest first, before entry `before`.
+    public func auditPage(before: Int64?, principalSuffix: String?, outcome: String?, limit: Int) throws -> [AuditRecord] {
+        try store.read { try $0.auditPage(before: before, principalSuffix: principalSuffix, outcome: outcome, limit: limit) }
+    }
+    /// Appends an audit entry made elsewhere (a console action); a row that cannot be written is
+    /// dropped rather than failing the action it records.
+    public func appendAudit(_ entry: AuditRecord) async {
+        _ = try? await store.write { try $0.appendAudit(entry) }
     }
 }
