@@ -54,8 +54,10 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
     /// A GET or HEAD held until its end arrives.
     private var held: HTTPRequestHead?
     private var needsFlush = false
-    /// The end of the last answer written here, until it is out.
-    private var lastAnswer: EventLoopFuture<Void>?
+    /// Whether an answer was written here since the connection began.
+    private var answered = false
+    /// The response encoder's context, where the end of input waits for the answers to be out.
+    private var encoder: ChannelHandlerContext?
     /// Whether anything read went on since the last end of a read.
     private var forwarded = false
     private var peer = PeerAddress()
@@ -63,6 +65,14 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
     init(responder: @escaping Responder, deadline: HeadDeadline? = nil) {
         self.responder = responder
         self.deadline = deadline
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        encoder = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -99,9 +109,8 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
                     context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))),
                                   promise: nil)
                 }
-                let written = context.eventLoop.makePromise(of: Void.self)
-                context.write(wrapOutboundOut(.end(nil)), promise: written)
-                lastAnswer = written.futureResult
+                context.write(wrapOutboundOut(.end(nil)), promise: nil)
+                answered = true
                 needsFlush = true
                 deadline?.answeredInPlace(context.eventLoop, context.channel)
             case .declined(let verified):
@@ -168,16 +177,16 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         let ends: Bool
         if case ChannelEvent.inputClosed = event { ends = true } else { ends = event is ChannelShouldQuiesceEvent }
-        guard ends, let pending = lastAnswer else {
+        guard ends, answered, let encoder else {
             context.fireUserInboundEventTriggered(event)
             return
         }
-        lastAnswer = nil
-        if needsFlush {  // an answer to a request decoded at the end of input, not yet flushed
-            needsFlush = false
-            context.flush()
-        }
-        pending.assumeIsolated().whenComplete { _ in context.fireUserInboundEventTriggered(event) }
+        needsFlush = false  // an answer to a request decoded at the end of input is flushed here
+        // Writes complete in order: when an empty one written below the encoder (bytes, not a
+        // response) has, every answer before it is out.
+        let written = context.eventLoop.makePromise(of: Void.self)
+        encoder.writeAndFlush(NIOAny(context.channel.allocator.buffer(capacity: 0)), promise: written)
+        written.futureResult.assumeIsolated().whenComplete { _ in context.fireUserInboundEventTriggered(event) }
     }
 }
 

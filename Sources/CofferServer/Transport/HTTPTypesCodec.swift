@@ -103,10 +103,12 @@ final class HTTPTypesCodec: ChannelDuplexHandler, RemovableChannelHandler {
                          headers: headers(response.headerFields))
     }
 
+    /// The fields as NIO's headers, in order (built whole: `HTTPHeaders.add` checks every name
+    /// again, and HTTPTypes has already validated them).
     static func headers(_ fields: HTTPFields) -> HTTPHeaders {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(fields.count)
-        for field in fields { headers.add(name: field.name.rawName, value: field.value) }
-        return headers
+        var pairs: [(String, String)] = []
+        pairs.reserveCapacity(fields.count)
+        for field in fields { pairs.append((field.name.rawName, field.value)) }
+        return HTTPHeaders(pairs)
     }
 }
