@@ -266,3 +266,24 @@ def test_an_answer_after_a_head_answered_in_place_keeps_its_body(server, s3, buc
             assert status == 200 and b"AccessControlPolicy" in body and len(body) == int(fields["content-length"])
         sock.sendall(request_bytes(server, "GET", presigned(s3, "GET", bucket, "k0")))
         assert responses.next()[::2] == (200, objects["k0"])
+
+
+def test_head_answers_from_either_path_never_carry_a_body(server, s3, bucket, objects):
+    """The S3 listener frames its own HEAD answers (its decoder is not paired with NIO's encoder):
+    a HEAD answered by the general path — a body in a file, a missing key, a bucket — must leave
+    no bytes behind for the next answer on the connection to be misread."""
+    s3.put_object(Bucket=bucket, Key="large-head", Body=b"H" * (200 * 1024))
+    heads = [presigned(s3, "HEAD", bucket, "large-head"), presigned(s3, "HEAD", bucket, "missing"),
+             s3.generate_presigned_url("head_bucket", Params={"Bucket": bucket}, ExpiresIn=600),
+             presigned(s3, "HEAD", bucket, "k1")]
+    get = presigned(s3, "GET", bucket, "k0")
+    with connect(server) as sock:
+        responses = Responses(sock)
+        for url in heads:
+            sock.sendall(request_bytes(server, "HEAD", url) + request_bytes(server, "GET", get))
+            status, _, body = responses.next(head_request=True)
+            assert status in (200, 404) and body == b""
+            assert responses.next()[::2] == (200, objects["k0"])
+        sock.settimeout(0.5)
+        with pytest.raises(socket.timeout):
+            sock.recv(1)  # nothing left over
