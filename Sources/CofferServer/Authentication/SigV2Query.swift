@@ -41,6 +41,9 @@ extension SigV4Verifier {
         }
         amzHeaders.sort { $0.0 < $1.0 }
         var resource = target.virtualHostBucket.map { "/\($0)" + target.rawPath } ?? String(target.rawPath)
+        // A request on the bucket itself signs `/bucket/` (AWS's canonical resource; botocore adds
+        // the slash to a path-style `/bucket` for exactly this reason).
+        if target.bucket != nil, target.key == nil, !resource.hasSuffix("/") { resource += "/" }
         let subresources = target.query.filter { Self.signedSubresources.contains($0.name) }
             .sorted { $0.name < $1.name }
             .map { $0.value.isEmpty && !target.rawQuery.contains("\($0.name)=") ? $0.name : "\($0.name)=\($0.value)" }
