@@ -177,6 +177,11 @@ extension RegistryPart {
 public struct Users: RegistryPart {
     public let core: RegistryCore
 
+    /// Whether the account has any IAM user.
+    public func hasAnyUser() throws -> Bool {
+        try store.read { try !$0.users(after: nil, limit: 1).isEmpty }
+    }
+
     public func createUser(_ caller: Principal, name: String, path: String?) async throws -> UserRecord {
         try Names.validateUserName(name)
         // IAM names are not distinguished by case: `Root` would pass for the root, `Bob` for `bob`.

@@ -7,6 +7,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Mustache
+import QRCode
 import NIOCore
 import WebAuthn
 
@@ -134,6 +135,7 @@ struct ConsoleResponder: HTTPResponder {
         switch call.route {
         case .stylesheet: return Self.asset(ConsoleTemplates.css, type: "text/css; charset=utf-8")
         case .script: return Self.asset(ConsoleTemplates.script, type: "text/javascript; charset=utf-8")
+        case .favicon: return Self.favicon
         default: break
         }
         if let problem = checkHost(call) { throw problem }
@@ -215,6 +217,10 @@ struct ConsoleResponder: HTTPResponder {
                 values["signedIn"] = true
                 values["who"] = principal.isRoot ? "root · account \(registry.accountID)"
                     : "\(principal.userName) @ \(registry.accountID)"
+                if let menu = call.route.menu { values["menu_" + menu] = true }
+            } else if call.session != nil {
+                // Half signed in (a code owed, a new password required): never a page without a way out.
+                values["halfSignedIn"] = true
             }
             if values["notice"] == nil, let done = call.query["done"], let text = Self.notices[done] { values["notice"] = text }
         }
@@ -233,6 +239,7 @@ struct ConsoleResponder: HTTPResponder {
         "key-updated": "The access key is updated.",
         "key-deleted": "The access key is deleted.",
         "user-created": "The user is created.",
+        "signed-out": "You have signed out.",
         "user-deleted": "The user is deleted.",
         "policy-attached": "The policy is attached.",
         "policy-detached": "The policy is detached.",
@@ -252,6 +259,23 @@ struct ConsoleResponder: HTTPResponder {
         headers[.location] = location
         for cookie in cookies { headers.append(HTTPField(name: .setCookie, value: cookie)) }
         return Response(status: .seeOther, headers: headers)
+    }
+
+    /// The tab icon: a "C" ring, 32 × 32, drawn once (browsers ask for /favicon.ico on every site;
+    /// a 404 there is noise in every log and every browser console).
+    static let faviconPNG: [UInt8] = {
+        (try? PNG.encode(width: 32, height: 32) { x, y in
+            let dx = Double(x) - 15.5, dy = Double(y) - 15.5
+            let radius = (dx * dx + dy * dy).squareRoot()
+            return radius >= 8.5 && radius <= 14 && !(dx > 4 && abs(dy) < 5)
+        }) ?? []
+    }()
+
+    static var favicon: Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "image/png"
+        headers[.cacheControl] = "public, max-age=86400"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: faviconPNG)))
     }
 
     static func asset(_ text: String, type: String) -> Response {

@@ -11,13 +11,24 @@ import NIOCore
 extension ConsoleResponder {
     func dispatch(_ call: Call) async throws -> Response {
         switch call.route {
-        case .start: return Self.redirect(call.session?.stage == .active ? "/home" : "/signin")
+        case .start:
+            // A sign-in left half done resumes where it stopped.
+            switch call.session?.stage {
+            case .active: return Self.redirect("/home")
+            case .code: return Self.redirect("/signin/mfa")
+            case .newPassword: return Self.redirect("/password")
+            case nil: return Self.redirect("/signin")
+            }
         case .signInPage: return signInPage(call)
         case .signIn: return try await signIn(call)
         case .codePage: return try codePage(call)
         case .code: return try await code(call)
         case .passwordPage: return try passwordPage(call)
         case .password: return try await changePassword(call)
+        case .signOutPage:
+            // Never signs out by itself (a link or an image could): it shows the button that does.
+            guard call.session != nil else { return Self.redirect("/signin") }
+            return page("signout", ["title": "Sign out"], call: call)
         case .signOut: return try await signOut(call)
         case .home: return try await home(call)
         case .security: return try await security(call)
@@ -57,7 +68,7 @@ extension ConsoleResponder {
         case .keyRegister: return await keyRegister(call)
         case .signInKeyOptions: return try await signInKeyOptions(call)
         case .signInKey: return await signInKey(call)
-        case .stylesheet, .script: return Self.asset("", type: "text/plain")  // answered before sessions
+        case .stylesheet, .script, .favicon: return Self.asset("", type: "text/plain")  // answered before sessions
         }
     }
 
@@ -123,6 +134,7 @@ extension ConsoleResponder {
         var values: [String: Any] = ["title": "Sign in", "account": form["account"] ?? "", "user": form["user"] ?? "",
                                      "iam": form["kind"] == "iam", "csrf": csrf]
         if let error { values["error"] = error }
+        if error == nil, let done = call.query["done"], let text = Self.notices[done] { values["notice"] = text }
         var response = page("signin", values, call: nil, status: status, headers: headers)
         response.headers[.cacheControl] = "no-store"
         return response
@@ -288,7 +300,7 @@ extension ConsoleResponder {
 
     func signOut(_ call: Call) async throws -> Response {
         if let token = call.token { try await registry.console.endConsoleSession(token: token, source: call.source) }
-        return Self.redirect("/signin", cookies: [cookie(call, call.sessionCookie, "", maxAge: 0)])
+        return Self.redirect("/signin?done=signed-out", cookies: [cookie(call, call.sessionCookie, "", maxAge: 0)])
     }
 
     // MARK: Home
@@ -307,6 +319,7 @@ extension ConsoleResponder {
             values["showUsers"] = true
             values["withoutMFA"] = without
             values["has_withoutMFA"] = !without.isEmpty
+            values["hasUsers"] = try !without.isEmpty || registry.users.hasAnyUser()
         }
         return page("home", values, call: call)
     }
@@ -484,7 +497,7 @@ extension ConsoleResponder {
             return try await security(call, error: "The device was not removed: " + Self.words(error), status: Self.status(of: error))
         }
         // Deactivating ended this user's sessions, this one included.
-        return Self.redirect("/signin", cookies: [cookie(call, call.sessionCookie, "", maxAge: 0)])
+        return Self.redirect("/signin?done=signed-out", cookies: [cookie(call, call.sessionCookie, "", maxAge: 0)])
     }
 
     func createKey(_ call: Call) async throws -> Response {

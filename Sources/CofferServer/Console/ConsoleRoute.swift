@@ -4,7 +4,7 @@ import HTTPTypes
 /// percent-decoded; object keys travel in the query). The dispatcher switches over it exhaustively.
 enum ConsoleRoute: Sendable, Equatable {
     case start
-    case signInPage, signIn, codePage, code, passwordPage, password, signOut, signInKeyOptions, signInKey
+    case signInPage, signIn, codePage, code, passwordPage, password, signOutPage, signOut, signInKeyOptions, signInKey
     case keyOptions, keyRegister
     case home
     case security, mfaNamePage, mfaCreate, mfaEnable, mfaCancel, mfaResync, mfaRemove
@@ -15,7 +15,7 @@ enum ConsoleRoute: Sendable, Equatable {
     case objects(String), download(String), deleteObjects(String)
     case upload(String), uploadCreate(String), uploadPart(String), uploadComplete(String), uploadAbort(String)
     case audit
-    case stylesheet, script
+    case stylesheet, script, favicon
 
     init?(method: HTTPRequest.Method, path: String) {
         guard let route = Self.parse(method: method, path: path) else { return nil }
@@ -44,7 +44,8 @@ enum ConsoleRoute: Sendable, Equatable {
             default: return nil
             }
         case (1, "password"): return get ? .passwordPage : post ? .password : nil
-        case (1, "signout") where post: return .signOut
+        case (1, "signout"): return get ? .signOutPage : post ? .signOut : nil
+        case (1, "favicon.ico") where get: return .favicon
         case (1, "home") where get: return .home
         case (1, "security") where get: return .security
         case (3, "security") where segments[1] == "mfa":
@@ -108,8 +109,8 @@ enum ConsoleRoute: Sendable, Equatable {
     /// Pages anyone may load (the sign-in steps decide for themselves what they need).
     var isPublic: Bool {
         switch self {
-        case .start, .signInPage, .signIn, .codePage, .code, .passwordPage, .password, .signOut, .stylesheet, .script,
-             .signInKeyOptions, .signInKey:
+        case .start, .signInPage, .signIn, .codePage, .code, .passwordPage, .password, .signOutPage, .signOut, .stylesheet,
+             .script, .favicon, .signInKeyOptions, .signInKey:
             true
         default: false
         }
@@ -123,9 +124,21 @@ enum ConsoleRoute: Sendable, Equatable {
              .bucketCreate, .bucketVersioning, .bucketPolicy, .bucketPolicyDelete, .deleteObjects, .upload,
              .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort:
             true
-        case .start, .signInPage, .codePage, .passwordPage, .home, .security, .mfaNamePage, .users, .user, .buckets, .bucket,
-             .objects, .download, .audit, .stylesheet, .script:
+        case .start, .signInPage, .codePage, .passwordPage, .signOutPage, .home, .security, .mfaNamePage, .users, .user,
+             .buckets, .bucket, .objects, .download, .audit, .stylesheet, .script, .favicon:
             false
+        }
+    }
+
+    /// The menu entry a page belongs to (marked as the current page), if any.
+    var menu: String? {
+        switch self {
+        case .home: "home"
+        case .buckets, .bucket, .objects: "buckets"
+        case .users, .user: "users"
+        case .security, .mfaNamePage, .passwordPage: "security"
+        case .audit: "audit"
+        default: nil
         }
     }
 
@@ -138,7 +151,7 @@ enum ConsoleRoute: Sendable, Equatable {
         case .signInKeyOptions, .signInKey: "SignInSecurityKey"
         case .keyOptions, .keyRegister: "RegisterSecurityKey"
         case .passwordPage, .password: "ChangePassword"
-        case .signOut: "SignOut"
+        case .signOutPage, .signOut: "SignOut"
         case .home: "Home"
         case .security: "SecurityCredentials"
         case .mfaNamePage, .mfaCreate: "CreateVirtualMFADevice"
@@ -171,7 +184,7 @@ enum ConsoleRoute: Sendable, Equatable {
         case .uploadComplete: "CompleteMultipartUpload"
         case .uploadAbort: "AbortMultipartUpload"
         case .audit: "Audit"
-        case .stylesheet, .script: "Static"
+        case .stylesheet, .script, .favicon: "Static"
         }
     }
 }

@@ -21,6 +21,7 @@ enum ConsoleTemplates {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{title}} · Coffer console</title>
 <link rel="stylesheet" href="/static/console.css">
+<link rel="icon" href="/favicon.ico" type="image/png">
 <script src="/static/console.js" defer></script>
 </head>
 <body>
@@ -29,11 +30,11 @@ enum ConsoleTemplates {
 <a class="brand" href="/home">Coffer</a>
 {{#signedIn}}
 <nav aria-label="Main">
-<a href="/home">Home</a>
-<a href="/buckets">Buckets</a>
-<a href="/users">Users</a>
-<a href="/security">My security credentials</a>
-<a href="/audit">Audit</a>
+<a href="/home"{{#menu_home}} aria-current="page"{{/menu_home}}>Home</a>
+<a href="/buckets"{{#menu_buckets}} aria-current="page"{{/menu_buckets}}>Buckets</a>
+<a href="/users"{{#menu_users}} aria-current="page"{{/menu_users}}>Users</a>
+<a href="/security"{{#menu_security}} aria-current="page"{{/menu_security}}>My security credentials</a>
+<a href="/audit"{{#menu_audit}} aria-current="page"{{/menu_audit}}>Audit</a>
 </nav>
 <form method="post" action="/signout" class="signout">
 <input type="hidden" name="_csrf" value="{{csrf}}">
@@ -41,6 +42,12 @@ enum ConsoleTemplates {
 <button type="submit" id="signout">Sign out</button>
 </form>
 {{/signedIn}}
+{{#halfSignedIn}}
+<form method="post" action="/signout" class="signout">
+<input type="hidden" name="_csrf" value="{{csrf}}">
+<button type="submit" id="signout">Sign out</button>
+</form>
+{{/halfSignedIn}}
 </header>
 <main id="main">
 {{#notice}}<p class="notice" role="status" id="notice">{{notice}}</p>{{/notice}}
@@ -128,6 +135,20 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 {{/body}}{{/layout}}
 """#,
 
+        "signout": #"""
+{{<layout}}{{$body}}
+<section class="card narrow">
+<h1>Sign out</h1>
+<p>Sign out of the Coffer console{{#who}} as {{who}}{{/who}}? Signing out ends this session on the server.</p>
+<form method="post" action="/signout">
+<input type="hidden" name="_csrf" value="{{csrf}}">
+<button type="submit" id="signout-confirm">Sign out</button>
+</form>
+<p><a href="/">Stay signed in</a></p>
+</section>
+{{/body}}{{/layout}}
+"""#,
+
         "home": #"""
 {{<layout}}{{$body}}
 <h1>Home</h1>
@@ -145,7 +166,7 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 {{#showUsers}}
 <h2>Users without MFA</h2>
 {{#has_withoutMFA}}<ul id="users-without-mfa">{{#withoutMFA}}<li><a href="/users/{{.}}">{{.}}</a></li>{{/withoutMFA}}</ul>{{/has_withoutMFA}}
-{{^withoutMFA}}<p>Every IAM user has an MFA device.</p>{{/withoutMFA}}
+{{^withoutMFA}}{{#hasUsers}}<p id="users-mfa">Every IAM user has an MFA device.</p>{{/hasUsers}}{{^hasUsers}}<p id="users-mfa">There are no IAM users yet. <a href="/users">Create one</a> for everyday work instead of using the root user.</p>{{/hasUsers}}{{/withoutMFA}}
 {{/showUsers}}
 {{/body}}{{/layout}}
 """#,
@@ -531,6 +552,7 @@ header.top nav { display: flex; gap: 18px; flex: 1; }
 header.top nav a:hover, header.top nav a:focus { text-decoration: underline; }
 .brand { font-weight: 700; font-size: 18px; }
 .signout { display: flex; align-items: center; gap: 8px; margin: 0; }
+nav a[aria-current="page"] { font-weight: 600; text-decoration: underline; text-underline-offset: 4px; }
 .who { color: #d1d5db; font-size: 13px; }
 main { max-width: 1150px; margin: 24px auto; padding: 0 24px; }
 h1 { font-size: 24px; margin: 0 0 16px; }

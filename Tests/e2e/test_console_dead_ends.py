@@ -1,0 +1,100 @@
+"""No dead ends in the console (issue 20 §1), in a real browser (headless Chromium): a Sign out
+button on every page, the half-signed-in ones included; GET /signout shows that button and never
+signs out; a half-done sign-in resumes at `/`; a word after signing out; the current page marked
+in the menu; a tab icon instead of a 404; no "every user has MFA" when there are no users."""
+import json
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from conftest import ACCESS_KEY, SECRET_KEY
+from console_browser import Console, get, running_console, screenshot_folder
+
+ROOT_PASSWORD = "Dead-Ends-Root-Pass-1!"
+
+
+@pytest.fixture(scope="module")
+def console_server():
+    yield from running_console(ROOT_PASSWORD)
+
+
+def iam(server):
+    return boto3.client("iam", endpoint_url=server.endpoint, aws_access_key_id=ACCESS_KEY,
+                        aws_secret_access_key=SECRET_KEY, region_name="us-east-1",
+                        config=Config(retries={"total_max_attempts": 1}))
+
+
+def test_sign_out_is_always_in_reach_and_never_happens_by_a_get(console_server):
+    server = console_server
+    root = Console(server.console, screenshot_folder())
+    try:
+        root.sign_in_root(ROOT_PASSWORD)
+        assert root.path() == "/home"
+        # The current page is marked in the menu.
+        assert [a.text for a in root.finds("nav a[aria-current='page']")] == ["Home"]
+        # No users: no claim that every user has a device.
+        assert "no IAM users yet" in root.text("#users-mfa")
+        root.open("/buckets")
+        assert [a.text for a in root.finds("nav a[aria-current='page']")] == ["Buckets"]
+
+        # GET /signout (a link, an <img>) shows the button and signs nobody out.
+        root.open("/signout")
+        assert root.path() == "/signout"
+        assert root.find("#signout-confirm").text == "Sign out"
+        root.open("/home")
+        assert root.path() == "/home"
+        root.open("/signout")
+        root.click("#signout-confirm")
+        assert root.path().startswith("/signin")
+        assert root.notice() == "You have signed out."
+        root.open("/home")
+        assert root.path().startswith("/signin")
+    finally:
+        root.close()
+
+
+def test_a_user_who_may_not_change_the_required_password_can_still_leave(console_server):
+    server = console_server
+    client = iam(server)
+    client.create_user(UserName="trapped")
+    client.create_login_profile(UserName="trapped", Password="Trapped-First-Pass-1", PasswordResetRequired=True)
+    client.put_user_policy(UserName="trapped", PolicyName="NoPasswordChange", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "iam:ChangePassword", "Resource": "*"}]}))
+    user = Console(server.console, screenshot_folder())
+    try:
+        user.sign_in_user(server.account, "trapped", "Trapped-First-Pass-1")
+        assert user.path() == "/password", user.error()
+        # The change is refused by policy, in words, and the page keeps its way out.
+        user.fill("#old", "Trapped-First-Pass-1")
+        user.fill("#new", "Trapped-Second-Pass-2")
+        user.fill("#confirm", "Trapped-Second-Pass-2")
+        user.click("#change-password")
+        assert user.path() == "/password" and user.error(), user.path()
+        assert user.find("#signout").text == "Sign out"
+        # A half-done sign-in resumes where it stopped, from `/`.
+        user.open("/")
+        assert user.path() == "/password"
+        user.open("/signout")
+        assert user.find("#signout-confirm")
+        user.click("#signout")
+        assert user.path().startswith("/signin")
+        assert user.notice() == "You have signed out."
+        user.open("/password")
+        assert user.path().startswith("/signin")
+    finally:
+        user.close()
+
+
+def test_the_tab_icon_is_served(console_server):
+    status, body, headers = get(console_server.console, "/favicon.ico")
+    assert status == 200 and headers["Content-Type"] == "image/png"
+    raw = urllib_get_bytes(console_server.console + "/favicon.ico")
+    assert raw.startswith(b"\x89PNG\r\n\x1a\n") and len(raw) > 60
+
+
+def urllib_get_bytes(url):
+    import urllib.request
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read()
