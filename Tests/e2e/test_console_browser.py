@@ -136,6 +136,7 @@ def test_console_mfa_story(console_server, shots, tmp_path):
         # Delete (a marker): the versions stay.
         root.click("#hide-versions")
         root.find("input[name=v][value='notes/todo.txt']").click()
+        root.fill("#confirm-delete", "delete")
         root.click("#delete-objects")
         assert "Delete markers now hide" in root.notice(), root.error()
         root.click("#show-versions")
@@ -146,11 +147,14 @@ def test_console_mfa_story(console_server, shots, tmp_path):
         def select(version):
             root.find(f"input[name=v][value='{version} notes/todo.txt']").click()
         select(first)
+        root.fill("#confirm-delete", "permanently delete")
         root.click("#delete-versions")
         assert "Mfa Authentication must be used for this request" in root.error()
         root.shot("08-versions-mfa-prompt")
-        select(first)
+        # What was selected stays selected after the refusal.
+        assert root.find(f"input[name=v][value='{first} notes/todo.txt']").is_selected()
         root.fill("#mfa-code-delete", phone.next())
+        root.fill("#confirm-delete", "permanently delete")
         root.click("#delete-versions")
         assert "permanently deleted" in root.notice(), root.error()
         remaining = [v["VersionId"] for v in s3.list_object_versions(Bucket=bucket, Prefix="notes/")["Versions"]]
@@ -158,6 +162,7 @@ def test_console_mfa_story(console_server, shots, tmp_path):
         # The same code again: a replay, refused with the API's words.
         select(second)
         root.fill("#mfa-code-delete", replay(phone))
+        root.fill("#confirm-delete", "permanently delete")
         root.click("#delete-versions")
         assert "Mfa Authentication must be used for this request" in root.error()
         assert [v["VersionId"] for v in s3.list_object_versions(Bucket=bucket, Prefix="notes/")["Versions"]] == [second]

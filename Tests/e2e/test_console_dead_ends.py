@@ -9,7 +9,7 @@ import pytest
 from botocore.config import Config
 
 from conftest import ACCESS_KEY, SECRET_KEY
-from console_browser import Console, get, running_console, screenshot_folder
+from console_browser import Console, get, post, running_console, screenshot_folder
 
 ROOT_PASSWORD = "Dead-Ends-Root-Pass-1!"
 
@@ -98,3 +98,59 @@ def urllib_get_bytes(url):
     import urllib.request
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.read()
+
+
+def test_destruction_needs_the_words_typed(console_server):
+    """Destruction needs intent (issue 20 §1): a delete marker asks for `delete`, versions for
+    `permanently delete`, a user for its name — checked by the server, not only by the form."""
+    server = console_server
+    s3 = server.client()
+    bucket = "intent-bucket"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    version = s3.put_object(Bucket=bucket, Key="keep.txt", Body=b"keep")["VersionId"]
+    iam(server).create_user(UserName="doomed")
+    root = Console(server.console, screenshot_folder())
+    try:
+        root.sign_in_root(ROOT_PASSWORD)
+        cookie = f"coffer_session={root.session_cookie()}"
+        root.open(f"/buckets/{bucket}/objects")
+        csrf = root.find("input[name=_csrf]").get_attribute("value")
+        # Without the words (a forged form, or a script): refused in words, nothing deleted.
+        for form in ({"v": "keep.txt"}, {"v": "keep.txt", "confirm": "yes"}):
+            status, body, _ = post(server.console, f"/buckets/{bucket}/delete", dict(form, _csrf=csrf), cookie=cookie)
+            assert status == 400 and "type \u201cdelete\u201d" in body, (status, body[:300])
+        status, body, _ = post(server.console, f"/buckets/{bucket}/delete",
+                               {"v": f"{version} keep.txt", "versions": "1", "confirm": "delete", "_csrf": csrf},
+                               cookie=cookie)
+        assert status == 400 and "permanently delete" in body
+        assert [v["VersionId"] for v in s3.list_object_versions(Bucket=bucket)["Versions"]] == [version]
+        assert "DeleteMarkers" not in s3.list_object_versions(Bucket=bucket)
+
+        # In the browser: the box names the words; a wrong word keeps the selection and deletes nothing.
+        root.open(f"/buckets/{bucket}/objects?versions=1")
+        assert "permanently delete" in root.text("label[for=confirm-delete]")
+        root.find(f"input[name=v][value='{version} keep.txt']").click()
+        root.fill("#confirm-delete", "permanently")
+        root.click("#delete-versions")
+        assert "permanently delete" in root.error()
+        assert root.find(f"input[name=v][value='{version} keep.txt']").is_selected()
+        root.shot("confirm-permanent-delete")
+        root.fill("#confirm-delete", "permanently delete")
+        root.click("#delete-versions")
+        assert "permanently deleted" in root.notice(), root.error()
+        assert "Versions" not in s3.list_object_versions(Bucket=bucket)
+
+        # A user: its name.
+        root.open("/users/doomed")
+        root.fill("#confirm-user", "Doomed")
+        root.click("#delete-user")
+        assert "doomed" in root.error() and root.path().startswith("/users/doomed")
+        assert iam(server).get_user(UserName="doomed")["User"]["UserName"] == "doomed"
+        root.fill("#confirm-user", "doomed")
+        root.click("#delete-user")
+        assert root.path().startswith("/users") and "deleted" in root.notice(), root.error()
+        with pytest.raises(Exception):
+            iam(server).get_user(UserName="doomed")
+    finally:
+        root.close()

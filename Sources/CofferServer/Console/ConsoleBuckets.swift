@@ -145,12 +145,15 @@ extension ConsoleResponder {
         let result = versions ? try await engine.listObjectVersions(bucket: name, listing)
             : try await engine.listObjects(bucket: name, listing)
         let askCode = versions && bucket.versioning.mfaDelete == .enabled
+        // After a refused delete, what was selected stays selected (POSTed back to this page).
+        let kept = error == nil ? [] : Set(call.selected)
         let rows = result.entries.map { entry -> [String: Any] in
             var row: [String: Any] = [
                 "name": String(entry.key.dropFirst(prefix.count)), "keyQuery": Self.q(entry.key),
                 "modified": Self.date(entry.lastModified),
                 "value": versions ? entry.versionID + " " + entry.key : entry.key,
             ]
+            if kept.contains(versions ? entry.versionID + " " + entry.key : entry.key) { row["checked"] = true }
             if versions {
                 row["versionID"] = entry.versionID
                 row["versionQuery"] = Self.q(entry.versionID)
@@ -176,6 +179,7 @@ extension ConsoleResponder {
             "versioning": bucket.versioning.status.wireValue ?? "Not enabled",
             "mfaDelete": bucket.versioning.mfaDelete.wireValue ?? "Not configured", "askCode": askCode,
             "formID": "delete", "hasRows": !rows.isEmpty, "keysOnly": try keysOnly(call),
+            "confirmWord": versions ? Self.confirmPermanent : Self.confirmMarker,
         ]
         if result.isTruncated, let next = result.nextKey {
             var link = "/buckets/\(name)/objects?prefix=\(Self.q(prefix))&after=\(Self.q(next))"
@@ -188,6 +192,10 @@ extension ConsoleResponder {
         if let error { values["error"] = error }
         return page("objects", values, call: call, status: status)
     }
+
+    /// What a person types to confirm a delete (AWS's console asks for the same words).
+    static let confirmPermanent = "permanently delete"
+    static let confirmMarker = "delete"
 
     /// The objects page a form came from (its prefix; versions shown for version actions).
     func back(_ call: Call, _ name: String, versions: Bool) -> String {
@@ -226,6 +234,11 @@ extension ConsoleResponder {
         let view = ["prefix": call.form["back"] ?? "", "versions": permanent ? "1" : ""]
         do {
             guard !call.selected.isEmpty else { throw Problem(status: .badRequest, message: "Select at least one object.") }
+            // Intent, typed as AWS's console asks for it: nothing goes on a stray click.
+            let word = permanent ? Self.confirmPermanent : Self.confirmMarker
+            guard call.form["confirm"]?.trimmingCharacters(in: .whitespaces) == word else {
+                throw Problem(status: .badRequest, message: "To confirm, type \u{201C}\(word)\u{201D} in the box.")
+            }
             for value in call.selected {
                 if permanent {
                     // "VERSIONID KEY": version ids hold no space; keys may.

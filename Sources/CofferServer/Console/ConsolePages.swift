@@ -662,6 +662,10 @@ extension ConsoleResponder {
     func deleteUser(_ call: Call, _ name: String) async throws -> Response {
         try Self.requireIAMUser(name)
         do {
+            // Intent: the user's name, typed (AWS's console asks the same).
+            guard call.form["confirm"]?.trimmingCharacters(in: .whitespaces) == name else {
+                throw Problem(status: .badRequest, message: "To confirm, type the user name \u{201C}\(name)\u{201D} in the box.")
+            }
             try await authorize(.deleteUser, ["UserName": name], call)
             if try registry.passwords.hasLoginProfile(user: name) {
                 try await authorize(.deleteLoginProfile, ["UserName": name], call)

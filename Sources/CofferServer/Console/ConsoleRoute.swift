@@ -134,11 +134,17 @@ enum ConsoleRoute: Sendable, Equatable {
     var menu: String? {
         switch self {
         case .home: "home"
-        case .buckets, .bucket, .objects: "buckets"
-        case .users, .user: "users"
-        case .security, .mfaNamePage, .passwordPage: "security"
+        case .buckets, .bucketCreate, .bucket, .bucketVersioning, .bucketPolicy, .bucketPolicyDelete, .objects, .download,
+             .deleteObjects, .upload, .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort:
+            "buckets"
+        case .users, .userCreate, .user, .userDeactivateMFA, .userAttach, .userDetach, .userPassword, .userDelete: "users"
+        case .security, .mfaNamePage, .mfaCreate, .mfaEnable, .mfaCancel, .mfaResync, .mfaRemove, .keyCreate, .keyStatus,
+             .keyDelete, .keyOptions, .keyRegister, .passwordPage, .password:
+            "security"
         case .audit: "audit"
-        default: nil
+        case .start, .signInPage, .signIn, .codePage, .code, .signOutPage, .signOut, .signInKeyOptions, .signInKey,
+             .stylesheet, .script, .favicon:
+            nil
         }
     }
 

@@ -367,6 +367,8 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <h2>Delete user</h2>
 <p>Removes the user's console password, access keys, unassigned devices and policies first.</p>
 <form method="post" action="/users/{{name}}/delete"><input type="hidden" name="_csrf" value="{{csrf}}">
+<label for="confirm-user">To confirm, type the user name <strong>{{name}}</strong></label>
+<input id="confirm-user" name="confirm" autocomplete="off" spellcheck="false" required>
 <button type="submit" class="danger" id="delete-user">Delete user {{name}}</button></form>
 </section>
 {{/body}}{{/layout}}
@@ -486,7 +488,7 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <thead><tr><th scope="col"><span class="visually-hidden">Select</span></th><th scope="col">Name</th>{{#versions}}<th scope="col">Version ID</th><th scope="col">Type</th>{{/versions}}<th scope="col">Size</th><th scope="col">Last modified</th><th scope="col">Download</th></tr></thead>
 <tbody>
 {{#folders}}<tr class="folder"><td></td><td><a href="/buckets/{{bucket}}/objects?prefix={{query}}{{#versions}}&amp;versions=1{{/versions}}">{{name}}</a></td>{{#versions}}<td></td><td>Folder</td>{{/versions}}<td></td><td></td><td></td></tr>{{/folders}}
-{{#rows}}<tr{{#marker}} class="marker"{{/marker}}><td><input type="checkbox" name="v" value="{{value}}" aria-label="Select {{name}} {{versionID}}"></td><td>{{name}}{{#latest}} <span class="tag">latest</span>{{/latest}}</td>{{#versionID}}<td><code>{{versionID}}</code></td><td>{{type}}</td>{{/versionID}}<td>{{size}}</td><td>{{modified}}</td><td>{{^marker}}<a href="/buckets/{{bucket}}/download?key={{keyQuery}}{{#versionID}}&amp;versionId={{versionQuery}}{{/versionID}}">Download</a>{{/marker}}</td></tr>
+{{#rows}}<tr{{#marker}} class="marker"{{/marker}}><td><input type="checkbox" name="v" value="{{value}}"{{#checked}} checked{{/checked}} aria-label="Select {{name}} {{versionID}}"></td><td>{{name}}{{#latest}} <span class="tag">latest</span>{{/latest}}</td>{{#versionID}}<td><code>{{versionID}}</code></td><td>{{type}}</td>{{/versionID}}<td>{{size}}</td><td>{{modified}}</td><td>{{^marker}}<a href="/buckets/{{bucket}}/download?key={{keyQuery}}{{#versionID}}&amp;versionId={{versionQuery}}{{/versionID}}">Download</a>{{/marker}}</td></tr>
 {{/rows}}
 {{^rows}}{{^folders}}<tr><td colspan="7">Nothing here yet.</td></tr>{{/folders}}{{/rows}}
 </tbody>
@@ -502,9 +504,15 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <input id="mfa-code-delete" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6">
 </fieldset>
 {{/askCode}}
+<p class="warning">A permanent delete cannot be undone: the selected versions and delete markers are gone for good.</p>
+<label for="confirm-delete">To confirm, type <strong>{{confirmWord}}</strong></label>
+<input id="confirm-delete" name="confirm" autocomplete="off" spellcheck="false" required>
 <button type="submit" class="danger" id="delete-versions">Permanently delete selected versions</button>
 {{/versions}}
-{{^versions}}<button type="submit" id="delete-objects">Delete selected (adds delete markers)</button>{{/versions}}
+{{^versions}}<p class="hint">On a versioned bucket a delete adds a delete marker; the versions stay, under Show versions.</p>
+<label for="confirm-delete">To confirm, type <strong>{{confirmWord}}</strong></label>
+<input id="confirm-delete" name="confirm" autocomplete="off" spellcheck="false" required>
+<button type="submit" class="danger" id="delete-objects">Delete selected (adds delete markers)</button>{{/versions}}
 {{/hasRows}}
 </form>
 {{#next}}<p><a href="{{next}}" id="next-page">Next page</a></p>{{/next}}
