@@ -428,7 +428,8 @@ struct ConsoleTests {
             #expect(download.1[.contentDisposition]?.hasPrefix("attachment;") == true)
             #expect(download.1[.contentSecurityPolicy]?.hasPrefix("sandbox") == true)
             // Deleting is not in the policy.
-            let delete = try await browser.post("/buckets/erins-bucket/delete", ["v": "docs/a.txt", "back": "docs/"])
+            let delete = try await browser.post("/buckets/erins-bucket/delete", ["v": "docs/a.txt", "back": "docs/",
+                                                                                     "confirm": "delete"])
             #expect(delete.0 == .forbidden)
             #expect(delete.2.contains("s3:DeleteObject"))
         }
@@ -464,17 +465,18 @@ struct ConsoleTests {
             let oldest = versions.entries[1].versionID
             let page = try await browser.get("/buckets/vault/objects?versions=1")
             #expect(page.2.contains(oldest) && page.2.contains("a permanent delete needs a code"))
-            let refused = try await browser.post("/buckets/vault/delete", ["v": "\(oldest) ledger.txt", "versions": "1", "back": ""])
+            let refused = try await browser.post("/buckets/vault/delete", ["v": "\(oldest) ledger.txt", "versions": "1", "back": "",
+                                                                              "confirm": "permanently delete"])
             #expect(refused.0 == .forbidden)
             #expect(refused.2.contains("Mfa Authentication must be used for this request (AccessDenied)"))
-            let wrong = try await browser.post("/buckets/vault/delete", ["v": "\(oldest) ledger.txt", "versions": "1",
+            let wrong = try await browser.post("/buckets/vault/delete", ["v": "\(oldest) ledger.txt", "versions": "1", "confirm": "permanently delete",
                                                                          "back": "", "serial": serial, "code": "123456"])
             #expect(wrong.0 == .forbidden)
             #expect(try await engine.listObjectVersions(bucket: "vault", .init(prefix: "ledger")).entries.count == 2)
             // The next unused step of the device.
             let last = try #require(try rig.instance.store.read { try $0.device(serial) }?.lastStep)
             while totp.step(at: Int64(Date().timeIntervalSince1970)) + 1 < last + 1 { try await Task.sleep(for: .milliseconds(500)) }
-            let done = try await browser.post("/buckets/vault/delete", ["v": "\(oldest) ledger.txt", "versions": "1", "back": "",
+            let done = try await browser.post("/buckets/vault/delete", ["v": "\(oldest) ledger.txt", "versions": "1", "confirm": "permanently delete", "back": "",
                                                                         "serial": serial, "code": totp.code(step: last + 1)])
             #expect(done.0 == .seeOther)
             #expect(try await engine.listObjectVersions(bucket: "vault", .init(prefix: "ledger")).entries.map(\.versionID) != [])
