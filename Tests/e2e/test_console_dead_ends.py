@@ -154,3 +154,30 @@ def test_destruction_needs_the_words_typed(console_server):
             iam(server).get_user(UserName="doomed")
     finally:
         root.close()
+
+
+def test_a_user_is_created_whole_or_not_at_all(console_server):
+    """No half-made things (issue 20 §1): a password the policy refuses creates nothing; the page
+    shows the rules, keeps the typed name (never the password) and the checkbox."""
+    server = console_server
+    root = Console(server.console, screenshot_folder())
+    try:
+        root.sign_in_root(ROOT_PASSWORD)
+        root.open("/users")
+        assert "8 characters" in root.text("#password-rules")
+        root.fill("#new-user", "halfmade")
+        root.fill("#new-password", "weak")
+        root.find("#new-reset").click()  # unchecked
+        root.click("#create-user")
+        assert "was not created" in root.error() and "8 characters" in root.error(), root.error()
+        assert root.find("#new-user").get_attribute("value") == "halfmade"
+        assert root.find("#new-password").get_attribute("value") == ""
+        assert not root.find("#new-reset").is_selected()
+        with pytest.raises(Exception):
+            iam(server).get_user(UserName="halfmade")
+        root.fill("#new-password", "Whole-User-Pass-1")
+        root.click("#create-user")
+        assert root.path().startswith("/users/halfmade"), root.error()
+        assert iam(server).get_login_profile(UserName="halfmade")["LoginProfile"]["PasswordResetRequired"] is False
+    finally:
+        root.close()

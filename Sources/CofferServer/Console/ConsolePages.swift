@@ -535,7 +535,8 @@ extension ConsoleResponder {
 
     // MARK: Users
 
-    func users(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+    func users(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok,
+               form: [String: String] = ["reset": "true"]) async throws -> Response {
         try await authorize(.listUsers, [:], call)
         let page = try registry.users.listUsers(call.caller, marker: call.query["after"], maxItems: 100)
         // The password, MFA and key columns come from what the credential report tells.
@@ -551,31 +552,45 @@ extension ConsoleResponder {
             : page.items.map { user in
                 ["name": user.name, "created": Self.date(user.created), "password": "—", "mfa": "—", "keys": "—"]
             }
-        var values: [String: Any] = ["title": "Users", "users": rows, "accountID": registry.accountID]
+        var values: [String: Any] = ["title": "Users", "users": rows, "accountID": registry.accountID,
+                                     "passwordRules": try passwordRules(), "newName": form["name"] ?? "",
+                                     "newReset": form["reset"] == "true"]
         if let marker = page.marker { values["more"] = Self.q(marker) }
         if let error { values["error"] = error }
         return self.page("users", values, call: call, status: status)
     }
 
+    /// Validates everything first and creates the user whole — with its console password — or not
+    /// at all (a password the policy refuses used to leave a user without one under a red error).
     func createUser(_ call: Call) async throws -> Response {
         let name = (call.form["name"] ?? "").trimmingCharacters(in: .whitespaces)
         let password = call.form["password"] ?? ""
+        let resetRequired = call.form["reset"] == "true"
         do {
             try await authorize(.createUser, ["UserName": name], call)
-            _ = try await registry.users.createUser(call.caller, name: name, path: nil)
-        } catch {
-            return try await users(call, error: "The user was not created: " + Self.words(error), status: Self.status(of: error))
-        }
-        if !password.isEmpty {
-            do {
+            if !password.isEmpty {
                 try requireSecureTransport(call)
                 try await authorize(.createLoginProfile, ["UserName": name], call)
-                _ = try await registry.passwords.createLoginProfile(user: name, password: password,
-                                                          resetRequired: call.form["reset"] == "true")
-            } catch {
-                return try await user(call, name, error: "The user is created, but without a console password: "
-                                      + Self.words(error), status: Self.status(of: error))
+                let problems = PasswordPolicy.violations(of: password, user: name,
+                                                         policy: try registry.passwords.passwordPolicy())
+                guard problems.isEmpty else {
+                    throw Problem(status: .badRequest, message: problems.joined(separator: "; ") + ".")
+                }
             }
+            _ = try await registry.users.createUser(call.caller, name: name, path: nil)
+            if !password.isEmpty {
+                do {
+                    _ = try await registry.passwords.createLoginProfile(user: name, password: password,
+                                                                        resetRequired: resetRequired)
+                } catch {
+                    // Not half made: the user goes again (it was created a moment ago, by this call).
+                    try? await registry.users.deleteUser(call.caller, name: name)
+                    throw error
+                }
+            }
+        } catch {
+            return try await users(call, error: "The user was not created: " + Self.words(error), status: Self.status(of: error),
+                                   form: ["name": name, "reset": resetRequired ? "true" : ""])
         }
         return Self.redirect("/users/\(Self.q(name))?done=user-created")
     }

@@ -315,10 +315,11 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <form method="post" action="/users">
 <input type="hidden" name="_csrf" value="{{csrf}}">
 <label for="new-user">User name</label>
-<input id="new-user" name="name" required maxlength="64" pattern="[A-Za-z0-9+=,.@_\-]+">
+<input id="new-user" name="name" value="{{newName}}" required maxlength="64" pattern="[A-Za-z0-9+=,.@_\-]+">
 <label for="new-password">Console password (optional)</label>
-<input id="new-password" name="password" type="password" autocomplete="new-password" maxlength="128">
-<label class="inline"><input type="checkbox" name="reset" value="true" id="new-reset" checked> User must create a new password at next sign-in</label>
+<input id="new-password" name="password" type="password" autocomplete="new-password" maxlength="128" aria-describedby="password-rules">
+<p class="hint" id="password-rules">{{passwordRules}}</p>
+<label class="inline"><input type="checkbox" name="reset" value="true" id="new-reset"{{#newReset}} checked{{/newReset}}> User must create a new password at next sign-in</label>
 <button type="submit" id="create-user">Create user</button>
 </form>
 </section>
