@@ -468,10 +468,12 @@ struct ConsoleTests {
             let refused = try await browser.post("/buckets/vault/delete", ["v": "\(oldest) ledger.txt", "versions": "1", "back": "",
                                                                               "confirm": "permanently delete"])
             #expect(refused.0 == .forbidden)
-            #expect(refused.2.contains("Mfa Authentication must be used for this request (AccessDenied)"))
+            #expect(refused.2.contains("type the code your MFA device shows now"))
+            #expect(refused.2.contains("(AccessDenied: Mfa Authentication must be used for this request)"))
             let wrong = try await browser.post("/buckets/vault/delete", ["v": "\(oldest) ledger.txt", "versions": "1", "confirm": "permanently delete",
                                                                          "back": "", "serial": serial, "code": "123456"])
             #expect(wrong.0 == .forbidden)
+            #expect(wrong.2.contains("the MFA code was not accepted"))
             #expect(try await engine.listObjectVersions(bucket: "vault", .init(prefix: "ledger")).entries.count == 2)
             // The next unused step of the device.
             let last = try #require(try rig.instance.store.read { try $0.device(serial) }?.lastStep)
@@ -481,6 +483,22 @@ struct ConsoleTests {
             #expect(done.0 == .seeOther)
             #expect(try await engine.listObjectVersions(bucket: "vault", .init(prefix: "ledger")).entries.map(\.versionID) != [])
             #expect(try await !engine.listObjectVersions(bucket: "vault", .init(prefix: "ledger")).entries.contains { $0.versionID == oldest })
+            // An IAM user, even one allowed to delete versions, is offered no code box (MFA Delete
+            // takes the root's codes only) and is told so, in words, if it tries.
+            _ = try await rig.registry.users.createUser(Rig.root, name: "gil", path: nil)
+            _ = try await rig.registry.passwords.createLoginProfile(user: "gil", password: "Gil-Pass-Word-1", resetRequired: false)
+            try await rig.registry.policies.putInlinePolicy(.user("gil"), name: "vault", document: """
+                {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:ListBucketVersions","s3:DeleteObjectVersion"],
+                "Resource":["arn:aws:s3:::vault","arn:aws:s3:::vault/*"]}]}
+                """)
+            let gil = rig.newBrowser()
+            _ = try await gil.signIn(account: rig.account, user: "gil", password: "Gil-Pass-Word-1")
+            let seen = try await gil.get("/buckets/vault/objects?versions=1")
+            #expect(seen.0 == .ok && seen.2.contains("id=\"root-only\"") && !seen.2.contains("mfa-code-delete"))
+            let remaining = try await engine.listObjectVersions(bucket: "vault", .init(prefix: "ledger")).entries[0].versionID
+            let tried = try await gil.post("/buckets/vault/delete", ["v": "\(remaining) ledger.txt", "versions": "1", "back": "",
+                                                                     "confirm": "permanently delete"])
+            #expect(tried.0 == .forbidden && tried.2.contains("only the root user (the bucket owner)"))
         }
     }
 

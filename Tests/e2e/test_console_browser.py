@@ -149,6 +149,8 @@ def test_console_mfa_story(console_server, shots, tmp_path):
         select(first)
         root.fill("#confirm-delete", "permanently delete")
         root.click("#delete-versions")
+        # In words for people, with AWS's in brackets.
+        assert "type the code your MFA device shows now" in root.error()
         assert "Mfa Authentication must be used for this request" in root.error()
         root.shot("08-versions-mfa-prompt")
         # What was selected stays selected after the refusal.
@@ -164,6 +166,7 @@ def test_console_mfa_story(console_server, shots, tmp_path):
         root.fill("#mfa-code-delete", replay(phone))
         root.fill("#confirm-delete", "permanently delete")
         root.click("#delete-versions")
+        assert "used already" in root.error() and "wait for the next code" in root.error()
         assert "Mfa Authentication must be used for this request" in root.error()
         assert [v["VersionId"] for v in s3.list_object_versions(Bucket=bucket, Prefix="notes/")["Versions"]] == [second]
 

@@ -144,7 +144,9 @@ extension ConsoleResponder {
                                    afterVersionID: versions ? afterVersion : nil)
         let result = versions ? try await engine.listObjectVersions(bucket: name, listing)
             : try await engine.listObjects(bucket: name, listing)
-        let askCode = versions && bucket.versioning.mfaDelete == .enabled
+        let mfaDeleteOn = versions && bucket.versioning.mfaDelete == .enabled
+        // The code box only where a code can help: MFA Delete accepts the root's codes alone (AWS).
+        let askCode = mfaDeleteOn && call.caller.isRoot
         // After a refused delete, what was selected stays selected (POSTed back to this page).
         let kept = error == nil ? [] : Set(call.selected)
         let rows = result.entries.map { entry -> [String: Any] in
@@ -180,6 +182,7 @@ extension ConsoleResponder {
             "mfaDelete": bucket.versioning.mfaDelete.wireValue ?? "Not configured", "askCode": askCode,
             "formID": "delete", "hasRows": !rows.isEmpty, "keysOnly": try keysOnly(call),
             "confirmWord": versions ? Self.confirmPermanent : Self.confirmMarker,
+            "rootOnly": mfaDeleteOn && !call.caller.isRoot,
         ]
         if result.isTruncated, let next = result.nextKey {
             var link = "/buckets/\(name)/objects?prefix=\(Self.q(prefix))&after=\(Self.q(next))"
@@ -191,6 +194,24 @@ extension ConsoleResponder {
         }
         if let error { values["error"] = error }
         return page("objects", values, call: call, status: status)
+    }
+
+    /// A permanent delete refused by MFA Delete, in words for people: no code, a code not accepted
+    /// (wrong, or used already: each works once), or a caller who is not the bucket owner. AWS's
+    /// words follow in brackets. Nil for anything else.
+    func mfaWords(_ error: any Error, _ call: Call, _ name: String, permanent: Bool) async throws -> String? {
+        guard permanent, let error = error as? S3Error, error.code == .accessDenied,
+              try await engine.bucket(name).versioning.mfaDelete == .enabled
+        else { return nil }
+        let aws = " (\(error.code.rawValue): \(error.message))"
+        guard call.caller.isRoot else {
+            return "on a bucket with MFA Delete, only the root user (the bucket owner) can delete versions for good." + aws
+        }
+        guard try presentedMFA(call) != nil else {
+            return "MFA Delete is on for this bucket: type the code your MFA device shows now." + aws
+        }
+        return "the MFA code was not accepted. It is wrong, or it was used already (each code works once): "
+            + "wait for the next code on your device and try again." + aws
     }
 
     /// What a person types to confirm a delete (AWS's console asks for the same words).
@@ -263,7 +284,8 @@ extension ConsoleResponder {
             }
         } catch {
             return try await objects(call, name, error: (permanent ? "Nothing was permanently deleted: " : "Nothing was deleted: ")
-                                     + Self.words(error), status: Self.status(of: error), view: view)
+                                     + (try await mfaWords(error, call, name, permanent: permanent) ?? Self.words(error)),
+                                     status: Self.status(of: error), view: view)
         }
         return Self.redirect(back(call, name, versions: permanent) + (permanent ? "&done=version-deleted" : "&done=object-deleted"))
     }

@@ -505,6 +505,7 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <input id="mfa-code-delete" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6">
 </fieldset>
 {{/askCode}}
+{{#rootOnly}}<p class="warning" id="root-only">MFA Delete is on for this bucket: only the root user, with a code from its MFA device, can delete versions for good.</p>{{/rootOnly}}
 <p class="warning">A permanent delete cannot be undone: the selected versions and delete markers are gone for good.</p>
 <label for="confirm-delete">To confirm, type <strong>{{confirmWord}}</strong></label>
 <input id="confirm-delete" name="confirm" autocomplete="off" spellcheck="false" required>
