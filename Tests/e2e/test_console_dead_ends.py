@@ -181,3 +181,24 @@ def test_a_user_is_created_whole_or_not_at_all(console_server):
         assert iam(server).get_login_profile(UserName="halfmade")["LoginProfile"]["PasswordResetRequired"] is False
     finally:
         root.close()
+
+
+def test_security_keys_on_an_ip_address_say_to_use_localhost(console_server):
+    """Browsers refuse WebAuthn on an IP-address origin ("This is an invalid domain"): the wizard
+    says where to go instead, and does not offer what cannot work there."""
+    server = console_server
+    root = Console(server.console, screenshot_folder())
+    try:
+        root.sign_in_root(ROOT_PASSWORD)
+        root.open("/security/mfa/new")
+        port = server.console.rsplit(":", 1)[1]
+        link = f"http://localhost:{port}/security/mfa/new"
+        assert link in root.text("#keys-need-name")
+        assert root.find("#keys-need-name a").get_attribute("href") == link
+        assert not root.find("#type-key").is_enabled()
+        # Under the name, nothing to warn about.
+        cookie = f"coffer_session={root.session_cookie()}"
+        status, body, _ = get(f"http://localhost:{port}", "/security/mfa/new", cookie=cookie)
+        assert status == 200 and 'id="type-key"' in body and "keys-need-name" not in body
+    finally:
+        root.close()

@@ -32,7 +32,10 @@ extension ConsoleResponder {
         case .signOut: return try await signOut(call)
         case .home: return try await home(call)
         case .security: return try await security(call)
-        case .mfaNamePage: return page("mfa-name", ["title": "Assign MFA device", "name": call.caller.userName], call: call)
+        case .mfaNamePage:
+            var values: [String: Any] = ["title": "Assign MFA device", "name": call.caller.userName]
+            if let address = keysNeedAName(call) { values["keysNeedName"] = address }
+            return page("mfa-name", values, call: call)
         case .mfaCreate: return try await createDevice(call)
         case .mfaEnable: return try await enableDevice(call)
         case .mfaCancel: return try await cancelDevice(call)
@@ -114,6 +117,13 @@ extension ConsoleResponder {
     /// Secrets and codes travel only over HTTPS or loopback (the API's transport rule).
     func requireSecureTransport(_ call: Call) throws {
         if let reason = call.connection.insecureMFAReason { throw Problem(status: .forbidden, message: reason) }
+    }
+
+    /// Browsers refuse WebAuthn on an IP-address origin ("This is an invalid domain"): on such a
+    /// page, the address to use instead (the same console under `localhost`); nil on a name.
+    func keysNeedAName(_ call: Call) -> String? {
+        guard let (host, port) = HostHeader.split(call.request.head.authority ?? ""), IPLiteral.isAddress(host) else { return nil }
+        return (isTLS ? "https" : "http") + "://localhost" + (port.map { ":\($0)" } ?? "") + "/security/mfa/new"
     }
 
     static func randomToken() -> String {

@@ -244,7 +244,9 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 <p class="hint">Letters, digits and + = , . @ _ - only.</p>
 <fieldset><legend>Device type</legend>
 <label class="inline"><input type="radio" name="type" value="app" id="type-app" checked> Authenticator app</label>
-<label class="inline"><input type="radio" name="type" value="key" id="type-key"> Security key or passkey</label>
+<label class="inline"><input type="radio" name="type" value="key" id="type-key"{{#keysNeedName}} disabled{{/keysNeedName}}> Security key or passkey</label>
+{{#keysNeedName}}<p class="warning" id="keys-need-name">Browsers allow security keys only on a site name, not on an IP address like this one.
+To add a security key, open <a href="{{keysNeedName}}">{{keysNeedName}}</a>.</p>{{/keysNeedName}}
 <p class="hint">An authenticator app gives codes: it works for sign-in, MFA Delete and the API. A security key
 (FIDO2, WebAuthn) works for console sign-in only, as on AWS.</p>
 </fieldset>
