@@ -202,3 +202,30 @@ def test_security_keys_on_an_ip_address_say_to_use_localhost(console_server):
         assert status == 200 and 'id="type-key"' in body and "keys-need-name" not in body
     finally:
         root.close()
+
+
+def test_a_bucket_says_what_its_versioning_is_and_why_it_looks_empty(console_server):
+    """Small things (issue 20 §1): a new bucket's versioning selector says "Not enabled" as its
+    header does; a listing whose objects are all behind delete markers says so, not "Nothing here yet"."""
+    server = console_server
+    s3 = server.client()
+    s3.create_bucket(Bucket="plain-new")
+    s3.create_bucket(Bucket="all-hidden")
+    s3.put_bucket_versioning(Bucket="all-hidden", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket="all-hidden", Key="gone.txt", Body=b"x")
+    s3.delete_object(Bucket="all-hidden", Key="gone.txt")
+    root = Console(server.console, screenshot_folder())
+    try:
+        root.sign_in_root(ROOT_PASSWORD)
+        root.open("/buckets/plain-new")
+        assert root.text("#versioning-state") == "Not enabled"
+        selected = root.find("#status option:checked")
+        assert selected.text == "Not enabled"
+        root.open("/buckets/plain-new/objects")
+        assert root.text("#empty") == "Nothing here yet."
+        root.open("/buckets/all-hidden/objects")
+        assert "Delete markers hide every object here" in root.text("#empty")
+        root.click("#empty a")
+        assert "gone.txt" in root.text("#objects") and "Delete marker" in root.text("#objects")
+    finally:
+        root.close()

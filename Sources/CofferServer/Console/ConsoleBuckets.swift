@@ -74,7 +74,8 @@ extension ConsoleResponder {
             "title": "Bucket \(name)", "bucket": name, "policy": policy,
             "versioning": bucket.versioning.status.wireValue ?? "Not enabled",
             "mfaDelete": bucket.versioning.mfaDelete.wireValue ?? "Not configured",
-            "enabled": bucket.versioning.status != .suspended, "mfaOn": bucket.versioning.mfaDelete == .enabled,
+            "enabled": bucket.versioning.status == .enabled, "suspended": bucket.versioning.status == .suspended,
+            "unversioned": bucket.versioning.status == .unversioned, "mfaOn": bucket.versioning.mfaDelete == .enabled,
             "rootDevices": devices, "has_rootDevices": !devices.isEmpty, "formID": "versioning",
             "keysOnly": try keysOnly(call),
         ]
@@ -174,8 +175,18 @@ extension ConsoleResponder {
             walked += part + "/"
             crumbs.append(["name": String(part), "prefix": Self.q(walked)])
         }
+        // An empty listing whose keys are only hidden by delete markers says so, not "nothing here"
+        // (only to a caller who may list versions: to others it would tell that hidden ones exist).
+        var hiddenByMarkers = false
+        if !versions, rows.isEmpty, folders.isEmpty,
+           (try? s3.authorizer.permits(.listObjectVersions(name, VersionListing(list: list, keyMarker: nil, versionIDMarker: nil)),
+                                       principal: call.caller, connection: call.connection)) == true {
+            let any = ListingQuery(prefix: prefix, delimiter: "", maxKeys: 1, afterKey: nil, afterVersionID: nil)
+            hiddenByMarkers = try await !engine.listObjectVersions(bucket: name, any).entries.isEmpty
+        }
         let devices = try rootDevices(call)
         var values: [String: Any] = [
+            "hiddenByMarkers": hiddenByMarkers,
             "title": "\(name) objects", "bucket": name, "prefix": prefix, "prefixQuery": Self.q(prefix), "versions": versions,
             "rows": rows, "folders": folders, "crumbs": crumbs, "rootDevices": devices, "has_rootDevices": !devices.isEmpty,
             "versioning": bucket.versioning.status.wireValue ?? "Not enabled",

@@ -411,7 +411,7 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <form method="post" action="/buckets/{{bucket}}/versioning">
 <input type="hidden" name="_csrf" value="{{csrf}}">
 <label for="status">Versioning</label>
-<select id="status" name="status"><option value="Enabled" {{#enabled}}selected{{/enabled}}>Enabled</option><option value="Suspended" {{^enabled}}selected{{/enabled}}>Suspended</option></select>
+<select id="status" name="status">{{#unversioned}}<option value="" selected disabled>Not enabled</option>{{/unversioned}}<option value="Enabled" {{#enabled}}selected{{/enabled}}>Enabled</option><option value="Suspended" {{#suspended}}selected{{/suspended}}>Suspended</option></select>
 <label for="mfa-delete">MFA Delete</label>
 <select id="mfa-delete" name="mfaDelete"><option value="Disabled" {{^mfaOn}}selected{{/mfaOn}}>Disabled</option><option value="Enabled" {{#mfaOn}}selected{{/mfaOn}}>Enabled</option></select>
 <p class="hint">Turning MFA Delete on or off, and changing versioning while it is on, needs a code from one of the root user's MFA devices.</p>
@@ -493,7 +493,7 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 {{#folders}}<tr class="folder"><td></td><td><a href="/buckets/{{bucket}}/objects?prefix={{query}}{{#versions}}&amp;versions=1{{/versions}}">{{name}}</a></td>{{#versions}}<td></td><td>Folder</td>{{/versions}}<td></td><td></td><td></td></tr>{{/folders}}
 {{#rows}}<tr{{#marker}} class="marker"{{/marker}}><td><input type="checkbox" name="v" value="{{value}}"{{#checked}} checked{{/checked}} aria-label="Select {{name}} {{versionID}}"></td><td>{{name}}{{#latest}} <span class="tag">latest</span>{{/latest}}</td>{{#versionID}}<td><code>{{versionID}}</code></td><td>{{type}}</td>{{/versionID}}<td>{{size}}</td><td>{{modified}}</td><td>{{^marker}}<a href="/buckets/{{bucket}}/download?key={{keyQuery}}{{#versionID}}&amp;versionId={{versionQuery}}{{/versionID}}">Download</a>{{/marker}}</td></tr>
 {{/rows}}
-{{^rows}}{{^folders}}<tr><td colspan="7">Nothing here yet.</td></tr>{{/folders}}{{/rows}}
+{{^rows}}{{^folders}}<tr><td colspan="7" id="empty">{{#hiddenByMarkers}}Delete markers hide every object here. Their versions are kept: <a href="/buckets/{{bucket}}/objects?prefix={{prefixQuery}}&amp;versions=1">Show versions</a>.{{/hiddenByMarkers}}{{^hiddenByMarkers}}Nothing here yet.{{/hiddenByMarkers}}</td></tr>{{/folders}}{{/rows}}
 </tbody>
 </table>
 {{#hasRows}}
