@@ -2,6 +2,7 @@ import CofferCore
 import CofferStore
 import Crypto
 import Foundation
+import CofferPolicy
 import Synchronization
 
 extension Registry {
@@ -249,6 +250,73 @@ public struct ConsoleSignIn: RegistryPart {
                 return key == "aws:multifactorauthpresent" || key == "aws:multifactorauthage"
             }
         }
+    }
+
+    /// What `user` could no longer do for themselves at a console sign-in once the managed policy
+    /// `arn` is attached (and could before), before any MFA code, that a sign-in may need: change a password
+    /// an administrator marked for change, and (when the user has no MFA device and a policy of
+    /// theirs asks for MFA) assign a virtual MFA device. Each entry says it in words; an empty list
+    /// means attaching traps nobody. The same evaluation as the authorization point.
+    public func trapsAfterAttaching(user name: String, arn: String) throws -> [String] {
+        guard name != Registry.rootUser, let user = try store.read({ try $0.user(named: name) }) else { return [] }
+        let before = try access.identityPolicies(user: name)
+        guard !before.contains(where: { $0.id == arn }) else { return [] }
+        var after = before
+        if let managed = AWSManagedPolicy.named(arn: arn) {
+            after.append(PolicySource(id: arn, kind: .awsManaged, document: try AccessControl.stored(managed.document)))
+        } else if let policy = try store.read({ try $0.managedPolicy(arn: arn) }),
+                  let version = try store.read({ try $0.policyVersion(arn: arn, versionID: policy.defaultVersion) }) {
+            after.append(PolicySource(id: arn, kind: .userManaged, document: try AccessControl.stored(version.document)))
+        } else {
+            return []
+        }
+        let principal = Principal(userName: user.name, isSession: true, isConsole: true, mfaAuthenticated: false,
+                                  path: user.path, userID: user.userID, accountID: accountID)
+        let keys = ConditionKeys.global(principal, connection: ConditionKeys.Connection(secureTransport: true, sourceIP: nil,
+                                                                                        userAgent: nil), now: now())
+        let ownArn = userArn(user)
+        let mustChangePassword = try store.read({ try $0.loginProfile(user: name) })?.resetRequired == true
+        let hasDevice = try !store.read({ try $0.devices(user: name, assigned: true, kind: nil, after: nil, limit: 1) }).isEmpty
+        // AllowUsersToChangePassword stands in for a policy, short of an explicit Deny (as at the
+        // authorization point).
+        let everyoneMayChange = try passwords.passwordPolicy()?.allowUsersToChangePassword ?? false
+        enum Trap { case password, mfa }
+        func traps(_ identity: [PolicySource]) -> Set<Trap> {
+            func decision(_ action: String, _ resource: String) -> Decision {
+                access.evaluate(principal, action: action, resource: resource, identity: identity, resourcePolicy: nil,
+                                keys: { keys }).decision
+            }
+            func allowed(_ action: String, _ resource: String) -> Bool { decision(action, resource) == .allowed }
+            var found: Set<Trap> = []
+            let change = decision("iam:ChangePassword", ownArn)
+            if mustChangePassword, change == .explicitDeny || (change == .implicitDeny && !everyoneMayChange) {
+                found.insert(.password)
+            }
+            let mentionsMFA = identity.contains { source in
+                source.document.conditionKeys.contains {
+                    let key = $0.lowercased()
+                    return key == "aws:multifactorauthpresent" || key == "aws:multifactorauthage"
+                }
+            }
+            if mentionsMFA, !hasDevice,
+               !allowed("iam:CreateVirtualMFADevice", "arn:aws:iam::\(accountID):mfa/\(name)") || !allowed("iam:EnableMFADevice", ownArn) {
+                found.insert(.mfa)
+            }
+            return found
+        }
+        // Only what this policy changes: a user stuck already is not news about this policy.
+        let new = traps(after).subtracting(traps(before))
+        var words: [String] = []
+        if new.contains(.password) {
+            words.append("\(name) must set a new password at the next sign-in, and this policy leaves them unable to "
+                + "(iam:ChangePassword is not allowed): they could not get past the password page.")
+        }
+        if new.contains(.mfa) {
+            words.append("\(name) has no MFA device, their policies ask for MFA, and with this policy they may not "
+                + "assign one themselves (iam:CreateVirtualMFADevice and iam:EnableMFADevice): what needs MFA stays "
+                + "out of their reach until an administrator assigns a device.")
+        }
+        return words
     }
 
     /// The root's password as a step-up (a root whose MFA devices are all security keys), throttled

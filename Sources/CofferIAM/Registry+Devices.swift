@@ -71,6 +71,20 @@ public struct MFADevices: RegistryPart {
                                 tags: tags.map { (key: $0.0, value: $0.1) })
     }
 
+    /// The setup of a virtual device still being assigned — unassigned, created by `caller` —
+    /// shown again to its creator when the wizard's codes were refused, so that a wrong code pair
+    /// does not throw the QR code away. Nil for any other device: once assigned (or for anyone
+    /// else), the seed never leaves Coffer again.
+    public func pendingSetup(_ caller: Principal, serial: String) throws -> NewVirtualDevice? {
+        guard let device = try device(serial: serial), device.kind == .virtual, device.userName == nil,
+              device.creator == caller.userName
+        else { return nil }
+        let seed = try masterKey.open(device.sealedSeed, context: serial)
+        let uri = KeyURI(issuer: "Coffer", account: "\(device.name)@\(accountID)", secret: seed)
+        let png = try PNG.encode(QRCode(encoding: uri.uri, level: .medium), scale: 6)
+        return NewVirtualDevice(serial: serial, base32Seed: Base32.encode(seed, padding: false), qrPNG: png, tags: [])
+    }
+
     /// DeleteVirtualMFADevice: `DeleteConflict` while assigned.
     public func deleteVirtualDevice(_ caller: Principal, serial: String, info: RequestInfo) async throws {
         try Names.validateSerial(serial)

@@ -332,7 +332,7 @@ struct ConsoleTests {
             let used = totp.code(step: now)  // the enable consumed it
             let replay = try await browser.post("/signin/mfa", ["serial": serial, "code": used])
             #expect(replay.0 == .unauthorized)
-            #expect(replay.2.contains("not valid"))
+            #expect(replay.2.contains("was not accepted") && replay.2.contains("used already"))
             let good = try await browser.post("/signin/mfa", ["serial": serial, "code": totp.code(step: now + 1)])
             #expect(good.1[.location] == "/home")
             // A new token after the second factor; the pending one is gone.
@@ -519,7 +519,7 @@ struct ConsoleTests {
             let active = record
             try await rig.instance.store.write { try $0.saveConsoleSession(active) }
             let security = try await rig.browser.get("/security")
-            #expect(security.2.contains("Security key") && security.2.contains(#"name="stepPassword""#))
+            #expect(security.2.contains("Security key") && security.2.contains("Remove…"))
             var headers = HTTPFields()
             headers[ConsoleResponder.csrfHeader] = rig.browser.csrf
             headers[.contentType] = "application/x-www-form-urlencoded"
@@ -529,10 +529,17 @@ struct ConsoleTests {
                                                           body: Array("name=second&stepPassword=\(Percent.encode(Self.rootPassword))".utf8),
                                                           headers: headers)
             #expect(withPassword.0 == .badRequest && withPassword.2.contains("incomplete"), "\(withPassword.0) \(withPassword.2)")  // past the step-up
-            // Removing the key: the password again, too.
-            #expect(try await rig.browser.post("/security/mfa/remove", ["serial": key.serial]).0 == .forbidden)
+            // Removing the key: first a confirmation that asks for the password and the word; then
+            // the password again, too.
+            let asked = try await rig.browser.post("/security/mfa/remove", ["serial": key.serial])
+            #expect(asked.0 == .ok && asked.2.contains(#"name="stepPassword""#) && asked.2.contains("type <strong>remove</strong>"))
+            let wrongWord = try await rig.browser.post("/security/mfa/remove", ["serial": key.serial, "confirm": "Remove",
+                                                                                "stepPassword": Self.rootPassword])
+            #expect(wrongWord.0 == .unprocessableContent && wrongWord.2.contains("Nothing was changed"))
+            #expect(try await rig.browser.post("/security/mfa/remove", ["serial": key.serial, "confirm": "remove"]).0 == .forbidden)
             #expect(try rig.instance.store.read { try $0.device(key.serial) } != nil)
-            let removed = try await rig.browser.post("/security/mfa/remove", ["serial": key.serial, "stepPassword": Self.rootPassword])
+            let removed = try await rig.browser.post("/security/mfa/remove", ["serial": key.serial, "confirm": "remove",
+                                                                              "stepPassword": Self.rootPassword])
             #expect(removed.0 == .seeOther)
             #expect(try rig.instance.store.read { try $0.device(key.serial) } == nil)
         }

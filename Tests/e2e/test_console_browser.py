@@ -79,7 +79,7 @@ def test_console_mfa_story(console_server, shots, tmp_path):
         root.sign_in_root(ROOT_PASSWORD)
         root.enter_code(used)
         assert root.path() == "/signin/mfa"
-        assert "not valid" in root.error()
+        assert "used already" in root.error()
         root.enter_code(phone.next())
         assert root.path() == "/home", root.error()
 
@@ -220,6 +220,8 @@ def test_console_mfa_story(console_server, shots, tmp_path):
         # Alice loses her phone: the root deactivates the device; her sessions end with it.
         root.open(f"/users/alice")
         root.click("#deactivate-0")
+        root.fill("#confirm-word", "deactivate")
+        root.click("#confirm-button")
         assert "deactivated" in root.notice(), root.error()
         assert root.finds("#no-user-mfa")
         status, _, headers = get(server.console, "/home", cookie=alice_cookie)

@@ -9,7 +9,7 @@ import pytest
 from botocore.config import Config
 
 from conftest import ACCESS_KEY, SECRET_KEY
-from console_browser import Console, get, post, running_console, screenshot_folder
+from console_browser import Authenticator, Console, get, post, running_console, screenshot_folder
 
 ROOT_PASSWORD = "Dead-Ends-Root-Pass-1!"
 
@@ -229,3 +229,141 @@ def test_a_bucket_says_what_its_versioning_is_and_why_it_looks_empty(console_ser
         assert "gone.txt" in root.text("#objects") and "Delete marker" in root.text("#objects")
     finally:
         root.close()
+
+
+def test_removing_detaching_and_trapping_ask_first(console_server):
+    """Destruction needs intent, and a trap is announced (issue 20 §1): deactivating a user's MFA
+    device asks for `deactivate`, detaching a policy asks once more, and attaching a policy that
+    would leave the user stuck at sign-in warns first. Nothing changes until confirmed."""
+    server = console_server
+    client = iam(server)
+    client.create_user(UserName="keeper")
+    client.create_login_profile(UserName="keeper", Password="Keeper-First-Pass-1", PasswordResetRequired=True)
+    device = client.create_virtual_mfa_device(VirtualMFADeviceName="keeper-phone")["VirtualMFADevice"]
+    phone = Authenticator(device["Base32StringSeed"].decode())
+    first, second = phone.pair()
+    client.enable_mfa_device(UserName="keeper", SerialNumber=device["SerialNumber"], AuthenticationCode1=first,
+                             AuthenticationCode2=second)
+    read_only = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+    may_change = "arn:aws:iam::aws:policy/IAMUserChangePassword"
+    client.attach_user_policy(UserName="keeper", PolicyArn=read_only)
+    client.attach_user_policy(UserName="keeper", PolicyArn=may_change)
+
+    def attached():
+        return sorted(p["PolicyArn"] for p in client.list_attached_user_policies(UserName="keeper")["AttachedPolicies"])
+
+    def detach_button(name):
+        return next(li for li in root.finds("#attached li") if name in li.text).find_element("css selector", "button")
+    no_change = client.create_policy(PolicyName="NoPasswordChanges", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "iam:ChangePassword", "Resource": "*"}]}))["Policy"]["Arn"]
+    root = Console(server.console, screenshot_folder())
+    try:
+        root.sign_in_root(ROOT_PASSWORD)
+        root.open("/users/keeper")
+        root.click("#deactivate-0")
+        assert root.path() == "/users/keeper/deactivate-mfa"
+        assert device["SerialNumber"] in root.text("#confirmation")
+        assert "deactivate" in root.text("label[for=confirm-word]")
+        root.shot("confirm-deactivate-mfa")
+        root.fill("#confirm-word", "Deactivate")
+        root.click("#confirm-button")
+        assert "Nothing was changed" in root.error()
+        assert len(client.list_mfa_devices(UserName="keeper")["MFADevices"]) == 1
+        root.click("#confirm-cancel")
+        assert root.path() == "/users/keeper"
+        root.click("#deactivate-0")
+        root.fill("#confirm-word", "deactivate")
+        root.click("#confirm-button")
+        assert "deactivated" in root.notice(), root.error()
+        assert client.list_mfa_devices(UserName="keeper")["MFADevices"] == []
+
+        # Detach: a confirmation that names the policy; Cancel keeps it.
+        root.press(detach_button("AmazonS3ReadOnlyAccess"))
+        assert "AmazonS3ReadOnlyAccess" in root.text("#confirmation")
+        root.click("#confirm-cancel")
+        assert attached() == sorted([read_only, may_change])
+        root.press(detach_button("AmazonS3ReadOnlyAccess"))
+        root.click("#confirm-button")
+        assert attached() == [may_change]
+
+        # A policy that denies the password change keeper must make: a warning first.
+        root.find(f"#policy option[value='{no_change}']").click()
+        root.click("#attach")
+        assert "would trap keeper" in root.text("h1")
+        assert "new password" in root.text("#confirmation .warning")
+        assert attached() == [may_change]
+        root.shot("confirm-trap-warning")
+        root.click("#confirm-button")
+        assert attached() == sorted([may_change, no_change])
+        # A policy that changes nothing there attaches at once (keeper is stuck already: not this policy's doing).
+        root.find(f"#policy option[value='{read_only}']").click()
+        root.click("#attach")
+        assert root.path().startswith("/users/keeper?") and "attached" in root.notice(), root.error()
+    finally:
+        root.close()
+
+
+def test_nothing_typed_is_lost(console_server):
+    """After a refused save the form shows what was typed, beside the error (issue 20 §1): the
+    bucket policy editor, the versioning choices, the MFA wizard's QR code; a name the API's
+    pattern refuses is explained in words, not as a regular expression."""
+    server = console_server
+    s3 = server.client()
+    s3.create_bucket(Bucket="typed-bucket")
+    client = iam(server)
+    client.create_user(UserName="typist")
+    client.create_login_profile(UserName="typist", Password="Typist-First-Pass-1", PasswordResetRequired=False)
+    client.put_user_policy(UserName="typist", PolicyName="OwnMFA", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["iam:CreateVirtualMFADevice", "iam:EnableMFADevice",
+                                                     "iam:DeleteVirtualMFADevice", "iam:ListMFADevices"],
+                       "Resource": "*"}]}))
+    root = Console(server.console, screenshot_folder())
+    user = Console(server.console, screenshot_folder())
+    try:
+        root.sign_in_root(ROOT_PASSWORD)
+        root.open("/buckets/typed-bucket")
+        broken = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",}]}'
+        root.fill("#policy-text", broken)
+        root.click("#save-policy")
+        assert "not saved" in root.error()
+        assert root.find("#policy-text").get_attribute("value") == broken
+        # The root has no MFA device: turning MFA Delete on is refused, the choice stays.
+        root.find("#status option[value=Enabled]").click()
+        root.find("#mfa-delete option[value=Enabled]").click()
+        root.click("#save-versioning")
+        assert "not saved" in root.error()
+        assert root.find("#mfa-delete option[value=Enabled]").is_selected()
+        assert root.find("#status option[value=Enabled]").is_selected()
+
+        user.sign_in_user(server.account, "typist", "Typist-First-Pass-1")
+        assert user.path() == "/home", user.error()
+        # The browser holds the form back (the field's pattern); the server, asked anyway, says it in words.
+        user.open("/security/mfa/new")
+        csrf = user.find("input[name=_csrf]").get_attribute("value")
+        status, body, _ = post(server.console, "/security/mfa/new", {"name": "bad name!", "_csrf": csrf},
+                               cookie=f"coffer_session={user.session_cookie()}")
+        assert status == 400 and "letters, digits" in body and "regular expression" not in body, (status, body[-600:])
+        devices = []
+        seed = user.wizard("typist-phone", devices)
+        user.fill("#code1", "000000")
+        user.fill("#code2", "000001")
+        user.click("#add-mfa")
+        assert "not valid" in user.error()
+        assert user.find("#qr").get_attribute("src").startswith("data:image/png;base64,")
+        user.find("#show-secret summary").click()
+        assert user.text("#secret-key").strip() == seed
+        user.shot("wizard-keeps-qr")
+        user.finish_wizard(devices[0])
+        assert "assigned" in user.notice(), user.error()
+        # Once assigned, the seed is never shown again, even to its owner.
+        csrf = user.find("input[name=_csrf]").get_attribute("value")
+        status, body, _ = post(server.console, "/security/mfa/enable",
+                               {"serial": f"arn:aws:iam::{server.account}:mfa/typist-phone", "code1": "000000",
+                                "code2": "000001", "_csrf": csrf}, cookie=f"coffer_session={user.session_cookie()}")
+        assert status in (400, 403, 409) and 'id="add-mfa"' in body, (status, body[-400:])
+        assert seed not in body and "data:image/png" not in body
+    finally:
+        root.close()
+        user.close()

@@ -62,20 +62,28 @@ extension ConsoleResponder {
         return PresentedMFA(serial: serial, code: code)
     }
 
-    func bucket(_ call: Call, _ name: String, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+    /// The bucket's page. After a refused save, `typed` holds what the person submitted (the
+    /// policy text, the versioning choices): the form shows it again beside the error, not the
+    /// stored values.
+    func bucket(_ call: Call, _ name: String, error: String? = nil, status: HTTPResponse.Status = .ok,
+                typed: [String: String]? = nil) async throws -> Response {
         try await authorize(.getBucketVersioning(name), call)
         let bucket = try await engine.bucket(name)
-        var policy = ""
+        var storedPolicy = ""
         if (try? s3.authorizer.permits(.getBucketPolicy(name), principal: call.caller, connection: call.connection)) == true {
-            policy = (try? await engine.bucketPolicy(name)) ?? ""
+            storedPolicy = (try? await engine.bucketPolicy(name)) ?? ""
         }
         let devices = try rootDevices(call)
+        let chosenStatus = typed?["status"].map { $0 == "Suspended" ? VersioningStatus.suspended : .enabled }
+            ?? bucket.versioning.status
+        let chosenMFA = typed?["mfaDelete"].map { $0 == "Enabled" } ?? (bucket.versioning.mfaDelete == .enabled)
         var values: [String: Any] = [
-            "title": "Bucket \(name)", "bucket": name, "policy": policy,
+            "title": "Bucket \(name)", "bucket": name, "policy": typed?["policy"] ?? storedPolicy,
+            "hasPolicy": !storedPolicy.isEmpty,
             "versioning": bucket.versioning.status.wireValue ?? "Not enabled",
             "mfaDelete": bucket.versioning.mfaDelete.wireValue ?? "Not configured",
-            "enabled": bucket.versioning.status == .enabled, "suspended": bucket.versioning.status == .suspended,
-            "unversioned": bucket.versioning.status == .unversioned, "mfaOn": bucket.versioning.mfaDelete == .enabled,
+            "enabled": chosenStatus == .enabled, "suspended": chosenStatus == .suspended,
+            "unversioned": chosenStatus == .unversioned, "mfaOn": chosenMFA,
             "rootDevices": devices, "has_rootDevices": !devices.isEmpty, "formID": "versioning",
             "keysOnly": try keysOnly(call),
         ]
@@ -95,7 +103,7 @@ extension ConsoleResponder {
                                            principal: call.caller, mfa: try presentedMFA(call), context: call.connection)
         } catch {
             return try await bucket(call, name, error: "The versioning configuration was not saved: " + Self.words(error),
-                                    status: Self.status(of: error))
+                                    status: Self.status(of: error), typed: call.form.filter { ["status", "mfaDelete"].contains($0.key) })
         }
         return Self.redirect("/buckets/\(name)?done=versioning-saved")
     }
@@ -105,7 +113,8 @@ extension ConsoleResponder {
             try await authorize(.putBucketPolicy(name), call)
             try await engine.putBucketPolicy(name, document: Array((call.form["policy"] ?? "").utf8))
         } catch {
-            return try await bucket(call, name, error: "The policy was not saved: " + Self.words(error), status: Self.status(of: error))
+            return try await bucket(call, name, error: "The policy was not saved: " + Self.words(error), status: Self.status(of: error),
+                                    typed: ["policy": call.form["policy"] ?? ""])
         }
         return Self.redirect("/buckets/\(name)?done=policy-saved")
     }

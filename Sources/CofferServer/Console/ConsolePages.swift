@@ -100,13 +100,38 @@ extension ConsoleResponder {
         s3.authorizer.keys(call.caller, connection: call.connection, extra: [])
     }
 
-    /// An error in words for the page: the API's message, with its code.
+    /// An error in words for the page: the API's message, with its code. A validation error that
+    /// quotes a regular expression is said in words instead.
     static func words(_ error: any Error) -> String {
         switch error {
         case let error as S3Error: "\(error.message) (\(error.code.rawValue))"
+        case let error as IAMError where error.code == .validationError:
+            if let plain = plainValidation(error.message) { "\(plain) (\(error.code.rawValue))" }
+            else { "\(error.message) (\(error.code.rawValue))" }
         case let error as IAMError: "\(error.message) (\(error.code.rawValue))"
         case let problem as Problem: problem.message
         default: "The request failed. Please try again."
+        }
+    }
+
+    /// What a validation error about a name, path, serial or code asks for, said for people.
+    static func plainValidation(_ message: String) -> String? {
+        guard message.contains("regular expression pattern"), let start = message.range(of: "Value at '"),
+              let end = message[start.upperBound...].firstIndex(of: "'")
+        else { return nil }
+        switch message[start.upperBound..<end] {
+        case "userName", "groupName", "policyName", "roleName", "newUserName":
+            return "A name may use letters, digits and the characters + = , . @ _ - (no spaces), 1 to 64 of them."
+        case "virtualMFADeviceName":
+            return "A device name may use letters, digits and the characters + = , . @ _ - (no spaces)."
+        case "path":
+            return "A path begins and ends with / and holds only printable characters, without spaces."
+        case "serialNumber":
+            return "That is not an MFA device's serial number or ARN."
+        case "authenticationCode1", "authenticationCode2", "authenticationCode", "code", "tokenCode":
+            return "An MFA code is six digits, as your device shows it."
+        default:
+            return nil
         }
     }
 
@@ -240,7 +265,8 @@ extension ConsoleResponder {
                 return Self.redirect("/signin")
             }
             let text = error.code == .accessDenied
-                ? "The MFA code is not valid. Wait for the next code and try again."
+                ? "That code was not accepted: it is not the code your device shows now, or it was used already "
+                    + "(each code works once). Type the code it shows now."
                 : Self.words(error)
             return try codePage(call, error: text, status: .unauthorized)
         }
@@ -313,6 +339,55 @@ extension ConsoleResponder {
         return Self.redirect("/signin?done=signed-out", cookies: [cookie(call, call.sessionCookie, "", maxAge: 0)])
     }
 
+    // MARK: Confirmations
+
+    /// A destructive step's confirmation: what will go, in words, and — when AWS's console asks
+    /// for one — a word to type. The form posts back to `action` with `fields` and `confirm`.
+    struct Confirmation {
+        var heading: String
+        var text: String
+        var action: String
+        var fields: [(String, String)]
+        /// What to type (nil: the button alone confirms).
+        var word: String?
+        var button: String
+        var back: String
+        var warnings: [String] = []
+        var dangerous = true
+        /// Extra values for the page (the root's step-up fields).
+        var extra: [String: Any] = [:]
+    }
+
+    /// Whether the person confirmed: the typed word matches exactly (spaces around it aside), or
+    /// — without a word — the button was pressed.
+    static func confirmed(_ call: Call, word: String?) -> Bool {
+        guard let typed = call.form["confirm"] else { return false }
+        guard let word else { return typed == "yes" }
+        return typed.trimmingCharacters(in: .whitespaces) == word
+    }
+
+    /// The confirmation page; with `error` after a wrong word (422, nothing done).
+    func confirmationPage(_ confirmation: Confirmation, call: Call, error: String? = nil) -> Response {
+        var values: [String: Any] = [
+            "title": confirmation.heading, "heading": confirmation.heading, "text": confirmation.text,
+            "action": confirmation.action, "fields": confirmation.fields.map { ["name": $0.0, "value": $0.1] },
+            "button": confirmation.button, "back": confirmation.back, "warnings": confirmation.warnings,
+            "buttonClass": confirmation.dangerous ? "danger" : "primary",
+        ]
+        if let word = confirmation.word { values["word"] = word }
+        if let error { values["error"] = error }
+        values.merge(confirmation.extra) { $1 }
+        return page("confirm", values, call: call, status: error == nil ? .ok : .unprocessableContent)
+    }
+
+    /// The page to show before acting: nil once the person has confirmed.
+    func unconfirmed(_ confirmation: Confirmation, _ call: Call) -> Response? {
+        if Self.confirmed(call, word: confirmation.word) { return nil }
+        let error = call.form["confirm"] == nil ? nil
+            : "Nothing was changed: to confirm, type \u{201C}\(confirmation.word ?? "yes")\u{201D}."
+        return confirmationPage(confirmation, call: call, error: error)
+    }
+
     // MARK: Home
 
     func home(_ call: Call) async throws -> Response {
@@ -340,18 +415,11 @@ extension ConsoleResponder {
                   newKey: (String, String)? = nil) async throws -> Response {
         let principal = call.caller
         var values: [String: Any] = ["title": "My security credentials"]
-        let rootTOTP = principal.isRoot ? try totpDevices(Registry.rootUser).map { ["serial": $0.serial] } : []
         let devices = try enabledDevices(principal.userName).map { device -> [String: Any] in
             ["serial": device.serial, "enabled": Self.date(device.enabled), "csrf": call.csrf,
              "kind": device.kind == .virtual ? "Virtual" : device.kind == .hardware ? "Hardware TOTP" : "Security key",
-             "totp": device.kind != .securityKey,
-             // Removing a root device takes a code of a TOTP device (the one removed, if it gives
-             // codes; else another one), or — with security keys only — the root's password.
-             "askCode": principal.isRoot && device.kind != .securityKey,
-             "stepCode": principal.isRoot && device.kind == .securityKey && !rootTOTP.isEmpty,
-             "stepPassword": principal.isRoot && device.kind == .securityKey && rootTOTP.isEmpty]
+             "totp": device.kind != .securityKey]
         }
-        values["rootTOTP"] = rootTOTP
         values["devices"] = devices
         values["has_devices"] = !devices.isEmpty
         if may(.listAccessKeys, [:], call) {
@@ -421,8 +489,14 @@ extension ConsoleResponder {
             let text = (error as? IAMError)?.code == .invalidAuthenticationCode
                 ? "The codes are not valid. Enter two consecutive codes: type one, wait for the app to show the next, type that."
                 : Self.words(error)
-            return page("mfa-wizard", ["title": "Assign MFA device", "serial": serial, "error": text]
-                            .merging((try? stepUp(call)) ?? [:]) { $1 }, call: call, status: Self.status(of: error))
+            // The QR code stays on the page while the device is still this person's to assign.
+            var values: [String: Any] = ["title": "Assign MFA device", "serial": serial, "error": text]
+            if let setup = try? registry.devices.pendingSetup(principal, serial: serial) {
+                values["qr"] = Data(setup.qrPNG).base64EncodedString()
+                values["qrSize"] = Self.pngWidth(setup.qrPNG)
+                values["seed"] = setup.base32Seed
+            }
+            return page("mfa-wizard", values.merging((try? stepUp(call)) ?? [:]) { $1 }, call: call, status: Self.status(of: error))
         }
     }
 
@@ -486,6 +560,20 @@ extension ConsoleResponder {
     func removeDevice(_ call: Call) async throws -> Response {
         var principal = call.caller
         let serial = call.form["serial"] ?? ""
+        let kind = try? registry.devices.device(serial: serial)?.kind
+        var extra: [String: Any] = [:]
+        if principal.isRoot {
+            // The root's own devices change only with a fresh proof, asked on the confirmation.
+            if kind == .securityKey { extra = try stepUp(call) } else { extra["askCode"] = true }
+        }
+        let remove = Confirmation(
+            heading: "Remove MFA device", text: "Remove \(serial) from \(principal.isRoot ? "the root user" : principal.userName)? "
+                + "It will no longer be asked for at sign-in, and what needs MFA will need another device."
+                + (kind == .virtual ? " The device's secret is deleted: to use the app again, assign a new device." : "")
+                + " Removing a device signs you out.",
+            action: "/security/mfa/remove", fields: [("serial", serial)], word: "remove", button: "Remove MFA device",
+            back: "/security", extra: extra)
+        if let page = unconfirmed(remove, call) { return page }
         do {
             try await authorize(.deactivateMFADevice, ["UserName": principal.userName, "SerialNumber": serial], call)
             if principal.isRoot {
@@ -642,6 +730,13 @@ extension ConsoleResponder {
     func deactivateUserDevice(_ call: Call, _ name: String) async throws -> Response {
         let serial = call.form["serial"] ?? ""
         try Self.requireIAMUser(name)
+        let deactivate = Confirmation(
+            heading: "Deactivate MFA device",
+            text: "Deactivate \(serial) of user \(name)? \(name) will sign in without it, and what their policies allow "
+                + "only with MFA stays out of reach until they assign a device again. Their console sessions end.",
+            action: "/users/\(Self.q(name))/deactivate-mfa", fields: [("serial", serial)], word: "deactivate",
+            button: "Deactivate MFA device", back: "/users/\(Self.q(name))")
+        if let page = unconfirmed(deactivate, call) { return page }
         do {
             try await authorize(.deactivateMFADevice, ["UserName": name, "SerialNumber": serial], call)
             try await registry.devices.deactivateDevice(call.caller, userName: name, serial: serial, info: call.info)
@@ -654,6 +749,24 @@ extension ConsoleResponder {
     func attach(_ call: Call, _ name: String, attach: Bool) async throws -> Response {
         try Self.requireIAMUser(name)
         let arn = call.form["arn"] ?? ""
+        let policyName = String(arn.split(separator: "/").last ?? Substring(arn))
+        if !attach {
+            let detach = Confirmation(
+                heading: "Detach policy", text: "Detach \(policyName) from user \(name)? What it allows \(name) stops at once; "
+                    + "what it denies is allowed again if another policy allows it.",
+                action: "/users/\(Self.q(name))/detach", fields: [("arn", arn)], word: nil, button: "Detach policy",
+                back: "/users/\(Self.q(name))")
+            if let page = unconfirmed(detach, call) { return page }
+        } else if call.form["confirm"] != "yes", may(.attachUserPolicy, ["UserName": name, "PolicyArn": arn], call) {
+            // A policy that would leave the user stuck at sign-in is attached only after a warning.
+            let traps = (try? registry.console.trapsAfterAttaching(user: name, arn: arn)) ?? []
+            if !traps.isEmpty {
+                return confirmationPage(Confirmation(
+                    heading: "This policy would trap \(name)", text: "Attaching \(policyName) to \(name):",
+                    action: "/users/\(Self.q(name))/attach", fields: [("arn", arn)], word: nil,
+                    button: "Attach anyway", back: "/users/\(Self.q(name))", warnings: traps), call: call)
+            }
+        }
         do {
             try await authorize(attach ? .attachUserPolicy : .detachUserPolicy, ["UserName": name, "PolicyArn": arn], call)
             if attach { try await registry.policies.attachPolicy(.user(name), arn: arn) } else { try await registry.policies.detachPolicy(.user(name), arn: arn) }

@@ -192,11 +192,7 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 <button type="submit">Resync</button></form>{{/totp}}</td>
 <td><form method="post" action="/security/mfa/remove" class="row">
 <input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="serial" value="{{serial}}">
-{{#askCode}}<label>Code <input name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" required></label>{{/askCode}}
-{{#stepCode}}<select name="stepSerial" aria-label="Authenticator for the confirmation">{{#rootTOTP}}<option value="{{serial}}">{{serial}}</option>{{/rootTOTP}}</select>
-<label>Its code <input name="stepCode" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" required></label>{{/stepCode}}
-{{#stepPassword}}<label>Root password <input name="stepPassword" type="password" autocomplete="current-password" required></label>{{/stepPassword}}
-<button type="submit" class="danger">Remove</button></form></td>
+<button type="submit" class="danger">Remove…</button></form></td>
 </tr>
 {{/devices}}
 </tbody>
@@ -339,7 +335,7 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <table id="user-devices"><thead><tr><th scope="col">Device</th><th scope="col">Assigned</th><th scope="col">Action</th></tr></thead><tbody>
 {{#devices}}<tr><td><code>{{serial}}</code></td><td>{{enabled}}</td><td><form method="post" action="/users/{{name}}/deactivate-mfa">
 <input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="serial" value="{{serial}}">
-<button type="submit" class="danger" id="deactivate-{{index}}">Deactivate</button></form></td></tr>{{/devices}}
+<button type="submit" class="danger" id="deactivate-{{index}}">Deactivate…</button></form></td></tr>{{/devices}}
 </tbody></table>
 {{/has_devices}}
 {{^devices}}<p id="no-user-mfa">No MFA device is assigned.</p>{{/devices}}
@@ -347,7 +343,7 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <section>
 <h2>Permissions policies</h2>
 <ul id="attached">{{#attached}}<li>{{name}} <form method="post" action="/users/{{user}}/detach" class="inline">
-<input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="arn" value="{{arn}}"><button type="submit">Detach</button></form></li>{{/attached}}
+<input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="arn" value="{{arn}}"><button type="submit" class="danger">Detach…</button></form></li>{{/attached}}
 {{^attached}}<li>None attached.</li>{{/attached}}</ul>
 <form method="post" action="/users/{{name}}/attach" class="row">
 <input type="hidden" name="_csrf" value="{{csrf}}">
@@ -427,8 +423,8 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <textarea id="policy-text" name="policy" rows="14" spellcheck="false">{{policy}}</textarea>
 <button type="submit" id="save-policy">Save policy</button>
 </form>
-{{#policy}}<form method="post" action="/buckets/{{bucket}}/policy/delete"><input type="hidden" name="_csrf" value="{{csrf}}">
-<button type="submit" class="danger">Delete policy</button></form>{{/policy}}
+{{#hasPolicy}}<form method="post" action="/buckets/{{bucket}}/policy/delete"><input type="hidden" name="_csrf" value="{{csrf}}">
+<button type="submit" class="danger">Delete policy</button></form>{{/hasPolicy}}
 </section>
 {{/body}}{{/layout}}
 """#,
@@ -541,6 +537,28 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 </tbody>
 </table>
 {{#older}}<p><a href="{{older}}" id="older">Older events</a></p>{{/older}}
+{{/body}}{{/layout}}
+"""#,
+
+        "confirm": #"""
+{{<layout}}{{$body}}
+<section class="card narrow" id="confirmation">
+<h1>{{heading}}</h1>
+<p>{{text}}</p>
+{{#warnings}}<p class="warning">{{.}}</p>{{/warnings}}
+<form method="post" action="{{action}}">
+<input type="hidden" name="_csrf" value="{{csrf}}">
+{{#fields}}<input type="hidden" name="{{name}}" value="{{value}}">{{/fields}}
+{{#askCode}}<label for="confirm-code">Code from this device, shown now</label>
+<input id="confirm-code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>{{/askCode}}
+{{> step-up}}
+{{#word}}<label for="confirm-word">To confirm, type <strong>{{word}}</strong></label>
+<input id="confirm-word" name="confirm" autocomplete="off" spellcheck="false" required>{{/word}}
+{{^word}}<input type="hidden" name="confirm" value="yes">{{/word}}
+<button type="submit" class="{{buttonClass}}" id="confirm-button">{{button}}</button>
+</form>
+<p><a href="{{back}}" id="confirm-cancel">Cancel</a></p>
+</section>
 {{/body}}{{/layout}}
 """#,
 
