@@ -1,7 +1,9 @@
 """No dead ends in the console (issue 20 §1), in a real browser (headless Chromium): a Sign out
 button on every page, the half-signed-in ones included; GET /signout shows that button and never
 signs out; a half-done sign-in resumes at `/`; a word after signing out; the current page marked
-in the menu; a tab icon instead of a 404; no "every user has MFA" when there are no users."""
+in the menu; a tab icon instead of a 404; no "every user has MFA" when there are no users. And the
+rest of §1: confirmations, warnings, nothing typed lost, words, read-only pages, the audit page,
+a phone's width."""
 import json
 
 import boto3
@@ -367,3 +369,165 @@ def test_nothing_typed_is_lost(console_server):
     finally:
         root.close()
         user.close()
+
+
+def fits(console):
+    """Whether the page is no wider than the window (nothing to scroll sideways)."""
+    return console.driver.execute_script(
+        "return document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def emulate_width(console, width):
+    console.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                   {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": True})
+
+
+def test_what_a_reader_may_not_do_is_not_offered(console_server):
+    """Read-only users see no write forms (issue 20 §1): no create, upload, delete, versioning,
+    policy, access-key or MFA forms for a user whose policy only reads S3; the root sees them all,
+    and its own access key (from the server's configuration) is listed instead of a button that
+    always failed."""
+    server = console_server
+    s3 = server.client()
+    s3.create_bucket(Bucket="read-only-bucket")
+    s3.put_bucket_versioning(Bucket="read-only-bucket", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket="read-only-bucket", Key="readme.txt", Body=b"read me")
+    client = iam(server)
+    client.create_user(UserName="reader")
+    client.create_login_profile(UserName="reader", Password="Reader-First-Pass-1", PasswordResetRequired=False)
+    client.attach_user_policy(UserName="reader", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    write_forms = ["#create-bucket", "#save-versioning", "#save-policy", "#upload", "#delete-objects",
+                   "#delete-versions", "input[name=v]"]
+    reader = Console(server.console, screenshot_folder())
+    root = Console(server.console, screenshot_folder())
+    try:
+        reader.sign_in_user(server.account, "reader", "Reader-First-Pass-1")
+        assert reader.path() == "/home", reader.error()
+        seen = []
+        for path in ("/buckets", "/buckets/read-only-bucket", "/buckets/read-only-bucket/objects",
+                     "/buckets/read-only-bucket/objects?versions=1", "/security"):
+            reader.open(path)
+            seen += [(path, selector) for selector in write_forms + ["#create-key", "#assign-mfa"]
+                     if reader.finds(selector)]
+        assert seen == []
+        # What the reader may do is still there: the objects and their download links.
+        reader.open("/buckets/read-only-bucket/objects")
+        assert "readme.txt" in reader.text("#objects") and reader.finds("#objects a[href*=download]")
+        reader.shot("read-only-objects")
+
+        root.sign_in_root(ROOT_PASSWORD)
+        shown = []
+        for path, selectors in (("/buckets", ["#create-bucket"]),
+                                ("/buckets/read-only-bucket", ["#save-versioning", "#save-policy"]),
+                                ("/buckets/read-only-bucket/objects", ["#upload", "#delete-objects", "input[name=v]"]),
+                                ("/security", ["#assign-mfa"])):
+            root.open(path)
+            shown += [selector for selector in selectors if root.finds(selector)]
+        assert len(shown) == 7, shown
+        assert not root.finds("#create-key")
+        assert ACCESS_KEY in root.text("#access-keys") and "configuration" in root.text("#root-key-note")
+        assert SECRET_KEY not in root.driver.page_source
+    finally:
+        reader.close()
+        root.close()
+
+
+def test_the_audit_page_speaks_plainly_once_and_fits(console_server):
+    """The audit page (issue 20 §1): events and outcomes in words (the API's names in small
+    print), each event once (no `Console:EnableMFADevice` beside `EnableMFADevice`), a key
+    challenge the browser never answered not logged as a registration, and 1280 px wide."""
+    server = console_server
+    client = iam(server)
+    client.create_user(UserName="audited")
+    client.create_login_profile(UserName="audited", Password="Audited-First-Pass-1", PasswordResetRequired=False)
+    client.put_user_policy(UserName="audited", PolicyName="OwnMFA", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["iam:CreateVirtualMFADevice", "iam:EnableMFADevice"],
+                       "Resource": "*"}]}))
+    user = Console(server.console, screenshot_folder())
+    root = Console(server.console, screenshot_folder())
+    try:
+        user.sign_in_user(server.account, "audited", "Audited-First-Pass-1")
+        devices = []
+        user.wizard("audited-phone-with-a-rather-long-name-to-wrap", devices)
+        user.finish_wizard(devices[0])
+        assert "assigned" in user.notice(), user.error()
+        # A security-key challenge asked for, never answered (the browser refused): not a registration.
+        csrf = user.find("input[name=_csrf]").get_attribute("value")
+        status, _, _ = post(server.console, "/security/webauthn/options", {"name": "never", "_csrf": csrf},
+                            cookie=f"coffer_session={user.session_cookie()}",
+                            headers={"X-CSRF-Token": csrf})
+        assert status == 200
+
+        root.sign_in_root(ROOT_PASSWORD)
+        root.open("/audit?user=audited")
+        rows = [row.text for row in root.finds("#audit tbody tr")]
+        assigned = [row for row in rows if "EnableMFADevice" in row]
+        assert len(assigned) == 1 and "Assigned an MFA device" in assigned[0], rows
+        assert not [row for row in rows if "· console" in row and "MFADevice" in row], rows
+        assert not [row for row in rows if "RegisterSecurityKey" in row or "Registered a security key" in row], rows
+        assert any("Console sign-in" in row and "ConsoleLogin" in row for row in rows), rows
+        assert [o.text for o in root.finds("#audit-outcome option")][1:] == [
+            "Done", "Succeeded", "Failed", "Refused", "Denied by policy"]
+        root.open("/audit")
+        assert fits(root), root.driver.execute_script("return document.documentElement.scrollWidth")
+        root.shot("audit-plain-words")
+    finally:
+        user.close()
+        root.close()
+
+
+def account_lines(console, selector, account):
+    """For each element matching `selector` that shows `account`: on how many lines it is drawn."""
+    return console.driver.execute_script("""
+        const counts = [];
+        for (const element of document.querySelectorAll(arguments[0])) {
+          const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const at = node.data.indexOf(arguments[1]);
+            if (at < 0) continue;
+            const range = document.createRange();
+            range.setStart(node, at); range.setEnd(node, at + arguments[1].length);
+            counts.push(new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top))).size);
+          }
+        }
+        return counts;""", selector, account)
+
+
+def test_pages_fit_a_phone_and_arns_break_at_their_joints(console_server):
+    """Pages fit a phone's width (issue 20 §1), and an ARN wraps after a `:` or `/`, never in the
+    middle of the account number."""
+    server = console_server
+    s3 = server.client()
+    s3.create_bucket(Bucket="phone-bucket")
+    s3.put_object(Bucket="phone-bucket", Key="a/rather/deep/folder/with-a-long-object-name-that-goes-on.txt", Body=b"x")
+    long_name = "a-user-whose-name-is-long-enough-to-wrap-on-a-phone"
+    iam(server).create_user(UserName=long_name)
+    root = Console(server.console, screenshot_folder())
+    try:
+        root.sign_in_root(ROOT_PASSWORD)
+        emulate_width(root, 375)
+        wide = []
+        for path in ("/home", "/buckets", "/buckets/phone-bucket", "/buckets/phone-bucket/objects?prefix=a/rather/deep/folder/",
+                     "/buckets/phone-bucket/objects?versions=1", "/users", f"/users/{long_name}", "/security", "/audit",
+                     "/security/mfa/new"):
+            root.open(path)
+            if not fits(root):
+                wide.append(path)
+        assert wide == []
+        root.open(f"/users/{long_name}")
+        root.shot("phone-user")
+        # At every width from a small phone's up, and in the audit page's narrow device column,
+        # the account id stays on one line.
+        split = []
+        for width in range(300, 460, 8):
+            emulate_width(root, width)
+            split += [(width, lines) for lines in account_lines(root, "#user-arn", server.account) if lines != 1]
+        root.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        root.open("/audit")
+        in_audit = account_lines(root, "#audit td", server.account)
+        assert in_audit, "the audit page shows device serials (earlier tests assigned devices)"
+        split += [("audit", lines) for lines in in_audit if lines != 1]
+        assert split == []
+    finally:
+        root.close()

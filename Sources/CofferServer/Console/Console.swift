@@ -26,6 +26,9 @@ struct ConsoleResponder: HTTPResponder {
     let hostNames: Set<String>
     /// Security keys: the relying-party id and allowed origins (configuration, never the Host header).
     let relyingParty: RelyingParty
+    /// The root's access key id (its secret never reaches the console): from the server's
+    /// configuration, listed on the root's security credentials page.
+    var rootAccessKey = ""
     var engine: Engine { s3.engine }
 
     /// Cookie names: under HTTPS with the `__Host-` prefix (Secure, Path=/, no Domain: no other
@@ -115,8 +118,18 @@ struct ConsoleResponder: HTTPResponder {
         guard call.route.changesState, status.code < 400, let principal = call.principal,
               call.session?.stage == .active else { return }
         switch call.route {
-        case .signIn, .code, .signOut, .password, .uploadPart: return
-        default: break
+        // Audited where they happen, once, under the API's names (sign-ins, password changes, MFA
+        // devices and security keys by the registry); a challenge for a key is not an action.
+        case .signIn, .code, .signOut, .password, .uploadPart, .signInKeyOptions, .signInKey, .keyOptions, .keyRegister,
+             .mfaCreate, .mfaEnable, .mfaCancel, .mfaResync, .mfaRemove, .userDeactivateMFA:
+            return
+        // Answered with a page or data when done.
+        case .keyCreate, .upload, .uploadCreate, .uploadComplete, .uploadAbort:
+            break
+        // Done only when answered with the redirect to the next page: a confirmation, a warning or
+        // a refusal shown again did nothing.
+        default:
+            guard status == .seeOther else { return }
         }
         var detail = "console " + String(call.request.uri.path.prefix(200))
         for name in ["key", "versionId", "serial", "name", "arn", "status"] {

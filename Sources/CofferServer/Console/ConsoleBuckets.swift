@@ -22,7 +22,7 @@ extension ConsoleResponder {
              "mfaDelete": bucket.versioning.mfaDelete.wireValue ?? "Not configured", "region": bucket.region,
              "created": Self.date(bucket.created)]
         }
-        var values: [String: Any] = ["title": "Buckets", "buckets": rows]
+        var values: [String: Any] = ["title": "Buckets", "buckets": rows, "mayCreate": mayS3(.createBucket("*"), call)]
         if let error { values["error"] = error }
         return page("buckets", values, call: call, status: status)
     }
@@ -37,6 +37,12 @@ extension ConsoleResponder {
             return try await buckets(call, error: "The bucket was not created: " + Self.words(error), status: Self.status(of: error))
         }
         return Self.redirect("/buckets/\(name)?done=bucket-created")
+    }
+
+    /// Whether this caller may make `request` (the authorization point's answer, nothing recorded):
+    /// pages offer only the forms their reader may use.
+    func mayS3(_ request: S3Request, _ call: Call) -> Bool {
+        (try? s3.authorizer.permits(request, principal: call.caller, connection: call.connection)) == true
     }
 
     /// The root's enabled devices, for the MFA fields of protected operations (only the root may
@@ -85,6 +91,8 @@ extension ConsoleResponder {
             "enabled": chosenStatus == .enabled, "suspended": chosenStatus == .suspended,
             "unversioned": chosenStatus == .unversioned, "mfaOn": chosenMFA,
             "rootDevices": devices, "has_rootDevices": !devices.isEmpty, "formID": "versioning",
+            "mayVersioning": mayS3(.putBucketVersioning(name), call), "mayPolicy": mayS3(.putBucketPolicy(name), call),
+            "mayDeletePolicy": mayS3(.deleteBucketPolicy(name), call),
             "keysOnly": try keysOnly(call),
         ]
         if let error { values["error"] = error }
@@ -203,6 +211,9 @@ extension ConsoleResponder {
             "formID": "delete", "hasRows": !rows.isEmpty, "keysOnly": try keysOnly(call),
             "confirmWord": versions ? Self.confirmPermanent : Self.confirmMarker,
             "rootOnly": mfaDeleteOn && !call.caller.isRoot,
+            "mayUpload": mayS3(.putObject(ObjectRef(bucket: name, key: ObjectKey(prefix + "*"), versionID: nil)), call),
+            "mayDelete": mayS3(.deleteObject(ObjectRef(bucket: name, key: ObjectKey(prefix + "*"),
+                                                        versionID: versions ? "*" : nil)), call),
         ]
         if result.isTruncated, let next = result.nextKey {
             var link = "/buckets/\(name)/objects?prefix=\(Self.q(prefix))&after=\(Self.q(next))"

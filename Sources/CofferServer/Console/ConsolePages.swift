@@ -135,6 +135,22 @@ extension ConsoleResponder {
         }
     }
 
+    /// An ARN or serial cut after each `:` and `/` — where the page may wrap it (`<wbr>`), never
+    /// in the middle of an account number or a name.
+    static func joints(_ text: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        for character in text {
+            current.append(character)
+            if character == ":" || character == "/" {
+                parts.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { parts.append(current) }
+        return parts
+    }
+
     static func status(of error: any Error) -> HTTPResponse.Status {
         (error as? any HTTPStatusError)?.httpStatus ?? .badRequest
     }
@@ -392,7 +408,7 @@ extension ConsoleResponder {
 
     func home(_ call: Call) async throws -> Response {
         let principal = call.caller
-        var values: [String: Any] = ["title": "Home", "accountID": registry.accountID, "arn": principal.arn,
+        var values: [String: Any] = ["title": "Home", "accountID": registry.accountID, "arnJoints": Self.joints(principal.arn),
                                      "mfa": principal.mfaAuthenticated, "isRoot": principal.isRoot]
         if principal.isRoot { values["rootMFA"] = try !enabledDevices(Registry.rootUser).isEmpty }
         if !principal.isRoot, try registry.console.policiesMentionMFA(user: principal.userName),
@@ -416,13 +432,18 @@ extension ConsoleResponder {
         let principal = call.caller
         var values: [String: Any] = ["title": "My security credentials"]
         let devices = try enabledDevices(principal.userName).map { device -> [String: Any] in
-            ["serial": device.serial, "enabled": Self.date(device.enabled), "csrf": call.csrf,
+            ["serial": device.serial, "serialJoints": Self.joints(device.serial), "enabled": Self.date(device.enabled), "csrf": call.csrf,
              "kind": device.kind == .virtual ? "Virtual" : device.kind == .hardware ? "Hardware TOTP" : "Security key",
              "totp": device.kind != .securityKey]
         }
         values["devices"] = devices
         values["has_devices"] = !devices.isEmpty
-        if may(.listAccessKeys, [:], call) {
+        if principal.isRoot {
+            // The root's key is the server's configuration (COFFER_ROOT_ACCESS_KEY or the one
+            // generated at the first start): listed here, changed there, never created here.
+            values["rootKey"] = rootAccessKey.isEmpty ? nil : ["accessKey": rootAccessKey]
+            values["isRoot"] = true
+        } else if may(.listAccessKeys, [:], call) {
             let keys = try registry.users.listAccessKeys(principal, userName: nil).map { key -> [String: Any] in
                 ["accessKey": key.accessKey, "status": key.status == .active ? "Active" : "Inactive",
                  "toggle": key.status == .active ? "Inactive" : "Active", "created": Self.date(key.created)]
@@ -431,6 +452,9 @@ extension ConsoleResponder {
             values["has_keys"] = !keys.isEmpty
         }
         if let (accessKey, secret) = newKey { values["newKey"] = ["accessKey": accessKey, "secret": secret] }
+        values["mayCreateKey"] = !principal.isRoot && may(.createAccessKey, [:], call)
+        values["mayAssign"] = principal.isRoot || may(.enableMFADevice, ["UserName": principal.userName], call)
+            || may(.createVirtualMFADevice, ["VirtualMFADeviceName": principal.userName], call)
         if let error { values["error"] = error }
         return page("security", values, call: call, status: status)
     }
@@ -652,7 +676,7 @@ extension ConsoleResponder {
             }
         var values: [String: Any] = ["title": "Users", "users": rows, "accountID": registry.accountID,
                                      "passwordRules": try passwordRules(), "newName": form["name"] ?? "",
-                                     "newReset": form["reset"] == "true"]
+                                     "newReset": form["reset"] == "true", "mayCreate": may(.createUser, ["UserName": "*"], call)]
         if let marker = page.marker { values["more"] = Self.q(marker) }
         if let error { values["error"] = error }
         return self.page("users", values, call: call, status: status)
@@ -702,7 +726,7 @@ extension ConsoleResponder {
         // Each part shows only what its own IAM call would tell this caller.
         let devices = !may(.listMFADevices, ["UserName": name], call) ? []
             : try enabledDevices(name).enumerated().map { index, device -> [String: Any] in
-                ["serial": device.serial, "enabled": Self.date(device.enabled), "index": index]
+                ["serial": device.serial, "serialJoints": Self.joints(device.serial), "enabled": Self.date(device.enabled), "index": index]
             }
         let attached = !may(.listAttachedUserPolicies, ["UserName": name], call) ? []
             : try registry.policies.attachedPolicies(.user(name)).map { ["name": $0.name, "arn": $0.arn, "user": name] }
@@ -711,10 +735,17 @@ extension ConsoleResponder {
                 .items.map { ["name": $0.name, "arn": $0.arn] }
         let hasPassword: Bool? = !may(.getLoginProfile, ["UserName": name], call) ? nil
             : try registry.passwords.hasLoginProfile(user: name)
-        var values: [String: Any] = ["title": "User \(name)", "name": name, "arn": registry.userArn(record),
+        var values: [String: Any] = ["title": "User \(name)", "name": name, "arnJoints": Self.joints(registry.userArn(record)),
                                      "created": Self.date(record.created), "devices": devices, "has_devices": !devices.isEmpty,
                                      "attached": attached, "policies": policies,
-                                     "password": hasPassword.map { $0 ? "Enabled" : "None" } ?? "—"]
+                                     "password": hasPassword.map { $0 ? "Enabled" : "None" } ?? "—",
+                                     // Forms for what this caller may do, not for everything.
+                                     "mayDeactivate": may(.deactivateMFADevice, ["UserName": name, "SerialNumber": "*"], call),
+                                     "mayDetach": may(.detachUserPolicy, ["UserName": name, "PolicyArn": "*"], call),
+                                     "mayAttach": !policies.isEmpty && may(.attachUserPolicy, ["UserName": name, "PolicyArn": "*"], call),
+                                     "maySetPassword": may(hasPassword == true ? .updateLoginProfile : .createLoginProfile,
+                                                           ["UserName": name], call),
+                                     "mayDelete": may(.deleteUser, ["UserName": name], call)]
         if let error { values["error"] = error }
         return page("user", values, call: call, status: status)
     }
@@ -847,14 +878,15 @@ extension ConsoleResponder {
         let entries = try registry.account.auditPage(before: before, principalSuffix: suffix, outcome: outcome?.rawValue, limit: limit)
         var values: [String: Any] = [
             "title": "Audit", "user": user,
-            "outcomes": ["done", "passed", "failed", "refused", "denied"].map { value -> [String: Any] in
-                let selected: Bool = value == outcome?.rawValue
-                return ["value": value, "selected": selected]
+            "outcomes": [AuditOutcome.done, .passed, .failed, .refused, .denied].map { value -> [String: Any] in
+                ["value": value.rawValue, "words": AuditWords.outcome(value), "selected": value == outcome]
             },
             "entries": entries.map { entry -> [String: Any] in
-                ["time": Self.date(entry.time), "event": entry.event, "outcome": entry.outcome.rawValue,
-                 "principal": entry.principal, "serial": entry.serial ?? "", "source": entry.source ?? "",
-                 "detail": entry.detail ?? ""]
+                let event = AuditWords.event(entry.event)
+                return ["time": Self.date(entry.time), "event": event.words, "api": event.api,
+                        "outcome": entry.outcome.rawValue, "outcomeWords": AuditWords.outcome(entry.outcome),
+                        "principal": AuditWords.principal(entry.principal), "principalArn": entry.principal,
+                        "serialJoints": Self.joints(entry.serial ?? ""), "source": entry.source ?? "", "detail": entry.detail ?? ""]
             },
         ]
         if entries.count == limit, let last = entries.last {

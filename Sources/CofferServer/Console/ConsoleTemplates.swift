@@ -154,7 +154,7 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 <h1>Home</h1>
 <dl class="facts">
 <dt>Account ID</dt><dd id="account-id">{{accountID}}</dd>
-<dt>Signed in as</dt><dd>{{arn}}</dd>
+<dt>Signed in as</dt><dd>{{#arnJoints}}{{.}}<wbr>{{/arnJoints}}</dd>
 <dt>Signed in with MFA</dt><dd>{{#mfa}}Yes{{/mfa}}{{^mfa}}No{{/mfa}}</dd>
 </dl>
 {{#isRoot}}
@@ -176,7 +176,7 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 <h1>My security credentials</h1>
 <section>
 <h2>Multi-factor authentication (MFA)</h2>
-<p><a class="button" href="/security/mfa/new" id="assign-mfa">Assign MFA device</a></p>
+{{#mayAssign}}<p><a class="button" href="/security/mfa/new" id="assign-mfa">Assign MFA device</a></p>{{/mayAssign}}
 {{#has_devices}}
 <table id="mfa-devices">
 <caption>Your MFA devices</caption>
@@ -184,11 +184,11 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 <tbody>
 {{#devices}}
 <tr>
-<td><code>{{serial}}</code></td><td>{{kind}}</td><td>{{enabled}}</td>
+<td><code>{{#serialJoints}}{{.}}<wbr>{{/serialJoints}}</code></td><td>{{kind}}</td><td>{{enabled}}</td>
 <td>{{#totp}}<form method="post" action="/security/mfa/resync" class="row">
 <input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="serial" value="{{serial}}">
-<label>First code <input name="code1" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" required></label>
-<label>Second code <input name="code2" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" required></label>
+<label>First code <input name="code1" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required></label>
+<label>Second code <input name="code2" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required></label>
 <button type="submit">Resync</button></form>{{/totp}}</td>
 <td><form method="post" action="/security/mfa/remove" class="row">
 <input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="serial" value="{{serial}}">
@@ -222,8 +222,16 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 <input type="hidden" name="key" value="{{accessKey}}"><button type="submit" class="danger">Delete</button></form></td></tr>{{/keys}}
 </tbody></table>
 {{/has_keys}}
-<form method="post" action="/security/keys/create"><input type="hidden" name="_csrf" value="{{csrf}}">
-<button type="submit" id="create-key">Create access key</button></form>
+{{#isRoot}}
+{{#rootKey}}<table id="access-keys"><caption>The root user's access key</caption>
+<thead><tr><th scope="col">Access key ID</th><th scope="col">Status</th><th scope="col">Where it is set</th></tr></thead>
+<tbody><tr><td><code>{{accessKey}}</code></td><td>Active</td><td>The server's configuration</td></tr></tbody></table>{{/rootKey}}
+<p class="hint" id="root-key-note">The root user's access key comes from the server's configuration
+(<code>COFFER_ROOT_ACCESS_KEY</code> and <code>COFFER_ROOT_SECRET_KEY</code>, or the key generated at the first start),
+not from this page. As AWS advises, use an IAM user's keys for everyday work.</p>
+{{/isRoot}}
+{{#mayCreateKey}}<form method="post" action="/security/keys/create"><input type="hidden" name="_csrf" value="{{csrf}}">
+<button type="submit" id="create-key">Create access key</button></form>{{/mayCreateKey}}
 </section>
 {{/body}}{{/layout}}
 """#,
@@ -236,7 +244,7 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 <form method="post" action="/security/mfa/new">
 <input type="hidden" name="_csrf" value="{{csrf}}">
 <label for="device-name">Device name</label>
-<input id="device-name" name="name" value="{{name}}" required maxlength="128" pattern="[A-Za-z0-9+=,.@_\-]+">
+<input id="device-name" name="name" value="{{name}}" autocomplete="off" spellcheck="false" required maxlength="128" pattern="[A-Za-z0-9+=,.@_\-]+">
 <p class="hint">Letters, digits and + = , . @ _ - only.</p>
 <fieldset><legend>Device type</legend>
 <label class="inline"><input type="radio" name="type" value="app" id="type-app" checked> Authenticator app</label>
@@ -308,19 +316,19 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 </tbody>
 </table>
 {{#more}}<p><a href="/users?after={{more}}">More users</a></p>{{/more}}
-<section class="card">
+{{#mayCreate}}<section class="card">
 <h2>Create user</h2>
 <form method="post" action="/users">
 <input type="hidden" name="_csrf" value="{{csrf}}">
 <label for="new-user">User name</label>
-<input id="new-user" name="name" value="{{newName}}" required maxlength="64" pattern="[A-Za-z0-9+=,.@_\-]+">
+<input id="new-user" name="name" value="{{newName}}" autocomplete="off" spellcheck="false" required maxlength="64" pattern="[A-Za-z0-9+=,.@_\-]+">
 <label for="new-password">Console password (optional)</label>
 <input id="new-password" name="password" type="password" autocomplete="new-password" maxlength="128" aria-describedby="password-rules">
 <p class="hint" id="password-rules">{{passwordRules}}</p>
 <label class="inline"><input type="checkbox" name="reset" value="true" id="new-reset"{{#newReset}} checked{{/newReset}}> User must create a new password at next sign-in</label>
 <button type="submit" id="create-user">Create user</button>
 </form>
-</section>
+</section>{{/mayCreate}}
 {{/body}}{{/layout}}
 """#,
 
@@ -328,31 +336,31 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 {{<layout}}{{$body}}
 <p><a href="/users">Users</a> / {{name}}</p>
 <h1>User {{name}}</h1>
-<dl class="facts"><dt>ARN</dt><dd>{{arn}}</dd><dt>Console password</dt><dd>{{password}}</dd><dt>Created</dt><dd>{{created}}</dd></dl>
+<dl class="facts"><dt>ARN</dt><dd id="user-arn">{{#arnJoints}}{{.}}<wbr>{{/arnJoints}}</dd><dt>Console password</dt><dd>{{password}}</dd><dt>Created</dt><dd>{{created}}</dd></dl>
 <section>
 <h2>MFA devices</h2>
 {{#has_devices}}
-<table id="user-devices"><thead><tr><th scope="col">Device</th><th scope="col">Assigned</th><th scope="col">Action</th></tr></thead><tbody>
-{{#devices}}<tr><td><code>{{serial}}</code></td><td>{{enabled}}</td><td><form method="post" action="/users/{{name}}/deactivate-mfa">
+<table id="user-devices"><thead><tr><th scope="col">Device</th><th scope="col">Assigned</th>{{#mayDeactivate}}<th scope="col">Action</th>{{/mayDeactivate}}</tr></thead><tbody>
+{{#devices}}<tr><td><code>{{#serialJoints}}{{.}}<wbr>{{/serialJoints}}</code></td><td>{{enabled}}</td>{{#mayDeactivate}}<td><form method="post" action="/users/{{name}}/deactivate-mfa">
 <input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="serial" value="{{serial}}">
-<button type="submit" class="danger" id="deactivate-{{index}}">Deactivate…</button></form></td></tr>{{/devices}}
+<button type="submit" class="danger" id="deactivate-{{index}}">Deactivate…</button></form></td>{{/mayDeactivate}}</tr>{{/devices}}
 </tbody></table>
 {{/has_devices}}
 {{^devices}}<p id="no-user-mfa">No MFA device is assigned.</p>{{/devices}}
 </section>
 <section>
 <h2>Permissions policies</h2>
-<ul id="attached">{{#attached}}<li>{{name}} <form method="post" action="/users/{{user}}/detach" class="inline">
-<input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="arn" value="{{arn}}"><button type="submit" class="danger">Detach…</button></form></li>{{/attached}}
+<ul id="attached">{{#attached}}<li>{{name}} {{#mayDetach}}<form method="post" action="/users/{{user}}/detach" class="inline">
+<input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="arn" value="{{arn}}"><button type="submit" class="danger">Detach…</button></form>{{/mayDetach}}</li>{{/attached}}
 {{^attached}}<li>None attached.</li>{{/attached}}</ul>
-<form method="post" action="/users/{{name}}/attach" class="row">
+{{#mayAttach}}<form method="post" action="/users/{{name}}/attach" class="row">
 <input type="hidden" name="_csrf" value="{{csrf}}">
 <label for="policy">Policy</label>
 <select id="policy" name="arn">{{#policies}}<option value="{{arn}}">{{name}}</option>{{/policies}}</select>
 <button type="submit" id="attach">Attach</button>
-</form>
+</form>{{/mayAttach}}
 </section>
-<section>
+{{#maySetPassword}}<section>
 <h2>Console password</h2>
 <form method="post" action="/users/{{name}}/password">
 <input type="hidden" name="_csrf" value="{{csrf}}">
@@ -361,15 +369,15 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <label class="inline"><input type="checkbox" name="reset" value="true" checked> Require a new password at next sign-in</label>
 <button type="submit">Set password</button>
 </form>
-</section>
-<section>
+</section>{{/maySetPassword}}
+{{#mayDelete}}<section>
 <h2>Delete user</h2>
 <p>Removes the user's console password, access keys, unassigned devices and policies first.</p>
 <form method="post" action="/users/{{name}}/delete"><input type="hidden" name="_csrf" value="{{csrf}}">
 <label for="confirm-user">To confirm, type the user name <strong>{{name}}</strong></label>
 <input id="confirm-user" name="confirm" autocomplete="off" spellcheck="false" required>
 <button type="submit" class="danger" id="delete-user">Delete user {{name}}</button></form>
-</section>
+</section>{{/mayDelete}}
 {{/body}}{{/layout}}
 """#,
 
@@ -383,16 +391,16 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 {{^buckets}}<tr><td colspan="5">No buckets yet.</td></tr>{{/buckets}}
 </tbody>
 </table>
-<section class="card">
+{{#mayCreate}}<section class="card">
 <h2>Create bucket</h2>
 <form method="post" action="/buckets">
 <input type="hidden" name="_csrf" value="{{csrf}}">
 <label for="bucket-name">Bucket name</label>
-<input id="bucket-name" name="name" required minlength="3" maxlength="63" pattern="[a-z0-9.\-]+">
+<input id="bucket-name" name="name" autocomplete="off" spellcheck="false" required minlength="3" maxlength="63" pattern="[a-z0-9.\-]+">
 <p class="hint">3 to 63 lowercase letters, digits, dots and hyphens.</p>
 <button type="submit" id="create-bucket">Create bucket</button>
 </form>
-</section>
+</section>{{/mayCreate}}
 {{/body}}{{/layout}}
 """#,
 
@@ -404,7 +412,7 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <section class="card">
 <h2>Versioning</h2>
 <dl class="facts"><dt>Versioning</dt><dd id="versioning-state">{{versioning}}</dd><dt>MFA Delete</dt><dd id="mfa-delete-state">{{mfaDelete}}</dd></dl>
-<form method="post" action="/buckets/{{bucket}}/versioning">
+{{#mayVersioning}}<form method="post" action="/buckets/{{bucket}}/versioning">
 <input type="hidden" name="_csrf" value="{{csrf}}">
 <label for="status">Versioning</label>
 <select id="status" name="status">{{#unversioned}}<option value="" selected disabled>Not enabled</option>{{/unversioned}}<option value="Enabled" {{#enabled}}selected{{/enabled}}>Enabled</option><option value="Suspended" {{#suspended}}selected{{/suspended}}>Suspended</option></select>
@@ -413,18 +421,19 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <p class="hint">Turning MFA Delete on or off, and changing versioning while it is on, needs a code from one of the root user's MFA devices.</p>
 {{> mfa-fields}}
 <button type="submit" id="save-versioning">Save versioning</button>
-</form>
+</form>{{/mayVersioning}}
 </section>
 <section class="card">
 <h2>Bucket policy</h2>
-<form method="post" action="/buckets/{{bucket}}/policy">
+{{#mayPolicy}}<form method="post" action="/buckets/{{bucket}}/policy">
 <input type="hidden" name="_csrf" value="{{csrf}}">
 <label for="policy-text">Policy (JSON)</label>
-<textarea id="policy-text" name="policy" rows="14" spellcheck="false">{{policy}}</textarea>
+<textarea id="policy-text" name="policy" rows="14" spellcheck="false" autocomplete="off">{{policy}}</textarea>
 <button type="submit" id="save-policy">Save policy</button>
-</form>
-{{#hasPolicy}}<form method="post" action="/buckets/{{bucket}}/policy/delete"><input type="hidden" name="_csrf" value="{{csrf}}">
-<button type="submit" class="danger">Delete policy</button></form>{{/hasPolicy}}
+</form>{{/mayPolicy}}
+{{^mayPolicy}}{{#hasPolicy}}<pre id="policy-view">{{policy}}</pre>{{/hasPolicy}}{{^hasPolicy}}<p>No bucket policy.</p>{{/hasPolicy}}{{/mayPolicy}}
+{{#mayDeletePolicy}}{{#hasPolicy}}<form method="post" action="/buckets/{{bucket}}/policy/delete"><input type="hidden" name="_csrf" value="{{csrf}}">
+<button type="submit" class="danger">Delete policy</button></form>{{/hasPolicy}}{{/mayDeletePolicy}}
 </section>
 {{/body}}{{/layout}}
 """#,
@@ -469,7 +478,7 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <p class="state">Versioning: {{versioning}} · MFA Delete: {{mfaDelete}}</p>
 <p>{{#versions}}<a href="/buckets/{{bucket}}/objects?prefix={{prefixQuery}}" id="hide-versions">Hide versions</a>{{/versions}}
 {{^versions}}<a href="/buckets/{{bucket}}/objects?prefix={{prefixQuery}}&amp;versions=1" id="show-versions">Show versions</a>{{/versions}}</p>
-<section class="card">
+{{#mayUpload}}<section class="card">
 <h2>Upload</h2>
 <form id="upload" data-bucket="{{bucket}}" data-prefix="{{prefix}}" data-csrf="{{csrf}}">
 <label for="upload-file">File</label>
@@ -478,7 +487,7 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <progress id="upload-progress" max="100" value="0" aria-label="Upload progress"></progress>
 <span id="upload-status" role="status" aria-live="polite"></span>
 </form>
-</section>
+</section>{{/mayUpload}}
 <form method="post" action="/buckets/{{bucket}}/delete" id="delete-form">
 <input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="back" value="{{prefix}}">
 {{#versions}}<input type="hidden" name="versions" value="1">{{/versions}}
@@ -487,12 +496,12 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <thead><tr><th scope="col"><span class="visually-hidden">Select</span></th><th scope="col">Name</th>{{#versions}}<th scope="col">Version ID</th><th scope="col">Type</th>{{/versions}}<th scope="col">Size</th><th scope="col">Last modified</th><th scope="col">Download</th></tr></thead>
 <tbody>
 {{#folders}}<tr class="folder"><td></td><td><a href="/buckets/{{bucket}}/objects?prefix={{query}}{{#versions}}&amp;versions=1{{/versions}}">{{name}}</a></td>{{#versions}}<td></td><td>Folder</td>{{/versions}}<td></td><td></td><td></td></tr>{{/folders}}
-{{#rows}}<tr{{#marker}} class="marker"{{/marker}}><td><input type="checkbox" name="v" value="{{value}}"{{#checked}} checked{{/checked}} aria-label="Select {{name}} {{versionID}}"></td><td>{{name}}{{#latest}} <span class="tag">latest</span>{{/latest}}</td>{{#versionID}}<td><code>{{versionID}}</code></td><td>{{type}}</td>{{/versionID}}<td>{{size}}</td><td>{{modified}}</td><td>{{^marker}}<a href="/buckets/{{bucket}}/download?key={{keyQuery}}{{#versionID}}&amp;versionId={{versionQuery}}{{/versionID}}">Download</a>{{/marker}}</td></tr>
+{{#rows}}<tr{{#marker}} class="marker"{{/marker}}><td>{{#mayDelete}}<input type="checkbox" name="v" value="{{value}}"{{#checked}} checked{{/checked}} aria-label="Select {{name}} {{versionID}}">{{/mayDelete}}</td><td>{{name}}{{#latest}} <span class="tag">latest</span>{{/latest}}</td>{{#versionID}}<td><code>{{versionID}}</code></td><td>{{type}}</td>{{/versionID}}<td>{{size}}</td><td>{{modified}}</td><td>{{^marker}}<a href="/buckets/{{bucket}}/download?key={{keyQuery}}{{#versionID}}&amp;versionId={{versionQuery}}{{/versionID}}">Download</a>{{/marker}}</td></tr>
 {{/rows}}
 {{^rows}}{{^folders}}<tr><td colspan="7" id="empty">{{#hiddenByMarkers}}Delete markers hide every object here. Their versions are kept: <a href="/buckets/{{bucket}}/objects?prefix={{prefixQuery}}&amp;versions=1">Show versions</a>.{{/hiddenByMarkers}}{{^hiddenByMarkers}}Nothing here yet.{{/hiddenByMarkers}}</td></tr>{{/folders}}{{/rows}}
 </tbody>
 </table>
-{{#hasRows}}
+{{#mayDelete}}{{#hasRows}}
 {{#versions}}
 {{#askCode}}
 {{#keysOnly}}<p class="warning" id="keys-only">Your MFA devices are security keys. As on AWS, a security key cannot be used for MFA Delete: assign an authenticator app or a hardware TOTP token for that.</p>{{/keysOnly}}
@@ -513,7 +522,7 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <label for="confirm-delete">To confirm, type <strong>{{confirmWord}}</strong></label>
 <input id="confirm-delete" name="confirm" autocomplete="off" spellcheck="false" required>
 <button type="submit" class="danger" id="delete-objects">Delete selected (adds delete markers)</button>{{/versions}}
-{{/hasRows}}
+{{/hasRows}}{{/mayDelete}}
 </form>
 {{#next}}<p><a href="{{next}}" id="next-page">Next page</a></p>{{/next}}
 {{/body}}{{/layout}}
@@ -524,15 +533,16 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <h1>Audit</h1>
 <form method="get" action="/audit" class="row">
 <label for="audit-user">User</label>
-<input id="audit-user" name="user" value="{{user}}" placeholder="root or a user name" maxlength="64">
+<input id="audit-user" name="user" value="{{user}}" autocomplete="off" spellcheck="false" placeholder="root or a user name" maxlength="64">
 <label for="audit-outcome">Outcome</label>
-<select id="audit-outcome" name="outcome"><option value="">Any</option>{{#outcomes}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/outcomes}}</select>
+<select id="audit-outcome" name="outcome"><option value="">Any</option>{{#outcomes}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{words}}</option>{{/outcomes}}</select>
 <button type="submit" id="filter">Filter</button>
 </form>
 <table id="audit">
-<thead><tr><th scope="col">Time (UTC)</th><th scope="col">Event</th><th scope="col">Outcome</th><th scope="col">Principal</th><th scope="col">Device</th><th scope="col">Source</th><th scope="col">Detail</th></tr></thead>
+<colgroup><col class="time"><col class="event"><col class="outcome"><col class="who"><col class="device"><col class="source"><col class="detail"></colgroup>
+<thead><tr><th scope="col">Time (UTC)</th><th scope="col">What happened</th><th scope="col">Outcome</th><th scope="col">Who</th><th scope="col">MFA device</th><th scope="col">From</th><th scope="col">Detail</th></tr></thead>
 <tbody>
-{{#entries}}<tr class="{{outcome}}"><td>{{time}}</td><td>{{event}}</td><td>{{outcome}}</td><td>{{principal}}</td><td>{{serial}}</td><td>{{source}}</td><td>{{detail}}</td></tr>{{/entries}}
+{{#entries}}<tr class="{{outcome}}"><td>{{time}}</td><td>{{event}}<br><small class="api">{{api}}</small></td><td>{{outcomeWords}}</td><td title="{{principalArn}}">{{principal}}</td><td>{{#serialJoints}}{{.}}<wbr>{{/serialJoints}}</td><td>{{source}}</td><td>{{detail}}</td></tr>{{/entries}}
 {{^entries}}<tr><td colspan="7">No events.</td></tr>{{/entries}}
 </tbody>
 </table>
@@ -629,6 +639,29 @@ fieldset { border: 1px solid var(--line); border-radius: 6px; margin: 12px 0; }
 body.signin-root .iam-only { display: none; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 fieldset.mfa input[name=code] { width: 10em; }
+/* Long names wrap at their own joints (after ':' and '/'), and only past a line's end anywhere else:
+   never in the middle of an account number while a joint is free. */
+code, td, dd { overflow-wrap: anywhere; }
+code { word-break: normal; }
+#audit { table-layout: fixed; font-size: 13px; }
+#audit col.time { width: 10.5em; } #audit col.event { width: 15em; } #audit col.outcome { width: 7.5em; }
+#audit col.who { width: 8em; } #audit col.device { width: 14em; } #audit col.source { width: 8em; }
+#audit small.api { color: var(--muted); }
+tr.failed td, tr.denied td, tr.refused td { background: #fff7f7; }
+pre { background: #fff; border: 1px solid var(--line); padding: 8px; overflow-x: auto; font-size: 13px; }
+/* A phone: one column, tables scroll inside themselves instead of widening the page. */
+@media (max-width: 700px) {
+  header.top { padding: 8px 12px; gap: 8px 16px; }
+  header.top nav { flex-wrap: wrap; gap: 8px 14px; flex-basis: 100%; order: 3; }
+  main { padding: 0 12px; margin: 12px auto; }
+  .card { padding: 12px; }
+  .narrow { margin: 16px auto; }
+  table { display: block; overflow-x: auto; }
+  #audit { table-layout: auto; }
+  .facts { grid-template-columns: 1fr; }
+  .steps { flex-wrap: wrap; gap: 8px 16px; }
+  progress { width: 100%; margin: 8px 0 0; }
+}
 """#
 
     static let script = #"""

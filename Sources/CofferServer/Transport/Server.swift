@@ -128,7 +128,8 @@ public final class CofferInstance: Sendable {
         let origins = options.webauthnOrigins.isEmpty ? ["\(tls == nil ? "http" : "https")://localhost:\(port)"] : options.webauthnOrigins
         let responder = ConsoleResponder(s3: makeResponder(isTLS: tls != nil), registry: registry, isTLS: tls != nil,
                                          hostNames: Set(options.consoleHostNames.map { $0.lowercased() }),
-                                         relyingParty: RelyingParty(id: options.webauthnRPID, origins: Set(origins)))
+                                         relyingParty: RelyingParty(id: options.webauthnRPID, origins: Set(origins)),
+                                         rootAccessKey: rootAccessKey)
         let http: HTTPServerBuilder = .http1OnEventLoop(configuration: .init(additionalChannelHandlers: [ConnectionGuard()]),
                                                         inPlace: nil, headTimeout: .seconds(options.requestHeadTimeout),
                                                         idleTimeout: .seconds(options.idleTimeout))
