@@ -252,7 +252,7 @@ def test_console_mfa_story(console_server, shots, tmp_path):
         root.find("#audit-outcome option[value=failed]").click()
         root.click("#filter")
         rows = root.finds("#audit tbody tr")
-        assert rows and all("failed" in row.text for row in rows)
+        assert rows and all("Failed" in row.text and row.get_attribute("class") == "failed" for row in rows)
         assert any("ConsoleLogin" in row.text for row in rows)  # the replayed sign-in code
         metrics = get(server.endpoint, "/metrics")[1]
         assert re.search(r'coffer_console_sign_ins_total\{outcome="success"\} [1-9]', metrics), metrics

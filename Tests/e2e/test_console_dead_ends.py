@@ -531,3 +531,82 @@ def test_pages_fit_a_phone_and_arns_break_at_their_joints(console_server):
         assert split == []
     finally:
         root.close()
+
+
+def test_uploads_several_files_dropped_or_chosen_refresh_the_list_and_say_what_failed(console_server, tmp_path):
+    """Uploads (issue 20 §1): several files at once, chosen or dropped, each with its progress and
+    outcome; a folder or a key of one's choosing; the list refreshes in place; a refused upload
+    says so beside its file; a folder can be made."""
+    server = console_server
+    s3 = server.client()
+    s3.create_bucket(Bucket="upload-bucket")
+    client = iam(server)
+    client.create_user(UserName="uploader")
+    client.create_login_profile(UserName="uploader", Password="Uploader-First-Pass-1", PasswordResetRequired=False)
+    client.put_user_policy(UserName="uploader", PolicyName="OkOnly", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["s3:ListBucket", "s3:ListAllMyBuckets", "s3:GetBucketVersioning",
+                                                     "s3:GetObject"], "Resource": "*"},
+                      {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::upload-bucket/ok/*"}]}))
+    files = []
+    for name, body in (("first.txt", b"first file"), ("second.txt", b"second file, a little longer")):
+        path = tmp_path / name
+        path.write_bytes(body)
+        files.append(path)
+    user = Console(server.console, screenshot_folder())
+    try:
+        user.sign_in_user(server.account, "uploader", "Uploader-First-Pass-1")
+        # At the top of the bucket, where the policy allows no upload, none is offered; in ok/ it is.
+        user.open("/buckets/upload-bucket/objects")
+        assert not user.finds("#upload")
+        user.open("/buckets/upload-bucket/objects?prefix=ok/")
+        user.driver.execute_script("window.samePage = true")
+        # Two files chosen at once, into the folder shown (the field starts with it).
+        assert user.find("#upload-folder").get_attribute("value") == "ok/"
+        user.fill("#upload-folder", "ok")
+        user.find("#upload-file").send_keys("\n".join(str(path) for path in files))
+        user.find("#upload-button").click()
+        user.wait.until(lambda _: user.finds("#upload-done"))
+        assert [li.get_attribute("class") for li in user.finds("#upload-list li")] == ["done", "done"]
+        assert "2 files uploaded" in user.text("#upload-status")
+        assert user.driver.execute_script("return window.samePage === true")  # no reload: refreshed in place
+        assert "first.txt" in user.text("#objects") and "second.txt" in user.text("#objects")  # refreshed
+        assert s3.get_object(Bucket="upload-bucket", Key="ok/second.txt")["Body"].read() == b"second file, a little longer"
+
+        # A file dropped on the page, under a key of one's choosing.
+        user.fill("#upload-key", "ok/renamed-drop.txt")
+        user.driver.execute_script("""
+            const transfer = new DataTransfer();
+            transfer.items.add(new File(["dropped bytes"], "dropped.txt", {type: "text/plain"}));
+            document.getElementById('drop-zone').dispatchEvent(new DragEvent('drop', {dataTransfer: transfer, bubbles: true}));""")
+        user.wait.until(lambda _: user.finds("#upload-done"))
+        assert s3.get_object(Bucket="upload-bucket", Key="ok/renamed-drop.txt")["Body"].read() == b"dropped bytes"
+        assert s3.head_object(Bucket="upload-bucket", Key="ok/renamed-drop.txt")["ContentType"] == "text/plain"
+
+        # Outside the allowed folder: each file says it failed, and why; nothing is stored.
+        assert user.find("#upload-key").get_attribute("value") == ""  # emptied after its one file
+        user.fill("#upload-folder", "")
+        user.find("#upload-file").send_keys("\n".join(str(path) for path in files))
+        user.find("#upload-button").click()
+        user.wait.until(lambda _: user.finds("#upload-done"))
+        outcomes = [li.text for li in user.finds("#upload-list li")]
+        assert len(outcomes) == 2 and all("Failed" in text and "not authorized" in text for text in outcomes), outcomes
+        assert "2 of 2 uploads failed" in user.text("#upload-status")
+        user.shot("upload-failed")
+        assert "Contents" not in s3.list_objects_v2(Bucket="upload-bucket", Prefix="first")
+    finally:
+        user.close()
+    root = Console(server.console, screenshot_folder())
+    try:
+        root.sign_in_root(ROOT_PASSWORD)
+        root.open("/buckets/upload-bucket/objects?prefix=ok/")
+        root.fill("#folder-name", "reports")
+        root.click("#create-folder")
+        assert root.path().startswith("/buckets/upload-bucket/objects?prefix=ok%2Freports%2F"), root.path()
+        assert "folder is created" in root.notice(), root.error()
+        assert s3.head_object(Bucket="upload-bucket", Key="ok/reports/")["ContentLength"] == 0
+        root.fill("#folder-name", "a/b")
+        root.click("#create-folder")
+        assert "not created" in root.error()
+    finally:
+        root.close()

@@ -369,6 +369,27 @@ extension ConsoleResponder {
         }
     }
 
+    /// A folder, as S3's console makes one: an empty object whose key ends in `/`, under the
+    /// prefix the page shows. The name holds no `/` (one level at a time, as there).
+    func createFolder(_ call: Call, _ name: String) async throws -> Response {
+        let prefix = call.form["back"] ?? ""
+        let folder = (call.form["name"] ?? "").trimmingCharacters(in: .whitespaces)
+        do {
+            guard !folder.isEmpty, !folder.contains("/"), folder != ".", folder != ".." else {
+                throw Problem(status: .badRequest, message: "A folder name is not empty and holds no \u{201C}/\u{201D}.")
+            }
+            let object = ObjectRef(bucket: name, key: try objectKey(prefix + folder + "/"), versionID: nil)
+            try await authorize(.putObject(object), call)
+            let empty = ObjectUpload(staged: BlobStager(blobs: engine.store.blobs, inlineLimit: s3.settings.inlineLimit).finish(),
+                                     size: 0, etag: "d41d8cd98f00b204e9800998ecf8427e", headers: try S3Responder.storedHeaders(HTTPFields()))
+            _ = try await engine.putObject(bucket: name, key: object.key.text, empty, condition: nil)
+        } catch {
+            return try await objects(call, name, error: "The folder was not created: " + Self.words(error), status: Self.status(of: error),
+                                     view: ["prefix": prefix])
+        }
+        return Self.redirect("/buckets/\(name)/objects?prefix=\(Self.q(prefix + folder + "/"))&done=folder-created")
+    }
+
     func uploadRef(_ call: Call, _ name: String) throws -> UploadRef {
         UploadRef(bucket: name, key: try objectKey(call.query["key"]), uploadID: call.query["uploadId"] ?? "")
     }

@@ -66,6 +66,7 @@ extension ConsoleResponder {
         case .uploadPart(let bucket): return try await uploadPart(call, bucket)
         case .uploadComplete(let bucket): return try await completeUpload(call, bucket)
         case .uploadAbort(let bucket): return try await abortUpload(call, bucket)
+        case .folderCreate(let bucket): return try await createFolder(call, bucket)
         case .audit: return try await audit(call)
         case .keyOptions: return try await keyOptions(call)
         case .keyRegister: return await keyRegister(call)

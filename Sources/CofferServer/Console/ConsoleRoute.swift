@@ -14,6 +14,7 @@ enum ConsoleRoute: Sendable, Equatable {
     case buckets, bucketCreate, bucket(String), bucketVersioning(String), bucketPolicy(String), bucketPolicyDelete(String)
     case objects(String), download(String), deleteObjects(String)
     case upload(String), uploadCreate(String), uploadPart(String), uploadComplete(String), uploadAbort(String)
+    case folderCreate(String)
     case audit
     case stylesheet, script, favicon
 
@@ -88,6 +89,7 @@ enum ConsoleRoute: Sendable, Equatable {
             case ("delete", .post): return .deleteObjects(bucket)
             case ("upload", .put): return .upload(bucket)
             case ("uploads", .post): return .uploadCreate(bucket)
+            case ("folders", .post): return .folderCreate(bucket)
             default: return nil
             }
         case (4, "buckets"):
@@ -122,7 +124,7 @@ enum ConsoleRoute: Sendable, Equatable {
         case .signIn, .code, .password, .signOut, .signInKeyOptions, .signInKey, .keyOptions, .keyRegister, .mfaCreate, .mfaEnable, .mfaCancel, .mfaResync, .mfaRemove, .keyCreate,
              .keyStatus, .keyDelete, .userCreate, .userDeactivateMFA, .userAttach, .userDetach, .userPassword, .userDelete,
              .bucketCreate, .bucketVersioning, .bucketPolicy, .bucketPolicyDelete, .deleteObjects, .upload,
-             .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort:
+             .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort, .folderCreate:
             true
         case .start, .signInPage, .codePage, .passwordPage, .signOutPage, .home, .security, .mfaNamePage, .users, .user,
              .buckets, .bucket, .objects, .download, .audit, .stylesheet, .script, .favicon:
@@ -135,7 +137,7 @@ enum ConsoleRoute: Sendable, Equatable {
         switch self {
         case .home: "home"
         case .buckets, .bucketCreate, .bucket, .bucketVersioning, .bucketPolicy, .bucketPolicyDelete, .objects, .download,
-             .deleteObjects, .upload, .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort:
+             .deleteObjects, .upload, .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort, .folderCreate:
             "buckets"
         case .users, .userCreate, .user, .userDeactivateMFA, .userAttach, .userDetach, .userPassword, .userDelete: "users"
         case .security, .mfaNamePage, .mfaCreate, .mfaEnable, .mfaCancel, .mfaResync, .mfaRemove, .keyCreate, .keyStatus,
@@ -189,6 +191,7 @@ enum ConsoleRoute: Sendable, Equatable {
         case .uploadPart: "UploadPart"
         case .uploadComplete: "CompleteMultipartUpload"
         case .uploadAbort: "AbortMultipartUpload"
+        case .folderCreate: "CreateFolder"
         case .audit: "Audit"
         case .stylesheet, .script, .favicon: "Static"
         }

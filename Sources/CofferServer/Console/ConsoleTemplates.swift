@@ -478,14 +478,25 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <p class="state">Versioning: {{versioning}} · MFA Delete: {{mfaDelete}}</p>
 <p>{{#versions}}<a href="/buckets/{{bucket}}/objects?prefix={{prefixQuery}}" id="hide-versions">Hide versions</a>{{/versions}}
 {{^versions}}<a href="/buckets/{{bucket}}/objects?prefix={{prefixQuery}}&amp;versions=1" id="show-versions">Show versions</a>{{/versions}}</p>
-{{#mayUpload}}<section class="card">
+{{#mayUpload}}<section class="card" id="upload-card">
 <h2>Upload</h2>
-<form id="upload" data-bucket="{{bucket}}" data-prefix="{{prefix}}" data-csrf="{{csrf}}">
-<label for="upload-file">File</label>
-<input type="file" id="upload-file" name="file" required>
+<form id="upload" data-bucket="{{bucket}}" data-csrf="{{csrf}}">
+<div id="drop-zone" class="drop"><label for="upload-file">Files (or drop them here)</label>
+<input type="file" id="upload-file" name="file" multiple required></div>
+<label for="upload-folder">Folder</label>
+<input id="upload-folder" name="folder" value="{{prefix}}" autocomplete="off" spellcheck="false" maxlength="1024" placeholder="(the top of the bucket)">
+<label for="upload-key">Object key (one file only; empty: the folder and the file's name)</label>
+<input id="upload-key" name="key" autocomplete="off" spellcheck="false" maxlength="1024">
 <button type="submit" id="upload-button">Upload</button>
-<progress id="upload-progress" max="100" value="0" aria-label="Upload progress"></progress>
+<progress id="upload-progress" max="100" value="0" aria-label="Upload progress, all files"></progress>
 <span id="upload-status" role="status" aria-live="polite"></span>
+<ul id="upload-list" class="uploads"></ul>
+</form>
+<form method="post" action="/buckets/{{bucket}}/folders" class="row" id="folder-form">
+<input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="back" value="{{prefix}}">
+<label for="folder-name">New folder{{#prefix}} in {{prefix}}{{/prefix}}</label>
+<input id="folder-name" name="name" required maxlength="255" autocomplete="off" spellcheck="false">
+<button type="submit" id="create-folder">Create folder</button>
 </form>
 </section>{{/mayUpload}}
 <form method="post" action="/buckets/{{bucket}}/delete" id="delete-form">
@@ -639,6 +650,12 @@ fieldset { border: 1px solid var(--line); border-radius: 6px; margin: 12px 0; }
 body.signin-root .iam-only { display: none; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 fieldset.mfa input[name=code] { width: 10em; }
+.drop { border: 2px dashed var(--line); border-radius: 8px; padding: 12px; }
+.drop.over { border-color: var(--accent); background: #f0f7ff; }
+ul.uploads { list-style: none; padding: 0; }
+ul.uploads li { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; padding: 2px 0; }
+ul.uploads li.failed .outcome { color: var(--bad); }
+ul.uploads li.done .outcome { color: var(--good); }
 /* Long names wrap at their own joints (after ':' and '/'), and only past a line's end anywhere else:
    never in the middle of an account number while a joint is free. */
 code, td, dd { overflow-wrap: anywhere; }
@@ -675,7 +692,10 @@ document.addEventListener("DOMContentLoaded", function () {
     root.addEventListener("change", sync); iam.addEventListener("change", sync); sync();
   }
   var form = document.getElementById("upload");
-  if (form) form.addEventListener("submit", function (event) { event.preventDefault(); upload(form); });
+  if (form) {
+    form.addEventListener("submit", function (event) { event.preventDefault(); upload(form); });
+    dropZone(form);
+  }
   var keyForm = document.getElementById("key-form");
   if (keyForm) keyForm.addEventListener("submit", function (event) { event.preventDefault(); registerKey(keyForm); });
   var useKey = document.getElementById("use-key");
@@ -774,47 +794,104 @@ function send(method, url, csrf, body, onProgress) {
   });
 }
 
-function upload(form) {
-  var file = document.getElementById("upload-file").files[0];
+// Uploads: several files (chosen or dropped), one after another, each with its own progress
+// and outcome; the list below refreshes in place when they are done.
+function upload(form, dropped) {
+  var files = Array.prototype.slice.call(dropped || document.getElementById("upload-file").files);
+  if (!files.length) return;
   var bar = document.getElementById("upload-progress"), status = document.getElementById("upload-status");
-  if (!file) return;
-  var bucket = form.dataset.bucket, csrf = form.dataset.csrf, key = form.dataset.prefix + file.name;
-  var base = "/buckets/" + encodeURIComponent(bucket);
-  var q = "key=" + encodeURIComponent(key);
-  var show = function (done) {
-    var percent = file.size ? Math.floor(done * 100 / file.size) : 100;
-    bar.value = percent; status.textContent = percent + " %";
-  };
-  status.textContent = "0 %";
-  var work;
-  if (file.size < MULTIPART_FROM) {
-    work = send("PUT", base + "/upload?" + q, csrf, file, show);
-  } else {
-    work = send("POST", base + "/uploads?" + q, csrf, null).then(function (uploadId) {
-      var sent = 0, chain = Promise.resolve(), number = 0;
-      for (var start = 0; start < file.size; start += PART) {
-        (function (slice, n) {
-          chain = chain.then(function () {
-            return send("PUT", base + "/uploads/part?" + q + "&uploadId=" + encodeURIComponent(uploadId) + "&partNumber=" + n,
-                        csrf, slice, function (loaded) { show(sent + loaded); })
-              .then(function () { sent += slice.size; show(sent); });
-          });
-        })(file.slice(start, start + PART), ++number);
-      }
-      return chain.then(function () {
-        return send("POST", base + "/uploads/complete?" + q + "&uploadId=" + encodeURIComponent(uploadId), csrf, null);
+  var list = document.getElementById("upload-list"), button = document.getElementById("upload-button");
+  var folder = document.getElementById("upload-folder").value, named = document.getElementById("upload-key").value;
+  if (folder && folder.charAt(folder.length - 1) !== "/") folder += "/";
+  if (named && files.length > 1) { status.textContent = "An object key names one file: choose one file, or empty the key."; return; }
+  var total = files.reduce(function (sum, file) { return sum + file.size; }, 0), before = 0, failed = 0;
+  list.textContent = "";
+  button.disabled = true;
+  var rows = files.map(function (file) {
+    var item = document.createElement("li"), name = document.createElement("span"), progress = document.createElement("progress");
+    var outcome = document.createElement("span");
+    name.textContent = named || folder + file.name; progress.max = 100; progress.value = 0; outcome.className = "outcome";
+    item.appendChild(name); item.appendChild(progress); item.appendChild(outcome); list.appendChild(item);
+    return { item: item, progress: progress, outcome: outcome };
+  });
+  var chain = Promise.resolve();
+  files.forEach(function (file, index) {
+    chain = chain.then(function () {
+      var row = rows[index];
+      return uploadOne(form, file, named || folder + file.name, function (done) {
+        row.progress.value = file.size ? Math.floor(done * 100 / file.size) : 100;
+        bar.value = total ? Math.floor((before + done) * 100 / total) : 100;
+        status.textContent = bar.value + " %";
+      }).then(function () {
+        row.progress.value = 100; row.outcome.textContent = "Uploaded"; row.item.className = "done";
       }, function (error) {
-        send("POST", base + "/uploads/abort?" + q + "&uploadId=" + encodeURIComponent(uploadId), csrf, null);
-        throw error;
-      });
+        failed += 1; row.outcome.textContent = "Failed: " + error.message; row.item.className = "failed";
+      }).then(function () { before += file.size; });
     });
-  }
-  work.then(function () {
-    show(file.size); status.textContent = "100 % — uploaded " + key;
-    var done = document.createElement("a");
-    done.href = window.location.href; done.id = "upload-done"; done.textContent = " Refresh the list";
-    status.appendChild(done);
-  }, function (error) { status.textContent = "Upload failed: " + error.message; });
+  });
+  chain.then(function () {
+    button.disabled = false;
+    document.getElementById("upload-file").value = "";
+    document.getElementById("upload-key").value = "";
+    bar.value = 100;
+    status.textContent = failed ? failed + " of " + files.length + " uploads failed: see below."
+                                : "100 % — " + files.length + (files.length === 1 ? " file" : " files") + " uploaded.";
+    return refreshList();
+  });
+}
+
+function uploadOne(form, file, key, show) {
+  var bucket = form.dataset.bucket, csrf = form.dataset.csrf;
+  var base = "/buckets/" + encodeURIComponent(bucket), q = "key=" + encodeURIComponent(key);
+  if (file.size < MULTIPART_FROM) return send("PUT", base + "/upload?" + q, csrf, file, show);
+  return send("POST", base + "/uploads?" + q, csrf, null).then(function (uploadId) {
+    var sent = 0, chain = Promise.resolve(), number = 0, id = "&uploadId=" + encodeURIComponent(uploadId);
+    for (var start = 0; start < file.size; start += PART) {
+      (function (slice, n) {
+        chain = chain.then(function () {
+          return send("PUT", base + "/uploads/part?" + q + id + "&partNumber=" + n, csrf, slice,
+                      function (loaded) { show(sent + loaded); })
+            .then(function () { sent += slice.size; show(sent); });
+        });
+      })(file.slice(start, start + PART), ++number);
+    }
+    return chain.then(function () {
+      return send("POST", base + "/uploads/complete?" + q + id, csrf, null);
+    }, function (error) {
+      send("POST", base + "/uploads/abort?" + q + id, csrf, null);
+      throw error;
+    });
+  });
+}
+
+// The objects list, fetched again and put in place (the upload's progress stays on the page).
+function refreshList() {
+  return fetch(window.location.href, { credentials: "same-origin" }).then(function (answer) {
+    return answer.ok ? answer.text() : null;
+  }).then(function (html) {
+    if (!html) return;
+    var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("delete-form");
+    var current = document.getElementById("delete-form");
+    if (fresh && current) current.replaceWith(document.importNode(fresh, true));
+    var marker = document.createElement("span");
+    marker.id = "upload-done"; marker.textContent = " The list below is up to date.";
+    document.getElementById("upload-status").appendChild(marker);
+  });
+}
+
+function dropZone(form) {
+  var zone = document.getElementById("drop-zone");
+  if (!zone) return;
+  ["dragenter", "dragover"].forEach(function (name) {
+    zone.addEventListener(name, function (event) { event.preventDefault(); zone.classList.add("over"); });
+  });
+  ["dragleave", "drop"].forEach(function (name) {
+    zone.addEventListener(name, function () { zone.classList.remove("over"); });
+  });
+  zone.addEventListener("drop", function (event) {
+    event.preventDefault();
+    if (event.dataTransfer && event.dataTransfer.files.length) upload(form, event.dataTransfer.files);
+  });
 }
 """#
 }
