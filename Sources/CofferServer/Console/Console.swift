@@ -246,6 +246,7 @@ struct ConsoleResponder: HTTPResponder {
     /// What a `?done=` code says after a redirect (fixed texts: nothing from the request is echoed).
     static let notices: [String: String] = [
         "folder-created": "The folder is created.",
+        "bucket-deleted": "The bucket is deleted.",
         "mfa-assigned": "The MFA device is assigned. You will be asked for a code at your next sign-in.",
         "key-registered": "The security key is registered. You can use it at your next sign-in.",
         "mfa-resynced": "The MFA device is resynchronized.",

@@ -93,6 +93,8 @@ extension ConsoleResponder {
             "rootDevices": devices, "has_rootDevices": !devices.isEmpty, "formID": "versioning",
             "mayVersioning": mayS3(.putBucketVersioning(name), call), "mayPolicy": mayS3(.putBucketPolicy(name), call),
             "mayDeletePolicy": mayS3(.deleteBucketPolicy(name), call),
+            "mayEmpty": mayS3(.deleteObject(ObjectRef(bucket: name, key: ObjectKey("*"), versionID: "*")), call),
+            "mayDeleteBucket": mayS3(.deleteBucket(name), call), "mfaOnNow": bucket.versioning.mfaDelete == .enabled,
             "keysOnly": try keysOnly(call),
         ]
         if let error { values["error"] = error }

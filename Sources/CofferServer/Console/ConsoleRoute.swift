@@ -14,7 +14,7 @@ enum ConsoleRoute: Sendable, Equatable {
     case buckets, bucketCreate, bucket(String), bucketVersioning(String), bucketPolicy(String), bucketPolicyDelete(String)
     case objects(String), download(String), deleteObjects(String)
     case upload(String), uploadCreate(String), uploadPart(String), uploadComplete(String), uploadAbort(String)
-    case folderCreate(String)
+    case folderCreate(String), bucketEmptyPage(String), bucketEmpty(String), bucketDelete(String)
     case audit
     case stylesheet, script, favicon
 
@@ -90,6 +90,9 @@ enum ConsoleRoute: Sendable, Equatable {
             case ("upload", .put): return .upload(bucket)
             case ("uploads", .post): return .uploadCreate(bucket)
             case ("folders", .post): return .folderCreate(bucket)
+            case ("empty", _) where get: return .bucketEmptyPage(bucket)
+            case ("empty", .post): return .bucketEmpty(bucket)
+            case ("remove", .post): return .bucketDelete(bucket)
             default: return nil
             }
         case (4, "buckets"):
@@ -124,10 +127,10 @@ enum ConsoleRoute: Sendable, Equatable {
         case .signIn, .code, .password, .signOut, .signInKeyOptions, .signInKey, .keyOptions, .keyRegister, .mfaCreate, .mfaEnable, .mfaCancel, .mfaResync, .mfaRemove, .keyCreate,
              .keyStatus, .keyDelete, .userCreate, .userDeactivateMFA, .userAttach, .userDetach, .userPassword, .userDelete,
              .bucketCreate, .bucketVersioning, .bucketPolicy, .bucketPolicyDelete, .deleteObjects, .upload,
-             .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort, .folderCreate:
+             .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort, .folderCreate, .bucketEmpty, .bucketDelete:
             true
         case .start, .signInPage, .codePage, .passwordPage, .signOutPage, .home, .security, .mfaNamePage, .users, .user,
-             .buckets, .bucket, .objects, .download, .audit, .stylesheet, .script, .favicon:
+             .buckets, .bucket, .objects, .download, .audit, .stylesheet, .script, .favicon, .bucketEmptyPage:
             false
         }
     }
@@ -137,7 +140,8 @@ enum ConsoleRoute: Sendable, Equatable {
         switch self {
         case .home: "home"
         case .buckets, .bucketCreate, .bucket, .bucketVersioning, .bucketPolicy, .bucketPolicyDelete, .objects, .download,
-             .deleteObjects, .upload, .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort, .folderCreate:
+             .deleteObjects, .upload, .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort, .folderCreate,
+             .bucketEmptyPage, .bucketEmpty, .bucketDelete:
             "buckets"
         case .users, .userCreate, .user, .userDeactivateMFA, .userAttach, .userDetach, .userPassword, .userDelete: "users"
         case .security, .mfaNamePage, .mfaCreate, .mfaEnable, .mfaCancel, .mfaResync, .mfaRemove, .keyCreate, .keyStatus,
@@ -192,6 +196,8 @@ enum ConsoleRoute: Sendable, Equatable {
         case .uploadComplete: "CompleteMultipartUpload"
         case .uploadAbort: "AbortMultipartUpload"
         case .folderCreate: "CreateFolder"
+        case .bucketEmptyPage, .bucketEmpty: "EmptyBucket"
+        case .bucketDelete: "DeleteBucket"
         case .audit: "Audit"
         case .stylesheet, .script, .favicon: "Static"
         }

@@ -435,6 +435,52 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 {{#mayDeletePolicy}}{{#hasPolicy}}<form method="post" action="/buckets/{{bucket}}/policy/delete"><input type="hidden" name="_csrf" value="{{csrf}}">
 <button type="submit" class="danger">Delete policy</button></form>{{/hasPolicy}}{{/mayDeletePolicy}}
 </section>
+{{#mayEmpty}}<section class="card" id="empty-bucket-section">
+<h2>Empty bucket</h2>
+<p>Deletes every version and delete marker for good, {{#mfaOnNow}}one MFA code per 1,000 (MFA Delete is on), {{/mfaOnNow}}after you type <strong>permanently delete</strong>.</p>
+<p><a class="button danger" href="/buckets/{{bucket}}/empty" id="empty-link">Empty bucket…</a></p>
+</section>{{/mayEmpty}}
+{{#mayDeleteBucket}}<section class="card" id="delete-bucket-section">
+<h2>Delete bucket</h2>
+<p>A bucket is deleted only when it holds no versions and no delete markers; unfinished uploads go with it.</p>
+<form method="post" action="/buckets/{{bucket}}/remove">
+<input type="hidden" name="_csrf" value="{{csrf}}">
+<label for="confirm-bucket">To confirm, type the bucket's name <strong>{{bucket}}</strong></label>
+<input id="confirm-bucket" name="confirm" autocomplete="off" spellcheck="false" required>
+<button type="submit" class="danger" id="delete-bucket">Delete bucket {{bucket}}</button>
+</form>
+</section>{{/mayDeleteBucket}}
+{{/body}}{{/layout}}
+"""#,
+
+        "empty-bucket": #"""
+{{<layout}}{{$body}}
+<p><a href="/buckets">Buckets</a> / <a href="/buckets/{{bucket}}">{{bucket}}</a> / empty</p>
+<h1>Empty bucket {{bucket}}</h1>
+{{#isEmpty}}<p id="empty-state">The bucket holds no versions and no delete markers. <a href="/buckets/{{bucket}}#delete-bucket-section">Delete the bucket</a>.</p>{{/isEmpty}}
+{{^isEmpty}}
+<p id="empty-count">The bucket holds {{count}}{{#more}} or more{{/more}} versions and delete markers. Emptying deletes every one of them for good: no delete marker is left, nothing can be restored.</p>
+{{#mfaDeleteOn}}<p class="warning" id="per-batch">MFA Delete is on: as with the API, each request deletes at most {{batch}} versions and needs its own code (a code works once).
+{{#askCode}}Emptying this bucket takes about {{codesNeeded}}{{#more}} or more{{/more}}: after each {{batch}}, type the next code your device shows.{{/askCode}}</p>{{/mfaDeleteOn}}
+{{#rootOnly}}<p class="warning" id="root-only">MFA Delete is on for this bucket: only the root user, with a code from its MFA device, can delete versions for good.</p>{{/rootOnly}}
+{{^rootOnly}}<form method="post" action="/buckets/{{bucket}}/empty" id="empty-form">
+<input type="hidden" name="_csrf" value="{{csrf}}">
+{{#askCode}}
+{{#keysOnly}}<p class="warning" id="keys-only">Your MFA devices are security keys. As on AWS, a security key cannot be used for MFA Delete: assign an authenticator app or a hardware TOTP token for that.</p>{{/keysOnly}}
+<fieldset class="mfa"><legend>MFA code for the next {{batch}}</legend>
+{{#has_rootDevices}}<label for="mfa-serial-empty">MFA device</label>
+<select id="mfa-serial-empty" name="serial">{{#rootDevices}}<option value="{{serial}}">{{serial}}</option>{{/rootDevices}}</select>{{/has_rootDevices}}
+<label for="mfa-code-empty">MFA code</label>
+<input id="mfa-code-empty" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>
+</fieldset>
+{{/askCode}}
+{{#confirmed}}<input type="hidden" name="confirm" value="{{confirmWord}}">{{/confirmed}}
+{{^confirmed}}<label for="confirm-empty">To confirm, type <strong>{{confirmWord}}</strong></label>
+<input id="confirm-empty" name="confirm" autocomplete="off" spellcheck="false" required>{{/confirmed}}
+<button type="submit" class="danger" id="empty-button">{{#confirmed}}Go on emptying{{/confirmed}}{{^confirmed}}Empty bucket{{/confirmed}}</button>
+</form>{{/rootOnly}}
+{{/isEmpty}}
+<p><a href="/buckets/{{bucket}}" id="empty-back">Back to the bucket</a></p>
 {{/body}}{{/layout}}
 """#,
 
@@ -618,7 +664,7 @@ input:not([type]), input[type=password], input[name=code], textarea { width: 100
 .row input, .row select { width: auto; }
 textarea { font-family: ui-monospace, monospace; font-size: 13px; }
 button, .button { display: inline-block; font: inherit; font-weight: 600; padding: 6px 16px; margin-top: 12px; border-radius: 16px; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; text-decoration: none; }
-button.danger { background: #fff; color: var(--bad); border-color: var(--bad); }
+button.danger, .button.danger { background: #fff; color: var(--bad); border-color: var(--bad); }
 button.link { background: none; border: none; color: var(--accent); padding: 0; text-decoration: underline; }
 header.top button { margin: 0; padding: 2px 12px; background: transparent; border-color: #fff; }
 :focus-visible { outline: 2px solid #ff9900; outline-offset: 2px; }
