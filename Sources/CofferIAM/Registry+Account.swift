@@ -62,6 +62,27 @@ public struct Account: RegistryPart {
         return SessionCredentials(accessKey: accessKey, secret: secret, token: token, expiration: expires)
     }
 
+    /// Temporary credentials standing in for a console session — for the links the console
+    /// presigns, so that no long-term key (the root's least of all) signs them. They carry the
+    /// session's MFA state and expire at `expires` (the caller keeps that within the session).
+    public func consoleSessionCredentials(_ principal: Principal, expires: Int64) async throws -> SessionCredentials {
+        guard principal.isConsole, expires > now() else {
+            throw IAMError(.accessDenied, "Only a console session that has not ended gets temporary credentials here.")
+        }
+        let accessKey = "ASIA" + Names.random(Names.upperAlphanumeric, count: 16)
+        let secret = Names.random(Names.secretAlphabet, count: 40)
+        let token = Names.random(Names.secretAlphabet, count: 160)
+        let session = SessionRecord(accessKey: accessKey, sealedSecret: try masterKey.seal(Array(secret.utf8), context: accessKey),
+                                    tokenHash: Registry.tokenHash(token), userName: principal.userName,
+                                    mfaAuthenticated: principal.mfaAuthenticated, expires: expires,
+                                    authenticated: principal.mfaAuthenticatedAt)
+        try await store.write { transaction in
+            try transaction.deleteExpiredSessions(before: self.now())
+            try transaction.insertSession(session)
+        }
+        return SessionCredentials(accessKey: accessKey, secret: secret, token: token, expiration: expires)
+    }
+
     // MARK: Audits
 
     /// GetAccountSummary's SummaryMap.

@@ -3,6 +3,8 @@
 Emptying is DeleteObjects, 1,000 versions and delete markers a request, as the API does it. On a
 bucket with MFA Delete each request needs its own code (a code works once), so emptying more than
 1,000 asks for a code per 1,000: tested here on 1,051."""
+import urllib.error
+
 import boto3
 from botocore.config import Config
 
@@ -110,6 +112,114 @@ def test_emptying_without_mfa_delete_takes_one_confirmation():
         root.fill("#confirm-bucket", "scratch")
         root.click("#delete-bucket")
         assert "deleted" in root.notice(), root.error()
+    finally:
+        root.close()
+        server.stop()
+
+
+def png_bytes(width=3, height=2):
+    """A real PNG: RGB pixels, zlib-compressed rows."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    rows = b"".join(b"\x00" + b"\xff\x80\x00" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def test_the_object_page_previews_safely_and_shares_with_temporary_credentials():
+    """The object page (issue 20 §2): overview (S3 URI, size, ETag, type, metadata), its
+    versions, a preview of text and of PNG/JPEG/GIF/WebP images only (sandboxed, never sniffed:
+    SVG, HTML and a PNG that is not one get none), and a presigned link signed with temporary
+    credentials of the session — never a long-term key — expiring within 12 h and the session."""
+    import urllib.parse
+    import urllib.request
+    from console_browser import get
+
+    server = console_server(ROOT_PASSWORD)
+    viewer = Console(server.console, screenshot_folder())
+    root = Console(server.console, screenshot_folder())
+    try:
+        iam, s3 = clients(server)
+        bucket = "object-pages"
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_object(Bucket=bucket, Key="notes/readme.txt", Body=b"first words", ContentType="text/plain")
+        etag = s3.put_object(Bucket=bucket, Key="notes/readme.txt", Body=b"Hello <b>reader</b>\nsecond line\n",
+                             ContentType="text/plain", Metadata={"team": "storage"})["ETag"].strip('"')
+        s3.put_object(Bucket=bucket, Key="img/pixel.png", Body=png_bytes(), ContentType="image/png")
+        s3.put_object(Bucket=bucket, Key="img/evil.svg", ContentType="image/svg+xml",
+                      Body=b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+        s3.put_object(Bucket=bucket, Key="img/fake.png", ContentType="image/png", Body=b"<html><script>alert(1)</script></html>")
+        iam.create_user(UserName="viewer")
+        iam.create_login_profile(UserName="viewer", Password="Viewer-First-Pass-1", PasswordResetRequired=False)
+        iam.attach_user_policy(UserName="viewer", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+
+        viewer.sign_in_user(server.account, "viewer", "Viewer-First-Pass-1")
+        viewer.open(f"/buckets/{bucket}/objects?prefix=notes/")
+        viewer.press(next(a for a in viewer.finds("#objects a") if a.text == "readme.txt"))
+        assert viewer.text("#object-key") == "notes/readme.txt"
+        assert viewer.text("#s3-uri") == f"s3://{bucket}/notes/readme.txt"
+        assert viewer.text("#etag") == etag
+        facts = viewer.text("#object-facts")
+        assert "32 bytes" in facts and "text/plain" in facts
+        assert "storage" in viewer.text("#metadata")
+        assert viewer.text("#text-preview") == "Hello <b>reader</b>\nsecond line"
+        assert len(viewer.finds("#object-versions tbody tr")) == 2
+        viewer.driver.execute_cdp_cmd("Browser.grantPermissions", {
+            "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"], "origin": server.console})
+        viewer.find("#copy-uri").click()
+        viewer.wait.until(lambda _: viewer.find("#copy-uri").text == "Copied")
+        assert viewer.driver.execute_async_script(
+            "navigator.clipboard.readText().then(arguments[0])") == f"s3://{bucket}/notes/readme.txt"
+
+        # A presigned link: temporary credentials of this session, 15 minutes.
+        viewer.find("#presign-minutes option[value='15']").click()
+        viewer.click("#presign")
+        url = viewer.find("#presigned-url").get_attribute("href")
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+        assert query["X-Amz-Credential"][0].startswith("ASIA") and ACCESS_KEY not in url
+        assert int(query["X-Amz-Expires"][0]) <= 900 and query["X-Amz-Security-Token"][0]
+        with urllib.request.urlopen(url, timeout=10) as answer:  # no cookie: the link alone
+            assert answer.read() == b"Hello <b>reader</b>\nsecond line\n"
+        viewer.shot("object-page")
+
+        # Images: a real PNG is shown; SVG and a "PNG" that is HTML are not.
+        viewer.open(f"/buckets/{bucket}/object?key=img/pixel.png")
+        viewer.wait.until(lambda _: viewer.driver.execute_script(
+            "const i = document.getElementById('image-preview'); return i && i.complete && i.naturalWidth === 3"))
+        cookie = f"coffer_session={viewer.session_cookie()}"
+        for key in ("img/evil.svg", "img/fake.png"):
+            viewer.open(f"/buckets/{bucket}/object?key={key}")
+            assert not viewer.finds("#image-preview") and not viewer.finds("#text-preview"), key
+            assert get(server.console, f"/buckets/{bucket}/preview?key={urllib.parse.quote(key)}", cookie=cookie)[0] == 415
+        status, body, headers = get(server.console, f"/buckets/{bucket}/preview?key=notes/readme.txt", cookie=cookie)
+        assert status == 200 and headers["Content-Type"] == "text/plain; charset=utf-8"
+        assert headers["Content-Security-Policy"].startswith("sandbox") and headers["X-Content-Type-Options"] == "nosniff"
+        # A read-only user is offered no write forms here either: only the link, which reads.
+        assert not viewer.finds("#delete-objects")
+    finally:
+        viewer.close()
+    try:
+        # The root's link: its session lasts an hour, so 12 hours are cut to what is left of it.
+        root.sign_in_root(ROOT_PASSWORD)
+        root.open(f"/buckets/{bucket}/object?key=notes/readme.txt")
+        root.find("#presign-minutes option[value='720']").click()
+        root.click("#presign")
+        url = root.find("#presigned-url").get_attribute("href")
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+        assert query["X-Amz-Credential"][0].startswith("ASIA") and ACCESS_KEY not in url
+        assert 3500 <= int(query["X-Amz-Expires"][0]) <= 3600
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            assert answer.status == 200
+        tampered = url.replace("X-Amz-Expires=", "X-Amz-Expires=1")
+        try:
+            urllib.request.urlopen(tampered, timeout=10)
+            raise AssertionError("a tampered link was accepted")
+        except urllib.error.HTTPError as error:
+            assert error.code == 403
     finally:
         root.close()
         server.stop()

@@ -29,6 +29,8 @@ struct ConsoleResponder: HTTPResponder {
     /// The root's access key id (its secret never reaches the console): from the server's
     /// configuration, listed on the root's security credentials page.
     var rootAccessKey = ""
+    /// The S3 API's port (0: unknown), for the links the console presigns.
+    var s3Port = 0
     var engine: Engine { s3.engine }
 
     /// Cookie names: under HTTPS with the `__Host-` prefix (Secure, Path=/, no Domain: no other

@@ -15,6 +15,7 @@ enum ConsoleRoute: Sendable, Equatable {
     case objects(String), download(String), deleteObjects(String)
     case upload(String), uploadCreate(String), uploadPart(String), uploadComplete(String), uploadAbort(String)
     case folderCreate(String), bucketEmptyPage(String), bucketEmpty(String), bucketDelete(String)
+    case object(String), preview(String), presign(String)
     case audit
     case stylesheet, script, favicon
 
@@ -91,6 +92,9 @@ enum ConsoleRoute: Sendable, Equatable {
             case ("uploads", .post): return .uploadCreate(bucket)
             case ("folders", .post): return .folderCreate(bucket)
             case ("empty", _) where get: return .bucketEmptyPage(bucket)
+            case ("object", _) where get: return .object(bucket)
+            case ("preview", _) where get: return .preview(bucket)
+            case ("presign", .post): return .presign(bucket)
             case ("empty", .post): return .bucketEmpty(bucket)
             case ("remove", .post): return .bucketDelete(bucket)
             default: return nil
@@ -127,10 +131,10 @@ enum ConsoleRoute: Sendable, Equatable {
         case .signIn, .code, .password, .signOut, .signInKeyOptions, .signInKey, .keyOptions, .keyRegister, .mfaCreate, .mfaEnable, .mfaCancel, .mfaResync, .mfaRemove, .keyCreate,
              .keyStatus, .keyDelete, .userCreate, .userDeactivateMFA, .userAttach, .userDetach, .userPassword, .userDelete,
              .bucketCreate, .bucketVersioning, .bucketPolicy, .bucketPolicyDelete, .deleteObjects, .upload,
-             .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort, .folderCreate, .bucketEmpty, .bucketDelete:
+             .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort, .folderCreate, .bucketEmpty, .bucketDelete, .presign:
             true
         case .start, .signInPage, .codePage, .passwordPage, .signOutPage, .home, .security, .mfaNamePage, .users, .user,
-             .buckets, .bucket, .objects, .download, .audit, .stylesheet, .script, .favicon, .bucketEmptyPage:
+             .buckets, .bucket, .objects, .download, .audit, .stylesheet, .script, .favicon, .bucketEmptyPage, .object, .preview:
             false
         }
     }
@@ -141,7 +145,7 @@ enum ConsoleRoute: Sendable, Equatable {
         case .home: "home"
         case .buckets, .bucketCreate, .bucket, .bucketVersioning, .bucketPolicy, .bucketPolicyDelete, .objects, .download,
              .deleteObjects, .upload, .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort, .folderCreate,
-             .bucketEmptyPage, .bucketEmpty, .bucketDelete:
+             .bucketEmptyPage, .bucketEmpty, .bucketDelete, .object, .preview, .presign:
             "buckets"
         case .users, .userCreate, .user, .userDeactivateMFA, .userAttach, .userDetach, .userPassword, .userDelete: "users"
         case .security, .mfaNamePage, .mfaCreate, .mfaEnable, .mfaCancel, .mfaResync, .mfaRemove, .keyCreate, .keyStatus,
@@ -198,6 +202,9 @@ enum ConsoleRoute: Sendable, Equatable {
         case .folderCreate: "CreateFolder"
         case .bucketEmptyPage, .bucketEmpty: "EmptyBucket"
         case .bucketDelete: "DeleteBucket"
+        case .object: "HeadObject"
+        case .preview: "GetObject"
+        case .presign: "PresignGetObject"
         case .audit: "Audit"
         case .stylesheet, .script, .favicon: "Static"
         }

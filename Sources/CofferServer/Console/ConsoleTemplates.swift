@@ -484,6 +484,55 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 {{/body}}{{/layout}}
 """#,
 
+        "object": #"""
+{{<layout}}{{$body}}
+<p><a href="/buckets">Buckets</a> / <a href="/buckets/{{bucket}}">{{bucket}}</a> /
+<a href="/buckets/{{bucket}}/objects?prefix={{folder}}">objects</a></p>
+<h1 id="object-key">{{key}}</h1>
+<section class="card">
+<h2>Object overview</h2>
+<dl class="facts" id="object-facts">
+<dt>S3 URI</dt><dd><code id="s3-uri">{{uri}}</code> <button type="button" class="link" id="copy-uri" data-copy="{{uri}}">Copy S3 URI</button></dd>
+<dt>Size</dt><dd>{{size}} ({{bytes}} bytes)</dd>
+<dt>ETag</dt><dd><code id="etag">{{etag}}</code></dd>
+<dt>Last modified</dt><dd>{{modified}}</dd>
+<dt>Type</dt><dd>{{contentType}}</dd>
+{{#versionID}}<dt>Version ID</dt><dd><code id="version-id">{{versionID}}</code></dd>{{/versionID}}
+</dl>
+{{#readable}}<p><a class="button" href="/buckets/{{bucket}}/download?key={{keyQuery}}{{#versionQuery}}&amp;versionId={{versionQuery}}{{/versionQuery}}" id="download">Download</a></p>{{/readable}}
+{{#hasMetadata}}<h3>Metadata</h3><table id="metadata"><thead><tr><th scope="col">x-amz-meta-</th><th scope="col">Value</th></tr></thead><tbody>
+{{#metadata}}<tr><td>{{name}}</td><td>{{value}}</td></tr>{{/metadata}}</tbody></table>{{/hasMetadata}}
+</section>
+{{#image}}<section class="card"><h2>Preview</h2>
+<img id="image-preview" src="/buckets/{{bucket}}/preview?key={{keyQuery}}{{#versionQuery}}&amp;versionId={{versionQuery}}{{/versionQuery}}" alt="Preview of {{key}}">
+</section>{{/image}}
+{{#text}}<section class="card"><h2>Preview</h2>
+<pre id="text-preview">{{text}}</pre>
+{{#textCut}}<p class="hint">The first 16 KiB. <a href="/buckets/{{bucket}}/preview?key={{keyQuery}}{{#versionQuery}}&amp;versionId={{versionQuery}}{{/versionQuery}}">The whole text</a>.</p>{{/textCut}}
+</section>{{/text}}
+{{#mayPresign}}<section class="card" id="presign-section">
+<h2>Share with a presigned link</h2>
+{{#link}}<div class="secret" id="presigned" role="status"><p>Anyone with this link can download this {{#versionID}}version of the {{/versionID}}object until {{until}}.
+It is signed with temporary credentials of your console session (<code>{{accessKey}}</code>), not with a long-term key.</p>
+<p><a id="presigned-url" href="{{url}}">{{url}}</a></p>
+<button type="button" id="copy-link" data-copy="{{url}}">Copy link</button></div>{{/link}}
+<form method="post" action="/buckets/{{bucket}}/presign" class="row">
+<input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="key" value="{{key}}">
+<input type="hidden" name="versionId" value="{{versionQuery}}">
+<label for="presign-minutes">Works for</label>
+<select id="presign-minutes" name="minutes">{{#presignChoices}}<option value="{{minutes}}">{{words}}</option>{{/presignChoices}}</select>
+<button type="submit" id="presign">Create presigned link</button>
+</form>
+<p class="hint">At most 12 hours, and never past the end of your console session.</p>
+</section>{{/mayPresign}}
+{{#hasVersions}}<section class="card"><h2>Versions</h2>
+<table id="object-versions"><thead><tr><th scope="col">Version ID</th><th scope="col">Type</th><th scope="col">Size</th><th scope="col">Last modified</th></tr></thead><tbody>
+{{#versions}}<tr{{#current}} aria-current="true" class="current"{{/current}}><td>{{^marker}}<a href="/buckets/{{bucket}}/object?key={{keyQuery}}&amp;versionId={{versionQuery}}"><code>{{versionID}}</code></a>{{/marker}}{{#marker}}<code>{{versionID}}</code>{{/marker}}{{#latest}} <span class="tag">latest</span>{{/latest}}</td>
+<td>{{#marker}}Delete marker{{/marker}}{{^marker}}Version{{/marker}}</td><td>{{size}}</td><td>{{modified}}</td></tr>{{/versions}}
+</tbody></table></section>{{/hasVersions}}
+{{/body}}{{/layout}}
+"""#,
+
         "step-up": #"""
 {{#confirmPassword}}
 <fieldset class="mfa"><legend>Confirm it is you</legend>
@@ -553,7 +602,7 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <thead><tr><th scope="col"><span class="visually-hidden">Select</span></th><th scope="col">Name</th>{{#versions}}<th scope="col">Version ID</th><th scope="col">Type</th>{{/versions}}<th scope="col">Size</th><th scope="col">Last modified</th><th scope="col">Download</th></tr></thead>
 <tbody>
 {{#folders}}<tr class="folder"><td></td><td><a href="/buckets/{{bucket}}/objects?prefix={{query}}{{#versions}}&amp;versions=1{{/versions}}">{{name}}</a></td>{{#versions}}<td></td><td>Folder</td>{{/versions}}<td></td><td></td><td></td></tr>{{/folders}}
-{{#rows}}<tr{{#marker}} class="marker"{{/marker}}><td>{{#mayDelete}}<input type="checkbox" name="v" value="{{value}}"{{#checked}} checked{{/checked}} aria-label="Select {{name}} {{versionID}}">{{/mayDelete}}</td><td>{{name}}{{#latest}} <span class="tag">latest</span>{{/latest}}</td>{{#versionID}}<td><code>{{versionID}}</code></td><td>{{type}}</td>{{/versionID}}<td>{{size}}</td><td>{{modified}}</td><td>{{^marker}}<a href="/buckets/{{bucket}}/download?key={{keyQuery}}{{#versionID}}&amp;versionId={{versionQuery}}{{/versionID}}">Download</a>{{/marker}}</td></tr>
+{{#rows}}<tr{{#marker}} class="marker"{{/marker}}><td>{{#mayDelete}}<input type="checkbox" name="v" value="{{value}}"{{#checked}} checked{{/checked}} aria-label="Select {{name}} {{versionID}}">{{/mayDelete}}</td><td>{{^marker}}<a href="/buckets/{{bucket}}/object?key={{keyQuery}}{{#versionID}}&amp;versionId={{versionQuery}}{{/versionID}}">{{name}}</a>{{/marker}}{{#marker}}{{name}}{{/marker}}{{#latest}} <span class="tag">latest</span>{{/latest}}</td>{{#versionID}}<td><code>{{versionID}}</code></td><td>{{type}}</td>{{/versionID}}<td>{{size}}</td><td>{{modified}}</td><td>{{^marker}}<a href="/buckets/{{bucket}}/download?key={{keyQuery}}{{#versionID}}&amp;versionId={{versionQuery}}{{/versionID}}">Download</a>{{/marker}}</td></tr>
 {{/rows}}
 {{^rows}}{{^folders}}<tr><td colspan="7" id="empty">{{#hiddenByMarkers}}Delete markers hide every object here. Their versions are kept: <a href="/buckets/{{bucket}}/objects?prefix={{prefixQuery}}&amp;versions=1">Show versions</a>.{{/hiddenByMarkers}}{{^hiddenByMarkers}}Nothing here yet.{{/hiddenByMarkers}}</td></tr>{{/folders}}{{/rows}}
 </tbody>
@@ -689,6 +738,10 @@ code { font-family: ui-monospace, monospace; font-size: 13px; word-break: break-
 .facts dd { margin: 0; }
 .steps { display: flex; gap: 24px; padding: 0; list-style: none; color: var(--muted); }
 .steps .current { color: var(--ink); font-weight: 600; }
+#image-preview { max-width: 100%; max-height: 480px; border: 1px solid var(--line); }
+#text-preview { max-height: 480px; white-space: pre-wrap; }
+#presigned-url { overflow-wrap: anywhere; font-family: ui-monospace, monospace; font-size: 12px; }
+#object-versions tr.current td { font-weight: 600; }
 #qr { image-rendering: pixelated; border: 1px solid var(--line); margin: 8px 0; }
 .secret { border: 1px solid var(--warn); background: #fffce9; padding: 8px 16px; border-radius: 8px; }
 progress { width: 240px; vertical-align: middle; margin-left: 12px; }
@@ -744,6 +797,12 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   var keyForm = document.getElementById("key-form");
   if (keyForm) keyForm.addEventListener("submit", function (event) { event.preventDefault(); registerKey(keyForm); });
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-copy]"), function (button) {
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(button.dataset.copy).then(function () { button.textContent = "Copied"; },
+        function () { button.textContent = "Select the text and copy it"; });
+    });
+  });
   var useKey = document.getElementById("use-key");
   if (useKey) useKey.addEventListener("click", function () { signInWithKey(useKey.dataset.csrf); });
 });
