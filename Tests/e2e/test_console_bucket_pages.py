@@ -223,3 +223,43 @@ def test_the_object_page_previews_safely_and_shares_with_temporary_credentials()
     finally:
         root.close()
         server.stop()
+
+
+def test_find_by_prefix_and_page_back_and_forth_with_counts():
+    """A prefix search box and previous/next paging with counts (issue 20 §2)."""
+    server = console_server(ROOT_PASSWORD)
+    root = Console(server.console, screenshot_folder())
+    try:
+        _, s3 = clients(server)
+        s3.create_bucket(Bucket="many")
+        for n in range(230):
+            s3.put_object(Bucket="many", Key=f"logs/day-{n:03d}.txt", Body=b"x")
+        for name in ("data-a.csv", "data-b.csv", "readme.md"):
+            s3.put_object(Bucket="many", Key=name, Body=b"y")
+        root.sign_in_root(ROOT_PASSWORD)
+        root.open("/buckets/many/objects")
+        root.fill("#find", "data")
+        root.click("#find-button")
+        names = [row.text.split("\n")[0] for row in root.finds("#objects tbody tr")]
+        assert [n.split(" ")[0] for n in names] == ["data-a.csv", "data-b.csv"], names
+        assert root.text("#page-range") == "Showing 1–2"
+
+        root.open("/buckets/many/objects?prefix=logs/")
+        assert root.text("#page-range") == "Showing 1–100 (page 1)"
+        assert not root.finds("#previous-page")
+        root.click("#next-page")
+        assert root.text("#page-range") == "Showing 101–200 (page 2)"
+        assert "day-100.txt" in root.text("#objects")
+        root.click("#next-page")
+        assert root.text("#page-range") == "Showing 201–230 (page 3)" and not root.finds("#next-page")
+        root.click("#previous-page")
+        assert root.text("#page-range") == "Showing 101–200 (page 2)" and "day-100.txt" in root.text("#objects")
+        root.click("#previous-page")
+        assert root.text("#page-range") == "Showing 1–100 (page 1)" and "day-000.txt" in root.text("#objects")
+        # Within a folder, the search looks in that folder.
+        root.fill("#find", "day-22")
+        root.click("#find-button")
+        assert len(root.finds("#objects tbody tr")) == 10 and root.text("#page-range") == "Showing 1–10"
+    finally:
+        root.close()
+        server.stop()

@@ -151,8 +151,16 @@ extension ConsoleResponder {
         guard prefix.utf8.count <= S3Request.maxKeyLength else {
             throw Problem(status: .badRequest, message: "The prefix is longer than an object key may be.")
         }
+        // "Find objects by prefix": within the folder shown, as in S3's console.
+        let find = query["find"] ?? ""
+        guard (prefix + find).utf8.count <= S3Request.maxKeyLength else {
+            throw Problem(status: .badRequest, message: "The prefix is longer than an object key may be.")
+        }
+        let listed = prefix + find
         let after = query["after"], afterVersion = query["afterVersion"]
-        let list = S3Responder.ListParameters(prefix: prefix, delimiter: "/", maxKeys: Self.pageSize)
+        let trail = Self.trail(query["trail"])
+        let pageNumber = max(1, min(Int(query["page"] ?? "") ?? 1, 1_000_000))
+        let list = S3Responder.ListParameters(prefix: listed, delimiter: "/", maxKeys: Self.pageSize)
         if versions {
             try await authorize(.listObjectVersions(name, VersionListing(list: list, keyMarker: after, versionIDMarker: afterVersion)), call)
         } else {
@@ -160,7 +168,7 @@ extension ConsoleResponder {
                                                                    startAfter: after, fetchOwner: false)), call)
         }
         let bucket = try await engine.bucket(name)
-        let listing = ListingQuery(prefix: prefix, delimiter: "/", maxKeys: Self.pageSize, afterKey: after,
+        let listing = ListingQuery(prefix: listed, delimiter: "/", maxKeys: Self.pageSize, afterKey: after,
                                    afterVersionID: versions ? afterVersion : nil)
         let result = versions ? try await engine.listObjectVersions(bucket: name, listing)
             : try await engine.listObjects(bucket: name, listing)
@@ -200,7 +208,7 @@ extension ConsoleResponder {
         if !versions, rows.isEmpty, folders.isEmpty,
            (try? s3.authorizer.permits(.listObjectVersions(name, VersionListing(list: list, keyMarker: nil, versionIDMarker: nil)),
                                        principal: call.caller, connection: call.connection)) == true {
-            let any = ListingQuery(prefix: prefix, delimiter: "", maxKeys: 1, afterKey: nil, afterVersionID: nil)
+            let any = ListingQuery(prefix: listed, delimiter: "", maxKeys: 1, afterKey: nil, afterVersionID: nil)
             hiddenByMarkers = try await !engine.listObjectVersions(bucket: name, any).entries.isEmpty
         }
         let devices = try rootDevices(call)
@@ -217,16 +225,57 @@ extension ConsoleResponder {
             "mayDelete": mayS3(.deleteObject(ObjectRef(bucket: name, key: ObjectKey(prefix + "*"),
                                                         versionID: versions ? "*" : nil)), call),
         ]
-        if result.isTruncated, let next = result.nextKey {
-            var link = "/buckets/\(name)/objects?prefix=\(Self.q(prefix))&after=\(Self.q(next))"
-            if versions {
-                link += "&versions=1"
-                if let version = result.nextVersionID { link += "&afterVersion=" + Self.q(version) }
+        // Paging: page numbers, with the markers of the pages before carried in the links (the
+        // last `trailLimit` of them; further back, "First page").
+        let base = "/buckets/\(name)/objects?prefix=\(Self.q(prefix))" + (find.isEmpty ? "" : "&find=" + Self.q(find))
+            + (versions ? "&versions=1" : "")
+        func link(page: Int, at marker: (key: String, version: String?)?, trail: [(key: String, version: String?)]) -> String {
+            var link = base
+            if page > 1 { link += "&page=\(page)" }
+            if let marker {
+                link += "&after=" + Self.q(marker.key)
+                if versions, let version = marker.version { link += "&afterVersion=" + Self.q(version) }
             }
-            values["next"] = link
+            if !trail.isEmpty { link += "&trail=" + Self.q(Self.trailText(trail.suffix(Self.trailLimit))) }
+            return link
+        }
+        let shown = rows.count + folders.count
+        let first = (pageNumber - 1) * Self.pageSize + 1
+        values["find"] = find
+        values["range"] = shown == 0 ? nil : "Showing \(Self.number(first))–\(Self.number(first + shown - 1))"
+            + (pageNumber > 1 || result.isTruncated ? " (page \(pageNumber))" : "")
+        let current = after.map { (key: $0, version: afterVersion) }
+        if result.isTruncated, let next = result.nextKey {
+            values["next"] = link(page: pageNumber + 1, at: (next, result.nextVersionID),
+                                  trail: current.map { trail + [$0] } ?? trail + [("", nil)])
+        }
+        if pageNumber > 1 {
+            if let previous = trail.last {
+                values["previous"] = link(page: pageNumber - 1, at: previous.key.isEmpty ? nil : previous,
+                                          trail: Array(trail.dropLast()))
+            }
+            values["firstPage"] = link(page: 1, at: nil, trail: [])
         }
         if let error { values["error"] = error }
         return page("objects", values, call: call, status: status)
+    }
+
+    /// Pages back a paging link remembers.
+    static let trailLimit = 20
+
+    /// The markers of the pages before, as one query value: `key!version` pairs (each part
+    /// percent-encoded) joined by `*`.
+    static func trailText(_ trail: some Sequence<(key: String, version: String?)>) -> String {
+        trail.map { q($0.key) + "!" + q($0.version ?? "") }.joined(separator: "*")
+    }
+
+    static func trail(_ text: String?) -> [(key: String, version: String?)] {
+        guard let text, !text.isEmpty, text.utf8.count <= 64 * 1024 else { return [] }
+        return text.split(separator: "*", omittingEmptySubsequences: false).suffix(trailLimit).compactMap { entry in
+            let parts = entry.split(separator: "!", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, let key = Percent.decode(parts[0]), let version = Percent.decode(parts[1]) else { return nil }
+            return (key, version.isEmpty ? nil : version)
+        }
     }
 
     /// A permanent delete refused by MFA Delete, in words for people: no code, a code not accepted

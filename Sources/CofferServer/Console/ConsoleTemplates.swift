@@ -571,6 +571,12 @@ It is signed with temporary credentials of your console session (<code>{{accessK
 {{#crumbs}} / <a href="/buckets/{{bucket}}/objects?prefix={{prefix}}{{#versions}}&amp;versions=1{{/versions}}">{{name}}</a>{{/crumbs}}</p>
 <h1>{{bucket}}{{#prefix}} / {{prefix}}{{/prefix}}</h1>
 <p class="state">Versioning: {{versioning}} · MFA Delete: {{mfaDelete}}</p>
+<form method="get" action="/buckets/{{bucket}}/objects" class="row" id="find-form" role="search">
+<input type="hidden" name="prefix" value="{{prefix}}">{{#versions}}<input type="hidden" name="versions" value="1">{{/versions}}
+<label for="find">Find objects by prefix{{#prefix}} in {{prefix}}{{/prefix}}</label>
+<input id="find" name="find" value="{{find}}" type="search" autocomplete="off" spellcheck="false" maxlength="1024">
+<button type="submit" id="find-button">Find</button>
+</form>
 <p>{{#versions}}<a href="/buckets/{{bucket}}/objects?prefix={{prefixQuery}}" id="hide-versions">Hide versions</a>{{/versions}}
 {{^versions}}<a href="/buckets/{{bucket}}/objects?prefix={{prefixQuery}}&amp;versions=1" id="show-versions">Show versions</a>{{/versions}}</p>
 {{#mayUpload}}<section class="card" id="upload-card">
@@ -630,7 +636,10 @@ It is signed with temporary credentials of your console session (<code>{{accessK
 <button type="submit" class="danger" id="delete-objects">Delete selected (adds delete markers)</button>{{/versions}}
 {{/hasRows}}{{/mayDelete}}
 </form>
-{{#next}}<p><a href="{{next}}" id="next-page">Next page</a></p>{{/next}}
+<nav class="paging" aria-label="Pages">{{#range}}<span id="page-range">{{range}}</span>{{/range}}
+{{#firstPage}}<a href="{{firstPage}}" id="first-page">First page</a>{{/firstPage}}
+{{#previous}}<a href="{{previous}}" id="previous-page">Previous page</a>{{/previous}}
+{{#next}}<a href="{{next}}" id="next-page">Next page</a>{{/next}}</nav>
 {{/body}}{{/layout}}
 """#,
 
@@ -738,6 +747,7 @@ code { font-family: ui-monospace, monospace; font-size: 13px; word-break: break-
 .facts dd { margin: 0; }
 .steps { display: flex; gap: 24px; padding: 0; list-style: none; color: var(--muted); }
 .steps .current { color: var(--ink); font-weight: 600; }
+nav.paging { display: flex; gap: 16px; align-items: center; margin: 8px 0; }
 #image-preview { max-width: 100%; max-height: 480px; border: 1px solid var(--line); }
 #text-preview { max-height: 480px; white-space: pre-wrap; }
 #presigned-url { overflow-wrap: anywhere; font-family: ui-monospace, monospace; font-size: 12px; }
