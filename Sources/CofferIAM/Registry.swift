@@ -87,6 +87,8 @@ public final class RegistryCore: Sendable {
     let signInAuditWindow = Mutex<(second: Int64, count: Int, skipped: Int)>((0, 0, 0))
     /// The hash a missing user's password is checked against (made once, at the current cost).
     let decoy = Mutex<String?>(nil)
+    /// When this process last recorded each access key's use (Unix ms).
+    let keyUseRecorded = Mutex<[String: Int64]>([:])
 
     init(store: Store, verifier: DeviceVerifier, accountID: String, hasher: PasswordHasher) {
         self.store = store
@@ -297,6 +299,35 @@ public struct Users: RegistryPart {
     }
 
     // MARK: Authentication
+
+    /// How often a key's last use is written: AWS's own record may lag by hours.
+    static let keyUseGranularityMs: Int64 = 3_600_000
+
+    /// A request signed with this IAM user's key was verified: recorded off the request's path,
+    /// at most once an hour a key per process (the first use at once).
+    public func noteKeyUse(_ accessKey: String, service: String, region: String) {
+        let now = now()
+        let due = core.keyUseRecorded.withLock { recorded -> Bool in
+            if let last = recorded[accessKey], now - last < Self.keyUseGranularityMs { return false }
+            if recorded.count >= 65_536 { recorded.removeAll(keepingCapacity: true) }
+            recorded[accessKey] = now
+            return true
+        }
+        guard due else { return }
+        let store = self.store
+        Task { _ = try? await store.write { try $0.recordKeyUse(accessKey, at: now, service: service, region: region) } }
+    }
+
+    /// Whose access key this is (nil: no such key; root and session keys are not IAM users' keys).
+    public func accessKeyOwner(_ accessKey: String) throws -> String? {
+        guard accessKey.utf8.count <= 128 else { return nil }
+        return try store.read { try $0.accessKey(accessKey)?.userName }
+    }
+
+    /// GetAccessKeyLastUsed's answer: nil when the key has not signed a request yet.
+    public func lastUsed(accessKey: String) throws -> (time: Int64, service: String, region: String)? {
+        try store.read { try $0.keyUse(accessKey) }
+    }
 
     /// Cached (see `credentials`): a request signed with a key costs no database read and no
     /// decryption while nothing has been written. A new, deactivated or deleted key or session is a

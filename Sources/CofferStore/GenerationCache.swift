@@ -146,7 +146,8 @@ final class TableChanges {
              "policy_versions", "policy_attachments":
             domains.insert(.access)
         case "audit", "meta", "mfa_devices", "mfa_tags", "uploads", "parts", "manifest_parts", "completed_uploads",
-             "login_profiles", "password_history", "console_sessions", "security_keys", "webauthn_challenges":
+             "login_profiles", "password_history", "console_sessions", "security_keys", "webauthn_challenges",
+             "access_key_usage":
             break  // read by no cache: append-only rows, throttle counters, multipart state, console state
         default:
             if !kind.tableName.hasPrefix("sqlite_") { unknown = true }

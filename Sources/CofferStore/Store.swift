@@ -346,6 +346,15 @@ public final class Store: Sendable {
                 CREATE INDEX webauthn_challenges_expiry ON webauthn_challenges(expires_ms);
                 """)
         }
+        migrator.registerMigration("13-access-key-usage") { db in
+            // When each access key last signed a request, where (GetAccessKeyLastUsed), at most
+            // one write per key an hour. Its own table: a write here leaves the key caches warm.
+            try db.execute(sql: """
+                CREATE TABLE access_key_usage (
+                    access_key TEXT PRIMARY KEY, used_ms INTEGER NOT NULL, service TEXT NOT NULL, region TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -55,6 +55,25 @@ extension StoreTransaction {
 
     public func deleteAccessKey(_ accessKey: String) throws {
         try db.execute(sql: "DELETE FROM access_keys WHERE access_key = ?", arguments: [accessKey])
+        try db.execute(sql: "DELETE FROM access_key_usage WHERE access_key = ?", arguments: [accessKey])
+    }
+
+    /// An access key signed a request at `time` (Unix ms) for `service` in `region`; a key
+    /// deleted meanwhile is not recorded.
+    public func recordKeyUse(_ accessKey: String, at time: Int64, service: String, region: String) throws {
+        try db.execute(sql: """
+            INSERT INTO access_key_usage(access_key, used_ms, service, region)
+            SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM access_keys WHERE access_key = ?)
+            ON CONFLICT(access_key) DO UPDATE SET used_ms = excluded.used_ms, service = excluded.service, region = excluded.region
+            WHERE excluded.used_ms > access_key_usage.used_ms
+            """, arguments: [accessKey, time, service, region, accessKey])
+    }
+
+    public func keyUse(_ accessKey: String) throws -> (time: Int64, service: String, region: String)? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT used_ms, service, region FROM access_key_usage WHERE access_key = ?",
+                                         arguments: [accessKey])
+        else { return nil }
+        return (row["used_ms"], row["service"], row["region"])
     }
 
     // MARK: Sessions

@@ -56,4 +56,27 @@ struct StoreTests {
         #expect(after[0] == start[0] && after[1] > start[1] && after[2] == start[2])
         try store.close()
     }
+
+    @Test("An access key's last use: only for a key that exists, never moved back, gone with the key, and no cache word moves")
+    func keyUse() async throws {
+        let store = try Self.store()
+        let generation = try WriteGeneration(folder: store.folder)
+        func words() -> [UInt64] { CacheDomain.allCases.map { generation.current($0.rawValue) } }
+        try await store.write { transaction in
+            try transaction.insertUser(UserRecord(name: "u", userID: "AIDA9", path: "/", created: 1))
+            try transaction.insertAccessKey(AccessKeyRecord(accessKey: "AKIAUSED", userName: "u", sealedSecret: [1],
+                                                            status: .active, created: 1))
+        }
+        let start = words()
+        try await store.write { try $0.recordKeyUse("AKIANOTAKEY", at: 5, service: "s3", region: "r") }
+        #expect(try store.read { try $0.keyUse("AKIANOTAKEY") } == nil)
+        try await store.write { try $0.recordKeyUse("AKIAUSED", at: 10, service: "s3", region: "eu-west-1") }
+        try await store.write { try $0.recordKeyUse("AKIAUSED", at: 7, service: "iam", region: "us-east-1") }  // older: ignored
+        let used = try store.read { try $0.keyUse("AKIAUSED") }
+        #expect(used?.time == 10 && used?.service == "s3" && used?.region == "eu-west-1")
+        #expect(words() == start)  // the credential caches stay warm
+        try await store.write { try $0.deleteAccessKey("AKIAUSED") }
+        #expect(try store.read { try $0.keyUse("AKIAUSED") } == nil)
+        try store.close()
+    }
 }

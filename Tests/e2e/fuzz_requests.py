@@ -50,7 +50,7 @@ QUERY = ("versionId uploadId partNumber max-keys max-parts max-uploads prefix de
 FORM = ("MaxItems Marker DurationSeconds UserName Path SerialNumber TokenCode Status AuthenticationCode1 "
         "AuthenticationCode2 VirtualMFADeviceName AssignmentStatus AccessKeyId Tags.member.1.Key "
         "Tags.member.1.Value Tags.member.2.Key TagKeys.member.1 Version").split()
-ACTIONS = ("ListUsers CreateUser GetUser DeleteUser CreateAccessKey ListAccessKeys UpdateAccessKey DeleteAccessKey "
+ACTIONS = ("ListUsers CreateUser GetUser DeleteUser CreateAccessKey ListAccessKeys UpdateAccessKey DeleteAccessKey GetAccessKeyLastUsed "
            "CreateVirtualMFADevice EnableMFADevice ResyncMFADevice DeactivateMFADevice DeleteVirtualMFADevice "
            "ListMFADevices ListVirtualMFADevices TagMFADevice UntagMFADevice ListMFADeviceTags GetAccountSummary "
            "GenerateCredentialReport GetCredentialReport GetSessionToken GetCallerIdentity").split()

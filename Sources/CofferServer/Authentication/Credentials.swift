@@ -6,6 +6,12 @@ import CofferIAM
 /// Where access keys are looked up.
 protocol CredentialStore: Sendable {
     func credential(for accessKey: String) throws -> Credential?
+    /// A request signed with `credential` was verified (for GetAccessKeyLastUsed).
+    func noteUse(_ credential: Credential, service: String, region: String)
+}
+
+extension CredentialStore {
+    func noteUse(_ credential: Credential, service: String, region: String) {}
 }
 
 /// The root's keys (from the configuration, held in memory), then IAM users' keys and sessions
@@ -42,5 +48,12 @@ struct RegistryCredentialStore: CredentialStore {
             return root  // bytes, not canonical equivalence
         }
         return try registry?.users.credential(for: accessKey)
+    }
+
+    /// IAM users' long-term keys only: the root's key is the configuration's, sessions expire.
+    func noteUse(_ credential: Credential, service: String, region: String) {
+        let principal = credential.principal
+        guard !principal.isRoot, !principal.isSession, let registry else { return }
+        registry.users.noteKeyUse(principal.accessKey, service: service, region: region)
     }
 }

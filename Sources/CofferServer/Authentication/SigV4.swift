@@ -55,6 +55,13 @@ final class SigV4Verifier: Sendable {
     /// send no `x-amz-content-sha256` header.
     func authenticate(_ head: HTTPRequest, target: RequestTarget, service: String,
                       bodySHA256: String? = nil) throws -> Authentication {
+        let authentication = try verify(head, target: target, service: service, bodySHA256: bodySHA256)
+        credentials.noteUse(authentication.credential, service: service, region: service == "s3" ? region : "us-east-1")
+        return authentication
+    }
+
+    private func verify(_ head: HTTPRequest, target: RequestTarget, service: String,
+                        bodySHA256: String?) throws -> Authentication {
         if let authorization = head.headerFields[.authorization] {
             return try verifyHeader(authorization, head: head, target: target, service: service,
                                           bodySHA256: bodySHA256)

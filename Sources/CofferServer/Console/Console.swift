@@ -126,7 +126,7 @@ struct ConsoleResponder: HTTPResponder {
              .mfaCreate, .mfaEnable, .mfaCancel, .mfaResync, .mfaRemove, .userDeactivateMFA:
             return
         // Answered with a page or data when done.
-        case .keyCreate, .upload, .uploadCreate, .uploadComplete, .uploadAbort:
+        case .keyCreate, .userKeyCreate, .upload, .uploadCreate, .uploadComplete, .uploadAbort, .presign:
             break
         // Done only when answered with the redirect to the next page: a confirmation, a warning or
         // a refusal shown again did nothing.

@@ -52,6 +52,9 @@ extension ConsoleResponder {
         case .userDetach(let name): return try await attach(call, name, attach: false)
         case .userPassword(let name): return try await setUserPassword(call, name)
         case .userDelete(let name): return try await deleteUser(call, name)
+        case .userKeyCreate(let name): return try await createUserKey(call, name)
+        case .userKeyStatus(let name): return try await updateUserKey(call, name)
+        case .userKeyDelete(let name): return try await deleteUserKey(call, name)
         case .buckets: return try await buckets(call)
         case .bucketCreate: return try await createBucket(call)
         case .bucket(let name): return try await bucket(call, name)
@@ -653,6 +656,11 @@ extension ConsoleResponder {
 
     func deleteKey(_ call: Call) async throws -> Response {
         let key = call.form["key"] ?? ""
+        let delete = Confirmation(
+            heading: "Delete access key", text: "Delete your access key \(key)? Programs that sign with it stop working at once; "
+                + "a deleted key cannot be restored. To stop it for now, make it inactive instead.",
+            action: "/security/keys/delete", fields: [("key", key)], word: key, button: "Delete access key", back: "/security")
+        if let page = unconfirmed(delete, call) { return page }
         do {
             try await authorize(.deleteAccessKey, ["AccessKeyId": key], call)
             try await registry.users.deleteAccessKey(call.caller, userName: nil, accessKey: key)
@@ -724,7 +732,8 @@ extension ConsoleResponder {
         return Self.redirect("/users/\(Self.q(name))?done=user-created")
     }
 
-    func user(_ call: Call, _ name: String, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+    func user(_ call: Call, _ name: String, error: String? = nil, status: HTTPResponse.Status = .ok,
+              newKey: (String, String)? = nil) async throws -> Response {
         try Self.requireIAMUser(name)
         try await authorize(.getUser, ["UserName": name], call)
         guard let record = try registry.users.getUser(call.caller, name: name) else {
@@ -753,8 +762,69 @@ extension ConsoleResponder {
                                      "maySetPassword": may(hasPassword == true ? .updateLoginProfile : .createLoginProfile,
                                                            ["UserName": name], call),
                                      "mayDelete": may(.deleteUser, ["UserName": name], call)]
+        if may(.listAccessKeys, ["UserName": name], call) {
+            let keys = try registry.users.listAccessKeys(call.caller, userName: name)
+            values["keys"] = try keys.map { key -> [String: Any] in
+                var row: [String: Any] = ["accessKey": key.accessKey, "status": key.status == .active ? "Active" : "Inactive",
+                                          "toggle": key.status == .active ? "Inactive" : "Active", "created": Self.date(key.created),
+                                          "lastUsed": "Never"]
+                if let used = try registry.users.lastUsed(accessKey: key.accessKey) {
+                    row["lastUsed"] = "\(Self.date(used.time)) · \(used.service) · \(used.region)"
+                }
+                return row
+            }
+            values["showKeys"] = true
+            values["has_keys"] = !keys.isEmpty
+            values["mayCreateKey"] = keys.count < 2 && may(.createAccessKey, ["UserName": name], call)
+            values["mayUpdateKey"] = may(.updateAccessKey, ["UserName": name], call)
+            values["mayDeleteKey"] = may(.deleteAccessKey, ["UserName": name], call)
+        }
+        if let (accessKey, secret) = newKey { values["newKey"] = ["accessKey": accessKey, "secret": secret] }
         if let error { values["error"] = error }
         return page("user", values, call: call, status: status)
+    }
+
+    func createUserKey(_ call: Call, _ name: String) async throws -> Response {
+        try Self.requireIAMUser(name)
+        do {
+            try requireSecureTransport(call)
+            try await authorize(.createAccessKey, ["UserName": name], call)
+            let (key, secret) = try await registry.users.createAccessKey(call.caller, userName: name)
+            return try await user(call, name, newKey: (key.accessKey, secret))
+        } catch {
+            return try await user(call, name, error: "No access key was created: " + Self.words(error), status: Self.status(of: error))
+        }
+    }
+
+    func updateUserKey(_ call: Call, _ name: String) async throws -> Response {
+        try Self.requireIAMUser(name)
+        let key = call.form["key"] ?? ""
+        do {
+            try await authorize(.updateAccessKey, ["UserName": name, "AccessKeyId": key], call)
+            try await registry.users.updateAccessKey(call.caller, userName: name, accessKey: key, status: call.form["status"] ?? "")
+        } catch {
+            return try await user(call, name, error: Self.words(error), status: Self.status(of: error))
+        }
+        return Self.redirect("/users/\(Self.q(name))?done=key-updated")
+    }
+
+    /// Deleting an access key asks for its id, as AWS's console does.
+    func deleteUserKey(_ call: Call, _ name: String) async throws -> Response {
+        try Self.requireIAMUser(name)
+        let key = call.form["key"] ?? ""
+        let delete = Confirmation(
+            heading: "Delete access key", text: "Delete access key \(key) of \(name)? Programs that sign with it stop working at once; "
+                + "a deleted key cannot be restored. To stop it for now, make it inactive instead.",
+            action: "/users/\(Self.q(name))/keys/delete", fields: [("key", key)], word: key, button: "Delete access key",
+            back: "/users/\(Self.q(name))")
+        if let page = unconfirmed(delete, call) { return page }
+        do {
+            try await authorize(.deleteAccessKey, ["UserName": name, "AccessKeyId": key], call)
+            try await registry.users.deleteAccessKey(call.caller, userName: name, accessKey: key)
+        } catch {
+            return try await user(call, name, error: Self.words(error), status: Self.status(of: error))
+        }
+        return Self.redirect("/users/\(Self.q(name))?done=key-deleted")
     }
 
     /// The users pages are about IAM users: the root's devices are changed on its own page,

@@ -10,7 +10,7 @@ enum ConsoleRoute: Sendable, Equatable {
     case security, mfaNamePage, mfaCreate, mfaEnable, mfaCancel, mfaResync, mfaRemove
     case keyCreate, keyStatus, keyDelete
     case users, userCreate, user(String), userDeactivateMFA(String), userAttach(String), userDetach(String)
-    case userPassword(String), userDelete(String)
+    case userPassword(String), userDelete(String), userKeyCreate(String), userKeyStatus(String), userKeyDelete(String)
     case buckets, bucketCreate, bucket(String), bucketVersioning(String), bucketPolicy(String), bucketPolicyDelete(String)
     case objects(String), download(String), deleteObjects(String)
     case upload(String), uploadCreate(String), uploadPart(String), uploadComplete(String), uploadAbort(String)
@@ -78,6 +78,13 @@ enum ConsoleRoute: Sendable, Equatable {
             case "delete": return .userDelete(segments[1])
             default: return nil
             }
+        case (4, "users") where post && segments[2] == "keys":
+            switch segments[3] {
+            case "create": return .userKeyCreate(segments[1])
+            case "status": return .userKeyStatus(segments[1])
+            case "delete": return .userKeyDelete(segments[1])
+            default: return nil
+            }
         case (1, "buckets"): return get ? .buckets : post ? .bucketCreate : nil
         case (2, "buckets") where get: return .bucket(segments[1])
         case (3, "buckets"):
@@ -130,7 +137,7 @@ enum ConsoleRoute: Sendable, Equatable {
         switch self {
         case .signIn, .code, .password, .signOut, .signInKeyOptions, .signInKey, .keyOptions, .keyRegister, .mfaCreate, .mfaEnable, .mfaCancel, .mfaResync, .mfaRemove, .keyCreate,
              .keyStatus, .keyDelete, .userCreate, .userDeactivateMFA, .userAttach, .userDetach, .userPassword, .userDelete,
-             .bucketCreate, .bucketVersioning, .bucketPolicy, .bucketPolicyDelete, .deleteObjects, .upload,
+             .userKeyCreate, .userKeyStatus, .userKeyDelete, .bucketCreate, .bucketVersioning, .bucketPolicy, .bucketPolicyDelete, .deleteObjects, .upload,
              .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort, .folderCreate, .bucketEmpty, .bucketDelete, .presign:
             true
         case .start, .signInPage, .codePage, .passwordPage, .signOutPage, .home, .security, .mfaNamePage, .users, .user,
@@ -147,7 +154,9 @@ enum ConsoleRoute: Sendable, Equatable {
              .deleteObjects, .upload, .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort, .folderCreate,
              .bucketEmptyPage, .bucketEmpty, .bucketDelete, .object, .preview, .presign:
             "buckets"
-        case .users, .userCreate, .user, .userDeactivateMFA, .userAttach, .userDetach, .userPassword, .userDelete: "users"
+        case .users, .userCreate, .user, .userDeactivateMFA, .userAttach, .userDetach, .userPassword, .userDelete,
+             .userKeyCreate, .userKeyStatus, .userKeyDelete:
+            "users"
         case .security, .mfaNamePage, .mfaCreate, .mfaEnable, .mfaCancel, .mfaResync, .mfaRemove, .keyCreate, .keyStatus,
              .keyDelete, .keyOptions, .keyRegister, .passwordPage, .password:
             "security"
@@ -175,9 +184,9 @@ enum ConsoleRoute: Sendable, Equatable {
         case .mfaCancel: "DeleteVirtualMFADevice"
         case .mfaResync: "ResyncMFADevice"
         case .mfaRemove, .userDeactivateMFA: "DeactivateMFADevice"
-        case .keyCreate: "CreateAccessKey"
-        case .keyStatus: "UpdateAccessKey"
-        case .keyDelete: "DeleteAccessKey"
+        case .keyCreate, .userKeyCreate: "CreateAccessKey"
+        case .keyStatus, .userKeyStatus: "UpdateAccessKey"
+        case .keyDelete, .userKeyDelete: "DeleteAccessKey"
         case .users: "ListUsers"
         case .userCreate: "CreateUser"
         case .user: "GetUser"

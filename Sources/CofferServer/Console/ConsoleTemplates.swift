@@ -219,7 +219,7 @@ alone cannot erase history: permanent deletes need a code from an MFA device, as
 <input type="hidden" name="key" value="{{accessKey}}"><input type="hidden" name="status" value="{{toggle}}">
 <button type="submit">Make {{toggle}}</button></form>
 <form method="post" action="/security/keys/delete"><input type="hidden" name="_csrf" value="{{csrf}}">
-<input type="hidden" name="key" value="{{accessKey}}"><button type="submit" class="danger">Delete</button></form></td></tr>{{/keys}}
+<input type="hidden" name="key" value="{{accessKey}}"><button type="submit" class="danger">Delete…</button></form></td></tr>{{/keys}}
 </tbody></table>
 {{/has_keys}}
 {{#isRoot}}
@@ -360,6 +360,23 @@ The key will be usable for console sign-in; MFA Delete and the API still need an
 <button type="submit" id="attach">Attach</button>
 </form>{{/mayAttach}}
 </section>
+{{#showKeys}}<section>
+<h2>Access keys</h2>
+{{#newKey}}
+<div class="secret" id="new-key" role="status"><p>The new access key. The secret is shown now only: copy it and hand it over safely.</p>
+<dl><dt>Access key ID</dt><dd><code>{{accessKey}}</code></dd><dt>Secret access key</dt><dd><code id="new-secret">{{secret}}</code></dd></dl></div>
+{{/newKey}}
+{{#has_keys}}<table id="user-keys"><thead><tr><th scope="col">Access key ID</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Actions</th></tr></thead><tbody>
+{{#keys}}<tr><td><code>{{accessKey}}</code></td><td>{{status}}</td><td>{{created}}</td><td>{{lastUsed}}</td><td class="actions">
+{{#mayUpdateKey}}<form method="post" action="/users/{{name}}/keys/status"><input type="hidden" name="_csrf" value="{{csrf}}">
+<input type="hidden" name="key" value="{{accessKey}}"><input type="hidden" name="status" value="{{toggle}}"><button type="submit">Make {{toggle}}</button></form>{{/mayUpdateKey}}
+{{#mayDeleteKey}}<form method="post" action="/users/{{name}}/keys/delete"><input type="hidden" name="_csrf" value="{{csrf}}">
+<input type="hidden" name="key" value="{{accessKey}}"><button type="submit" class="danger">Delete…</button></form>{{/mayDeleteKey}}</td></tr>{{/keys}}
+</tbody></table>{{/has_keys}}
+{{^has_keys}}<p id="no-user-keys">No access keys.</p>{{/has_keys}}
+{{#mayCreateKey}}<form method="post" action="/users/{{name}}/keys/create"><input type="hidden" name="_csrf" value="{{csrf}}">
+<button type="submit" id="create-user-key">Create access key</button></form>{{/mayCreateKey}}
+</section>{{/showKeys}}
 {{#maySetPassword}}<section>
 <h2>Console password</h2>
 <form method="post" action="/users/{{name}}/password">

@@ -16,6 +16,7 @@ enum IAMAction: String, Sendable, CaseIterable {
     case listAccessKeys = "ListAccessKeys"
     case updateAccessKey = "UpdateAccessKey"
     case deleteAccessKey = "DeleteAccessKey"
+    case getAccessKeyLastUsed = "GetAccessKeyLastUsed"
     // MFA devices
     case createVirtualMFADevice = "CreateVirtualMFADevice"
     case enableMFADevice = "EnableMFADevice"
@@ -134,6 +135,11 @@ enum IAMAction: String, Sendable, CaseIterable {
              .listUserPolicies, .attachUserPolicy, .detachUserPolicy, .listAttachedUserPolicies, .listGroupsForUser,
              .createLoginProfile, .getLoginProfile, .updateLoginProfile, .deleteLoginProfile:
             return try user()
+        case .getAccessKeyLastUsed:
+            // The user the key belongs to (the request names only the key).
+            guard let owner = try registry.users.accessKeyOwner(call.form["AccessKeyId"] ?? "") else { return "*" }
+            let path = try registry.devices.user(named: owner)?.path ?? "/"
+            return "arn:aws:iam::\(account):user\(path)\(owner)"
         case .createVirtualMFADevice:
             return "arn:aws:iam::\(account):mfa\(call.form["Path"] ?? "/")\(call.form["VirtualMFADeviceName"] ?? "")"
         case .deleteVirtualMFADevice, .tagMFADevice, .untagMFADevice, .listMFADeviceTags:

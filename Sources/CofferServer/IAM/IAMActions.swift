@@ -82,6 +82,20 @@ extension QueryAPI {
                 }
                 xml.element("IsTruncated", false)
             }
+        case .getAccessKeyLastUsed:
+            let key = try call.required("AccessKeyId")
+            guard let owner = try registry.users.accessKeyOwner(key) else {
+                throw IAMError(.noSuchEntity, "The Access Key with id \(key) cannot be found.")
+            }
+            let used = try registry.users.lastUsed(accessKey: key)
+            return { xml in
+                xml.element("UserName", owner)
+                xml.element("AccessKeyLastUsed") { xml in
+                    if let used { xml.element("LastUsedDate", HTTPDate.iso8601(milliseconds: used.time / 1000 * 1000)) }
+                    xml.element("ServiceName", used?.service ?? "N/A")
+                    xml.element("Region", used?.region ?? "N/A")
+                }
+            }
         case .updateAccessKey:
             try await registry.users.updateAccessKey(caller, userName: call.form["UserName"],
                                                accessKey: try call.required("AccessKeyId"), status: try call.required("Status"))

@@ -1,0 +1,83 @@
+"""The IAM pages of issue 20 §2, in headless Chromium: a user's access keys (the secret shown
+once, deactivate, delete with the key's id typed, last used), and GetAccessKeyLastUsed for
+boto3."""
+import time
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from conftest import ACCESS_KEY, SECRET_KEY
+from console_browser import Console, running_console, screenshot_folder
+
+ROOT_PASSWORD = "Iam-Pages-Root-Pass-1!"
+
+
+@pytest.fixture(scope="module")
+def console_server():
+    yield from running_console(ROOT_PASSWORD)
+
+
+def client(server, service, key=ACCESS_KEY, secret=SECRET_KEY):
+    return boto3.client(service, endpoint_url=server.endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
+                        region_name="us-east-1", config=Config(retries={"total_max_attempts": 1}))
+
+
+def eventually(probe, seconds=5):
+    deadline = time.time() + seconds
+    while True:
+        value = probe()
+        if value or time.time() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+def test_a_users_access_keys_from_the_console_and_when_they_were_last_used(console_server):
+    server = console_server
+    iam = client(server, "iam")
+    iam.create_user(UserName="worker")
+    iam.attach_user_policy(UserName="worker", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    root = Console(server.console, screenshot_folder())
+    try:
+        root.sign_in_root(ROOT_PASSWORD)
+        root.open("/users/worker")
+        assert root.text("#no-user-keys") == "No access keys."
+        root.click("#create-user-key")
+        shown = root.find("#new-key").text
+        key_id = root.find("#new-key code").text
+        secret = root.text("#new-secret")
+        assert key_id.startswith("AKIA") and len(secret) == 40 and key_id in shown
+        root.open("/users/worker")
+        assert secret not in root.driver.page_source  # shown once
+        assert "Never" in root.text("#user-keys")
+        meta = iam.get_access_key_last_used(AccessKeyId=key_id)
+        assert meta["UserName"] == "worker" and meta["AccessKeyLastUsed"]["ServiceName"] == "N/A"
+        assert "LastUsedDate" not in meta["AccessKeyLastUsed"]
+
+        # The key signs a request: its last use is recorded (S3, the region), for the page and the API.
+        client(server, "s3", key_id, secret).list_buckets()
+        used = eventually(lambda: iam.get_access_key_last_used(AccessKeyId=key_id)["AccessKeyLastUsed"].get("LastUsedDate"))
+        assert used, "the use was never recorded"
+        last = iam.get_access_key_last_used(AccessKeyId=key_id)["AccessKeyLastUsed"]
+        assert last["ServiceName"] == "s3" and last["Region"] == "us-east-1"
+        root.open("/users/worker")
+        assert "s3 · us-east-1" in root.text("#user-keys")
+        with pytest.raises(Exception) as missing:
+            iam.get_access_key_last_used(AccessKeyId="AKIANOSUCHKEY0000000")
+        assert "NoSuchEntity" in str(missing.value)
+
+        # Make inactive, then delete — the key's id typed, as AWS asks.
+        root.click("#user-keys button:not(.danger)")
+        assert "Inactive" in root.text("#user-keys")
+        root.click("#user-keys button.danger")
+        assert key_id in root.text("#confirmation") and key_id in root.text("label[for=confirm-word]")
+        root.fill("#confirm-word", "delete")
+        root.click("#confirm-button")
+        assert "Nothing was changed" in root.error()
+        assert len(iam.list_access_keys(UserName="worker")["AccessKeyMetadata"]) == 1
+        root.fill("#confirm-word", key_id)
+        root.click("#confirm-button")
+        assert "deleted" in root.notice(), root.error()
+        assert iam.list_access_keys(UserName="worker")["AccessKeyMetadata"] == []
+    finally:
+        root.close()
