@@ -81,3 +81,50 @@ def test_a_users_access_keys_from_the_console_and_when_they_were_last_used(conso
         assert iam.list_access_keys(UserName="worker")["AccessKeyMetadata"] == []
     finally:
         root.close()
+
+
+def test_groups_members_and_policies(console_server):
+    """User groups (issue 20 §2): create, add and remove members, attach and detach policies
+    (detach asks first), delete with the name typed; what a member's group allows, the member may do."""
+    server = console_server
+    iam = client(server, "iam")
+    for name in ("ann", "ben"):
+        iam.create_user(UserName=name)
+    key = iam.create_access_key(UserName="ann")["AccessKey"]
+    ann_s3 = client(server, "s3", key["AccessKeyId"], key["SecretAccessKey"])
+    root = Console(server.console, screenshot_folder())
+    try:
+        root.sign_in_root(ROOT_PASSWORD)
+        root.open("/groups")
+        assert root.text("#no-groups") == "No groups yet."
+        assert [a.text for a in root.finds("nav a[aria-current='page']")] == ["Groups"]
+        root.fill("#group-name", "readers")
+        root.click("#create-group")
+        assert root.path().startswith("/groups/readers") and "created" in root.notice(), root.error()
+        for name in ("ann", "ben"):
+            root.find(f"#add-user option[value='{name}']").click()
+            root.click("#add-member")
+        assert sorted(u["UserName"] for u in iam.get_group(GroupName="readers")["Users"]) == ["ann", "ben"]
+        assert [li.text for li in root.finds("#members li")] == ["ann", "ben"]
+        root.find("#group-policy option[value='arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess']").click()
+        root.click("#group-attach")
+        ann_s3.list_buckets()  # allowed through the group
+        root.find("#members input[value='ben']").click()
+        root.click("#remove-members")
+        assert [u["UserName"] for u in iam.get_group(GroupName="readers")["Users"]] == ["ann"]
+        root.click("#group-attached button")
+        assert "AmazonS3ReadOnlyAccess" in root.text("#confirmation")
+        root.click("#confirm-button")
+        assert iam.list_attached_group_policies(GroupName="readers")["AttachedPolicies"] == []
+        with pytest.raises(Exception):
+            ann_s3.list_buckets()
+        root.fill("#confirm-group", "Readers")
+        root.click("#delete-group")
+        assert "type the group's name" in root.error()
+        root.fill("#confirm-group", "readers")
+        root.click("#delete-group")
+        assert root.path().startswith("/groups?") and "deleted" in root.notice(), root.error()
+        assert iam.list_groups()["Groups"] == []
+        assert iam.get_user(UserName="ann")["User"]["UserName"] == "ann"  # the users stay
+    finally:
+        root.close()

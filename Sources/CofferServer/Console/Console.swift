@@ -249,6 +249,9 @@ struct ConsoleResponder: HTTPResponder {
     static let notices: [String: String] = [
         "folder-created": "The folder is created.",
         "bucket-deleted": "The bucket is deleted.",
+        "group-created": "The group is created.",
+        "group-updated": "The group's users are changed.",
+        "group-deleted": "The group is deleted.",
         "mfa-assigned": "The MFA device is assigned. You will be asked for a code at your next sign-in.",
         "key-registered": "The security key is registered. You can use it at your next sign-in.",
         "mfa-resynced": "The MFA device is resynchronized.",

@@ -16,6 +16,7 @@ enum ConsoleRoute: Sendable, Equatable {
     case upload(String), uploadCreate(String), uploadPart(String), uploadComplete(String), uploadAbort(String)
     case folderCreate(String), bucketEmptyPage(String), bucketEmpty(String), bucketDelete(String)
     case object(String), preview(String), presign(String)
+    case groups, groupCreate, group(String), groupMembers(String), groupAttach(String), groupDetach(String), groupDelete(String)
     case audit
     case stylesheet, script, favicon
 
@@ -65,6 +66,16 @@ enum ConsoleRoute: Sendable, Equatable {
             case "create": return .keyCreate
             case "status": return .keyStatus
             case "delete": return .keyDelete
+            default: return nil
+            }
+        case (1, "groups"): return get ? .groups : post ? .groupCreate : nil
+        case (2, "groups") where get: return .group(segments[1])
+        case (3, "groups") where post:
+            switch segments[2] {
+            case "members": return .groupMembers(segments[1])
+            case "attach": return .groupAttach(segments[1])
+            case "detach": return .groupDetach(segments[1])
+            case "delete": return .groupDelete(segments[1])
             default: return nil
             }
         case (1, "users"): return get ? .users : post ? .userCreate : nil
@@ -138,10 +149,11 @@ enum ConsoleRoute: Sendable, Equatable {
         case .signIn, .code, .password, .signOut, .signInKeyOptions, .signInKey, .keyOptions, .keyRegister, .mfaCreate, .mfaEnable, .mfaCancel, .mfaResync, .mfaRemove, .keyCreate,
              .keyStatus, .keyDelete, .userCreate, .userDeactivateMFA, .userAttach, .userDetach, .userPassword, .userDelete,
              .userKeyCreate, .userKeyStatus, .userKeyDelete, .bucketCreate, .bucketVersioning, .bucketPolicy, .bucketPolicyDelete, .deleteObjects, .upload,
-             .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort, .folderCreate, .bucketEmpty, .bucketDelete, .presign:
+             .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort, .folderCreate, .bucketEmpty, .bucketDelete, .presign,
+             .groupCreate, .groupMembers, .groupAttach, .groupDetach, .groupDelete:
             true
         case .start, .signInPage, .codePage, .passwordPage, .signOutPage, .home, .security, .mfaNamePage, .users, .user,
-             .buckets, .bucket, .objects, .download, .audit, .stylesheet, .script, .favicon, .bucketEmptyPage, .object, .preview:
+             .buckets, .bucket, .objects, .download, .audit, .stylesheet, .script, .favicon, .bucketEmptyPage, .object, .preview, .groups, .group:
             false
         }
     }
@@ -160,6 +172,7 @@ enum ConsoleRoute: Sendable, Equatable {
         case .security, .mfaNamePage, .mfaCreate, .mfaEnable, .mfaCancel, .mfaResync, .mfaRemove, .keyCreate, .keyStatus,
              .keyDelete, .keyOptions, .keyRegister, .passwordPage, .password:
             "security"
+        case .groups, .groupCreate, .group, .groupMembers, .groupAttach, .groupDetach, .groupDelete: "groups"
         case .audit: "audit"
         case .start, .signInPage, .signIn, .codePage, .code, .signOutPage, .signOut, .signInKeyOptions, .signInKey,
              .stylesheet, .script, .favicon:
@@ -214,6 +227,13 @@ enum ConsoleRoute: Sendable, Equatable {
         case .object: "HeadObject"
         case .preview: "GetObject"
         case .presign: "PresignGetObject"
+        case .groups: "ListGroups"
+        case .groupCreate: "CreateGroup"
+        case .group: "GetGroup"
+        case .groupMembers: "UpdateGroupMembers"
+        case .groupAttach: "AttachGroupPolicy"
+        case .groupDetach: "DetachGroupPolicy"
+        case .groupDelete: "DeleteGroup"
         case .audit: "Audit"
         case .stylesheet, .script, .favicon: "Static"
         }

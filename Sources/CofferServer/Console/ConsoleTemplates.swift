@@ -33,6 +33,7 @@ enum ConsoleTemplates {
 <a href="/home"{{#menu_home}} aria-current="page"{{/menu_home}}>Home</a>
 <a href="/buckets"{{#menu_buckets}} aria-current="page"{{/menu_buckets}}>Buckets</a>
 <a href="/users"{{#menu_users}} aria-current="page"{{/menu_users}}>Users</a>
+<a href="/groups"{{#menu_groups}} aria-current="page"{{/menu_groups}}>Groups</a>
 <a href="/security"{{#menu_security}} aria-current="page"{{/menu_security}}>My security credentials</a>
 <a href="/audit"{{#menu_audit}} aria-current="page"{{/menu_audit}}>Audit</a>
 </nav>
@@ -547,6 +548,55 @@ It is signed with temporary credentials of your console session (<code>{{accessK
 {{#versions}}<tr{{#current}} aria-current="true" class="current"{{/current}}><td>{{^marker}}<a href="/buckets/{{bucket}}/object?key={{keyQuery}}&amp;versionId={{versionQuery}}"><code>{{versionID}}</code></a>{{/marker}}{{#marker}}<code>{{versionID}}</code>{{/marker}}{{#latest}} <span class="tag">latest</span>{{/latest}}</td>
 <td>{{#marker}}Delete marker{{/marker}}{{^marker}}Version{{/marker}}</td><td>{{size}}</td><td>{{modified}}</td></tr>{{/versions}}
 </tbody></table></section>{{/hasVersions}}
+{{/body}}{{/layout}}
+"""#,
+
+        "groups": #"""
+{{<layout}}{{$body}}
+<h1>User groups</h1>
+<table id="groups"><thead><tr><th scope="col">Group name</th><th scope="col">Created</th></tr></thead><tbody>
+{{#groups}}<tr><td><a href="/groups/{{name}}">{{name}}</a></td><td>{{created}}</td></tr>{{/groups}}
+{{^groups}}<tr><td colspan="2" id="no-groups">No groups yet.</td></tr>{{/groups}}
+</tbody></table>
+{{#more}}<p><a href="/groups?after={{more}}">More groups</a></p>{{/more}}
+{{#mayCreate}}<section class="card"><h2>Create group</h2>
+<form method="post" action="/groups"><input type="hidden" name="_csrf" value="{{csrf}}">
+<label for="group-name">Group name</label>
+<input id="group-name" name="name" value="{{newName}}" required maxlength="128" autocomplete="off" spellcheck="false" pattern="[A-Za-z0-9+=,.@_\-]+">
+<button type="submit" id="create-group">Create group</button></form></section>{{/mayCreate}}
+{{/body}}{{/layout}}
+"""#,
+
+        "group": #"""
+{{<layout}}{{$body}}
+<p><a href="/groups">User groups</a> / {{name}}</p>
+<h1>Group {{name}}</h1>
+<dl class="facts"><dt>ARN</dt><dd>{{#arnJoints}}{{.}}<wbr>{{/arnJoints}}</dd><dt>Created</dt><dd>{{created}}</dd></dl>
+<section><h2>Users in this group</h2>
+<ul id="members">{{#members}}<li>{{#mayEdit}}<label class="inline"><input type="checkbox" form="remove-form" name="v" value="{{.}}"> {{.}}</label>{{/mayEdit}}{{^mayEdit}}{{.}}{{/mayEdit}}</li>{{/members}}
+{{^members}}<li id="no-members">No users in this group.</li>{{/members}}</ul>
+{{#mayEdit}}{{#hasMembers}}<form method="post" action="/groups/{{name}}/members" id="remove-form"><input type="hidden" name="_csrf" value="{{csrf}}">
+<input type="hidden" name="change" value="remove"><button type="submit" class="danger" id="remove-members">Remove selected users</button></form>{{/hasMembers}}
+{{#hasOthers}}<form method="post" action="/groups/{{name}}/members" class="row"><input type="hidden" name="_csrf" value="{{csrf}}">
+<input type="hidden" name="change" value="add"><label for="add-user">Add user</label>
+<select id="add-user" name="user">{{#others}}<option value="{{.}}">{{.}}</option>{{/others}}</select>
+<button type="submit" id="add-member">Add to group</button></form>{{/hasOthers}}{{/mayEdit}}
+</section>
+<section><h2>Permissions policies</h2>
+<ul id="group-attached">{{#attached}}<li>{{name}} {{#mayDetach}}<form method="post" action="/groups/{{group}}/detach" class="inline">
+<input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="arn" value="{{arn}}"><button type="submit" class="danger">Detach…</button></form>{{/mayDetach}}</li>{{/attached}}
+{{^attached}}<li>None attached.</li>{{/attached}}</ul>
+{{#mayAttach}}<form method="post" action="/groups/{{name}}/attach" class="row"><input type="hidden" name="_csrf" value="{{csrf}}">
+<label for="group-policy">Policy</label>
+<select id="group-policy" name="arn">{{#policies}}<option value="{{arn}}">{{name}}</option>{{/policies}}</select>
+<button type="submit" id="group-attach">Attach</button></form>{{/mayAttach}}
+</section>
+{{#mayDelete}}<section><h2>Delete group</h2>
+<p>Removes its users from it and detaches its policies first (the users stay).</p>
+<form method="post" action="/groups/{{name}}/delete"><input type="hidden" name="_csrf" value="{{csrf}}">
+<label for="confirm-group">To confirm, type the group name <strong>{{name}}</strong></label>
+<input id="confirm-group" name="confirm" autocomplete="off" spellcheck="false" required>
+<button type="submit" class="danger" id="delete-group">Delete group {{name}}</button></form></section>{{/mayDelete}}
 {{/body}}{{/layout}}
 """#,
 
