@@ -545,6 +545,13 @@ struct ConsoleTests {
         }
     }
 
+    @Test("Every ?done= notice is defined once (a repeated key in the literal traps on first use: a remote kill)")
+    func notices() {
+        #expect(ConsoleResponder.notices["key-updated"] != nil && ConsoleResponder.notices["iam-policy-saved"] != nil)
+        #expect(AuditWords.event("Console:CreateUser") == ("Created a user", "CreateUser · console"))
+        #expect(AuditWords.split("PutBucketMFADeleteThing") == "Put bucket MFA delete thing")
+    }
+
     @Test("Routes: typed, percent-decoded, nothing else")
     func routes() {
         #expect(ConsoleRoute(method: .get, path: "/") == .start)

@@ -128,3 +128,69 @@ def test_groups_members_and_policies(console_server):
         assert iam.get_user(UserName="ann")["User"]["UserName"] == "ann"  # the users stay
     finally:
         root.close()
+
+
+def test_the_policy_editor_says_where_an_error_is_and_simulates_the_text_being_edited(console_server):
+    """The IAM policy editor (issue 20 §2): JSON with errors located by line and column, AWS's MFA
+    examples one click away, the simulator beside it evaluating the unsaved text, versions on
+    save, delete with the name typed."""
+    import json
+    server = console_server
+    iam = client(server, "iam")
+    root = Console(server.console, screenshot_folder())
+    try:
+        root.sign_in_root(ROOT_PASSWORD)
+        root.open("/policies")
+        assert "AmazonS3ReadOnlyAccess" in root.text("#policies")
+        root.click("#create-policy")
+        root.click("#template-force-mfa")
+        text = root.find("#policy-json").get_attribute("value")
+        assert "DenyAllExceptListedIfNoMFA" in text
+
+        def simulate(action, resource, mode):
+            root.fill("#sim-action", action)
+            root.fill("#sim-resource", resource)
+            root.find(f"#sim-mfa option[value={mode}]").click()
+            root.click("#simulate")
+            return root.text("#simulation")
+
+        result = simulate("s3:ListAllMyBuckets", "*", "session")
+        assert "explicit deny" in result and "DenyAllExceptListedIfNoMFA" in result and "lines" in result, result
+        assert "implicit deny" in simulate("s3:ListAllMyBuckets", "*", "mfa")
+        own = f"arn:aws:iam::{server.account}:user/simulated-user"
+        assert simulate("iam:EnableMFADevice", own, "session").startswith("Allowed")
+        assert root.find("#policy-json").get_attribute("value") == text  # the text under test stays
+        root.shot("policy-editor")
+
+        # A syntax error: where it is, and the text kept.
+        broken = text.replace('"Effect": "Allow",', '"Effect": "Allow"', 1)
+        root.fill("#policy-name", "ForceMFA")
+        root.fill("#policy-json", broken)
+        root.click("#save-policy-doc")
+        error = root.error()
+        assert "not saved" in error and "(line 7, column 7)" in error, error  # where the comma is missing
+        assert root.find("#policy-json").get_attribute("value") == broken
+        assert root.find("#policy-name").get_attribute("value") == "ForceMFA"
+        root.fill("#policy-json", text)
+        root.click("#save-policy-doc")
+        assert "saved" in root.notice(), root.error()
+        arn = f"arn:aws:iam::{server.account}:policy/ForceMFA"
+        assert iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"] == "v1"
+
+        # Editing makes a new default version.
+        changed = json.dumps(dict(json.loads(text), Statement=json.loads(text)["Statement"][:3]), indent=2)
+        root.fill("#policy-json", changed)
+        root.click("#save-policy-doc")
+        assert iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"] == "v2"
+        assert "DenyAllExceptListedIfNoMFA" not in root.find("#policy-json").get_attribute("value")
+
+        root.fill("#confirm-policy", "forcemfa")
+        root.click("#delete-policy")
+        assert "type the policy's name" in root.error()
+        root.fill("#confirm-policy", "ForceMFA")
+        root.click("#delete-policy")
+        assert "deleted" in root.notice(), root.error()
+        with pytest.raises(Exception):
+            iam.get_policy(PolicyArn=arn)
+    finally:
+        root.close()

@@ -250,6 +250,8 @@ struct ConsoleResponder: HTTPResponder {
         "folder-created": "The folder is created.",
         "bucket-deleted": "The bucket is deleted.",
         "group-created": "The group is created.",
+        "iam-policy-saved": "The policy is saved.",
+        "iam-policy-deleted": "The policy is deleted.",
         "group-updated": "The group's users are changed.",
         "group-deleted": "The group is deleted.",
         "mfa-assigned": "The MFA device is assigned. You will be asked for a code at your next sign-in.",

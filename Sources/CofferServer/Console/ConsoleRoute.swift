@@ -17,6 +17,7 @@ enum ConsoleRoute: Sendable, Equatable {
     case folderCreate(String), bucketEmptyPage(String), bucketEmpty(String), bucketDelete(String)
     case object(String), preview(String), presign(String)
     case groups, groupCreate, group(String), groupMembers(String), groupAttach(String), groupDetach(String), groupDelete(String)
+    case policies, policyNew, policyView, policySubmit, policyDelete
     case audit
     case stylesheet, script, favicon
 
@@ -66,6 +67,15 @@ enum ConsoleRoute: Sendable, Equatable {
             case "create": return .keyCreate
             case "status": return .keyStatus
             case "delete": return .keyDelete
+            default: return nil
+            }
+        case (1, "policies") where get: return .policies
+        case (2, "policies"):
+            switch (segments[1], get) {
+            case ("new", true): return .policyNew
+            case ("view", true): return .policyView
+            case ("editor", false) where post: return .policySubmit
+            case ("delete", false) where post: return .policyDelete
             default: return nil
             }
         case (1, "groups"): return get ? .groups : post ? .groupCreate : nil
@@ -150,10 +160,11 @@ enum ConsoleRoute: Sendable, Equatable {
              .keyStatus, .keyDelete, .userCreate, .userDeactivateMFA, .userAttach, .userDetach, .userPassword, .userDelete,
              .userKeyCreate, .userKeyStatus, .userKeyDelete, .bucketCreate, .bucketVersioning, .bucketPolicy, .bucketPolicyDelete, .deleteObjects, .upload,
              .uploadCreate, .uploadPart, .uploadComplete, .uploadAbort, .folderCreate, .bucketEmpty, .bucketDelete, .presign,
-             .groupCreate, .groupMembers, .groupAttach, .groupDetach, .groupDelete:
+             .groupCreate, .groupMembers, .groupAttach, .groupDetach, .groupDelete, .policySubmit, .policyDelete:
             true
         case .start, .signInPage, .codePage, .passwordPage, .signOutPage, .home, .security, .mfaNamePage, .users, .user,
-             .buckets, .bucket, .objects, .download, .audit, .stylesheet, .script, .favicon, .bucketEmptyPage, .object, .preview, .groups, .group:
+             .buckets, .bucket, .objects, .download, .audit, .stylesheet, .script, .favicon, .bucketEmptyPage, .object, .preview, .groups, .group,
+             .policies, .policyNew, .policyView:
             false
         }
     }
@@ -173,6 +184,7 @@ enum ConsoleRoute: Sendable, Equatable {
              .keyDelete, .keyOptions, .keyRegister, .passwordPage, .password:
             "security"
         case .groups, .groupCreate, .group, .groupMembers, .groupAttach, .groupDetach, .groupDelete: "groups"
+        case .policies, .policyNew, .policyView, .policySubmit, .policyDelete: "policies"
         case .audit: "audit"
         case .start, .signInPage, .signIn, .codePage, .code, .signOutPage, .signOut, .signInKeyOptions, .signInKey,
              .stylesheet, .script, .favicon:
@@ -234,6 +246,10 @@ enum ConsoleRoute: Sendable, Equatable {
         case .groupAttach: "AttachGroupPolicy"
         case .groupDetach: "DetachGroupPolicy"
         case .groupDelete: "DeleteGroup"
+        case .policies: "ListPolicies"
+        case .policyNew, .policyView: "GetPolicy"
+        case .policySubmit: "SavePolicy"
+        case .policyDelete: "DeletePolicy"
         case .audit: "Audit"
         case .stylesheet, .script, .favicon: "Static"
         }

@@ -34,6 +34,7 @@ enum ConsoleTemplates {
 <a href="/buckets"{{#menu_buckets}} aria-current="page"{{/menu_buckets}}>Buckets</a>
 <a href="/users"{{#menu_users}} aria-current="page"{{/menu_users}}>Users</a>
 <a href="/groups"{{#menu_groups}} aria-current="page"{{/menu_groups}}>Groups</a>
+<a href="/policies"{{#menu_policies}} aria-current="page"{{/menu_policies}}>Policies</a>
 <a href="/security"{{#menu_security}} aria-current="page"{{/menu_security}}>My security credentials</a>
 <a href="/audit"{{#menu_audit}} aria-current="page"{{/menu_audit}}>Audit</a>
 </nav>
@@ -600,6 +601,53 @@ It is signed with temporary credentials of your console session (<code>{{accessK
 {{/body}}{{/layout}}
 """#,
 
+        "policies": #"""
+{{<layout}}{{$body}}
+<h1>Policies</h1>
+{{#mayCreate}}<p><a class="button" href="/policies/new" id="create-policy">Create policy</a></p>{{/mayCreate}}
+<table id="policies"><thead><tr><th scope="col">Policy name</th><th scope="col">Type</th><th scope="col">Attached to</th><th scope="col">Updated</th></tr></thead><tbody>
+{{#policies}}<tr><td><a href="/policies/view?arn={{arnQuery}}">{{name}}</a></td><td>{{type}}</td><td>{{attached}}</td><td>{{updated}}</td></tr>{{/policies}}
+</tbody></table>
+{{/body}}{{/layout}}
+"""#,
+
+        "policy-editor": #"""
+{{<layout}}{{$body}}
+<p><a href="/policies">Policies</a> / {{#isNew}}new{{/isNew}}{{^isNew}}{{name}}{{/isNew}}</p>
+<h1>{{title}}</h1>
+{{^isNew}}<p class="state">{{#isAWS}}AWS managed, read-only · {{/isAWS}}Version {{version}} · attached to {{attached}}</p>{{/isNew}}
+<div class="editor-layout">
+<form method="post" action="/policies/editor" id="policy-form" class="editor">
+<input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="arn" value="{{arn}}">
+{{#isNew}}<label for="policy-name">Policy name</label>
+<input id="policy-name" name="name" value="{{name}}" maxlength="128" autocomplete="off" spellcheck="false">
+<label for="policy-description">Description</label>
+<input id="policy-description" name="description" value="{{description}}" maxlength="1000" autocomplete="off">
+<p class="hint" id="templates">AWS's MFA examples: {{#templates}}<a href="/policies/new?template={{id}}" id="template-{{id}}">{{title}}</a> · {{/templates}}</p>{{/isNew}}
+<label for="policy-json">Policy document (JSON)</label>
+<textarea id="policy-json" name="policy" rows="24" spellcheck="false" autocomplete="off"{{^mayEdit}} readonly{{/mayEdit}}>{{policy}}</textarea>
+{{#mayEdit}}<button type="submit" name="do" value="save" id="save-policy-doc">{{#isNew}}Create policy{{/isNew}}{{^isNew}}Save as the new default version{{/isNew}}</button>
+{{^isNew}}<p class="hint">A policy keeps five versions: saving a sixth removes the oldest one not in use.</p>{{/isNew}}{{/mayEdit}}
+<fieldset class="simulator" id="simulator"><legend>Simulate this text (before saving)</legend>
+<label for="sim-action">Action</label><input id="sim-action" name="action" value="{{action}}" autocomplete="off" spellcheck="false" maxlength="128">
+<label for="sim-resource">Resource</label><input id="sim-resource" name="resource" value="{{resource}}" autocomplete="off" spellcheck="false" maxlength="2048">
+<label for="sim-mfa">Signed with</label>
+<select id="sim-mfa" name="mfa">{{#mfaModes}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{words}}</option>{{/mfaModes}}</select>
+<label for="sim-age">Seconds since the MFA sign-in</label><input id="sim-age" name="mfaAge" value="{{mfaAge}}" inputmode="numeric" maxlength="6" autocomplete="off">
+<button type="submit" name="do" value="simulate" id="simulate">Simulate</button>
+{{#simulation}}<div id="simulation" class="{{#allowed}}ok{{/allowed}}{{^allowed}}error{{/allowed}}" role="status">
+<p><strong id="decision">{{decision}}</strong> — {{for}}</p>{{#hasMatched}}<p>Matched: {{#matched}}<span class="match">{{.}}</span>; {{/matched}}</p>{{/hasMatched}}</div>{{/simulation}}
+</fieldset>
+</form>
+</div>
+{{#mayDelete}}<section class="card"><h2>Delete policy</h2>
+<form method="post" action="/policies/delete"><input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="arn" value="{{arn}}">
+<label for="confirm-policy">To confirm, type the policy name <strong>{{name}}</strong> (it must be detached from everyone first)</label>
+<input id="confirm-policy" name="confirm" autocomplete="off" spellcheck="false" required>
+<button type="submit" class="danger" id="delete-policy">Delete policy {{name}}</button></form></section>{{/mayDelete}}
+{{/body}}{{/layout}}
+"""#,
+
         "step-up": #"""
 {{#confirmPassword}}
 <fieldset class="mfa"><legend>Confirm it is you</legend>
@@ -814,6 +862,13 @@ code { font-family: ui-monospace, monospace; font-size: 13px; word-break: break-
 .facts dd { margin: 0; }
 .steps { display: flex; gap: 24px; padding: 0; list-style: none; color: var(--muted); }
 .steps .current { color: var(--ink); font-weight: 600; }
+#policy-json { min-height: 24em; }
+fieldset.simulator { background: #fff; }
+@media (min-width: 1000px) {
+  form.editor { display: grid; grid-template-columns: 3fr 2fr; column-gap: 24px; }
+  form.editor > * { grid-column: 1; }
+  form.editor > fieldset.simulator { grid-column: 2; grid-row: 1 / span 12; align-self: start; margin-top: 0; }
+}
 nav.paging { display: flex; gap: 16px; align-items: center; margin: 8px 0; }
 #image-preview { max-width: 100%; max-height: 480px; border: 1px solid var(--line); }
 #text-preview { max-height: 480px; white-space: pre-wrap; }
