@@ -71,7 +71,11 @@ extension Engine {
     /// GetBucketPolicyStatus: public when an Allow grants to everyone without a condition that
     /// pins the caller or its network (AWS's test, simplified to the keys Coffer knows).
     public func bucketPolicyIsPublic(_ name: String) async throws -> Bool {
-        let document = try await bucketPolicy(name)
+        Self.isPublic(policy: try await bucketPolicy(name))
+    }
+
+    /// Whether a bucket policy's text makes its bucket public (the test above).
+    public static func isPublic(policy document: String) -> Bool {
         guard let parsed = try? PolicyDocument(json: Array(document.utf8), kind: .resource, maxSize: .max) else { return false }
         let pinning: Set<String> = ["aws:sourceip", "aws:sourcearn", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceaccount",
                                     "aws:principalaccount", "aws:principalarn", "aws:principalorgid", "aws:userid"]

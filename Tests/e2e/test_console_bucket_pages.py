@@ -1,4 +1,5 @@
-"""The bucket pages of issue 20 §2, in headless Chromium: emptying and deleting a bucket.
+"""The bucket pages of issue 20 §2, in headless Chromium: emptying and deleting a bucket, the
+object page, finding and paging, the Public badge, creation options.
 
 Emptying is DeleteObjects, 1,000 versions and delete markers a request, as the API does it. On a
 bucket with MFA Delete each request needs its own code (a code works once), so emptying more than
@@ -6,6 +7,7 @@ bucket with MFA Delete each request needs its own code (a code works once), so e
 import urllib.error
 
 import boto3
+import pytest
 from botocore.config import Config
 
 from conftest import ACCESS_KEY, SECRET_KEY
@@ -260,6 +262,78 @@ def test_find_by_prefix_and_page_back_and_forth_with_counts():
         root.fill("#find", "day-22")
         root.click("#find-button")
         assert len(root.finds("#objects tbody tr")) == 10 and root.text("#page-range") == "Showing 1–10"
+    finally:
+        root.close()
+        server.stop()
+
+
+def test_a_public_policy_is_warned_about_and_badged():
+    """A "Public" badge, and a warning before a bucket policy makes a bucket public — Coffer has
+    no Block Public Access, and the page says so (issue 20 §2)."""
+    import json
+    import urllib.request
+    server = console_server(ROOT_PASSWORD)
+    root = Console(server.console, screenshot_folder())
+    try:
+        _, s3 = clients(server)
+        s3.create_bucket(Bucket="website")
+        s3.put_object(Bucket="website", Key="index.html", Body=b"hello")
+        public = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::website/*"}]})
+        root.sign_in_root(ROOT_PASSWORD)
+        root.open("/buckets/website")
+        assert "no Block Public Access" in root.text("#no-bpa") and not root.finds("#public-badge")
+        root.fill("#policy-text", public)
+        root.click("#save-policy")
+        assert "makes the bucket public" in root.text("#public-warning")
+        assert root.find("#policy-text").get_attribute("value") == public
+        with pytest.raises(Exception):
+            s3.get_bucket_policy(Bucket="website")  # nothing saved yet
+        root.shot("public-policy-warning")
+        root.click("#save-public")
+        assert root.text("#public-badge") == "Public", root.error()
+        with urllib.request.urlopen(f"{server.endpoint}/website/index.html", timeout=10) as answer:
+            assert answer.read() == b"hello"  # anonymous, as the policy says
+        root.open("/buckets")
+        assert "Public" in next(row.text for row in root.finds("#buckets tbody tr") if "website" in row.text)
+    finally:
+        root.close()
+        server.stop()
+
+
+def test_a_bucket_is_created_with_versioning_and_mfa_delete_whole_or_not_at_all():
+    """Bucket creation options (issue 20 §2): versioning, and for the root MFA Delete with a code;
+    a refused code leaves no bucket behind."""
+    server = console_server(ROOT_PASSWORD)
+    root = Console(server.console, screenshot_folder())
+    try:
+        iam, s3 = clients(server)
+        created = iam.create_virtual_mfa_device(VirtualMFADeviceName="root-phone")["VirtualMFADevice"]
+        serial, phone = created["SerialNumber"], Authenticator(created["Base32StringSeed"].decode())
+        first, second = phone.pair()
+        iam.enable_mfa_device(UserName="root", SerialNumber=serial, AuthenticationCode1=first, AuthenticationCode2=second)
+        root.sign_in_root(ROOT_PASSWORD)
+        root.enter_code(phone.next())
+        root.open("/buckets")
+        root.fill("#bucket-name", "versioned-one")
+        root.find("#new-versioning-on").click()
+        root.click("#create-bucket")
+        assert s3.get_bucket_versioning(Bucket="versioned-one")["Status"] == "Enabled", root.error()
+
+        root.open("/buckets")
+        root.fill("#bucket-name", "guarded")
+        root.find("#new-versioning-on").click()
+        root.find("#new-mfa-delete").click()
+        root.fill("#mfa-code-create", "000000")
+        root.click("#create-bucket")
+        assert "not created" in root.error() and "not accepted" in root.error(), root.error()
+        assert "guarded" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+        assert root.find("#bucket-name").get_attribute("value") == "guarded"  # what was typed stays
+        assert root.find("#new-mfa-delete").is_selected()
+        root.fill("#mfa-code-create", phone.next())
+        root.click("#create-bucket")
+        versioning = s3.get_bucket_versioning(Bucket="guarded")
+        assert versioning["Status"] == "Enabled" and versioning["MFADelete"] == "Enabled", root.error()
     finally:
         root.close()
         server.stop()

@@ -17,24 +17,55 @@ extension ConsoleResponder {
 
     func buckets(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         try await authorize(.listBuckets, call)
-        let rows = try await engine.listBuckets().map { bucket -> [String: Any] in
-            ["name": bucket.name, "versioning": bucket.versioning.status.wireValue ?? "Not enabled",
-             "mfaDelete": bucket.versioning.mfaDelete.wireValue ?? "Not configured", "region": bucket.region,
-             "created": Self.date(bucket.created)]
+        var rows: [[String: Any]] = []
+        for bucket in try await engine.listBuckets() {
+            rows.append(["name": bucket.name, "versioning": bucket.versioning.status.wireValue ?? "Not enabled",
+                         "mfaDelete": bucket.versioning.mfaDelete.wireValue ?? "Not configured", "region": bucket.region,
+                         "created": Self.date(bucket.created),
+                         "public": (try? await engine.bucketPolicyIsPublic(bucket.name)) ?? false])
         }
-        var values: [String: Any] = ["title": "Buckets", "buckets": rows, "mayCreate": mayS3(.createBucket("*"), call)]
+        let devices = try rootDevices(call)
+        var values: [String: Any] = ["title": "Buckets", "buckets": rows, "mayCreate": mayS3(.createBucket("*"), call),
+                                     "isRoot": call.caller.isRoot, "rootDevices": devices, "has_rootDevices": !devices.isEmpty,
+                                     "formID": "create", "keysOnly": try keysOnly(call), "newName": call.form["name"] ?? "",
+                                     "newVersioning": call.form["versioning"] == "Enabled",
+                                     "newMFADelete": call.form["mfaDelete"] == "Enabled"]
         if let error { values["error"] = error }
-        return page("buckets", values, call: call, status: status)
+        return page(.buckets, values, call: call, status: status)
     }
 
+    /// CreateBucket, then — when asked — PutBucketVersioning (with MFA Delete: the root, with a
+    /// code). Whole or not at all: a refused versioning step removes the new, empty bucket again.
     func createBucket(_ call: Call) async throws -> Response {
         let name = (call.form["name"] ?? "").trimmingCharacters(in: .whitespaces)
+        let versioned = call.form["versioning"] == "Enabled"
+        let mfaDelete = versioned && call.form["mfaDelete"] == "Enabled"
         do {
             try BucketName.validate(name)
             try await authorize(.createBucket(name), call)
+            if versioned { try await authorize(.putBucketVersioning(name), call) }
+            if mfaDelete, !call.caller.isRoot {
+                throw Problem(status: .forbidden, message: "Only the root user can turn MFA Delete on, with a code from its MFA device.")
+            }
+            let mfa = mfaDelete ? try presentedMFA(call) : nil
+            if mfaDelete, mfa == nil {
+                throw Problem(status: .badRequest, message: "MFA Delete needs a code from the root user's MFA device: type the code it shows now.")
+            }
             _ = try await engine.createBucket(name, region: s3.settings.region)
+            if versioned {
+                do {
+                    try await engine.putVersioning(name, VersioningConfiguration.Request(status: .enabled, mfaDelete: mfaDelete ? true : nil),
+                                                   principal: call.caller, mfa: mfa, context: call.connection)
+                } catch {
+                    try? await engine.deleteBucket(name)
+                    throw error
+                }
+            }
         } catch {
-            return try await buckets(call, error: "The bucket was not created: " + Self.words(error), status: Self.status(of: error))
+            let words = (error as? S3Error)?.code == .accessDenied && mfaDelete
+                ? "the MFA code was not accepted: it is wrong, or it was used already (each code works once). (\(Self.words(error)))"
+                : Self.words(error)
+            return try await buckets(call, error: "The bucket was not created: " + words, status: Self.status(of: error))
         }
         return Self.redirect("/buckets/\(name)?done=bucket-created")
     }
@@ -72,7 +103,7 @@ extension ConsoleResponder {
     /// policy text, the versioning choices): the form shows it again beside the error, not the
     /// stored values.
     func bucket(_ call: Call, _ name: String, error: String? = nil, status: HTTPResponse.Status = .ok,
-                typed: [String: String]? = nil) async throws -> Response {
+                typed: [String: String]? = nil, warnPublic: Bool = false) async throws -> Response {
         try await authorize(.getBucketVersioning(name), call)
         let bucket = try await engine.bucket(name)
         var storedPolicy = ""
@@ -93,12 +124,13 @@ extension ConsoleResponder {
             "rootDevices": devices, "has_rootDevices": !devices.isEmpty, "formID": "versioning",
             "mayVersioning": mayS3(.putBucketVersioning(name), call), "mayPolicy": mayS3(.putBucketPolicy(name), call),
             "mayDeletePolicy": mayS3(.deleteBucketPolicy(name), call),
+            "public": Engine.isPublic(policy: storedPolicy), "warnPublic": warnPublic,
             "mayEmpty": mayS3(.deleteObject(ObjectRef(bucket: name, key: ObjectKey("*"), versionID: "*")), call),
             "mayDeleteBucket": mayS3(.deleteBucket(name), call), "mfaOnNow": bucket.versioning.mfaDelete == .enabled,
             "keysOnly": try keysOnly(call),
         ]
         if let error { values["error"] = error }
-        return page("bucket", values, call: call, status: status)
+        return page(.bucket, values, call: call, status: status)
     }
 
     func putVersioning(_ call: Call, _ name: String) async throws -> Response {
@@ -119,6 +151,13 @@ extension ConsoleResponder {
     }
 
     func putPolicy(_ call: Call, _ name: String) async throws -> Response {
+        let text = call.form["policy"] ?? ""
+        // A policy that would make the bucket public is saved only after a warning (Coffer has no
+        // Block Public Access to stop it).
+        if Engine.isPublic(policy: text), call.form["public"] != "yes",
+           !Engine.isPublic(policy: (try? await engine.bucketPolicy(name)) ?? "") {
+            return try await bucket(call, name, status: .conflict, typed: ["policy": text], warnPublic: true)
+        }
         do {
             try await authorize(.putBucketPolicy(name), call)
             try await engine.putBucketPolicy(name, document: Array((call.form["policy"] ?? "").utf8))
@@ -257,7 +296,7 @@ extension ConsoleResponder {
             values["firstPage"] = link(page: 1, at: nil, trail: [])
         }
         if let error { values["error"] = error }
-        return page("objects", values, call: call, status: status)
+        return page(.objects, values, call: call, status: status)
     }
 
     /// Pages back a paging link remembers.
