@@ -90,7 +90,7 @@ let package = Package(
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Mustache", package: "swift-mustache"),
-        ], swiftSettings: instrumented),
+        ], resources: [.copy("Console/Resources")], swiftSettings: instrumented),
         // The `coffer` executable.
         .executableTarget(
             name: "coffer",

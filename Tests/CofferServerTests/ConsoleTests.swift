@@ -162,7 +162,7 @@ struct ConsoleTests {
             }
             #expect(try await rig.browser.get("/nowhere").0 == .notFound)
             // No inline script or style in any template (the policy would block them anyway).
-            for (name, text) in ConsoleTemplates.pages {
+            for (name, text) in try ConsoleAssets.checked().texts {
                 #expect(!text.contains("<script>") && !text.contains("style=") && !text.contains("onclick"), "\(name)")
                 #expect(!text.contains("{{{") && !text.contains("{{&"), "\(name): unescaped output")
             }
@@ -543,6 +543,27 @@ struct ConsoleTests {
             #expect(removed.0 == .seeOther)
             #expect(try rig.instance.store.read { try $0.device(key.serial) } == nil)
         }
+    }
+
+    @Test("Every template loads from the resource files and renders; a missing one stops the console from starting")
+    func assets() throws {
+        let assets = try ConsoleAssets.checked()
+        for template in ConsoleTemplate.allCases where template != .stepUp && template != .mfaFields {
+            let html = try #require(assets.library.render(["title": "T"], withTemplate: template.rawValue), "\(template)")
+            #expect(!html.isEmpty, "\(template)")
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-assets-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("templates"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for template in ConsoleTemplate.allCases where template != .audit {
+            try assets.texts[template]!.write(to: folder.appendingPathComponent("templates/\(template.rawValue).mustache"),
+                                              atomically: true, encoding: .utf8)
+        }
+        try assets.css.write(to: folder.appendingPathComponent("console.css"), atomically: true, encoding: .utf8)
+        try assets.script.write(to: folder.appendingPathComponent("console.js"), atomically: true, encoding: .utf8)
+        #expect(throws: ConsoleAssets.LoadError.self) { try ConsoleAssets.load(from: folder) }
+        try "{{#unclosed}}".write(to: folder.appendingPathComponent("templates/audit.mustache"), atomically: true, encoding: .utf8)
+        #expect(throws: ConsoleAssets.LoadError.self) { try ConsoleAssets.load(from: folder) }
     }
 
     @Test("Every ?done= notice is defined once (a repeated key in the literal traps on first use: a remote kill)")

@@ -29,6 +29,8 @@ struct ConsoleResponder: HTTPResponder {
     /// The root's access key id (its secret never reaches the console): from the server's
     /// configuration, listed on the root's security credentials page.
     var rootAccessKey = ""
+    /// Templates, stylesheet and script, checked at startup.
+    let assets: ConsoleAssets
     /// The S3 API's port (0: unknown), for the links the console presigns.
     var s3Port = 0
     var engine: Engine { s3.engine }
@@ -91,19 +93,19 @@ struct ConsoleResponder: HTTPResponder {
             response = try await handle(&call)
             await auditAction(call, status: response.status)
         } catch let problem as Problem {
-            response = page("message", ["heading": problem.status == .notFound ? "Not found" : "Something went wrong",
+            response = page(.message, ["heading": problem.status == .notFound ? "Not found" : "Something went wrong",
                                         "text": problem.message, "link": "/home", "linkText": "Back to the console"],
                             call: nil, status: problem.status)
         } catch let error as S3Error {
-            response = page("message", ["heading": error.code == .accessDenied ? "Access denied" : "The request failed",
+            response = page(.message, ["heading": error.code == .accessDenied ? "Access denied" : "The request failed",
                                         "text": Self.words(error), "link": "/home", "linkText": "Back to the console"],
                             call: nil, status: Self.status(of: error))
         } catch let error as IAMError {
-            response = page("message", ["heading": error.code == .accessDenied ? "Access denied" : "The request failed",
+            response = page(.message, ["heading": error.code == .accessDenied ? "Access denied" : "The request failed",
                                         "text": Self.words(error), "link": "/home", "linkText": "Back to the console"],
                             call: nil, status: Self.status(of: error))
         } catch {
-            response = page("message", ["heading": "Something went wrong",
+            response = page(.message, ["heading": "Something went wrong",
                                         "text": "The console could not answer this request. Please try again.",
                                         "link": "/home", "linkText": "Back to the console"],
                             call: nil, status: .internalServerError)
@@ -148,8 +150,8 @@ struct ConsoleResponder: HTTPResponder {
     /// Session, CSRF and origin checks, then the handler.
     func handle(_ call: inout Call) async throws -> Response {
         switch call.route {
-        case .stylesheet: return Self.asset(ConsoleTemplates.css, type: "text/css; charset=utf-8")
-        case .script: return Self.asset(ConsoleTemplates.script, type: "text/javascript; charset=utf-8")
+        case .stylesheet: return Self.asset(assets.css, type: "text/css; charset=utf-8")
+        case .script: return Self.asset(assets.script, type: "text/javascript; charset=utf-8")
         case .favicon: return Self.favicon
         default: break
         }
@@ -222,7 +224,7 @@ struct ConsoleResponder: HTTPResponder {
     // MARK: Responses
 
     /// A page of the layout; `call` supplies the signed-in parts (navigation, CSRF token).
-    func page(_ template: String, _ values: [String: Any], call: Call?, status: HTTPResponse.Status = .ok,
+    func page(_ template: ConsoleTemplate, _ values: [String: Any], call: Call?, status: HTTPResponse.Status = .ok,
               headers extra: HTTPFields = HTTPFields()) -> Response {
         var values = values
         if values["title"] == nil { values["title"] = values["heading"] ?? "Console" }
@@ -239,7 +241,8 @@ struct ConsoleResponder: HTTPResponder {
             }
             if values["notice"] == nil, let done = call.query["done"], let text = Self.notices[done] { values["notice"] = text }
         }
-        let html = ConsoleTemplates.library.render(values, withTemplate: template) ?? ""
+        // Every template was checked when the console started: a nil here cannot come from a name.
+        let html = assets.library.render(values, withTemplate: template.rawValue) ?? ""
         var headers = extra
         headers[.contentType] = "text/html; charset=utf-8"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
@@ -423,7 +426,7 @@ struct ConsoleResponder: HTTPResponder {
                 headers.append(HTTPField(name: .setCookie, value: "\(name)=; Path=\(path); Max-Age=0; HttpOnly; SameSite=Strict\(secure)"))
             }
         }
-        return page("message", ["heading": "A second console cookie was refused",
+        return page(.message, ["heading": "A second console cookie was refused",
                                 "text": "Your browser sent two Coffer console cookies of the same name: a page elsewhere on this "
                                     + "host may have set one to make you act in its session. Nothing was done, and the "
                                     + "other cookie is cleared: go back and try again.",

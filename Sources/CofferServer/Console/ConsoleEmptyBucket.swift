@@ -52,7 +52,7 @@ extension ConsoleResponder {
         // code) carry them on.
         values["confirmed"] = (confirmed || deleted != nil) && count > 0
         if let error { values["error"] = error }
-        return page("empty-bucket", values, call: call, status: status)
+        return page(.emptyBucket, values, call: call, status: status)
     }
 
     /// One step of emptying: with MFA Delete, one batch under the code given; else every batch

@@ -15,7 +15,7 @@ extension ConsoleResponder {
         ]
         if let marker = page.marker { values["more"] = Self.q(marker) }
         if let error { values["error"] = error }
-        return self.page("groups", values, call: call, status: status)
+        return self.page(.groups, values, call: call, status: status)
     }
 
     func createGroup(_ call: Call) async throws -> Response {
@@ -51,7 +51,7 @@ extension ConsoleResponder {
             "mayDelete": may(.deleteGroup, ["GroupName": name], call),
         ]
         if let error { values["error"] = error }
-        return page("group", values, call: call, status: status)
+        return page(.group, values, call: call, status: status)
     }
 
     /// Adds one user, or removes the users selected.

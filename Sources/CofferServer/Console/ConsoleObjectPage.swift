@@ -100,7 +100,7 @@ extension ConsoleResponder {
             values["link"] = ["url": link.url, "until": Self.date(link.until), "accessKey": link.accessKey]
         }
         if let error { values["error"] = error }
-        return page("object", values, call: call, status: status)
+        return page(.object, values, call: call, status: status)
     }
 
     /// The preview's bytes: text as `text/plain`, images only of the four kinds whose first bytes

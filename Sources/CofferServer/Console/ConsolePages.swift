@@ -28,14 +28,14 @@ extension ConsoleResponder {
         case .signOutPage:
             // Never signs out by itself (a link or an image could): it shows the button that does.
             guard call.session != nil else { return Self.redirect("/signin") }
-            return page("signout", ["title": "Sign out"], call: call)
+            return page(.signout, ["title": "Sign out"], call: call)
         case .signOut: return try await signOut(call)
         case .home: return try await home(call)
         case .security: return try await security(call)
         case .mfaNamePage:
             var values: [String: Any] = ["title": "Assign MFA device", "name": call.caller.userName]
             if let address = keysNeedAName(call) { values["keysNeedName"] = address }
-            return page("mfa-name", values, call: call)
+            return page(.mfaName, values, call: call)
         case .mfaCreate: return try await createDevice(call)
         case .mfaEnable: return try await enableDevice(call)
         case .mfaCancel: return try await cancelDevice(call)
@@ -207,7 +207,7 @@ extension ConsoleResponder {
                                      "iam": form["kind"] == "iam", "csrf": csrf]
         if let error { values["error"] = error }
         if error == nil, let done = call.query["done"], let text = Self.notices[done] { values["notice"] = text }
-        var response = page("signin", values, call: nil, status: status, headers: headers)
+        var response = page(.signin, values, call: nil, status: status, headers: headers)
         response.headers[.cacheControl] = "no-store"
         return response
     }
@@ -282,7 +282,7 @@ extension ConsoleResponder {
         var values: [String: Any] = ["title": "MFA code", "devices": devices, "several": devices.count > 1,
                                      "hasTOTP": !devices.isEmpty, "hasKeys": all.contains { $0.kind == .securityKey }]
         if let error { values["error"] = error }
-        return page("mfa", values, call: call, status: status)
+        return page(.mfa, values, call: call, status: status)
     }
 
     func code(_ call: Call) async throws -> Response {
@@ -329,7 +329,7 @@ extension ConsoleResponder {
         var values: [String: Any] = ["title": "Change password", "forced": session.stage == .newPassword,
                                      "rules": try passwordRules()]
         if let error { values["error"] = error }
-        return page("password", values, call: call, status: status)
+        return page(.password, values, call: call, status: status)
     }
 
     func changePassword(_ call: Call) async throws -> Response {
@@ -414,7 +414,7 @@ extension ConsoleResponder {
         if let word = confirmation.word { values["word"] = word }
         if let error { values["error"] = error }
         values.merge(confirmation.extra) { $1 }
-        return page("confirm", values, call: call, status: error == nil ? .ok : .unprocessableContent)
+        return page(.confirm, values, call: call, status: error == nil ? .ok : .unprocessableContent)
     }
 
     /// The page to show before acting: nil once the person has confirmed.
@@ -443,7 +443,7 @@ extension ConsoleResponder {
             values["has_withoutMFA"] = !without.isEmpty
             values["hasUsers"] = try !without.isEmpty || registry.users.hasAnyUser()
         }
-        return page("home", values, call: call)
+        return page(.home, values, call: call)
     }
 
     // MARK: My security credentials
@@ -477,7 +477,7 @@ extension ConsoleResponder {
         values["mayAssign"] = principal.isRoot || may(.enableMFADevice, ["UserName": principal.userName], call)
             || may(.createVirtualMFADevice, ["VirtualMFADeviceName": principal.userName], call)
         if let error { values["error"] = error }
-        return page("security", values, call: call, status: status)
+        return page(.security, values, call: call, status: status)
     }
 
     func createDevice(_ call: Call) async throws -> Response {
@@ -485,7 +485,7 @@ extension ConsoleResponder {
         let name = (call.form["name"] ?? "").trimmingCharacters(in: .whitespaces)
         if call.form["type"] == "key" {
             // A security key: the page's script runs navigator.credentials.create.
-            return page("key-wizard", ["title": "Assign MFA device", "name": name].merging(try stepUp(call)) { $1 }, call: call)
+            return page(.keyWizard, ["title": "Assign MFA device", "name": name].merging(try stepUp(call)) { $1 }, call: call)
         }
         do {
             try requireSecureTransport(call)
@@ -504,11 +504,11 @@ extension ConsoleResponder {
                 device = try await registry.devices.createVirtualDevice(principal, name: name, path: nil, tags: [], info: call.info)
             }
             let size = Self.pngWidth(device.qrPNG)
-            return try page("mfa-wizard", ["title": "Assign MFA device", "serial": device.serial,
+            return try page(.mfaWizard, ["title": "Assign MFA device", "serial": device.serial,
                                            "qr": Data(device.qrPNG).base64EncodedString(), "qrSize": size,
                                            "seed": device.base32Seed].merging(stepUp(call)) { $1 }, call: call)
         } catch {
-            return page("mfa-name", ["title": "Assign MFA device", "name": name,
+            return page(.mfaName, ["title": "Assign MFA device", "name": name,
                                      "error": "The device was not created: " + Self.words(error)],
                         call: call, status: Self.status(of: error))
         }
@@ -541,7 +541,7 @@ extension ConsoleResponder {
                 values["qrSize"] = Self.pngWidth(setup.qrPNG)
                 values["seed"] = setup.base32Seed
             }
-            return page("mfa-wizard", values.merging((try? stepUp(call)) ?? [:]) { $1 }, call: call, status: Self.status(of: error))
+            return page(.mfaWizard, values.merging((try? stepUp(call)) ?? [:]) { $1 }, call: call, status: Self.status(of: error))
         }
     }
 
@@ -705,7 +705,7 @@ extension ConsoleResponder {
                                      "newReset": form["reset"] == "true", "mayCreate": may(.createUser, ["UserName": "*"], call)]
         if let marker = page.marker { values["more"] = Self.q(marker) }
         if let error { values["error"] = error }
-        return self.page("users", values, call: call, status: status)
+        return self.page(.users, values, call: call, status: status)
     }
 
     /// Validates everything first and creates the user whole — with its console password — or not
@@ -792,7 +792,7 @@ extension ConsoleResponder {
         }
         if let (accessKey, secret) = newKey { values["newKey"] = ["accessKey": accessKey, "secret": secret] }
         if let error { values["error"] = error }
-        return page("user", values, call: call, status: status)
+        return page(.user, values, call: call, status: status)
     }
 
     func createUserKey(_ call: Call, _ name: String) async throws -> Response {
@@ -983,6 +983,6 @@ extension ConsoleResponder {
             if let outcome { query += "&outcome=" + outcome.rawValue }
             values["older"] = "/audit?" + query
         }
-        return page("audit", values, call: call)
+        return page(.audit, values, call: call)
     }
 }

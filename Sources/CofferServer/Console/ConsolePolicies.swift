@@ -102,7 +102,7 @@ extension ConsoleResponder {
             ["name": policy.name, "arnQuery": Self.q(policy.arn), "type": policy.isAWS ? "AWS managed" : "Customer managed",
              "attached": String(policy.attachmentCount), "updated": Self.date(policy.updated)]
         }
-        return page("policies", ["title": "Policies", "policies": rows, "mayCreate": may(.createPolicy, ["PolicyName": "*"], call)],
+        return page(.policies, ["title": "Policies", "policies": rows, "mayCreate": may(.createPolicy, ["PolicyName": "*"], call)],
                     call: call)
     }
 
@@ -147,7 +147,7 @@ extension ConsoleResponder {
         }
         if let simulation { values["simulation"] = simulation }
         if let error { values["error"] = error }
-        return page("policy-editor", values, call: call, status: status)
+        return page(.policyEditor, values, call: call, status: status)
     }
 
     func submitPolicy(_ call: Call) async throws -> Response {

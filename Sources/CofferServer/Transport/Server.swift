@@ -129,7 +129,7 @@ public final class CofferInstance: Sendable {
         let responder = ConsoleResponder(s3: makeResponder(isTLS: tls != nil), registry: registry, isTLS: tls != nil,
                                          hostNames: Set(options.consoleHostNames.map { $0.lowercased() }),
                                          relyingParty: RelyingParty(id: options.webauthnRPID, origins: Set(origins)),
-                                         rootAccessKey: rootAccessKey, s3Port: options.port)
+                                         rootAccessKey: rootAccessKey, assets: try ConsoleAssets.checked(), s3Port: options.port)
         let http: HTTPServerBuilder = .http1OnEventLoop(configuration: .init(additionalChannelHandlers: [ConnectionGuard()]),
                                                         inPlace: nil, headTimeout: .seconds(options.requestHeadTimeout),
                                                         idleTimeout: .seconds(options.idleTimeout))
