@@ -123,13 +123,11 @@ enum Harness: String, CaseIterable {
                 _ = try? form["DurationSeconds"].map(QueryAPI.integer)
             }
         case .console:
-            // The console's parsers: the route (first byte picks the method), forms, queries,
-            // cookies, and the throttle's address key.
-            let methods: [HTTPRequest.Method] = [.get, .post, .put, .head, .delete]
-            let rest = String(decoding: bytes.dropFirst(), as: UTF8.self)
-            if let route = ConsoleRoute(method: methods[Int(bytes.first ?? 0) % methods.count], path: rest) {
-                _ = (route.name, route.changesState, route.isPublic)
-            }
+            // The console's parsers: a path's names (as the router's parameters reach the
+            // handlers, percent-decoded), forms, queries, cookies, and the throttle's address key.
+            for segment in text.split(separator: "/") { _ = Percent.decode(segment) }
+            _ = ConsoleResponder.hostName(text)
+            _ = ConsoleResponder.trail(text)
             _ = ConsoleResponder.pairs(text)
             _ = ConsoleResponder.query(text)
             _ = ConsoleResponder.cookieValues(text)

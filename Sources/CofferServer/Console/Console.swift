@@ -15,9 +15,7 @@ import WebAuthn
 /// pages over the same engine, registry and authorization point as the API. A console session is
 /// a principal (`Principal.isConsole`) whose MFA keys come from its sign-in code; every action is
 /// authorized as the API request it stands for (`S3Authorizer`, `QueryAPI.authorize`).
-struct ConsoleResponder: HTTPResponder {
-    typealias Context = CofferRequestContext
-
+struct ConsoleResponder: Sendable {
     let s3: S3Responder
     let registry: Registry
     let isTLS: Bool
@@ -47,7 +45,7 @@ struct ConsoleResponder: HTTPResponder {
     /// One console request, as the handlers see it.
     struct Call: Sendable {
         let request: Request
-        let route: ConsoleRoute
+        let endpoint: ConsoleEndpoint
         let query: [String: String]
         var form: [String: String] = [:]
         /// Every value of a form field that may repeat (the objects page's checkboxes).
@@ -61,13 +59,32 @@ struct ConsoleResponder: HTTPResponder {
         var principal: Principal?
         var token: String?
 
+        init(request: Request, endpoint: ConsoleEndpoint, context: ConsoleContext, console: ConsoleResponder) {
+            self.request = request
+            self.endpoint = endpoint
+            query = ConsoleResponder.query(request.uri.query)
+            form = context.form
+            selected = context.selected
+            connection = console.connection(request, context)
+            cookies = context.cookies
+            repeatedCookies = context.repeatedCookies
+            session = context.session
+            principal = context.principal
+            token = context.token
+        }
+
         var source: String? { connection.sourceIP }
         var info: Registry.RequestInfo { Registry.RequestInfo(source: connection.source, requestID: connection.requestID) }
-        /// The signed-in principal; the dispatcher only calls handlers of non-public routes with one.
+        /// The signed-in principal; the router only calls handlers of signed-in routes with one.
         var caller: Principal { principal ?? Principal.anonymous(accountID: "") }
         var csrf: String { session?.csrf ?? cookies[preCookie] ?? "" }
         var sessionCookie: String { (connection.secureTransport ? "__Host-" : "") + ConsoleResponder.sessionCookie }
         var preCookie: String { (connection.secureTransport ? "__Host-" : "") + ConsoleResponder.preCookie }
+    }
+
+    /// Where a request comes from (the transport rule's view: TLS, peer, trusted proxies).
+    func connection(_ request: Request, _ context: ConsoleContext) -> ConnectionInfo {
+        s3.transport.context(for: request, peer: context.remoteAddress, requestID: context.requestID)
     }
 
     /// A message for the person at the browser, with the status it answers.
@@ -77,108 +94,47 @@ struct ConsoleResponder: HTTPResponder {
         var httpStatus: HTTPResponse.Status { status }
     }
 
-    func respond(to request: Request, context: Context) async throws -> Response {
-        let requestID = RequestID.make()
-        var response: Response
-        var operation = "Console"
-        do {
-            guard let route = ConsoleRoute(method: request.method, path: request.uri.path) else {
-                throw Problem(status: .notFound, message: "There is no such page in the console.")
-            }
-            operation = "Console:" + route.name
-            let connection = s3.transport.context(for: request, peer: context.remoteAddress, requestID: requestID)
-            let cookies = Self.cookieValues(request.headers[.cookie])
-            var call = Call(request: request, route: route, query: Self.query(request.uri.query),
-                            connection: connection, cookies: cookies.values, repeatedCookies: cookies.repeated)
-            response = try await handle(&call)
-            await auditAction(call, status: response.status)
-        } catch let problem as Problem {
-            response = page(.message, ["heading": problem.status == .notFound ? "Not found" : "Something went wrong",
-                                        "text": problem.message, "link": "/home", "linkText": "Back to the console"],
-                            call: nil, status: problem.status)
-        } catch let error as S3Error {
-            response = page(.message, ["heading": error.code == .accessDenied ? "Access denied" : "The request failed",
-                                        "text": Self.words(error), "link": "/home", "linkText": "Back to the console"],
-                            call: nil, status: Self.status(of: error))
-        } catch let error as IAMError {
-            response = page(.message, ["heading": error.code == .accessDenied ? "Access denied" : "The request failed",
-                                        "text": Self.words(error), "link": "/home", "linkText": "Back to the console"],
-                            call: nil, status: Self.status(of: error))
-        } catch {
-            response = page(.message, ["heading": "Something went wrong",
-                                        "text": "The console could not answer this request. Please try again.",
-                                        "link": "/home", "linkText": "Back to the console"],
-                            call: nil, status: .internalServerError)
+    /// An error as a page for the person at the browser.
+    func errorPage(_ error: any Error) -> Response {
+        switch error {
+        case let problem as Problem:
+            return page(.message, ["heading": problem.status == .notFound ? "Not found" : "Something went wrong",
+                                   "text": problem.message, "link": "/home", "linkText": "Back to the console"],
+                        call: nil, status: problem.status)
+        case let error as HTTPError where error.status == .notFound:
+            return page(.message, ["heading": "Not found", "text": "There is no such page in the console.",
+                                   "link": "/home", "linkText": "Back to the console"], call: nil, status: .notFound)
+        case let error as S3Error:
+            return page(.message, ["heading": error.code == .accessDenied ? "Access denied" : "The request failed",
+                                   "text": Self.words(error), "link": "/home", "linkText": "Back to the console"],
+                        call: nil, status: Self.status(of: error))
+        case let error as IAMError:
+            return page(.message, ["heading": error.code == .accessDenied ? "Access denied" : "The request failed",
+                                   "text": Self.words(error), "link": "/home", "linkText": "Back to the console"],
+                        call: nil, status: Self.status(of: error))
+        default:
+            return page(.message, ["heading": "Something went wrong",
+                                   "text": "The console could not answer this request. Please try again.",
+                                   "link": "/home", "linkText": "Back to the console"],
+                        call: nil, status: .internalServerError)
         }
-        Self.secure(&response.headers, isTLS: isTLS)
-        s3.metrics.request(operation: operation, status: Int(response.status.code))
-        return response
     }
 
     /// Every console action that changed something is audited like an API call (sign-in steps
     /// and password changes are audited by the registry; refusals by the authorization point). The
     /// detail names what was acted on, never a password or a code.
-    func auditAction(_ call: Call, status: HTTPResponse.Status) async {
-        guard call.route.changesState, status.code < 400, let principal = call.principal,
-              call.session?.stage == .active else { return }
-        switch call.route {
-        // Audited where they happen, once, under the API's names (sign-ins, password changes, MFA
-        // devices and security keys by the registry); a challenge for a key is not an action.
-        case .signIn, .code, .signOut, .password, .uploadPart, .signInKeyOptions, .signInKey, .keyOptions, .keyRegister,
-             .mfaCreate, .mfaEnable, .mfaCancel, .mfaResync, .mfaRemove, .userDeactivateMFA:
-            return
-        // Answered with a page or data when done.
-        case .keyCreate, .userKeyCreate, .upload, .uploadCreate, .uploadComplete, .uploadAbort, .presign:
-            break
-        // Done only when answered with the redirect to the next page: a confirmation, a warning or
-        // a refusal shown again did nothing.
-        default:
-            guard status == .seeOther else { return }
-        }
+    func auditAction(_ call: Call) async {
+        guard let principal = call.principal, call.session?.stage == .active else { return }
         var detail = "console " + String(call.request.uri.path.prefix(200))
         for name in ["key", "versionId", "serial", "name", "arn", "status"] {
             if let value = call.form[name] ?? call.query[name], !value.isEmpty { detail += " \(name)=\(value.prefix(300))" }
         }
         if !call.selected.isEmpty { detail += " objects=" + call.selected.prefix(20).joined(separator: ",") }
         if detail.count > 512 { detail = String(detail.prefix(509)) + "..." }
-        let entry = AuditRecord(time: engine.now(), event: "Console:" + call.route.name, outcome: .done,
+        let entry = AuditRecord(time: engine.now(), event: "Console:" + call.endpoint.name, outcome: .done,
                                 principal: principal.arn, source: call.connection.source,
                                 requestID: call.connection.requestID, detail: detail)
         await registry.account.appendAudit(entry)
-    }
-
-    /// Session, CSRF and origin checks, then the handler.
-    func handle(_ call: inout Call) async throws -> Response {
-        switch call.route {
-        case .stylesheet: return Self.asset(assets.css, type: "text/css; charset=utf-8")
-        case .script: return Self.asset(assets.script, type: "text/javascript; charset=utf-8")
-        case .favicon: return Self.favicon
-        default: break
-        }
-        if let problem = checkHost(call) { throw problem }
-        if let refused = refuseTossedCookies(call) { return refused }
-        if let token = call.cookies[call.sessionCookie],
-           let (record, principal) = try registry.console.consoleSession(token: token, allowing: [.code, .newPassword, .active]) {
-            call.session = record
-            call.principal = principal
-            call.token = token
-        }
-        if call.route.changesState {
-            try await checkOrigin(call)
-            if case .upload = call.route {} else if case .uploadPart = call.route {} else {
-                (call.form, call.selected) = try await Self.form(call.request)
-            }
-            try await checkCSRF(call)
-        }
-        if !call.route.isPublic {
-            guard let session = call.session else { return Self.redirect("/signin") }
-            switch session.stage {
-            case .code: return Self.redirect("/signin/mfa")
-            case .newPassword: return Self.redirect("/password")
-            case .active: break
-            }
-        }
-        return try await dispatch(call)
     }
 
     /// A state change must come from the console's own pages: `Sec-Fetch-Site`, which a page's
@@ -204,7 +160,7 @@ struct ConsoleResponder: HTTPResponder {
     /// form's `_csrf` or the `X-CSRF-Token` header.
     func checkCSRF(_ call: Call) async throws {
         // The sign-in form carries its own token, whatever session the browser may still hold.
-        let expected = call.route == .signIn ? call.cookies[call.preCookie] : call.session?.csrf
+        let expected = call.endpoint.isSignIn ? call.cookies[call.preCookie] : call.session?.csrf
         let given = call.form["_csrf"] ?? call.request.headers[Self.csrfHeader]
         guard let expected, expected.utf8.count >= 32, let given,
               constantTimeEqual(expected.utf8, given.utf8)
@@ -213,9 +169,9 @@ struct ConsoleResponder: HTTPResponder {
 
     func refuse(_ call: Call, reason: String) async throws -> Never {
         let principal = call.principal ?? Principal.anonymous(accountID: registry.accountID)
-        await s3.authorizer.refusals.record(Denial(message: "Forbidden", reason: reason, action: "console:\(call.route.name)",
+        await s3.authorizer.refusals.record(Denial(message: "Forbidden", reason: reason, action: "console:\(call.endpoint.name)",
                                                    resource: String(call.request.uri.path.prefix(200))),
-                                            event: "Console:\(call.route.name)", principal: principal,
+                                            event: "Console:\(call.endpoint.name)", principal: principal,
                                             connection: call.connection)
         throw Problem(status: .forbidden, message: "This request was refused: it did not come from a console page "
             + "(its security token is missing or out of date). Reload the page and try again.")
@@ -234,7 +190,7 @@ struct ConsoleResponder: HTTPResponder {
                 values["signedIn"] = true
                 values["who"] = principal.isRoot ? "root · account \(registry.accountID)"
                     : "\(principal.userName) @ \(registry.accountID)"
-                if let menu = call.route.menu { values["menu_" + menu] = true }
+                if let menu = call.endpoint.menu { values["menu_" + menu] = true }
             } else if call.session != nil {
                 // Half signed in (a code owed, a new password required): never a page without a way out.
                 values["halfSignedIn"] = true
@@ -320,8 +276,8 @@ struct ConsoleResponder: HTTPResponder {
     /// The console answers only to a Host that is an IP literal, `localhost`, or a name given with
     /// `--console-host-name`: a page on another site whose name an attacker points at this
     /// server (DNS rebinding: `127.attacker.example`) is turned away with 421.
-    func checkHost(_ call: Call) -> Problem? {
-        if let host = HostHeader.split(call.request.head.authority ?? "")?.host,
+    func checkHost(_ request: Request) -> Problem? {
+        if let host = HostHeader.split(request.head.authority ?? "")?.host,
            host == "localhost" || IPLiteral.isAddress(host) || hostNames.contains(host) {
             return nil
         }
@@ -410,19 +366,20 @@ struct ConsoleResponder: HTTPResponder {
     /// copies at every longer path this request could carry are expired. The console's own cookie
     /// (`Path=/`, HttpOnly) is kept: a page's script cannot overwrite an HttpOnly cookie, so
     /// keeping it is what stops the same page from planting one at `Path=/` next.
-    func refuseTossedCookies(_ call: Call) -> Response? {
-        let repeated = call.repeatedCookies.intersection([call.sessionCookie, call.preCookie])
+    func refuseTossedCookies(request: Request, repeated all: Set<String>, secure isSecure: Bool) -> Response? {
+        let prefix = isSecure ? "__Host-" : ""
+        let repeated = all.intersection([prefix + Self.sessionCookie, prefix + Self.preCookie])
         guard !repeated.isEmpty else { return nil }
         var paths: [String] = []
         var path = ""
-        for segment in call.request.uri.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().prefix(32) {
+        for segment in request.uri.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().prefix(32) {
             path += "/" + segment
             paths += [path, path + "/"].filter { $0 != "/" }  // never the console's own Path=/
         }
         var headers = HTTPFields()
         for name in repeated.sorted() {
             for path in paths {
-                let secure = call.connection.secureTransport ? "; Secure" : ""
+                let secure = isSecure ? "; Secure" : ""
                 headers.append(HTTPField(name: .setCookie, value: "\(name)=; Path=\(path); Max-Age=0; HttpOnly; SameSite=Strict\(secure)"))
             }
         }

@@ -9,96 +9,28 @@ import NIOCore
 
 /// The console's sign-in steps and the account pages (home, security credentials, users, audit).
 extension ConsoleResponder {
-    func dispatch(_ call: Call) async throws -> Response {
-        switch call.route {
-        case .start:
-            // A sign-in left half done resumes where it stopped.
-            switch call.session?.stage {
-            case .active: return Self.redirect("/home")
-            case .code: return Self.redirect("/signin/mfa")
-            case .newPassword: return Self.redirect("/password")
-            case nil: return Self.redirect("/signin")
-            }
-        case .signInPage: return signInPage(call)
-        case .signIn: return try await signIn(call)
-        case .codePage: return try codePage(call)
-        case .code: return try await code(call)
-        case .passwordPage: return try passwordPage(call)
-        case .password: return try await changePassword(call)
-        case .signOutPage:
-            // Never signs out by itself (a link or an image could): it shows the button that does.
-            guard call.session != nil else { return Self.redirect("/signin") }
-            return page(.signout, ["title": "Sign out"], call: call)
-        case .signOut: return try await signOut(call)
-        case .home: return try await home(call)
-        case .security: return try await security(call)
-        case .mfaNamePage:
-            var values: [String: Any] = ["title": "Assign MFA device", "name": call.caller.userName]
-            if let address = keysNeedAName(call) { values["keysNeedName"] = address }
-            return page(.mfaName, values, call: call)
-        case .mfaCreate: return try await createDevice(call)
-        case .mfaEnable: return try await enableDevice(call)
-        case .mfaCancel: return try await cancelDevice(call)
-        case .mfaResync: return try await resyncDevice(call)
-        case .mfaRemove: return try await removeDevice(call)
-        case .keyCreate: return try await createKey(call)
-        case .keyStatus: return try await updateKey(call)
-        case .keyDelete: return try await deleteKey(call)
-        case .users: return try await users(call)
-        case .userCreate: return try await createUser(call)
-        case .user(let name): return try await user(call, name)
-        case .userDeactivateMFA(let name): return try await deactivateUserDevice(call, name)
-        case .userAttach(let name): return try await attach(call, name, attach: true)
-        case .userDetach(let name): return try await attach(call, name, attach: false)
-        case .userPassword(let name): return try await setUserPassword(call, name)
-        case .userDelete(let name): return try await deleteUser(call, name)
-        case .userKeyCreate(let name): return try await createUserKey(call, name)
-        case .userKeyStatus(let name): return try await updateUserKey(call, name)
-        case .userKeyDelete(let name): return try await deleteUserKey(call, name)
-        case .groups: return try await groups(call)
-        case .groupCreate: return try await createGroup(call)
-        case .group(let name): return try await group(call, name)
-        case .groupMembers(let name): return try await groupMembers(call, name)
-        case .groupAttach(let name): return try await groupAttach(call, name, attach: true)
-        case .groupDetach(let name): return try await groupAttach(call, name, attach: false)
-        case .groupDelete(let name): return try await deleteGroup(call, name)
-        case .policies: return try await policies(call)
-        case .policyNew, .policyView: return try await policyEditor(call)
-        case .policySubmit: return try await submitPolicy(call)
-        case .policyDelete: return try await deletePolicy(call)
-        case .buckets: return try await buckets(call)
-        case .bucketCreate: return try await createBucket(call)
-        case .bucket(let name): return try await bucket(call, name)
-        case .bucketVersioning(let bucket): return try await putVersioning(call, bucket)
-        case .bucketPolicy(let bucket): return try await putPolicy(call, bucket)
-        case .bucketPolicyDelete(let bucket): return try await deletePolicy(call, bucket)
-        case .objects(let bucket): return try await objects(call, bucket)
-        case .download(let bucket): return try await download(call, bucket)
-        case .deleteObjects(let bucket): return try await deleteSelected(call, bucket)
-        case .upload(let bucket): return try await upload(call, bucket)
-        case .uploadCreate(let bucket): return try await createUpload(call, bucket)
-        case .uploadPart(let bucket): return try await uploadPart(call, bucket)
-        case .uploadComplete(let bucket): return try await completeUpload(call, bucket)
-        case .uploadAbort(let bucket): return try await abortUpload(call, bucket)
-        case .folderCreate(let bucket): return try await createFolder(call, bucket)
-        case .bucketEmptyPage(let bucket): return try await emptyPage(call, bucket)
-        case .bucketEmpty(let bucket): return try await emptyBucket(call, bucket)
-        case .bucketDelete(let bucket): return try await deleteBucket(call, bucket)
-        case .object(let bucket): return try await objectPage(call, bucket)
-        case .preview(let bucket): return try await preview(call, bucket)
-        case .presign(let bucket): return try await presign(call, bucket)
-        case .audit: return try await audit(call)
-        case .keyOptions: return try await keyOptions(call)
-        case .keyRegister: return await keyRegister(call)
-        case .signInKeyOptions: return try await signInKeyOptions(call)
-        case .signInKey: return await signInKey(call)
-        case .stylesheet, .script, .favicon: return Self.asset("", type: "text/plain")  // answered before sessions
+    /// `/`: a sign-in left half done resumes where it stopped.
+    func start(_ call: Call) -> Response {
+        switch call.session?.stage {
+        case .active: return Self.redirect("/home")
+        case .code: return Self.redirect("/signin/mfa")
+        case .newPassword: return Self.redirect("/password")
+        case nil: return Self.redirect("/signin")
         }
     }
 
-    // MARK: Authorization (the API's one point)
+    /// `GET /signout` never signs out by itself (a link or an image could): it shows the button that does.
+    func signOutPage(_ call: Call) -> Response {
+        guard call.session != nil else { return Self.redirect("/signin") }
+        return page(.signout, ["title": "Sign out"], call: call)
+    }
 
-    /// Authorizes `request` as the S3 API would (refusals audited); throws the API's AccessDenied.
+    func mfaNamePage(_ call: Call) -> Response {
+        var values: [String: Any] = ["title": "Assign MFA device", "name": call.caller.userName]
+        if let address = keysNeedAName(call) { values["keysNeedName"] = address }
+        return page(.mfaName, values, call: call)
+    }
+
     func authorize(_ request: S3Request, _ call: Call) async throws {
         try await s3.authorizer.authorize(request, principal: call.caller, connection: call.connection)
     }

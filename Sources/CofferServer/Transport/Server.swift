@@ -134,7 +134,7 @@ public final class CofferInstance: Sendable {
                                                         inPlace: nil, headTimeout: .seconds(options.requestHeadTimeout),
                                                         idleTimeout: .seconds(options.idleTimeout))
         return Application(
-            responder: responder,
+            responder: responder.router().buildResponder(),
             server: try tls.map { try .tls(http, tlsConfiguration: $0) } ?? http,
             configuration: .init(address: .hostname(options.host, port: port), serverName: nil, backlog: 1024,
                                  availableConnectionsDelegate: MaximumAvailableConnections(1024)),
