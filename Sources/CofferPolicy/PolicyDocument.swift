@@ -157,7 +157,8 @@ extension PolicyDocument {
         var statementDepth: Int?  // the depth of the statement objects, once "Statement" is seen
         var start = (line: 0, column: 0)
         for character in text {
-            if character == "\n" {
+            // A browser's form sends CRLF line ends: "\r\n" is one Character in Swift.
+            if character == "\n" || character == "\r\n" || character == "\r" {
                 line += 1
                 column = 0
                 continue

@@ -101,6 +101,10 @@ struct PolicyTests {
         #expect(spans.last.map { [$0.start.line, $0.start.column, $0.end.line, $0.end.column] } == [4, 3, 5, 19])
         let single = PolicyDocument.statementPositions(#"{"Statement": {"Effect": "Allow"}}"#)
         #expect(single.map { [$0.start.column, $0.end.column] } == [[15, 33]])
+        // A browser's form sends CRLF line ends (one Character each in Swift): the same lines.
+        let crlf = PolicyDocument.statementPositions(text.replacingOccurrences(of: "\n", with: "\r\n"))
+        #expect(crlf.map { [$0.start.line, $0.start.column, $0.end.line, $0.end.column] }
+            == spans.map { [$0.start.line, $0.start.column, $0.end.line, $0.end.column] })
     }
 
     @Test("A costly pattern fails closed: a Deny applies, an Allow does not; Null with both values holds either way")

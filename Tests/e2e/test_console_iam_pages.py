@@ -155,7 +155,7 @@ def test_the_policy_editor_says_where_an_error_is_and_simulates_the_text_being_e
             return root.text("#simulation")
 
         result = simulate("s3:ListAllMyBuckets", "*", "session")
-        assert "explicit deny" in result and "DenyAllExceptListedIfNoMFA" in result and "lines" in result, result
+        assert "explicit deny" in result and "DenyAllExceptListedIfNoMFA" in result and "lines 23–31" in result, result
         assert "implicit deny" in simulate("s3:ListAllMyBuckets", "*", "mfa")
         own = f"arn:aws:iam::{server.account}:user/simulated-user"
         assert simulate("iam:EnableMFADevice", own, "session").startswith("Allowed")
