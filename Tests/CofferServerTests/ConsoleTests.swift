@@ -566,6 +566,19 @@ struct ConsoleTests {
         #expect(throws: ConsoleAssets.LoadError.self) { try ConsoleAssets.load(from: folder) }
     }
 
+    @Test("Typed views reach the templates as values: nested rows, nil absent, the step-up part spread in")
+    func views() throws {
+        let view = MFAWizardView(serial: "arn:aws:iam::1:mfa/x", qr: nil, qrSize: nil, seed: nil,
+                                 stepUp: StepUp(confirm: true, rootDevices: [DeviceOption(serial: "s")], has_rootDevices: true),
+                                 error: "e")
+        let values = ConsoleResponder.values(of: view)
+        #expect(values["serial"] as? String == "arn:aws:iam::1:mfa/x" && values["qr"] == nil && values["error"] as? String == "e")
+        #expect(values["confirm"] as? Bool == true && values["stepUp"] == nil)
+        #expect((values["rootDevices"] as? [[String: Any]])?.first?["serial"] as? String == "s")
+        let html = try #require(try ConsoleAssets.checked().library.render(values, withTemplate: "mfa-wizard"))
+        #expect(html.contains("arn:aws:iam::1:mfa/x") && html.contains(#"<option value="s">"#) && !html.contains("id=\"qr\""))
+    }
+
     @Test("Every ?done= notice is defined once (a repeated key in the literal traps on first use: a remote kill)")
     func notices() {
         #expect(ConsoleResponder.notices["key-updated"] != nil && ConsoleResponder.notices["iam-policy-saved"] != nil)

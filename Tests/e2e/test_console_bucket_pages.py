@@ -22,15 +22,21 @@ def clients(server):
     return boto3.client("iam", **kwargs), boto3.client("s3", **kwargs)
 
 
+def root_phone(iam):
+    """A virtual MFA device enabled for the root: its serial and an authenticator for its codes."""
+    created = iam.create_virtual_mfa_device(VirtualMFADeviceName="root-phone")["VirtualMFADevice"]
+    serial, phone = created["SerialNumber"], Authenticator(created["Base32StringSeed"].decode())
+    first, second = phone.pair()
+    iam.enable_mfa_device(UserName="root", SerialNumber=serial, AuthenticationCode1=first, AuthenticationCode2=second)
+    return serial, phone
+
+
 def test_emptying_an_mfa_delete_bucket_takes_a_code_per_thousand_then_it_can_be_deleted():
     server = console_server(ROOT_PASSWORD)
     root = Console(server.console, screenshot_folder())
     try:
         iam, s3 = clients(server)
-        created = iam.create_virtual_mfa_device(VirtualMFADeviceName="root-phone")["VirtualMFADevice"]
-        serial, phone = created["SerialNumber"], Authenticator(created["Base32StringSeed"].decode())
-        first, second = phone.pair()
-        iam.enable_mfa_device(UserName="root", SerialNumber=serial, AuthenticationCode1=first, AuthenticationCode2=second)
+        serial, phone = root_phone(iam)
         root.sign_in_root(ROOT_PASSWORD)
         root.enter_code(phone.next())
         assert root.path() == "/home", root.error()
@@ -308,10 +314,7 @@ def test_a_bucket_is_created_with_versioning_and_mfa_delete_whole_or_not_at_all(
     root = Console(server.console, screenshot_folder())
     try:
         iam, s3 = clients(server)
-        created = iam.create_virtual_mfa_device(VirtualMFADeviceName="root-phone")["VirtualMFADevice"]
-        serial, phone = created["SerialNumber"], Authenticator(created["Base32StringSeed"].decode())
-        first, second = phone.pair()
-        iam.enable_mfa_device(UserName="root", SerialNumber=serial, AuthenticationCode1=first, AuthenticationCode2=second)
+        serial, phone = root_phone(iam)
         root.sign_in_root(ROOT_PASSWORD)
         root.enter_code(phone.next())
         root.open("/buckets")

@@ -96,28 +96,26 @@ struct ConsoleResponder: Sendable {
 
     /// An error as a page for the person at the browser.
     func errorPage(_ error: any Error) -> Response {
+        let view: MessageView
+        let status: HTTPResponse.Status
         switch error {
         case let problem as Problem:
-            return page(.message, ["heading": problem.status == .notFound ? "Not found" : "Something went wrong",
-                                   "text": problem.message, "link": "/home", "linkText": "Back to the console"],
-                        call: nil, status: problem.status)
+            view = MessageView(heading: problem.status == .notFound ? "Not found" : "Something went wrong", text: problem.message)
+            status = problem.status
         case let error as HTTPError where error.status == .notFound:
-            return page(.message, ["heading": "Not found", "text": "There is no such page in the console.",
-                                   "link": "/home", "linkText": "Back to the console"], call: nil, status: .notFound)
+            view = MessageView(heading: "Not found", text: "There is no such page in the console.")
+            status = .notFound
         case let error as S3Error:
-            return page(.message, ["heading": error.code == .accessDenied ? "Access denied" : "The request failed",
-                                   "text": Self.words(error), "link": "/home", "linkText": "Back to the console"],
-                        call: nil, status: Self.status(of: error))
+            view = MessageView(heading: error.code == .accessDenied ? "Access denied" : "The request failed", text: Self.words(error))
+            status = Self.status(of: error)
         case let error as IAMError:
-            return page(.message, ["heading": error.code == .accessDenied ? "Access denied" : "The request failed",
-                                   "text": Self.words(error), "link": "/home", "linkText": "Back to the console"],
-                        call: nil, status: Self.status(of: error))
+            view = MessageView(heading: error.code == .accessDenied ? "Access denied" : "The request failed", text: Self.words(error))
+            status = Self.status(of: error)
         default:
-            return page(.message, ["heading": "Something went wrong",
-                                   "text": "The console could not answer this request. Please try again.",
-                                   "link": "/home", "linkText": "Back to the console"],
-                        call: nil, status: .internalServerError)
+            view = MessageView(heading: "Something went wrong", text: "The console could not answer this request. Please try again.")
+            status = .internalServerError
         }
+        return page(view, call: nil, status: status)
     }
 
     /// Every console action that changed something is audited like an API call (sign-in steps
@@ -180,7 +178,14 @@ struct ConsoleResponder: Sendable {
     // MARK: Responses
 
     /// A page of the layout; `call` supplies the signed-in parts (navigation, CSRF token).
-    func page(_ template: ConsoleTemplate, _ values: [String: Any], call: Call?, status: HTTPResponse.Status = .ok,
+    /// A page from its typed view, inside the layout (its title, the menu, the sign-out button, the
+    /// notice of a `?done=` redirect).
+    func page(_ view: some ConsoleView, call: Call?, status: HTTPResponse.Status = .ok,
+              headers: HTTPFields = HTTPFields()) -> Response {
+        page(type(of: view).template, Self.values(of: view), call: call, status: status, headers: headers)
+    }
+
+    private func page(_ template: ConsoleTemplate, _ values: [String: Any], call: Call?, status: HTTPResponse.Status = .ok,
               headers extra: HTTPFields = HTTPFields()) -> Response {
         var values = values
         if values["title"] == nil { values["title"] = values["heading"] ?? "Console" }
@@ -383,12 +388,11 @@ struct ConsoleResponder: Sendable {
                 headers.append(HTTPField(name: .setCookie, value: "\(name)=; Path=\(path); Max-Age=0; HttpOnly; SameSite=Strict\(secure)"))
             }
         }
-        return page(.message, ["heading": "A second console cookie was refused",
-                                "text": "Your browser sent two Coffer console cookies of the same name: a page elsewhere on this "
-                                    + "host may have set one to make you act in its session. Nothing was done, and the "
-                                    + "other cookie is cleared: go back and try again.",
-                                "link": "/home", "linkText": "Back to the console"],
-                    call: nil, status: .badRequest, headers: headers)
+        let view = MessageView(heading: "A second console cookie was refused",
+                               text: "Your browser sent two Coffer console cookies of the same name: a page elsewhere on this "
+                                   + "host may have set one to make you act in its session. Nothing was done, and the "
+                                   + "other cookie is cleared: go back and try again.")
+        return page(view, call: nil, status: .badRequest, headers: headers)
     }
 
     // MARK: Formatting

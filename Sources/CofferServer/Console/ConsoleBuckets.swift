@@ -17,21 +17,19 @@ extension ConsoleResponder {
 
     func buckets(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         try await authorize(.listBuckets, call)
-        var rows: [[String: Any]] = []
+        var rows: [BucketsView.Row] = []
         for bucket in try await engine.listBuckets() {
-            rows.append(["name": bucket.name, "versioning": bucket.versioning.status.wireValue ?? "Not enabled",
-                         "mfaDelete": bucket.versioning.mfaDelete.wireValue ?? "Not configured", "region": bucket.region,
-                         "created": Self.date(bucket.created),
-                         "public": (try? await engine.bucketPolicyIsPublic(bucket.name)) ?? false])
+            rows.append(BucketsView.Row(name: bucket.name, versioning: bucket.versioning.status.wireValue ?? "Not enabled",
+                                        mfaDelete: bucket.versioning.mfaDelete.wireValue ?? "Not configured", region: bucket.region,
+                                        created: Self.date(bucket.created),
+                                        public: (try? await engine.bucketPolicyIsPublic(bucket.name)) ?? false))
         }
-        let devices = try rootDevices(call)
-        var values: [String: Any] = ["title": "Buckets", "buckets": rows, "mayCreate": mayS3(.createBucket("*"), call),
-                                     "isRoot": call.caller.isRoot, "rootDevices": devices, "has_rootDevices": !devices.isEmpty,
-                                     "formID": "create", "keysOnly": try keysOnly(call), "newName": call.form["name"] ?? "",
-                                     "newVersioning": call.form["versioning"] == "Enabled",
-                                     "newMFADelete": call.form["mfaDelete"] == "Enabled"]
-        if let error { values["error"] = error }
-        return page(.buckets, values, call: call, status: status)
+        let devices = try totpDevicesOfRoot(call).map(DeviceOption.init)
+        let view = BucketsView(buckets: rows, mayCreate: mayS3(.createBucket("*"), call), isRoot: call.caller.isRoot,
+                               rootDevices: devices, has_rootDevices: !devices.isEmpty, keysOnly: try keysOnly(call),
+                               newName: call.form["name"] ?? "", newVersioning: call.form["versioning"] == "Enabled",
+                               newMFADelete: call.form["mfaDelete"] == "Enabled", error: error)
+        return page(view, call: call, status: status)
     }
 
     /// CreateBucket, then — when asked — PutBucketVersioning (with MFA Delete: the root, with a
@@ -76,11 +74,10 @@ extension ConsoleResponder {
         (try? s3.authorizer.permits(request, principal: call.caller, connection: call.connection)) == true
     }
 
-    /// The root's enabled devices, for the MFA fields of protected operations (only the root may
-    /// present a code for MFA Delete).
-    func rootDevices(_ call: Call) throws -> [[String: Any]] {
+    /// The serials of the root's TOTP devices, for a signed-in root (empty for anyone else).
+    func totpDevicesOfRoot(_ call: Call) throws -> [String] {
         guard call.caller.isRoot else { return [] }
-        return try totpDevices(Registry.rootUser).map { ["serial": $0.serial] }
+        return try totpDevices(Registry.rootUser).map(\.serial)
     }
 
     /// The root's only MFA devices are security keys: the pages say that MFA Delete needs a TOTP device.
@@ -110,27 +107,23 @@ extension ConsoleResponder {
         if (try? s3.authorizer.permits(.getBucketPolicy(name), principal: call.caller, connection: call.connection)) == true {
             storedPolicy = (try? await engine.bucketPolicy(name)) ?? ""
         }
-        let devices = try rootDevices(call)
+        let devices = try totpDevicesOfRoot(call).map(DeviceOption.init)
         let chosenStatus = typed?["status"].map { $0 == "Suspended" ? VersioningStatus.suspended : .enabled }
             ?? bucket.versioning.status
         let chosenMFA = typed?["mfaDelete"].map { $0 == "Enabled" } ?? (bucket.versioning.mfaDelete == .enabled)
-        var values: [String: Any] = [
-            "title": "Bucket \(name)", "bucket": name, "policy": typed?["policy"] ?? storedPolicy,
-            "hasPolicy": !storedPolicy.isEmpty,
-            "versioning": bucket.versioning.status.wireValue ?? "Not enabled",
-            "mfaDelete": bucket.versioning.mfaDelete.wireValue ?? "Not configured",
-            "enabled": chosenStatus == .enabled, "suspended": chosenStatus == .suspended,
-            "unversioned": chosenStatus == .unversioned, "mfaOn": chosenMFA,
-            "rootDevices": devices, "has_rootDevices": !devices.isEmpty, "formID": "versioning",
-            "mayVersioning": mayS3(.putBucketVersioning(name), call), "mayPolicy": mayS3(.putBucketPolicy(name), call),
-            "mayDeletePolicy": mayS3(.deleteBucketPolicy(name), call),
-            "public": Engine.isPublic(policy: storedPolicy), "warnPublic": warnPublic,
-            "mayEmpty": mayS3(.deleteObject(ObjectRef(bucket: name, key: ObjectKey("*"), versionID: "*")), call),
-            "mayDeleteBucket": mayS3(.deleteBucket(name), call), "mfaOnNow": bucket.versioning.mfaDelete == .enabled,
-            "keysOnly": try keysOnly(call),
-        ]
-        if let error { values["error"] = error }
-        return page(.bucket, values, call: call, status: status)
+        let view = BucketView(
+            title: "Bucket \(name)", bucket: name, policy: typed?["policy"] ?? storedPolicy, hasPolicy: !storedPolicy.isEmpty,
+            versioning: bucket.versioning.status.wireValue ?? "Not enabled",
+            mfaDelete: bucket.versioning.mfaDelete.wireValue ?? "Not configured",
+            enabled: chosenStatus == .enabled, suspended: chosenStatus == .suspended, unversioned: chosenStatus == .unversioned,
+            mfaOn: chosenMFA, rootDevices: devices, has_rootDevices: !devices.isEmpty,
+            mayVersioning: mayS3(.putBucketVersioning(name), call), mayPolicy: mayS3(.putBucketPolicy(name), call),
+            mayDeletePolicy: mayS3(.deleteBucketPolicy(name), call),
+            public: Engine.isPublic(policy: storedPolicy), warnPublic: warnPublic,
+            mayEmpty: mayS3(.deleteObject(ObjectRef(bucket: name, key: ObjectKey("*"), versionID: "*")), call),
+            mayDeleteBucket: mayS3(.deleteBucket(name), call), mfaOnNow: bucket.versioning.mfaDelete == .enabled,
+            keysOnly: try keysOnly(call), error: error)
+        return page(view, call: call, status: status)
     }
 
     func putVersioning(_ call: Call, _ name: String) async throws -> Response {
@@ -216,30 +209,27 @@ extension ConsoleResponder {
         let askCode = mfaDeleteOn && call.caller.isRoot
         // After a refused delete, what was selected stays selected (POSTed back to this page).
         let kept = error == nil ? [] : Set(call.selected)
-        let rows = result.entries.map { entry -> [String: Any] in
-            var row: [String: Any] = [
-                "name": String(entry.key.dropFirst(prefix.count)), "keyQuery": Self.q(entry.key),
-                "modified": Self.date(entry.lastModified),
-                "value": versions ? entry.versionID + " " + entry.key : entry.key,
-            ]
-            if kept.contains(versions ? entry.versionID + " " + entry.key : entry.key) { row["checked"] = true }
+        let rows = result.entries.map { entry in
+            let value = versions ? entry.versionID + " " + entry.key : entry.key
+            var row = ObjectsView.Row(name: String(entry.key.dropFirst(prefix.count)), keyQuery: Self.q(entry.key),
+                                      modified: Self.date(entry.lastModified), value: value, checked: kept.contains(value))
             if versions {
-                row["versionID"] = entry.versionID
-                row["versionQuery"] = Self.q(entry.versionID)
-                row["type"] = entry.isDeleteMarker ? "Delete marker" : "Version"
-                if entry.isLatest { row["latest"] = true }
+                row.versionID = entry.versionID
+                row.versionQuery = Self.q(entry.versionID)
+                row.type = entry.isDeleteMarker ? "Delete marker" : "Version"
+                row.latest = entry.isLatest
             }
-            if entry.isDeleteMarker { row["marker"] = true } else { row["size"] = Self.size(entry.size) }
+            if entry.isDeleteMarker { row.marker = true } else { row.size = Self.size(entry.size) }
             return row
         }
-        let folders = result.commonPrefixes.map { folder -> [String: Any] in
-            ["name": String(folder.dropFirst(prefix.count)), "query": Self.q(folder), "bucket": name]
+        let folders = result.commonPrefixes.map { folder in
+            ObjectsView.Folder(name: String(folder.dropFirst(prefix.count)), query: Self.q(folder), bucket: name)
         }
-        var crumbs: [[String: Any]] = []
+        var crumbs: [ObjectsView.Crumb] = []
         var walked = ""
         for part in prefix.split(separator: "/", omittingEmptySubsequences: false).dropLast() {
             walked += part + "/"
-            crumbs.append(["name": String(part), "prefix": Self.q(walked)])
+            crumbs.append(ObjectsView.Crumb(name: String(part), prefix: Self.q(walked)))
         }
         // An empty listing whose keys are only hidden by delete markers says so, not "nothing here"
         // (only to a caller who may list versions: to others it would tell that hidden ones exist).
@@ -250,20 +240,17 @@ extension ConsoleResponder {
             let any = ListingQuery(prefix: listed, delimiter: "", maxKeys: 1, afterKey: nil, afterVersionID: nil)
             hiddenByMarkers = try await !engine.listObjectVersions(bucket: name, any).entries.isEmpty
         }
-        let devices = try rootDevices(call)
-        var values: [String: Any] = [
-            "hiddenByMarkers": hiddenByMarkers,
-            "title": "\(name) objects", "bucket": name, "prefix": prefix, "prefixQuery": Self.q(prefix), "versions": versions,
-            "rows": rows, "folders": folders, "crumbs": crumbs, "rootDevices": devices, "has_rootDevices": !devices.isEmpty,
-            "versioning": bucket.versioning.status.wireValue ?? "Not enabled",
-            "mfaDelete": bucket.versioning.mfaDelete.wireValue ?? "Not configured", "askCode": askCode,
-            "formID": "delete", "hasRows": !rows.isEmpty, "keysOnly": try keysOnly(call),
-            "confirmWord": versions ? Self.confirmPermanent : Self.confirmMarker,
-            "rootOnly": mfaDeleteOn && !call.caller.isRoot,
-            "mayUpload": mayS3(.putObject(ObjectRef(bucket: name, key: ObjectKey(prefix + "*"), versionID: nil)), call),
-            "mayDelete": mayS3(.deleteObject(ObjectRef(bucket: name, key: ObjectKey(prefix + "*"),
-                                                        versionID: versions ? "*" : nil)), call),
-        ]
+        let devices = try totpDevicesOfRoot(call).map(DeviceOption.init)
+        var view = ObjectsView(
+            hiddenByMarkers: hiddenByMarkers, title: "\(name) objects", bucket: name, prefix: prefix, prefixQuery: Self.q(prefix),
+            versions: versions, rows: rows, folders: folders, crumbs: crumbs, rootDevices: devices, has_rootDevices: !devices.isEmpty,
+            versioning: bucket.versioning.status.wireValue ?? "Not enabled",
+            mfaDelete: bucket.versioning.mfaDelete.wireValue ?? "Not configured", askCode: askCode,
+            hasRows: !rows.isEmpty, keysOnly: try keysOnly(call),
+            confirmWord: versions ? Self.confirmPermanent : Self.confirmMarker, rootOnly: mfaDeleteOn && !call.caller.isRoot,
+            mayUpload: mayS3(.putObject(ObjectRef(bucket: name, key: ObjectKey(prefix + "*"), versionID: nil)), call),
+            mayDelete: mayS3(.deleteObject(ObjectRef(bucket: name, key: ObjectKey(prefix + "*"), versionID: versions ? "*" : nil)), call),
+            find: find, error: error)
         // Paging: page numbers, with the markers of the pages before carried in the links (the
         // last `trailLimit` of them; further back, "First page").
         let base = "/buckets/\(name)/objects?prefix=\(Self.q(prefix))" + (find.isEmpty ? "" : "&find=" + Self.q(find))
@@ -280,23 +267,21 @@ extension ConsoleResponder {
         }
         let shown = rows.count + folders.count
         let first = (pageNumber - 1) * Self.pageSize + 1
-        values["find"] = find
-        values["range"] = shown == 0 ? nil : "Showing \(Self.number(first))–\(Self.number(first + shown - 1))"
+        view.range = shown == 0 ? nil : "Showing \(Self.number(first))–\(Self.number(first + shown - 1))"
             + (pageNumber > 1 || result.isTruncated ? " (page \(pageNumber))" : "")
         let current = after.map { (key: $0, version: afterVersion) }
         if result.isTruncated, let next = result.nextKey {
-            values["next"] = link(page: pageNumber + 1, at: (next, result.nextVersionID),
+            view.next = link(page: pageNumber + 1, at: (next, result.nextVersionID),
                                   trail: current.map { trail + [$0] } ?? trail + [("", nil)])
         }
         if pageNumber > 1 {
             if let previous = trail.last {
-                values["previous"] = link(page: pageNumber - 1, at: previous.key.isEmpty ? nil : previous,
+                view.previous = link(page: pageNumber - 1, at: previous.key.isEmpty ? nil : previous,
                                           trail: Array(trail.dropLast()))
             }
-            values["firstPage"] = link(page: 1, at: nil, trail: [])
+            view.firstPage = link(page: 1, at: nil, trail: [])
         }
-        if let error { values["error"] = error }
-        return page(.objects, values, call: call, status: status)
+        return page(view, call: call, status: status)
     }
 
     /// Pages back a paging link remembers.
@@ -432,7 +417,7 @@ extension ConsoleResponder {
         if let length = call.request.headers[.contentLength].flatMap(Int64.init), length > s3.settings.maxObjectSize {
             throw S3Error(.entityTooLarge, details: [("MaxSizeAllowed", "\(s3.settings.maxObjectSize)")])
         }
-        let stager = BlobStager(blobs: engine.store.blobs, inlineLimit: s3.settings.inlineLimit)
+        let stager = s3.stager()
         let hashed = try await Body.stream(call.request, into: stager, payload: .unsigned,
                                            checksums: try ChecksumRequest(HTTPFields()), limit: s3.settings.maxObjectSize)
         let headers = try await Body.discardingOnFailure(stager) { try S3Responder.storedHeaders(Self.contentType(call.request.headers)) }
@@ -470,7 +455,7 @@ extension ConsoleResponder {
             }
             let object = ObjectRef(bucket: name, key: try objectKey(prefix + folder + "/"), versionID: nil)
             try await authorize(.putObject(object), call)
-            let empty = ObjectUpload(staged: BlobStager(blobs: engine.store.blobs, inlineLimit: s3.settings.inlineLimit).finish(),
+            let empty = ObjectUpload(staged: s3.stager().finish(),
                                      size: 0, etag: "d41d8cd98f00b204e9800998ecf8427e", headers: try S3Responder.storedHeaders(HTTPFields()))
             _ = try await engine.putObject(bucket: name, key: object.key.text, empty, condition: nil)
         } catch {

@@ -35,24 +35,22 @@ extension ConsoleResponder {
         let bucket = try await engine.bucket(name)
         let (count, more) = try await versionCount(name)
         let mfaDeleteOn = bucket.versioning.mfaDelete == .enabled
-        let devices = try rootDevices(call)
-        var values: [String: Any] = [
-            "title": "Empty bucket \(name)", "bucket": name, "count": Self.number(count), "more": more, "isEmpty": count == 0,
-            "mfaDeleteOn": mfaDeleteOn, "askCode": mfaDeleteOn && call.caller.isRoot, "rootOnly": mfaDeleteOn && !call.caller.isRoot,
-            "rootDevices": devices, "has_rootDevices": !devices.isEmpty, "keysOnly": try keysOnly(call),
-            "confirmWord": Self.confirmPermanent, "batch": Self.number(Self.emptyBatch),
-            "codesNeeded": { let codes = (count + Self.emptyBatch - 1) / Self.emptyBatch
-                             return Self.number(codes) + (codes == 1 && !more ? " code" : " codes") }(),
-        ]
+        let codes = (count + Self.emptyBatch - 1) / Self.emptyBatch
+        var view = EmptyBucketView(
+            title: "Empty bucket \(name)", bucket: name, count: Self.number(count), more: more, isEmpty: count == 0,
+            mfaDeleteOn: mfaDeleteOn, askCode: mfaDeleteOn && call.caller.isRoot, rootOnly: mfaDeleteOn && !call.caller.isRoot,
+            rootDevices: try totpDevicesOfRoot(call).map(DeviceOption.init), has_rootDevices: false,
+            keysOnly: try keysOnly(call), confirmWord: Self.confirmPermanent, batch: Self.number(Self.emptyBatch),
+            codesNeeded: Self.number(codes) + (codes == 1 && !more ? " code" : " codes"),
+            // The words are typed once for an emptying: its next steps (and a retry after a refused
+            // code) carry them on.
+            confirmed: (confirmed || deleted != nil) && count > 0, error: error)
+        view.has_rootDevices = !view.rootDevices.isEmpty
         if let deleted {
-            values["notice"] = "\(Self.number(deleted)) versions and delete markers were permanently deleted."
+            view.notice = "\(Self.number(deleted)) versions and delete markers were permanently deleted."
                 + (count == 0 ? " The bucket is empty." : mfaDeleteOn ? " Enter the next code to go on." : "")
         }
-        // The words are typed once for an emptying: its next steps (and a retry after a refused
-        // code) carry them on.
-        values["confirmed"] = (confirmed || deleted != nil) && count > 0
-        if let error { values["error"] = error }
-        return page(.emptyBucket, values, call: call, status: status)
+        return page(view, call: call, status: status)
     }
 
     /// One step of emptying: with MFA Delete, one batch under the code given; else every batch

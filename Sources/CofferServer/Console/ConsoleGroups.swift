@@ -9,13 +9,10 @@ extension ConsoleResponder {
     func groups(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok, newName: String = "") async throws -> Response {
         try await authorize(.listGroups, [:], call)
         let page = try registry.policies.listGroups(marker: call.query["after"], maxItems: 100)
-        var values: [String: Any] = [
-            "title": "User groups", "newName": newName, "mayCreate": may(.createGroup, ["GroupName": "*"], call),
-            "groups": page.items.map { ["name": $0.name, "created": Self.date($0.created)] },
-        ]
-        if let marker = page.marker { values["more"] = Self.q(marker) }
-        if let error { values["error"] = error }
-        return self.page(.groups, values, call: call, status: status)
+        let view = GroupsView(newName: newName, mayCreate: may(.createGroup, ["GroupName": "*"], call),
+                              groups: page.items.map { GroupsView.Row(name: $0.name, created: Self.date($0.created)) },
+                              more: page.marker.map(Self.q), error: error)
+        return self.page(view, call: call, status: status)
     }
 
     func createGroup(_ call: Call) async throws -> Response {
@@ -35,23 +32,21 @@ extension ConsoleResponder {
         let (group, users) = try registry.policies.getGroup(name: name)
         let members = users.map(\.name)
         let attached = !may(.listAttachedGroupPolicies, ["GroupName": name], call) ? []
-            : try registry.policies.attachedPolicies(.group(name)).map { ["name": $0.name, "arn": $0.arn, "group": name] }
+            : try registry.policies.attachedPolicies(.group(name)).map { GroupView.Policy(name: $0.name, arn: $0.arn, group: name) }
         let policies = !may(.listPolicies, [:], call) ? []
             : try registry.policies.listPolicies(scope: .all, onlyAttached: false, pathPrefix: "/", marker: nil, maxItems: 200)
-                .items.map { ["name": $0.name, "arn": $0.arn] }
+                .items.map { NamedArn(name: $0.name, arn: $0.arn) }
         let others = !may(.listUsers, [:], call) ? []
             : try registry.users.listUsers(call.caller, marker: nil, maxItems: 1000).items.map(\.name).filter { !members.contains($0) }
         let mayEdit = may(.addUserToGroup, ["GroupName": name], call) && may(.removeUserFromGroup, ["GroupName": name], call)
-        var values: [String: Any] = [
-            "title": "Group \(name)", "name": name, "arnJoints": Self.joints(registry.policies.groupArn(group)),
-            "created": Self.date(group.created), "members": members, "hasMembers": !members.isEmpty,
-            "others": others, "hasOthers": !others.isEmpty, "mayEdit": mayEdit, "attached": attached, "policies": policies,
-            "mayAttach": !policies.isEmpty && may(.attachGroupPolicy, ["GroupName": name, "PolicyArn": "*"], call),
-            "mayDetach": may(.detachGroupPolicy, ["GroupName": name, "PolicyArn": "*"], call),
-            "mayDelete": may(.deleteGroup, ["GroupName": name], call),
-        ]
-        if let error { values["error"] = error }
-        return page(.group, values, call: call, status: status)
+        let view = GroupView(
+            title: "Group \(name)", name: name, arnJoints: Self.joints(registry.policies.groupArn(group)),
+            created: Self.date(group.created), members: members, hasMembers: !members.isEmpty,
+            others: others, hasOthers: !others.isEmpty, mayEdit: mayEdit, attached: attached, policies: policies,
+            mayAttach: !policies.isEmpty && may(.attachGroupPolicy, ["GroupName": name, "PolicyArn": "*"], call),
+            mayDetach: may(.detachGroupPolicy, ["GroupName": name, "PolicyArn": "*"], call),
+            mayDelete: may(.deleteGroup, ["GroupName": name], call), error: error)
+        return page(view, call: call, status: status)
     }
 
     /// Adds one user, or removes the users selected.

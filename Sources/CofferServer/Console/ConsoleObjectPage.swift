@@ -5,7 +5,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import _NIOFileSystem
 
 /// An object's page: what it is (size, ETag, type, metadata, its versions), a preview of text and
 /// images, its S3 URI, and a presigned link signed with temporary credentials of the session.
@@ -31,24 +30,6 @@ extension ConsoleResponder {
             && ["txt", "md", "json", "csv", "log", "yaml", "yml", "xml", "ini", "conf", "tsv"].contains(suffix)
     }
 
-    /// The first `limit` bytes of what `read` would send.
-    func firstBytes(_ read: ObjectRead, limit: Int) async throws -> [UInt8] {
-        var out: [UInt8] = []
-        for (segment, part) in read.slices where out.count < limit {
-            let want = min(Int64(limit - out.count), part.upperBound - part.lowerBound)
-            switch segment {
-            case .bytes(let bytes):
-                out += bytes[Int(part.lowerBound)..<Int(part.lowerBound + want)]
-            case .file(let name, _):
-                try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(engine.store.blobs.path(of: name))) { handle in
-                    let chunk = try await handle.readChunk(fromAbsoluteOffset: part.lowerBound, length: .bytes(want))
-                    out += chunk.readableBytesView
-                }
-            }
-        }
-        return out
-    }
-
     func objectPage(_ call: Call, _ name: String, error: String? = nil, status: HTTPResponse.Status = .ok,
                     link: (url: String, until: Int64, accessKey: String)? = nil) async throws -> Response {
         let key = try objectKey(call.query["key"] ?? call.form["key"])
@@ -60,47 +41,43 @@ extension ConsoleResponder {
         let version = try engine.read(bucket: name, key: key.text, versionID: versionID).version
         let contentType = version.headers.fields.first { $0.name.lowercased() == "content-type" }?.value ?? ""
         let metadata = version.headers.fields.filter { $0.name.lowercased().hasPrefix("x-amz-meta-") }
-            .map { ["name": String($0.name.dropFirst("x-amz-meta-".count)), "value": $0.value] }
-        var versions: [[String: Any]] = []
+            .map { ObjectView.Meta(name: String($0.name.dropFirst("x-amz-meta-".count)), value: $0.value) }
+        var versions: [ObjectView.Version] = []
         if bucket.versioning.status != .unversioned,
            mayS3(.listObjectVersions(name, VersionListing(list: S3Responder.ListParameters(prefix: key.text, delimiter: "", maxKeys: 100),
                                                           keyMarker: nil, versionIDMarker: nil)), call) {
             let page = try await engine.listObjectVersions(bucket: name, ListingQuery(prefix: key.text, maxKeys: 100))
-            versions = page.entries.filter { $0.key == key.text }.map { entry -> [String: Any] in
-                ["versionID": entry.versionID, "versionQuery": Self.q(entry.versionID), "latest": entry.isLatest,
-                 "marker": entry.isDeleteMarker, "size": entry.isDeleteMarker ? "" : Self.size(entry.size),
-                 "modified": Self.date(entry.lastModified), "current": entry.versionID == version.versionID]
+            versions = page.entries.filter { $0.key == key.text }.map { entry in
+                ObjectView.Version(versionID: entry.versionID, versionQuery: Self.q(entry.versionID), latest: entry.isLatest,
+                                   marker: entry.isDeleteMarker, size: entry.isDeleteMarker ? "" : Self.size(entry.size),
+                                   modified: Self.date(entry.lastModified), current: entry.versionID == version.versionID)
             }
         }
         let readable = mayS3(.getObject(object, options), call)
-        var values: [String: Any] = [
-            "title": key.text, "bucket": name, "key": key.text, "keyQuery": Self.q(key.text),
-            "versionID": bucket.versioning.status == .unversioned ? "" : version.versionID,
-            "versionQuery": versionID.map(Self.q) ?? "", "size": Self.size(version.size), "bytes": Self.number(Int(version.size)),
-            "etag": version.etag, "modified": Self.date(version.lastModified), "contentType": contentType.isEmpty ? "—" : contentType,
-            "metadata": metadata, "hasMetadata": !metadata.isEmpty, "versions": versions, "hasVersions": versions.count > 1,
-            "uri": "s3://\(name)/\(key.text)", "readable": readable,
-            "folder": Self.q(key.text.lastIndex(of: "/").map { String(key.text[...$0]) } ?? ""),
-            "presignChoices": Self.presignChoices.map { ["minutes": $0.minutes, "words": $0.words] },
-            "mayPresign": readable && s3Port > 0,
-        ]
+        var view = ObjectView(
+            title: key.text, bucket: name, key: key.text, keyQuery: Self.q(key.text),
+            versionID: bucket.versioning.status == .unversioned ? "" : version.versionID,
+            versionQuery: versionID.map(Self.q) ?? "", size: Self.size(version.size), bytes: Self.number(Int(version.size)),
+            etag: version.etag, modified: Self.date(version.lastModified), contentType: contentType.isEmpty ? "—" : contentType,
+            metadata: metadata, hasMetadata: !metadata.isEmpty, versions: versions, hasVersions: versions.count > 1,
+            uri: "s3://\(name)/\(key.text)", readable: readable,
+            folder: Self.q(key.text.lastIndex(of: "/").map { String(key.text[...$0]) } ?? ""),
+            presignChoices: Self.presignChoices.map { ObjectView.Choice(minutes: $0.minutes, words: $0.words) },
+            mayPresign: readable && s3Port > 0, error: error)
         if readable, version.size > 0 {
             let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
             if let magic = Self.previewImages[type], version.size <= Self.previewImageLimit {
                 let full = try s3.readObject(object, options, requestHeaders: HTTPFields(), isHead: false)
-                if try await firstBytes(full, limit: magic.count) == magic { values["image"] = true }
+                if try await s3.firstBytes(full, limit: magic.count) == magic { view.image = true }
             } else if Self.isTextual(contentType, key: key.text) {
                 let full = try s3.readObject(object, options, requestHeaders: HTTPFields(), isHead: false)
-                let bytes = try await firstBytes(full, limit: Self.previewTextLimit)
-                values["text"] = String(decoding: bytes, as: UTF8.self)
-                values["textCut"] = version.size > Int64(Self.previewTextLimit)
+                let bytes = try await s3.firstBytes(full, limit: Self.previewTextLimit)
+                view.text = String(decoding: bytes, as: UTF8.self)
+                view.textCut = version.size > Int64(Self.previewTextLimit)
             }
         }
-        if let link {
-            values["link"] = ["url": link.url, "until": Self.date(link.until), "accessKey": link.accessKey]
-        }
-        if let error { values["error"] = error }
-        return page(.object, values, call: call, status: status)
+        if let link { view.link = ObjectView.Link(url: link.url, until: Self.date(link.until), accessKey: link.accessKey) }
+        return page(view, call: call, status: status)
     }
 
     /// The preview's bytes: text as `text/plain`, images only of the four kinds whose first bytes
@@ -115,7 +92,7 @@ extension ConsoleResponder {
         let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         var served: String
         if let magic = Self.previewImages[type], read.length <= Self.previewImageLimit,
-           try await firstBytes(read, limit: magic.count) == magic {
+           try await s3.firstBytes(read, limit: magic.count) == magic {
             served = type
         } else if Self.isTextual(contentType, key: key.text) {
             served = "text/plain; charset=utf-8"

@@ -22,13 +22,11 @@ extension ConsoleResponder {
     /// `GET /signout` never signs out by itself (a link or an image could): it shows the button that does.
     func signOutPage(_ call: Call) -> Response {
         guard call.session != nil else { return Self.redirect("/signin") }
-        return page(.signout, ["title": "Sign out"], call: call)
+        return page(SignOutView(), call: call)
     }
 
     func mfaNamePage(_ call: Call) -> Response {
-        var values: [String: Any] = ["title": "Assign MFA device", "name": call.caller.userName]
-        if let address = keysNeedAName(call) { values["keysNeedName"] = address }
-        return page(.mfaName, values, call: call)
+        page(MFANameView(name: call.caller.userName, keysNeedName: keysNeedAName(call)), call: call)
     }
 
     func authorize(_ request: S3Request, _ call: Call) async throws {
@@ -135,11 +133,9 @@ extension ConsoleResponder {
             csrf = Self.randomToken()
             headers.append(HTTPField(name: .setCookie, value: cookie(call, call.preCookie, csrf)))
         }
-        var values: [String: Any] = ["title": "Sign in", "account": form["account"] ?? "", "user": form["user"] ?? "",
-                                     "iam": form["kind"] == "iam", "csrf": csrf]
-        if let error { values["error"] = error }
-        if error == nil, let done = call.query["done"], let text = Self.notices[done] { values["notice"] = text }
-        var response = page(.signin, values, call: nil, status: status, headers: headers)
+        let view = SignInView(account: form["account"] ?? "", user: form["user"] ?? "", iam: form["kind"] == "iam", csrf: csrf,
+                              error: error, notice: error == nil ? call.query["done"].flatMap { Self.notices[$0] } : nil)
+        var response = page(view, call: nil, status: status, headers: headers)
         response.headers[.cacheControl] = "no-store"
         return response
     }
@@ -210,11 +206,9 @@ extension ConsoleResponder {
     func codePage(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok) throws -> Response {
         guard let session = call.session, session.stage == .code else { return Self.redirect("/signin") }
         let all = try enabledDevices(session.userName)
-        let devices = all.filter { $0.kind != .securityKey }.map { ["serial": $0.serial, "name": $0.name] }
-        var values: [String: Any] = ["title": "MFA code", "devices": devices, "several": devices.count > 1,
-                                     "hasTOTP": !devices.isEmpty, "hasKeys": all.contains { $0.kind == .securityKey }]
-        if let error { values["error"] = error }
-        return page(.mfa, values, call: call, status: status)
+        let devices = all.filter { $0.kind != .securityKey }.map { CodeView.Device(serial: $0.serial, name: $0.name) }
+        return page(CodeView(devices: devices, several: devices.count > 1, hasTOTP: !devices.isEmpty,
+                             hasKeys: all.contains { $0.kind == .securityKey }, error: error), call: call, status: status)
     }
 
     func code(_ call: Call) async throws -> Response {
@@ -258,10 +252,8 @@ extension ConsoleResponder {
         guard let session = call.session, session.stage == .newPassword || session.stage == .active else {
             return Self.redirect("/signin")
         }
-        var values: [String: Any] = ["title": "Change password", "forced": session.stage == .newPassword,
-                                     "rules": try passwordRules()]
-        if let error { values["error"] = error }
-        return page(.password, values, call: call, status: status)
+        return page(PasswordView(forced: session.stage == .newPassword, rules: try passwordRules(), error: error),
+                    call: call, status: status)
     }
 
     func changePassword(_ call: Call) async throws -> Response {
@@ -323,8 +315,9 @@ extension ConsoleResponder {
         var back: String
         var warnings: [String] = []
         var dangerous = true
-        /// Extra values for the page (the root's step-up fields).
-        var extra: [String: Any] = [:]
+        /// The root's own devices: a code of the one removed, or the step-up fields.
+        var askCode = false
+        var stepUp = StepUp()
     }
 
     /// Whether the person confirmed: the typed word matches exactly (spaces around it aside), or
@@ -337,16 +330,12 @@ extension ConsoleResponder {
 
     /// The confirmation page; with `error` after a wrong word (422, nothing done).
     func confirmationPage(_ confirmation: Confirmation, call: Call, error: String? = nil) -> Response {
-        var values: [String: Any] = [
-            "title": confirmation.heading, "heading": confirmation.heading, "text": confirmation.text,
-            "action": confirmation.action, "fields": confirmation.fields.map { ["name": $0.0, "value": $0.1] },
-            "button": confirmation.button, "back": confirmation.back, "warnings": confirmation.warnings,
-            "buttonClass": confirmation.dangerous ? "danger" : "primary",
-        ]
-        if let word = confirmation.word { values["word"] = word }
-        if let error { values["error"] = error }
-        values.merge(confirmation.extra) { $1 }
-        return page(.confirm, values, call: call, status: error == nil ? .ok : .unprocessableContent)
+        let view = ConfirmView(title: confirmation.heading, heading: confirmation.heading, text: confirmation.text,
+                               action: confirmation.action, fields: confirmation.fields.map { ConfirmView.Field(name: $0.0, value: $0.1) },
+                               button: confirmation.button, buttonClass: confirmation.dangerous ? "danger" : "primary",
+                               back: confirmation.back, warnings: confirmation.warnings, word: confirmation.word,
+                               askCode: confirmation.askCode, stepUp: confirmation.stepUp, error: error)
+        return page(view, call: call, status: error == nil ? .ok : .unprocessableContent)
     }
 
     /// The page to show before acting: nil once the person has confirmed.
@@ -361,21 +350,21 @@ extension ConsoleResponder {
 
     func home(_ call: Call) async throws -> Response {
         let principal = call.caller
-        var values: [String: Any] = ["title": "Home", "accountID": registry.accountID, "arnJoints": Self.joints(principal.arn),
-                                     "mfa": principal.mfaAuthenticated, "isRoot": principal.isRoot]
-        if principal.isRoot { values["rootMFA"] = try !enabledDevices(Registry.rootUser).isEmpty }
+        var view = HomeView(accountID: registry.accountID, arnJoints: Self.joints(principal.arn),
+                            mfa: principal.mfaAuthenticated, isRoot: principal.isRoot)
+        if principal.isRoot { view.rootMFA = try !enabledDevices(Registry.rootUser).isEmpty }
         if !principal.isRoot, try registry.console.policiesMentionMFA(user: principal.userName),
            try enabledDevices(principal.userName).isEmpty {
-            values["needsMFA"] = true
+            view.needsMFA = true
         }
         if may(.listUsers, [:], call), may(.getCredentialReport, [:], call) {
             let without = try registry.account.usersWithoutMFA()
-            values["showUsers"] = true
-            values["withoutMFA"] = without
-            values["has_withoutMFA"] = !without.isEmpty
-            values["hasUsers"] = try !without.isEmpty || registry.users.hasAnyUser()
+            view.showUsers = true
+            view.withoutMFA = without
+            view.has_withoutMFA = !without.isEmpty
+            view.hasUsers = try !without.isEmpty || registry.users.hasAnyUser()
         }
-        return page(.home, values, call: call)
+        return page(view, call: call)
     }
 
     // MARK: My security credentials
@@ -383,33 +372,30 @@ extension ConsoleResponder {
     func security(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok,
                   newKey: (String, String)? = nil) async throws -> Response {
         let principal = call.caller
-        var values: [String: Any] = ["title": "My security credentials"]
-        let devices = try enabledDevices(principal.userName).map { device -> [String: Any] in
-            ["serial": device.serial, "serialJoints": Self.joints(device.serial), "enabled": Self.date(device.enabled), "csrf": call.csrf,
-             "kind": device.kind == .virtual ? "Virtual" : device.kind == .hardware ? "Hardware TOTP" : "Security key",
-             "totp": device.kind != .securityKey]
+        let devices = try enabledDevices(principal.userName).map { device in
+            SecurityView.Device(serial: device.serial, serialJoints: Self.joints(device.serial), enabled: Self.date(device.enabled),
+                                csrf: call.csrf,
+                                kind: device.kind == .virtual ? "Virtual" : device.kind == .hardware ? "Hardware TOTP" : "Security key",
+                                totp: device.kind != .securityKey)
         }
-        values["devices"] = devices
-        values["has_devices"] = !devices.isEmpty
-        if principal.isRoot {
+        var view = SecurityView(
+            devices: devices, has_devices: !devices.isEmpty,
             // The root's key is the server's configuration (COFFER_ROOT_ACCESS_KEY or the one
             // generated at the first start): listed here, changed there, never created here.
-            values["rootKey"] = rootAccessKey.isEmpty ? nil : ["accessKey": rootAccessKey]
-            values["isRoot"] = true
-        } else if may(.listAccessKeys, [:], call) {
-            let keys = try registry.users.listAccessKeys(principal, userName: nil).map { key -> [String: Any] in
-                ["accessKey": key.accessKey, "status": key.status == .active ? "Active" : "Inactive",
-                 "toggle": key.status == .active ? "Inactive" : "Active", "created": Self.date(key.created)]
+            rootKey: principal.isRoot && !rootAccessKey.isEmpty ? SecurityView.RootKey(accessKey: rootAccessKey) : nil,
+            isRoot: principal.isRoot, newKey: newKey.map { SecurityView.NewKey(accessKey: $0.0, secret: $0.1) },
+            mayCreateKey: !principal.isRoot && may(.createAccessKey, [:], call),
+            mayAssign: principal.isRoot || may(.enableMFADevice, ["UserName": principal.userName], call)
+                || may(.createVirtualMFADevice, ["VirtualMFADeviceName": principal.userName], call),
+            error: error)
+        if !principal.isRoot, may(.listAccessKeys, [:], call) {
+            view.keys = try registry.users.listAccessKeys(principal, userName: nil).map { key in
+                SecurityView.Key(accessKey: key.accessKey, status: key.status == .active ? "Active" : "Inactive",
+                                 toggle: key.status == .active ? "Inactive" : "Active", created: Self.date(key.created))
             }
-            values["keys"] = keys
-            values["has_keys"] = !keys.isEmpty
+            view.has_keys = !view.keys.isEmpty
         }
-        if let (accessKey, secret) = newKey { values["newKey"] = ["accessKey": accessKey, "secret": secret] }
-        values["mayCreateKey"] = !principal.isRoot && may(.createAccessKey, [:], call)
-        values["mayAssign"] = principal.isRoot || may(.enableMFADevice, ["UserName": principal.userName], call)
-            || may(.createVirtualMFADevice, ["VirtualMFADeviceName": principal.userName], call)
-        if let error { values["error"] = error }
-        return page(.security, values, call: call, status: status)
+        return page(view, call: call, status: status)
     }
 
     func createDevice(_ call: Call) async throws -> Response {
@@ -417,7 +403,7 @@ extension ConsoleResponder {
         let name = (call.form["name"] ?? "").trimmingCharacters(in: .whitespaces)
         if call.form["type"] == "key" {
             // A security key: the page's script runs navigator.credentials.create.
-            return page(.keyWizard, ["title": "Assign MFA device", "name": name].merging(try stepUp(call)) { $1 }, call: call)
+            return page(KeyWizardView(name: name, stepUp: try stepUp(call)), call: call)
         }
         do {
             try requireSecureTransport(call)
@@ -436,12 +422,10 @@ extension ConsoleResponder {
                 device = try await registry.devices.createVirtualDevice(principal, name: name, path: nil, tags: [], info: call.info)
             }
             let size = Self.pngWidth(device.qrPNG)
-            return try page(.mfaWizard, ["title": "Assign MFA device", "serial": device.serial,
-                                           "qr": Data(device.qrPNG).base64EncodedString(), "qrSize": size,
-                                           "seed": device.base32Seed].merging(stepUp(call)) { $1 }, call: call)
+            return page(MFAWizardView(serial: device.serial, qr: Data(device.qrPNG).base64EncodedString(), qrSize: size,
+                                       seed: device.base32Seed, stepUp: try stepUp(call)), call: call)
         } catch {
-            return page(.mfaName, ["title": "Assign MFA device", "name": name,
-                                     "error": "The device was not created: " + Self.words(error)],
+            return page(MFANameView(name: name, error: "The device was not created: " + Self.words(error)),
                         call: call, status: Self.status(of: error))
         }
     }
@@ -467,25 +451,25 @@ extension ConsoleResponder {
                 ? "The codes are not valid. Enter two consecutive codes: type one, wait for the app to show the next, type that."
                 : Self.words(error)
             // The QR code stays on the page while the device is still this person's to assign.
-            var values: [String: Any] = ["title": "Assign MFA device", "serial": serial, "error": text]
+            var view = MFAWizardView(serial: serial, stepUp: (try? stepUp(call)) ?? StepUp(), error: text)
             if let setup = try? registry.devices.pendingSetup(principal, serial: serial) {
-                values["qr"] = Data(setup.qrPNG).base64EncodedString()
-                values["qrSize"] = Self.pngWidth(setup.qrPNG)
-                values["seed"] = setup.base32Seed
+                view.qr = Data(setup.qrPNG).base64EncodedString()
+                view.qrSize = Self.pngWidth(setup.qrPNG)
+                view.seed = setup.base32Seed
             }
-            return page(.mfaWizard, values.merging((try? stepUp(call)) ?? [:]) { $1 }, call: call, status: Self.status(of: error))
+            return page(view, call: call, status: Self.status(of: error))
         }
     }
 
     /// The root's devices are changed from the console only with a fresh code of one of the
     /// root's enabled devices (a stolen console cookie alone cannot enrol the thief's phone):
     /// the wizard's extra fields, when the root has a device.
-    func stepUp(_ call: Call) throws -> [String: Any] {
-        guard call.caller.isRoot else { return [:] }
-        let devices = try totpDevices(Registry.rootUser).map { ["serial": $0.serial] }
-        if !devices.isEmpty { return ["confirm": true, "rootDevices": devices, "has_rootDevices": true, "formID": "confirm"] }
+    func stepUp(_ call: Call) throws -> StepUp {
+        guard call.caller.isRoot else { return StepUp() }
+        let devices = try totpDevices(Registry.rootUser).map { DeviceOption(serial: $0.serial) }
+        if !devices.isEmpty { return StepUp(confirm: true, rootDevices: devices, has_rootDevices: true) }
         // Only security keys (which give no code): the root's password again.
-        return try enabledDevices(Registry.rootUser).isEmpty ? [:] : ["confirmPassword": true]
+        return StepUp(confirmPassword: try !enabledDevices(Registry.rootUser).isEmpty)
     }
 
     /// Checks the step-up code for a change to the root's devices; the principal then counts as
@@ -538,10 +522,11 @@ extension ConsoleResponder {
         var principal = call.caller
         let serial = call.form["serial"] ?? ""
         let kind = try? registry.devices.device(serial: serial)?.kind
-        var extra: [String: Any] = [:]
+        var askCode = false
+        var proof = StepUp()
         if principal.isRoot {
             // The root's own devices change only with a fresh proof, asked on the confirmation.
-            if kind == .securityKey { extra = try stepUp(call) } else { extra["askCode"] = true }
+            if kind == .securityKey { proof = try stepUp(call) } else { askCode = true }
         }
         let remove = Confirmation(
             heading: "Remove MFA device", text: "Remove \(serial) from \(principal.isRoot ? "the root user" : principal.userName)? "
@@ -549,7 +534,7 @@ extension ConsoleResponder {
                 + (kind == .virtual ? " The device's secret is deleted: to use the app again, assign a new device." : "")
                 + " Removing a device signs you out.",
             action: "/security/mfa/remove", fields: [("serial", serial)], word: "remove", button: "Remove MFA device",
-            back: "/security", extra: extra)
+            back: "/security", askCode: askCode, stepUp: proof)
         if let page = unconfirmed(remove, call) { return page }
         do {
             try await authorize(.deactivateMFADevice, ["UserName": principal.userName, "SerialNumber": serial], call)
@@ -621,23 +606,21 @@ extension ConsoleResponder {
         let page = try registry.users.listUsers(call.caller, marker: call.query["after"], maxItems: 100)
         // The password, MFA and key columns come from what the credential report tells.
         let report = may(.getCredentialReport, [:], call)
-        let rows: [[String: Any]] = report
+        let rows = report
             ? try registry.account.summaries(of: page.items).map { summary in
-                ["name": summary.user.name, "created": Self.date(summary.user.created),
-                 "password": summary.hasPassword ? "Enabled" : "None",
-                 "mfa": summary.deviceKinds.isEmpty ? "Not assigned"
-                    : summary.deviceKinds.map { $0 == .virtual ? "Virtual" : "Hardware" }.joined(separator: ", "),
-                 "keys": String(summary.accessKeys)]
+                UsersView.Row(name: summary.user.name, created: Self.date(summary.user.created),
+                              password: summary.hasPassword ? "Enabled" : "None",
+                              mfa: summary.deviceKinds.isEmpty ? "Not assigned"
+                                : summary.deviceKinds.map { $0 == .virtual ? "Virtual" : "Hardware" }.joined(separator: ", "),
+                              keys: String(summary.accessKeys))
             }
             : page.items.map { user in
-                ["name": user.name, "created": Self.date(user.created), "password": "—", "mfa": "—", "keys": "—"]
+                UsersView.Row(name: user.name, created: Self.date(user.created), password: "—", mfa: "—", keys: "—")
             }
-        var values: [String: Any] = ["title": "Users", "users": rows, "accountID": registry.accountID,
-                                     "passwordRules": try passwordRules(), "newName": form["name"] ?? "",
-                                     "newReset": form["reset"] == "true", "mayCreate": may(.createUser, ["UserName": "*"], call)]
-        if let marker = page.marker { values["more"] = Self.q(marker) }
-        if let error { values["error"] = error }
-        return self.page(.users, values, call: call, status: status)
+        let view = UsersView(users: rows, accountID: registry.accountID, passwordRules: try passwordRules(),
+                             newName: form["name"] ?? "", newReset: form["reset"] == "true",
+                             mayCreate: may(.createUser, ["UserName": "*"], call), more: page.marker.map(Self.q), error: error)
+        return self.page(view, call: call, status: status)
     }
 
     /// Validates everything first and creates the user whole — with its console password — or not
@@ -684,47 +667,43 @@ extension ConsoleResponder {
         }
         // Each part shows only what its own IAM call would tell this caller.
         let devices = !may(.listMFADevices, ["UserName": name], call) ? []
-            : try enabledDevices(name).enumerated().map { index, device -> [String: Any] in
-                ["serial": device.serial, "serialJoints": Self.joints(device.serial), "enabled": Self.date(device.enabled), "index": index]
+            : try enabledDevices(name).enumerated().map { index, device in
+                UserView.Device(serial: device.serial, serialJoints: Self.joints(device.serial), enabled: Self.date(device.enabled),
+                                index: index)
             }
         let attached = !may(.listAttachedUserPolicies, ["UserName": name], call) ? []
-            : try registry.policies.attachedPolicies(.user(name)).map { ["name": $0.name, "arn": $0.arn, "user": name] }
+            : try registry.policies.attachedPolicies(.user(name)).map { UserView.Policy(name: $0.name, arn: $0.arn, user: name) }
         let policies = !may(.listPolicies, [:], call) ? []
             : try registry.policies.listPolicies(scope: .all, onlyAttached: false, pathPrefix: "/", marker: nil, maxItems: 200)
-                .items.map { ["name": $0.name, "arn": $0.arn] }
+                .items.map { NamedArn(name: $0.name, arn: $0.arn) }
         let hasPassword: Bool? = !may(.getLoginProfile, ["UserName": name], call) ? nil
             : try registry.passwords.hasLoginProfile(user: name)
-        var values: [String: Any] = ["title": "User \(name)", "name": name, "arnJoints": Self.joints(registry.userArn(record)),
-                                     "created": Self.date(record.created), "devices": devices, "has_devices": !devices.isEmpty,
-                                     "attached": attached, "policies": policies,
-                                     "password": hasPassword.map { $0 ? "Enabled" : "None" } ?? "—",
-                                     // Forms for what this caller may do, not for everything.
-                                     "mayDeactivate": may(.deactivateMFADevice, ["UserName": name, "SerialNumber": "*"], call),
-                                     "mayDetach": may(.detachUserPolicy, ["UserName": name, "PolicyArn": "*"], call),
-                                     "mayAttach": !policies.isEmpty && may(.attachUserPolicy, ["UserName": name, "PolicyArn": "*"], call),
-                                     "maySetPassword": may(hasPassword == true ? .updateLoginProfile : .createLoginProfile,
-                                                           ["UserName": name], call),
-                                     "mayDelete": may(.deleteUser, ["UserName": name], call)]
+        var view = UserView(
+            title: "User \(name)", name: name, arnJoints: Self.joints(registry.userArn(record)), created: Self.date(record.created),
+            devices: devices, has_devices: !devices.isEmpty, attached: attached, policies: policies,
+            password: hasPassword.map { $0 ? "Enabled" : "None" } ?? "—",
+            // Forms for what this caller may do, not for everything.
+            mayDeactivate: may(.deactivateMFADevice, ["UserName": name, "SerialNumber": "*"], call),
+            mayDetach: may(.detachUserPolicy, ["UserName": name, "PolicyArn": "*"], call),
+            mayAttach: !policies.isEmpty && may(.attachUserPolicy, ["UserName": name, "PolicyArn": "*"], call),
+            maySetPassword: may(hasPassword == true ? .updateLoginProfile : .createLoginProfile, ["UserName": name], call),
+            mayDelete: may(.deleteUser, ["UserName": name], call),
+            newKey: newKey.map { SecurityView.NewKey(accessKey: $0.0, secret: $0.1) }, error: error)
         if may(.listAccessKeys, ["UserName": name], call) {
             let keys = try registry.users.listAccessKeys(call.caller, userName: name)
-            values["keys"] = try keys.map { key -> [String: Any] in
-                var row: [String: Any] = ["accessKey": key.accessKey, "status": key.status == .active ? "Active" : "Inactive",
-                                          "toggle": key.status == .active ? "Inactive" : "Active", "created": Self.date(key.created),
-                                          "lastUsed": "Never"]
-                if let used = try registry.users.lastUsed(accessKey: key.accessKey) {
-                    row["lastUsed"] = "\(Self.date(used.time)) · \(used.service) · \(used.region)"
-                }
-                return row
+            view.keys = try keys.map { key in
+                let used = try registry.users.lastUsed(accessKey: key.accessKey)
+                return UserView.Key(accessKey: key.accessKey, status: key.status == .active ? "Active" : "Inactive",
+                                    toggle: key.status == .active ? "Inactive" : "Active", created: Self.date(key.created),
+                                    lastUsed: used.map { "\(Self.date($0.time)) · \($0.service) · \($0.region)" } ?? "Never")
             }
-            values["showKeys"] = true
-            values["has_keys"] = !keys.isEmpty
-            values["mayCreateKey"] = keys.count < 2 && may(.createAccessKey, ["UserName": name], call)
-            values["mayUpdateKey"] = may(.updateAccessKey, ["UserName": name], call)
-            values["mayDeleteKey"] = may(.deleteAccessKey, ["UserName": name], call)
+            view.showKeys = true
+            view.has_keys = !keys.isEmpty
+            view.mayCreateKey = keys.count < 2 && may(.createAccessKey, ["UserName": name], call)
+            view.mayUpdateKey = may(.updateAccessKey, ["UserName": name], call)
+            view.mayDeleteKey = may(.deleteAccessKey, ["UserName": name], call)
         }
-        if let (accessKey, secret) = newKey { values["newKey"] = ["accessKey": accessKey, "secret": secret] }
-        if let error { values["error"] = error }
-        return page(.user, values, call: call, status: status)
+        return page(view, call: call, status: status)
     }
 
     func createUserKey(_ call: Call, _ name: String) async throws -> Response {
@@ -896,25 +875,25 @@ extension ConsoleResponder {
         let suffix: String? = user.isEmpty ? nil : (user == Registry.rootUser ? ":root" : "/" + user)
         let limit = 50
         let entries = try registry.account.auditPage(before: before, principalSuffix: suffix, outcome: outcome?.rawValue, limit: limit)
-        var values: [String: Any] = [
-            "title": "Audit", "user": user,
-            "outcomes": [AuditOutcome.done, .passed, .failed, .refused, .denied].map { value -> [String: Any] in
-                ["value": value.rawValue, "words": AuditWords.outcome(value), "selected": value == outcome]
+        var view = AuditView(
+            user: user,
+            outcomes: [AuditOutcome.done, .passed, .failed, .refused, .denied].map {
+                AuditView.Outcome(value: $0.rawValue, words: AuditWords.outcome($0), selected: $0 == outcome)
             },
-            "entries": entries.map { entry -> [String: Any] in
+            entries: entries.map { entry in
                 let event = AuditWords.event(entry.event)
-                return ["time": Self.date(entry.time), "event": event.words, "api": event.api,
-                        "outcome": entry.outcome.rawValue, "outcomeWords": AuditWords.outcome(entry.outcome),
-                        "principal": AuditWords.principal(entry.principal), "principalArn": entry.principal,
-                        "serialJoints": Self.joints(entry.serial ?? ""), "source": entry.source ?? "", "detail": entry.detail ?? ""]
-            },
-        ]
+                return AuditView.Entry(time: Self.date(entry.time), event: event.words, api: event.api,
+                                       outcome: entry.outcome.rawValue, outcomeWords: AuditWords.outcome(entry.outcome),
+                                       principal: AuditWords.principal(entry.principal), principalArn: entry.principal,
+                                       serialJoints: Self.joints(entry.serial ?? ""), source: entry.source ?? "",
+                                       detail: entry.detail ?? "")
+            })
         if entries.count == limit, let last = entries.last {
             var query = "before=\(last.id)"
             if !user.isEmpty { query += "&user=" + Self.q(user) }
             if let outcome { query += "&outcome=" + outcome.rawValue }
-            values["older"] = "/audit?" + query
+            view.older = "/audit?" + query
         }
-        return page(.audit, values, call: call)
+        return page(view, call: call)
     }
 }

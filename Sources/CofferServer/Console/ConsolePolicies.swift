@@ -98,56 +98,52 @@ extension ConsoleResponder {
     func policies(_ call: Call) async throws -> Response {
         try await authorize(.listPolicies, [:], call)
         let listed = try registry.policies.listPolicies(scope: .all, onlyAttached: false, pathPrefix: "/", marker: nil, maxItems: 500)
-        let rows = listed.items.map { policy -> [String: Any] in
-            ["name": policy.name, "arnQuery": Self.q(policy.arn), "type": policy.isAWS ? "AWS managed" : "Customer managed",
-             "attached": String(policy.attachmentCount), "updated": Self.date(policy.updated)]
+        let rows = listed.items.map { policy in
+            PoliciesView.Row(name: policy.name, arnQuery: Self.q(policy.arn), type: policy.isAWS ? "AWS managed" : "Customer managed",
+                             attached: String(policy.attachmentCount), updated: Self.date(policy.updated))
         }
-        return page(.policies, ["title": "Policies", "policies": rows, "mayCreate": may(.createPolicy, ["PolicyName": "*"], call)],
-                    call: call)
+        return page(PoliciesView(policies: rows, mayCreate: may(.createPolicy, ["PolicyName": "*"], call)), call: call)
     }
 
     /// The editor: a new policy (`/policies/new`, optionally from a template) or an existing one
     /// (`/policies/view?arn=`). After a refused save or a simulation, `typed` is what was submitted.
     func policyEditor(_ call: Call, typed: [String: String]? = nil, error: String? = nil, status: HTTPResponse.Status = .ok,
-                      simulation: [String: Any]? = nil) async throws -> Response {
+                      simulation: PolicyEditorView.Simulation? = nil) async throws -> Response {
         let arn = typed?["arn"] ?? call.query["arn"] ?? ""
-        var values: [String: Any] = [
-            "templates": Self.policyTemplates.map { ["id": $0.id, "title": $0.title] },
-            "mfaModes": [("mfa", "A console session signed in with MFA"), ("session", "A session without MFA"),
-                         ("key", "A long-term access key (no MFA keys at all)")].map { mode -> [String: Any] in
-                ["value": mode.0, "words": mode.1, "selected": (typed?["mfa"] ?? "mfa") == mode.0]
+        var view = PolicyEditorView(
+            title: "Create policy",
+            templates: Self.policyTemplates.map { PolicyEditorView.Template(id: $0.id, title: $0.title) },
+            mfaModes: [("mfa", "A console session signed in with MFA"), ("session", "A session without MFA"),
+                       ("key", "A long-term access key (no MFA keys at all)")].map {
+                PolicyEditorView.Mode(value: $0.0, words: $0.1, selected: (typed?["mfa"] ?? "mfa") == $0.0)
             },
-            "action": typed?["action"] ?? "s3:DeleteObjectVersion", "resource": typed?["resource"] ?? "arn:aws:s3:::example-bucket/*",
-            "mfaAge": typed?["mfaAge"] ?? "60",
-        ]
+            action: typed?["action"] ?? "s3:DeleteObjectVersion", resource: typed?["resource"] ?? "arn:aws:s3:::example-bucket/*",
+            mfaAge: typed?["mfaAge"] ?? "60", simulation: simulation, error: error)
         if arn.isEmpty {
             try await authorize(.createPolicy, ["PolicyName": typed?["name"] ?? "*"], call)
             let template = Self.policyTemplates.first { $0.id == call.query["template"] }
-            values["title"] = "Create policy"
-            values["isNew"] = true
-            values["name"] = typed?["name"] ?? ""
-            values["description"] = typed?["description"] ?? template?.title ?? ""
-            values["policy"] = typed?["policy"] ?? template?.text ?? Self.policyTemplates[1].text
-            values["mayEdit"] = true
+            view.isNew = true
+            view.name = typed?["name"] ?? ""
+            view.description = typed?["description"] ?? template?.title ?? ""
+            view.policy = typed?["policy"] ?? template?.text ?? Self.policyTemplates[1].text
+            view.mayEdit = true
         } else {
             try await authorize(.getPolicy, ["PolicyArn": arn], call)
             let policy = try registry.policies.getPolicy(arn: arn)
             let stored = try registry.policies.policyVersion(arn: arn, versionID: policy.defaultVersion).version.document
-            values["title"] = "Policy \(policy.name)"
-            values["name"] = policy.name
-            values["arn"] = arn
-            values["arnQuery"] = Self.q(arn)
-            values["description"] = policy.description
-            values["policy"] = typed?["policy"] ?? stored
-            values["version"] = policy.defaultVersion
-            values["attached"] = String(policy.attachmentCount)
-            values["isAWS"] = policy.isAWS
-            values["mayEdit"] = !policy.isAWS && may(.createPolicyVersion, ["PolicyArn": arn], call)
-            values["mayDelete"] = !policy.isAWS && may(.deletePolicy, ["PolicyArn": arn], call)
+            view.title = "Policy \(policy.name)"
+            view.name = policy.name
+            view.arn = arn
+            view.arnQuery = Self.q(arn)
+            view.description = policy.description
+            view.policy = typed?["policy"] ?? stored
+            view.version = policy.defaultVersion
+            view.attached = String(policy.attachmentCount)
+            view.isAWS = policy.isAWS
+            view.mayEdit = !policy.isAWS && may(.createPolicyVersion, ["PolicyArn": arn], call)
+            view.mayDelete = !policy.isAWS && may(.deletePolicy, ["PolicyArn": arn], call)
         }
-        if let simulation { values["simulation"] = simulation }
-        if let error { values["error"] = error }
-        return page(.policyEditor, values, call: call, status: status)
+        return page(view, call: call, status: status)
     }
 
     func submitPolicy(_ call: Call) async throws -> Response {
@@ -196,7 +192,7 @@ extension ConsoleResponder {
 
     /// The text in the editor, evaluated for one action on one resource by a user with the chosen
     /// kind of credentials — the same evaluation the authorization point makes.
-    func simulate(_ text: String, _ call: Call) throws -> [String: Any] {
+    func simulate(_ text: String, _ call: Call) throws -> PolicyEditorView.Simulation {
         let action = (call.form["action"] ?? "").trimmingCharacters(in: .whitespaces)
         let resource = (call.form["resource"] ?? "").trimmingCharacters(in: .whitespaces)
         guard action.contains(":"), action.utf8.count <= 128, !resource.isEmpty, resource.utf8.count <= 2048 else {
@@ -230,8 +226,8 @@ extension ConsoleResponder {
         case .explicitDeny: decision = "Denied: a Deny statement matches (explicit deny)"
         case .implicitDeny: decision = "Denied: no statement allows it (implicit deny)"
         }
-        return ["decision": decision, "allowed": evaluation.decision == .allowed, "matched": matched,
-                "hasMatched": !matched.isEmpty, "for": "\(action) on \(resource)"]
+        return PolicyEditorView.Simulation(decision: decision, allowed: evaluation.decision == .allowed, matched: matched,
+                                           hasMatched: !matched.isEmpty, for: "\(action) on \(resource)")
     }
 
     func deletePolicy(_ call: Call) async throws -> Response {

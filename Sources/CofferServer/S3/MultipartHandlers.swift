@@ -50,7 +50,7 @@ extension S3Responder {
 
     func uploadPart(_ call: S3Call, _ target: UploadRef, part number: Int, copying source: CopySource?) async throws -> Response {
         let uploadID = target.uploadID
-        let stager = BlobStager(blobs: engine.store.blobs, inlineLimit: settings.inlineLimit)
+        let stager = stager()
         var headers = HTTPFields()
         let upload: ObjectUpload
         var copyResult: (String?, Int64)?

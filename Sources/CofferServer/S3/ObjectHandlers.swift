@@ -27,7 +27,7 @@ extension S3Responder {
         let condition = try Self.writeCondition(headers)
         _ = try await engine.bucket(call.bucket)  // fail fast, before reading the body
         if let condition { try engine.checkCondition(condition, bucket: call.bucket, key: call.key) }
-        let stager = BlobStager(blobs: engine.store.blobs, inlineLimit: settings.inlineLimit)
+        let stager = stager()
         let hashed = try await Body.stream(call.request, into: stager, payload: call.authentication.payload,
                                            checksums: checksums, limit: settings.maxObjectSize)
         let upload = ObjectUpload(staged: stager.finish(), size: stager.size, etag: hashed.md5Hex, headers: stored,
@@ -271,6 +271,29 @@ extension S3Responder {
 }
 
 /// The answer to GET or HEAD of an object, before any byte of a file is read.
+extension S3Responder {
+    /// The first `limit` bytes of what `read` would send (the console's previews).
+    func firstBytes(_ read: ObjectRead, limit: Int) async throws -> [UInt8] {
+        var out: [UInt8] = []
+        for (segment, part) in read.slices where out.count < limit {
+            let want = min(Int64(limit - out.count), part.upperBound - part.lowerBound)
+            switch segment {
+            case .bytes(let bytes):
+                out += bytes[Int(part.lowerBound)..<Int(part.lowerBound + want)]
+            case .file(let name, _):
+                try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(engine.store.blobs.path(of: name))) { handle in
+                    let chunk = try await handle.readChunk(fromAbsoluteOffset: part.lowerBound, length: .bytes(want))
+                    out += chunk.readableBytesView
+                }
+            }
+        }
+        return out
+    }
+
+    /// Staging for an object's bytes on their way in (inline when small, else a temporary file).
+    func stager() -> BlobStager { BlobStager(blobs: engine.store.blobs, inlineLimit: settings.inlineLimit) }
+}
+
 struct ObjectRead {
     var status: HTTPResponse.Status
     var headers: HTTPFields
