@@ -514,6 +514,12 @@ def test_pages_fit_a_phone_and_arns_break_at_their_joints(console_server):
             root.open(path)
             if not fits(root):
                 wide.append(path)
+            # Every field a person types into says what it holds (autocomplete hints).
+            unhinted = root.driver.execute_script("""
+                return Array.from(document.querySelectorAll('input, textarea'))
+                  .filter(f => !['hidden', 'checkbox', 'radio', 'file', 'submit'].includes(f.type) && !f.hasAttribute('autocomplete'))
+                  .map(f => f.id || f.name);""")
+            assert unhinted == [], (path, unhinted)
         assert wide == []
         root.open(f"/users/{long_name}")
         root.shot("phone-user")
