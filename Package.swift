@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(name: "TOTPTests", dependencies: ["TOTP"]),
         .testTarget(name: "CofferPolicyTests", dependencies: ["CofferPolicy"]),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
-        .testTarget(name: "CofferIAMTests", dependencies: ["CofferIAM", "CofferStore", "CofferCore"]),
+        .testTarget(name: "CofferIAMTests", dependencies: ["CofferIAM", "CofferStore", "CofferCore", "TOTP"]),
         .testTarget(name: "CofferStoreTests", dependencies: ["CofferStore", "CofferCore"]),
         .testTarget(name: "WebAuthnTests", dependencies: ["WebAuthn", .product(name: "Crypto", package: "swift-crypto"),
                                                           .product(name: "CryptoExtras", package: "swift-crypto")]),

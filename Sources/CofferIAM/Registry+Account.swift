@@ -78,10 +78,18 @@ public struct Account: RegistryPart {
                                     authenticated: principal.mfaAuthenticatedAt)
         try await store.write { transaction in
             try transaction.deleteExpiredSessions(before: self.now())
+            // Each link is a row until it expires: a bound, so that no session can fill the disk.
+            guard try transaction.liveSessionCount(user: principal.userName, at: self.now()) < Self.maxConsoleLinkSessions else {
+                throw IAMError(.limitExceeded, "You have \(Self.maxConsoleLinkSessions) temporary credentials that have not "
+                    + "expired yet: wait for some to expire before making more links.")
+            }
             try transaction.insertSession(session)
         }
         return SessionCredentials(accessKey: accessKey, secret: secret, token: token, expiration: expires)
     }
+
+    /// Live temporary credentials a user may hold when the console makes one more for a link.
+    public static let maxConsoleLinkSessions = 200
 
     // MARK: Audits
 

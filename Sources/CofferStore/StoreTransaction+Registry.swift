@@ -92,6 +92,12 @@ extension StoreTransaction {
                              session.mfaAuthenticated, session.expires, session.authenticated])
     }
 
+    /// A user's sessions that have not expired by `time`.
+    public func liveSessionCount(user: String, at time: Int64) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sessions WHERE user_name = ? AND expires_ms >= ?",
+                         arguments: [user, time]) ?? 0
+    }
+
     public func deleteExpiredSessions(before time: Int64) throws {
         try db.execute(sql: "DELETE FROM sessions WHERE expires_ms < ?", arguments: [time])
     }
