@@ -104,16 +104,20 @@ public final class AccessControl: Sendable {
             sources.append(PolicySource(id: name, kind: kind, document: try stored(json), text: json))
         }
         for arn in try transaction.attachedPolicies(owner) {
-            if let managed = AWSManagedPolicy.named(arn: arn) {
-                sources.append(PolicySource(id: arn, kind: .awsManaged, document: try stored(managed.document),
-                                            text: managed.document))
-            } else if let policy = try transaction.managedPolicy(arn: arn),
-                      let version = try transaction.policyVersion(arn: arn, versionID: policy.defaultVersion) {
-                sources.append(PolicySource(id: arn, kind: .userManaged, document: try stored(version.document),
-                                            text: version.document))
-            }
+            if let source = try managed(arn, in: transaction) { sources.append(source) }
         }
         return sources
+    }
+
+    /// A managed policy's default version (AWS's or the account's); nil when there is none.
+    static func managed(_ arn: String, in transaction: StoreTransaction) throws -> PolicySource? {
+        if let managed = AWSManagedPolicy.named(arn: arn) {
+            return PolicySource(id: arn, kind: .awsManaged, document: try stored(managed.document), text: managed.document)
+        }
+        guard let policy = try transaction.managedPolicy(arn: arn),
+              let version = try transaction.policyVersion(arn: arn, versionID: policy.defaultVersion)
+        else { return nil }
+        return PolicySource(id: arn, kind: .userManaged, document: try stored(version.document), text: version.document)
     }
 
     /// A document stored after validation; one that no longer parses fails closed.

@@ -35,14 +35,9 @@ public struct Account: RegistryPart {
         if let serial { try Names.validateSerial(serial) }
         if let code { try Names.validateCode(code, parameter: "tokenCode") }
 
-        let accessKey = "ASIA" + Names.random(Names.upperAlphanumeric, count: 16)
-        let secret = Names.random(Names.secretAlphabet, count: 40)
-        let token = Names.random(Names.secretAlphabet, count: 160)
         let issued = now()
-        let expires = issued + Int64(seconds) * 1000
-        let session = SessionRecord(accessKey: accessKey, sealedSecret: try masterKey.seal(Array(secret.utf8), context: accessKey),
-                                    tokenHash: Registry.tokenHash(token), userName: caller.userName,
-                                    mfaAuthenticated: serial != nil, expires: expires, authenticated: issued)
+        let (session, credentials) = try newSession(user: caller.userName, mfaAuthenticated: serial != nil,
+                                                    expires: issued + Int64(seconds) * 1000, authenticated: issued)
         let context = self.context("GetSessionToken", caller, info)
         do {
             try await MFAFailureRecorder.write(store) { transaction in
@@ -59,7 +54,20 @@ public struct Account: RegistryPart {
         } catch is DeviceVerifier.CheckError {
             throw IAMError(.accessDenied, "MultiFactorAuthentication failed with invalid MFA one time pass code.")
         }
-        return SessionCredentials(accessKey: accessKey, secret: secret, token: token, expiration: expires)
+        return credentials
+    }
+
+    /// New temporary credentials (`ASIA…`, a 40-character secret sealed at rest, a session token
+    /// stored only as its hash) and the row that stands for them.
+    func newSession(user: String, mfaAuthenticated: Bool, expires: Int64, authenticated: Int64?) throws
+        -> (SessionRecord, SessionCredentials) {
+        let accessKey = "ASIA" + Names.random(Names.upperAlphanumeric, count: 16)
+        let secret = Names.random(Names.secretAlphabet, count: 40)
+        let token = Names.random(Names.secretAlphabet, count: 160)
+        let session = SessionRecord(accessKey: accessKey, sealedSecret: try masterKey.seal(Array(secret.utf8), context: accessKey),
+                                    tokenHash: Registry.tokenHash(token), userName: user, mfaAuthenticated: mfaAuthenticated,
+                                    expires: expires, authenticated: authenticated)
+        return (session, SessionCredentials(accessKey: accessKey, secret: secret, token: token, expiration: expires))
     }
 
     /// Temporary credentials standing in for a console session — for the links the console
@@ -69,13 +77,8 @@ public struct Account: RegistryPart {
         guard principal.isConsole, expires > now() else {
             throw IAMError(.accessDenied, "Only a console session that has not ended gets temporary credentials here.")
         }
-        let accessKey = "ASIA" + Names.random(Names.upperAlphanumeric, count: 16)
-        let secret = Names.random(Names.secretAlphabet, count: 40)
-        let token = Names.random(Names.secretAlphabet, count: 160)
-        let session = SessionRecord(accessKey: accessKey, sealedSecret: try masterKey.seal(Array(secret.utf8), context: accessKey),
-                                    tokenHash: Registry.tokenHash(token), userName: principal.userName,
-                                    mfaAuthenticated: principal.mfaAuthenticated, expires: expires,
-                                    authenticated: principal.mfaAuthenticatedAt)
+        let (session, credentials) = try newSession(user: principal.userName, mfaAuthenticated: principal.mfaAuthenticated,
+                                                    expires: expires, authenticated: principal.mfaAuthenticatedAt)
         try await store.write { transaction in
             try transaction.deleteExpiredSessions(before: self.now())
             // Each link is a row until it expires: a bound, so that no session can fill the disk.
@@ -85,7 +88,7 @@ public struct Account: RegistryPart {
             }
             try transaction.insertSession(session)
         }
-        return SessionCredentials(accessKey: accessKey, secret: secret, token: token, expiration: expires)
+        return credentials
     }
 
     /// Live temporary credentials a user may hold when the console makes one more for a link.

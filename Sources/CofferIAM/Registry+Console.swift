@@ -244,7 +244,11 @@ public struct ConsoleSignIn: RegistryPart {
     /// (the console then leads a user without a device to the enrolment wizard).
     public func policiesMentionMFA(user: String) throws -> Bool {
         guard user != Registry.rootUser else { return false }
-        return try access.identityPolicies(user: user).contains { source in
+        return try Self.mentionMFA(access.identityPolicies(user: user))
+    }
+
+    static func mentionMFA(_ sources: [PolicySource]) -> Bool {
+        sources.contains { source in
             source.document.conditionKeys.contains {
                 let key = $0.lowercased()
                 return key == "aws:multifactorauthpresent" || key == "aws:multifactorauthage"
@@ -261,15 +265,8 @@ public struct ConsoleSignIn: RegistryPart {
         guard name != Registry.rootUser, let user = try store.read({ try $0.user(named: name) }) else { return [] }
         let before = try access.identityPolicies(user: name)
         guard !before.contains(where: { $0.id == arn }) else { return [] }
-        var after = before
-        if let managed = AWSManagedPolicy.named(arn: arn) {
-            after.append(PolicySource(id: arn, kind: .awsManaged, document: try AccessControl.stored(managed.document)))
-        } else if let policy = try store.read({ try $0.managedPolicy(arn: arn) }),
-                  let version = try store.read({ try $0.policyVersion(arn: arn, versionID: policy.defaultVersion) }) {
-            after.append(PolicySource(id: arn, kind: .userManaged, document: try AccessControl.stored(version.document)))
-        } else {
-            return []
-        }
+        guard let added = try store.read({ try AccessControl.managed(arn, in: $0) }) else { return [] }
+        let after = before + [added]
         let principal = Principal(userName: user.name, isSession: true, isConsole: true, mfaAuthenticated: false,
                                   path: user.path, userID: user.userID, accountID: accountID)
         let keys = ConditionKeys.global(principal, connection: ConditionKeys.Connection(secureTransport: true, sourceIP: nil,
@@ -292,13 +289,7 @@ public struct ConsoleSignIn: RegistryPart {
             if mustChangePassword, change == .explicitDeny || (change == .implicitDeny && !everyoneMayChange) {
                 found.insert(.password)
             }
-            let mentionsMFA = identity.contains { source in
-                source.document.conditionKeys.contains {
-                    let key = $0.lowercased()
-                    return key == "aws:multifactorauthpresent" || key == "aws:multifactorauthage"
-                }
-            }
-            if mentionsMFA, !hasDevice,
+            if Self.mentionMFA(identity), !hasDevice,
                !allowed("iam:CreateVirtualMFADevice", "arn:aws:iam::\(accountID):mfa/\(name)") || !allowed("iam:EnableMFADevice", ownArn) {
                 found.insert(.mfa)
             }

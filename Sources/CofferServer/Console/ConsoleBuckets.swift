@@ -104,7 +104,7 @@ extension ConsoleResponder {
         try await authorize(.getBucketVersioning(name), call)
         let bucket = try await engine.bucket(name)
         var storedPolicy = ""
-        if (try? s3.authorizer.permits(.getBucketPolicy(name), principal: call.caller, connection: call.connection)) == true {
+        if mayS3(.getBucketPolicy(name), call) {
             storedPolicy = (try? await engine.bucketPolicy(name)) ?? ""
         }
         let devices = try totpDevicesOfRoot(call).map(DeviceOption.init)
@@ -235,8 +235,7 @@ extension ConsoleResponder {
         // (only to a caller who may list versions: to others it would tell that hidden ones exist).
         var hiddenByMarkers = false
         if !versions, rows.isEmpty, folders.isEmpty,
-           (try? s3.authorizer.permits(.listObjectVersions(name, VersionListing(list: list, keyMarker: nil, versionIDMarker: nil)),
-                                       principal: call.caller, connection: call.connection)) == true {
+           mayS3(.listObjectVersions(name, VersionListing(list: list, keyMarker: nil, versionIDMarker: nil)), call) {
             let any = ListingQuery(prefix: listed, delimiter: "", maxKeys: 1, afterKey: nil, afterVersionID: nil)
             hiddenByMarkers = try await !engine.listObjectVersions(bucket: name, any).entries.isEmpty
         }
@@ -363,7 +362,7 @@ extension ConsoleResponder {
             guard !call.selected.isEmpty else { throw Problem(status: .badRequest, message: "Select at least one object.") }
             // Intent, typed as AWS's console asks for it: nothing goes on a stray click.
             let word = permanent ? Self.confirmPermanent : Self.confirmMarker
-            guard call.form["confirm"]?.trimmingCharacters(in: .whitespaces) == word else {
+            guard Self.confirmed(call, word: word) else {
                 throw Problem(status: .badRequest, message: "To confirm, type \u{201C}\(word)\u{201D} in the box.")
             }
             for value in call.selected {

@@ -36,16 +36,16 @@ extension ConsoleResponder {
         let (count, more) = try await versionCount(name)
         let mfaDeleteOn = bucket.versioning.mfaDelete == .enabled
         let codes = (count + Self.emptyBatch - 1) / Self.emptyBatch
+        let devices = try totpDevicesOfRoot(call).map(DeviceOption.init)
         var view = EmptyBucketView(
             title: "Empty bucket \(name)", bucket: name, count: Self.number(count), more: more, isEmpty: count == 0,
             mfaDeleteOn: mfaDeleteOn, askCode: mfaDeleteOn && call.caller.isRoot, rootOnly: mfaDeleteOn && !call.caller.isRoot,
-            rootDevices: try totpDevicesOfRoot(call).map(DeviceOption.init), has_rootDevices: false,
+            rootDevices: devices, has_rootDevices: !devices.isEmpty,
             keysOnly: try keysOnly(call), confirmWord: Self.confirmPermanent, batch: Self.number(Self.emptyBatch),
             codesNeeded: Self.number(codes) + (codes == 1 && !more ? " code" : " codes"),
             // The words are typed once for an emptying: its next steps (and a retry after a refused
             // code) carry them on.
             confirmed: (confirmed || deleted != nil) && count > 0, error: error)
-        view.has_rootDevices = !view.rootDevices.isEmpty
         if let deleted {
             view.notice = "\(Self.number(deleted)) versions and delete markers were permanently deleted."
                 + (count == 0 ? " The bucket is empty." : mfaDeleteOn ? " Enter the next code to go on." : "")
@@ -57,7 +57,7 @@ extension ConsoleResponder {
     /// (up to `emptyBatchesPerRequest`). Each batch is one DeleteObjects through the API's gate.
     func emptyBucket(_ call: Call, _ name: String) async throws -> Response {
         var deleted = 0
-        let confirmed = call.form["confirm"]?.trimmingCharacters(in: .whitespaces) == Self.confirmPermanent
+        let confirmed = Self.confirmed(call, word: Self.confirmPermanent)
         do {
             guard confirmed else {
                 throw Problem(status: .badRequest, message: "To confirm, type \u{201C}\(Self.confirmPermanent)\u{201D} in the box.")
@@ -94,7 +94,7 @@ extension ConsoleResponder {
     /// links the empty page.
     func deleteBucket(_ call: Call, _ name: String) async throws -> Response {
         do {
-            guard call.form["confirm"]?.trimmingCharacters(in: .whitespaces) == name else {
+            guard Self.confirmed(call, word: name) else {
                 throw Problem(status: .badRequest, message: "To confirm, type the bucket's name, \u{201C}\(name)\u{201D}.")
             }
             try await authorize(.deleteBucket(name), call)

@@ -95,7 +95,7 @@ extension ConsoleResponder {
     /// (each step its own authorized call), then the group goes — after its name is typed.
     func deleteGroup(_ call: Call, _ name: String) async throws -> Response {
         do {
-            guard call.form["confirm"]?.trimmingCharacters(in: .whitespaces) == name else {
+            guard Self.confirmed(call, word: name) else {
                 throw Problem(status: .badRequest, message: "To confirm, type the group's name, \u{201C}\(name)\u{201D}.")
             }
             try await authorize(.deleteGroup, ["GroupName": name], call)

@@ -20,8 +20,13 @@ extension ConsoleResponder {
     static let presignChoices: [(minutes: Int, words: String)] = [(15, "15 minutes"), (60, "1 hour"), (240, "4 hours"),
                                                                    (720, "12 hours")]
 
+    /// `Text/Plain; charset=utf-8` → `text/plain`.
+    static func mediaType(_ contentType: String) -> String {
+        contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+    }
+
     static func isTextual(_ contentType: String, key: String) -> Bool {
-        let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let type = Self.mediaType(contentType)
         if type.hasPrefix("text/") || ["application/json", "application/xml", "application/x-yaml", "application/yaml"].contains(type) {
             return true
         }
@@ -65,7 +70,7 @@ extension ConsoleResponder {
             presignChoices: Self.presignChoices.map { ObjectView.Choice(minutes: $0.minutes, words: $0.words) },
             mayPresign: readable && s3Port > 0, error: error)
         if readable, version.size > 0 {
-            let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            let type = Self.mediaType(contentType)
             if let magic = Self.previewImages[type], version.size <= Self.previewImageLimit {
                 let full = try s3.readObject(object, options, requestHeaders: HTTPFields(), isHead: false)
                 if try await s3.firstBytes(full, limit: magic.count) == magic { view.image = true }
@@ -89,7 +94,7 @@ extension ConsoleResponder {
         try await authorize(.getObject(object, options), call)
         let read = try s3.readObject(object, options, requestHeaders: HTTPFields(), isHead: false)
         let contentType = read.headers[.contentType] ?? ""
-        let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let type = Self.mediaType(contentType)
         var served: String
         if let magic = Self.previewImages[type], read.length <= Self.previewImageLimit,
            try await s3.firstBytes(read, limit: magic.count) == magic {

@@ -831,7 +831,7 @@ extension ConsoleResponder {
         try Self.requireIAMUser(name)
         do {
             // Intent: the user's name, typed (AWS's console asks the same).
-            guard call.form["confirm"]?.trimmingCharacters(in: .whitespaces) == name else {
+            guard Self.confirmed(call, word: name) else {
                 throw Problem(status: .badRequest, message: "To confirm, type the user name \u{201C}\(name)\u{201D} in the box.")
             }
             try await authorize(.deleteUser, ["UserName": name], call)

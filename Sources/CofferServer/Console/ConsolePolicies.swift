@@ -234,7 +234,7 @@ extension ConsoleResponder {
         let arn = call.form["arn"] ?? ""
         do {
             let policy = try registry.policies.getPolicy(arn: arn)
-            guard call.form["confirm"]?.trimmingCharacters(in: .whitespaces) == policy.name else {
+            guard Self.confirmed(call, word: policy.name) else {
                 throw Problem(status: .badRequest, message: "To confirm, type the policy's name, \u{201C}\(policy.name)\u{201D}.")
             }
             try await authorize(.deletePolicy, ["PolicyArn": arn], call)

@@ -32,23 +32,13 @@ enum ConsolePresign {
         let canonicalQuery: String = encoded.map { (pair: (name: String, value: String)) -> String in pair.name + "=" + pair.value }
             .joined(separator: "&")
         let canonical = "GET\n\(path)\n\(canonicalQuery)\nhost:\(host)\n\nhost\nUNSIGNED-PAYLOAD"
-        let hashed = Self.hex(SHA256.hash(data: Array(canonical.utf8)))
+        let hashed = hexString(SHA256.hash(data: Array(canonical.utf8)))
         let toSign = "AWS4-HMAC-SHA256\n\(stamp)\n\(scope)\n\(hashed)"
         var key = SymmetricKey(data: Array(("AWS4" + credentials.secret).utf8))
         for part in [date, region, "s3", "aws4_request"] {
             key = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
         }
-        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Array(toSign.utf8), using: key))
+        let signature = hexString(HMAC<SHA256>.authenticationCode(for: Array(toSign.utf8), using: key))
         return origin + path + "?" + canonicalQuery + "&X-Amz-Signature=" + signature
-    }
-
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -195,13 +195,14 @@ struct ConsoleOriginAndCSRF: RouterMiddleware {
         async throws -> Response {
         var context = context
         var request = request
-        let call = ConsoleResponder.Call(request: request, endpoint: endpoint, context: context, console: console)
+        var call = ConsoleResponder.Call(request: request, endpoint: endpoint, context: context, console: console)
         try await console.checkOrigin(call)
         if endpoint.change == .form {
             (context.form, context.selected) = try await ConsoleResponder.form(request)
+            (call.form, call.selected) = (context.form, context.selected)
             request = Request(head: request.head, body: RequestBody(buffer: ByteBuffer()))
         }
-        try await console.checkCSRF(ConsoleResponder.Call(request: request, endpoint: endpoint, context: context, console: console))
+        try await console.checkCSRF(call)
         return try await next(request, context)
     }
 }
