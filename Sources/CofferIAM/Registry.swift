@@ -318,9 +318,15 @@ public struct Users: RegistryPart {
         Task { _ = try? await store.write { try $0.recordKeyUse(accessKey, at: now, service: service, region: region) } }
     }
 
+    /// An access key id as AWS's and ours are: 16 to 128 ASCII letters and digits.
+    public static func isWellFormedKeyID(_ accessKey: String) -> Bool {
+        (16...128).contains(accessKey.utf8.count)
+            && accessKey.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
+    }
+
     /// Whose access key this is (nil: no such key; root and session keys are not IAM users' keys).
     public func accessKeyOwner(_ accessKey: String) throws -> String? {
-        guard accessKey.utf8.count <= 128 else { return nil }
+        guard Self.isWellFormedKeyID(accessKey) else { return nil }
         return try store.read { try $0.accessKey(accessKey)?.userName }
     }
 
@@ -338,9 +344,7 @@ public struct Users: RegistryPart {
     /// K of AKIA compares equal as a Swift String) or a stream of random ids can neither shadow a
     /// real key nor fill the cache.
     public func credential(for accessKey: String) throws -> Credential? {
-        guard (16...128).contains(accessKey.utf8.count),
-              accessKey.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) })
-        else { return nil }
+        guard Self.isWellFormedKeyID(accessKey) else { return nil }
         return try core.credentials.value(for: accessKey, keep: { $0 != nil }) { try lookUpCredential(accessKey) }
     }
 

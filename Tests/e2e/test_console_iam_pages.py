@@ -65,6 +65,9 @@ def test_a_users_access_keys_from_the_console_and_when_they_were_last_used(conso
         with pytest.raises(Exception) as missing:
             iam.get_access_key_last_used(AccessKeyId="AKIANOSUCHKEY0000000")
         assert "NoSuchEntity" in str(missing.value)
+        with pytest.raises(Exception) as malformed:  # longer than the model allows: refused, not echoed
+            iam.get_access_key_last_used(AccessKeyId="A" * 300)
+        assert "ValidationError" in str(malformed.value) and "A" * 200 not in str(malformed.value)
 
         # Make inactive, then delete — the key's id typed, as AWS asks.
         root.click("#user-keys button:not(.danger)")

@@ -84,6 +84,9 @@ extension QueryAPI {
             }
         case .getAccessKeyLastUsed:
             let key = try call.required("AccessKeyId")
+            guard Users.isWellFormedKeyID(key) else {
+                throw IAMError.validation("accessKeyId", "Member must satisfy regular expression pattern: [\\w]+ and length 16-128")
+            }
             guard let owner = try registry.users.accessKeyOwner(key) else {
                 throw IAMError(.noSuchEntity, "The Access Key with id \(key) cannot be found.")
             }
