@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
         // The web console's HTML templates (logic-less, HTML-escaping by default).
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
+        // Outgoing HTTP (the SMS webhook): a maintained client, with timeouts, TLS and pooling.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.20.0"),
     ],
     targets: [
         // Pure RFC 4226/6238, Base32 and otpauth URIs. Knows nothing of Coffer.
@@ -65,6 +67,13 @@ let package = Package(
             // scrypt for passwords (KDF.Scrypt): swift-crypto's own extras, BoringSSL underneath.
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ], swiftSettings: instrumented),
+        // SMS delivery through a signed HTTP webhook (async-http-client). Kept apart so that only
+        // the executable links the HTTP client.
+        .target(name: "SMSWebhook", dependencies: [
+            "CofferCore", "CofferIAM", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         // S3 semantics: versioning, version stacks, deletes, listings, the MFA gate. No HTTP.
         .target(name: "CofferEngine", dependencies: [
             "CofferCore", "CofferStore", "CofferIAM", "CofferPolicy", .product(name: "Crypto", package: "swift-crypto"),
@@ -95,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "coffer",
             dependencies: [
-                "TOTP", "QRCode", "CofferCore", "CofferPolicy", "CofferServer", "CofferIAM", "CofferStore",
+                "TOTP", "QRCode", "CofferCore", "CofferPolicy", "CofferServer", "CofferIAM", "CofferStore", "SMSWebhook",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

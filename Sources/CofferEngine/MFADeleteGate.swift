@@ -63,6 +63,11 @@ extension Engine {
             // As on AWS, security keys cannot answer x-amz-mfa: say so.
             throw S3Error(.accessDenied, MFADeleteGate.required + ": the device is a security key, which cannot be used "
                 + "for MFA Delete; use a virtual or hardware TOTP device")
+        } catch let error as DeviceVerifier.CheckError where error.failure == .smsDevice {
+            // An SMS code is sent on request for a console sign-in: it cannot sign an API call, and
+            // MFA Delete needs the root's device (which is never an SMS device).
+            throw S3Error(.accessDenied, MFADeleteGate.required + ": the device is an SMS device, whose codes serve console "
+                + "sign-in only; use a virtual or hardware TOTP device")
         } catch is DeviceVerifier.CheckError {
             throw S3Error(.accessDenied, MFADeleteGate.required)
         } catch let refusal as GateRefusal {

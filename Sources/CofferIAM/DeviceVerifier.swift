@@ -45,6 +45,9 @@ public struct DeviceVerifier: Sendable {
         case throttled
         /// The serial names a security key: it signs WebAuthn challenges, never codes.
         case securityKey
+        /// The serial names an SMS device: its codes are sent on request, for console sign-in
+        /// only; they never sign an API call.
+        case smsDevice
 
         public var outcome: CheckOutcome {
             switch self {
@@ -55,6 +58,7 @@ public struct DeviceVerifier: Sendable {
             case .replayed: .replayed
             case .throttled: .throttled
             case .securityKey: .securityKey
+            case .smsDevice: .smsDevice
             }
         }
     }
@@ -62,7 +66,7 @@ public struct DeviceVerifier: Sendable {
     /// Every check's outcome. The raw values are the `outcome` label of
     /// `coffer_mfa_checks_total` (dashboards and alert rules read them): never renamed.
     public enum CheckOutcome: String, Sendable, CaseIterable {
-        case passed, malformed, unknownDevice, notAssigned, wrongCode, replayed, throttled, securityKey
+        case passed, malformed, unknownDevice, notAssigned, wrongCode, replayed, throttled, securityKey, smsDevice
     }
 
     /// A failed check with what must be remembered about it after the caller's transaction
@@ -99,6 +103,7 @@ public struct DeviceVerifier: Sendable {
             throw checkError(.unknownDevice, serial: serial, time: time, context: context)
         }
         guard device.kind != .securityKey else { throw checkError(.securityKey, serial: serial, time: time, context: context) }
+        guard device.kind != .sms else { throw checkError(.smsDevice, serial: serial, time: time, context: context) }
         let parameters = try self.parameters(of: device)
         if device.throttledUntil > time {
             throw checkError(.throttled, serial: serial, time: time, context: context)
@@ -129,6 +134,7 @@ public struct DeviceVerifier: Sendable {
         guard device.kind != .securityKey else {
             throw checkError(.securityKey, serial: device.serial, time: time, context: context)
         }
+        guard device.kind != .sms else { throw checkError(.smsDevice, serial: device.serial, time: time, context: context) }
         let parameters = try self.parameters(of: device)
         if device.throttledUntil > time {
             throw checkError(.throttled, serial: device.serial, time: time, context: context)
@@ -197,6 +203,7 @@ public struct DeviceVerifier: Sendable {
         case .replayed: reason = "code already used"
         case .throttled: reason = "throttled"
         case .securityKey: reason = "a security key cannot give codes: use a virtual or hardware TOTP device"
+        case .smsDevice: reason = "an SMS device's codes serve console sign-in only: use a virtual or hardware TOTP device"
         }
         return CheckError(failure: failure, serial: serial, counts: counts,
                           audit: audit(context, .failed, serial: serial, time: time, detail: reason))

@@ -62,6 +62,14 @@ public struct MasterKey: Sendable {
             throw MasterKeyError.cannotOpen
         }
     }
+
+    /// A keyed MAC of `data` under a key derived for `purpose` (HKDF-SHA256): equal inputs give
+    /// equal MACs (what a per-phone-number limit counts by), and without the master key nobody
+    /// can tell which input a MAC stands for.
+    public func mac(_ data: [UInt8], purpose: String) -> [UInt8] {
+        let derived = HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Array("coffer \(purpose)".utf8), outputByteCount: 32)
+        return Array(HMAC<SHA256>.authenticationCode(for: data, using: derived))
+    }
 }
 
 public enum MasterKeyError: Error, Equatable, CustomStringConvertible {

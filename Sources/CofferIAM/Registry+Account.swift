@@ -51,6 +51,10 @@ public struct Account: RegistryPart {
         } catch let error as DeviceVerifier.CheckError where error.failure == .securityKey {
             throw IAMError(.accessDenied, "MultiFactorAuthentication failed: \(serial ?? "the device") is a security key, which "
                 + "cannot be used with GetSessionToken; use a virtual or hardware TOTP device.")
+        } catch let error as DeviceVerifier.CheckError where error.failure == .smsDevice {
+            throw IAMError(.accessDenied, "MultiFactorAuthentication failed: \(serial ?? "the device") is an SMS device, whose "
+                + "codes are sent for console sign-in only and cannot be used with GetSessionToken; use a virtual or hardware "
+                + "TOTP device.")
         } catch is DeviceVerifier.CheckError {
             throw IAMError(.accessDenied, "MultiFactorAuthentication failed with invalid MFA one time pass code.")
         }

@@ -118,19 +118,29 @@ public struct ConsoleSignIn: RegistryPart {
         let mustChange = try mustChangePassword(user)
         let (newToken, next) = newConsoleSession(user: user, stage: mustChange ? .newPassword : .active, mfaAt: now(),
                                                  source: source)
+        let sms = self.sms
         do {
-            try await MFAFailureRecorder.write(store) { transaction in
+            try await MFAFailureRecorder.write(store, { transaction in
                 // A fresh token after the second factor: a token seen before it is worth nothing now.
                 // Guesses in flight when too many wrong codes ended the pending sign-in find it gone.
                 guard try transaction.deleteConsoleSession(tokenHash: pending.tokenHash) == 1 else {
                     throw IAMError(.accessDenied, "The sign-in has ended: start again with the password.")
                 }
-                try self.verifier.check(serial: serial, code: code, user: user, context: context, in: transaction)
+                if let device = try transaction.device(serial), device.kind == .sms, device.userName == user {
+                    try sms.checkSignIn(serial: serial, code: code, pending: pending, context: context, in: transaction)
+                } else {
+                    try self.verifier.check(serial: serial, code: code, user: user, context: context, in: transaction)
+                }
                 try transaction.saveConsoleSession(next)
-            }
+            }, recordAlso: { error, transaction in
+                if let failure = error as? SMSDevices.CodeFailure { try SMSDevices.record(failure, in: transaction) }
+            })
         } catch is DeviceVerifier.CheckError {
             try await countFailedFactor(pending)
             throw IAMError(.accessDenied, "The MFA code is not valid.")
+        } catch let failure as SMSDevices.CodeFailure {
+            try await countFailedFactor(pending)
+            throw failure.refusal
         }
         core.codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
         return (newToken, next)

@@ -182,10 +182,11 @@ public struct MFADevices: RegistryPart {
     }
 
     /// Deactivation: the device leaves its user — a security key, bound to its user, is deleted
-    /// (as on AWS) — and the user's console sessions end: whoever holds a lost device signs in no longer.
+    /// (as on AWS), and so is an SMS device (its number is all it is) — and the user's console sessions end: whoever holds a lost device signs in no longer.
     func unassign(_ device: DeviceRecord, because reason: String, in transaction: StoreTransaction) throws {
         guard let user = device.userName else { return }
-        if device.kind == .securityKey {
+        if device.kind == .securityKey || device.kind == .sms {
+            // A new number means a new device (the number is what the device is).
             try transaction.deleteDevice(device.serial)
         } else {
             var device = device
@@ -226,6 +227,9 @@ public struct MFADevices: RegistryPart {
             switch error.failure {
             case .malformed:
                 throw IAMError.validation("authenticationCode", "Member must have length 6 and satisfy regular expression pattern: [\\d]+")
+            case .smsDevice:
+                throw IAMError(.invalidInput, "\(error.serial) is an SMS device: it is assigned in the console, where the "
+                    + "code sent to its phone is typed back, and it has no clock to resynchronize.")
             default:
                 throw IAMError(.invalidAuthenticationCode, "Authentication code for device is not valid.")
             }

@@ -30,6 +30,7 @@ public final class Registry: Sendable {
     public let policies: Policies
     public let console: ConsoleSignIn
     public let account: Account
+    public let sms: SMSDevices
 
     public var store: Store { core.store }
     public var verifier: DeviceVerifier { core.verifier }
@@ -39,8 +40,9 @@ public final class Registry: Sendable {
     public var signInThrottle: SignInThrottle { core.signInThrottle }
     public var rootArn: String { core.rootArn }
 
-    public init(store: Store, verifier: DeviceVerifier, accountID: String, passwords: PasswordHasher = PasswordHasher()) {
-        let core = RegistryCore(store: store, verifier: verifier, accountID: accountID, hasher: passwords)
+    public init(store: Store, verifier: DeviceVerifier, accountID: String, passwords: PasswordHasher = PasswordHasher(),
+                sms: SMSSettings = SMSSettings()) {
+        let core = RegistryCore(store: store, verifier: verifier, accountID: accountID, hasher: passwords, sms: sms)
         self.core = core
         users = Users(core: core)
         devices = MFADevices(core: core)
@@ -49,6 +51,7 @@ public final class Registry: Sendable {
         policies = Policies(core: core)
         console = ConsoleSignIn(core: core)
         account = Account(core: core)
+        self.sms = SMSDevices(core: core)
     }
 
     public func userArn(_ user: UserRecord) -> String { core.userArn(user) }
@@ -89,8 +92,11 @@ public final class RegistryCore: Sendable {
     let decoy = Mutex<String?>(nil)
     /// When this process last recorded each access key's use (Unix ms).
     let keyUseRecorded = Mutex<[String: Int64]>([:])
+    /// Where SMS codes go and what the account allows of them.
+    let smsSettings: SMSSettings
 
-    init(store: Store, verifier: DeviceVerifier, accountID: String, hasher: PasswordHasher) {
+    init(store: Store, verifier: DeviceVerifier, accountID: String, hasher: PasswordHasher, sms: SMSSettings) {
+        self.smsSettings = sms
         self.store = store
         self.verifier = verifier
         self.accountID = accountID
@@ -140,6 +146,7 @@ extension RegistryPart {
     var policies: Policies { Policies(core: core) }
     var console: ConsoleSignIn { ConsoleSignIn(core: core) }
     var account: Account { Account(core: core) }
+    var sms: SMSDevices { SMSDevices(core: core) }
 
     /// The verifier's view of a request: what it is for and who made it (for the audit log).
     func context(_ event: String, _ caller: Principal, _ info: RequestInfo) -> DeviceVerifier.Context {

@@ -53,7 +53,7 @@ public struct SessionRecord: Sendable, Equatable {
 /// An MFA device and its verifier state.
 public struct DeviceRecord: Sendable, Equatable {
     public var serial: String
-    /// `virtual` or `hardware`.
+    /// `virtual`, `hardware`, `u2f` or `sms`.
     public var kind: DeviceKind
     public var name: String
     public var path: String
@@ -167,6 +167,9 @@ public enum DeviceKind: String, Sendable {
     case hardware
     /// A FIDO2 security key or passkey (WebAuthn): console sign-in only, never a code.
     case securityKey = "u2f"
+    /// A phone number that receives one-time codes by SMS (sealed where a seed would be):
+    /// IAM users' console sign-in only, never `x-amz-mfa`, GetSessionToken or MFA Delete.
+    case sms
 }
 
 /// How an audited event ended. The raw values are what the audit log stores and `coffer admin

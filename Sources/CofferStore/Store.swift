@@ -355,6 +355,24 @@ public final class Store: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("14-sms") { db in
+            // SMS devices: at most one live code per device, stored as a keyed MAC (never the
+            // code), with its wrong tries; and every send, by user and by a keyed MAC of the phone
+            // number, for the rate limits (counted here so that they hold across processes).
+            try db.execute(sql: """
+                CREATE TABLE sms_codes (
+                    serial TEXT PRIMARY KEY, user_name TEXT NOT NULL, purpose TEXT NOT NULL, bound_to TEXT NOT NULL,
+                    code_mac BLOB NOT NULL, expires_ms INTEGER NOT NULL, tries INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE sms_sends (
+                    id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, user_name TEXT NOT NULL, phone_mac TEXT NOT NULL,
+                    outcome TEXT NOT NULL
+                );
+                CREATE INDEX sms_sends_user ON sms_sends(user_name, time_ms);
+                CREATE INDEX sms_sends_phone ON sms_sends(phone_mac, time_ms);
+                CREATE INDEX sms_sends_time ON sms_sends(time_ms);
+                """)
+        }
         return migrator
     }
 }

@@ -154,6 +154,7 @@ extension StoreTransaction {
         try db.execute(sql: "DELETE FROM mfa_devices WHERE serial = ?", arguments: [serial])
         try db.execute(sql: "DELETE FROM mfa_tags WHERE serial = ?", arguments: [serial])
         try db.execute(sql: "DELETE FROM security_keys WHERE serial = ?", arguments: [serial])
+        try db.execute(sql: "DELETE FROM sms_codes WHERE serial = ?", arguments: [serial])
     }
 
     public func throttledDeviceCount(at time: Int64) throws -> Int {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CofferCore
 import CofferPolicy
 import CofferIAM
 import CofferServer
@@ -11,7 +12,7 @@ struct AdminCommand: AsyncParsableCommand {
         commandName: "admin",
         abstract: "Host-side administration of a data folder (works while the server runs).",
         subcommands: [Devices.self, DeactivateMFA.self, ImportTokens.self, Audit.self, Backup.self, Verify.self,
-                      RootPassword.self]
+                      RootPassword.self, SMSOutboxList.self]
     )
 
     struct Folder: ParsableArguments {
@@ -73,6 +74,30 @@ struct AdminCommand: AsyncParsableCommand {
                     + "\(device.lastStep.map(String.init) ?? "-")\t\(device.failures)\t\(throttle)")
             }
             try instance.store.close()
+        }
+    }
+
+    struct SMSOutboxList: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "sms-outbox",
+            abstract: "List the latest SMS messages in an outbox folder (coffer serve --sms-outbox), newest first: "
+                + "when, to whom (masked), what for, and the text with its code, to pass on by hand.")
+
+        @Option(help: "The outbox folder (the one given to coffer serve --sms-outbox).")
+        var outbox: String
+
+        @Option(help: "How many messages to list.")
+        var count: Int = 10
+
+        func run() async throws {
+            let folder = URL(fileURLWithPath: outbox, isDirectory: true)
+            guard FileManager.default.fileExists(atPath: folder.path) else { throw UsageError("no outbox folder at '\(outbox)'") }
+            guard (1...10_000).contains(count) else { throw UsageError("--count must be 1 to 10000") }
+            print("TIME\tTO\tPURPOSE\tTEXT")
+            for message in try SMSOutbox.latest(in: folder, count: count) {
+                print("\(HTTPDate.iso8601(milliseconds: message.created))\t\(PhoneNumber.mask(message.to))\t"
+                    + "\(message.purpose)\t\(message.body)")
+            }
         }
     }
 

@@ -6,6 +6,7 @@ import Hummingbird
 import NIOSSL
 import ServiceLifecycle
 import Logging
+import SMSWebhook
 
 /// `coffer serve`: the S3 API on one port, on the embedded store in a data folder.
 struct ServeCommand: AsyncParsableCommand {
@@ -90,6 +91,56 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "scrypt cost of console passwords as log2(N), 10-20. 17 (128 MiB a hash) is OWASP's minimum: lower it only for test rigs.")
     var passwordLogN: Int = 17
 
+    @Option(help: "Send SMS MFA codes by POSTing signed JSON to this http(s) URL (a relay to an SMS provider; see the README). Needs --sms-webhook-secret-file or COFFER_SMS_WEBHOOK_SECRET.")
+    var smsWebhook: String?
+
+    @Option(help: "A file holding the secret (at least 16 bytes) that signs every SMS webhook request (X-Coffer-Signature). COFFER_SMS_WEBHOOK_SECRET wins over it.")
+    var smsWebhookSecretFile: String?
+
+    @Option(help: "Write SMS MFA codes as files (mode 0600) into this folder instead of sending them: for demos and sites without an SMS provider (`coffer admin sms-outbox` lists them).")
+    var smsOutbox: String?
+
+    @Option(help: "SMS messages sent per minute at most, to anyone (besides the per-user and per-number limits).")
+    var smsPerMinute: Int = 20
+
+    @Flag(help: "Forbid SMS text-message MFA devices in this account: none can be assigned, and existing ones give no codes.")
+    var forbidSmsMfa = false
+
+    /// The SMS settings the flags ask for.
+    func smsSettings() throws -> SMSSettings {
+        guard (1...10_000).contains(smsPerMinute) else { throw UsageError("--sms-per-minute must be 1 to 10000") }
+        var settings = SMSSettings(forbidden: forbidSmsMfa, globalPerMinute: smsPerMinute)
+        switch (smsWebhook, smsOutbox) {
+        case (.some, .some):
+            throw UsageError("give --sms-webhook or --sms-outbox, not both")
+        case (.some(let url), nil):
+            var secret = ProcessInfo.processInfo.environment["COFFER_SMS_WEBHOOK_SECRET"].map { Array($0.utf8) } ?? []
+            if secret.isEmpty, let file = smsWebhookSecretFile {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw UsageError("cannot read --sms-webhook-secret-file \(file)")
+                }
+                secret = Array(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+            }
+            guard !secret.isEmpty else {
+                throw UsageError("--sms-webhook needs a signing secret: --sms-webhook-secret-file or COFFER_SMS_WEBHOOK_SECRET")
+            }
+            do {
+                settings.delivery = try SMSWebhook(url: url, secret: secret)
+            } catch {
+                throw UsageError("--sms-webhook: \(error)")
+            }
+        case (nil, .some(let folder)):
+            do {
+                settings.delivery = try SMSOutbox(folder: URL(fileURLWithPath: folder, isDirectory: true))
+            } catch {
+                throw UsageError("cannot use --sms-outbox \(folder): \(Self.describe(error))")
+            }
+        case (nil, nil):
+            break
+        }
+        return settings
+    }
+
     func run() async throws {
         guard (0...65_535).contains(port) else { throw UsageError("--port must be 0 to 65535") }
         if let consolePort {
@@ -125,6 +176,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         options.consoleHostNames = consoleHostName
         options.maxConnections = maxConnections
+        options.sms = try smsSettings()
 
         let instance: CofferInstance
         do {

@@ -53,6 +53,8 @@ public struct ServerOptions: Sendable {
     public var webauthnOrigins: [String] = []
     /// Host names the console answers to besides IP literals and `localhost` (DNS rebinding).
     public var consoleHostNames: [String] = []
+    /// Where SMS codes go (webhook or outbox), whether SMS devices are allowed, the global cap.
+    public var sms = SMSSettings()
 
     public init(dataFolder: URL) { self.dataFolder = dataFolder }
 }
@@ -105,7 +107,8 @@ public final class CofferInstance: Sendable {
         let verifier = DeviceVerifier(masterKey: masterKey, now: Engine.systemMilliseconds,
                                       observe: { metrics.mfaCheck($0) })
         registry = Registry(store: store, verifier: verifier, accountID: accountID,
-                            passwords: PasswordHasher(cost: .init(logN: options.passwordLogN, blockSize: 8, parallelism: 1)))
+                            passwords: PasswordHasher(cost: .init(logN: options.passwordLogN, blockSize: 8, parallelism: 1)),
+                            sms: options.sms)
         engine = Engine(store: store, gate: MFADeleteGate(verifier: verifier))
         if let access = options.rootAccessKey, let secret = options.rootSecretKey, !access.isEmpty, !secret.isEmpty {
             rootAccessKey = access

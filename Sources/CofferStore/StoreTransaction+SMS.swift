@@ -1,0 +1,99 @@
+import Foundation
+import GRDB
+
+/// The live code of an SMS device: only a keyed MAC of it is stored.
+public struct SMSCodeRecord: Sendable, Equatable {
+    /// What the code proves: a new device's number, or a sign-in.
+    public enum Purpose: String, Sendable {
+        case enable
+        case signIn = "sign-in"
+    }
+
+    public var serial: String
+    /// The user whose phone it is (for a device being assigned, the user it will be assigned to).
+    public var userName: String
+    public var purpose: Purpose
+    /// Who may answer it: the pending sign-in's token hash, or the assigning caller's name.
+    public var boundTo: String
+    public var codeMAC: [UInt8]
+    public var expires: Int64
+    public var tries: Int
+
+    public init(serial: String, userName: String, purpose: Purpose, boundTo: String, codeMAC: [UInt8], expires: Int64,
+                tries: Int = 0) {
+        self.serial = serial
+        self.userName = userName
+        self.purpose = purpose
+        self.boundTo = boundTo
+        self.codeMAC = codeMAC
+        self.expires = expires
+        self.tries = tries
+    }
+}
+
+/// How many SMS messages were sent lately: what the rate limits read.
+public struct SMSSendCounts: Sendable, Equatable {
+    /// The latest send to this user, and to this number (Unix ms).
+    public var userLatest: Int64?
+    public var phoneLatest: Int64?
+    /// Sends in the last hour to this user, and to this number.
+    public var userHour: Int
+    public var phoneHour: Int
+    /// Sends in the last minute, to anyone.
+    public var globalMinute: Int
+}
+
+extension StoreTransaction {
+    public func smsCode(serial: String) throws -> SMSCodeRecord? {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT serial, user_name, purpose, bound_to, code_mac, expires_ms, tries FROM sms_codes WHERE serial = ?
+            """, arguments: [serial]), let purpose = SMSCodeRecord.Purpose(rawValue: row["purpose"])
+        else { return nil }
+        return SMSCodeRecord(serial: row["serial"], userName: row["user_name"], purpose: purpose, boundTo: row["bound_to"],
+                             codeMAC: Array(row["code_mac"] as Data), expires: row["expires_ms"], tries: row["tries"])
+    }
+
+    /// Saves the device's one live code, replacing any earlier one.
+    public func saveSMSCode(_ code: SMSCodeRecord) throws {
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO sms_codes(serial, user_name, purpose, bound_to, code_mac, expires_ms, tries)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [code.serial, code.userName, code.purpose.rawValue, code.boundTo, Data(code.codeMAC),
+                             code.expires, code.tries])
+    }
+
+    public func setSMSCodeTries(serial: String, tries: Int) throws {
+        try db.execute(sql: "UPDATE sms_codes SET tries = ? WHERE serial = ?", arguments: [tries, serial])
+    }
+
+    @discardableResult
+    public func deleteSMSCode(serial: String) throws -> Int {
+        try db.execute(sql: "DELETE FROM sms_codes WHERE serial = ?", arguments: [serial])
+        return db.changesCount
+    }
+
+    /// Counts of recent sends for the limits, as of `time`.
+    public func smsSendCounts(user: String, phoneMAC: String, at time: Int64) throws -> SMSSendCounts {
+        let hourAgo = time - 3_600_000
+        let user = try Row.fetchOne(db, sql: "SELECT MAX(time_ms), COUNT(*) FROM sms_sends WHERE user_name = ? AND time_ms > ?",
+                                    arguments: [user, hourAgo])
+        let phone = try Row.fetchOne(db, sql: "SELECT MAX(time_ms), COUNT(*) FROM sms_sends WHERE phone_mac = ? AND time_ms > ?",
+                                     arguments: [phoneMAC, hourAgo])
+        let minute = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sms_sends WHERE time_ms > ?", arguments: [time - 60_000]) ?? 0
+        return SMSSendCounts(userLatest: user?[0], phoneLatest: phone?[0], userHour: user?[1] ?? 0,
+                             phoneHour: phone?[1] ?? 0, globalMinute: minute)
+    }
+
+    /// Records a send (before the message leaves: a send that fails still counts); forgets sends
+    /// older than a day. Returns the row's id, for its outcome.
+    public func recordSMSSend(at time: Int64, user: String, phoneMAC: String, outcome: String) throws -> Int64 {
+        try db.execute(sql: "DELETE FROM sms_sends WHERE time_ms < ?", arguments: [time - 86_400_000])
+        try db.execute(sql: "INSERT INTO sms_sends(time_ms, user_name, phone_mac, outcome) VALUES (?, ?, ?, ?)",
+                       arguments: [time, user, phoneMAC, outcome])
+        return db.lastInsertedRowID
+    }
+
+    public func setSMSSendOutcome(id: Int64, outcome: String) throws {
+        try db.execute(sql: "UPDATE sms_sends SET outcome = ? WHERE id = ?", arguments: [outcome, id])
+    }
+}
