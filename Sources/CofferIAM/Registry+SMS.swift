@@ -164,6 +164,29 @@ public struct SMSDevices: RegistryPart {
         return device
     }
 
+    /// The caller's unfinished SMS device `serial` for `userName`, if it still waits.
+    public func pendingDevice(_ caller: Principal, userName: String, serial: String) throws -> DeviceRecord {
+        try pending(caller, userName: userName, serial: serial)
+    }
+
+    /// The caller's newest unfinished SMS device for `userName`.
+    public func latestPending(_ caller: Principal, userName: String) throws -> DeviceRecord? {
+        try store.read { try $0.devices(user: nil, assigned: false, kind: .sms, after: nil, limit: 100) }
+            .filter { $0.creator == caller.userName && $0.serial.hasPrefix("arn:aws:iam::\(accountID):sms-mfa/\(userName)/") }
+            .max { $0.created < $1.created }
+    }
+
+    /// Cancel in the wizard: the unfinished device and its code are deleted.
+    public func cancel(_ caller: Principal, userName: String, serial: String, info: RequestInfo) async throws {
+        _ = try pending(caller, userName: userName, serial: serial)
+        try await store.write { transaction in
+            guard let device = try transaction.device(serial), device.kind == .sms, device.userName == nil else { return }
+            try transaction.deleteDevice(serial)
+            try transaction.appendAudit(self.audit("DeleteSMSMFADevice", caller, info, serial: serial,
+                                                   detail: "unfinished, for user \(userName)"))
+        }
+    }
+
     static func callerBinding(_ caller: Principal) -> String { "caller:\(caller.userName)" }
 
     // MARK: Sign-in

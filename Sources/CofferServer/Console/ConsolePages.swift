@@ -26,7 +26,8 @@ extension ConsoleResponder {
     }
 
     func mfaNamePage(_ call: Call) -> Response {
-        page(MFANameView(name: call.caller.userName, keysNeedName: keysNeedAName(call)), call: call)
+        page(MFANameView(name: call.caller.userName, keysNeedName: keysNeedAName(call),
+                         smsUnavailable: registry.sms.unavailableReason(for: call.caller.userName)), call: call)
     }
 
     func authorize(_ request: S3Request, _ call: Call) async throws {
@@ -61,6 +62,7 @@ extension ConsoleResponder {
             else { "\(error.message) (\(error.code.rawValue))" }
         case let error as IAMError: "\(error.message) (\(error.code.rawValue))"
         case let problem as Problem: problem.message
+        case let refusal as SMSRefusal: refusal.message
         default: "The request failed. Please try again."
         }
     }
@@ -160,7 +162,9 @@ extension ConsoleResponder {
             let clear = cookie(call, call.preCookie, "", maxAge: 0)
             let session = cookie(call, call.sessionCookie, token)
             switch record.stage {
-            case .code: return Self.redirect("/signin/mfa", cookies: [session, clear])
+            case .code:
+                let sent = await autoSendSMS(record, source: call.source)
+                return Self.redirect("/signin/mfa" + sent, cookies: [session, clear])
             case .newPassword:
                 s3.metrics.consoleSignIn(.success)
                 return Self.redirect("/password", cookies: [session, clear])
@@ -200,15 +204,26 @@ extension ConsoleResponder {
 
     /// The devices that give codes (virtual and hardware TOTP): the only ones for codes, x-amz-mfa and MFA Delete.
     func totpDevices(_ user: String) throws -> [DeviceRecord] {
-        try enabledDevices(user).filter { $0.kind != .securityKey }
+        try enabledDevices(user).filter { $0.kind == .virtual || $0.kind == .hardware }
     }
 
-    func codePage(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok) throws -> Response {
+    func codePage(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok, notice: String? = nil,
+                  sent: String? = nil) throws -> Response {
         guard let session = call.session, session.stage == .code else { return Self.redirect("/signin") }
         let all = try enabledDevices(session.userName)
-        let devices = all.filter { $0.kind != .securityKey }.map { CodeView.Device(serial: $0.serial, name: $0.name) }
-        return page(CodeView(devices: devices, several: devices.count > 1, hasTOTP: !devices.isEmpty,
-                             hasKeys: all.contains { $0.kind == .securityKey }, error: error), call: call, status: status)
+        let totp = all.filter { $0.kind == .virtual || $0.kind == .hardware }
+        let phones = all.filter { $0.kind == .sms }
+        // The phone a code was just sent to comes first in the list (and is the one chosen).
+        let chosen = sent ?? (phones.count == 1 && totp.isEmpty ? phones[0].serial : nil)
+        let devices = (phones.filter { $0.serial == chosen } + totp + phones.filter { $0.serial != chosen }).map {
+            CodeView.Device(serial: $0.serial, name: $0.kind == .sms ? "SMS to \($0.name)" : $0.name, selected: $0.serial == chosen)
+        }
+        var view = CodeView(devices: devices, several: devices.count > 1, hasTOTP: !totp.isEmpty,
+                            hasKeys: all.contains { $0.kind == .securityKey }, error: error, notice: notice)
+        view.sms = phones.map { CodeView.Phone(serial: $0.serial, masked: $0.name, sent: $0.serial == sent) }
+        view.hasSMS = !phones.isEmpty
+        view.hasCodes = !devices.isEmpty
+        return page(view, call: call, status: status)
     }
 
     func code(_ call: Call) async throws -> Response {
@@ -232,6 +247,12 @@ extension ConsoleResponder {
                     + "(each code works once). Type the code it shows now."
                 : Self.words(error)
             return try codePage(call, error: text, status: .unauthorized)
+        } catch let refusal as SMSRefusal {
+            s3.metrics.consoleSignIn(.wrongCode)
+            guard try registry.console.consoleSession(token: token, allowing: [.code]) != nil else {
+                return Self.redirect("/signin")
+            }
+            return try codePage(call, error: refusal.message, status: refusal.httpStatus, sent: call.form["serial"])
         }
     }
 
@@ -375,8 +396,7 @@ extension ConsoleResponder {
         let devices = try enabledDevices(principal.userName).map { device in
             SecurityView.Device(serial: device.serial, serialJoints: Self.joints(device.serial), enabled: Self.date(device.enabled),
                                 csrf: call.csrf,
-                                kind: device.kind == .virtual ? "Virtual" : device.kind == .hardware ? "Hardware TOTP" : "Security key",
-                                totp: device.kind != .securityKey)
+                                kind: Self.kindWords(device), totp: device.kind == .virtual || device.kind == .hardware)
         }
         var view = SecurityView(
             devices: devices, has_devices: !devices.isEmpty,
@@ -405,6 +425,7 @@ extension ConsoleResponder {
             // A security key: the page's script runs navigator.credentials.create.
             return page(KeyWizardView(name: name, stepUp: try stepUp(call)), call: call)
         }
+        if call.form["type"] == "sms" { return try await smsStart(call, user: principal.userName) }
         do {
             try requireSecureTransport(call)
             try await authorize(.createVirtualMFADevice, ["VirtualMFADeviceName": name], call)
@@ -611,7 +632,7 @@ extension ConsoleResponder {
                 UsersView.Row(name: summary.user.name, created: Self.date(summary.user.created),
                               password: summary.hasPassword ? "Enabled" : "None",
                               mfa: summary.deviceKinds.isEmpty ? "Not assigned"
-                                : summary.deviceKinds.map { $0 == .virtual ? "Virtual" : "Hardware" }.joined(separator: ", "),
+                                : summary.deviceKinds.map(Self.kindWords).joined(separator: ", "),
                               keys: String(summary.accessKeys))
             }
             : page.items.map { user in
@@ -669,7 +690,7 @@ extension ConsoleResponder {
         let devices = !may(.listMFADevices, ["UserName": name], call) ? []
             : try enabledDevices(name).enumerated().map { index, device in
                 UserView.Device(serial: device.serial, serialJoints: Self.joints(device.serial), enabled: Self.date(device.enabled),
-                                index: index)
+                                index: index, sms: device.kind == .sms ? Self.kindWords(device) : nil)
             }
         let attached = !may(.listAttachedUserPolicies, ["UserName": name], call) ? []
             : try registry.policies.attachedPolicies(.user(name)).map { UserView.Policy(name: $0.name, arn: $0.arn, user: name) }
@@ -689,6 +710,7 @@ extension ConsoleResponder {
             maySetPassword: may(hasPassword == true ? .updateLoginProfile : .createLoginProfile, ["UserName": name], call),
             mayDelete: may(.deleteUser, ["UserName": name], call),
             newKey: newKey.map { SecurityView.NewKey(accessKey: $0.0, secret: $0.1) }, error: error)
+        view.mayAssignSMS = registry.sms.unavailableReason(for: name) == nil && may(.enableMFADevice, ["UserName": name], call)
         if may(.listAccessKeys, ["UserName": name], call) {
             let keys = try registry.users.listAccessKeys(call.caller, userName: name)
             view.keys = try keys.map { key in

@@ -249,6 +249,9 @@ extension ConsoleResponder {
         routes.add(.post, "signin/mfa", .action("SignInCode", nil, access: .open, audit: .elsewhere)) { c, call, _ in
             try await c.code(call)
         }
+        routes.add(.post, "signin/mfa/sms", .action("SendSMSCode", nil, access: .open, audit: .elsewhere)) { c, call, _ in
+            try await c.signInSendSMS(call)
+        }
         routes.add(.post, "signin/webauthn/options", .action("SignInSecurityKey", nil, access: .open, audit: .elsewhere)) {
             c, call, _ in try await c.signInKeyOptions(call)
         }
@@ -277,6 +280,15 @@ extension ConsoleResponder {
         routes.add(.post, "security/mfa/cancel", .action("DeleteVirtualMFADevice", security, audit: .elsewhere)) { c, call, _ in
             try await c.cancelDevice(call)
         }
+        routes.add(.post, "security/mfa/sms/enable", .action("EnableMFADevice", security, audit: .elsewhere)) { c, call, _ in
+            try await c.smsEnable(call)
+        }
+        routes.add(.post, "security/mfa/sms/resend", .action("SendSMSCode", security, audit: .elsewhere)) { c, call, _ in
+            try await c.smsResend(call)
+        }
+        routes.add(.post, "security/mfa/sms/cancel", .action("DeleteSMSMFADevice", security, audit: .elsewhere)) { c, call, _ in
+            try await c.smsCancel(call)
+        }
         routes.add(.post, "security/mfa/resync", .action("ResyncMFADevice", security, audit: .elsewhere)) { c, call, _ in
             try await c.resyncDevice(call)
         }
@@ -299,6 +311,10 @@ extension ConsoleResponder {
         routes.add(.get, "users", .read("ListUsers", users)) { c, call, _ in try await c.users(call) }
         routes.add(.post, "users", .action("CreateUser", users)) { c, call, _ in try await c.createUser(call) }
         routes.add(.get, "users/:user", .read("GetUser", users)) { c, call, p in try await c.user(call, p[0]) }
+        routes.add(.post, "users/:user/mfa/sms", .action("EnableMFADevice", users, audit: .elsewhere)) { c, call, p in
+            try Self.requireIAMUser(p[0])
+            return try await c.smsStart(call, user: p[0])
+        }
         routes.add(.post, "users/:user/deactivate-mfa", .action("DeactivateMFADevice", users, audit: .elsewhere)) { c, call, p in
             try await c.deactivateUserDevice(call, p[0])
         }

@@ -4,7 +4,7 @@ import Mustache
 /// The console's templates, by name: a page that names one that does not exist does not compile.
 enum ConsoleTemplate: String, CaseIterable, Sendable {
     case layout, signin, mfa, password, signout, home, security
-    case mfaName = "mfa-name", mfaWizard = "mfa-wizard", keyWizard = "key-wizard"
+    case mfaName = "mfa-name", mfaWizard = "mfa-wizard", keyWizard = "key-wizard", smsWizard = "sms-wizard"
     case users, user, groups, group, policies, policyEditor = "policy-editor"
     case buckets, bucket, emptyBucket = "empty-bucket", objects, object, audit, confirm, message
     /// Partials, included by the pages.

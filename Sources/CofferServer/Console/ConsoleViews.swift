@@ -312,7 +312,7 @@ struct SecurityView: ConsoleView {
 /// One IAM user.
 struct UserView: ConsoleView {
     static let template = ConsoleTemplate.user
-    struct Device { var serial: String; var serialJoints: [String]; var enabled: String; var index: Int }
+    struct Device { var serial: String; var serialJoints: [String]; var enabled: String; var index: Int; var sms: String? = nil }
     struct Policy { var name: String; var arn: String; var user: String }
     struct Key { var accessKey: String; var status: String; var toggle: String; var created: String; var lastUsed: String }
     var title: String
@@ -325,6 +325,8 @@ struct UserView: ConsoleView {
     var policies: [NamedArn]
     var password: String
     var mayDeactivate: Bool
+    /// An SMS device may be assigned to this user by this caller (and SMS is available here).
+    var mayAssignSMS = false
     var mayDetach: Bool
     var mayAttach: Bool
     var maySetPassword: Bool
@@ -453,13 +455,20 @@ struct SignInView: ConsoleView {
 
 struct CodeView: ConsoleView {
     static let template = ConsoleTemplate.mfa
-    struct Device { var serial: String; var name: String }
+    struct Device { var serial: String; var name: String; var selected = false }
+    /// An SMS device: a button that texts a code to it.
+    struct Phone { var serial: String; var masked: String; var sent: Bool }
     var title = "MFA code"
+    /// Every device a code can be typed for (TOTP and SMS).
     var devices: [Device]
     var several: Bool
     var hasTOTP: Bool
     var hasKeys: Bool
+    var sms: [Phone] = []
+    var hasSMS = false
+    var hasCodes = false
     var error: String?
+    var notice: String?
 }
 
 struct PasswordView: ConsoleView {
@@ -481,7 +490,24 @@ struct MFANameView: ConsoleView {
     var title = "Assign MFA device"
     var name: String
     var keysNeedName: String?
+    /// Why SMS cannot be chosen here (the root, an account that forbids it, no delivery); nil if it can.
+    var smsUnavailable: String?
+    /// The number typed last time (kept when it was refused) and whether SMS was the choice.
+    var phone = ""
+    var smsChosen = false
     var error: String?
+}
+
+/// Assign MFA device: the code sent to the phone, typed back.
+struct SMSWizardView: ConsoleView {
+    static let template = ConsoleTemplate.smsWizard
+    var title = "Assign MFA device"
+    var serial: String
+    var user: String
+    var masked: String
+    var forOther: Bool
+    var error: String?
+    var notice: String?
 }
 
 /// Assign MFA device: the QR code (while it may be shown) and the two codes.

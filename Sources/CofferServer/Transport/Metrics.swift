@@ -47,6 +47,9 @@ public final class CofferMetrics: Sendable {
     nonisolated(unsafe) static let securityKeys = MetricNameDescriptor(namespace: "coffer", metricName: "security_key_assertions", unitName: "total",
                                                    helpText: "Security-key registrations and sign-in assertions by outcome (registered, passed, or the refusal's reason).")
 
+    nonisolated(unsafe) static let smsSends = MetricNameDescriptor(namespace: "coffer", metricName: "sms_sends", unitName: "total",
+                                               helpText: "SMS codes asked for, by outcome (sent, failed: the delivery failed, limited: a rate limit refused it, refused: not allowed).")
+
     nonisolated(unsafe) static let signatures = MetricNameDescriptor(namespace: "coffer", metricName: "signature_checks", unitName: "total",
                                                  helpText: "S3 request signatures checked (SigV4, SigV2, presigned): once per signed request, whichever path answers it.")
 
@@ -98,6 +101,10 @@ public final class CofferMetrics: Sendable {
     /// `throttled`, `unknownDevice`, `notAssigned`.
     public func mfaCheck(_ outcome: DeviceVerifier.CheckOutcome) {
         registry.makeCounter(descriptor: Self.mfaChecks, labels: [("outcome", outcome.rawValue)]).increment()
+    }
+
+    func smsSend(_ outcome: String) {
+        registry.makeCounter(descriptor: Self.smsSends, labels: [("outcome", outcome)]).increment()
     }
 
     func securityKey(_ outcome: String) {
