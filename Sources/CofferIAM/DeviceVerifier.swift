@@ -99,11 +99,16 @@ public struct DeviceVerifier: Sendable {
     public func check(serial: String, code: String, user: String, context: Context,
                       in transaction: StoreTransaction) throws -> Int64 {
         let time = now()
-        guard let device = try transaction.device(serial), device.userName == user else {
+        let found = try transaction.device(serial)
+        // An SMS serial is refused for what it is, whoever's it is (its serial says `sms-mfa` anyway):
+        // MFA Delete names the root's devices, and the root never has one.
+        if found?.kind == .sms, found?.userName != nil {
+            throw checkError(.smsDevice, serial: serial, time: time, context: context)
+        }
+        guard let device = found, device.userName == user else {
             throw checkError(.unknownDevice, serial: serial, time: time, context: context)
         }
         guard device.kind != .securityKey else { throw checkError(.securityKey, serial: serial, time: time, context: context) }
-        guard device.kind != .sms else { throw checkError(.smsDevice, serial: serial, time: time, context: context) }
         let parameters = try self.parameters(of: device)
         if device.throttledUntil > time {
             throw checkError(.throttled, serial: serial, time: time, context: context)

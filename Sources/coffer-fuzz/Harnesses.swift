@@ -23,7 +23,7 @@ import WebAuthn
 /// force unwrap) is a crash libFuzzer reports, and in the server it would be a remote kill.
 enum Harness: String, CaseIterable {
     case dates, range, target, endpoint, sigv4, sigv2, chunked, mfa, xml, versioning, complete, delete, bucket,
-         form, base32, keyuri, tokens, policy, console, webauthn, codec, json
+         form, base32, keyuri, tokens, policy, console, webauthn, codec, json, phone
 
     func run(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -151,6 +151,18 @@ enum Harness: String, CaseIterable {
                 precondition(HTTPTypesCodec.headers(fields) == HTTPHeaders(fields),
                              "HTTPTypesCodec wrote different headers from \(text.debugDescription)")
             }
+        case .phone:
+            // A phone number as typed into the SMS wizard: whatever is accepted is E.164, reads the
+            // same again, and masks to bullets and its last four digits only.
+            guard let phone = PhoneNumber(text) else { return }
+            let digits = phone.e164.dropFirst()
+            guard phone.e164.first == "+", (8...15).contains(digits.count), digits.first != "0",
+                  digits.allSatisfy({ $0.isASCII && $0.isNumber }), PhoneNumber(phone.e164) == phone
+            else { fatalError("PhoneNumber accepted \(text.debugDescription) as \(phone.e164)") }
+            let masked = phone.masked
+            guard masked.count == phone.e164.count, masked.hasSuffix(String(digits.suffix(4))),
+                  masked.dropFirst().dropLast(4).allSatisfy({ $0 == "•" })
+            else { fatalError("PhoneNumber masked \(phone.e164) as \(masked)") }
         case .json:
             // RFC 8259, strictly: whatever is accepted reads the same once written back out.
             guard let value = try? JSON.parse(bytes) else { return }

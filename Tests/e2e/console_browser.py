@@ -165,6 +165,17 @@ class Console:
         self.click("#add-mfa")
 
 
+def fits(console):
+    """Whether the page is no wider than the window (nothing to scroll sideways)."""
+    return console.driver.execute_script(
+        "return document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def emulate_width(console, width):
+    console.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                   {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": True})
+
+
 def post(base, path, form, cookie=None, headers=None):
     """A raw POST (no browser, no redirects followed): (status, body, headers)."""
     data = "&".join(f"{k}={urllib.request.quote(v)}" for k, v in form.items()).encode()

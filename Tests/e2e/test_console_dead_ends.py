@@ -11,7 +11,7 @@ import pytest
 from botocore.config import Config
 
 from conftest import ACCESS_KEY, SECRET_KEY
-from console_browser import Authenticator, Console, get, post, running_console, screenshot_folder
+from console_browser import Authenticator, Console, emulate_width, fits, get, post, running_console, screenshot_folder
 
 ROOT_PASSWORD = "Dead-Ends-Root-Pass-1!"
 
@@ -369,17 +369,6 @@ def test_nothing_typed_is_lost(console_server):
     finally:
         root.close()
         user.close()
-
-
-def fits(console):
-    """Whether the page is no wider than the window (nothing to scroll sideways)."""
-    return console.driver.execute_script(
-        "return document.documentElement.scrollWidth <= window.innerWidth + 1")
-
-
-def emulate_width(console, width):
-    console.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                   {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": True})
 
 
 def test_what_a_reader_may_not_do_is_not_offered(console_server):

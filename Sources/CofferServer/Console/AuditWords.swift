@@ -25,6 +25,8 @@ enum AuditWords {
         "AbortMultipartUpload": "Cancelled an upload", "GetObject": "Read an object",
         "ListObjectVersions": "Listed versions", "Audit": "Read the audit log",
         "SignInSecurityKey": "Console sign-in with a security key", "RegisterSecurityKey": "Registered a security key",
+        "SendSMSCode": "Texted an MFA code", "CreateSMSMFADevice": "Started assigning an SMS MFA device",
+        "DeleteSMSMFADevice": "Cancelled an unfinished SMS MFA device",
     ]
 
     /// `Console:CreateUser` → ("Created a user", "CreateUser · console").

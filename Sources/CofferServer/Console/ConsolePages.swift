@@ -213,10 +213,13 @@ extension ConsoleResponder {
         let all = try enabledDevices(session.userName)
         let totp = all.filter { $0.kind == .virtual || $0.kind == .hardware }
         let phones = all.filter { $0.kind == .sms }
+        // A code texted right after the password (the only device is one phone) counts as sent.
+        let sent = sent ?? (call.query["done"] == "sms-sent" && phones.count == 1 ? phones[0].serial : nil)
         // The phone a code was just sent to comes first in the list (and is the one chosen).
         let chosen = sent ?? (phones.count == 1 && totp.isEmpty ? phones[0].serial : nil)
         let devices = (phones.filter { $0.serial == chosen } + totp + phones.filter { $0.serial != chosen }).map {
-            CodeView.Device(serial: $0.serial, name: $0.kind == .sms ? "SMS to \($0.name)" : $0.name, selected: $0.serial == chosen)
+            CodeView.Device(serial: $0.serial, name: $0.kind == .sms ? "SMS to \($0.name)" : $0.name, selected: $0.serial == chosen,
+                            sms: $0.kind == .sms)
         }
         var view = CodeView(devices: devices, several: devices.count > 1, hasTOTP: !totp.isEmpty,
                             hasKeys: all.contains { $0.kind == .securityKey }, error: error, notice: notice)

@@ -115,8 +115,9 @@ extension ConsoleResponder {
     func smsCancel(_ call: Call) async throws -> Response {
         let serial = call.form["serial"] ?? ""
         let user = call.form["user"] ?? ""
-        _ = try? await smsTarget(call)
-        try? await registry.sms.cancel(call.caller, userName: user, serial: serial, info: call.info)
+        if (try? await smsTarget(call)) != nil {
+            try? await registry.sms.cancel(call.caller, userName: user, serial: serial, info: call.info)
+        }
         return Self.redirect(user == call.caller.userName || user.isEmpty ? "/security/mfa/new" : "/users/\(Self.q(user))")
     }
 

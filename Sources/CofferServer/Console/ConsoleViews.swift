@@ -455,7 +455,7 @@ struct SignInView: ConsoleView {
 
 struct CodeView: ConsoleView {
     static let template = ConsoleTemplate.mfa
-    struct Device { var serial: String; var name: String; var selected = false }
+    struct Device { var serial: String; var name: String; var selected = false; var sms = false }
     /// An SMS device: a button that texts a code to it.
     struct Phone { var serial: String; var masked: String; var sent: Bool }
     var title = "MFA code"
