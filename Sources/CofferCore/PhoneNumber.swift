@@ -1,5 +1,5 @@
 /// A phone number in E.164: `+`, then 8 to 15 digits, the first not 0. What people type — spaces,
-/// dots, dashes and parentheses — is removed; anything else is refused. Never logged whole:
+/// dots, dashes and parentheses, and a trunk prefix written `(0)` — is removed; anything else is refused. Never logged whole:
 /// `masked` is what pages, audit rows, answers and logs show.
 public struct PhoneNumber: Sendable, Equatable {
     /// `+` and the digits.
@@ -9,11 +9,21 @@ public struct PhoneNumber: Sendable, Equatable {
     public static let maxInput = 64
 
     public init?(_ text: String) {
-        let utf8 = text.utf8
-        guard utf8.count <= Self.maxInput else { return nil }
+        let bytes = Array(text.utf8)
+        guard bytes.count <= Self.maxInput else { return nil }
         var digits: [UInt8] = []
         var sawPlus = false
-        for byte in utf8 {
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            // "+44 (0)20 …": the (0) is the trunk prefix dialled inside the country, never part of the
+            // international number (left in, one phone would count as two for the per-number limits).
+            if byte == UInt8(ascii: "("), index + 1 < bytes.count, bytes[index] == UInt8(ascii: "0"),
+               bytes[index + 1] == UInt8(ascii: ")") {
+                index += 2
+                continue
+            }
             switch byte {
             case UInt8(ascii: "+"):
                 // Only first, before any digit.

@@ -47,7 +47,15 @@ public struct ConsoleSignIn: RegistryPart {
         let key = userName.lowercased()
         let isRoot = userName == Registry.rootUser && account == nil
         let address = source ?? ""
-        if let wait = core.signInThrottle.retryAfter(user: key, source: address, now: started) {
+        let throttle = core.signInThrottle
+        // Checked and counted in one transaction, before the hash runs (a burst — on one process
+        // or spread over several — cannot outrun the count); forgiven below if right.
+        let locked: Int64? = try await store.write { transaction in
+            if let wait = try throttle.retryAfter(user: key, source: address, now: started, in: transaction) { return wait }
+            try throttle.failed(user: key, source: address, now: started, in: transaction)
+            return nil
+        }
+        if let wait = locked {
             await auditSignInFailure(user: userName, isRoot: isRoot, source: source, outcome: .refused, detail: "throttled")
             return .throttled(retryAfterSeconds: (wait + 999) / 1000)
         }
@@ -62,14 +70,12 @@ public struct ConsoleSignIn: RegistryPart {
                 hash = userRecord == nil ? nil : profile?.passwordHash
             }
         }
-        // Counted before the hash runs (a burst cannot outrun the throttle), forgiven if right.
-        core.signInThrottle.failed(user: key, source: address, now: started)
         // A missing user costs a hash like a present one: neither the answer nor its time tells.
         let against: String
         if let hash { against = hash } else { against = await decoyHash() }
         switch await core.hasher.check(password, against: against) {
         case .busy:
-            core.signInThrottle.forgive(user: key, source: address)
+            try await store.write { try throttle.forgive(user: key, source: address, in: $0) }
             return .busy
         case .mismatch:
             await auditSignInFailure(user: userRecord == nil && !isRoot ? nil : userName, isRoot: isRoot, source: source,
@@ -78,8 +84,10 @@ public struct ConsoleSignIn: RegistryPart {
         case .match:
             guard hash != nil else { return .refused }
         }
-        core.signInThrottle.forgive(user: key, source: address)
-        core.signInThrottle.succeeded(user: key, source: address)
+        try await store.write { transaction in
+            try throttle.forgive(user: key, source: address, in: transaction)
+            try throttle.succeeded(user: key, source: address, in: transaction)
+        }
         let principalName = isRoot ? Registry.rootUser : userName
         var mustChange = profile?.resetRequired ?? false
         if let profile, let policy = try passwords.passwordPolicy(), passwordExpired(profile, policy: policy) {
@@ -142,40 +150,31 @@ public struct ConsoleSignIn: RegistryPart {
             try await countFailedFactor(pending)
             throw failure.refusal
         }
-        core.codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
         return (newToken, next)
     }
 
     /// A wrong second factor (code or security key) for a pending sign-in; the fifth ends it.
     func countFailedFactor(_ pending: ConsoleSessionRecord) async throws {
-        if countFactor(pending) >= Self.codesPerSignIn { try await endPending(pending) }
+        if try await countFactor(pending) >= Self.codesPerSignIn { try await endPending(pending) }
     }
 
     /// Counts an answer to a pending sign-in before it is judged; false (and the pending sign-in
-    /// ended) once `codesPerSignIn` answers have been made. A right answer clears the count.
+    /// ended) once `codesPerSignIn` answers have been made.
     func reserveFactorAttempt(_ pending: ConsoleSessionRecord) async throws -> Bool {
-        guard countFactor(pending) <= Self.codesPerSignIn else {
+        guard try await countFactor(pending) <= Self.codesPerSignIn else {
             try await endPending(pending)
             return false
         }
         return true
     }
 
-    /// One more answer for a pending sign-in: the count so far. A table full of live pending
-    /// sign-ins gives a new one no tries at all (never a trap, never unbounded).
-    private func countFactor(_ pending: ConsoleSessionRecord) -> Int {
-        core.codeFailures.withLock { table -> Int in
-            let time = self.now()
-            if table.count >= 10_000 { table = table.filter { $0.value.expires > time } }
-            guard table.count < 10_000 || table[pending.tokenHash] != nil else { return Self.codesPerSignIn + 1 }
-            let count = (table[pending.tokenHash]?.count ?? 0) + 1
-            table[pending.tokenHash] = (count, pending.expires)
-            return count
-        }
+    /// One more answer for a pending sign-in: the count so far, kept on the pending sign-in's row
+    /// (every process sees it; it goes with the row). A sign-in already gone counts as used up.
+    private func countFactor(_ pending: ConsoleSessionRecord) async throws -> Int {
+        try await store.write { try $0.countFactorTry(tokenHash: pending.tokenHash) } ?? Self.codesPerSignIn + 1
     }
 
     private func endPending(_ pending: ConsoleSessionRecord) async throws {
-        core.codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
         try await store.write { try $0.deleteConsoleSession(tokenHash: pending.tokenHash) }
     }
 
@@ -325,14 +324,20 @@ public struct ConsoleSignIn: RegistryPart {
     public func confirmRootPassword(_ password: String, source: String?,
                                     wrong: String = "The root password is not correct.") async throws {
         let address = source ?? ""
-        guard core.signInThrottle.retryAfter(user: Registry.rootUser, source: address, now: now()) == nil else {
-            throw IAMError(.limitExceeded, "Too many wrong passwords: try again later.")
+        let throttle = core.signInThrottle
+        let time = now()
+        let locked: Bool = try await store.write { transaction in
+            guard try throttle.retryAfter(user: Registry.rootUser, source: address, now: time, in: transaction) == nil else {
+                return true
+            }
+            try throttle.failed(user: Registry.rootUser, source: address, now: time, in: transaction)
+            return false
         }
-        core.signInThrottle.failed(user: Registry.rootUser, source: address, now: now())
+        guard !locked else { throw IAMError(.limitExceeded, "Too many wrong passwords: try again later.") }
         guard try await passwords.verifyRootPassword(password) else {
             throw IAMError(.accessDenied, wrong)
         }
-        core.signInThrottle.forgive(user: Registry.rootUser, source: address)
+        try await store.write { try throttle.forgive(user: Registry.rootUser, source: address, in: $0) }
     }
 
     /// Whether the user's password must be changed before anything else (reset required, or
@@ -410,21 +415,16 @@ public struct ConsoleSignIn: RegistryPart {
 }
 
 /// Backoff for failed sign-ins, per (user, source address) and per source address: a stranger
-/// elsewhere cannot lock a user out, and one address cannot try many users. Entries forget
-/// failures 15 minutes after the last one.
-public final class SignInThrottle: Sendable {
-    struct Entry {
-        var failures: Int
-        var lockedUntil: Int64
-        var last: Int64
-    }
-
+/// elsewhere cannot lock a user out, and one address cannot try many users. Counters forget
+/// failures 15 minutes after the last one. They live in the database (`attempt_counters`),
+/// written in the caller's transaction: every process sharing the data folder — every node of a
+/// cluster — counts the same failures, so a burst spread over them is bounded as on one.
+public struct SignInThrottle: Sendable {
     /// Free failures before the lock, and the lock's ceiling.
     let perUserFree: Int
     let perSourceFree: Int
     static let maxLockMs: Int64 = 900_000
     static let forgetMs: Int64 = 900_000
-    private let table = Mutex<[String: Entry]>([:])
 
     public init(perUserFree: Int = 3, perSourceFree: Int = 20) {
         self.perUserFree = perUserFree
@@ -432,52 +432,48 @@ public final class SignInThrottle: Sendable {
     }
 
     /// Milliseconds until this (user, source) may try again; nil when it may now.
-    public func retryAfter(user: String, source: String, now: Int64) -> Int64? {
-        table.withLock { table in
-            let locked = [Self.pairKey(user, source), Self.sourceKey(source)].compactMap { table[$0] }
-                .filter { now - $0.last < Self.forgetMs }.map(\.lockedUntil).max() ?? 0
-            return locked > now ? locked - now : nil
-        }
+    public func retryAfter(user: String, source: String, now: Int64, in transaction: StoreTransaction) throws -> Int64? {
+        let locked = try [Self.pairKey(user, source), Self.sourceKey(source)].compactMap { try transaction.attemptCounter($0) }
+            .filter { now - $0.last < Self.forgetMs }.map(\.lockedUntil).max() ?? 0
+        return locked > now ? locked - now : nil
     }
 
-    public func failed(user: String, source: String, now: Int64) {
-        table.withLock { table in
-            if table.count > 100_000 {
-                table = table.filter { now - $0.value.last < Self.forgetMs }
-                // Still full of live entries: keep the locked ones (the ones that matter).
-                if table.count > 100_000 { table = table.filter { $0.value.lockedUntil > now } }
+    /// Counts a failure (before the password is judged: a burst cannot outrun the count).
+    public func failed(user: String, source: String, now: Int64, in transaction: StoreTransaction) throws {
+        for (key, free) in [(Self.pairKey(user, source), perUserFree), (Self.sourceKey(source), perSourceFree)] {
+            var entry = try transaction.attemptCounter(key).flatMap { now - $0.last < Self.forgetMs ? $0 : nil }
+                ?? AttemptCounter(failures: 0, lockedUntil: 0, last: now)
+            entry.failures += 1
+            entry.last = now
+            if entry.failures > free {
+                let shift = min(entry.failures - free - 1, 10)
+                entry.lockedUntil = now + min(Int64(1000) << shift, Self.maxLockMs)
             }
-            for (key, free) in [(Self.pairKey(user, source), perUserFree), (Self.sourceKey(source), perSourceFree)] {
-                var entry = table[key].flatMap { now - $0.last < Self.forgetMs ? $0 : nil } ?? Entry(failures: 0, lockedUntil: 0, last: now)
-                entry.failures += 1
-                entry.last = now
-                if entry.failures > free {
-                    let shift = min(entry.failures - free - 1, 10)
-                    entry.lockedUntil = now + min(Int64(1000) << shift, Self.maxLockMs)
-                }
-                table[key] = entry
-            }
+            try transaction.saveAttemptCounter(key, entry, forgetBefore: now - Self.forgetMs)
         }
     }
 
     /// Takes back the failure counted before a check that turned out right (or never ran).
-    public func forgive(user: String, source: String) {
-        table.withLock { table in
-            for key in [Self.pairKey(user, source), Self.sourceKey(source)] {
-                guard var entry = table[key] else { continue }
-                entry.failures = max(0, entry.failures - 1)
-                table[key] = entry
-            }
+    public func forgive(user: String, source: String, in transaction: StoreTransaction) throws {
+        for key in [Self.pairKey(user, source), Self.sourceKey(source)] {
+            guard var entry = try transaction.attemptCounter(key) else { continue }
+            entry.failures = max(0, entry.failures - 1)
+            try transaction.saveAttemptCounter(key, entry, forgetBefore: entry.last - Self.forgetMs)
         }
     }
 
     /// A right password clears its (user, source) pair; the source's count stays (it may be guessing many users).
-    public func succeeded(user: String, source: String) {
-        _ = table.withLock { $0.removeValue(forKey: Self.pairKey(user, source)) }
+    public func succeeded(user: String, source: String, in transaction: StoreTransaction) throws {
+        try transaction.deleteAttemptCounter(Self.pairKey(user, source))
     }
 
-    static func pairKey(_ user: String, _ source: String) -> String { "u\u{0}\(user)\u{0}\(network(source))" }
-    static func sourceKey(_ source: String) -> String { "s\u{0}\(network(source))" }
+    /// Counter keys: the user's part length-prefixed (a typed name may hold any character, and
+    /// SQLite text stops at a NUL), so that no two (user, network) pairs share a key.
+    static func pairKey(_ user: String, _ source: String) -> String {
+        let name = String(decoding: user.utf8.prefix(128), as: UTF8.self).replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")
+        return "signin:u:\(name.utf8.count):\(name):\(network(String(source.prefix(128))))"
+    }
+    static func sourceKey(_ source: String) -> String { "signin:s:\(network(String(source.prefix(128))))" }
 
     /// An IPv6 address counts as its /64 (one host usually holds a whole /64); IPv4 as itself.
     static func network(_ source: String) -> String {

@@ -151,31 +151,32 @@ public struct Passwords: RegistryPart {
         // Counted before the hash is awaited (a burst of parallel guesses cannot outrun the lock):
         // the fifth wrong password in a row locks for a doubling time; a right one is forgiven.
         let start = now()
-        let admitted: Int? = core.passwordFailures.withLock { table in
-            var entry = table[user] ?? (0, 0)
-            guard entry.lockedUntil <= start else { return nil }
+        let key = "password:\(user)"
+        // In the database: guesses spread over several processes (or nodes) count together.
+        let admitted: (failures: Int?, lockedUntil: Int64) = try await store.write { transaction in
+            var entry = try transaction.attemptCounter(key) ?? AttemptCounter(failures: 0, lockedUntil: 0, last: start)
+            guard entry.lockedUntil <= start else { return (nil, entry.lockedUntil) }
             entry.failures += 1
+            entry.last = start
             if entry.failures >= 5 {
                 entry.lockedUntil = start + min(Int64(1) << min(entry.failures - 5, 10), 900) * 1000
             }
-            table[user] = entry
-            if table.count > 10_000 { table = table.filter { $0.value.lockedUntil > start } }
-            return entry.failures
+            // Kept a day after the last failure (the run of wrong passwords is what counts).
+            try transaction.saveAttemptCounter(key, entry, forgetBefore: start - 86_400_000)
+            return (entry.failures, entry.lockedUntil)
         }
-        guard let failures = admitted else {
-            let locked = core.passwordFailures.withLock { $0[user]?.lockedUntil } ?? start
-            throw IAMError(.limitExceeded, "Too many wrong passwords: try again in \((max(locked - start, 0) + 999) / 1000) seconds.")
+        guard let failures = admitted.failures else {
+            throw IAMError(.limitExceeded, "Too many wrong passwords: try again in \((max(admitted.lockedUntil - start, 0) + 999) / 1000) seconds.")
         }
         switch await core.hasher.check(old, against: profile.passwordHash) {
         case .match: break
         case .busy:
             // Nothing was judged: the guess counted above is taken back.
-            core.passwordFailures.withLock { table in
-                if var entry = table[user] {
-                    entry.failures = max(0, entry.failures - 1)
-                    if entry.failures < 5 { entry.lockedUntil = 0 }  // the lock this guess set, if it did
-                    table[user] = entry
-                }
+            try await store.write { transaction in
+                guard var entry = try transaction.attemptCounter(key) else { return }
+                entry.failures = max(0, entry.failures - 1)
+                if entry.failures < 5 { entry.lockedUntil = 0 }  // the lock this guess set, if it did
+                try transaction.saveAttemptCounter(key, entry, forgetBefore: start - 86_400_000)
             }
             throw IAMError(.limitExceeded, "Too many password operations at once: try again shortly.")
         case .mismatch:
@@ -184,7 +185,7 @@ public struct Passwords: RegistryPart {
             try? await store.write { try $0.appendAudit(entry) }
             throw IAMError(.accessDenied, "The old password is incorrect.")
         }
-        core.passwordFailures.withLock { $0[user] = nil }
+        try await store.write { try $0.deleteAttemptCounter(key) }
         let prepared = try await preparePassword(new, user: caller.userName, historySalt: profile.historySalt,
                                                  parameter: "newPassword")
         profile.passwordHash = prepared.hash

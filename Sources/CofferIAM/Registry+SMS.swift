@@ -59,6 +59,8 @@ public struct SMSDevices: RegistryPart {
     /// Per user and per number: one send per 30 seconds, ten an hour.
     public static let gapMs: Int64 = 30_000
     public static let perHour = 10
+    /// An unfinished wizard's device waits an hour for its code; after that it is started again.
+    public static let pendingLifetimeMs: Int64 = 3_600_000
 
     var settings: SMSSettings { core.smsSettings }
 
@@ -104,8 +106,14 @@ public struct SMSDevices: RegistryPart {
                                           limit: Registry.maxDevicesPerUser).count < Registry.maxDevicesPerUser
             else { throw IAMError(.limitExceeded, "Cannot exceed quota for MFADevicesPerUser: \(Registry.maxDevicesPerUser)") }
             // One unfinished SMS wizard per caller and user: starting again replaces it.
-            for pending in try transaction.devices(user: nil, assigned: false, kind: .sms, after: nil, limit: 100)
-            where pending.creator == caller.userName && pending.serial.hasPrefix("arn:aws:iam::\(self.accountID):sms-mfa/\(user)/") {
+            for pending in try transaction.pendingSMSDevices(creator: caller.userName, serialPrefix: self.serialPrefix(user: user)) {
+                try transaction.deleteDevice(pending.serial)
+            }
+            // The caller's wizards left for more than an hour, for anyone: their sealed numbers go.
+            let stale = self.now() - Self.pendingLifetimeMs
+            for pending in try transaction.pendingSMSDevices(creator: caller.userName,
+                                                             serialPrefix: "arn:aws:iam::\(self.accountID):sms-mfa/")
+            where pending.created < stale {
                 try transaction.deleteDevice(pending.serial)
             }
             if !caller.isRoot, try transaction.unassignedDeviceCount(creator: caller.userName) >= Registry.maxUnassignedDevicesPerUser {
@@ -116,10 +124,18 @@ public struct SMSDevices: RegistryPart {
             try transaction.appendAudit(self.audit("CreateSMSMFADevice", caller, info, serial: serial,
                                                    detail: "for user \(user), number \(phone.masked)"))
         }
-        try await send(device: device, user: userName, purpose: .enable, boundTo: Self.callerBinding(caller),
-                       principal: arn(of: caller), info: info)
+        do {
+            try await send(device: device, user: userName, purpose: .enable, boundTo: Self.callerBinding(caller),
+                           principal: arn(of: caller), info: info)
+        } catch let refusal as SMSRefusal where refusal.kind != .couldNotSend {
+            // Nothing was sent: nothing is left behind. (A failed delivery keeps the device, for Resend.)
+            try? await store.write { try $0.deleteDevice(serial) }
+            throw refusal
+        }
         return (serial, phone.masked)
     }
+
+    func serialPrefix(user: String) -> String { "arn:aws:iam::\(accountID):sms-mfa/\(user)/" }
 
     /// "Resend code" in the wizard: a new code for the caller's unfinished device.
     public func resendForEnable(_ caller: Principal, userName: String, serial: String, info: RequestInfo) async throws -> String {
@@ -159,7 +175,8 @@ public struct SMSDevices: RegistryPart {
     /// The caller's unfinished SMS device for `userName`.
     func pending(_ caller: Principal, userName: String, serial: String) throws -> DeviceRecord {
         guard let device = try store.read({ try $0.device(serial) }), device.kind == .sms, device.userName == nil,
-              device.creator == caller.userName, serial.hasPrefix("arn:aws:iam::\(accountID):sms-mfa/\(userName)/")
+              device.creator == caller.userName, serial.hasPrefix(serialPrefix(user: userName)),
+              device.created + Self.pendingLifetimeMs > now()
         else { throw SMSRefusal(.wrongCode, "This SMS device is no longer waiting to be assigned: start again.") }
         return device
     }
@@ -171,8 +188,7 @@ public struct SMSDevices: RegistryPart {
 
     /// The caller's newest unfinished SMS device for `userName`.
     public func latestPending(_ caller: Principal, userName: String) throws -> DeviceRecord? {
-        try store.read { try $0.devices(user: nil, assigned: false, kind: .sms, after: nil, limit: 100) }
-            .filter { $0.creator == caller.userName && $0.serial.hasPrefix("arn:aws:iam::\(accountID):sms-mfa/\(userName)/") }
+        try store.read { try $0.pendingSMSDevices(creator: caller.userName, serialPrefix: serialPrefix(user: userName)) }
             .max { $0.created < $1.created }
     }
 
@@ -323,11 +339,11 @@ public struct SMSDevices: RegistryPart {
         let sendID: Int64
         do {
             sendID = try await store.write { transaction in
-                let counts = try transaction.smsSendCounts(user: user, phoneMAC: phoneMAC, at: time)
+                let counts = try transaction.smsSendCounts(user: user, phoneMAC: phoneMAC, purpose: purpose, at: time)
                 if let refusal = Self.limit(counts, at: time, globalCap: globalCap) {
                     throw refusal
                 }
-                let id = try transaction.recordSMSSend(at: time, user: user, phoneMAC: phoneMAC, outcome: "sending")
+                let id = try transaction.recordSMSSend(at: time, user: user, phoneMAC: phoneMAC, purpose: purpose, outcome: "sending")
                 try transaction.saveSMSCode(SMSCodeRecord(serial: device.serial, userName: user, purpose: purpose, boundTo: boundTo,
                                                           codeMAC: self.codeMAC(code, serial: device.serial),
                                                           expires: time + Self.codeLifetimeMs))

@@ -144,7 +144,6 @@ public struct SecurityKeys: RegistryPart {
             try? await store.write { try $0.appendAudit(entry) }
             throw error
         }
-        core.codeFailures.withLock { _ = $0.removeValue(forKey: pending.tokenHash) }
         return (newToken, next)
     }
 }

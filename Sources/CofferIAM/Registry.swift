@@ -80,12 +80,8 @@ public final class RegistryCore: Sendable {
     let access: AccessControl
     /// Console passwords (scrypt, a few at a time).
     let hasher: PasswordHasher
-    /// Consecutive wrong passwords per user and until when (Unix ms) the user's checks are refused.
-    let passwordFailures = Mutex<[String: (failures: Int, lockedUntil: Int64)]>([:])
-    /// Failed console sign-ins, per (user, address) and per address.
+    /// Failed console sign-ins, per (user, address) and per address (counted in the database).
     let signInThrottle = SignInThrottle()
-    /// Wrong codes per pending console sign-in (by token hash).
-    let codeFailures = Mutex<[String: (count: Int, expires: Int64)]>([:])
     /// Failed sign-ins audited this second, and how many were left out.
     let signInAuditWindow = Mutex<(second: Int64, count: Int, skipped: Int)>((0, 0, 0))
     /// The hash a missing user's password is checked against (made once, at the current cost).

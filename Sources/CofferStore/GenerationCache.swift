@@ -147,7 +147,7 @@ final class TableChanges {
             domains.insert(.access)
         case "audit", "meta", "mfa_devices", "mfa_tags", "uploads", "parts", "manifest_parts", "completed_uploads",
              "login_profiles", "password_history", "console_sessions", "security_keys", "webauthn_challenges",
-             "access_key_usage":
+             "access_key_usage", "sms_codes", "sms_sends", "attempt_counters":
             break  // read by no cache: append-only rows, throttle counters, multipart state, console state
         default:
             if !kind.tableName.hasPrefix("sqlite_") { unknown = true }

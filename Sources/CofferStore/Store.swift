@@ -366,11 +366,23 @@ public final class Store: Sendable {
                 );
                 CREATE TABLE sms_sends (
                     id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, user_name TEXT NOT NULL, phone_mac TEXT NOT NULL,
-                    outcome TEXT NOT NULL
+                    purpose TEXT NOT NULL, outcome TEXT NOT NULL
                 );
                 CREATE INDEX sms_sends_user ON sms_sends(user_name, time_ms);
                 CREATE INDEX sms_sends_phone ON sms_sends(phone_mac, time_ms);
                 CREATE INDEX sms_sends_time ON sms_sends(time_ms);
+                """)
+        }
+        migrator.registerMigration("15-attempt-counters") { db in
+            // Failed attempts that throttle guesses — sign-in passwords per (user, network) and per
+            // network, ChangePassword per user — and the answers a pending sign-in has made: in the
+            // database, so that a burst spread over several processes (or nodes) is bounded as on one.
+            try db.execute(sql: """
+                CREATE TABLE attempt_counters (
+                    key TEXT PRIMARY KEY, failures INTEGER NOT NULL, locked_until_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL
+                );
+                CREATE INDEX attempt_counters_last ON attempt_counters(last_ms);
+                ALTER TABLE console_sessions ADD COLUMN factor_tries INTEGER NOT NULL DEFAULT 0;
                 """)
         }
         return migrator

@@ -156,3 +156,65 @@ extension StoreTransaction {
         return record
     }
 }
+
+/// Failed attempts under one key (a user at a network, a network, a user's ChangePassword) and
+/// until when (Unix ms) the key's attempts are refused unjudged.
+public struct AttemptCounter: Sendable, Equatable {
+    public var failures: Int
+    public var lockedUntil: Int64
+    /// The latest failure (Unix ms): counters forget 15 minutes after it.
+    public var last: Int64
+
+    public init(failures: Int, lockedUntil: Int64, last: Int64) {
+        self.failures = failures
+        self.lockedUntil = lockedUntil
+        self.last = last
+    }
+}
+
+extension StoreTransaction {
+    public func attemptCounter(_ key: String) throws -> AttemptCounter? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT failures, locked_until_ms, last_ms FROM attempt_counters WHERE key = ?"),
+                         arguments: [key]).map { AttemptCounter(failures: $0[0], lockedUntil: $0[1], last: $0[2]) }
+    }
+
+    /// Saves a counter. Counters of the same kind — the key's part up to its first `:` — that are
+    /// older than `forgetBefore` and unlocked go a few at a time with each save, and a new key past
+    /// `cap` of its kind pushes out the oldest unlocked ones: an anonymous spray cannot grow the
+    /// table without bound, and one kind's clean-up never forgets another kind's counters.
+    public func saveAttemptCounter(_ key: String, _ counter: AttemptCounter, forgetBefore: Int64, cap: Int = 100_000) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO attempt_counters(key, failures, locked_until_ms, last_ms) VALUES (?, ?, ?, ?)
+            ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, locked_until_ms = excluded.locked_until_ms,
+                last_ms = excluded.last_ms
+            """).execute(arguments: [key, counter.failures, counter.lockedUntil, counter.last])
+        // The kind's keys are those from "kind:" up to (not including) "kind;" (';' follows ':').
+        let kind = key.split(separator: ":", maxSplits: 1).first.map(String.init) ?? key
+        let (low, high) = (kind + ":", kind + ";")
+        try db.cachedStatement(sql: """
+            DELETE FROM attempt_counters WHERE key IN (
+                SELECT key FROM attempt_counters WHERE key >= ? AND key < ? AND last_ms < ? AND locked_until_ms < ?
+                ORDER BY last_ms LIMIT 16)
+            """).execute(arguments: [low, high, forgetBefore, counter.last])
+        guard counter.failures == 1 else { return }
+        let count = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM attempt_counters WHERE key >= ? AND key < ?"),
+                                     arguments: [low, high]) ?? 0
+        if count > cap {
+            try db.execute(sql: """
+                DELETE FROM attempt_counters WHERE key IN (
+                    SELECT key FROM attempt_counters WHERE key >= ? AND key < ? AND locked_until_ms < ? ORDER BY last_ms LIMIT ?)
+                """, arguments: [low, high, counter.last, count - cap])
+        }
+    }
+
+    public func deleteAttemptCounter(_ key: String) throws {
+        try db.execute(sql: "DELETE FROM attempt_counters WHERE key = ?", arguments: [key])
+    }
+
+    /// One more answer for a pending sign-in (before it is judged); the count so far, or nil when
+    /// the pending sign-in is gone.
+    public func countFactorTry(tokenHash: String) throws -> Int? {
+        try Int.fetchOne(db, sql: "UPDATE console_sessions SET factor_tries = factor_tries + 1 WHERE token_hash = ? RETURNING factor_tries",
+                         arguments: [tokenHash])
+    }
+}

@@ -72,13 +72,20 @@ extension StoreTransaction {
         return db.changesCount
     }
 
-    /// Counts of recent sends for the limits, as of `time`.
-    public func smsSendCounts(user: String, phoneMAC: String, at time: Int64) throws -> SMSSendCounts {
+    /// Counts of recent sends for the limits, as of `time`. For a sign-in code the number's count
+    /// takes only sign-in sends (which need the number's owner's password): a stranger's wizard
+    /// aimed at someone else's number cannot use up that person's sign-in codes. A wizard's send
+    /// counts every send to the number.
+    public func smsSendCounts(user: String, phoneMAC: String, purpose: SMSCodeRecord.Purpose, at time: Int64) throws -> SMSSendCounts {
         let hourAgo = time - 3_600_000
         let user = try Row.fetchOne(db, sql: "SELECT MAX(time_ms), COUNT(*) FROM sms_sends WHERE user_name = ? AND time_ms > ?",
                                     arguments: [user, hourAgo])
-        let phone = try Row.fetchOne(db, sql: "SELECT MAX(time_ms), COUNT(*) FROM sms_sends WHERE phone_mac = ? AND time_ms > ?",
-                                     arguments: [phoneMAC, hourAgo])
+        let phone = purpose == .signIn
+            ? try Row.fetchOne(db, sql: """
+                SELECT MAX(time_ms), COUNT(*) FROM sms_sends WHERE phone_mac = ? AND time_ms > ? AND purpose = ?
+                """, arguments: [phoneMAC, hourAgo, purpose.rawValue])
+            : try Row.fetchOne(db, sql: "SELECT MAX(time_ms), COUNT(*) FROM sms_sends WHERE phone_mac = ? AND time_ms > ?",
+                               arguments: [phoneMAC, hourAgo])
         let minute = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sms_sends WHERE time_ms > ?", arguments: [time - 60_000]) ?? 0
         return SMSSendCounts(userLatest: user?[0], phoneLatest: phone?[0], userHour: user?[1] ?? 0,
                              phoneHour: phone?[1] ?? 0, globalMinute: minute)
@@ -86,11 +93,20 @@ extension StoreTransaction {
 
     /// Records a send (before the message leaves: a send that fails still counts); forgets sends
     /// older than a day. Returns the row's id, for its outcome.
-    public func recordSMSSend(at time: Int64, user: String, phoneMAC: String, outcome: String) throws -> Int64 {
+    public func recordSMSSend(at time: Int64, user: String, phoneMAC: String, purpose: SMSCodeRecord.Purpose,
+                              outcome: String) throws -> Int64 {
         try db.execute(sql: "DELETE FROM sms_sends WHERE time_ms < ?", arguments: [time - 86_400_000])
-        try db.execute(sql: "INSERT INTO sms_sends(time_ms, user_name, phone_mac, outcome) VALUES (?, ?, ?, ?)",
-                       arguments: [time, user, phoneMAC, outcome])
+        try db.execute(sql: "INSERT INTO sms_sends(time_ms, user_name, phone_mac, purpose, outcome) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [time, user, phoneMAC, purpose.rawValue, outcome])
         return db.lastInsertedRowID
+    }
+
+    /// Unassigned SMS devices `creator` started, whose serial begins with `prefix` (a user's).
+    public func pendingSMSDevices(creator: String, serialPrefix: String) throws -> [DeviceRecord] {
+        try DeviceRecord.fetchAll(db, sql: """
+            SELECT \(DeviceRecord.columns) FROM mfa_devices
+            WHERE kind = 'sms' AND user_name IS NULL AND creator = ? AND serial >= ? AND serial < ? ORDER BY serial
+            """, arguments: [creator, serialPrefix, serialPrefix + "\u{10FFFF}"])
     }
 
     public func setSMSSendOutcome(id: Int64, outcome: String) throws {

@@ -17,7 +17,8 @@ import NIOHTTP1
 /// timestamps more than 5 minutes old (a replayed request). Each attempt may take 2.5 seconds;
 /// a connection failure, a timeout, a 429 or a 5xx is retried twice more after 0.25 and 0.5 s, so
 /// a failure is known within 10 seconds. Redirects are not followed (the signed body goes only
-/// where it was configured to go).
+/// where it was configured to go). A retried message keeps its `id` (in the signed body and in
+/// `X-Coffer-Message-Id`): a relay that answered too late the first time de-duplicates on it.
 public final class SMSWebhook: SMSDelivery {
     public let url: String
     let secret: SymmetricKey
@@ -27,11 +28,16 @@ public final class SMSWebhook: SMSDelivery {
     static let attemptTimeout = TimeAmount.milliseconds(2500)
     static let backoffs: [Duration] = [.milliseconds(250), .milliseconds(500)]
 
-    /// `url` must be http or https; `secret` at least 16 bytes.
+    /// `url` must be https, or http to a relay on this host (the body holds the number and the
+    /// code); `secret` at least 16 bytes.
     public init(url: String, secret: [UInt8]) throws {
-        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""),
-              parsed.host?.isEmpty == false
-        else { throw SMSDeliveryError("the SMS webhook must be an http:// or https:// URL") }
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              let host = parsed.host, !host.isEmpty
+        else { throw SMSDeliveryError("the SMS webhook must be an https:// URL (or http:// to a relay on this host)") }
+        guard scheme == "https" || ["127.0.0.1", "::1", "[::1]", "localhost"].contains(host.lowercased()) else {
+            throw SMSDeliveryError("the SMS webhook carries phone numbers and codes: use https://, or http:// only to a relay "
+                + "on this host (127.0.0.1, ::1, localhost)")
+        }
         guard secret.count >= 16 else { throw SMSDeliveryError("the SMS webhook secret must have at least 16 bytes") }
         self.url = url
         self.secret = SymmetricKey(data: secret)
@@ -61,9 +67,10 @@ public final class SMSWebhook: SMSDelivery {
             request.body = .bytes(ByteBuffer(bytes: body))
             do {
                 let response = try await client.execute(request, timeout: Self.attemptTimeout)
-                // The relay's answer is read only to free the connection, and at most 64 KiB of it.
-                _ = try? await response.body.collect(upTo: 65_536)
                 let status = response.status.code
+                // The relay's answer is read only to free the connection (at most 64 KiB, within the
+                // attempt's deadline): its status is what counts.
+                _ = try? await response.body.collect(upTo: 65_536)
                 if (200..<300).contains(status) { return }
                 reason = "the webhook answered \(status)"
                 // 4xx other than 429: the relay refused this message; trying again will not help.

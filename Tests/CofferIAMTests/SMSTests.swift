@@ -72,6 +72,7 @@ struct SMSTests {
     @Test("Phone numbers: E.164 after removing spaces, dots, dashes and parentheses; anything else refused; masked to the last 4")
     func phoneNumbers() {
         #expect(PhoneNumber("+44 (20) 7946-0958")?.e164 == "+442079460958")
+        #expect(PhoneNumber("+44 (0)20 7946 0958")?.e164 == "+442079460958")  // the trunk prefix is dropped
         #expect(PhoneNumber("+1.555.010.9999")?.e164 == "+15550109999")
         #expect(PhoneNumber("+12345678")?.e164 == "+12345678")            // 8 digits
         #expect(PhoneNumber("+123456789012345")?.e164 == "+123456789012345")  // 15 digits
@@ -176,6 +177,33 @@ struct SMSTests {
         // Every refusal is in the audit log, in words.
         let refused = try h.store.read { try $0.audit(after: 0, limit: 1000) }.filter { $0.event == "SendSMSCode" && $0.outcome == .refused }
         #expect(refused.count == 4)
+    }
+
+    @Test("Nobody's wizard aimed at another person's number uses up that person's sign-in codes; a refused start leaves nothing")
+    func wizardsCannotStarveSignIns() async throws {
+        let h = try SMSHarness()
+        let vic = try await h.user("vic")
+        _ = try await h.registry.passwords.createLoginProfile(user: "vic", password: "Vic-Pass-0001!", resetRequired: false)
+        let (serial, _) = try await h.registry.sms.start(vic, userName: "vic", number: "+15550100077", info: SMSHarness.info)
+        try await h.registry.sms.enable(vic, userName: "vic", serial: serial, code: try h.lastCode(), info: SMSHarness.info)
+        // Mallory starts wizards with Vic's number as fast as the limits let her: 10 sends in the hour.
+        let mal = try await h.user("mal")
+        var refused = 0
+        for _ in 0..<12 {
+            h.advance(seconds: 31)
+            if await Self.refusal({ _ = try await h.registry.sms.start(mal, userName: "mal", number: "+1 555 010 0077",
+                                                                       info: SMSHarness.info) }) != nil { refused += 1 }
+        }
+        #expect(refused == 3)  // the wizard's own per-number limit: 10 an hour, every send counted
+        // A refused start left no device behind (starting again had abandoned the earlier wizard).
+        let pending = try h.store.read { try $0.devices(user: nil, assigned: false, kind: .sms, after: nil, limit: 100) }
+        #expect(pending.isEmpty)
+        // Vic still gets his sign-in code.
+        guard case .session(_, let record) = try await h.registry.console.consoleSignIn(
+            accountID: "123456789012", userName: "vic", password: "Vic-Pass-0001!", source: "127.0.0.1")
+        else { Issue.record("no pending sign-in"); return }
+        _ = try await h.registry.sms.sendForSignIn(record, serial: serial, source: "127.0.0.1")
+        #expect(try h.messages().first?.purpose == "sign-in")
     }
 
     @Test("Never for the root, never where forbidden or undeliverable; never for x-amz-mfa, GetSessionToken or EnableMFADevice")

@@ -255,29 +255,54 @@ struct ConsoleTests {
     }
 
     @Test("The throttle: per (user, address) and per address; a stranger elsewhere cannot lock a user out")
-    func throttle() {
+    func throttle() throws {
+        // On a real store: the counters are rows that every process sharing the folder reads.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-throttle-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try Store(folder: folder)
+        defer { try? store.close() }
+        func failed(_ throttle: SignInThrottle, _ user: String, _ source: String, _ now: Int64) throws {
+            try store.writeNow { try throttle.failed(user: user, source: source, now: now, in: $0) }
+        }
+        func retryAfter(_ throttle: SignInThrottle, _ user: String, _ source: String, _ now: Int64) throws -> Int64? {
+            try store.writeNow { try throttle.retryAfter(user: user, source: source, now: now, in: $0) }
+        }
         let throttle = SignInThrottle(perUserFree: 3, perSourceFree: 20)
         var now: Int64 = 1_000_000
-        for _ in 0..<3 { throttle.failed(user: "bob", source: "203.0.113.9", now: now) }
-        #expect(throttle.retryAfter(user: "bob", source: "203.0.113.9", now: now) == nil)
-        throttle.failed(user: "bob", source: "203.0.113.9", now: now)
-        #expect(throttle.retryAfter(user: "bob", source: "203.0.113.9", now: now) == 1000)
+        for _ in 0..<3 { try failed(throttle, "bob", "203.0.113.9", now) }
+        #expect(try retryAfter(throttle, "bob", "203.0.113.9", now) == nil)
+        try failed(throttle, "bob", "203.0.113.9", now)
+        #expect(try retryAfter(throttle, "bob", "203.0.113.9", now) == 1000)
         // Bob, from his own address, is not locked by the stranger's failures.
-        #expect(throttle.retryAfter(user: "bob", source: "198.51.100.7", now: now) == nil)
+        #expect(try retryAfter(throttle, "bob", "198.51.100.7", now) == nil)
         // The lock doubles with each further failure, up to 15 minutes.
-        for _ in 0..<20 { throttle.failed(user: "bob", source: "203.0.113.9", now: now) }
-        #expect(throttle.retryAfter(user: "bob", source: "203.0.113.9", now: now) == 900_000)
+        for _ in 0..<20 { try failed(throttle, "bob", "203.0.113.9", now) }
+        #expect(try retryAfter(throttle, "bob", "203.0.113.9", now) == 900_000)
         now += 900_001
-        #expect(throttle.retryAfter(user: "bob", source: "203.0.113.9", now: now) == nil)
+        #expect(try retryAfter(throttle, "bob", "203.0.113.9", now) == nil)
         // One address trying many users is locked for all of them.
         let spray = SignInThrottle(perUserFree: 3, perSourceFree: 20)
-        for index in 0..<21 { spray.failed(user: "user\(index)", source: "192.0.2.1", now: now) }
-        #expect(spray.retryAfter(user: "someone-else", source: "192.0.2.1", now: now) != nil)
-        #expect(spray.retryAfter(user: "someone-else", source: "192.0.2.2", now: now) == nil)
+        for index in 0..<21 { try failed(spray, "user\(index)", "192.0.2.1", now) }
+        #expect(try retryAfter(spray, "someone-else", "192.0.2.1", now) != nil)
+        #expect(try retryAfter(spray, "someone-else", "192.0.2.2", now) == nil)
         // A right password clears the user's pair, not the address's count.
-        throttle.failed(user: "carol", source: "192.0.2.5", now: now)
-        throttle.succeeded(user: "carol", source: "192.0.2.5")
-        #expect(throttle.retryAfter(user: "carol", source: "192.0.2.5", now: now) == nil)
+        try failed(throttle, "carol", "192.0.2.5", now)
+        try store.writeNow { try throttle.succeeded(user: "carol", source: "192.0.2.5", in: $0) }
+        #expect(try retryAfter(throttle, "carol", "192.0.2.5", now) == nil)
+        // A spray of new keys cannot grow the table past its cap.
+        // A spray of one kind never pushes out (or forgets) another kind's counters.
+        try store.writeNow {
+            try $0.saveAttemptCounter("password:gus", AttemptCounter(failures: 7, lockedUntil: 0, last: 1), forgetBefore: 0)
+        }
+        try store.writeNow { transaction in
+            for index in 0..<50 {
+                try transaction.saveAttemptCounter("spray:k\(index)", AttemptCounter(failures: 1, lockedUntil: 0, last: now + Int64(index)),
+                                                   forgetBefore: now, cap: 20)
+            }
+        }
+        #expect(try store.read { try $0.attemptCounter("spray:k49") } != nil)
+        #expect(try store.read { try $0.attemptCounter("spray:k0") } == nil)
+        #expect(try store.read { try $0.attemptCounter("password:gus") }?.failures == 7)
     }
 
     @Test("A password reset forces a change at sign-in, under the account's password policy")

@@ -71,7 +71,10 @@ extension ConsoleResponder {
             let text = "No SMS device was added: " + Self.words(error)
             if user != call.caller.userName { return try await self.user(call, user, error: text, status: Self.status(of: error)) }
             return page(MFANameView(name: call.form["name"] ?? user, keysNeedName: keysNeedAName(call),
-                                    smsUnavailable: registry.sms.unavailableReason(for: user), phone: number, smsChosen: true,
+                                    smsUnavailable: registry.sms.unavailableReason(for: user),
+                                    // A refused number comes back to be corrected; a valid one is never
+                                    // written into a page again (numbers are shown masked).
+                                    phone: PhoneNumber(number) == nil ? number : "", smsChosen: true,
                                     error: text), call: call, status: Self.status(of: error))
         }
     }

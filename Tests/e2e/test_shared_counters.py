@@ -1,0 +1,136 @@
+"""Every throttle counts across processes (issue 21 §3, on the embedded store): two `coffer serve`
+processes on one data folder — as two cluster nodes on one database — share the counters of wrong
+sign-in passwords, of wrong ChangePassword guesses and of a pending sign-in's answers. Guesses
+spread over both are bounded exactly as on one; before, each process kept its own counts in
+memory, and two processes allowed twice as many."""
+import json
+import re
+import shutil
+import subprocess
+import time
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from conftest import ACCESS_KEY, COFFER, SECRET_KEY, Server, free_port
+
+ROOT_PASSWORD = "Shared-Counters-Root-1!"
+
+
+def start(data=None):
+    port = free_port()
+    server = Server(data=data, env={"COFFER_ROOT_PASSWORD": ROOT_PASSWORD},
+                    extra_args=["--console-port", str(port)]).start()
+    server.console = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            if requests.get(server.console + "/signin", timeout=5).status_code == 200:
+                break
+        except OSError:
+            time.sleep(0.2)
+    return server
+
+
+@pytest.fixture(scope="module")
+def pair():
+    first = start()
+    second = start(data=first.data)
+    first.account = re.search(rb"Account (\d{12})", first.output).group(1).decode()
+    try:
+        yield first, second
+    finally:
+        second.stop()
+        first.stop()
+        shutil.rmtree(first.data, ignore_errors=True)
+
+
+def iam(server, key=ACCESS_KEY, secret=SECRET_KEY):
+    return boto3.client("iam", endpoint_url=server.endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
+                        region_name="us-east-1", config=Config(retries={"total_max_attempts": 1}))
+
+
+def sign_in(server, account, user, password, session=None):
+    """One sign-in POST on `server`'s console: (status, location, session)."""
+    session = session or requests.Session()
+    page = session.get(server.console + "/signin", timeout=10)
+    token = re.search(r'name="_csrf" value="([^"]+)"', page.text).group(1)
+    answer = session.post(server.console + "/signin", allow_redirects=False, timeout=30,
+                          data={"_csrf": token, "kind": "iam", "account": account, "user": user, "password": password},
+                          headers={"Origin": server.console})
+    return answer.status_code, answer.headers.get("Location"), session
+
+
+def test_wrong_passwords_spread_over_two_processes_lock_as_on_one(pair):
+    first, second = pair
+    iam(first).create_user(UserName="pat")
+    iam(first).create_login_profile(UserName="pat", Password="Pat-Right-Pass-1", PasswordResetRequired=False)
+    statuses = [sign_in((first, second)[index % 2], first.account, "pat", f"wrong-{index}")[0] for index in range(10)]
+    # Three free failures per (user, address), the fourth locks: on one process or two.
+    assert statuses[:4] == [401, 401, 401, 401], statuses
+    assert set(statuses[4:]) == {429}, statuses
+    # The right password is refused unjudged on either process while the lock holds.
+    assert sign_in(second, first.account, "pat", "Pat-Right-Pass-1")[0] == 429
+
+
+def test_change_password_guesses_spread_over_two_processes_lock_after_five(pair):
+    first, second = pair
+    iam(first).create_user(UserName="quin")
+    iam(first).create_login_profile(UserName="quin", Password="Quin-Right-Pass-1", PasswordResetRequired=False)
+    iam(first).put_user_policy(UserName="quin", PolicyName="Own", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ChangePassword",
+                                                "Resource": f"arn:aws:iam::{first.account}:user/quin"}]}))
+    key = iam(first).create_access_key(UserName="quin")["AccessKey"]
+    codes = []
+    for index in range(7):
+        client = iam((first, second)[index % 2], key["AccessKeyId"], key["SecretAccessKey"])
+        try:
+            client.change_password(OldPassword=f"Wrong-Old-{index}", NewPassword="Quin-New-Pass-002")
+            codes.append("changed")
+        except ClientError as error:
+            codes.append(error.response["Error"]["Code"])
+    assert codes[:5] == ["AccessDenied"] * 5, codes
+    assert codes[5:] == ["LimitExceeded"] * 2, codes
+
+
+def test_a_pending_sign_in_ends_after_five_wrong_codes_whichever_process_judges_them(pair):
+    first, second = pair
+    root = iam(first)
+    root.create_user(UserName="rey")
+    root.create_login_profile(UserName="rey", Password="Rey-Right-Pass-1", PasswordResetRequired=False)
+    device = root.create_virtual_mfa_device(VirtualMFADeviceName="rey")["VirtualMFADevice"]
+    seed = device["Base32StringSeed"].decode() if isinstance(device["Base32StringSeed"], bytes) else device["Base32StringSeed"]
+
+    def code(at):
+        return subprocess.run([COFFER, "totp", "code", "--secret", seed, "--at", str(int(at))], check=True,
+                              capture_output=True, text=True).stdout.strip()
+    step = int(time.time()) // 30
+    root.enable_mfa_device(UserName="rey", SerialNumber=device["SerialNumber"], AuthenticationCode1=code((step - 1) * 30),
+                           AuthenticationCode2=code(step * 30))
+    status, location, session = sign_in(first, first.account, "rey", "Rey-Right-Pass-1")
+    assert (status, location) == (303, "/signin/mfa")
+    cookie = session.cookies.get("coffer_session")
+    right = code(step * 30 + 30)
+    wrong = "000000" if right != "000000" else "111111"
+    answers = []
+    for index in range(5):
+        server = (first, second)[index % 2]
+        page = requests.get(server.console + "/signin/mfa", cookies={"coffer_session": cookie}, timeout=10,
+                            allow_redirects=False)
+        assert page.status_code == 200, (index, page.status_code)
+        token = re.search(r'name="_csrf" value="([^"]+)"', page.text).group(1)
+        answer = requests.post(server.console + "/signin/mfa", cookies={"coffer_session": cookie}, timeout=30,
+                               allow_redirects=False, headers={"Origin": server.console},
+                               data={"_csrf": token, "serial": device["SerialNumber"], "code": wrong})
+        answers.append((answer.status_code, answer.headers.get("Location")))
+    # Four wrong answers shown again; the fifth — counted on the pending sign-in's own row,
+    # whichever process judged the others — ends it.
+    assert [status for status, _ in answers[:4]] == [401] * 4, answers
+    assert answers[4] == (303, "/signin"), answers
+    for server in (first, second):
+        gone = requests.get(server.console + "/signin/mfa", cookies={"coffer_session": cookie}, timeout=10,
+                            allow_redirects=False)
+        assert gone.status_code == 303 and gone.headers["Location"] == "/signin"
