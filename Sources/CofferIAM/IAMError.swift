@@ -13,6 +13,8 @@ public struct IAMError: Error, Sendable, Equatable {
         case invalidAction = "InvalidAction"
         case missingParameter = "MissingParameter"
         case serviceFailure = "ServiceFailure"
+        /// Busy: the write could not get the database's lock in time; nothing was done (retryable, 503).
+        case serviceUnavailable = "ServiceUnavailable"
         case malformedPolicyDocument = "MalformedPolicyDocument"
         case unmodifiableEntity = "UnmodifiableEntity"
         case policyEvaluation = "PolicyEvaluation"
@@ -20,7 +22,7 @@ public struct IAMError: Error, Sendable, Equatable {
         case invalidUserType = "InvalidUserType"
 
         /// `Sender` unless the service is at fault.
-        public var type: String { self == .serviceFailure ? "Receiver" : "Sender" }
+        public var type: String { self == .serviceFailure || self == .serviceUnavailable ? "Receiver" : "Sender" }
     }
 
     public var code: Code

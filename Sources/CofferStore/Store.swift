@@ -21,12 +21,14 @@ public final class Store: Sendable {
 
     /// Opens (creating if needed) the store in `folder`, migrates it, and (unless told not to:
     /// `coffer admin verify` lists orphans rather than removing them) sweeps orphan blobs.
-    public init(folder: URL, sweep: Bool = true) throws {
+    /// `busyTimeout`: how long (seconds) a write waits for another process's write lock on the
+    /// folder before it gives up with `StoreBusy` (answered `503 SlowDown`, never a 500).
+    public init(folder: URL, sweep: Bool = true, busyTimeout: Double = 30) throws {
         _ = Self.sqliteSetup
         self.folder = folder
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var configuration = Configuration()
-        configuration.busyMode = .timeout(30)
+        configuration.busyMode = .timeout(max(0.01, busyTimeout))
         configuration.maximumReaderCount = 8
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
@@ -84,6 +86,10 @@ public final class Store: Sendable {
             return try await body()
         } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
             throw BlobError.noSpace
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+            // Another process held the write lock past the busy timeout: nothing was written (the
+            // transaction never began, or rolled back); the client may try again.
+            throw StoreBusy()
         }
     }
 
@@ -387,6 +393,13 @@ public final class Store: Sendable {
         }
         return migrator
     }
+}
+
+/// A write waited for another process's lock on the data folder longer than the busy timeout and
+/// wrote nothing: the server answers `503 SlowDown` (S3) or `ServiceUnavailable` (IAM), which
+/// clients retry.
+public struct StoreBusy: Error, Equatable, Sendable {
+    public init() {}
 }
 
 extension Store {

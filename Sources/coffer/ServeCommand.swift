@@ -91,6 +91,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "scrypt cost of console passwords as log2(N), 10-20. 17 (128 MiB a hash) is OWASP's minimum: lower it only for test rigs.")
     var passwordLogN: Int = 17
 
+    @Option(help: "Seconds a write waits for another process's lock on the data folder (coffer admin, a second server) before it answers 503 SlowDown, which clients retry.")
+    var busyTimeout: Double = 30
+
     @Option(help: "Send SMS MFA codes by POSTing signed JSON to this http(s) URL (a relay to an SMS provider; see the README). Needs --sms-webhook-secret-file or COFFER_SMS_WEBHOOK_SECRET.")
     var smsWebhook: String?
 
@@ -177,6 +180,8 @@ struct ServeCommand: AsyncParsableCommand {
         options.consoleHostNames = consoleHostName
         options.maxConnections = maxConnections
         options.sms = try smsSettings()
+        guard busyTimeout.isFinite, (0.1...3600).contains(busyTimeout) else { throw UsageError("--busy-timeout must be 0.1 to 3600") }
+        options.busyTimeout = busyTimeout
 
         let instance: CofferInstance
         do {

@@ -63,6 +63,7 @@ extension ConsoleResponder {
         case let error as IAMError: "\(error.message) (\(error.code.rawValue))"
         case let problem as Problem: problem.message
         case let refusal as SMSRefusal: refusal.message
+        case is StoreBusy: "Coffer is busy just now: nothing was changed. Try again in a moment."
         default: "The request failed. Please try again."
         }
     }

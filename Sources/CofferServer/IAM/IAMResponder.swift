@@ -77,6 +77,9 @@ struct QueryAPI: AuthorizationPoint {
             return Self.success(action: action, service: service, result: result, requestID: requestID)
         } catch let error as IAMError {
             return Self.failure(error, service: service, requestID: requestID)
+        } catch is StoreBusy {
+            return Self.failure(IAMError(.serviceUnavailable, "The service is busy: nothing was changed. Please try again."),
+                                service: service, requestID: requestID)
         } catch is HTTPParserError {
             return Self.failure(IAMError(.invalidInput, S3Responder.brokenFraming.message), service: service,
                                 requestID: requestID)

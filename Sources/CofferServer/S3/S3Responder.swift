@@ -74,6 +74,9 @@ struct S3Responder: HTTPResponder {
         } catch BlobError.noSpace {
             response = S3Response.error(S3Error(.insufficientStorage), resource: resource, requestID: requestID,
                                         isHead: isHead)
+        } catch is StoreBusy {
+            // Another process held the write lock past the busy timeout; nothing was written.
+            response = S3Response.error(S3Error(.slowDown), resource: resource, requestID: requestID, isHead: isHead)
         } catch is HTTPParserError {
             // The body's framing broke (a bad chunk size): the client's fault, and the connection
             // is closed after this answer (`ConnectionGuard`).

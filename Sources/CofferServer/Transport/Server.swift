@@ -47,6 +47,8 @@ public struct ServerOptions: Sendable {
     public var maxConnections = 4096
     /// scrypt's cost for console passwords, as log2(N): 17 is OWASP's minimum; lower only for test rigs.
     public var passwordLogN = 17
+    /// Seconds a write waits for another process's lock on the data folder before `503 SlowDown`.
+    public var busyTimeout: Double = 30
     /// WebAuthn's relying-party id (a domain; browsers refuse WebAuthn on IP-address origins).
     public var webauthnRPID = "localhost"
     /// The origins allowed to use security keys; empty: the console's own `http(s)://localhost:PORT`.
@@ -78,7 +80,7 @@ public final class CofferInstance: Sendable {
 
     public init(options: ServerOptions) throws {
         self.options = options
-        store = try Store(folder: options.dataFolder)
+        store = try Store(folder: options.dataFolder, busyTimeout: options.busyTimeout)
         (accountID, createdAccount) = try store.writeNow { transaction in
             if let existing = try transaction.setting("account_id") { return (existing, false) }
             var generator = SystemRandomNumberGenerator()

@@ -1,3 +1,4 @@
+import CofferStore
 import CofferCore
 import CofferIAM
 import HTTPTypes
@@ -6,6 +7,11 @@ import HTTPTypes
 /// is Hummingbird's `HTTPResponseError`). HTTP statuses live here, in the server, and nowhere below.
 protocol HTTPStatusError: Error {
     var httpStatus: HTTPResponse.Status { get }
+}
+
+/// Another process held the data folder's write lock too long: retry (the console's pages too).
+extension StoreBusy: HTTPStatusError {
+    var httpStatus: HTTPResponse.Status { .serviceUnavailable }
 }
 
 extension S3Error: HTTPStatusError {
@@ -53,6 +59,7 @@ extension IAMError.Code {
              .unmodifiableEntity, .passwordPolicyViolation, .invalidUserType: 400
         case .reportNotPresent: 410
         case .serviceFailure, .policyEvaluation: 500
+        case .serviceUnavailable: 503
         }
     }
 }
