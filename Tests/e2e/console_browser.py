@@ -200,10 +200,11 @@ def send(request, cookie, headers):
         return error.code, error.read().decode(errors="replace"), dict(error.headers)
 
 
-def console_server(password, host="127.0.0.1"):
+def console_server(password, host="127.0.0.1", env=None, extra_args=(), data=None):
     """A `coffer serve --console-port` whose console answers (as http://HOST:PORT); the caller stops it."""
     port = free_port()
-    server = Server(env={"COFFER_ROOT_PASSWORD": password}, extra_args=["--console-port", str(port)]).start()
+    server = Server(data=data, env=dict(env or {}, COFFER_ROOT_PASSWORD=password),
+                    extra_args=["--console-port", str(port), *extra_args]).start()
     server.console = f"http://{host}:{port}"
     deadline = time.time() + 30
     while time.time() < deadline:

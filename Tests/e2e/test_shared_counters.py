@@ -15,31 +15,16 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ACCESS_KEY, COFFER, SECRET_KEY, Server, free_port
+from conftest import ACCESS_KEY, COFFER, SECRET_KEY
+from console_browser import console_server
 
 ROOT_PASSWORD = "Shared-Counters-Root-1!"
 
 
-def start(data=None):
-    port = free_port()
-    server = Server(data=data, env={"COFFER_ROOT_PASSWORD": ROOT_PASSWORD},
-                    extra_args=["--console-port", str(port)]).start()
-    server.console = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if requests.get(server.console + "/signin", timeout=5).status_code == 200:
-                break
-        except OSError:
-            time.sleep(0.2)
-    return server
-
-
 @pytest.fixture(scope="module")
 def pair():
-    first = start()
-    second = start(data=first.data)
-    first.account = re.search(rb"Account (\d{12})", first.output).group(1).decode()
+    first = console_server(ROOT_PASSWORD)
+    second = console_server(ROOT_PASSWORD, data=first.data)
     try:
         yield first, second
     finally:

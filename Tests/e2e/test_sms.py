@@ -18,8 +18,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ACCESS_KEY, COFFER, SECRET_KEY, Server, free_port
-from console_browser import Console, emulate_width, fits, get, screenshot_folder
+from conftest import ACCESS_KEY, COFFER, SECRET_KEY, free_port
+from console_browser import Console, console_server, emulate_width, fits, get, screenshot_folder
 
 ROOT_PASSWORD = "Sms-Root-Password-1!"
 SECRET = "webhook-secret-for-the-e2e-suite-0123"
@@ -76,19 +76,8 @@ class Receiver:
 
 
 def start(extra):
-    port = free_port()
-    server = Server(env={"COFFER_ROOT_PASSWORD": ROOT_PASSWORD, "COFFER_SMS_WEBHOOK_SECRET": SECRET},
-                    extra_args=["--console-port", str(port), "--log-level", "debug", *extra]).start()
-    server.console = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if get(server.console, "/signin")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.2)
-    server.account = re.search(rb"Account (\d{12})", server.output).group(1).decode()
-    return server
+    return console_server(ROOT_PASSWORD, env={"COFFER_SMS_WEBHOOK_SECRET": SECRET},
+                          extra_args=["--log-level", "debug", *extra])
 
 
 @pytest.fixture(scope="module")
