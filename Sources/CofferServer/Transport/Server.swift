@@ -63,6 +63,23 @@ public struct ServerOptions: Sendable {
 
 /// A data folder opened for serving: the store, the account, the root keys.
 public final class CofferInstance: Sendable {
+    /// The registry's clock (MFA codes, SMS codes and limits, console sessions): the system's.
+    /// Debug builds only — test rigs, never a release — add the milliseconds written in the file
+    /// that `COFFER_TEST_CLOCK_OFFSET_FILE` names, so that end-to-end tests can move time (an SMS
+    /// code's expiry, an hour of send limits) without waiting.
+    static func registryClock() -> @Sendable () -> Int64 {
+        #if DEBUG
+        if let file = ProcessInfo.processInfo.environment["COFFER_TEST_CLOCK_OFFSET_FILE"], !file.isEmpty {
+            return {
+                let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+                let offset = Int64(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+                return Engine.systemMilliseconds() &+ offset
+            }
+        }
+        #endif
+        return Engine.systemMilliseconds
+    }
+
     public let options: ServerOptions
     public let store: Store
     public let engine: Engine
@@ -106,7 +123,7 @@ public final class CofferInstance: Sendable {
             createdMasterKey = true
         }
         let metrics = self.metrics
-        let verifier = DeviceVerifier(masterKey: masterKey, now: Engine.systemMilliseconds,
+        let verifier = DeviceVerifier(masterKey: masterKey, now: Self.registryClock(),
                                       observe: { metrics.mfaCheck($0) })
         registry = Registry(store: store, verifier: verifier, accountID: accountID,
                             passwords: PasswordHasher(cost: .init(logN: options.passwordLogN, blockSize: 8, parallelism: 1)),
