@@ -319,6 +319,12 @@ extension MFADevices {
         try store.read { try $0.devices(user: user, assigned: true, kind: nil, after: nil, limit: Registry.maxDevicesPerUser) }
     }
 
+    /// Every device, assigned or not, in serial order (`coffer admin devices`): never a seed or number
+    /// but in sealed form.
+    public func allDevices() throws -> [DeviceRecord] {
+        try store.read { try $0.devices(user: nil, assigned: nil, kind: nil, after: nil, limit: 100_000) }
+    }
+
     /// The device with this serial, assigned or not.
     public func device(serial: String) throws -> DeviceRecord? {
         try store.read { try $0.device(serial) }

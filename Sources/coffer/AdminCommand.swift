@@ -11,7 +11,7 @@ struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
         abstract: "Host-side administration of a data folder (works while the server runs).",
-        subcommands: [Devices.self, DeactivateMFA.self, ImportTokens.self, Audit.self, Backup.self, Verify.self,
+        subcommands: [Users.self, Devices.self, DeactivateMFA.self, ImportTokens.self, Audit.self, Backup.self, Verify.self,
                       RootPassword.self, SMSOutboxList.self]
     )
 
@@ -63,9 +63,7 @@ struct AdminCommand: AsyncParsableCommand {
         func run() async throws {
             let instance = try folder.open()
             let now = Int64(Date().timeIntervalSince1970 * 1000)
-            let devices = try instance.store.read { transaction in
-                try transaction.devices(user: nil, assigned: nil, kind: nil, after: nil, limit: 100_000)
-            }
+            let devices = try instance.registry.devices.allDevices()
             print("SERIAL\tKIND\tUSER\tSTATE\tDRIFT\tLAST_STEP\tFAILURES\tTHROTTLE")
             for device in devices {
                 let state = device.userName == nil ? "unassigned" : "enabled"
@@ -98,6 +96,30 @@ struct AdminCommand: AsyncParsableCommand {
                 print("\(HTTPDate.iso8601(milliseconds: message.created))\t\(PhoneNumber.mask(message.to))\t"
                     + "\(message.purpose)\t\(message.body)")
             }
+        }
+    }
+
+    struct Users: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the IAM users: path, creation, console password, MFA device kinds, access keys (never a secret).")
+
+        @OptionGroup var folder: Folder
+
+        func run() async throws {
+            let instance = try folder.open()
+            print("USER\tPATH\tCREATED\tPASSWORD\tMFA\tACCESS_KEYS")
+            var marker: String?
+            repeat {
+                let page = try instance.registry.users.listUsers(instance.registry.rootPrincipal(accessKey: ""), marker: marker,
+                                                                 maxItems: 1000)
+                for summary in try instance.registry.account.summaries(of: page.items) {
+                    let kinds = summary.deviceKinds.map(\.rawValue).joined(separator: ",")
+                    print("\(summary.user.name)\t\(summary.user.path)\t\(HTTPDate.iso8601(milliseconds: summary.user.created))\t"
+                        + "\(summary.hasPassword ? "yes" : "no")\t\(kinds.isEmpty ? "-" : kinds)\t\(summary.accessKeys)")
+                }
+                marker = page.marker
+            } while marker != nil
+            try instance.store.close()
         }
     }
 

@@ -387,6 +387,13 @@ def test_no_whole_number_in_any_page_log_audit_row_or_answer(relay):
     devices = subprocess.run([COFFER, "admin", "devices", "--data", server.data], capture_output=True, text=True,
                              env=server.env)
     texts.append(devices.stdout)
+    # `coffer admin users`: each user's password, device kinds and keys, never a secret or a number.
+    users = subprocess.run([COFFER, "admin", "users", "--data", server.data], capture_output=True, text=True,
+                           env=server.env)
+    assert users.returncode == 0, users.stderr
+    sam = [line.split("\t") for line in users.stdout.splitlines() if line.startswith("sam\t")]
+    assert sam and sam[0][3:] == ["yes", "sms", "1"], users.stdout
+    texts.append(users.stdout)
     client = iam(server)
     texts.append(json.dumps(client.list_mfa_devices(UserName="sam"), default=str))
     client.generate_credential_report()
