@@ -122,9 +122,7 @@ public struct MFADevices: RegistryPart {
             guard caller.isRoot || (device.creator != nil && device.creator == caller.userName) else {
                 throw IAMError(.accessDenied, "Only the root or the creator of an unassigned MFA device may enable it.")
             }
-            guard try transaction.devices(user: user, assigned: nil, kind: nil, after: nil,
-                                          limit: Registry.maxDevicesPerUser).count < Registry.maxDevicesPerUser
-            else { throw IAMError(.limitExceeded, "Cannot exceed quota for MFADevicesPerUser: \(Registry.maxDevicesPerUser)") }
+            try self.requireDeviceRoom(user: user, in: transaction)
             device = try self.verifier.checkPair(device: device, first: code1, second: code2, context: context)
             device.userName = user
             device.enabled = self.now()

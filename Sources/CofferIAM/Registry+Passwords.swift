@@ -138,6 +138,9 @@ public struct Passwords: RegistryPart {
         }
     }
 
+    /// How long a run of wrong ChangePassword guesses is remembered after the last one.
+    static let failureRunKeptMs: Int64 = 86_400_000
+
     /// ChangePassword: an IAM user changes their own password, proving the old one. Wrong old
     /// passwords are audited and, after five in a row, refused unchecked for a doubling time (up to
     /// 15 minutes): an access key alone cannot be used to guess the console password.
@@ -161,8 +164,7 @@ public struct Passwords: RegistryPart {
             if entry.failures >= 5 {
                 entry.lockedUntil = start + min(Int64(1) << min(entry.failures - 5, 10), 900) * 1000
             }
-            // Kept a day after the last failure (the run of wrong passwords is what counts).
-            try transaction.saveAttemptCounter(key, entry, forgetBefore: start - 86_400_000)
+            try transaction.saveAttemptCounter(key, entry, forgetBefore: start - Self.failureRunKeptMs)
             return (entry.failures, entry.lockedUntil)
         }
         guard let failures = admitted.failures else {
@@ -176,7 +178,7 @@ public struct Passwords: RegistryPart {
                 guard var entry = try transaction.attemptCounter(key) else { return }
                 entry.failures = max(0, entry.failures - 1)
                 if entry.failures < 5 { entry.lockedUntil = 0 }  // the lock this guess set, if it did
-                try transaction.saveAttemptCounter(key, entry, forgetBefore: start - 86_400_000)
+                try transaction.saveAttemptCounter(key, entry, forgetBefore: start - Self.failureRunKeptMs)
             }
             throw IAMError(.limitExceeded, "Too many password operations at once: try again shortly.")
         case .mismatch:

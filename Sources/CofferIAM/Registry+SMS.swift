@@ -11,11 +11,15 @@ public struct SMSSettings: Sendable {
     public var forbidden: Bool
     /// Messages sent per minute, to anyone (SMS pumping costs money).
     public var globalPerMinute: Int
+    /// Told the outcome of every code asked for (`sent`, `failed`, `limited`, `refused`), for metrics.
+    public var observe: @Sendable (String) -> Void
 
-    public init(delivery: (any SMSDelivery)? = nil, forbidden: Bool = false, globalPerMinute: Int = 20) {
+    public init(delivery: (any SMSDelivery)? = nil, forbidden: Bool = false, globalPerMinute: Int = 20,
+                observe: @escaping @Sendable (String) -> Void = { _ in }) {
         self.delivery = delivery
         self.forbidden = forbidden
         self.globalPerMinute = globalPerMinute
+        self.observe = observe
     }
 }
 
@@ -41,6 +45,15 @@ public struct SMSRefusal: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// The outcome of a code asked for that this refused (`SMSSettings.observe`).
+    public var sendOutcome: String {
+        switch kind {
+        case .limited: "limited"
+        case .couldNotSend: "failed"
+        case .notAllowed, .wrongCode: "refused"
+        }
+    }
 }
 
 /// SMS text-message devices, for IAM users only (as on AWS): a phone number (sealed like a seed,
@@ -83,8 +96,13 @@ public struct SMSDevices: RegistryPart {
 
     /// The serial of a new SMS device for `user`: `arn:aws:iam::ACCOUNT:sms-mfa/USER/RANDOM`.
     func newSerial(user: String) -> String {
-        "arn:aws:iam::\(accountID):sms-mfa/\(user)/\(Names.random("abcdefghijklmnopqrstuvwxyz0123456789", count: 10))"
+        serialPrefix(user: user) + Names.random("abcdefghijklmnopqrstuvwxyz0123456789", count: 10)
     }
+
+    /// Every SMS serial of the account starts with this; a user's with `serialPrefix(user:)`.
+    var serialRoot: String { "arn:aws:iam::\(accountID):sms-mfa/" }
+
+    func serialPrefix(user: String) -> String { serialRoot + user + "/" }
 
     // MARK: Assigning
 
@@ -94,6 +112,11 @@ public struct SMSDevices: RegistryPart {
     /// An earlier unfinished SMS device of the same caller for the same user is replaced.
     public func start(_ caller: Principal, userName: String, number: String, info: RequestInfo) async throws
         -> (serial: String, masked: String) {
+        try await observed { try await self.startAndSend(caller, userName: userName, number: number, info: info) }
+    }
+
+    func startAndSend(_ caller: Principal, userName: String, number: String, info: RequestInfo) async throws
+        -> (serial: String, masked: String) {
         if let reason = unavailableReason(for: userName) { throw SMSRefusal(.notAllowed, reason) }
         guard let phone = PhoneNumber(number) else { throw SMSRefusal(.notAllowed, "That is not a phone number. " + PhoneNumber.rule) }
         let serial = newSerial(user: userName)
@@ -102,9 +125,7 @@ public struct SMSDevices: RegistryPart {
                                   digits: 6, period: 0, created: now(), creator: caller.userName)
         try await store.write { transaction in
             let user = try self.requireUser(userName, caller: caller, in: transaction)
-            guard try transaction.devices(user: user, assigned: nil, kind: nil, after: nil,
-                                          limit: Registry.maxDevicesPerUser).count < Registry.maxDevicesPerUser
-            else { throw IAMError(.limitExceeded, "Cannot exceed quota for MFADevicesPerUser: \(Registry.maxDevicesPerUser)") }
+            try self.requireDeviceRoom(user: user, in: transaction)
             // One unfinished SMS wizard per caller and user: starting again replaces it.
             for pending in try transaction.pendingSMSDevices(creator: caller.userName, serialPrefix: self.serialPrefix(user: user)) {
                 try transaction.deleteDevice(pending.serial)
@@ -112,7 +133,7 @@ public struct SMSDevices: RegistryPart {
             // The caller's wizards left for more than an hour, for anyone: their sealed numbers go.
             let stale = self.now() - Self.pendingLifetimeMs
             for pending in try transaction.pendingSMSDevices(creator: caller.userName,
-                                                             serialPrefix: "arn:aws:iam::\(self.accountID):sms-mfa/")
+                                                             serialPrefix: self.serialRoot)
             where pending.created < stale {
                 try transaction.deleteDevice(pending.serial)
             }
@@ -135,15 +156,28 @@ public struct SMSDevices: RegistryPart {
         return (serial, phone.masked)
     }
 
-    func serialPrefix(user: String) -> String { "arn:aws:iam::\(accountID):sms-mfa/\(user)/" }
-
     /// "Resend code" in the wizard: a new code for the caller's unfinished device.
     public func resendForEnable(_ caller: Principal, userName: String, serial: String, info: RequestInfo) async throws -> String {
-        if let reason = unavailableReason(for: userName) { throw SMSRefusal(.notAllowed, reason) }
-        let device = try pending(caller, userName: userName, serial: serial)
-        try await send(device: device, user: userName, purpose: .enable, boundTo: Self.callerBinding(caller),
-                       principal: arn(of: caller), info: info)
-        return device.name
+        try await observed {
+            if let reason = self.unavailableReason(for: userName) { throw SMSRefusal(.notAllowed, reason) }
+            let device = try self.pending(caller, userName: userName, serial: serial)
+            try await self.send(device: device, user: userName, purpose: .enable, boundTo: Self.callerBinding(caller),
+                                principal: self.arn(of: caller), info: info)
+            return device.name
+        }
+    }
+
+    /// Runs one "send a code" step and tells `SMSSettings.observe` how it ended: every code asked
+    /// for is counted once, whichever page or path asked.
+    func observed<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            let result = try await body()
+            settings.observe("sent")
+            return result
+        } catch let refusal as SMSRefusal {
+            settings.observe(refusal.sendOutcome)
+            throw refusal
+        }
     }
 
     /// The wizard's last step: the code sent to the number, typed back. Assigns the device.
@@ -158,9 +192,7 @@ public struct SMSDevices: RegistryPart {
             guard var device = try transaction.device(serial), device.kind == .sms, device.userName == nil else {
                 throw SMSRefusal(.wrongCode, "This SMS device is no longer waiting to be assigned: start again.")
             }
-            guard try transaction.devices(user: user, assigned: nil, kind: nil, after: nil,
-                                          limit: Registry.maxDevicesPerUser).count < Registry.maxDevicesPerUser
-            else { throw IAMError(.limitExceeded, "Cannot exceed quota for MFADevicesPerUser: \(Registry.maxDevicesPerUser)") }
+            try self.requireDeviceRoom(user: user, in: transaction)
             try self.check(serial: serial, code: code, purpose: .enable, user: user, boundTo: binding, context: context,
                            in: transaction)
             device.userName = user
@@ -210,6 +242,10 @@ public struct SMSDevices: RegistryPart {
     /// Sends a sign-in code to one of the user's SMS devices, for the pending sign-in `pending`
     /// (whose password was right). Returns the masked number.
     public func sendForSignIn(_ pending: ConsoleSessionRecord, serial: String, source: String?) async throws -> String {
+        try await observed { try await self.sendSignInCode(pending, serial: serial, source: source) }
+    }
+
+    func sendSignInCode(_ pending: ConsoleSessionRecord, serial: String, source: String?) async throws -> String {
         guard !settings.forbidden else {
             throw SMSRefusal(.notAllowed, "This account no longer allows SMS text-message MFA: sign in with another "
                 + "device, or ask an administrator to remove this one and assign another kind.")

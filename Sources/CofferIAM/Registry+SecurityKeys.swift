@@ -68,9 +68,7 @@ public struct SecurityKeys: RegistryPart {
                 guard try transaction.securityKey(credentialID: credential.id) == nil else {
                     throw IAMError(.entityAlreadyExists, "This security key is already registered.")
                 }
-                guard try transaction.devices(user: user, assigned: nil, kind: nil, after: nil,
-                                              limit: Registry.maxDevicesPerUser).count < Registry.maxDevicesPerUser
-                else { throw IAMError(.limitExceeded, "Cannot exceed quota for MFADevicesPerUser: \(Registry.maxDevicesPerUser)") }
+                try self.requireDeviceRoom(user: user, in: transaction)
                 let time = self.now()
                 let device = DeviceRecord(serial: serial, kind: .securityKey, name: name, path: "/",
                                           sealedSeed: credential.publicKey.encoded, algorithm: credential.publicKey.algorithm.name,

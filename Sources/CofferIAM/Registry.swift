@@ -155,6 +155,13 @@ extension RegistryPart {
                     source: info.source, requestID: info.requestID, detail: detail)
     }
 
+    /// Refuses a new device for `user` once it has `maxDevicesPerUser` (every kind counts, as on AWS).
+    func requireDeviceRoom(user: String, in transaction: StoreTransaction) throws {
+        guard try transaction.devices(user: user, assigned: nil, kind: nil, after: nil,
+                                      limit: Registry.maxDevicesPerUser).count < Registry.maxDevicesPerUser
+        else { throw IAMError(.limitExceeded, "Cannot exceed quota for MFADevicesPerUser: \(Registry.maxDevicesPerUser)") }
+    }
+
     /// The user a request names, or the caller when it names none. `root` names the account root.
     func requireUser(_ name: String?, caller: Principal, in transaction: StoreTransaction) throws -> String {
         let name = name ?? caller.userName

@@ -170,6 +170,10 @@ public enum DeviceKind: String, Sendable {
     /// A phone number that receives one-time codes by SMS (sealed where a seed would be):
     /// IAM users' console sign-in only, never `x-amz-mfa`, GetSessionToken or MFA Delete.
     case sms
+
+    /// Virtual and hardware TOTP devices: the only ones whose codes a person types in at any
+    /// time (sign-in, x-amz-mfa, MFA Delete, GetSessionToken, resync).
+    public var isTOTP: Bool { self == .virtual || self == .hardware }
 }
 
 /// How an audited event ended. The raw values are what the audit log stores and `coffer admin

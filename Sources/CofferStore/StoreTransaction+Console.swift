@@ -175,7 +175,7 @@ public struct AttemptCounter: Sendable, Equatable {
 extension StoreTransaction {
     public func attemptCounter(_ key: String) throws -> AttemptCounter? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT failures, locked_until_ms, last_ms FROM attempt_counters WHERE key = ?"),
-                         arguments: [key]).map { AttemptCounter(failures: $0[0], lockedUntil: $0[1], last: $0[2]) }
+                         arguments: [key]).map { AttemptCounter(failures: $0["failures"], lockedUntil: $0["locked_until_ms"], last: $0["last_ms"]) }
     }
 
     /// Saves a counter. Counters of the same kind — the key's part up to its first `:` — that are

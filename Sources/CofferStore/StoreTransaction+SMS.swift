@@ -78,17 +78,17 @@ extension StoreTransaction {
     /// counts every send to the number.
     public func smsSendCounts(user: String, phoneMAC: String, purpose: SMSCodeRecord.Purpose, at time: Int64) throws -> SMSSendCounts {
         let hourAgo = time - 3_600_000
-        let user = try Row.fetchOne(db, sql: "SELECT MAX(time_ms), COUNT(*) FROM sms_sends WHERE user_name = ? AND time_ms > ?",
+        let user = try Row.fetchOne(db, sql: "SELECT MAX(time_ms) AS latest, COUNT(*) AS sends FROM sms_sends WHERE user_name = ? AND time_ms > ?",
                                     arguments: [user, hourAgo])
         let phone = purpose == .signIn
             ? try Row.fetchOne(db, sql: """
-                SELECT MAX(time_ms), COUNT(*) FROM sms_sends WHERE phone_mac = ? AND time_ms > ? AND purpose = ?
+                SELECT MAX(time_ms) AS latest, COUNT(*) AS sends FROM sms_sends WHERE phone_mac = ? AND time_ms > ? AND purpose = ?
                 """, arguments: [phoneMAC, hourAgo, purpose.rawValue])
-            : try Row.fetchOne(db, sql: "SELECT MAX(time_ms), COUNT(*) FROM sms_sends WHERE phone_mac = ? AND time_ms > ?",
+            : try Row.fetchOne(db, sql: "SELECT MAX(time_ms) AS latest, COUNT(*) AS sends FROM sms_sends WHERE phone_mac = ? AND time_ms > ?",
                                arguments: [phoneMAC, hourAgo])
         let minute = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sms_sends WHERE time_ms > ?", arguments: [time - 60_000]) ?? 0
-        return SMSSendCounts(userLatest: user?[0], phoneLatest: phone?[0], userHour: user?[1] ?? 0,
-                             phoneHour: phone?[1] ?? 0, globalMinute: minute)
+        return SMSSendCounts(userLatest: user?["latest"], phoneLatest: phone?["latest"], userHour: user?["sends"] ?? 0,
+                             phoneHour: phone?["sends"] ?? 0, globalMinute: minute)
     }
 
     /// Records a send (before the message leaves: a send that fails still counts); forgets sends

@@ -205,14 +205,14 @@ extension ConsoleResponder {
 
     /// The devices that give codes (virtual and hardware TOTP): the only ones for codes, x-amz-mfa and MFA Delete.
     func totpDevices(_ user: String) throws -> [DeviceRecord] {
-        try enabledDevices(user).filter { $0.kind == .virtual || $0.kind == .hardware }
+        try enabledDevices(user).filter(\.kind.isTOTP)
     }
 
     func codePage(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok, notice: String? = nil,
                   sent: String? = nil) throws -> Response {
         guard let session = call.session, session.stage == .code else { return Self.redirect("/signin") }
         let all = try enabledDevices(session.userName)
-        let totp = all.filter { $0.kind == .virtual || $0.kind == .hardware }
+        let totp = all.filter(\.kind.isTOTP)
         let phones = all.filter { $0.kind == .sms }
         // A code texted right after the password (the only device is one phone) counts as sent.
         let sent = sent ?? (call.query["done"] == "sms-sent" && phones.count == 1 ? phones[0].serial : nil)
@@ -400,7 +400,7 @@ extension ConsoleResponder {
         let devices = try enabledDevices(principal.userName).map { device in
             SecurityView.Device(serial: device.serial, serialJoints: Self.joints(device.serial), enabled: Self.date(device.enabled),
                                 csrf: call.csrf,
-                                kind: Self.kindWords(device), totp: device.kind == .virtual || device.kind == .hardware)
+                                kind: Self.kindWords(device), totp: device.kind.isTOTP)
         }
         var view = SecurityView(
             devices: devices, has_devices: !devices.isEmpty,

@@ -17,26 +17,12 @@ extension SMSRefusal: HTTPStatusError {
         case .wrongCode: .unauthorized
         }
     }
-
-    /// The `/metrics` outcome of a send this refused.
-    var sendOutcome: String {
-        switch kind {
-        case .limited: "limited"
-        case .couldNotSend: "failed"
-        case .notAllowed, .wrongCode: "refused"
-        }
-    }
 }
 
 extension ConsoleResponder {
-    /// "SMS text message", or "SMS to +•••1234" when the device is known.
+    /// A device's kind in words; an SMS device with its masked number ("SMS to +•••1234").
     static func kindWords(_ device: DeviceRecord) -> String {
-        switch device.kind {
-        case .virtual: "Virtual"
-        case .hardware: "Hardware TOTP"
-        case .securityKey: "Security key"
-        case .sms: "SMS to \(device.name)"
-        }
+        device.kind == .sms ? "SMS to \(device.name)" : kindWords(device.kind)
     }
 
     static func kindWords(_ kind: DeviceKind) -> String {
@@ -56,11 +42,9 @@ extension ConsoleResponder {
             try requireSecureTransport(call)
             try await authorize(.enableMFADevice, ["UserName": user], call)
             let (serial, masked) = try await registry.sms.start(call.caller, userName: user, number: number, info: call.info)
-            s3.metrics.smsSend("sent")
             return page(SMSWizardView(serial: serial, user: user, masked: masked, forOther: user != call.caller.userName,
                                       notice: "A code was sent to \(masked)."), call: call)
         } catch {
-            if let refusal = error as? SMSRefusal { s3.metrics.smsSend(refusal.sendOutcome) }
             // A device made but not reached (the delivery failed): the wizard stays, with Resend.
             if let refusal = error as? SMSRefusal, refusal.kind == .couldNotSend,
                let pending = try? registry.sms.latestPending(call.caller, userName: user) {
@@ -106,11 +90,9 @@ extension ConsoleResponder {
             try requireSecureTransport(call)
             let user = try await smsTarget(call)
             let masked = try await registry.sms.resendForEnable(call.caller, userName: user, serial: serial, info: call.info)
-            s3.metrics.smsSend("sent")
             return page(SMSWizardView(serial: serial, user: user, masked: masked, forOther: user != call.caller.userName,
                                       notice: "A new code was sent to \(masked). Earlier codes no longer work."), call: call)
         } catch {
-            if let refusal = error as? SMSRefusal { s3.metrics.smsSend(refusal.sendOutcome) }
             return try smsWizardAgain(call, serial: serial, user: user, error: Self.words(error), status: Self.status(of: error))
         }
     }
@@ -145,10 +127,8 @@ extension ConsoleResponder {
         do {
             try requireSecureTransport(call)
             let masked = try await registry.sms.sendForSignIn(session, serial: serial, source: call.source)
-            s3.metrics.smsSend("sent")
             return try codePage(call, notice: "A code was sent to \(masked). It works for 5 minutes.", sent: serial)
         } catch {
-            if let refusal = error as? SMSRefusal { s3.metrics.smsSend(refusal.sendOutcome) }
             return try codePage(call, error: Self.words(error), status: Self.status(of: error), sent: serial)
         }
     }
@@ -161,10 +141,8 @@ extension ConsoleResponder {
         else { return "" }
         do {
             _ = try await registry.sms.sendForSignIn(session, serial: only.serial, source: source)
-            s3.metrics.smsSend("sent")
             return "?done=sms-sent"
         } catch {
-            if let refusal = error as? SMSRefusal { s3.metrics.smsSend(refusal.sendOutcome) }
             return (error as? SMSRefusal)?.kind == .limited ? "?done=sms-limited" : "?done=sms-not-sent"
         }
     }

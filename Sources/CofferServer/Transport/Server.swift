@@ -80,6 +80,13 @@ public final class CofferInstance: Sendable {
         return Engine.systemMilliseconds
     }
 
+    /// The SMS settings with their sends counted in `/metrics`.
+    static func observed(_ settings: SMSSettings, by metrics: CofferMetrics) -> SMSSettings {
+        var settings = settings
+        settings.observe = { metrics.smsSend($0) }
+        return settings
+    }
+
     public let options: ServerOptions
     public let store: Store
     public let engine: Engine
@@ -127,7 +134,7 @@ public final class CofferInstance: Sendable {
                                       observe: { metrics.mfaCheck($0) })
         registry = Registry(store: store, verifier: verifier, accountID: accountID,
                             passwords: PasswordHasher(cost: .init(logN: options.passwordLogN, blockSize: 8, parallelism: 1)),
-                            sms: options.sms)
+                            sms: Self.observed(options.sms, by: metrics))
         engine = Engine(store: store, gate: MFADeleteGate(verifier: verifier))
         if let access = options.rootAccessKey, let secret = options.rootSecretKey, !access.isEmpty, !secret.isEmpty {
             rootAccessKey = access
