@@ -142,20 +142,20 @@ public struct ConsoleSignIn: RegistryPart {
                 try transaction.saveConsoleSession(next)
             }, recordAlso: { error, transaction in
                 if let failure = error as? SMSDevices.CodeFailure { try SMSDevices.record(failure, in: transaction) }
+                // A wrong code is counted on the pending sign-in in the transaction that judged it,
+                // before the next answer is judged (writes run one at a time): a burst of parallel
+                // guesses ends the sign-in after exactly `codesPerSignIn` of them.
+                guard error is DeviceVerifier.CheckError || error is SMSDevices.CodeFailure,
+                      let tries = try transaction.countFactorTry(tokenHash: pending.tokenHash), tries >= Self.codesPerSignIn
+                else { return }
+                try transaction.deleteConsoleSession(tokenHash: pending.tokenHash)
             })
         } catch is DeviceVerifier.CheckError {
-            try await countFailedFactor(pending)
             throw IAMError(.accessDenied, "The MFA code is not valid.")
         } catch let failure as SMSDevices.CodeFailure {
-            try await countFailedFactor(pending)
             throw failure.refusal
         }
         return (newToken, next)
-    }
-
-    /// A wrong second factor (code or security key) for a pending sign-in; the fifth ends it.
-    func countFailedFactor(_ pending: ConsoleSessionRecord) async throws {
-        if try await countFactor(pending) >= Self.codesPerSignIn { try await endPending(pending) }
     }
 
     /// Counts an answer to a pending sign-in before it is judged; false (and the pending sign-in

@@ -3,6 +3,7 @@ processes on one data folder — as two cluster nodes on one database — share 
 sign-in passwords, of wrong ChangePassword guesses and of a pending sign-in's answers. Guesses
 spread over both are bounded exactly as on one; before, each process kept its own counts in
 memory, and two processes allowed twice as many."""
+import concurrent.futures
 import json
 import re
 import shutil
@@ -81,25 +82,32 @@ def test_change_password_guesses_spread_over_two_processes_lock_after_five(pair)
     assert codes[5:] == ["LimitExceeded"] * 2, codes
 
 
-def test_a_pending_sign_in_ends_after_five_wrong_codes_whichever_process_judges_them(pair):
-    first, second = pair
+def pending_sign_in_with_a_device(first, name):
+    """A user with an enabled virtual MFA device, signed in with the password on `first`: the
+    pending sign-in's cookie, the device's serial and a code that is not the right one now."""
     root = iam(first)
-    root.create_user(UserName="rey")
-    root.create_login_profile(UserName="rey", Password="Rey-Right-Pass-1", PasswordResetRequired=False)
-    device = root.create_virtual_mfa_device(VirtualMFADeviceName="rey")["VirtualMFADevice"]
+    root.create_user(UserName=name)
+    root.create_login_profile(UserName=name, Password=f"{name}-Right-Pass-1", PasswordResetRequired=False)
+    device = root.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]
     seed = device["Base32StringSeed"].decode() if isinstance(device["Base32StringSeed"], bytes) else device["Base32StringSeed"]
 
     def code(at):
         return subprocess.run([COFFER, "totp", "code", "--secret", seed, "--at", str(int(at))], check=True,
                               capture_output=True, text=True).stdout.strip()
     step = int(time.time()) // 30
-    root.enable_mfa_device(UserName="rey", SerialNumber=device["SerialNumber"], AuthenticationCode1=code((step - 1) * 30),
+    root.enable_mfa_device(UserName=name, SerialNumber=device["SerialNumber"], AuthenticationCode1=code((step - 1) * 30),
                            AuthenticationCode2=code(step * 30))
-    status, location, session = sign_in(first, first.account, "rey", "Rey-Right-Pass-1")
+    status, location, session = sign_in(first, first.account, name, f"{name}-Right-Pass-1")
     assert (status, location) == (303, "/signin/mfa")
-    cookie = session.cookies.get("coffer_session")
-    right = code(step * 30 + 30)
-    wrong = "000000" if right != "000000" else "111111"
+    right = {code((step + offset) * 30) for offset in (-1, 0, 1, 2)}
+    wrong = next(candidate for candidate in ("000000", "111111", "222222", "333333", "444444") if candidate not in right)
+    return session.cookies.get("coffer_session"), device["SerialNumber"], wrong
+
+
+def test_a_pending_sign_in_ends_after_five_wrong_codes_whichever_process_judges_them(pair):
+    first, second = pair
+    cookie, serial, wrong = pending_sign_in_with_a_device(first, "rey")
+    device = {"SerialNumber": serial}
     answers = []
     for index in range(5):
         server = (first, second)[index % 2]
@@ -115,6 +123,33 @@ def test_a_pending_sign_in_ends_after_five_wrong_codes_whichever_process_judges_
     # whichever process judged the others — ends it.
     assert [status for status, _ in answers[:4]] == [401] * 4, answers
     assert answers[4] == (303, "/signin"), answers
+    for server in (first, second):
+        gone = requests.get(server.console + "/signin/mfa", cookies={"coffer_session": cookie}, timeout=10,
+                            allow_redirects=False)
+        assert gone.status_code == 303 and gone.headers["Location"] == "/signin"
+
+
+def test_a_burst_of_wrong_codes_over_two_processes_is_judged_exactly_five_times(pair):
+    """Each wrong code is counted on the pending sign-in in the transaction that judged it, so 40
+    parallel guesses — half on each process — are judged five times, not five per process or
+    however many were in flight."""
+    first, second = pair
+    cookie, serial, wrong = pending_sign_in_with_a_device(first, "sol")
+    token = re.search(r'name="_csrf" value="([^"]+)"', requests.get(
+        first.console + "/signin/mfa", cookies={"coffer_session": cookie}, timeout=10).text).group(1)
+
+    def guess(index):
+        server = (first, second)[index % 2]
+        return requests.post(server.console + "/signin/mfa", cookies={"coffer_session": cookie}, timeout=60,
+                             allow_redirects=False, headers={"Origin": server.console},
+                             data={"_csrf": token, "serial": serial, "code": wrong}).status_code
+    with concurrent.futures.ThreadPoolExecutor(40) as pool:
+        statuses = list(pool.map(guess, range(40)))
+    audit = subprocess.run([COFFER, "admin", "audit", "--data", first.data], capture_output=True, text=True,
+                           env=first.env).stdout.splitlines()
+    judged = [row for row in audit if row.split("\t")[1:3] == ["ConsoleLogin", "failed"] and serial in row]
+    assert len(judged) == 5, (statuses, judged)
+    assert statuses.count(401) <= 4, statuses
     for server in (first, second):
         gone = requests.get(server.console + "/signin/mfa", cookies={"coffer_session": cookie}, timeout=10,
                             allow_redirects=False)
