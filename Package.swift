@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
         // Outgoing HTTP (the SMS webhook): a maintained client, with timeouts, TLS and pooling.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.20.0"),
+        // Cluster mode's metadata engine: PostgreSQL's wire protocol, maintained by the Vapor team.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.20.0"),
     ],
     targets: [
         // Pure RFC 4226/6238, Base32 and otpauth URIs. Knows nothing of Coffer.
@@ -55,10 +57,13 @@ let package = Package(
         .target(name: "CofferPolicy", dependencies: ["StrictJSON"], swiftSettings: instrumented),
         // C that Swift cannot call directly: O_DIRECT (needs _GNU_SOURCE), sqlite3_config (variadic).
         .target(name: "CShims", linkerSettings: [.linkedLibrary("sqlite3")]),
-        // SQLite metadata (GRDB, WAL) and blob files; the only code that knows SQL.
+        // The metadata (SQLite through GRDB, or PostgreSQL) and blob files; the only code that knows SQL.
         .target(name: "CofferStore", dependencies: [
             "CofferCore", "CShims", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: instrumented),
         // IAM: users, groups, policies, access keys, sessions, console sign-in, and the MFA devices with
         // the one verifier of every code; audit. No HTTP.

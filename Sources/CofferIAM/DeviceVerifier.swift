@@ -221,6 +221,7 @@ public struct DeviceVerifier: Sendable {
 /// runs: the next check, concurrent or not, in this process or another sharing the folder, sees
 /// the count. A burst of wrong codes is judged exactly as the same codes sent one by one.
 public enum MFAFailureRecorder {
+    @discardableResult
     public static func write<T: Sendable>(_ store: Store, _ body: @escaping @Sendable (StoreTransaction) throws -> T,
                                           recordAlso: (@Sendable (any Error, StoreTransaction) throws -> Void)? = nil)
         async throws -> T {

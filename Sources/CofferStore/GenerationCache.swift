@@ -58,6 +58,26 @@ final class WriteGeneration: @unchecked Sendable {
         words = mapping.bindMemory(to: UInt64.self, capacity: Self.wordCount)
     }
 
+    /// Words in this process's memory only: a cluster node's, moved by its own commits and by the
+    /// notifications of the other nodes' (see `PostgresEngine`).
+    init() {
+        let size = (Self.wordCount * 8 + 4095) / 4096 * 4096
+        guard let mapping = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              mapping != MAP_FAILED
+        else { preconditionFailure("no memory for the cache words") }
+        words = mapping.bindMemory(to: UInt64.self, capacity: Self.wordCount)
+    }
+
+    /// Every word: what a write that changed something unknown moves.
+    static var allWords: Set<Int> {
+        Set(0..<(firstKeySlot + keySlots))
+    }
+
+    /// Moves `indices` to their next generation at once (a write another node committed).
+    func move(_ indices: Set<Int>) {
+        end(begin(indices))
+    }
+
     // The mapping lives as long as the process: a reader on another thread may still hold the
     // pointer when the store closes, and 80 KiB per opened store is not worth the race.
 
@@ -133,13 +153,21 @@ final class TableChanges {
         current?.keys.insert(WriteGeneration.keySlot(key.utf8))
     }
 
-    /// Which caches a table's change can make stale.
+    /// Which caches a table's change can make stale (told by SQLite, through GRDB).
     func record(_ kind: DatabaseEventKind) {
-        switch kind.tableName {
+        var nextSequenceOnly = false
+        if case .update(_, let columns) = kind { nextSequenceOnly = columns.allSatisfy { $0.lowercased() == "next_seq" } }
+        record(table: kind.tableName, nextSequenceOnly: nextSequenceOnly)
+    }
+
+    /// Which caches a change of `table` can make stale. `nextSequenceOnly`: an update of the
+    /// buckets' `next_seq` column alone.
+    func record(table: String, nextSequenceOnly: Bool) {
+        switch table {
         case "versions": versionsChanged = true
         case "buckets":
             // A PUT takes the bucket's next sequence number: no cached value holds it.
-            if case .update(_, let columns) = kind, columns.allSatisfy({ $0.lowercased() == "next_seq" }) { return }
+            if nextSequenceOnly { return }
             domains.formUnion([.objects, .bucketPolicies])
         case "bucket_policies": domains.insert(.bucketPolicies)
         case "iam_users", "access_keys", "sessions", "iam_groups", "group_members", "inline_policies", "managed_policies",
@@ -150,7 +178,7 @@ final class TableChanges {
              "access_key_usage", "sms_codes", "sms_sends", "attempt_counters":
             break  // read by no cache: append-only rows, throttle counters, multipart state, console state
         default:
-            if !kind.tableName.hasPrefix("sqlite_") { unknown = true }
+            if !table.hasPrefix("sqlite_") { unknown = true }
         }
     }
 

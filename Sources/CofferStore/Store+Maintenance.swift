@@ -22,6 +22,7 @@ extension Store {
         case destinationNotEmpty(String)
         case unstable(Int)
         case io(String)
+        case cluster
 
         public var description: String {
             switch self {
@@ -29,6 +30,7 @@ extension Store {
             case .unstable(let attempts):
                 "blobs kept disappearing while they were copied (\(attempts) attempts): deletes are too frequent; try again"
             case .io(let what): what
+            case .cluster: "a cluster's metadata is PostgreSQL's to back up (pg_basebackup, or pg_dump): coffer admin backup copies a data folder"
             }
         }
     }
@@ -38,6 +40,7 @@ extension Store {
     /// or empty. Blob files never change once written, so the pair is consistent unless a blob was
     /// removed after the snapshot; then the copy starts over (at most five times).
     public func backup(to destination: URL) throws -> BackupReport {
+        guard let pool = sqlite else { throw MaintenanceError.cluster }
         let manager = FileManager.default
         if let existing = try? manager.contentsOfDirectory(atPath: destination.path), !existing.isEmpty {
             throw MaintenanceError.destinationNotEmpty(destination.path)
@@ -53,7 +56,7 @@ extension Store {
             }
             let copy = try DatabaseQueue(path: database.path)
             try pool.backup(to: copy)
-            let files = try copy.read { db in try Self.referencedFiles(db) }
+            let files = try copy.read { db in try StoreTransaction(db: db).referencedFiles() }
             try copy.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = DELETE") }
             try copy.close()
             var complete = true
@@ -75,15 +78,6 @@ extension Store {
             }
         }
         throw MaintenanceError.unstable(report.attempts)
-    }
-
-    /// Every blob file the database references: versions' files, manifests' and pending parts'.
-    static func referencedFiles(_ db: Database) throws -> Set<String> {
-        Set(try String.fetchAll(db, sql: """
-            SELECT blob_file FROM versions WHERE blob_file IS NOT NULL AND blob_file NOT LIKE '\(Manifest.prefix)%'
-            UNION SELECT blob_file FROM manifest_parts WHERE blob_file IS NOT NULL
-            UNION SELECT blob_file FROM parts WHERE blob_file IS NOT NULL
-            """))
     }
 
     /// Copies a file and fsyncs the copy; nil when the source does not exist.
@@ -136,11 +130,10 @@ extension Store {
         var report = VerifyReport()
         try readNow { transaction in
             let db = transaction.db
-            let rows = try Row.fetchCursor(db, sql: """
+            try db.each(sql: """
                 SELECT b.name AS bucket, v.key, v.version_id, v.size, v.etag, v.blob_file, v.blob_inline
                 FROM versions v JOIN buckets b ON b.id = v.bucket_id WHERE v.is_marker = 0 ORDER BY v.id
-                """)
-            while let row = try rows.next() {
+                """) { row in
                 report.versions += 1
                 let name = "\(row["bucket"] as String)/\(row["key"] as String) \(row["version_id"] as String)"
                 let size: Int64 = row["size"]
@@ -148,7 +141,7 @@ extension Store {
                 if let file: String = row["blob_file"] {
                     if Manifest.isManifest(file) {
                         report.manifests += 1
-                        if let problem = try checkManifest(file, size: size, etag: etag, deep: deep, db: db) {
+                        if let problem = try checkManifest(file, size: size, etag: etag, deep: deep, in: transaction) {
                             report.damage.append("\(name): \(problem)")
                         }
                     } else if let problem = checkFile(file, size: size, etag: deep ? etag : nil) {
@@ -163,19 +156,18 @@ extension Store {
                     }
                 }
             }
-            let parts = try Row.fetchCursor(db, sql: "SELECT upload_id, part_number, size, blob_file FROM parts WHERE blob_file IS NOT NULL")
-            while let row = try parts.next() {
+            try db.each(sql: "SELECT upload_id, part_number, size, blob_file FROM parts WHERE blob_file IS NOT NULL") { row in
                 report.pendingParts += 1
                 if let problem = checkFile(row["blob_file"], size: row["size"], etag: nil) {
                     report.damage.append("upload \(row["upload_id"] as String) part \(row["part_number"] as Int): \(problem)")
                 }
             }
             for (kind, table) in [("users", "iam_users"), ("groups", "iam_groups"), ("policies", "managed_policies")] {
-                let names = try String.fetchAll(db, sql: "SELECT group_concat(name, ', ') FROM (SELECT name FROM \(table) "
-                    + "ORDER BY name) GROUP BY lower(name) HAVING COUNT(*) > 1 ORDER BY lower(name)")
-                report.lookalikes += names.map { "\(kind): \($0)" }
+                let names = try db.all(String.self, sql: "SELECT name FROM \(table) ORDER BY name")
+                let lookalikes = Dictionary(grouping: names, by: { $0.lowercased() }).filter { $0.value.count > 1 }
+                report.lookalikes += lookalikes.keys.sorted().map { "\(kind): \(lookalikes[$0]!.joined(separator: ", "))" }
             }
-            let referenced = try Self.referencedFiles(db)
+            let referenced = try transaction.referencedFiles()
             let manager = FileManager.default
             for folder in ((try? manager.contentsOfDirectory(atPath: blobs.blobsFolder.path)) ?? []).sorted() {
                 let path = blobs.blobsFolder.appendingPathComponent(folder).path
@@ -187,8 +179,9 @@ extension Store {
         return report
     }
 
-    private func checkManifest(_ manifest: String, size: Int64, etag: String, deep: Bool, db: Database) throws -> String? {
-        let segments = try StoreTransaction(db: db).manifest(manifest)
+    private func checkManifest(_ manifest: String, size: Int64, etag: String, deep: Bool,
+                               in transaction: StoreTransaction) throws -> String? {
+        let segments = try transaction.manifest(manifest)
         guard !segments.isEmpty || size == 0 else { return "manifest \(manifest) is missing" }
         let total = segments.reduce(Int64(0)) { $0 + $1.size }
         guard total == size else { return "manifest parts add up to \(total) bytes, not \(size)" }
@@ -230,5 +223,16 @@ extension Store {
         var hasher = Insecure.MD5()
         while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
         return Array(hasher.finalize())
+    }
+}
+
+extension StoreTransaction {
+    /// Every blob file the database references: versions' files, manifests' and pending parts'.
+    func referencedFiles() throws -> Set<String> {
+        Set(try db.all(String.self, sql: """
+            SELECT blob_file FROM versions WHERE blob_file IS NOT NULL AND substr(blob_file, 1, \(Manifest.prefix.count)) <> '\(Manifest.prefix)'
+            UNION SELECT blob_file FROM manifest_parts WHERE blob_file IS NOT NULL
+            UNION SELECT blob_file FROM parts WHERE blob_file IS NOT NULL
+            """))
     }
 }

@@ -3,30 +3,171 @@ import CofferCore
 import Foundation
 import GRDB
 
-/// The metadata database (one SQLite file, WAL mode) and the blob files beside it.
+/// What the store needs of a metadata database. Two engines: `SQLiteEngine` (the data folder's
+/// `coffer.sqlite`, the embedded default) and `PostgresEngine` (a cluster's shared PostgreSQL).
+/// Nothing above `Store` knows which one runs: both run `StoreTransaction`'s one SQL.
+protocol MetadataEngine: AnyObject, Sendable {
+    /// The words the caches check (see `WriteGeneration`).
+    var generation: WriteGeneration { get }
+    /// Whether GET lookups may be cached: not on a cluster node, which cannot see another node's
+    /// write before it is asked for the object (read-after-write on every node).
+    var cachesObjects: Bool { get }
+    func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T,
+                            recover: (@Sendable (any Error, StoreTransaction) throws -> Void)?) async throws -> T
+    func writeNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T
+    func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T
+    func readStatement<T>(_ body: (StoreTransaction) throws -> T) throws -> T
+    func close() throws
+}
+
+/// The metadata (one of the two `MetadataEngine`s) and the blob files beside it.
 ///
-/// Every change is one transaction. Writers take the write lock up front (`BEGIN IMMEDIATE`) and
-/// SQLite's busy timeout absorbs contention from other processes sharing the folder, so
-/// `SQLITE_BUSY` never reaches a client. `synchronous = FULL` makes each commit durable.
+/// Every change is one transaction. On SQLite, writers take the write lock up front and SQLite's
+/// busy timeout absorbs contention from other processes sharing the folder; on PostgreSQL every
+/// write is SERIALIZABLE and retried when it conflicts. Either way a write that cannot get through
+/// ends in `StoreBusy` (503), never half done.
 public final class Store: Sendable {
+    /// Where the blob files are (and, on the embedded store, the database).
     public let folder: URL
     public let blobs: BlobStore
-    let pool: DatabasePool
-    private let groupCommit: GroupCommit
-    private let readers: ThreadReaders
-    private let generation: WriteGeneration
+    let engine: any MetadataEngine
     /// Recent object lookups for GET and HEAD, per thread (`ThreadLocalGenerationCache`): at most
-    /// 8,192 per thread, holding at most 16 MiB of inline bodies each.
+    /// 8,192 per thread, holding at most 16 MiB of inline bodies each. Not on a cluster node.
     private let lookups: ThreadLocalGenerationCache<ObjectLookup, (bucket: Bucket, version: ObjectVersion?)?>
 
-    /// Opens (creating if needed) the store in `folder`, migrates it, and (unless told not to:
-    /// `coffer admin verify` lists orphans rather than removing them) sweeps orphan blobs.
+    /// Opens (creating if needed) the embedded store in `folder`, migrates it, and (unless told
+    /// not to: `coffer admin verify` lists orphans rather than removing them) sweeps orphan blobs.
     /// `busyTimeout`: how long (seconds) a write waits for another process's write lock on the
     /// folder before it gives up with `StoreBusy` (answered `503 SlowDown`, never a 500).
-    public init(folder: URL, sweep: Bool = true, busyTimeout: Double = 30) throws {
-        _ = Self.sqliteSetup
-        self.folder = folder
+    public convenience init(folder: URL, sweep: Bool = true, busyTimeout: Double = 30) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try self.init(engine: SQLiteEngine(folder: folder, busyTimeout: busyTimeout), blobFolder: folder, sweep: sweep)
+    }
+
+    /// Opens a cluster node's store: metadata in PostgreSQL at `database` (its tables made or
+    /// brought up to date on first use), blobs in `blobFolder`. `report` is told why writes pause
+    /// (the server is gone or read-only) and when they resume.
+    public convenience init(database: PostgresTarget, blobFolder: URL, sweep: Bool = true,
+                            report: @escaping @Sendable (String) -> Void = { _ in }) throws {
+        try FileManager.default.createDirectory(at: blobFolder, withIntermediateDirectories: true)
+        try self.init(engine: PostgresEngine(target: database, report: report), blobFolder: blobFolder, sweep: sweep)
+    }
+
+    init(engine: any MetadataEngine, blobFolder: URL, sweep: Bool) throws {
+        self.engine = engine
+        folder = blobFolder
+        lookups = ThreadLocalGenerationCache(generation: engine.generation, domain: .objects, maxEntries: 8192,
+                                             maxCost: 16 * 1024 * 1024) { key, value in
+            var cost = key.key.count + 256
+            if case .inline(let body)? = value?.version?.blob { cost += body.count }
+            return cost
+        }
+        blobs = try BlobStore(folder: blobFolder)
+        if sweep { try sweepOrphanBlobs() }
+        blobs.placeBallast()
+    }
+
+    /// Whether the metadata is a cluster's (PostgreSQL) rather than the data folder's.
+    public var isCluster: Bool { engine is PostgresEngine }
+
+    /// The SQLite database of the embedded store (backup, query plans); nil on a cluster node.
+    var sqlite: DatabasePool? { (engine as? SQLiteEngine)?.pool }
+
+    /// Runs a write that frees space (a delete). If the disk is so full that even it cannot commit
+    /// (something else filled the file system to its last block), the ballast is released and the
+    /// write tried once more; the ballast is placed again once there is room.
+    public func freeingSpace<T>(_ write: () async throws -> T) async throws -> T {
+        do {
+            return try await write()
+        } catch BlobError.noSpace where blobs.releaseBallast() {
+            let result = try await write()
+            blobs.placeBallast()
+            return result
+        }
+    }
+
+    /// Runs `body` atomically and durably. It returns once the commit is durable.
+    @discardableResult
+    public func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try await engine.write(body, recover: nil)
+    }
+
+    /// `write`, and when `body` fails: its changes roll back, then `recover` writes what must be
+    /// remembered of the failure in the same transaction, before any other write can run — so a
+    /// check and the counting of its failure are one atomic step, whatever the concurrency.
+    @discardableResult
+    public func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T,
+                                   recover: @escaping @Sendable (any Error, StoreTransaction) throws -> Void)
+        async throws -> T {
+        try await engine.write(body, recover: recover)
+    }
+
+    /// Runs `body` against a consistent read snapshot.
+    public func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try engine.read(body)
+    }
+
+    /// Runs `body`, which issues a single statement, without opening a transaction: each
+    /// statement has its own consistent snapshot (the GET hot path).
+    public func readStatement<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try engine.readStatement(body)
+    }
+
+    /// Synchronous variants for start-up and command-line tools.
+    public func writeNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try engine.writeNow(body)
+    }
+
+    public func readNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try engine.read(body)
+    }
+
+    /// `StoreTransaction.bucketAndVersion` through the read cache: the GET hot path.
+    public func bucketAndVersion(bucket: String, key: String,
+                                 versionID: String?) throws -> (bucket: Bucket, version: ObjectVersion?)? {
+        guard engine.cachesObjects else {
+            return try readStatement { try $0.bucketAndVersion(bucket: bucket, key: key, versionID: versionID) }
+        }
+        return try lookups.value(for: ObjectLookup(bucket: bucket, key: key, versionID: versionID),
+                                 keySlot: WriteGeneration.keySlot(key.utf8)) {
+            try readStatement { try $0.bucketAndVersion(bucket: bucket, key: key, versionID: versionID) }
+        }
+    }
+
+    /// A per-thread cache of values read from this store's `domain` tables, kept coherent with
+    /// every write to them (see `ThreadLocalGenerationCache`).
+    public func makeThreadLocalCache<Key: Hashable & Sendable, Value>(maxEntries: Int, domain: CacheDomain)
+        -> ThreadLocalGenerationCache<Key, Value> {
+        ThreadLocalGenerationCache(generation: engine.generation, domain: domain, maxEntries: maxEntries)
+    }
+
+    /// Closes the database (on SQLite, after checkpointing the WAL).
+    public func close() throws {
+        try engine.close()
+    }
+
+    /// Deletes blob files no version references (left by a crash between the rename of a blob and
+    /// the commit of its row, or between a delete's commit and the file's removal).
+    func sweepOrphanBlobs() throws {
+        let referenced = try readNow { try $0.referencedBlobFiles().union($0.referencedPartFiles()) }
+        try blobs.sweep(keeping: referenced)
+    }
+}
+
+/// The embedded engine: one SQLite file (WAL mode) in the data folder.
+///
+/// Writers take the write lock up front (`BEGIN IMMEDIATE`) and SQLite's busy timeout absorbs
+/// contention from other processes sharing the folder, so `SQLITE_BUSY` never reaches a client.
+/// `synchronous = FULL` makes each commit durable. Writes are group-committed.
+final class SQLiteEngine: MetadataEngine {
+    let pool: DatabasePool
+    let generation: WriteGeneration
+    let cachesObjects = true
+    private let groupCommit: GroupCommit
+    private let readers: ThreadReaders
+
+    init(folder: URL, busyTimeout: Double) throws {
+        _ = Self.sqliteSetup
         var configuration = Configuration()
         configuration.busyMode = .timeout(max(0.01, busyTimeout))
         configuration.maximumReaderCount = 8
@@ -44,39 +185,23 @@ public final class Store: Sendable {
         // other move: a begin/end pair outside SQLite's write lock could end while another
         // process's write is still uncommitted, and let readers cache what it is replacing.
         try generation.write(in: pool, everything: true) { _ in }
-        lookups = ThreadLocalGenerationCache(generation: generation, domain: .objects, maxEntries: 8192,
-                                             maxCost: 16 * 1024 * 1024) { key, value in
-            var cost = key.key.count + 256
-            if case .inline(let body)? = value?.version?.blob { cost += body.count }
-            return cost
-        }
         readers = ThreadReaders(path: path)
         groupCommit = GroupCommit(pool: pool, generation: generation)
-        blobs = try BlobStore(folder: folder)
-        if sweep { try sweepOrphanBlobs() }
-        blobs.placeBallast()
-    }
-
-    /// Runs a write that frees space (a delete). If the disk is so full that even it cannot commit
-    /// (something else filled the file system to its last block), the ballast is released and the
-    /// write tried once more; the ballast is placed again once there is room.
-    public func freeingSpace<T>(_ write: () async throws -> T) async throws -> T {
-        do {
-            return try await write()
-        } catch BlobError.noSpace where blobs.releaseBallast() {
-            let result = try await write()
-            blobs.placeBallast()
-            return result
-        }
     }
 
     /// Process-wide SQLite settings, applied once before the first connection opens.
     private static let sqliteSetup: Void = { _ = coffer_sqlite_disable_memstatus() }()
 
-    /// Runs `body` atomically and durably: in its own savepoint of a group-committed transaction.
-    /// It returns once the commit is on disk.
-    public func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        try await Self.fullDiskIsNoSpace { try await groupCommit.write { db in try body(StoreTransaction(db: db)) } }
+    /// In its own savepoint of a group-committed transaction; returns once the commit is on disk.
+    func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T,
+                            recover: (@Sendable (any Error, StoreTransaction) throws -> Void)?) async throws -> T {
+        try await Self.fullDiskIsNoSpace {
+            if let recover {
+                return try await groupCommit.write({ db in try body(StoreTransaction(db: db)) },
+                                                   recover: { error, db in try recover(error, StoreTransaction(db: db)) })
+            }
+            return try await groupCommit.write { db in try body(StoreTransaction(db: db)) }
+        }
     }
 
     /// SQLite's "database or disk is full" is the same condition as a blob write's ENOSPC:
@@ -93,68 +218,27 @@ public final class Store: Sendable {
         }
     }
 
-    /// `write`, and when `body` fails: its changes roll back, then `recover` writes what must be
-    /// remembered of the failure in the same transaction, before any other write can run — so a
-    /// check and the counting of its failure are one atomic step, whatever the concurrency.
-    public func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T,
-                                   recover: @escaping @Sendable (any Error, StoreTransaction) throws -> Void)
-        async throws -> T {
-        try await Self.fullDiskIsNoSpace {
-            try await groupCommit.write({ db in try body(StoreTransaction(db: db)) },
-                                        recover: { error, db in try recover(error, StoreTransaction(db: db)) })
-        }
-    }
-
-    /// Runs `body` against a consistent read snapshot. Reads are short cached-statement queries on
-    /// one of several reader connections, so they run in place rather than hopping threads.
-    public func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+    /// Reads are short cached-statement queries on one of several reader connections, so they
+    /// run in place rather than hopping threads.
+    func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         try pool.read { db in try body(StoreTransaction(db: db)) }
     }
 
-    /// Runs `body` on a reader connection without opening a transaction. Only for bodies that
-    /// issue a single statement: SQLite gives each statement its own consistent snapshot, and the
-    /// BEGIN/COMMIT pair would cost as much as the query (the GET hot path).
-    public func readStatement<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+    /// On the calling thread's own reader connection, without a transaction: the BEGIN/COMMIT
+    /// pair would cost as much as the query (the GET hot path).
+    func readStatement<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         try readers.connection().inDatabase { db in try body(StoreTransaction(db: db)) }
     }
 
-    /// Synchronous variants for start-up and command-line tools.
-    public func writeNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+    func writeNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         try generation.write(in: pool) { db in try body(StoreTransaction(db: db)) }
     }
 
-    /// `StoreTransaction.bucketAndVersion` through the read cache: the GET hot path.
-    public func bucketAndVersion(bucket: String, key: String,
-                                 versionID: String?) throws -> (bucket: Bucket, version: ObjectVersion?)? {
-        try lookups.value(for: ObjectLookup(bucket: bucket, key: key, versionID: versionID),
-                          keySlot: WriteGeneration.keySlot(key.utf8)) {
-            try readStatement { try $0.bucketAndVersion(bucket: bucket, key: key, versionID: versionID) }
-        }
-    }
-
-    /// A per-thread cache of values read from this store's `domain` tables, kept coherent with
-    /// every write to them in the data folder (see `ThreadLocalGenerationCache`).
-    public func makeThreadLocalCache<Key: Hashable & Sendable, Value>(maxEntries: Int, domain: CacheDomain)
-        -> ThreadLocalGenerationCache<Key, Value> {
-        ThreadLocalGenerationCache(generation: generation, domain: domain, maxEntries: maxEntries)
-    }
-
-    public func readNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
-        try pool.read { db in try body(StoreTransaction(db: db)) }
-    }
-
     /// Checkpoints the WAL and closes the database.
-    public func close() throws {
+    func close() throws {
         readers.close()
-        try pool.writeWithoutTransaction { db in _ = try? db.checkpoint(.truncate) }
+        pool.writeWithoutTransaction { db in _ = try? db.checkpoint(.truncate) }
         try pool.close()
-    }
-
-    /// Deletes blob files no version references (left by a crash between the rename of a blob and
-    /// the commit of its row, or between a delete's commit and the file's removal).
-    func sweepOrphanBlobs() throws {
-        let referenced = try readNow { try $0.referencedBlobFiles().union($0.referencedPartFiles()) }
-        try blobs.sweep(keeping: referenced)
     }
 
     static var migrator: DatabaseMigrator {
@@ -405,7 +489,8 @@ public struct StoreBusy: Error, Equatable, Sendable {
 extension Store {
     /// `EXPLAIN QUERY PLAN` of each statement, details joined (for tests that pin index use).
     public func queryPlans(_ statements: [String]) throws -> [String] {
-        try pool.read { db in
+        guard let sqlite else { return [] }
+        return try sqlite.read { db in
             try statements.map { sql in
                 try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String? ?? "" }
                     .joined(separator: "; ")

@@ -39,15 +39,19 @@ public struct ConsoleSessionRecord: Sendable, Equatable {
 
 extension StoreTransaction {
     public func consoleSession(tokenHash: String) throws -> ConsoleSessionRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: """
+        try db.row(sql: """
             SELECT \(ConsoleSessionRecord.columns) FROM console_sessions WHERE token_hash = ?
-            """), arguments: [tokenHash]).flatMap(ConsoleSessionRecord.decoded)
+            """, arguments: [tokenHash]).flatMap(ConsoleSessionRecord.decoded)
     }
 
+    /// Saves a session whole: saving over an existing one starts its count of factor tries again.
     public func saveConsoleSession(_ session: ConsoleSessionRecord) throws {
         try db.execute(sql: """
-            INSERT OR REPLACE INTO console_sessions(token_hash, user_name, stage, csrf, created_ms, expires_ms, mfa_ms, source)
+            INSERT INTO console_sessions(token_hash, user_name, stage, csrf, created_ms, expires_ms, mfa_ms, source)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(token_hash) DO UPDATE SET user_name = excluded.user_name, stage = excluded.stage,
+                csrf = excluded.csrf, created_ms = excluded.created_ms, expires_ms = excluded.expires_ms,
+                mfa_ms = excluded.mfa_ms, source = excluded.source, factor_tries = 0
             """, arguments: [session.tokenHash, session.userName, session.stage.rawValue, session.csrf, session.created,
                              session.expires, session.mfaAt, session.source])
     }
@@ -56,14 +60,12 @@ extension StoreTransaction {
     @discardableResult
     public func deleteConsoleSession(tokenHash: String) throws -> Int {
         try db.execute(sql: "DELETE FROM console_sessions WHERE token_hash = ?", arguments: [tokenHash])
-        return db.changesCount
     }
 
     /// Ends every console session of `user`; the number ended.
     @discardableResult
     public func deleteConsoleSessions(user: String) throws -> Int {
         try db.execute(sql: "DELETE FROM console_sessions WHERE user_name = ?", arguments: [user])
-        return db.changesCount
     }
 
     public func deleteExpiredConsoleSessions(before time: Int64) throws {
@@ -71,26 +73,25 @@ extension StoreTransaction {
     }
 
     public func consoleSessionCount(user: String) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM console_sessions WHERE user_name = ?", arguments: [user]) ?? 0
+        try db.one(Int.self, sql: "SELECT COUNT(*) FROM console_sessions WHERE user_name = ?", arguments: [user]) ?? 0
     }
 
     /// Audit entries, newest first, optionally only those whose principal ends with `principalSuffix`
     /// (`:root`, `/NAME`) and with one outcome; `before` pages (an id).
     public func auditPage(before id: Int64?, principalSuffix: String?, outcome: String?, limit: Int) throws -> [AuditRecord] {
         var conditions: [String] = []
-        var arguments: [any DatabaseValueConvertible] = []
+        var arguments: SQLDatabase.Arguments = []
         if let id { conditions.append("id < ?"); arguments.append(id) }
         if let principalSuffix {
             // A suffix match without LIKE's wildcards: the name is the caller's to choose.
-            conditions.append("substr(principal, -length(?)) = ?")
-            arguments.append(principalSuffix)
-            arguments.append(principalSuffix)
+            conditions.append("length(principal) >= length(?) AND substr(principal, length(principal) - length(?) + 1) = ?")
+            arguments += [principalSuffix, principalSuffix, principalSuffix]
         }
         if let outcome { conditions.append("outcome = ?"); arguments.append(outcome) }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments.append(limit)
-        return try AuditRecord.fetchAll(db, sql: "SELECT \(AuditRecord.columns) FROM audit \(filter) ORDER BY id DESC LIMIT ?",
-                                        arguments: StatementArguments(arguments))
+        return try db.records(AuditRecord.self, sql: "SELECT \(AuditRecord.columns) FROM audit \(filter) ORDER BY id DESC LIMIT ?",
+                              arguments: arguments)
     }
 }
 
@@ -120,8 +121,8 @@ extension StoreTransaction {
 
     /// The security key with this credential id (any user's), and its attestation format.
     public func securityKey(credentialID: [UInt8]) throws -> (device: DeviceRecord, format: String)? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT serial, format FROM security_keys WHERE credential_id = ?",
-                                         arguments: [Data(credentialID)]),
+        guard let row = try db.row(sql: "SELECT serial, format FROM security_keys WHERE credential_id = ?",
+                                   arguments: [Data(credentialID)]),
               let device = try device(row["serial"])
         else { return nil }
         return (device, row["format"])
@@ -129,7 +130,7 @@ extension StoreTransaction {
 
     /// The credential ids of a user's security keys.
     public func securityKeyIDs(user: String) throws -> [[UInt8]] {
-        try Row.fetchAll(db, sql: """
+        try db.rows(sql: """
             SELECT k.credential_id FROM security_keys k JOIN mfa_devices d ON d.serial = k.serial WHERE d.user_name = ?
             ORDER BY k.serial
             """, arguments: [user]).map { Array($0["credential_id"] as Data) }
@@ -149,7 +150,7 @@ extension StoreTransaction {
     /// Takes a challenge (deletes it). Callers take it in a write of its own, before judging the
     /// answer, so a failed answer cannot roll the deletion back: single use.
     public func takeChallenge(_ challenge: String) throws -> ChallengeRecord? {
-        guard let record = try ChallengeRecord.fetchOne(db, sql: """
+        guard let record = try db.record(ChallengeRecord.self, sql: """
             SELECT \(ChallengeRecord.columns) FROM webauthn_challenges WHERE challenge = ?
             """, arguments: [challenge]) else { return nil }
         try db.execute(sql: "DELETE FROM webauthn_challenges WHERE challenge = ?", arguments: [challenge])
@@ -174,8 +175,8 @@ public struct AttemptCounter: Sendable, Equatable {
 
 extension StoreTransaction {
     public func attemptCounter(_ key: String) throws -> AttemptCounter? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT failures, locked_until_ms, last_ms FROM attempt_counters WHERE key = ?"),
-                         arguments: [key]).map { AttemptCounter(failures: $0["failures"], lockedUntil: $0["locked_until_ms"], last: $0["last_ms"]) }
+        try db.row(sql: "SELECT failures, locked_until_ms, last_ms FROM attempt_counters WHERE key = ?",
+                   arguments: [key]).map { AttemptCounter(failures: $0["failures"], lockedUntil: $0["locked_until_ms"], last: $0["last_ms"]) }
     }
 
     /// Saves a counter. Counters of the same kind — the key's part up to its first `:` — that are
@@ -183,22 +184,22 @@ extension StoreTransaction {
     /// `cap` of its kind pushes out the oldest unlocked ones: an anonymous spray cannot grow the
     /// table without bound, and one kind's clean-up never forgets another kind's counters.
     public func saveAttemptCounter(_ key: String, _ counter: AttemptCounter, forgetBefore: Int64, cap: Int = 100_000) throws {
-        try db.cachedStatement(sql: """
+        try db.execute(sql: """
             INSERT INTO attempt_counters(key, failures, locked_until_ms, last_ms) VALUES (?, ?, ?, ?)
             ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, locked_until_ms = excluded.locked_until_ms,
                 last_ms = excluded.last_ms
-            """).execute(arguments: [key, counter.failures, counter.lockedUntil, counter.last])
+            """, arguments: [key, counter.failures, counter.lockedUntil, counter.last])
         // The kind's keys are those from "kind:" up to (not including) "kind;" (';' follows ':').
         let kind = key.split(separator: ":", maxSplits: 1).first.map(String.init) ?? key
         let (low, high) = (kind + ":", kind + ";")
-        try db.cachedStatement(sql: """
+        try db.execute(sql: """
             DELETE FROM attempt_counters WHERE key IN (
                 SELECT key FROM attempt_counters WHERE key >= ? AND key < ? AND last_ms < ? AND locked_until_ms < ?
                 ORDER BY last_ms LIMIT 16)
-            """).execute(arguments: [low, high, forgetBefore, counter.last])
+            """, arguments: [low, high, forgetBefore, counter.last])
         guard counter.failures == 1 else { return }
-        let count = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM attempt_counters WHERE key >= ? AND key < ?"),
-                                     arguments: [low, high]) ?? 0
+        let count = try db.one(Int.self, sql: "SELECT COUNT(*) FROM attempt_counters WHERE key >= ? AND key < ?",
+                               arguments: [low, high]) ?? 0
         if count > cap {
             try db.execute(sql: """
                 DELETE FROM attempt_counters WHERE key IN (
@@ -214,7 +215,7 @@ extension StoreTransaction {
     /// One more answer for a pending sign-in (before it is judged); the count so far, or nil when
     /// the pending sign-in is gone.
     public func countFactorTry(tokenHash: String) throws -> Int? {
-        try Int.fetchOne(db, sql: "UPDATE console_sessions SET factor_tries = factor_tries + 1 WHERE token_hash = ? RETURNING factor_tries",
-                         arguments: [tokenHash])
+        try db.one(Int.self, sql: "UPDATE console_sessions SET factor_tries = factor_tries + 1 WHERE token_hash = ? RETURNING factor_tries",
+                   arguments: [tokenHash])
     }
 }

@@ -49,24 +49,24 @@ extension StoreTransaction {
     }
 
     public func upload(_ uploadID: String) throws -> UploadRecord? {
-        try Row.fetchOne(db, sql: """
+        try db.record(UploadRecord.self, sql: """
             SELECT \(UploadRecord.columns) FROM uploads WHERE upload_id = ?
-            """, arguments: [uploadID]).map(UploadRecord.init(row:))
+            """, arguments: [uploadID])
     }
 
     /// Uploads of a bucket in (key, upload id) order after the markers.
     public func uploads(bucketID: Int64, prefix: String, afterKey: String, afterUploadID: String, limit: Int) throws -> [UploadRecord] {
-        try Row.fetchAll(db, sql: """
+        try db.records(UploadRecord.self, sql: """
             SELECT \(UploadRecord.columns) FROM uploads
             WHERE bucket_id = ? AND (key > ? OR (key = ? AND upload_id > ?)) AND substr(key, 1, length(?)) = ?
             ORDER BY key, upload_id LIMIT ?
-            """, arguments: [bucketID, afterKey, afterKey, afterUploadID, prefix, prefix, limit]).map(UploadRecord.init(row:))
+            """, arguments: [bucketID, afterKey, afterKey, afterUploadID, prefix, prefix, limit])
     }
 
     /// Removes an upload and its parts; returns the part blob files to delete after the commit.
     public func deleteUpload(_ uploadID: String) throws -> [String] {
-        let files = try String.fetchAll(db, sql: "SELECT blob_file FROM parts WHERE upload_id = ? AND blob_file IS NOT NULL",
-                                        arguments: [uploadID])
+        let files = try db.all(String.self, sql: "SELECT blob_file FROM parts WHERE upload_id = ? AND blob_file IS NOT NULL",
+                               arguments: [uploadID])
         try db.execute(sql: "DELETE FROM parts WHERE upload_id = ?", arguments: [uploadID])
         try db.execute(sql: "DELETE FROM uploads WHERE upload_id = ?", arguments: [uploadID])
         return files
@@ -77,32 +77,34 @@ extension StoreTransaction {
                                  at time: Int64, forgetBefore: Int64) throws {
         try db.execute(sql: "DELETE FROM completed_uploads WHERE completed_ms < ?", arguments: [forgetBefore])
         try db.execute(sql: """
-            INSERT OR REPLACE INTO completed_uploads(upload_id, bucket_id, key, version_id, versioned, completed_ms)
+            INSERT INTO completed_uploads(upload_id, bucket_id, key, version_id, versioned, completed_ms)
             VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(upload_id) DO UPDATE SET bucket_id = excluded.bucket_id, key = excluded.key,
+                version_id = excluded.version_id, versioned = excluded.versioned, completed_ms = excluded.completed_ms
             """, arguments: [uploadID, bucketID, key, versionID, versioned, time])
     }
 
     /// The version a completed upload made, and whether its bucket was versioning-enabled then.
     public func completion(_ uploadID: String, bucketID: Int64, key: String) throws -> (versionID: String, versioned: Bool)? {
-        try Row.fetchOne(db, sql: """
+        try db.row(sql: """
             SELECT version_id, versioned FROM completed_uploads WHERE upload_id = ? AND bucket_id = ? AND key = ?
             """, arguments: [uploadID, bucketID, key]).map { ($0["version_id"], $0["versioned"]) }
     }
 
     /// Every unfinished upload of a bucket.
     public func uploadIDs(bucketID: Int64) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT upload_id FROM uploads WHERE bucket_id = ?", arguments: [bucketID])
+        try db.all(String.self, sql: "SELECT upload_id FROM uploads WHERE bucket_id = ?", arguments: [bucketID])
     }
 
     /// Uploads started before `time` (abandoned), oldest first.
     public func uploads(startedBefore time: Int64) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT upload_id FROM uploads WHERE created_ms < ?", arguments: [time])
+        try db.all(String.self, sql: "SELECT upload_id FROM uploads WHERE created_ms < ?", arguments: [time])
     }
 
     /// Stores a part, replacing one with the same number; returns the replaced part's blob file.
     public func putPart(_ uploadID: String, _ part: PartRecord) throws -> String? {
-        let old = try String.fetchOne(db, sql: "SELECT blob_file FROM parts WHERE upload_id = ? AND part_number = ?",
-                                      arguments: [uploadID, part.number])
+        let old = try db.one(String.self, sql: "SELECT blob_file FROM parts WHERE upload_id = ? AND part_number = ?",
+                             arguments: [uploadID, part.number])
         var file: String?
         var inline: Data?
         switch part.blob {
@@ -122,13 +124,13 @@ extension StoreTransaction {
     }
 
     public func parts(_ uploadID: String, after number: Int, limit: Int) throws -> [PartRecord] {
-        try PartRecord.fetchAll(db, sql: """
+        try db.records(PartRecord.self, sql: """
             SELECT \(PartRecord.columns) FROM parts
             WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?
             """, arguments: [uploadID, number, limit])
     }
 
     func referencedPartFiles() throws -> Set<String> {
-        Set(try String.fetchAll(db, sql: "SELECT blob_file FROM parts WHERE blob_file IS NOT NULL"))
+        Set(try db.all(String.self, sql: "SELECT blob_file FROM parts WHERE blob_file IS NOT NULL"))
     }
 }

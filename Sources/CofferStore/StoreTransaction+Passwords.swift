@@ -24,14 +24,16 @@ public struct LoginProfileRecord: Sendable, Equatable {
 /// SQL for login profiles and password history.
 extension StoreTransaction {
     public func loginProfile(user: String) throws -> LoginProfileRecord? {
-        try LoginProfileRecord.fetchOne(db, sql: "SELECT \(LoginProfileRecord.columns) FROM login_profiles WHERE user_name = ?",
-                                        arguments: [user])
+        try db.record(LoginProfileRecord.self, sql: "SELECT \(LoginProfileRecord.columns) FROM login_profiles WHERE user_name = ?",
+                      arguments: [user])
     }
 
     public func saveLoginProfile(_ profile: LoginProfileRecord) throws {
         try db.execute(sql: """
-            INSERT OR REPLACE INTO login_profiles(user_name, password_hash, history_salt, reset_required, created_ms, changed_ms)
+            INSERT INTO login_profiles(user_name, password_hash, history_salt, reset_required, created_ms, changed_ms)
             VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(user_name) DO UPDATE SET password_hash = excluded.password_hash, history_salt = excluded.history_salt,
+                reset_required = excluded.reset_required, created_ms = excluded.created_ms, changed_ms = excluded.changed_ms
             """, arguments: [profile.userName, profile.passwordHash, Data(profile.historySalt), profile.resetRequired,
                              profile.created, profile.changed])
     }
@@ -43,7 +45,7 @@ extension StoreTransaction {
 
     /// The user's most recent `limit` password digests, newest first.
     public func passwordHistory(user: String, limit: Int) throws -> [[UInt8]] {
-        try Data.fetchAll(db, sql: """
+        try db.all(Data.self, sql: """
             SELECT digest FROM password_history WHERE user_name = ? ORDER BY changed_ms DESC, rowid DESC LIMIT ?
             """, arguments: [user, limit]).map { Array($0) }
     }
@@ -59,6 +61,6 @@ extension StoreTransaction {
     }
 
     public func loginProfileCount() throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM login_profiles") ?? 0
+        try db.one(Int.self, sql: "SELECT COUNT(*) FROM login_profiles") ?? 0
     }
 }

@@ -76,16 +76,16 @@ extension StoreTransaction {
 
     /// A group whose name equals `name` but for ASCII case.
     public func groupNamedIgnoringCase(_ name: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT name FROM iam_groups WHERE name = ? COLLATE NOCASE LIMIT 1", arguments: [name])
+        try db.one(String.self, sql: "SELECT name FROM iam_groups WHERE lower(name) = lower(?) LIMIT 1", arguments: [name])
     }
 
     public func group(named name: String) throws -> GroupRecord? {
-        try GroupRecord.fetchOne(db, sql: "SELECT \(GroupRecord.columns) FROM iam_groups WHERE name = ?", arguments: [name])
+        try db.record(GroupRecord.self, sql: "SELECT \(GroupRecord.columns) FROM iam_groups WHERE name = ?", arguments: [name])
     }
 
     public func groups(after marker: String?, limit: Int) throws -> [GroupRecord] {
-        try GroupRecord.fetchAll(db, sql: "SELECT \(GroupRecord.columns) FROM iam_groups WHERE name > ? ORDER BY name LIMIT ?",
-                                 arguments: [marker ?? "", limit])
+        try db.records(GroupRecord.self, sql: "SELECT \(GroupRecord.columns) FROM iam_groups WHERE name > ? ORDER BY name LIMIT ?",
+                       arguments: [marker ?? "", limit])
     }
 
     public func insertGroup(_ group: GroupRecord) throws {
@@ -97,20 +97,21 @@ extension StoreTransaction {
         try db.execute(sql: "DELETE FROM iam_groups WHERE name = ?", arguments: [name])
     }
 
-    public func groupCount() throws -> Int { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM iam_groups") ?? 0 }
+    public func groupCount() throws -> Int { try db.one(Int.self, sql: "SELECT COUNT(*) FROM iam_groups") ?? 0 }
 
     public func members(ofGroup group: String) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT user_name FROM group_members WHERE group_name = ? ORDER BY user_name",
-                            arguments: [group])
+        try db.all(String.self, sql: "SELECT user_name FROM group_members WHERE group_name = ? ORDER BY user_name",
+                   arguments: [group])
     }
 
     public func groups(ofUser user: String) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT group_name FROM group_members WHERE user_name = ? ORDER BY group_name",
-                            arguments: [user])
+        try db.all(String.self, sql: "SELECT group_name FROM group_members WHERE user_name = ? ORDER BY group_name",
+                   arguments: [user])
     }
 
     public func addMember(group: String, user: String) throws {
-        try db.execute(sql: "INSERT OR IGNORE INTO group_members(group_name, user_name) VALUES (?, ?)", arguments: [group, user])
+        try db.execute(sql: "INSERT INTO group_members(group_name, user_name) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                       arguments: [group, user])
     }
 
     public func removeMember(group: String, user: String) throws {
@@ -120,20 +121,22 @@ extension StoreTransaction {
     // MARK: Inline policies
 
     public func inlinePolicy(_ owner: PolicyOwner, name: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT document FROM inline_policies WHERE owner_kind = ? AND owner = ? AND name = ?",
-                            arguments: [owner.kind, owner.name, name])
+        try db.one(String.self, sql: "SELECT document FROM inline_policies WHERE owner_kind = ? AND owner = ? AND name = ?",
+                   arguments: [owner.kind, owner.name, name])
     }
 
     /// (name, document) in name order.
     public func inlinePolicies(_ owner: PolicyOwner) throws -> [(name: String, document: String)] {
-        try Row.fetchAll(db.cachedStatement(sql: """
+        try db.rows(sql: """
             SELECT name, document FROM inline_policies WHERE owner_kind = ? AND owner = ? ORDER BY name
-            """), arguments: [owner.kind, owner.name]).map { ($0["name"], $0["document"]) }
+            """, arguments: [owner.kind, owner.name]).map { ($0["name"], $0["document"]) }
     }
 
     public func putInlinePolicy(_ owner: PolicyOwner, name: String, document: String) throws {
-        try db.execute(sql: "INSERT OR REPLACE INTO inline_policies(owner_kind, owner, name, document) VALUES (?, ?, ?, ?)",
-                       arguments: [owner.kind, owner.name, name, document])
+        try db.execute(sql: """
+            INSERT INTO inline_policies(owner_kind, owner, name, document) VALUES (?, ?, ?, ?)
+            ON CONFLICT(owner_kind, owner, name) DO UPDATE SET document = excluded.document
+            """, arguments: [owner.kind, owner.name, name, document])
     }
 
     public func deleteInlinePolicy(_ owner: PolicyOwner, name: String) throws {
@@ -143,7 +146,7 @@ extension StoreTransaction {
 
     /// The total size of an owner's inline documents (AWS caps it: 2,048 for users, 5,120 for groups).
     public func inlinePolicySize(_ owner: PolicyOwner, excluding name: String) throws -> Int {
-        try Int.fetchOne(db, sql: """
+        try db.one(Int.self, sql: """
             SELECT COALESCE(SUM(LENGTH(document)), 0) FROM inline_policies WHERE owner_kind = ? AND owner = ? AND name != ?
             """, arguments: [owner.kind, owner.name, name]) ?? 0
     }
@@ -151,22 +154,24 @@ extension StoreTransaction {
     // MARK: Managed policies
 
     public func managedPolicy(arn: String) throws -> ManagedPolicyRecord? {
-        try Row.fetchOne(db, sql: "SELECT \(ManagedPolicyRecord.columns) FROM managed_policies WHERE arn = ?", arguments: [arn])
-            .map(ManagedPolicyRecord.init(row:))
+        try db.record(ManagedPolicyRecord.self, sql: "SELECT \(ManagedPolicyRecord.columns) FROM managed_policies WHERE arn = ?",
+                      arguments: [arn])
     }
 
     public func managedPolicies() throws -> [ManagedPolicyRecord] {
-        try Row.fetchAll(db, sql: "SELECT \(ManagedPolicyRecord.columns) FROM managed_policies ORDER BY name")
-            .map(ManagedPolicyRecord.init(row:))
+        try db.records(ManagedPolicyRecord.self, sql: "SELECT \(ManagedPolicyRecord.columns) FROM managed_policies ORDER BY name")
     }
 
     public func managedPolicyCount() throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM managed_policies") ?? 0
+        try db.one(Int.self, sql: "SELECT COUNT(*) FROM managed_policies") ?? 0
     }
 
     public func saveManagedPolicy(_ policy: ManagedPolicyRecord) throws {
         try db.execute(sql: """
-            INSERT OR REPLACE INTO managed_policies(\(ManagedPolicyRecord.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO managed_policies(\(ManagedPolicyRecord.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(arn) DO UPDATE SET name = excluded.name, policy_id = excluded.policy_id, path = excluded.path,
+                description = excluded.description, default_version = excluded.default_version,
+                next_version = excluded.next_version, created_ms = excluded.created_ms, updated_ms = excluded.updated_ms
             """, arguments: [policy.arn, policy.name, policy.policyID, policy.path, policy.description,
                              policy.defaultVersion, policy.nextVersion, policy.created, policy.updated])
     }
@@ -177,13 +182,13 @@ extension StoreTransaction {
     }
 
     public func policyVersion(arn: String, versionID: String) throws -> PolicyVersionRecord? {
-        try PolicyVersionRecord.fetchOne(db.cachedStatement(
-            sql: "SELECT \(PolicyVersionRecord.columns) FROM policy_versions WHERE arn = ? AND version_id = ?"),
-            arguments: [arn, versionID])
+        try db.record(PolicyVersionRecord.self,
+                      sql: "SELECT \(PolicyVersionRecord.columns) FROM policy_versions WHERE arn = ? AND version_id = ?",
+                      arguments: [arn, versionID])
     }
 
     public func policyVersions(arn: String) throws -> [PolicyVersionRecord] {
-        try PolicyVersionRecord.fetchAll(db, sql: """
+        try db.records(PolicyVersionRecord.self, sql: """
             SELECT \(PolicyVersionRecord.columns) FROM policy_versions WHERE arn = ? ORDER BY created_ms DESC, version_id DESC
             """, arguments: [arn])
     }
@@ -200,13 +205,13 @@ extension StoreTransaction {
     // MARK: Attachments
 
     public func attachedPolicies(_ owner: PolicyOwner) throws -> [String] {
-        try String.fetchAll(db.cachedStatement(sql: """
+        try db.all(String.self, sql: """
             SELECT arn FROM policy_attachments WHERE owner_kind = ? AND owner = ? ORDER BY arn
-            """), arguments: [owner.kind, owner.name])
+            """, arguments: [owner.kind, owner.name])
     }
 
     public func attach(_ owner: PolicyOwner, arn: String) throws {
-        try db.execute(sql: "INSERT OR IGNORE INTO policy_attachments(owner_kind, owner, arn) VALUES (?, ?, ?)",
+        try db.execute(sql: "INSERT INTO policy_attachments(owner_kind, owner, arn) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                        arguments: [owner.kind, owner.name, arn])
     }
 
@@ -216,17 +221,17 @@ extension StoreTransaction {
     }
 
     public func attachmentCount(arn: String) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM policy_attachments WHERE arn = ?", arguments: [arn]) ?? 0
+        try db.one(Int.self, sql: "SELECT COUNT(*) FROM policy_attachments WHERE arn = ?", arguments: [arn]) ?? 0
     }
 
     /// Every policy ARN attached to anything (ListPolicies OnlyAttached).
     public func attachedArns() throws -> Set<String> {
-        Set(try String.fetchAll(db, sql: "SELECT DISTINCT arn FROM policy_attachments"))
+        Set(try db.all(String.self, sql: "SELECT DISTINCT arn FROM policy_attachments"))
     }
 
     /// Whether an owner still has policies (DeleteUser / DeleteGroup answer `DeleteConflict`).
     public func hasPolicies(_ owner: PolicyOwner) throws -> Bool {
-        try Int.fetchOne(db, sql: """
+        try db.one(Int.self, sql: """
             SELECT 1 FROM inline_policies WHERE owner_kind = ?1 AND owner = ?2
             UNION ALL SELECT 1 FROM policy_attachments WHERE owner_kind = ?1 AND owner = ?2 LIMIT 1
             """, arguments: [owner.kind, owner.name]) != nil
@@ -235,14 +240,15 @@ extension StoreTransaction {
     // MARK: Bucket policies
 
     public func bucketPolicy(bucketID: Int64) throws -> String? {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT document FROM bucket_policies WHERE bucket_id = ?"),
-                            arguments: [bucketID])
+        try db.one(String.self, sql: "SELECT document FROM bucket_policies WHERE bucket_id = ?", arguments: [bucketID])
     }
 
     public func setBucketPolicy(bucketID: Int64, document: String?) throws {
         if let document {
-            try db.execute(sql: "INSERT OR REPLACE INTO bucket_policies(bucket_id, document) VALUES (?, ?)",
-                           arguments: [bucketID, document])
+            try db.execute(sql: """
+                INSERT INTO bucket_policies(bucket_id, document) VALUES (?, ?)
+                ON CONFLICT(bucket_id) DO UPDATE SET document = excluded.document
+                """, arguments: [bucketID, document])
         } else {
             try db.execute(sql: "DELETE FROM bucket_policies WHERE bucket_id = ?", arguments: [bucketID])
         }
@@ -254,14 +260,14 @@ extension StoreTransaction {
     /// is a resource (bucket) policy: what `coffer admin verify` parses again.
     public func allPolicyDocuments() throws -> [(name: String, isResource: Bool, document: String)] {
         var found: [(name: String, isResource: Bool, document: String)] = []
-        for row in try Row.fetchAll(db, sql: "SELECT owner_kind, owner, name, document FROM inline_policies ORDER BY 1, 2, 3") {
+        for row in try db.rows(sql: "SELECT owner_kind, owner, name, document FROM inline_policies ORDER BY 1, 2, 3") {
             found.append(("inline policy \(row["name"] as String) of \(row["owner_kind"] as String) \(row["owner"] as String)",
                           false, row["document"]))
         }
-        for row in try Row.fetchAll(db, sql: "SELECT arn, version_id, document FROM policy_versions ORDER BY 1, 2") {
+        for row in try db.rows(sql: "SELECT arn, version_id, document FROM policy_versions ORDER BY 1, 2") {
             found.append(("\(row["arn"] as String) \(row["version_id"] as String)", false, row["document"]))
         }
-        for row in try Row.fetchAll(db, sql: """
+        for row in try db.rows(sql: """
             SELECT b.name AS bucket, p.document AS document FROM bucket_policies p JOIN buckets b ON b.id = p.bucket_id ORDER BY 1
             """) {
             found.append(("bucket policy of \(row["bucket"] as String)", true, row["document"]))

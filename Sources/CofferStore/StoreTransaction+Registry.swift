@@ -6,17 +6,17 @@ extension StoreTransaction {
     // MARK: Users
 
     public func user(named name: String) throws -> UserRecord? {
-        try UserRecord.fetchOne(db, sql: "SELECT \(UserRecord.columns) FROM iam_users WHERE name = ?", arguments: [name])
+        try db.record(UserRecord.self, sql: "SELECT \(UserRecord.columns) FROM iam_users WHERE name = ?", arguments: [name])
     }
 
     /// A user whose name equals `name` but for ASCII case (IAM names are not distinguished by case).
     public func userNamedIgnoringCase(_ name: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT name FROM iam_users WHERE name = ? COLLATE NOCASE LIMIT 1", arguments: [name])
+        try db.one(String.self, sql: "SELECT name FROM iam_users WHERE lower(name) = lower(?) LIMIT 1", arguments: [name])
     }
 
     public func users(after marker: String?, limit: Int) throws -> [UserRecord] {
-        try UserRecord.fetchAll(db, sql: "SELECT \(UserRecord.columns) FROM iam_users WHERE name > ? ORDER BY name LIMIT ?",
-                                arguments: [marker ?? "", limit])
+        try db.records(UserRecord.self, sql: "SELECT \(UserRecord.columns) FROM iam_users WHERE name > ? ORDER BY name LIMIT ?",
+                       arguments: [marker ?? "", limit])
     }
 
     public func insertUser(_ user: UserRecord) throws {
@@ -28,17 +28,17 @@ extension StoreTransaction {
         try db.execute(sql: "DELETE FROM iam_users WHERE name = ?", arguments: [name])
     }
 
-    public func userCount() throws -> Int { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM iam_users") ?? 0 }
+    public func userCount() throws -> Int { try db.one(Int.self, sql: "SELECT COUNT(*) FROM iam_users") ?? 0 }
 
     // MARK: Access keys
 
     public func accessKey(_ accessKey: String) throws -> AccessKeyRecord? {
-        try AccessKeyRecord.fetchOne(db.cachedStatement(sql: "SELECT \(AccessKeyRecord.columns) FROM access_keys WHERE access_key = ?"),
-                                     arguments: [accessKey])
+        try db.record(AccessKeyRecord.self, sql: "SELECT \(AccessKeyRecord.columns) FROM access_keys WHERE access_key = ?",
+                      arguments: [accessKey])
     }
 
     public func accessKeys(user: String) throws -> [AccessKeyRecord] {
-        try AccessKeyRecord.fetchAll(db, sql: """
+        try db.records(AccessKeyRecord.self, sql: """
             SELECT \(AccessKeyRecord.columns) FROM access_keys WHERE user_name = ? ORDER BY created_ms, access_key
             """, arguments: [user])
     }
@@ -70,8 +70,8 @@ extension StoreTransaction {
     }
 
     public func keyUse(_ accessKey: String) throws -> (time: Int64, service: String, region: String)? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT used_ms, service, region FROM access_key_usage WHERE access_key = ?",
-                                         arguments: [accessKey])
+        guard let row = try db.row(sql: "SELECT used_ms, service, region FROM access_key_usage WHERE access_key = ?",
+                                   arguments: [accessKey])
         else { return nil }
         return (row["used_ms"], row["service"], row["region"])
     }
@@ -79,8 +79,8 @@ extension StoreTransaction {
     // MARK: Sessions
 
     public func session(_ accessKey: String) throws -> SessionRecord? {
-        try SessionRecord.fetchOne(db.cachedStatement(sql: "SELECT \(SessionRecord.columns) FROM sessions WHERE access_key = ?"),
-                                   arguments: [accessKey])
+        try db.record(SessionRecord.self, sql: "SELECT \(SessionRecord.columns) FROM sessions WHERE access_key = ?",
+                      arguments: [accessKey])
     }
 
     public func insertSession(_ session: SessionRecord) throws {
@@ -94,8 +94,8 @@ extension StoreTransaction {
 
     /// A user's sessions that have not expired by `time`.
     public func liveSessionCount(user: String, at time: Int64) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sessions WHERE user_name = ? AND expires_ms >= ?",
-                         arguments: [user, time]) ?? 0
+        try db.one(Int.self, sql: "SELECT COUNT(*) FROM sessions WHERE user_name = ? AND expires_ms >= ?",
+                   arguments: [user, time]) ?? 0
     }
 
     public func deleteExpiredSessions(before time: Int64) throws {
@@ -109,26 +109,26 @@ extension StoreTransaction {
     // MARK: Devices
 
     public func device(_ serial: String) throws -> DeviceRecord? {
-        try DeviceRecord.fetchOne(db.cachedStatement(sql: "SELECT \(DeviceRecord.columns) FROM mfa_devices WHERE serial = ?"),
-                                  arguments: [serial])
+        try db.record(DeviceRecord.self, sql: "SELECT \(DeviceRecord.columns) FROM mfa_devices WHERE serial = ?",
+                      arguments: [serial])
     }
 
     /// Devices in serial order after `marker`; `user` filters by assignment (nil: any).
     public func devices(user: String?, assigned: Bool?, kind: DeviceKind?, after marker: String?, limit: Int) throws -> [DeviceRecord] {
         var sql = "SELECT \(DeviceRecord.columns) FROM mfa_devices WHERE serial > ?"
-        var arguments: StatementArguments = [marker ?? ""]
+        var arguments: SQLDatabase.Arguments = [marker ?? ""]
         if let user {
             sql += " AND user_name = ?"
-            _ = arguments.append(contentsOf: [user])
+            arguments.append(user)
         }
         if let assigned { sql += assigned ? " AND user_name IS NOT NULL" : " AND user_name IS NULL" }
         if let kind {
             sql += " AND kind = ?"
-            _ = arguments.append(contentsOf: [kind.rawValue])
+            arguments.append(kind.rawValue)
         }
         sql += " ORDER BY serial LIMIT ?"
-        _ = arguments.append(contentsOf: [limit])
-        return try DeviceRecord.fetchAll(db, sql: sql, arguments: arguments)
+        arguments.append(limit)
+        return try db.records(DeviceRecord.self, sql: sql, arguments: arguments)
     }
 
     public func insertDevice(_ device: DeviceRecord) throws {
@@ -141,13 +141,13 @@ extension StoreTransaction {
 
     /// Writes back assignment, drift, last step and throttle state.
     public func updateDevice(_ device: DeviceRecord) throws {
-        try db.cachedStatement(sql: """
+        try db.execute(sql: """
             UPDATE mfa_devices SET user_name = ?, enabled_ms = ?, drift = ?, last_step = ?, failures = ?,
                 window_step = ?, window_failures = ?, backoffs = ?, throttled_until_ms = ?
             WHERE serial = ?
-            """).execute(arguments: [device.userName, device.enabled, device.drift, device.lastStep, device.failures,
-                                     device.windowStep, device.windowFailures, device.backoffs, device.throttledUntil,
-                                     device.serial])
+            """, arguments: [device.userName, device.enabled, device.drift, device.lastStep, device.failures,
+                             device.windowStep, device.windowFailures, device.backoffs, device.throttledUntil,
+                             device.serial])
     }
 
     public func deleteDevice(_ serial: String) throws {
@@ -158,12 +158,12 @@ extension StoreTransaction {
     }
 
     public func throttledDeviceCount(at time: Int64) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mfa_devices WHERE throttled_until_ms > ?", arguments: [time]) ?? 0
+        try db.one(Int.self, sql: "SELECT COUNT(*) FROM mfa_devices WHERE throttled_until_ms > ?", arguments: [time]) ?? 0
     }
 
     /// Whether anything sealed with the master key is stored (devices, access keys, sessions).
     public func hasSealedData() throws -> Bool {
-        try Bool.fetchOne(db, sql: """
+        try db.one(Bool.self, sql: """
             SELECT EXISTS (SELECT 1 FROM mfa_devices) OR EXISTS (SELECT 1 FROM access_keys)
                 OR EXISTS (SELECT 1 FROM sessions)
             """) ?? false
@@ -171,20 +171,20 @@ extension StoreTransaction {
 
     /// Unassigned devices `creator` made (the per-user cap on CreateVirtualMFADevice).
     public func unassignedDeviceCount(creator: String) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mfa_devices WHERE user_name IS NULL AND creator = ?",
-                         arguments: [creator]) ?? 0
+        try db.one(Int.self, sql: "SELECT COUNT(*) FROM mfa_devices WHERE user_name IS NULL AND creator = ?",
+                   arguments: [creator]) ?? 0
     }
 
     public func deviceCount(assigned: Bool? = nil) throws -> Int {
         var sql = "SELECT COUNT(*) FROM mfa_devices"
         if let assigned { sql += assigned ? " WHERE user_name IS NOT NULL" : " WHERE user_name IS NULL" }
-        return try Int.fetchOne(db, sql: sql) ?? 0
+        return try db.one(Int.self, sql: sql) ?? 0
     }
 
     // MARK: Tags
 
     public func tags(serial: String) throws -> [(key: String, value: String)] {
-        try Row.fetchAll(db, sql: "SELECT key, value FROM mfa_tags WHERE serial = ? ORDER BY key", arguments: [serial])
+        try db.rows(sql: "SELECT key, value FROM mfa_tags WHERE serial = ? ORDER BY key", arguments: [serial])
             .map { ($0["key"], $0["value"]) }
     }
 
@@ -202,15 +202,15 @@ extension StoreTransaction {
     // MARK: Audit
 
     public func appendAudit(_ entry: AuditRecord) throws {
-        try db.cachedStatement(sql: """
+        try db.execute(sql: """
             INSERT INTO audit(time_ms, event, outcome, principal, serial, source, request_id, detail)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [entry.time, entry.event, entry.outcome.rawValue, entry.principal, entry.serial, entry.source,
-                                     entry.requestID, entry.detail])
+            """, arguments: [entry.time, entry.event, entry.outcome.rawValue, entry.principal, entry.serial, entry.source,
+                             entry.requestID, entry.detail])
     }
 
     public func audit(after id: Int64, limit: Int) throws -> [AuditRecord] {
-        try AuditRecord.fetchAll(db, sql: "SELECT \(AuditRecord.columns) FROM audit WHERE id > ? ORDER BY id LIMIT ?",
-                                 arguments: [id, limit])
+        try db.records(AuditRecord.self, sql: "SELECT \(AuditRecord.columns) FROM audit WHERE id > ? ORDER BY id LIMIT ?",
+                       arguments: [id, limit])
     }
 }

@@ -45,7 +45,7 @@ public struct SMSSendCounts: Sendable, Equatable {
 
 extension StoreTransaction {
     public func smsCode(serial: String) throws -> SMSCodeRecord? {
-        guard let row = try Row.fetchOne(db, sql: """
+        guard let row = try db.row(sql: """
             SELECT serial, user_name, purpose, bound_to, code_mac, expires_ms, tries FROM sms_codes WHERE serial = ?
             """, arguments: [serial]), let purpose = SMSCodeRecord.Purpose(rawValue: row["purpose"])
         else { return nil }
@@ -56,8 +56,11 @@ extension StoreTransaction {
     /// Saves the device's one live code, replacing any earlier one.
     public func saveSMSCode(_ code: SMSCodeRecord) throws {
         try db.execute(sql: """
-            INSERT OR REPLACE INTO sms_codes(serial, user_name, purpose, bound_to, code_mac, expires_ms, tries)
+            INSERT INTO sms_codes(serial, user_name, purpose, bound_to, code_mac, expires_ms, tries)
             VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(serial) DO UPDATE SET user_name = excluded.user_name, purpose = excluded.purpose,
+                bound_to = excluded.bound_to, code_mac = excluded.code_mac, expires_ms = excluded.expires_ms,
+                tries = excluded.tries
             """, arguments: [code.serial, code.userName, code.purpose.rawValue, code.boundTo, Data(code.codeMAC),
                              code.expires, code.tries])
     }
@@ -69,7 +72,6 @@ extension StoreTransaction {
     @discardableResult
     public func deleteSMSCode(serial: String) throws -> Int {
         try db.execute(sql: "DELETE FROM sms_codes WHERE serial = ?", arguments: [serial])
-        return db.changesCount
     }
 
     /// Counts of recent sends for the limits, as of `time`. For a sign-in code the number's count
@@ -78,15 +80,15 @@ extension StoreTransaction {
     /// counts every send to the number.
     public func smsSendCounts(user: String, phoneMAC: String, purpose: SMSCodeRecord.Purpose, at time: Int64) throws -> SMSSendCounts {
         let hourAgo = time - 3_600_000
-        let user = try Row.fetchOne(db, sql: "SELECT MAX(time_ms) AS latest, COUNT(*) AS sends FROM sms_sends WHERE user_name = ? AND time_ms > ?",
-                                    arguments: [user, hourAgo])
+        let user = try db.row(sql: "SELECT MAX(time_ms) AS latest, COUNT(*) AS sends FROM sms_sends WHERE user_name = ? AND time_ms > ?",
+                              arguments: [user, hourAgo])
         let phone = purpose == .signIn
-            ? try Row.fetchOne(db, sql: """
+            ? try db.row(sql: """
                 SELECT MAX(time_ms) AS latest, COUNT(*) AS sends FROM sms_sends WHERE phone_mac = ? AND time_ms > ? AND purpose = ?
                 """, arguments: [phoneMAC, hourAgo, purpose.rawValue])
-            : try Row.fetchOne(db, sql: "SELECT MAX(time_ms) AS latest, COUNT(*) AS sends FROM sms_sends WHERE phone_mac = ? AND time_ms > ?",
-                               arguments: [phoneMAC, hourAgo])
-        let minute = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sms_sends WHERE time_ms > ?", arguments: [time - 60_000]) ?? 0
+            : try db.row(sql: "SELECT MAX(time_ms) AS latest, COUNT(*) AS sends FROM sms_sends WHERE phone_mac = ? AND time_ms > ?",
+                         arguments: [phoneMAC, hourAgo])
+        let minute = try db.one(Int.self, sql: "SELECT COUNT(*) FROM sms_sends WHERE time_ms > ?", arguments: [time - 60_000]) ?? 0
         return SMSSendCounts(userLatest: user?["latest"], phoneLatest: phone?["latest"], userHour: user?["sends"] ?? 0,
                              phoneHour: phone?["sends"] ?? 0, globalMinute: minute)
     }
@@ -96,14 +98,15 @@ extension StoreTransaction {
     public func recordSMSSend(at time: Int64, user: String, phoneMAC: String, purpose: SMSCodeRecord.Purpose,
                               outcome: String) throws -> Int64 {
         try db.execute(sql: "DELETE FROM sms_sends WHERE time_ms < ?", arguments: [time - 86_400_000])
-        try db.execute(sql: "INSERT INTO sms_sends(time_ms, user_name, phone_mac, purpose, outcome) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [time, user, phoneMAC, purpose.rawValue, outcome])
-        return db.lastInsertedRowID
+        // RETURNING always answers the inserted row.
+        return try db.one(Int64.self, sql: """
+            INSERT INTO sms_sends(time_ms, user_name, phone_mac, purpose, outcome) VALUES (?, ?, ?, ?, ?) RETURNING id
+            """, arguments: [time, user, phoneMAC, purpose.rawValue, outcome])!
     }
 
     /// Unassigned SMS devices `creator` started, whose serial begins with `prefix` (a user's).
     public func pendingSMSDevices(creator: String, serialPrefix: String) throws -> [DeviceRecord] {
-        try DeviceRecord.fetchAll(db, sql: """
+        try db.records(DeviceRecord.self, sql: """
             SELECT \(DeviceRecord.columns) FROM mfa_devices
             WHERE kind = 'sms' AND user_name IS NULL AND creator = ? AND serial >= ? AND serial < ? ORDER BY serial
             """, arguments: [creator, serialPrefix, serialPrefix + "\u{10FFFF}"])

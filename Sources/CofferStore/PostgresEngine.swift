@@ -1,0 +1,519 @@
+import Foundation
+import GRDB
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import Synchronization
+
+/// The cluster's metadata engine: PostgreSQL, shared by every node.
+///
+/// - Every write is one `SERIALIZABLE` transaction: PostgreSQL aborts one of two transactions
+///   whose reads and writes overlap (SQLSTATE 40001), and the loser runs again from the start,
+///   seeing the winner's commit. A TOTP step is therefore accepted once across all nodes, throttle
+///   counters are checked and counted as on one node, and a key has one latest version. After
+///   `maxAttempts` the caller gets `StoreBusy` (answered `503 SlowDown`), nothing written.
+/// - Transaction bodies are synchronous and block on the wire, so they run on a pool of threads
+///   of their own, never on Swift's cooperative threads or NIO's event loops.
+/// - Connections go to the first listed host that answers and is not a standby. When that server
+///   fails or turns read-only, idle connections are dropped and the next host is tried; until one
+///   takes writes, requests answer 503 and the log says why (once per change).
+/// - Caches: each commit sends, inside its transaction, a notification naming the cache words
+///   it moved (`TableChanges`); every node listens and moves its own words, so identity and
+///   policy caches go stale on every node within one notification's delay. Object lookups are
+///   not cached at all: S3 promises read-after-write on every node.
+final class PostgresEngine: MetadataEngine, @unchecked Sendable {
+    let target: PostgresTarget
+    let generation = WriteGeneration()
+    let cachesObjects = false
+    private let logger: Logger
+    private let report: @Sendable (String) -> Void
+    private let group: any EventLoopGroup
+    private let threads: NIOThreadPool
+    private let idle = Mutex<[PostgresConnection]>([])
+    private let preferredHost = Atomic<Int>(0)
+    private let nextID = Atomic<Int>(1)
+    private let lastProblem = Mutex<String?>(nil)
+    private let listener = Mutex<Task<Void, Never>?>(nil)
+    private let closed = Atomic<Bool>(false)
+    static let maxAttempts = 12
+    static let maxIdle = 32
+    static let channel = "coffer_cache"
+
+    /// `report`: told (once per change) why writes pause and when they resume: the node's log.
+    init(target: PostgresTarget, threads count: Int = 16, report: @escaping @Sendable (String) -> Void) throws {
+        self.target = target
+        self.report = report
+        var logger = Logger(label: "coffer.postgres")
+        logger.logLevel = .critical
+        self.logger = logger
+        group = MultiThreadedEventLoopGroup.singleton
+        threads = NIOThreadPool(numberOfThreads: count)
+        threads.start()
+        try migrate()
+        startListening()
+    }
+
+    // MARK: Transactions
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T,
+                            recover: (@Sendable (any Error, StoreTransaction) throws -> Void)?) async throws -> T {
+        try await threads.runIfActive { try self.transaction(readOnly: false, body, recover: recover) }
+    }
+
+    func writeNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try transaction(readOnly: false, body, recover: nil)
+    }
+
+    func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try transaction(readOnly: true, body, recover: nil)
+    }
+
+    func readStatement<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        // One statement sees one snapshot without a transaction around it.
+        try withRetries { connection in
+            try body(StoreTransaction(sql: SQLDatabase(connection: PostgresSession(connection: connection, logger: logger))))
+        }
+    }
+
+    /// Runs `body` in one transaction: `SERIALIZABLE` for writes, a `REPEATABLE READ` snapshot for
+    /// reads. A write body's failure rolls everything back; with `recover`, the body's changes
+    /// roll back to a savepoint and `recover` writes in the same transaction (a throttle counts
+    /// the failure it judged).
+    private func transaction<T>(readOnly: Bool, _ body: (StoreTransaction) throws -> T,
+                                recover: ((any Error, StoreTransaction) throws -> Void)?) throws -> T {
+        try withRetries { connection in
+            let session = PostgresSession(connection: connection, logger: logger)
+            let store = StoreTransaction(sql: SQLDatabase(connection: session))
+            try session.simple(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN ISOLATION LEVEL SERIALIZABLE")
+            let changes = TableChanges.begin()
+            defer { TableChanges.finish() }
+            var outcome: Result<T, any Error>
+            do {
+                if recover != nil { try session.simple("SAVEPOINT body") }
+                outcome = .success(try body(store))
+            } catch let error where !Self.mustRestart(error) && !Self.isConnectionLost(error) && !Self.isReadOnly(error) {
+                guard let recover else {
+                    try? session.simple("ROLLBACK")
+                    throw PassThrough(error: error)
+                }
+                try session.simple("ROLLBACK TO SAVEPOINT body")
+                outcome = .failure(error)
+                try recover(error, store)
+            } catch {
+                try? session.simple("ROLLBACK")
+                throw error
+            }
+            if readOnly {
+                try session.simple("COMMIT")
+                return try outcome.get()
+            }
+            let words = changes.words()
+            if !words.isEmpty {
+                let payload = words.count > 512 ? "*" : words.sorted().map(String.init).joined(separator: ",")
+                try session.run("SELECT pg_notify('\(Self.channel)', ?)", [payload.databaseValue]) { _ in true }
+            }
+            do {
+                try session.simple("COMMIT")
+            } catch let error where Self.isConnectionLost(error) {
+                // Whether the commit happened is unknown: never run the body a second time.
+                throw PassThrough(error: StoreBusy())
+            }
+            generation.move(words)
+            return try outcome.get()
+        }
+    }
+
+    /// A body's own error, carried out of the retry loop unchanged.
+    private struct PassThrough: Error {
+        let error: any Error
+    }
+
+    /// Runs `work` on a connection, again on a fresh one when PostgreSQL asks for a restart
+    /// (serialization failure, deadlock) or the server went away or turned read-only; `StoreBusy`
+    /// after `maxAttempts`.
+    private func withRetries<T>(_ work: (PostgresConnection) throws -> T) throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let connection: PostgresConnection
+            do {
+                connection = try take()
+            } catch {
+                guard attempt < Self.maxAttempts, !closed.load(ordering: .relaxed) else { throw StoreBusy() }
+                Thread.sleep(forTimeInterval: min(0.05 * Double(attempt), 0.5))
+                continue
+            }
+            do {
+                let result = try work(connection)
+                give(connection)
+                return result
+            } catch let carried as PassThrough {
+                give(connection)
+                throw Self.translated(carried.error)
+            } catch {
+                if Self.isConnectionLost(error) || Self.isReadOnly(error) {
+                    discard(connection, dropIdle: true, reason: Self.describe(error))
+                } else if Self.mustRestart(error) {
+                    give(connection)
+                } else {
+                    give(connection)
+                    throw Self.translated(error)
+                }
+                guard attempt < Self.maxAttempts else { throw StoreBusy() }
+                // Jittered, growing pauses: two nodes that conflicted do not meet again at once.
+                Thread.sleep(forTimeInterval: Double.random(in: 0.001...0.004) * Double(attempt))
+            }
+        }
+    }
+
+    // MARK: Errors
+
+    static func sqlState(_ error: any Error) -> String? {
+        (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    /// Serialization failure or deadlock: the transaction must run again from the start.
+    static func mustRestart(_ error: any Error) -> Bool {
+        guard let state = sqlState(error) else { return false }
+        return state == "40001" || state == "40P01"
+    }
+
+    static func isReadOnly(_ error: any Error) -> Bool {
+        sqlState(error) == "25006"
+    }
+
+    static func isConnectionLost(_ error: any Error) -> Bool {
+        if let state = sqlState(error) {
+            // admin_shutdown, crash_shutdown, cannot_connect_now, connection exceptions
+            return state.hasPrefix("57P") || state.hasPrefix("08")
+        }
+        if let error = error as? PSQLError {
+            return [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown]
+                .contains(error.code)
+        }
+        return error is ChannelError || error is IOError
+    }
+
+    /// PostgreSQL's "disk full" is a blob write's ENOSPC: 507.
+    static func translated(_ error: any Error) -> any Error {
+        if sqlState(error) == "53100" { return BlobError.noSpace }
+        return error
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] { return message }
+            return "\(error.code)"
+        }
+        return "\(error)"
+    }
+
+    // MARK: Connections
+
+    private func take() throws -> PostgresConnection {
+        while let connection = idle.withLock({ $0.popLast() }) {
+            if !connection.isClosed { return connection }
+        }
+        return try connectWritable()
+    }
+
+    private func give(_ connection: PostgresConnection) {
+        guard !connection.isClosed else { return }
+        let kept = idle.withLock { idle -> Bool in
+            guard idle.count < Self.maxIdle else { return false }
+            idle.append(connection)
+            return true
+        }
+        if !kept { connection.close().whenComplete { _ in } }
+    }
+
+    private func discard(_ connection: PostgresConnection, dropIdle: Bool, reason: String) {
+        connection.close().whenComplete { _ in }
+        if dropIdle {
+            let dropped = idle.withLock { idle -> [PostgresConnection] in
+                defer { idle.removeAll() }
+                return idle
+            }
+            for other in dropped { other.close().whenComplete { _ in } }
+        }
+        problem("metadata: lost the PostgreSQL server (\(reason)); reconnecting")
+    }
+
+    /// Logs a pause once, and its end.
+    private func problem(_ message: String?) {
+        let changed = lastProblem.withLock { last -> Bool in
+            defer { last = message }
+            return last != message
+        }
+        guard changed else { return }
+        if let message {
+            report(message)
+        } else {
+            report("metadata: writing to PostgreSQL \(target.hosts[preferredHost.load(ordering: .relaxed)].name):\(target.hosts[preferredHost.load(ordering: .relaxed)].port) again")
+        }
+    }
+
+    /// A connection to the first host (from the one that last worked) that accepts writes.
+    private func connectWritable() throws -> PostgresConnection {
+        var reasons: [String] = []
+        let count = target.hosts.count
+        let start = preferredHost.load(ordering: .relaxed)
+        for offset in 0..<count {
+            let index = (start + offset) % count
+            let host = target.hosts[index]
+            do {
+                let connection = try connect(to: host)
+                let inRecovery = try connection.query("SELECT pg_is_in_recovery()", logger: logger).wait()
+                    .first.map { try $0.decode(Bool.self) } ?? true
+                if inRecovery {
+                    connection.close().whenComplete { _ in }
+                    reasons.append("\(host.name):\(host.port) is a standby (read-only)")
+                    continue
+                }
+                preferredHost.store(index, ordering: .relaxed)
+                problem(nil)
+                return connection
+            } catch {
+                reasons.append("\(host.name):\(host.port): \(Self.describe(error))")
+            }
+        }
+        problem("metadata: no PostgreSQL server takes writes (\(reasons.joined(separator: "; "))); requests answer 503 until one does")
+        throw StoreBusy()
+    }
+
+    private func connect(to host: PostgresTarget.Host) throws -> PostgresConnection {
+        var configuration = PostgresConnection.Configuration(host: host.name, port: host.port, username: target.user,
+                                                             password: target.password, database: target.database,
+                                                             tls: .disable)
+        configuration.options.connectTimeout = .seconds(2)
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        return try PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger).wait()
+    }
+
+    // MARK: Schema
+
+    private func migrate() throws {
+        let connection = try withStartupRetries { try connectWritable() }
+        defer { connection.close().whenComplete { _ in } }
+        let session = PostgresSession(connection: connection, logger: logger)
+        try session.run("SELECT pg_advisory_lock(?)", [PostgresSchema.lockID.databaseValue]) { _ in true }
+        defer { _ = try? session.run("SELECT pg_advisory_unlock(?)", [PostgresSchema.lockID.databaseValue]) { _ in true } }
+        try session.simple("CREATE TABLE IF NOT EXISTS coffer_schema (name TEXT PRIMARY KEY, applied_ms BIGINT NOT NULL)")
+        var applied: Set<String> = []
+        try session.run("SELECT name FROM coffer_schema", []) { row in
+            if let name: String = row[0] { applied.insert(name) }
+            return true
+        }
+        for migration in PostgresSchema.migrations where !applied.contains(migration.name) {
+            try session.simple("BEGIN")
+            do {
+                try session.simple(migration.sql)
+                try session.run("INSERT INTO coffer_schema(name, applied_ms) VALUES (?, ?)",
+                                [migration.name.databaseValue, Int64(Date().timeIntervalSince1970 * 1000).databaseValue]) { _ in true }
+                try session.simple("COMMIT")
+            } catch {
+                try? session.simple("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// At start-up a server may still be starting or promoting: try for 10 seconds.
+    private func withStartupRetries<T>(_ body: () throws -> T) throws -> T {
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            do {
+                return try body()
+            } catch where Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+        }
+    }
+
+    // MARK: Cache notifications
+
+    /// Listens for other nodes' commits on a connection of its own. While it is not listening,
+    /// every cache is off (a missed notification would leave a stale entry); once listening
+    /// again, every word moves.
+    private func startListening() {
+        let generation = generation
+        let domains = Set(CacheDomain.allCases.map(\.rawValue))
+        let task = Task.detached { [weak self] in
+            var off = generation.begin(domains)  // caches stay off until the first LISTEN holds
+            while let self, !self.closed.load(ordering: .relaxed) {
+                do {
+                    let connection = try await self.threads.runIfActive { try self.connectWritable() }
+                    try await connection.listen(on: Self.channel) { notifications in
+                        generation.end(off)
+                        off = []
+                        generation.move(WriteGeneration.allWords)
+                        for try await notification in notifications {
+                            generation.move(Self.words(notification.payload))
+                        }
+                    }
+                    try? await connection.close()
+                } catch {}
+                if off.isEmpty { off = generation.begin(domains) }
+                if self.closed.load(ordering: .relaxed) { break }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        listener.withLock { $0 = task }
+    }
+
+    /// The words a notification names ("*": all).
+    static func words(_ payload: String) -> Set<Int> {
+        if payload == "*" { return WriteGeneration.allWords }
+        var words: Set<Int> = []
+        for item in payload.split(separator: ",") {
+            guard let word = Int(item), (0..<(WriteGeneration.firstKeySlot + WriteGeneration.keySlots)).contains(word) else {
+                return WriteGeneration.allWords
+            }
+            words.insert(word)
+        }
+        return words
+    }
+
+    func close() throws {
+        closed.store(true, ordering: .relaxed)
+        listener.withLock { $0?.cancel() }
+        let connections = idle.withLock { idle -> [PostgresConnection] in
+            defer { idle.removeAll() }
+            return idle
+        }
+        for connection in connections { try? connection.close().wait() }
+        try? threads.syncShutdownGracefully()
+    }
+}
+
+/// One PostgreSQL connection as a `SQLConnection`: SQLite's `?`/`?NNN` parameters become `$N`,
+/// values travel as int8, float8, text or bytea, and each write statement's table is recorded
+/// for the caches (`TableChanges`), as SQLite's observer does for the embedded store.
+struct PostgresSession: SQLConnection {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// A statement without parameters or results (BEGIN, COMMIT, DDL).
+    func simple(_ sql: String) throws {
+        _ = try connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).wait()
+    }
+
+    @discardableResult
+    func run(_ sql: String, _ arguments: [DatabaseValue], onRow: (SQLRow) throws -> Bool) throws -> Int {
+        let statement = PostgresStatements.translated(sql)
+        if let table = statement.table, let changes = TableChanges.current {
+            changes.record(table: table, nextSequenceOnly: statement.nextSequenceOnly)
+        }
+        var binds = PostgresBindings(capacity: arguments.count)
+        for value in arguments {
+            switch value.storage {
+            case .null: binds.appendNull()
+            case .int64(let number): binds.append(number)
+            case .double(let number): binds.append(number)
+            case .string(let text): binds.append(text)
+            case .blob(let data): binds.append(ByteBuffer(bytes: data))
+            }
+        }
+        let result = try connection.query(PostgresQuery(unsafeSQL: statement.sql, binds: binds), logger: logger).wait()
+        var columns: [String]?
+        for row in result.rows {
+            var values: [DatabaseValue] = []
+            values.reserveCapacity(row.count)
+            if columns == nil { columns = row.map(\.columnName) }
+            for cell in row { values.append(try Self.value(of: cell)) }
+            if try !onRow(SQLRow(values: values, columns: columns ?? [])) { break }
+        }
+        return result.metadata.rows ?? 0
+    }
+
+    static func value(of cell: PostgresCell) throws -> DatabaseValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int8, .int4, .int2: return try cell.decode(Int64.self).databaseValue
+        case .bool: return (try cell.decode(Bool.self) ? Int64(1) : 0).databaseValue
+        case .bytea: return Data(buffer: try cell.decode(ByteBuffer.self)).databaseValue
+        case .float4, .float8: return try cell.decode(Double.self).databaseValue
+        case .numeric:
+            // SUM and AVG of integers: read back as an integer when whole.
+            let text = try cell.decode(String.self)
+            if let integer = Int64(text) { return integer.databaseValue }
+            return (Double(text) ?? 0).databaseValue
+        default: return try cell.decode(String.self).databaseValue
+        }
+    }
+}
+
+/// SQLite-dialect statements as PostgreSQL runs them, translated once each.
+enum PostgresStatements {
+    struct Statement: Sendable {
+        let sql: String
+        /// The table an INSERT, UPDATE or DELETE changes.
+        let table: String?
+        /// An UPDATE of `buckets.next_seq` alone (caches keep what they hold).
+        let nextSequenceOnly: Bool
+    }
+
+    private static let cache = Mutex<[String: Statement]>([:])
+
+    static func translated(_ sql: String) -> Statement {
+        if let known = cache.withLock({ $0[sql] }) { return known }
+        let statement = Statement(sql: numbered(sql), table: changedTable(sql),
+                                  nextSequenceOnly: sql.contains("SET next_seq = next_seq + 1") && !sql.contains(","))
+        cache.withLock { cache in
+            if cache.count > 4096 { cache.removeAll() }  // statements are few; built ones vary a little
+            cache[sql] = statement
+        }
+        return statement
+    }
+
+    /// `?` and `?NNN` to `$N` (a bare `?` takes the largest number so far plus one, as in
+    /// SQLite), outside quoted strings and identifiers.
+    static func numbered(_ sql: String) -> String {
+        var output = ""
+        output.reserveCapacity(sql.utf8.count + 16)
+        var highest = 0
+        var quote: Character?
+        var characters = sql[...]
+        while let character = characters.popFirst() {
+            if let open = quote {
+                output.append(character)
+                if character == open { quote = nil }
+                continue
+            }
+            switch character {
+            case "'", "\"":
+                quote = character
+                output.append(character)
+            case "?":
+                let digits = characters.prefix(while: \.isASCII).prefix(while: \.isNumber)
+                if let number = Int(digits), !digits.isEmpty {
+                    characters = characters.dropFirst(digits.count)
+                    highest = max(highest, number)
+                    output += "$\(number)"
+                } else {
+                    highest += 1
+                    output += "$\(highest)"
+                }
+            default:
+                output.append(character)
+            }
+        }
+        return output
+    }
+
+    /// The table after `INSERT INTO`, `UPDATE` or `DELETE FROM` at the start of the statement.
+    static func changedTable(_ sql: String) -> String? {
+        let words = sql.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "(" }).prefix(4).map { $0.uppercased() }
+        guard let first = words.first else { return nil }
+        func word(_ index: Int) -> String? {
+            index < words.count ? words[index].lowercased() : nil
+        }
+        switch first {
+        case "INSERT": return words.count > 2 && words[1] == "INTO" ? word(2) : nil
+        case "UPDATE": return word(1)
+        case "DELETE": return words.count > 2 && words[1] == "FROM" ? word(2) : nil
+        default: return nil
+        }
+    }
+}
