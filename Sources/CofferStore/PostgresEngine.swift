@@ -38,12 +38,14 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
     private let closed = Atomic<Bool>(false)
     static let maxAttempts = 12
     static let maxIdle = 32
-    static let channel = "coffer_cache"
+    /// The notification channel of this database (and schema).
+    let channel: String
 
     /// `report`: told (once per change) why writes pause and when they resume: the node's log.
     init(target: PostgresTarget, threads count: Int = 16, report: @escaping @Sendable (String) -> Void) throws {
         self.target = target
         self.report = report
+        channel = "coffer_cache" + (target.schema.map { "_" + $0 } ?? "")
         var logger = Logger(label: "coffer.postgres")
         logger.logLevel = .critical
         self.logger = logger
@@ -88,39 +90,44 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
             try session.simple(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN ISOLATION LEVEL SERIALIZABLE")
             let changes = TableChanges.begin()
             defer { TableChanges.finish() }
-            var outcome: Result<T, any Error>
+            let outcome: Result<T, any Error>
             do {
-                if recover != nil { try session.simple("SAVEPOINT body") }
-                outcome = .success(try body(store))
-            } catch let error where !Self.mustRestart(error) && !Self.isConnectionLost(error) && !Self.isReadOnly(error) {
-                guard let recover else {
-                    try? session.simple("ROLLBACK")
-                    throw PassThrough(error: error)
+                outcome = try run(body, recover: recover, on: session, store)
+                if !readOnly {
+                    let words = changes.words()
+                    if !words.isEmpty {
+                        let payload = words.count > 512 ? "*" : words.sorted().map(String.init).joined(separator: ",")
+                        try session.run("SELECT pg_notify('\(channel)', ?)", [payload.databaseValue]) { _ in true }
+                    }
                 }
-                try session.simple("ROLLBACK TO SAVEPOINT body")
-                outcome = .failure(error)
-                try recover(error, store)
             } catch {
+                // Whatever failed, the connection leaves with no transaction open.
                 try? session.simple("ROLLBACK")
                 throw error
             }
-            if readOnly {
-                try session.simple("COMMIT")
-                return try outcome.get()
-            }
-            let words = changes.words()
-            if !words.isEmpty {
-                let payload = words.count > 512 ? "*" : words.sorted().map(String.init).joined(separator: ",")
-                try session.run("SELECT pg_notify('\(Self.channel)', ?)", [payload.databaseValue]) { _ in true }
-            }
             do {
                 try session.simple("COMMIT")
-            } catch let error where Self.isConnectionLost(error) {
+            } catch let error where Self.isConnectionLost(error) && !readOnly {
                 // Whether the commit happened is unknown: never run the body a second time.
                 throw PassThrough(error: StoreBusy())
             }
-            generation.move(words)
+            if !readOnly { generation.move(changes.words()) }
             return try outcome.get()
+        }
+    }
+
+    /// The body, and on its failure (not one that restarts the transaction) `recover` after a
+    /// rollback to the savepoint; without `recover`, the failure passes through unchanged.
+    private func run<T>(_ body: (StoreTransaction) throws -> T, recover: ((any Error, StoreTransaction) throws -> Void)?,
+                        on session: PostgresSession, _ store: StoreTransaction) throws -> Result<T, any Error> {
+        if recover != nil { try session.simple("SAVEPOINT body") }
+        do {
+            return .success(try body(store))
+        } catch let error where !Self.mustRestart(error) && !Self.isConnectionLost(error) && !Self.isReadOnly(error) {
+            guard let recover else { throw PassThrough(error: error) }
+            try session.simple("ROLLBACK TO SAVEPOINT body")
+            try recover(error, store)
+            return .failure(error)
         }
     }
 
@@ -129,40 +136,71 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
         let error: any Error
     }
 
-    /// Runs `work` on a connection, again on a fresh one when PostgreSQL asks for a restart
-    /// (serialization failure, deadlock) or the server went away or turned read-only; `StoreBusy`
-    /// after `maxAttempts`.
+    /// Runs `work` on a connection, again when PostgreSQL asks for a restart (serialization
+    /// failure, deadlock) or on a fresh connection when the server went away or turned read-only;
+    /// `StoreBusy` after `maxAttempts`.
+    ///
+    /// The first attempt is optimistic. A transaction that lost a conflict runs again holding the
+    /// cluster-wide retry lock (a session advisory lock, taken before its snapshot), so losers
+    /// queue one behind another instead of colliding again: a hundred concurrent guesses at one
+    /// device's code are all judged, in turn, rather than most ending in 503.
     private func withRetries<T>(_ work: (PostgresConnection) throws -> T) throws -> T {
         var attempt = 0
+        var conflicted = false
+        var held: PostgresConnection?  // holds the retry lock
+        defer {
+            if let held {
+                _ = try? PostgresSession(connection: held, logger: logger)
+                    .run("SELECT pg_advisory_unlock(?)", [PostgresSchema.retryLockID.databaseValue]) { _ in true }
+                give(held)
+            }
+        }
         while true {
             attempt += 1
             let connection: PostgresConnection
-            do {
-                connection = try take()
-            } catch {
-                guard attempt < Self.maxAttempts, !closed.load(ordering: .relaxed) else { throw StoreBusy() }
-                Thread.sleep(forTimeInterval: min(0.05 * Double(attempt), 0.5))
-                continue
+            if let held {
+                connection = held
+            } else {
+                do {
+                    connection = try take()
+                } catch {
+                    guard attempt < Self.maxAttempts, !closed.load(ordering: .relaxed) else { throw StoreBusy() }
+                    Thread.sleep(forTimeInterval: min(0.05 * Double(attempt), 0.5))
+                    continue
+                }
+                if conflicted {
+                    do {
+                        try PostgresSession(connection: connection, logger: logger)
+                            .run("SELECT pg_advisory_lock(?)", [PostgresSchema.retryLockID.databaseValue]) { _ in true }
+                        held = connection
+                    } catch {
+                        discard(connection, dropIdle: Self.isConnectionLost(error), reason: Self.describe(error))
+                        guard attempt < Self.maxAttempts else { throw StoreBusy() }
+                        continue
+                    }
+                }
             }
             do {
                 let result = try work(connection)
-                give(connection)
+                if held == nil { give(connection) }
                 return result
             } catch let carried as PassThrough {
-                give(connection)
+                if held == nil { give(connection) }
                 throw Self.translated(carried.error)
             } catch {
                 if Self.isConnectionLost(error) || Self.isReadOnly(error) {
+                    if held != nil { held = nil }  // the server released the lock with the session
                     discard(connection, dropIdle: true, reason: Self.describe(error))
                 } else if Self.mustRestart(error) {
-                    give(connection)
+                    conflicted = true
+                    if held == nil { give(connection) }
                 } else {
-                    give(connection)
+                    if held == nil { give(connection) }
                     throw Self.translated(error)
                 }
-                guard attempt < Self.maxAttempts else { throw StoreBusy() }
+                guard attempt < Self.maxAttempts * (held == nil ? 1 : 2) else { throw StoreBusy() }
                 // Jittered, growing pauses: two nodes that conflicted do not meet again at once.
-                Thread.sleep(forTimeInterval: Double.random(in: 0.001...0.004) * Double(attempt))
+                if held == nil { Thread.sleep(forTimeInterval: Double.random(in: 0.001...0.004) * Double(attempt)) }
             }
         }
     }
@@ -198,6 +236,7 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
     /// PostgreSQL's "disk full" is a blob write's ENOSPC: 507.
     static func translated(_ error: any Error) -> any Error {
         if sqlState(error) == "53100" { return BlobError.noSpace }
+        if sqlState(error) == "55P03" || sqlState(error) == "57014" { return StoreBusy() }  // a lock or statement timed out
         return error
     }
 
@@ -225,17 +264,17 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
             idle.append(connection)
             return true
         }
-        if !kept { connection.close().whenComplete { _ in } }
+        if !kept { Self.close(connection) }
     }
 
     private func discard(_ connection: PostgresConnection, dropIdle: Bool, reason: String) {
-        connection.close().whenComplete { _ in }
+        Self.close(connection)
         if dropIdle {
             let dropped = idle.withLock { idle -> [PostgresConnection] in
                 defer { idle.removeAll() }
                 return idle
             }
-            for other in dropped { other.close().whenComplete { _ in } }
+            for other in dropped { Self.close(other) }
         }
         problem("metadata: lost the PostgreSQL server (\(reason)); reconnecting")
     }
@@ -264,10 +303,18 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
             let host = target.hosts[index]
             do {
                 let connection = try connect(to: host)
-                let inRecovery = try connection.query("SELECT pg_is_in_recovery()", logger: logger).wait()
-                    .first.map { try $0.decode(Bool.self) } ?? true
+                let inRecovery: Bool
+                do {
+                    inRecovery = try connection.query("SELECT pg_is_in_recovery()", logger: logger).wait()
+                        .first.map { try $0.decode(Bool.self) } ?? true
+                    // No lock (a row, the retry lock) is waited for longer than this: then 503.
+                    try connection.query("SET lock_timeout = '10s'", logger: logger).wait()
+                } catch {
+                    Self.close(connection)
+                    throw error
+                }
                 if inRecovery {
-                    connection.close().whenComplete { _ in }
+                    Self.close(connection)
                     reasons.append("\(host.name):\(host.port) is a standby (read-only)")
                     continue
                 }
@@ -282,23 +329,40 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
         throw StoreBusy()
     }
 
+    /// Closes in the background, keeping the connection alive until it is closed.
+    static func close(_ connection: PostgresConnection) {
+        connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
+    }
+
     private func connect(to host: PostgresTarget.Host) throws -> PostgresConnection {
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        return try PostgresConnection.connect(on: group.next(), configuration: Self.configuration(target, host), id: id,
+                                              logger: logger).wait()
+    }
+
+    static func configuration(_ target: PostgresTarget, _ host: PostgresTarget.Host) -> PostgresConnection.Configuration {
         var configuration = PostgresConnection.Configuration(host: host.name, port: host.port, username: target.user,
                                                              password: target.password, database: target.database,
                                                              tls: .disable)
         configuration.options.connectTimeout = .seconds(2)
-        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        return try PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger).wait()
+        if let schema = target.schema { configuration.options.additionalStartupParameters = [("search_path", schema)] }
+        return configuration
     }
 
     // MARK: Schema
 
     private func migrate() throws {
         let connection = try withStartupRetries { try connectWritable() }
-        defer { connection.close().whenComplete { _ in } }
+        defer { try? connection.close().wait() }
         let session = PostgresSession(connection: connection, logger: logger)
         try session.run("SELECT pg_advisory_lock(?)", [PostgresSchema.lockID.databaseValue]) { _ in true }
         defer { _ = try? session.run("SELECT pg_advisory_unlock(?)", [PostgresSchema.lockID.databaseValue]) { _ in true } }
+        if let schema = target.schema {
+            guard schema.utf8.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_") }),
+                  (1...63).contains(schema.utf8.count)
+            else { throw PostgresTarget.Invalid(description: "schema \(schema): a-z, 0-9 and _ only") }
+            try session.simple("CREATE SCHEMA IF NOT EXISTS \(schema)")
+        }
         try session.simple("CREATE TABLE IF NOT EXISTS coffer_schema (name TEXT PRIMARY KEY, applied_ms BIGINT NOT NULL)")
         var applied: Set<String> = []
         try session.run("SELECT name FROM coffer_schema", []) { row in
@@ -308,7 +372,10 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
         for migration in PostgresSchema.migrations where !applied.contains(migration.name) {
             try session.simple("BEGIN")
             do {
-                try session.simple(migration.sql)
+                // One statement per query: the extended protocol takes no more.
+                for statement in migration.sql.components(separatedBy: ";\n") where !statement.allSatisfy(\.isWhitespace) {
+                    try session.simple(statement)
+                }
                 try session.run("INSERT INTO coffer_schema(name, applied_ms) VALUES (?, ?)",
                                 [migration.name.databaseValue, Int64(Date().timeIntervalSince1970 * 1000).databaseValue]) { _ in true }
                 try session.simple("COMMIT")
@@ -339,12 +406,14 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
     private func startListening() {
         let generation = generation
         let domains = Set(CacheDomain.allCases.map(\.rawValue))
-        let task = Task.detached { [weak self] in
+        let (target, channel, logger) = (target, channel, logger)
+        // Holds no reference to the engine: a store dropped without close() still goes (its
+        // deinit cancels this task, which ends the LISTEN and closes its connection).
+        let task = Task.detached {
             var off = generation.begin(domains)  // caches stay off until the first LISTEN holds
-            while let self, !self.closed.load(ordering: .relaxed) {
-                do {
-                    let connection = try await self.threads.runIfActive { try self.connectWritable() }
-                    try await connection.listen(on: Self.channel) { notifications in
+            while !Task.isCancelled {
+                if let connection = await Self.listeningConnection(target: target, logger: logger) {
+                    try? await connection.listen(on: channel) { notifications in
                         generation.end(off)
                         off = []
                         generation.move(WriteGeneration.allWords)
@@ -353,13 +422,26 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
                         }
                     }
                     try? await connection.close()
-                } catch {}
+                }
                 if off.isEmpty { off = generation.begin(domains) }
-                if self.closed.load(ordering: .relaxed) { break }
                 try? await Task.sleep(for: .milliseconds(200))
             }
         }
         listener.withLock { $0 = task }
+    }
+
+    /// A connection to the first host that is not a standby, for LISTEN.
+    private static func listeningConnection(target: PostgresTarget, logger: Logger) async -> PostgresConnection? {
+        for host in target.hosts {
+            guard let connection = try? await PostgresConnection.connect(
+                configuration: configuration(target, host), id: 0, logger: logger) else { continue }
+            if let rows = try? await connection.query("SELECT pg_is_in_recovery()", logger: logger).collect(),
+               let inRecovery = try? rows.first?.decode(Bool.self), !inRecovery {
+                return connection
+            }
+            try? await connection.close()
+        }
+        return nil
     }
 
     /// The words a notification names ("*": all).
@@ -373,6 +455,14 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
             words.insert(word)
         }
         return words
+    }
+
+    /// A store dropped without `close()` (tests) still closes its connections and threads.
+    deinit {
+        closed.store(true, ordering: .relaxed)
+        listener.withLock { $0?.cancel() }
+        for connection in idle.withLock({ $0 }) { Self.close(connection) }
+        threads.shutdownGracefully { _ in }
     }
 
     func close() throws {

@@ -9,6 +9,7 @@
 /// Each entry is applied once, in order, under an advisory lock, and recorded in `coffer_schema`.
 enum PostgresSchema {
     static let lockID: Int64 = 0x436F_6666_6572  // "Coffer": schema changes, one node at a time
+    static let retryLockID: Int64 = 0x436F_6666_6574  // transactions that lost a conflict, one at a time
     static let sweepLockID: Int64 = 0x436F_6666_6573  // the orphan sweep, one node at a time
 
     static let migrations: [(name: String, sql: String)] = [

@@ -12,6 +12,8 @@ public struct PostgresTarget: Sendable, CustomStringConvertible, Equatable {
     public var user: String
     public var password: String?
     public var database: String
+    /// A schema of its own inside the database (the tests' isolation: one per store); nil: `public`.
+    public var schema: String?
 
     public struct Invalid: Error, CustomStringConvertible {
         public let description: String

@@ -53,6 +53,19 @@ public final class Store: Sendable {
         try self.init(engine: PostgresEngine(target: database, report: report), blobFolder: blobFolder, sweep: sweep)
     }
 
+    /// For tests: the embedded store in `folder`, or — when `COFFER_TEST_DATABASE` names a
+    /// PostgreSQL database (`postgres://…`) — a cluster store there, in a schema of its own named
+    /// after `folder` (so that opening the same folder again opens the same metadata).
+    public static func forTesting(folder: URL, sweep: Bool = true) throws -> Store {
+        let environment = ProcessInfo.processInfo.environment
+        guard let url = environment["COFFER_TEST_DATABASE"], !url.isEmpty else { return try Store(folder: folder, sweep: sweep) }
+        var target = try PostgresTarget(url: url, environment: environment)
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in folder.standardizedFileURL.path.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        target.schema = "t" + String(hash, radix: 16)
+        return try Store(database: target, blobFolder: folder, sweep: sweep)
+    }
+
     init(engine: any MetadataEngine, blobFolder: URL, sweep: Bool) throws {
         self.engine = engine
         folder = blobFolder

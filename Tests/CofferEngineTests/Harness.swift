@@ -20,7 +20,7 @@ struct Harness {
             .appendingPathComponent("coffer-engine-\(UUID().uuidString)")
         self.folder = folder
         self.clock = clock
-        store = try Store(folder: folder)
+        store = try Store.forTesting(folder: folder)
         let verifier = DeviceVerifier(masterKey: Self.masterKey, now: { clock.milliseconds() })
         registry = Registry(store: store, verifier: verifier, accountID: "123456789012")
         engine = Engine(store: store, gate: MFADeleteGate(verifier: verifier))

@@ -164,6 +164,7 @@ struct QueryPlanTests {
     @Test("Version-stack writes and reads use indexes, never a scan of the key's versions")
     func plans() throws {
         let h = try Harness()
+        guard !h.store.isCluster else { return }  // SQLite's planner: PostgreSQL's plans depend on its statistics
         let plans = try h.store.queryPlans([
             "UPDATE versions SET is_latest = 0 WHERE bucket_id = 1 AND key = 'k' AND is_latest = 1",
             "SELECT * FROM versions WHERE bucket_id = 1 AND key = 'k' ORDER BY seq DESC LIMIT 1",

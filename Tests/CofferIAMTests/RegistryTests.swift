@@ -14,7 +14,7 @@ struct IAMHarness {
 
     init() throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-iam-\(UUID().uuidString)")
-        store = try Store(folder: folder)
+        store = try Store.forTesting(folder: folder)
         let verifier = DeviceVerifier(masterKey: try MasterKey(bytes: Array(repeating: 9, count: 32)),
                                       now: { Int64(Date().timeIntervalSince1970 * 1000) })
         registry = Registry(store: store, verifier: verifier, accountID: "123456789012",

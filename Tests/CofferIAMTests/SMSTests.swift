@@ -24,7 +24,7 @@ final class SMSHarness: Sendable {
     init(globalPerMinute: Int = 20, forbidden: Bool = false, delivery: Bool = true) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-sms-\(UUID().uuidString)")
         outbox = folder.appendingPathComponent("outbox")
-        store = try Store(folder: folder)
+        store = try Store.forTesting(folder: folder)
         let clock = self.clock
         let verifier = DeviceVerifier(masterKey: try MasterKey(bytes: Array(repeating: 7, count: 32)),
                                       now: { clock.now })

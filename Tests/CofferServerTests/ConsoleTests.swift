@@ -259,7 +259,7 @@ struct ConsoleTests {
         // On a real store: the counters are rows that every process sharing the folder reads.
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-throttle-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try Store(folder: folder)
+        let store = try Store.forTesting(folder: folder)
         defer { try? store.close() }
         func failed(_ throttle: SignInThrottle, _ user: String, _ source: String, _ now: Int64) throws {
             try store.writeNow { try throttle.failed(user: user, source: source, now: now, in: $0) }
