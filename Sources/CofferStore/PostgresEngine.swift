@@ -41,6 +41,9 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
     /// The notification channel of this database (and schema).
     let channel: String
 
+    /// Shared by every PostgreSQL engine of the process (tests open many stores).
+    private static let loops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+
     /// `report`: told (once per change) why writes pause and when they resume: the node's log.
     init(target: PostgresTarget, threads count: Int = 16, report: @escaping @Sendable (String) -> Void) throws {
         self.target = target
@@ -49,7 +52,9 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
         var logger = Logger(label: "coffer.postgres")
         logger.logLevel = .critical
         self.logger = logger
-        group = MultiThreadedEventLoopGroup.singleton
+        // Event loops of their own: a synchronous read blocks its caller until the answer arrives,
+        // which must never be the loop that delivers it (the server's loops call in, too).
+        group = Self.loops
         threads = NIOThreadPool(numberOfThreads: count)
         threads.start()
         try migrate()
@@ -305,10 +310,10 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
                 let connection = try connect(to: host)
                 let inRecovery: Bool
                 do {
-                    inRecovery = try connection.query("SELECT pg_is_in_recovery()", logger: logger).wait()
+                    inRecovery = try connection.query("SELECT pg_is_in_recovery()", logger: logger).blockingResult()
                         .first.map { try $0.decode(Bool.self) } ?? true
                     // No lock (a row, the retry lock) is waited for longer than this: then 503.
-                    try connection.query("SET lock_timeout = '10s'", logger: logger).wait()
+                    try connection.query("SET lock_timeout = '10s'", logger: logger).blockingResult()
                 } catch {
                     Self.close(connection)
                     throw error
@@ -337,7 +342,7 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
     private func connect(to host: PostgresTarget.Host) throws -> PostgresConnection {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         return try PostgresConnection.connect(on: group.next(), configuration: Self.configuration(target, host), id: id,
-                                              logger: logger).wait()
+                                              logger: logger).blockingResult()
     }
 
     static func configuration(_ target: PostgresTarget, _ host: PostgresTarget.Host) -> PostgresConnection.Configuration {
@@ -353,7 +358,7 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
 
     private func migrate() throws {
         let connection = try withStartupRetries { try connectWritable() }
-        defer { try? connection.close().wait() }
+        defer { try? connection.close().blockingResult() }
         let session = PostgresSession(connection: connection, logger: logger)
         try session.run("SELECT pg_advisory_lock(?)", [PostgresSchema.lockID.databaseValue]) { _ in true }
         defer { _ = try? session.run("SELECT pg_advisory_unlock(?)", [PostgresSchema.lockID.databaseValue]) { _ in true } }
@@ -434,7 +439,7 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
     private static func listeningConnection(target: PostgresTarget, logger: Logger) async -> PostgresConnection? {
         for host in target.hosts {
             guard let connection = try? await PostgresConnection.connect(
-                configuration: configuration(target, host), id: 0, logger: logger) else { continue }
+                on: loops.next(), configuration: configuration(target, host), id: 0, logger: logger) else { continue }
             if let rows = try? await connection.query("SELECT pg_is_in_recovery()", logger: logger).collect(),
                let inRecovery = try? rows.first?.decode(Bool.self), !inRecovery {
                 return connection
@@ -472,7 +477,7 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
             defer { idle.removeAll() }
             return idle
         }
-        for connection in connections { try? connection.close().wait() }
+        for connection in connections { try? connection.close().blockingResult() }
         try? threads.syncShutdownGracefully()
     }
 }
@@ -486,7 +491,7 @@ struct PostgresSession: SQLConnection {
 
     /// A statement without parameters or results (BEGIN, COMMIT, DDL).
     func simple(_ sql: String) throws {
-        _ = try connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).wait()
+        _ = try connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).blockingResult()
     }
 
     @discardableResult
@@ -505,7 +510,7 @@ struct PostgresSession: SQLConnection {
             case .blob(let data): binds.append(ByteBuffer(bytes: data))
             }
         }
-        let result = try connection.query(PostgresQuery(unsafeSQL: statement.sql, binds: binds), logger: logger).wait()
+        let result = try connection.query(PostgresQuery(unsafeSQL: statement.sql, binds: binds), logger: logger).blockingResult()
         var columns: [String]?
         for row in result.rows {
             var values: [DatabaseValue] = []
@@ -605,5 +610,22 @@ enum PostgresStatements {
         case "DELETE": return words.count > 2 && words[1] == "FROM" ? word(2) : nil
         default: return nil
         }
+    }
+}
+
+extension EventLoopFuture where Value: Sendable {
+    /// Blocks the calling thread until the future completes. NIO's `wait()` refuses to run on any
+    /// event loop; the store's synchronous reads are called from the server's loops too, and
+    /// block them only until PostgreSQL answers — on loops of the engine's own (`PostgresEngine.loops`),
+    /// never the caller's, so the answer always arrives.
+    func blockingResult() throws -> Value {
+        let done = DispatchSemaphore(value: 0)
+        let box = Mutex<Result<Value, any Error>?>(nil)
+        whenComplete { result in
+            box.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return try box.withLock { $0! }.get()
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CofferIAM
 import CofferServer
+import CofferStore
 import Foundation
 import Hummingbird
 import NIOSSL
@@ -109,6 +110,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Forbid SMS text-message MFA devices in this account: none can be assigned, and existing ones give no codes.")
     var forbidSmsMfa = false
 
+    @Option(help: "Cluster mode: keep the metadata (buckets, versions, IAM, the used-code ledger) in this PostgreSQL database, shared by every node, instead of DATA/coffer.sqlite: postgres://USER[:PASSWORD]@HOST[:PORT][,HOST[:PORT]...]/DATABASE. With several hosts a node uses the first that takes writes and moves on when it fails or turns read-only. COFFER_DATABASE works too. Needs --blobs.")
+    var database: String?
+
+    @Option(help: "Cluster mode: the folder of object bytes every node shares (a shared file system). With --database.")
+    var blobs: String?
+
     /// The SMS settings the flags ask for.
     func smsSettings() throws -> SMSSettings {
         guard (1...10_000).contains(smsPerMinute) else { throw UsageError("--sms-per-minute must be 1 to 10000") }
@@ -182,12 +189,25 @@ struct ServeCommand: AsyncParsableCommand {
         options.sms = try smsSettings()
         guard busyTimeout.isFinite, (0.1...3600).contains(busyTimeout) else { throw UsageError("--busy-timeout must be 0.1 to 3600") }
         options.busyTimeout = busyTimeout
+        if let url = database ?? environment["COFFER_DATABASE"], !url.isEmpty {
+            do {
+                options.database = try PostgresTarget(url: url, environment: environment)
+            } catch {
+                throw UsageError("\(error)")
+            }
+            guard let blobs else { throw UsageError("--database needs --blobs: the folder of object bytes every node shares") }
+            options.blobFolder = URL(fileURLWithPath: blobs, isDirectory: true)
+        } else if blobs != nil {
+            throw UsageError("--blobs goes with --database (cluster mode); a data folder keeps its blobs inside it")
+        }
+        let reportLogger = Logger(label: "coffer.cluster")
+        options.report = { message in reportLogger.warning("\(message)") }
 
         let instance: CofferInstance
         do {
             instance = try CofferInstance(options: options)
         } catch {
-            printError("coffer: cannot use data folder '\(data)': \(Self.describe(error))")
+            printError("coffer: cannot use \(options.database.map { "the cluster database \($0)" } ?? "data folder '\(data)'"): \(Self.describe(error))")
             throw ExitCode(1)
         }
         try? await instance.engine.reclaimAbandonedUploads()  // parts of uploads idle for a week
@@ -195,7 +215,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = level
         if instance.generatedRootKeys {
             printLine("""
-                New root keys (shown once; stored in \(data)/root-credentials, mode 0600):
+                New root keys (shown once; stored in \(options.database == nil ? "\(data)/root-credentials, mode 0600" : "the cluster database, the secret sealed under the master key")):
                   AWS_ACCESS_KEY_ID=\(instance.rootAccessKey)
                   AWS_SECRET_ACCESS_KEY=\(instance.rootSecretForBanner)
                 """)

@@ -57,6 +57,12 @@ public struct ServerOptions: Sendable {
     public var consoleHostNames: [String] = []
     /// Where SMS codes go (webhook or outbox), whether SMS devices are allowed, the global cap.
     public var sms = SMSSettings()
+    /// Cluster mode: the metadata in this PostgreSQL database (shared by every node) instead of
+    /// the data folder's SQLite, and the blobs in `blobFolder` (a folder every node shares).
+    public var database: PostgresTarget?
+    public var blobFolder: URL?
+    /// Told why a cluster node's writes pause and when they resume (its log).
+    public var report: @Sendable (String) -> Void = { _ in }
 
     public init(dataFolder: URL) { self.dataFolder = dataFolder }
 }
@@ -104,7 +110,12 @@ public final class CofferInstance: Sendable {
 
     public init(options: ServerOptions) throws {
         self.options = options
-        store = try Store(folder: options.dataFolder, busyTimeout: options.busyTimeout)
+        if let database = options.database {
+            try FileManager.default.createDirectory(at: options.dataFolder, withIntermediateDirectories: true)
+            store = try Store(database: database, blobFolder: options.blobFolder ?? options.dataFolder, report: options.report)
+        } else {
+            store = try Store(folder: options.dataFolder, busyTimeout: options.busyTimeout)
+        }
         (accountID, createdAccount) = try store.writeNow { transaction in
             if let existing = try transaction.setting("account_id") { return (existing, false) }
             var generator = SystemRandomNumberGenerator()
@@ -129,6 +140,7 @@ public final class CofferInstance: Sendable {
             masterKey = try MasterKey.create(file: keyFile)
             createdMasterKey = true
         }
+        if store.isCluster { try Self.checkClusterKey(masterKey, in: store) }
         let metrics = self.metrics
         let verifier = DeviceVerifier(masterKey: masterKey, now: Self.registryClock(),
                                       observe: { metrics.mfaCheck($0) })
@@ -140,9 +152,51 @@ public final class CofferInstance: Sendable {
             rootAccessKey = access
             rootSecretKey = secret
             generatedRootKeys = false
+        } else if store.isCluster {
+            (rootAccessKey, rootSecretKey, generatedRootKeys) = try Self.clusterRootKeys(masterKey, in: store,
+                                                                                          create: options.createKeys)
         } else {
             (rootAccessKey, rootSecretKey, generatedRootKeys) = try RootKeyFile.loadOrCreate(
                 in: options.dataFolder, create: options.createKeys)
+        }
+    }
+
+    /// Every node of a cluster must hold the same master key (each node has it as a file or in
+    /// COFFER_MASTER_KEY; it is never in the database). The first node to start records a MAC of
+    /// it under the key itself; a node whose key does not give the same MAC refuses to start
+    /// rather than seal with a key the others cannot open.
+    static func checkClusterKey(_ masterKey: MasterKey, in store: Store) throws {
+        let check = hexString(masterKey.mac(Array("coffer cluster master key".utf8), purpose: "cluster-key-check"))
+        let recorded = try store.writeNow { transaction -> String in
+            if let existing = try transaction.setting("master_key_check") { return existing }
+            try transaction.setSetting("master_key_check", check)
+            return check
+        }
+        guard recorded == check else { throw InstanceError.clusterKeyMismatch }
+    }
+
+    /// A cluster's root keys, in the database with the secret sealed under the master key: made
+    /// by the first node that starts, read by the others.
+    static func clusterRootKeys(_ masterKey: MasterKey, in store: Store, create: Bool) throws -> (String, String, Bool) {
+        let context = "root-secret"
+        func read(_ transaction: StoreTransaction) throws -> (String, String)? {
+            guard let access = try transaction.setting("root_access_key"),
+                  let sealed = try transaction.setting("root_secret_sealed"),
+                  let bytes = Data(base64Encoded: sealed)
+            else { return nil }
+            return (access, String(decoding: try masterKey.open(Array(bytes), context: context), as: UTF8.self))
+        }
+        if let existing = try store.readNow(read) { return (existing.0, existing.1, false) }
+        guard create else { return ("", "", false) }
+        let access = "AKIA" + SecureRandom.string("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", count: 16)
+        let secret = SecureRandom.string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", count: 40)
+        let sealed = Data(try masterKey.seal(Array(secret.utf8), context: context)).base64EncodedString()
+        return try store.writeNow { transaction in
+            // Two nodes starting at once: the first to commit wins, the other reads its keys.
+            if let existing = try read(transaction) { return (existing.0, existing.1, false) }
+            try transaction.setSetting("root_access_key", access)
+            try transaction.setSetting("root_secret_sealed", sealed)
+            return (access, secret, true)
         }
     }
 
@@ -197,7 +251,8 @@ public final class CofferInstance: Sendable {
         throws -> some ApplicationProtocol {
         let responder = makeResponder(isTLS: tls != nil)
         let http: HTTPServerBuilder = .http1OnEventLoop(configuration: .init(additionalChannelHandlers: [ConnectionGuard()]),
-                                                        inPlace: options.inPlaceReads ? responder.respondInPlace : nil,
+                                                        // A cluster node's reads go to PostgreSQL: never on an event loop.
+                                                        inPlace: options.inPlaceReads && !store.isCluster ? responder.respondInPlace : nil,
                                                         headTimeout: .seconds(options.requestHeadTimeout),
                                                         idleTimeout: .seconds(options.idleTimeout))
         return Application(
@@ -242,6 +297,7 @@ enum RootKeyFile {
 /// Why a data folder cannot be opened.
 public enum InstanceError: Error, CustomStringConvertible {
     case missingMasterKey(String)
+    case clusterKeyMismatch
 
     public var description: String {
         switch self {
@@ -249,6 +305,9 @@ public enum InstanceError: Error, CustomStringConvertible {
             "no master key at \(path), and this data folder holds sealed MFA seeds and secret keys that only the "
                 + "key it was created with can open. Set COFFER_MASTER_KEY (or --master-key-file) to the key the "
                 + "server uses; Coffer never makes a new one over sealed data."
+        case .clusterKeyMismatch:
+            "this node's master key is not the one the cluster's first node recorded: give every node the same key "
+                + "(--master-key-file or COFFER_MASTER_KEY); without it this node could neither open nor seal what the others do"
         }
     }
 }
