@@ -107,7 +107,7 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
                 }
             } catch {
                 // Whatever failed, the connection leaves with no transaction open.
-                try? session.simple("ROLLBACK")
+                session.rollback()
                 throw error
             }
             do {
@@ -235,7 +235,7 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
             return [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown]
                 .contains(error.code)
         }
-        return error is ChannelError || error is IOError
+        return error is ChannelError || error is IOError || error is PostgresSilent
     }
 
     /// PostgreSQL's "disk full" is a blob write's ENOSPC: 507.
@@ -385,7 +385,7 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
                                 [migration.name.databaseValue, Int64(Date().timeIntervalSince1970 * 1000).databaseValue]) { _ in true }
                 try session.simple("COMMIT")
             } catch {
-                try? session.simple("ROLLBACK")
+                session.rollback()
                 throw error
             }
         }
@@ -618,14 +618,28 @@ extension EventLoopFuture where Value: Sendable {
     /// event loop; the store's synchronous reads are called from the server's loops too, and
     /// block them only until PostgreSQL answers — on loops of the engine's own (`PostgresEngine.loops`),
     /// never the caller's, so the answer always arrives.
-    func blockingResult() throws -> Value {
+    ///
+    /// After `timeout` seconds it gives up with `PostgresSilent` (the connection is then dropped):
+    /// a query sent just as its server died has been seen never to complete.
+    func blockingResult(timeout: Double = 30) throws -> Value {
         let done = DispatchSemaphore(value: 0)
         let box = Mutex<Result<Value, any Error>?>(nil)
         whenComplete { result in
             box.withLock { $0 = result }
             done.signal()
         }
-        done.wait()
+        guard done.wait(timeout: .now() + timeout) == .success else { throw PostgresSilent() }
         return try box.withLock { $0! }.get()
+    }
+}
+
+/// A query got no answer in time: its connection is treated as lost.
+struct PostgresSilent: Error {}
+
+extension PostgresSession {
+    /// Ends a failed transaction, briefly: on a connection that is going, nothing is waited for.
+    func rollback() {
+        guard !connection.isClosed else { return }
+        _ = try? connection.query(PostgresQuery(unsafeSQL: "ROLLBACK"), logger: logger).blockingResult(timeout: 2)
     }
 }

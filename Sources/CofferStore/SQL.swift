@@ -174,3 +174,13 @@ extension StoreTransaction {
     /// A transaction over a SQLite connection.
     init(db: Database) { self.init(sql: SQLDatabase(connection: SQLiteConnection(db: db))) }
 }
+
+extension SQLRow {
+    /// The row's column names and values, in order (a copy between engines).
+    var columnsAndValues: [(String, DatabaseValue)] {
+        switch storage {
+        case .sqlite(let row): return row.columnNames.map { ($0, row[$0] as DatabaseValue) }
+        case .values(let values, let columns): return Array(zip(columns, values))
+        }
+    }
+}

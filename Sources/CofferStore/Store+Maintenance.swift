@@ -236,3 +236,10 @@ extension StoreTransaction {
             """))
     }
 }
+
+extension Store {
+    /// Every blob file this store's database references.
+    public func referencedBlobNames() throws -> Set<String> {
+        try readNow { try $0.referencedFiles() }
+    }
+}

@@ -12,7 +12,7 @@ struct AdminCommand: AsyncParsableCommand {
         commandName: "admin",
         abstract: "Host-side administration of a data folder (works while the server runs).",
         subcommands: [Users.self, Devices.self, DeactivateMFA.self, ImportTokens.self, Audit.self, Backup.self, Verify.self,
-                      RootPassword.self, SMSOutboxList.self]
+                      RootPassword.self, SMSOutboxList.self, Migrate.self]
     )
 
     struct Folder: ParsableArguments {
@@ -22,9 +22,41 @@ struct AdminCommand: AsyncParsableCommand {
         @Option(help: "The master key file (default: DATA/master.key); COFFER_MASTER_KEY wins over it.")
         var masterKeyFile: String?
 
+        @Option(help: "A cluster's PostgreSQL database (as given to coffer serve --database; COFFER_DATABASE works too) instead of the data folder.")
+        var database: String?
+
+        @Option(help: "With --database: the cluster's shared folder of object bytes, as given to coffer serve --blobs.")
+        var blobs: String?
+
+        /// The cluster database the options (or COFFER_DATABASE) name, if any.
+        func cluster() throws -> PostgresTarget? {
+            let environment = ProcessInfo.processInfo.environment
+            guard let url = database ?? environment["COFFER_DATABASE"], !url.isEmpty else { return nil }
+            do {
+                return try PostgresTarget(url: url, environment: environment)
+            } catch {
+                throw UsageError("\(error)")
+            }
+        }
+
+        /// Where a cluster's blobs are.
+        var blobFolder: URL {
+            get throws {
+                guard let blobs else { throw UsageError("--database needs --blobs: the cluster's shared folder of object bytes") }
+                return URL(fileURLWithPath: blobs, isDirectory: true)
+            }
+        }
+
         /// The store alone (no keys needed): what backup and verify read. It is opened without
         /// the start-up sweep, so nothing in the folder changes.
         func openStore() throws -> Store {
+            if let target = try cluster() {
+                do {
+                    return try Store(database: target, blobFolder: try blobFolder, sweep: false)
+                } catch {
+                    throw UsageError("cannot open the cluster database \(target): \(error)")
+                }
+            }
             guard FileManager.default.fileExists(atPath: data + "/coffer.sqlite") else {
                 throw UsageError("no Coffer data folder at '\(data)'")
             }
@@ -36,8 +68,11 @@ struct AdminCommand: AsyncParsableCommand {
         }
 
         func open() throws -> CofferInstance {
-            guard FileManager.default.fileExists(atPath: data + "/coffer.sqlite") else {
-                throw UsageError("no Coffer data folder at '\(data)'")
+            let target = try cluster()
+            if target == nil {
+                guard FileManager.default.fileExists(atPath: data + "/coffer.sqlite") else {
+                    throw UsageError("no Coffer data folder at '\(data)'")
+                }
             }
             var options = ServerOptions(dataFolder: URL(fileURLWithPath: data, isDirectory: true))
             let environment = ProcessInfo.processInfo.environment
@@ -46,11 +81,78 @@ struct AdminCommand: AsyncParsableCommand {
             options.rootAccessKey = environment["COFFER_ROOT_ACCESS_KEY"]
             options.rootSecretKey = environment["COFFER_ROOT_SECRET_KEY"]
             options.createKeys = false  // only `serve` on an empty folder makes keys
+            options.database = target
+            options.blobFolder = target == nil ? nil : try blobFolder
             do {
                 return try CofferInstance(options: options)
             } catch {
-                throw UsageError("cannot open '\(data)': \(error)")
+                throw UsageError("cannot open \(target.map { "the cluster database \($0)" } ?? "'\(data)'"): \(error)")
             }
+        }
+    }
+
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move a data folder into a cluster: every row of its database into an empty PostgreSQL database "
+                + "(--database), every blob file it references into the cluster's blob folder (--blobs), its root keys into "
+                + "the database (sealed under the master key, which every node must then be given). The folder is only read; "
+                + "stop the server on it first. Check the result with coffer admin verify --database … --blobs ….")
+
+        @OptionGroup var folder: Folder
+
+        func run() async throws {
+            guard let target = try folder.cluster() else { throw UsageError("migrate needs --database (or COFFER_DATABASE)") }
+            let (data, masterKeyFile) = (folder.data, folder.masterKeyFile)
+            let blobs = try folder.blobFolder.path
+            guard FileManager.default.fileExists(atPath: data + "/coffer.sqlite") else {
+                throw UsageError("no Coffer data folder at '\(data)'")
+            }
+            let environment = ProcessInfo.processInfo.environment
+            let masterKey: MasterKey
+            do {
+                if let text = environment["COFFER_MASTER_KEY"], !text.isEmpty {
+                    masterKey = try MasterKey(base64: text)
+                } else if let loaded = try MasterKey.load(file: URL(fileURLWithPath: masterKeyFile ?? data + "/master.key")) {
+                    masterKey = loaded
+                } else {
+                    throw UsageError("no master key (COFFER_MASTER_KEY, --master-key-file or \(data)/master.key): the folder's sealed seeds need it")
+                }
+            }
+            let source = try Store(folder: URL(fileURLWithPath: data, isDirectory: true), sweep: false)
+            defer { try? source.close() }
+            let cluster: Store
+            do {
+                cluster = try Store(database: target, blobFolder: URL(fileURLWithPath: blobs, isDirectory: true), sweep: false)
+            } catch {
+                throw UsageError("cannot open the cluster database \(target): \(error)")
+            }
+            defer { try? cluster.close() }
+            let report: Store.MigrationReport
+            do {
+                report = try source.migrate(into: cluster)
+            } catch {
+                throw UsageError("migration failed: \(error)")
+            }
+            var files = 0
+            var bytes: Int64 = 0
+            for name in try source.referencedBlobNames().sorted() {
+                let target = cluster.blobs.path(of: name)
+                try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent,
+                                                        withIntermediateDirectories: true)
+                guard let size = try Store.copyFile(from: source.blobs.path(of: name), to: target) else {
+                    throw UsageError("blob \(name) is missing from \(data): run coffer admin verify --data \(data)")
+                }
+                files += 1
+                bytes += size
+            }
+            try CofferInstance.checkClusterKey(masterKey, in: cluster)
+            if let keys = CofferInstance.folderRootKeys(in: URL(fileURLWithPath: data, isDirectory: true)) {
+                try CofferInstance.storeClusterRootKeys(access: keys.access, secret: keys.secret, masterKey: masterKey, in: cluster)
+            }
+            let rows = report.rows.values.reduce(0, +)
+            print("Migrated \(data) into \(target): \(rows) row(s) in \(report.rows.filter { $0.value > 0 }.count) table(s), "
+                + "\(files) blob file(s) (\(bytes) bytes). Give every node the same master key; check with "
+                + "coffer admin verify --database … --blobs \(blobs).")
         }
     }
 

@@ -24,15 +24,39 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Server:
-    """A coffer serve process on a data folder; start, stop, kill -9, restart."""
+# The switch that runs a suite against a cluster node instead of a data folder (issue 21):
+# COFFER_E2E_DATABASE=postgres://USER:PASSWORD@HOST:PORT/DATABASE. Each server then gets a new
+# database of its own on that server (its blobs stay in its folder), so suites stay independent.
+CLUSTER_DATABASE = os.environ.get("COFFER_E2E_DATABASE")
 
-    def __init__(self, data=None, env=None, extra_args=()):
+
+def new_cluster_database(url):
+    """Creates an empty database beside the one `url` names; returns its URL."""
+    import urllib.parse
+    parsed = urllib.parse.urlparse(url)
+    name = f"e2e_{uuid.uuid4().hex[:16]}"
+    host, _, port = parsed.netloc.rpartition("@")[2].split(",")[0].partition(":")
+    subprocess.run(["psql", "-X", "-q", "-h", host, "-p", port or "5432", "-U", parsed.username, "-d", parsed.path.lstrip("/"),
+                    "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True, timeout=60,
+                   env=dict(os.environ, PGPASSWORD=urllib.parse.unquote(parsed.password or "")))
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+class Server:
+    """A coffer serve process on a data folder; start, stop, kill -9, restart. With
+    COFFER_E2E_DATABASE set (and `cluster` left on), a cluster node on a database of its own."""
+
+    def __init__(self, data=None, env=None, extra_args=(), cluster=True):
         self.data = data or tempfile.mkdtemp(prefix="coffer-e2e-")
         self.port = free_port()
         self.env = dict(os.environ, COFFER_ROOT_ACCESS_KEY=ACCESS_KEY, COFFER_ROOT_SECRET_KEY=SECRET_KEY)
         self.env.update(env or {})
         self.extra_args = list(extra_args)
+        self.cluster_args = []
+        if CLUSTER_DATABASE and cluster and "--database" not in self.extra_args:
+            self.cluster_args = ["--database", new_cluster_database(CLUSTER_DATABASE),
+                                 "--blobs", os.path.join(self.data, "blobs")]
+            self.extra_args += self.cluster_args
         # Console passwords (the root's, made at first start) are hashed at a low scrypt cost here:
         # the debug build's BoringSSL takes seconds per hash at the default. A test that wants the
         # default passes --password-log-n itself.
@@ -40,6 +64,10 @@ class Server:
             self.extra_args += ["--password-log-n", "10"]
         self.process = None
         self.output = b""
+
+    def admin_args(self):
+        """The options that point `coffer admin` at this server's data: its folder, or its cluster database."""
+        return ["--data", self.data, *self.cluster_args]
 
     @property
     def endpoint(self):

@@ -1,5 +1,5 @@
-"""`scripts/cluster` (issue 21 §5), its PostgreSQL part: a primary and a synchronous standby on
-loopback — a commit acknowledged by the primary is already on the standby; after `kill -9` of the
+"""`scripts/cluster` (issue 21 §5): a PostgreSQL primary and a synchronous standby on loopback, and
+three Coffer nodes on them (their invariants: test_cluster.py) — a commit acknowledged by the primary is already on the standby; after `kill -9` of the
 primary, `promote` makes the standby a primary that takes writes at once (it no longer waits for a
 standby) and still holds every acknowledged row; `down` stops exactly the processes `up` started."""
 import os
@@ -12,11 +12,13 @@ import time
 import pytest
 
 SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "cluster")
+COFFER = os.environ.get("COFFER_BIN") or os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "coffer")
 
 
 def run(folder, *args, timeout=300):
     result = subprocess.run([SCRIPT, *args], capture_output=True, text=True, timeout=timeout,
-                            env=dict(os.environ, COFFER_CLUSTER_DIR=folder))
+                            env=dict(os.environ, COFFER_CLUSTER_DIR=folder, COFFER_BIN=COFFER,
+                                     COFFER_NODE_ARGS="--password-log-n 10"))
     assert result.returncode == 0, f"scripts/cluster {' '.join(args)}: {result.stdout}{result.stderr}"
     return result.stdout
 
@@ -111,7 +113,9 @@ def test_down_stops_only_what_up_started(folder):
     try:
         run(folder, "up")
         recorded = pids(folder)
-        assert set(recorded) == {"pg1", "pg2"} and all(alive(pid) for pid in recorded.values())
+        assert set(recorded) == {"pg1", "pg2", "node1", "node2", "node3"} and all(alive(pid) for pid in recorded.values())
+        status = run(folder, "status")
+        assert all(f"node{i}: running" in status for i in (1, 2, 3)), status
         assert "already up" in run(folder, "up")
         run(folder, "down")
         assert not any(alive(pid) for pid in recorded.values())
@@ -119,7 +123,9 @@ def test_down_stops_only_what_up_started(folder):
         # Up again on the same folder: the same data, the same ports.
         before = environment(folder)
         run(folder, "up")
-        assert environment(folder)["COFFER_PG_PRIMARY_PORT"] == before["COFFER_PG_PRIMARY_PORT"]
+        after = environment(folder)
+        assert after["COFFER_PG_PRIMARY_PORT"] == before["COFFER_PG_PRIMARY_PORT"]
+        assert after["COFFER_NODE1"] == before["COFFER_NODE1"] and after["COFFER_ROOT_ACCESS_KEY"] == before["COFFER_ROOT_ACCESS_KEY"]
         run(folder, "down")
     finally:
         stranger.kill()

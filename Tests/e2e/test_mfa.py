@@ -305,7 +305,7 @@ def test_audit_log_has_events_and_never_codes(fresh):
     Device(bob_iam, "bob-phone", user="bob")
     import subprocess
     from conftest import COFFER
-    out = subprocess.run([COFFER, "admin", "audit", "--data", fresh.data, "--json"], capture_output=True, text=True,
+    out = subprocess.run([COFFER, "admin", "audit", *fresh.admin_args(), "--json"], capture_output=True, text=True,
                          env=fresh.env).stdout
     assert "CreateVirtualMFADevice" in out and "EnableMFADevice" in out and "GetSessionToken" in out
     assert '"outcome":"failed"' in out and "code already used" in out
@@ -321,7 +321,7 @@ def test_audit_log_has_events_and_never_codes(fresh):
     denied = [e for e in entries if e["outcome"] == "denied" and e["event"] == "IAM:CreateVirtualMFADevice"]
     assert denied and "iam:CreateVirtualMFADevice on arn:aws:iam::" in denied[0]["detail"]
     assert "no identity-based policy allows" in denied[0]["detail"]
-    filtered = subprocess.run([COFFER, "admin", "audit", "--data", fresh.data, "--json", "--outcome", "denied"],
+    filtered = subprocess.run([COFFER, "admin", "audit", *fresh.admin_args(), "--json", "--outcome", "denied"],
                               capture_output=True, text=True, env=fresh.env).stdout
     assert filtered.strip() and all(json.loads(line)["outcome"] == "denied" for line in filtered.splitlines())
 
@@ -366,7 +366,7 @@ def test_allow_insecure_mfa_accepts_plain_http_from_any_peer():
 def test_key_changes_through_one_process_are_seen_by_another(fresh):
     """Each process caches access-key lookups; a key deactivated, reactivated or deleted through
     one process is refused or accepted by the other at once."""
-    other = Server(data=fresh.data).start()
+    other = Server(data=fresh.data, extra_args=fresh.cluster_args).start()
     try:
         iam, _, _ = clients(fresh)
         iam.create_user(UserName="carol")

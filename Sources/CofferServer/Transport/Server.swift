@@ -165,7 +165,7 @@ public final class CofferInstance: Sendable {
     /// COFFER_MASTER_KEY; it is never in the database). The first node to start records a MAC of
     /// it under the key itself; a node whose key does not give the same MAC refuses to start
     /// rather than seal with a key the others cannot open.
-    static func checkClusterKey(_ masterKey: MasterKey, in store: Store) throws {
+    public static func checkClusterKey(_ masterKey: MasterKey, in store: Store) throws {
         let check = hexString(masterKey.mac(Array("coffer cluster master key".utf8), purpose: "cluster-key-check"))
         let recorded = try store.writeNow { transaction -> String in
             if let existing = try transaction.setting("master_key_check") { return existing }
@@ -173,6 +173,21 @@ public final class CofferInstance: Sendable {
             return check
         }
         guard recorded == check else { throw InstanceError.clusterKeyMismatch }
+    }
+
+    /// Records root keys in a cluster's database (`coffer admin migrate` carries a data folder's over).
+    public static func storeClusterRootKeys(access: String, secret: String, masterKey: MasterKey, in store: Store) throws {
+        let sealed = Data(try masterKey.seal(Array(secret.utf8), context: "root-secret")).base64EncodedString()
+        try store.writeNow { transaction in
+            try transaction.setSetting("root_access_key", access)
+            try transaction.setSetting("root_secret_sealed", sealed)
+        }
+    }
+
+    /// The root keys a data folder keeps in `root-credentials`, if it has them.
+    public static func folderRootKeys(in folder: URL) -> (access: String, secret: String)? {
+        guard let (access, secret, _) = try? RootKeyFile.loadOrCreate(in: folder, create: false), !access.isEmpty else { return nil }
+        return (access, secret)
     }
 
     /// A cluster's root keys, in the database with the secret sealed under the master key: made
