@@ -63,7 +63,7 @@ extension Engine {
             }
             await removeBlobs(orphans)
         } catch {
-            if let committed { store.blobs.remove(committed) }
+            if let committed, StoreBusy.wroteNothing(error) { store.blobs.remove(committed) }
             throw error
         }
     }

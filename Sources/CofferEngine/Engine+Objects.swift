@@ -94,7 +94,7 @@ extension Engine {
             await removeBlobs(orphans)
             return outcome
         } catch {
-            if let committedFile { store.blobs.remove(committedFile) }
+            if let committedFile, StoreBusy.wroteNothing(error) { store.blobs.remove(committedFile) }
             throw error
         }
     }

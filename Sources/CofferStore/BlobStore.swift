@@ -25,9 +25,14 @@ public final class BlobStore: Sendable {
         temporaryRoot = folder.appendingPathComponent("tmp")
         temporaryFolder = temporaryRoot.appendingPathComponent("\(getpid())-\(Self.randomName().prefix(8))")
         try FileManager.default.createDirectory(at: blobsFolder, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: temporaryFolder, withIntermediateDirectories: true)
-        lockDescriptor = open(temporaryFolder.appendingPathComponent(".lock").path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard lockDescriptor >= 0, flock(lockDescriptor, LOCK_EX | LOCK_NB) == 0 else {
+        // Made and locked under a name the sweep of a process starting beside us leaves alone,
+        // then renamed: no other process ever sees this folder unlocked under its real name.
+        let staging = temporaryRoot.appendingPathComponent(".new-" + temporaryFolder.lastPathComponent)
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        lockDescriptor = open(staging.appendingPathComponent(".lock").path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard lockDescriptor >= 0, flock(lockDescriptor, LOCK_EX | LOCK_NB) == 0,
+              rename(staging.path, temporaryFolder.path) == 0
+        else {
             throw BlobError.io("lock temporary folder", errno)
         }
     }
@@ -118,12 +123,25 @@ public final class BlobStore: Sendable {
     /// Removes the temporary folders of processes that are gone, and blobs not in `referenced`.
     /// While another process is alive, a blob younger than ten minutes may be one it has just
     /// renamed and not yet committed, so those are left for a later sweep.
-    func sweep(keeping referenced: Set<String>) throws {
+    ///
+    /// `shared`: the folder is a cluster's, mounted by nodes on other machines, whose liveness a
+    /// lock file cannot tell. Then a temporary folder goes only after a day untouched, and an
+    /// unreferenced blob only after an hour (a PUT on another node renames its blob in before it
+    /// commits the row that references it; `referenced` was read before the listing).
+    func sweep(keeping referenced: Set<String>, shared: Bool = false) throws {
         let manager = FileManager.default
-        var othersAlive = false
+        var othersAlive = shared
+        func age(_ path: String) -> TimeInterval {
+            guard let modified = (try? manager.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return 0 }
+            return -modified.timeIntervalSinceNow
+        }
         for name in (try? manager.contentsOfDirectory(atPath: temporaryRoot.path)) ?? [] {
             let folder = temporaryRoot.appendingPathComponent(name)
             guard folder.path != temporaryFolder.path else { continue }
+            // A process starting beside us makes its folder under ".new-" and locks it before giving
+            // it its name: that one is left alone for a minute.
+            if name.hasPrefix(".new-"), age(folder.path) < 60 { continue }
+            if shared, age(folder.path) < 86_400 { continue }
             let lock = open(folder.appendingPathComponent(".lock").path, O_RDWR | O_CLOEXEC)
             if lock >= 0, flock(lock, LOCK_EX | LOCK_NB) != 0 {
                 othersAlive = true  // its owner still runs
@@ -133,7 +151,7 @@ public final class BlobStore: Sendable {
             if lock >= 0 { close(lock) }
             try? manager.removeItem(at: folder)
         }
-        let cutoff = Date().addingTimeInterval(-600)
+        let cutoff = Date().addingTimeInterval(shared ? -3600 : -600)
         for folder in (try? manager.contentsOfDirectory(atPath: blobsFolder.path)) ?? [] {
             let folderPath = blobsFolder.appendingPathComponent(folder).path
             for name in (try? manager.contentsOfDirectory(atPath: folderPath)) ?? [] where !referenced.contains(name) {

@@ -68,9 +68,23 @@ final class WriteGeneration: @unchecked Sendable {
         words = mapping.bindMemory(to: UInt64.self, capacity: Self.wordCount)
     }
 
-    /// Every word: what a write that changed something unknown moves.
+    /// Every word a write can move: the domains' and the keys'.
     static var allWords: Set<Int> {
-        Set(0..<(firstKeySlot + keySlots))
+        Set(CacheDomain.allCases.map(\.rawValue)).union(firstKeySlot..<(firstKeySlot + keySlots))
+    }
+
+    /// The word that, odd, turns every cache off (a cluster node that is not hearing the others'
+    /// commits); no write moves it.
+    @usableFromInline static let offWord = firstKeySlot - 1
+
+    func cachingOff(_ off: Bool) {
+        while true {
+            let seen = current(Self.offWord)
+            let next = off ? seen | 1 : (seen & ~1) &+ 2
+            if off, seen & 1 == 1 { return }
+            if !off, seen & 1 == 0 { return }
+            if coffer_atomic_compare_exchange(words + Self.offWord, seen, next) != 0 { return }
+        }
     }
 
     /// Moves `indices` to their next generation at once (a write another node committed).
@@ -144,6 +158,9 @@ final class TableChanges {
     }
 
     static func finish() { holder.value.current = nil }
+
+    /// Puts back the record that was current before `begin()` (nil when there was none).
+    static func restore(_ previous: TableChanges?) { holder.value.current = previous }
 
     /// The transaction under way on this thread, if any.
     static var current: TableChanges? { holder.value.current }
@@ -284,7 +301,8 @@ public final class ThreadLocalGenerationCache<Key: Hashable & Sendable, Value>: 
                       read: () throws -> Value) rethrows -> Value {
         let domainWord = generation.current(domain)
         let keyWord = keySlot.map { generation.current($0) } ?? 0
-        guard (domainWord | keyWord) & 1 == 0 else { return try read() }  // a write is under way
+        // A write is under way, or (a cluster node) the others' commits are not being heard.
+        guard (domainWord | keyWord | generation.current(WriteGeneration.offWord)) & 1 == 0 else { return try read() }
         let entries = entries.value
         if let entry = entries.young[key] {
             if entry.domainWord == domainWord, entry.keyWord == keyWord { return entry.value }

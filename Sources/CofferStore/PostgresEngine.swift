@@ -93,8 +93,10 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
             let session = PostgresSession(connection: connection, logger: logger)
             let store = StoreTransaction(sql: SQLDatabase(connection: session))
             try session.simple(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN ISOLATION LEVEL SERIALIZABLE")
-            let changes = TableChanges.begin()
-            defer { TableChanges.finish() }
+            // A read nested in a write body (on another connection) leaves the write's record alone.
+            let previous = TableChanges.current
+            let changes = readOnly ? TableChanges() : TableChanges.begin()
+            defer { if !readOnly { TableChanges.restore(previous) } }
             let outcome: Result<T, any Error>
             do {
                 outcome = try run(body, recover: recover, on: session, store)
@@ -114,7 +116,7 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
                 try session.simple("COMMIT")
             } catch let error where Self.isConnectionLost(error) && !readOnly {
                 // Whether the commit happened is unknown: never run the body a second time.
-                throw PassThrough(error: StoreBusy())
+                throw PassThrough(error: StoreBusy(mayHaveCommitted: true))
             }
             if !readOnly { generation.move(changes.words()) }
             return try outcome.get()
@@ -179,9 +181,14 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
                             .run("SELECT pg_advisory_lock(?)", [PostgresSchema.retryLockID.databaseValue]) { _ in true }
                         held = connection
                     } catch {
-                        discard(connection, dropIdle: Self.isConnectionLost(error), reason: Self.describe(error))
-                        guard attempt < Self.maxAttempts else { throw StoreBusy() }
-                        continue
+                        if Self.isConnectionLost(error) || Self.isReadOnly(error) {
+                            discard(connection, dropIdle: true, reason: Self.describe(error))
+                            guard attempt < Self.maxAttempts else { throw StoreBusy() }
+                            continue
+                        }
+                        // The retry lock was not free within lock_timeout: the cluster is busy.
+                        give(connection)
+                        throw StoreBusy()
                     }
                 }
             }
@@ -190,7 +197,13 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
                 if held == nil { give(connection) }
                 return result
             } catch let carried as PassThrough {
-                if held == nil { give(connection) }
+                if !StoreBusy.wroteNothing(carried.error) {
+                    // The connection went silent or away at COMMIT: it is not reused.
+                    held = nil
+                    discard(connection, dropIdle: true, reason: "no answer to COMMIT")
+                } else if held == nil {
+                    give(connection)
+                }
                 throw Self.translated(carried.error)
             } catch {
                 if Self.isConnectionLost(error) || Self.isReadOnly(error) {
@@ -208,6 +221,25 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
                 if held == nil { Thread.sleep(forTimeInterval: Double.random(in: 0.001...0.004) * Double(attempt)) }
             }
         }
+    }
+
+    /// Runs `body` while holding the cluster-wide advisory lock `id`, or not at all when another
+    /// node holds it.
+    func exclusively(_ id: Int64, _ body: () throws -> Void) throws {
+        let connection = try take()
+        let session = PostgresSession(connection: connection, logger: logger)
+        var locked = false
+        var healthy = false
+        defer {
+            if locked { _ = try? session.run("SELECT pg_advisory_unlock(?)", [id.databaseValue]) { _ in true } }
+            if healthy { give(connection) } else { Self.close(connection) }
+        }
+        try session.run("SELECT pg_try_advisory_lock(?)", [id.databaseValue]) { row in
+            locked = row[0] as Bool? ?? false
+            return false
+        }
+        healthy = true
+        if locked { try body() }
     }
 
     // MARK: Errors
@@ -350,7 +382,12 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
                                                              password: target.password, database: target.database,
                                                              tls: .disable)
         configuration.options.connectTimeout = .seconds(2)
-        if let schema = target.schema { configuration.options.additionalStartupParameters = [("search_path", schema)] }
+        // The server notices a node that vanished (its locks and transaction go with the session)
+        // within seconds, not the kernel's two hours; a transaction left open is ended after a minute.
+        var parameters = [("tcp_keepalives_idle", "10"), ("tcp_keepalives_interval", "5"), ("tcp_keepalives_count", "3"),
+                          ("idle_in_transaction_session_timeout", "60000")]
+        if let schema = target.schema { parameters.append(("search_path", schema)) }
+        configuration.options.additionalStartupParameters = parameters
         return configuration
     }
 
@@ -410,25 +447,45 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
     /// again, every word moves.
     private func startListening() {
         let generation = generation
-        let domains = Set(CacheDomain.allCases.map(\.rawValue))
         let (target, channel, logger) = (target, channel, logger)
         // Holds no reference to the engine: a store dropped without close() still goes (its
         // deinit cancels this task, which ends the LISTEN and closes its connection).
         let task = Task.detached {
-            var off = generation.begin(domains)  // caches stay off until the first LISTEN holds
+            generation.cachingOff(true)  // until the first LISTEN holds
             while !Task.isCancelled {
                 if let connection = await Self.listeningConnection(target: target, logger: logger) {
-                    try? await connection.listen(on: channel) { notifications in
-                        generation.end(off)
-                        off = []
-                        generation.move(WriteGeneration.allWords)
-                        for try await notification in notifications {
-                            generation.move(Self.words(notification.payload))
+                    try? await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            try await connection.listen(on: channel) { notifications in
+                                generation.move(WriteGeneration.allWords)
+                                generation.cachingOff(false)
+                                for try await notification in notifications {
+                                    generation.move(Self.words(notification.payload))
+                                }
+                            }
                         }
+                        // A connection whose server vanished without a word would leave the
+                        // caches on and never moved: it must answer a ping every 5 seconds.
+                        group.addTask {
+                            while true {
+                                try await Task.sleep(for: .seconds(5))
+                                try await withThrowingTaskGroup(of: Void.self) { ping in
+                                    ping.addTask { _ = try await connection.query("SELECT 1", logger: logger).collect() }
+                                    ping.addTask {
+                                        try await Task.sleep(for: .seconds(3))
+                                        throw PostgresSilent()
+                                    }
+                                    try await ping.next()
+                                    ping.cancelAll()
+                                }
+                            }
+                        }
+                        try await group.next()
+                        group.cancelAll()
                     }
+                    generation.cachingOff(true)
                     try? await connection.close()
                 }
-                if off.isEmpty { off = generation.begin(domains) }
                 try? await Task.sleep(for: .milliseconds(200))
             }
         }

@@ -161,9 +161,19 @@ public final class Store: Sendable {
 
     /// Deletes blob files no version references (left by a crash between the rename of a blob and
     /// the commit of its row, or between a delete's commit and the file's removal).
+    ///
+    /// On a cluster, one node at a time sweeps (an advisory lock; a node that finds it taken skips
+    /// its sweep), and only what has been unreferenced long enough (`BlobStore.sweep(shared:)`).
     func sweepOrphanBlobs() throws {
-        let referenced = try readNow { try $0.referencedBlobFiles().union($0.referencedPartFiles()) }
-        try blobs.sweep(keeping: referenced)
+        guard let cluster = engine as? PostgresEngine else {
+            let referenced = try readNow { try $0.referencedBlobFiles().union($0.referencedPartFiles()) }
+            try blobs.sweep(keeping: referenced)
+            return
+        }
+        try cluster.exclusively(PostgresSchema.sweepLockID) {
+            let referenced = try readNow { try $0.referencedBlobFiles().union($0.referencedPartFiles()) }
+            try blobs.sweep(keeping: referenced, shared: true)
+        }
     }
 }
 
@@ -496,7 +506,19 @@ final class SQLiteEngine: MetadataEngine {
 /// wrote nothing: the server answers `503 SlowDown` (S3) or `ServiceUnavailable` (IAM), which
 /// clients retry.
 public struct StoreBusy: Error, Equatable, Sendable {
-    public init() {}
+    /// A cluster node lost its server while a COMMIT was on its way: the write may have committed.
+    /// Still a 503 (the client retries), but what the write referenced (a staged blob) must stay;
+    /// the orphan sweep removes it later if nothing does.
+    public var mayHaveCommitted = false
+
+    public init(mayHaveCommitted: Bool = false) {
+        self.mayHaveCommitted = mayHaveCommitted
+    }
+
+    /// Whether what a failed write staged may be removed.
+    public static func wroteNothing(_ error: any Error) -> Bool {
+        !((error as? StoreBusy)?.mayHaveCommitted ?? false)
+    }
 }
 
 extension Store {

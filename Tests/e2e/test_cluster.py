@@ -297,6 +297,72 @@ def test_a_revoked_key_and_a_detached_policy_reach_every_node_within_a_second(cl
     assert refused_everywhere_within(1.0, "InvalidAccessKeyId") == set()
 
 
+def test_a_data_folder_migrates_into_a_cluster_and_verify_agrees(cluster):
+    from conftest import ACCESS_KEY, SECRET_KEY, Server
+    source = Server(cluster=False).start()
+    s3 = source.client()
+    s3.create_bucket(Bucket="moved")
+    s3.put_bucket_versioning(Bucket="moved", VersioningConfiguration={"Status": "Enabled"})
+    bodies = {"small": b"tiny", "large": os.urandom(300_000)}
+    versions = [s3.put_object(Bucket="moved", Key=key, Body=body)["VersionId"] for key, body in bodies.items()]
+    versions.append(s3.put_object(Bucket="moved", Key="small", Body=b"tiny v2")["VersionId"])
+    iam = boto3.client("iam", endpoint_url=source.endpoint, region_name="us-east-1", aws_access_key_id=ACCESS_KEY,
+                       aws_secret_access_key=SECRET_KEY)
+    iam.create_user(UserName="mover")
+    key = iam.create_access_key(UserName="mover")["AccessKey"]
+    created = iam.create_virtual_mfa_device(VirtualMFADeviceName="mover-phone")["VirtualMFADevice"]
+    totp = pyotp.TOTP(created["Base32StringSeed"].decode())
+    iam.enable_mfa_device(UserName="mover", SerialNumber=created["SerialNumber"],
+                          AuthenticationCode1=code_at(totp, -2), AuthenticationCode2=code_at(totp, -1))
+    source.stop()
+
+    database = f"migrated_{uuid.uuid4().hex[:8]}"
+    cluster.sql(f"CREATE DATABASE {database}")
+    url = cluster.env["COFFER_DATABASE"].rsplit("/", 1)[0] + "/" + database
+    blobs = tempfile.mkdtemp(prefix="coffer-migrated-blobs-")
+    env = dict(os.environ, COFFER_ROOT_ACCESS_KEY=ACCESS_KEY, COFFER_ROOT_SECRET_KEY=SECRET_KEY)
+    env.pop("COFFER_MASTER_KEY", None)
+    moved = subprocess.run([COFFER, "admin", "migrate", "--data", source.data, "--database", url, "--blobs", blobs],
+                           capture_output=True, text=True, timeout=120, env=env)
+    assert moved.returncode == 0, moved.stderr
+    assert "Migrated" in moved.stdout and "1 blob file(s)" in moved.stdout, moved.stdout
+    assert cluster.env["COFFER_PG_PASSWORD"] not in moved.stdout + moved.stderr
+    # Into a database that is no longer empty: refused, nothing copied twice.
+    again = subprocess.run([COFFER, "admin", "migrate", "--data", source.data, "--database", url, "--blobs", blobs],
+                           capture_output=True, text=True, timeout=120, env=env)
+    assert again.returncode != 0 and "already holds data" in again.stderr
+    verify = subprocess.run([COFFER, "admin", "verify", "--database", url, "--blobs", blobs], capture_output=True,
+                            text=True, timeout=120, env=env)
+    assert verify.returncode == 0 and "0 damaged, 0 orphan" in verify.stdout, verify.stdout + verify.stderr
+    users = subprocess.run([COFFER, "admin", "users", "--database", url, "--blobs", blobs,
+                            "--master-key-file", os.path.join(source.data, "master.key")],
+                           capture_output=True, text=True, timeout=120, env=env)
+    assert users.returncode == 0 and "mover" in users.stdout, users.stdout + users.stderr
+
+    node = Server(cluster=False, extra_args=["--database", url, "--blobs", blobs, "--master-key-file",
+                                             os.path.join(source.data, "master.key")]).start()
+    try:
+        s3 = node.client()
+        for key_name, body in bodies.items():
+            assert s3.get_object(Bucket="moved", Key=key_name)["Body"].read() == (b"tiny v2" if key_name == "small" else body)
+        listed = [v["VersionId"] for v in s3.list_object_versions(Bucket="moved")["Versions"]]
+        assert sorted(listed) == sorted(versions)
+        # The sealed seed opens on the cluster (same master key): the user's code is accepted once.
+        sts = boto3.client("sts", endpoint_url=node.endpoint, region_name="us-east-1",
+                           aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+        code = code_at(totp, 0)
+        assert sts.get_session_token(SerialNumber=created["SerialNumber"], TokenCode=code)["Credentials"]
+        with pytest.raises(ClientError):
+            sts.get_session_token(SerialNumber=created["SerialNumber"], TokenCode=code)
+        # New rows continue after the copied ids.
+        assert s3.put_object(Bucket="moved", Key="after", Body=b"new")["VersionId"]
+        s3.create_bucket(Bucket="moved-too")
+    finally:
+        node.stop()
+        shutil.rmtree(blobs, ignore_errors=True)
+        shutil.rmtree(source.data, ignore_errors=True)
+
+
 def alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as file:
@@ -369,69 +435,3 @@ def test_killing_the_primary_under_load_loses_no_acknowledged_write_or_consumed_
     logs = "".join(cluster.log(node) for node in range(3))
     assert "no PostgreSQL server takes writes" in logs or "lost the PostgreSQL server" in logs, logs[-2000:]
     assert "writing to PostgreSQL" in logs
-
-
-def test_a_data_folder_migrates_into_a_cluster_and_verify_agrees(cluster):
-    from conftest import ACCESS_KEY, SECRET_KEY, Server
-    source = Server(cluster=False).start()
-    s3 = source.client()
-    s3.create_bucket(Bucket="moved")
-    s3.put_bucket_versioning(Bucket="moved", VersioningConfiguration={"Status": "Enabled"})
-    bodies = {"small": b"tiny", "large": os.urandom(300_000)}
-    versions = [s3.put_object(Bucket="moved", Key=key, Body=body)["VersionId"] for key, body in bodies.items()]
-    versions.append(s3.put_object(Bucket="moved", Key="small", Body=b"tiny v2")["VersionId"])
-    iam = boto3.client("iam", endpoint_url=source.endpoint, region_name="us-east-1", aws_access_key_id=ACCESS_KEY,
-                       aws_secret_access_key=SECRET_KEY)
-    iam.create_user(UserName="mover")
-    key = iam.create_access_key(UserName="mover")["AccessKey"]
-    created = iam.create_virtual_mfa_device(VirtualMFADeviceName="mover-phone")["VirtualMFADevice"]
-    totp = pyotp.TOTP(created["Base32StringSeed"].decode())
-    iam.enable_mfa_device(UserName="mover", SerialNumber=created["SerialNumber"],
-                          AuthenticationCode1=code_at(totp, -2), AuthenticationCode2=code_at(totp, -1))
-    source.stop()
-
-    database = f"migrated_{uuid.uuid4().hex[:8]}"
-    cluster.sql(f"CREATE DATABASE {database}")
-    url = cluster.env["COFFER_DATABASE"].rsplit("/", 1)[0] + "/" + database
-    blobs = tempfile.mkdtemp(prefix="coffer-migrated-blobs-")
-    env = dict(os.environ, COFFER_ROOT_ACCESS_KEY=ACCESS_KEY, COFFER_ROOT_SECRET_KEY=SECRET_KEY)
-    env.pop("COFFER_MASTER_KEY", None)
-    moved = subprocess.run([COFFER, "admin", "migrate", "--data", source.data, "--database", url, "--blobs", blobs],
-                           capture_output=True, text=True, timeout=120, env=env)
-    assert moved.returncode == 0, moved.stderr
-    assert "Migrated" in moved.stdout and "1 blob file(s)" in moved.stdout, moved.stdout
-    assert cluster.env["COFFER_PG_PASSWORD"] not in moved.stdout + moved.stderr
-    # Into a database that is no longer empty: refused, nothing copied twice.
-    again = subprocess.run([COFFER, "admin", "migrate", "--data", source.data, "--database", url, "--blobs", blobs],
-                           capture_output=True, text=True, timeout=120, env=env)
-    assert again.returncode != 0 and "already holds data" in again.stderr
-    verify = subprocess.run([COFFER, "admin", "verify", "--database", url, "--blobs", blobs], capture_output=True,
-                            text=True, timeout=120, env=env)
-    assert verify.returncode == 0 and "0 damaged, 0 orphan" in verify.stdout, verify.stdout + verify.stderr
-    users = subprocess.run([COFFER, "admin", "users", "--database", url, "--blobs", blobs,
-                            "--master-key-file", os.path.join(source.data, "master.key")],
-                           capture_output=True, text=True, timeout=120, env=env)
-    assert users.returncode == 0 and "mover" in users.stdout, users.stdout + users.stderr
-
-    node = Server(cluster=False, extra_args=["--database", url, "--blobs", blobs, "--master-key-file",
-                                             os.path.join(source.data, "master.key")]).start()
-    try:
-        s3 = node.client()
-        for key_name, body in bodies.items():
-            assert s3.get_object(Bucket="moved", Key=key_name)["Body"].read() == (b"tiny v2" if key_name == "small" else body)
-        listed = [v["VersionId"] for v in s3.list_object_versions(Bucket="moved")["Versions"]]
-        assert sorted(listed) == sorted(versions)
-        # The sealed seed opens on the cluster (same master key): the user's code is accepted once.
-        sts = boto3.client("sts", endpoint_url=node.endpoint, region_name="us-east-1",
-                           aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
-        code = code_at(totp, 0)
-        assert sts.get_session_token(SerialNumber=created["SerialNumber"], TokenCode=code)["Credentials"]
-        with pytest.raises(ClientError):
-            sts.get_session_token(SerialNumber=created["SerialNumber"], TokenCode=code)
-        # New rows continue after the copied ids.
-        assert s3.put_object(Bucket="moved", Key="after", Body=b"new")["VersionId"]
-        s3.create_bucket(Bucket="moved-too")
-    finally:
-        node.stop()
-        shutil.rmtree(blobs, ignore_errors=True)
-        shutil.rmtree(source.data, ignore_errors=True)
