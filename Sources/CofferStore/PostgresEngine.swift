@@ -38,6 +38,9 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
     private let closed = Atomic<Bool>(false)
     static let maxAttempts = 12
     static let maxIdle = 32
+    /// The words a cluster node's caches read.
+    static let cachedWords: Set<Int> = [CacheDomain.access.rawValue, CacheDomain.bucketPolicies.rawValue]
+
     /// The notification channel of this database (and schema).
     let channel: String
 
@@ -101,7 +104,9 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
             do {
                 outcome = try run(body, recover: recover, on: session, store)
                 if !readOnly {
-                    let words = changes.words()
+                    // Only what a node caches: identities and policies (object lookups are not
+                    // cached on a cluster node, so a PUT sends nothing — NOTIFY serialises commits).
+                    let words = changes.words().intersection(Self.cachedWords)
                     if !words.isEmpty {
                         let payload = words.count > 512 ? "*" : words.sorted().map(String.init).joined(separator: ",")
                         try session.run("SELECT pg_notify('\(channel)', ?)", [payload.databaseValue]) { _ in true }
@@ -118,7 +123,7 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
                 // Whether the commit happened is unknown: never run the body a second time.
                 throw PassThrough(error: StoreBusy(mayHaveCommitted: true))
             }
-            if !readOnly { generation.move(changes.words()) }
+            if !readOnly { generation.move(changes.words().intersection(Self.cachedWords)) }
             return try outcome.get()
         }
     }
@@ -545,6 +550,7 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
 struct PostgresSession: SQLConnection {
     let connection: PostgresConnection
     let logger: Logger
+    var isPostgres: Bool { true }
 
     /// A statement without parameters or results (BEGIN, COMMIT, DDL).
     func simple(_ sql: String) throws {

@@ -177,5 +177,10 @@ enum PostgresSchema {
             );
             CREATE INDEX attempt_counters_last ON attempt_counters(last_ms);
             """),
+        // Version sequence numbers from one sequence (buckets.next_seq is SQLite's): no hot row.
+        ("2-version-sequence", """
+            CREATE SEQUENCE version_seq;
+            SELECT setval('version_seq', COALESCE((SELECT MAX(seq) FROM versions), 0) + 1, false)
+            """),
     ]
 }

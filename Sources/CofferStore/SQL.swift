@@ -10,6 +10,13 @@ protocol SQLConnection {
     /// false to stop early. Returns how many rows the statement changed (0 for a query).
     @discardableResult
     func run(_ sql: String, _ arguments: [DatabaseValue], onRow: (SQLRow) throws -> Bool) throws -> Int
+
+    /// Whether this is PostgreSQL (the few statements that differ: see `StoreTransaction.insertVersion`).
+    var isPostgres: Bool { get }
+}
+
+extension SQLConnection {
+    var isPostgres: Bool { false }
 }
 
 /// A result row, read by position or by column name with GRDB's conversions (`DatabaseValueConvertible`).

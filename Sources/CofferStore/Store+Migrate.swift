@@ -73,6 +73,9 @@ extension Store {
                     SELECT setval(pg_get_serial_sequence('\(table)', '\(column)'), COALESCE((SELECT MAX(\(column)) FROM \(table)), 0) + 1, false)
                     """)
             }
+            _ = try transaction.db.one(Int64.self, sql: """
+                SELECT setval('version_seq', COALESCE((SELECT MAX(seq) FROM versions), 0) + 1, false)
+                """)
         }
         return report
     }

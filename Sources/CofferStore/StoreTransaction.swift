@@ -125,8 +125,13 @@ public struct StoreTransaction {
     /// Adds `version` as the newest entry of its key (its sequence is assigned here) and returns it.
     public func insertVersion(bucketID: Int64, _ version: ObjectVersion) throws -> ObjectVersion {
         TableChanges.touchKey(version.key)
-        let sequence = try db.one(Int64.self, sql: "UPDATE buckets SET next_seq = next_seq + 1 WHERE id = ? RETURNING next_seq - 1",
-                                  arguments: [bucketID]) ?? 1
+        // On PostgreSQL from one sequence for all buckets: a per-bucket counter row would make every
+        // two PUTs into a bucket conflict. Still increasing per key: two writes of one key conflict
+        // on its latest row, and the one that runs again draws a larger number.
+        let sequence = db.connection.isPostgres
+            ? try db.one(Int64.self, sql: "SELECT nextval('version_seq')") ?? 1
+            : try db.one(Int64.self, sql: "UPDATE buckets SET next_seq = next_seq + 1 WHERE id = ? RETURNING next_seq - 1",
+                         arguments: [bucketID]) ?? 1
         try db.execute(sql: "UPDATE versions SET is_latest = 0 WHERE bucket_id = ? AND key = ? AND is_latest = 1",
                        arguments: [bucketID, version.key])
         var inserted = version

@@ -232,7 +232,8 @@ struct ServeCommand: AsyncParsableCommand {
                     try await instance.registry.passwords.setRootPassword(password)
                     printLine("New root console password (shown once; only its hash is stored): \(password)")
                 } else {
-                    printLine("The root has no console password: set one with `coffer admin root-password --data \(data)`.")
+                    printLine("The root has no console password: set one with `coffer admin root-password "
+                        + (options.database == nil ? "--data \(data)`." : "--database … --blobs …` (or COFFER_ROOT_PASSWORD on the first node)."))
                 }
             }
         } catch {
