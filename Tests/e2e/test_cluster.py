@@ -363,14 +363,6 @@ def test_a_data_folder_migrates_into_a_cluster_and_verify_agrees(cluster):
         shutil.rmtree(source.data, ignore_errors=True)
 
 
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as file:
-            return file.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False
-
-
 def test_killing_the_primary_under_load_loses_no_acknowledged_write_or_consumed_step(cluster):
     s3 = [cluster.client("s3", node) for node in range(3)]
     bucket = f"failover-{uuid.uuid4().hex[:8]}"
