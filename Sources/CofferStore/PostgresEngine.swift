@@ -37,6 +37,7 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
     private let listener = Mutex<Task<Void, Never>?>(nil)
     private let closed = Atomic<Bool>(false)
     static let maxAttempts = 12
+    static let maxAttemptsHoldingLock = 100
     static let maxIdle = 32
     /// The words a cluster node's caches read.
     static let cachedWords: Set<Int> = [CacheDomain.access.rawValue, CacheDomain.bucketPolicies.rawValue]
@@ -221,7 +222,9 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
                     if held == nil { give(connection) }
                     throw Self.translated(error)
                 }
-                guard attempt < Self.maxAttempts * (held == nil ? 1 : 2) else { throw StoreBusy() }
+                // Under the lock, a transaction loses only to first attempts already running, each
+                // of which then queues behind it: a bound of its own, far above what a burst takes.
+                guard attempt < (held == nil ? Self.maxAttempts : Self.maxAttemptsHoldingLock) else { throw StoreBusy() }
                 // Jittered, growing pauses: two nodes that conflicted do not meet again at once.
                 if held == nil { Thread.sleep(forTimeInterval: Double.random(in: 0.001...0.004) * Double(attempt)) }
             }
