@@ -69,9 +69,7 @@ final class WriteGeneration: @unchecked Sendable {
     }
 
     /// Every word a write can move: the domains' and the keys'.
-    static var allWords: Set<Int> {
-        Set(CacheDomain.allCases.map(\.rawValue)).union(firstKeySlot..<(firstKeySlot + keySlots))
-    }
+    static let allWords: Set<Int> = Set(CacheDomain.allCases.map(\.rawValue)).union(firstKeySlot..<(firstKeySlot + keySlots))
 
     /// The word that, odd, turns every cache off (a cluster node that is not hearing the others'
     /// commits); no write moves it.
@@ -200,7 +198,7 @@ final class TableChanges {
     }
 
     func words() -> Set<Int> {
-        if unknown { return Set(CacheDomain.allCases.map(\.rawValue)).union(WriteGeneration.firstKeySlot..<(WriteGeneration.firstKeySlot + WriteGeneration.keySlots)) }
+        if unknown { return WriteGeneration.allWords }
         var words = Set(domains.map(\.rawValue))
         if versionsChanged {
             // Version writes name their keys; were one ever to change a version without naming

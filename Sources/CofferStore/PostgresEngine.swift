@@ -99,19 +99,18 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
             try session.simple(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN ISOLATION LEVEL SERIALIZABLE")
             // A read nested in a write body (on another connection) leaves the write's record alone.
             let previous = TableChanges.current
-            let changes = readOnly ? TableChanges() : TableChanges.begin()
+            let changes = readOnly ? nil : TableChanges.begin()
             defer { if !readOnly { TableChanges.restore(previous) } }
             let outcome: Result<T, any Error>
+            // Only what a node caches: identities and policies (object lookups are not cached on a
+            // cluster node, so a PUT sends nothing — NOTIFY serialises commits).
+            var moved: Set<Int> = []
             do {
                 outcome = try run(body, recover: recover, on: session, store)
-                if !readOnly {
-                    // Only what a node caches: identities and policies (object lookups are not
-                    // cached on a cluster node, so a PUT sends nothing — NOTIFY serialises commits).
-                    let words = changes.words().intersection(Self.cachedWords)
-                    if !words.isEmpty {
-                        let payload = words.count > 512 ? "*" : words.sorted().map(String.init).joined(separator: ",")
-                        try session.run("SELECT pg_notify('\(channel)', ?)", [payload.databaseValue]) { _ in true }
-                    }
+                moved = changes?.words().intersection(Self.cachedWords) ?? []
+                if !moved.isEmpty {
+                    let payload = moved.sorted().map(String.init).joined(separator: ",")
+                    try session.run("SELECT pg_notify('\(channel)', ?)", [payload.databaseValue]) { _ in true }
                 }
             } catch {
                 // Whatever failed, the connection leaves with no transaction open.
@@ -124,7 +123,7 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
                 // Whether the commit happened is unknown: never run the body a second time.
                 throw PassThrough(error: StoreBusy(mayHaveCommitted: true))
             }
-            if !readOnly { generation.move(changes.words().intersection(Self.cachedWords)) }
+            generation.move(moved)
             return try outcome.get()
         }
     }
@@ -163,8 +162,7 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
         var held: PostgresConnection?  // holds the retry lock
         defer {
             if let held {
-                _ = try? PostgresSession(connection: held, logger: logger)
-                    .run("SELECT pg_advisory_unlock(?)", [PostgresSchema.retryLockID.databaseValue]) { _ in true }
+                _ = try? PostgresSession(connection: held, logger: logger).advisory("pg_advisory_unlock", PostgresSchema.retryLockID)
                 give(held)
             }
         }
@@ -183,8 +181,7 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
                 }
                 if conflicted {
                     do {
-                        try PostgresSession(connection: connection, logger: logger)
-                            .run("SELECT pg_advisory_lock(?)", [PostgresSchema.retryLockID.databaseValue]) { _ in true }
+                        try PostgresSession(connection: connection, logger: logger).advisory("pg_advisory_lock", PostgresSchema.retryLockID)
                         held = connection
                     } catch {
                         if Self.isConnectionLost(error) || Self.isReadOnly(error) {
@@ -239,13 +236,10 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
         var locked = false
         var healthy = false
         defer {
-            if locked { _ = try? session.run("SELECT pg_advisory_unlock(?)", [id.databaseValue]) { _ in true } }
+            if locked { _ = try? session.advisory("pg_advisory_unlock", id) }
             if healthy { give(connection) } else { Self.close(connection) }
         }
-        try session.run("SELECT pg_try_advisory_lock(?)", [id.databaseValue]) { row in
-            locked = row[0] as Bool? ?? false
-            return false
-        }
+        locked = try session.advisory("pg_try_advisory_lock", id)
         healthy = true
         if locked { try body() }
     }
@@ -315,11 +309,7 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
     private func discard(_ connection: PostgresConnection, dropIdle: Bool, reason: String) {
         Self.close(connection)
         if dropIdle {
-            let dropped = idle.withLock { idle -> [PostgresConnection] in
-                defer { idle.removeAll() }
-                return idle
-            }
-            for other in dropped { Self.close(other) }
+            for other in takeIdle() { Self.close(other) }
         }
         problem("metadata: lost the PostgreSQL server (\(reason)); reconnecting")
     }
@@ -405,8 +395,8 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
         let connection = try withStartupRetries { try connectWritable() }
         defer { try? connection.close().blockingResult() }
         let session = PostgresSession(connection: connection, logger: logger)
-        try session.run("SELECT pg_advisory_lock(?)", [PostgresSchema.lockID.databaseValue]) { _ in true }
-        defer { _ = try? session.run("SELECT pg_advisory_unlock(?)", [PostgresSchema.lockID.databaseValue]) { _ in true } }
+        try session.advisory("pg_advisory_lock", PostgresSchema.lockID)
+        defer { _ = try? session.advisory("pg_advisory_unlock", PostgresSchema.lockID) }
         if let schema = target.schema {
             guard schema.utf8.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_") }),
                   (1...63).contains(schema.utf8.count)
@@ -514,9 +504,8 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
         return nil
     }
 
-    /// The words a notification names ("*": all).
+    /// The words a notification names (all of them when it cannot be read).
     static func words(_ payload: String) -> Set<Int> {
-        if payload == "*" { return WriteGeneration.allWords }
         var words: Set<Int> = []
         for item in payload.split(separator: ",") {
             guard let word = Int(item), (0..<(WriteGeneration.firstKeySlot + WriteGeneration.keySlots)).contains(word) else {
@@ -529,21 +518,27 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
 
     /// A store dropped without `close()` (tests) still closes its connections and threads.
     deinit {
-        closed.store(true, ordering: .relaxed)
-        listener.withLock { $0?.cancel() }
-        for connection in idle.withLock({ $0 }) { Self.close(connection) }
+        for connection in stop() { Self.close(connection) }
         threads.shutdownGracefully { _ in }
     }
 
     func close() throws {
+        for connection in stop() { try? connection.close().blockingResult() }
+        try? threads.syncShutdownGracefully()
+    }
+
+    /// Refuses new work, ends the LISTEN, and hands over the idle connections to close.
+    private func stop() -> [PostgresConnection] {
         closed.store(true, ordering: .relaxed)
         listener.withLock { $0?.cancel() }
-        let connections = idle.withLock { idle -> [PostgresConnection] in
+        return takeIdle()
+    }
+
+    private func takeIdle() -> [PostgresConnection] {
+        idle.withLock { idle in
             defer { idle.removeAll() }
             return idle
         }
-        for connection in connections { try? connection.close().blockingResult() }
-        try? threads.syncShutdownGracefully()
     }
 }
 
@@ -554,6 +549,19 @@ struct PostgresSession: SQLConnection {
     let connection: PostgresConnection
     let logger: Logger
     var isPostgres: Bool { true }
+
+    /// One of PostgreSQL's advisory-lock functions on `id`; what it returned, when it returns a boolean
+    /// (`pg_try_advisory_lock`, `pg_advisory_unlock`).
+    @discardableResult
+    func advisory(_ function: String, _ id: Int64) throws -> Bool {
+        var result = false
+        try run("SELECT \(function)(?)", [id.databaseValue]) { row in
+            // pg_advisory_lock returns void (an empty text here): only a boolean counts.
+            if case .int64(let value) = row.value(at: 0).storage { result = value != 0 }
+            return false
+        }
+        return result
+    }
 
     /// A statement without parameters or results (BEGIN, COMMIT, DDL).
     func simple(_ sql: String) throws {

@@ -218,12 +218,10 @@ final class SQLiteEngine: MetadataEngine {
     /// In its own savepoint of a group-committed transaction; returns once the commit is on disk.
     func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T,
                             recover: (@Sendable (any Error, StoreTransaction) throws -> Void)?) async throws -> T {
-        try await Self.fullDiskIsNoSpace {
-            if let recover {
-                return try await groupCommit.write({ db in try body(StoreTransaction(db: db)) },
-                                                   recover: { error, db in try recover(error, StoreTransaction(db: db)) })
-            }
-            return try await groupCommit.write { db in try body(StoreTransaction(db: db)) }
+        var recoverOnDatabase: (@Sendable (any Error, Database) throws -> Void)?
+        if let recover { recoverOnDatabase = { error, db in try recover(error, StoreTransaction(db: db)) } }
+        return try await Self.fullDiskIsNoSpace {
+            try await groupCommit.write({ db in try body(StoreTransaction(db: db)) }, recover: recoverOnDatabase)
         }
     }
 
