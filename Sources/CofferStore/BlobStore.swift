@@ -7,21 +7,34 @@ import Foundation
 import Glibc
 #endif
 
-/// Object bytes on disk: `blobs/XY/NAME` files, written through `tmp/` (fsync, rename, fsync of
-/// the folder) so a crash leaves either no file or a whole one.
+/// Object bytes: staged in a temporary file on this node, then committed — as `blobs/XY/NAME`
+/// files in the data folder (or a cluster's shared folder), written through `tmp/` (fsync,
+/// rename, fsync of the folder) so a crash leaves either no file or a whole one; or, on a cluster
+/// with `--blobs rados:POOL`, as RADOS objects (`RadosPool`): `NAME`, then `NAME.1`, `NAME.2`…
+/// for the pieces of a blob larger than one piece (64 MiB: RADOS objects stop at 128 MiB).
 ///
 /// Several processes may share a data folder. Each writes its temporary files in its own
 /// `tmp/<name>/` folder and holds an exclusive `flock` on the folder's `.lock` for as long as it
 /// runs, so a starting process sweeps only the folders of processes that are gone.
 public final class BlobStore: Sendable {
+    /// Where committed blob files are; with RADOS, the folder that holds the temporary folders.
     public let blobsFolder: URL
     /// This process's temporary folder.
     public let temporaryFolder: URL
     let temporaryRoot: URL
     private let lockDescriptor: Int32
+    /// The pool that holds committed blobs instead of `blobsFolder`.
+    public let rados: RadosPool?
+    /// The size of a blob's pieces in RADOS.
+    let pieceSize: Int
 
-    init(folder: URL) throws {
-        blobsFolder = folder.appendingPathComponent("blobs")
+    /// Blob files in `folder/blobs`, staged in `folder/tmp`; or, with `rados`, blobs in the pool,
+    /// staged in `folder/tmp`.
+    init(folder: URL, rados: RadosPool? = nil) throws {
+        self.rados = rados
+        let configured = ProcessInfo.processInfo.environment["COFFER_RADOS_PIECE_BYTES"].flatMap { Int($0) }
+        pieceSize = max(Self.minimumPieceSize, min(configured ?? 64 << 20, 128 << 20))
+        blobsFolder = rados == nil ? folder.appendingPathComponent("blobs") : folder
         temporaryRoot = folder.appendingPathComponent("tmp")
         temporaryFolder = temporaryRoot.appendingPathComponent("\(getpid())-\(Self.randomName().prefix(8))")
         try FileManager.default.createDirectory(at: blobsFolder, withIntermediateDirectories: true)
@@ -36,6 +49,9 @@ public final class BlobStore: Sendable {
             throw BlobError.io("lock temporary folder", errno)
         }
     }
+
+    /// A blob no larger than this is one RADOS object whatever the piece size (which is never smaller).
+    static let minimumPieceSize = 1 << 20
 
     deinit {
         close(lockDescriptor)
@@ -68,7 +84,7 @@ public final class BlobStore: Sendable {
 
     /// Allocates the ballast if it is missing and there is room for it beyond the reserve.
     public func placeBallast() {
-        guard access(ballastPath, F_OK) != 0, hasRoom(adding: Self.ballastSize) else { return }
+        guard rados == nil, access(ballastPath, F_OK) != 0, hasRoom(adding: Self.ballastSize) else { return }
         let descriptor = open(ballastPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { return }
         defer { close(descriptor) }
@@ -107,6 +123,12 @@ public final class BlobStore: Sendable {
     }
 
     func commitNow(_ blob: TemporaryBlob) throws -> String {
+        if let rados {
+            defer { blob.removeFile() }
+            try blob.finishWriting(sync: false)
+            try upload(path: blob.path, as: blob.name, to: rados)
+            return blob.name
+        }
         try blob.sync()
         let folder = blobsFolder.appendingPathComponent(String(blob.name.prefix(2)))
         if mkdir(folder.path, 0o700) != 0, errno != EEXIST { throw BlobError.io("mkdir", errno) }
@@ -117,18 +139,129 @@ public final class BlobStore: Sendable {
 
     /// Deletes a committed blob (after the row that referenced it is gone).
     public func remove(_ name: String) {
-        unlink(path(of: name))
+        guard let rados else {
+            unlink(path(of: name))
+            return
+        }
+        // The pieces after the first, until one is missing, then the first: a failure midway leaves
+        // the first piece, which the sweep finds (with whatever pieces remain).
+        var piece = 1
+        while (try? rados.remove(Self.pieceName(name, piece))) == true { piece += 1 }
+        _ = try? rados.remove(name)
+    }
+
+    /// The RADOS object that holds piece `index` of blob `name`.
+    static func pieceName(_ name: String, _ index: Int) -> String {
+        index == 0 ? name : "\(name).\(index)"
+    }
+
+    /// Copies the file at `path` into RADOS as blob `name`, piece by piece, 4 MiB per write op.
+    /// A full pool (or one over its quota) is `BlobError.noSpace` at once.
+    func upload(path: String, as name: String, to rados: RadosPool) throws {
+        let input = open(path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw BlobError.io("open", errno) }
+        defer { close(input) }
+        let chunk = 4 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 4096)
+        defer { buffer.deallocate() }
+        var offset = 0
+        var wrotePiece = -1
+        while true {
+            // Never across a piece's end: each write op stays inside one RADOS object.
+            let want = min(chunk, pieceSize - offset % pieceSize)
+            var filled = 0
+            while filled < want {
+                let count = pread(input, buffer.baseAddress! + filled, want - filled, off_t(offset + filled))
+                if count < 0, errno == EINTR { continue }
+                guard count >= 0 else { throw BlobError.io("read", errno) }
+                if count == 0 { break }
+                filled += count
+            }
+            if filled == 0, wrotePiece >= 0 { return }
+            let piece = offset / pieceSize
+            do {
+                try rados.write(Self.pieceName(name, piece), UnsafeRawBufferPointer(rebasing: buffer[..<filled]),
+                                at: UInt64(offset % pieceSize), replace: piece != wrotePiece)
+            } catch RadosError.call(_, let code) {
+                throw (code == -ENOSPC || code == -EDQUOT) ? BlobError.noSpace : BlobError.io("rados write", -code)
+            }
+            wrotePiece = piece
+            offset += filled
+            if filled < want { return }
+        }
+    }
+
+    /// Copies a blob file from elsewhere (`coffer admin migrate`) in as committed blob `name`.
+    public func importFile(_ path: String, as name: String) throws {
+        if let rados { return try upload(path: path, as: name, to: rados) }
+        let folder = blobsFolder.appendingPathComponent(String(name.prefix(2)))
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        guard try Store.copyFile(from: path, to: self.path(of: name)) != nil else { throw BlobError.io("open", ENOENT) }
+    }
+
+    /// Opens committed blob `name` of `size` bytes for reading; nil when it is missing. A file
+    /// stays readable through the reader after it is removed.
+    public func reader(_ name: String, size: Int64) throws -> BlobReader? {
+        if let rados {
+            guard let first = try rados.stat(name) else { return nil }
+            let pieceSize = first.size >= UInt64(max(0, size)) || first.size == 0 ? Int64(max(1, size)) : Int64(first.size)
+            return BlobReader(source: .rados(rados, name: name, pieceSize: pieceSize), size: size)
+        }
+        let descriptor = open(path(of: name), O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno == ENOENT { return nil }
+            throw BlobError.io("open", errno)
+        }
+        return BlobReader(source: .file(descriptor), size: size)
+    }
+
+    /// The size of committed blob `name`, nil when it is missing.
+    public func size(of name: String) throws -> Int64? {
+        if let rados {
+            guard let first = try rados.stat(name) else { return nil }
+            var total = Int64(first.size)
+            var piece = 1
+            while let next = try rados.stat(Self.pieceName(name, piece)) {
+                total += Int64(next.size)
+                piece += 1
+            }
+            return total
+        }
+        var info = stat()
+        guard stat(path(of: name), &info) == 0 else { return nil }
+        return Int64(info.st_size)
+    }
+
+    /// Every committed blob's name.
+    public func committedNames() throws -> [String] {
+        if let rados {
+            return Set(try rados.objectNames().map { String($0.prefix { $0 != "." }) }).sorted()
+        }
+        let manager = FileManager.default
+        var names: [String] = []
+        for folder in ((try? manager.contentsOfDirectory(atPath: blobsFolder.path)) ?? []).sorted() {
+            names += ((try? manager.contentsOfDirectory(atPath: blobsFolder.appendingPathComponent(folder).path)) ?? []).sorted()
+        }
+        return names
     }
 
     /// Removes the temporary folders of processes that are gone, and blobs not in `referenced`.
     /// While another process is alive, a blob younger than ten minutes may be one it has just
-    /// renamed and not yet committed, so those are left for a later sweep.
-    ///
-    /// `shared`: the folder is a cluster's, mounted by nodes on other machines, whose liveness a
-    /// lock file cannot tell. Then a temporary folder goes only after a day untouched, and an
-    /// unreferenced blob only after an hour (a PUT on another node renames its blob in before it
-    /// commits the row that references it; `referenced` was read before the listing).
-    func sweep(keeping referenced: Set<String>, shared: Bool = false) throws {
+    /// renamed and not yet committed, so those are left for a later sweep. (A data folder's
+    /// processes are all on this machine; a cluster's blobs go through `Store.sweepOrphanBlobs`.)
+    func sweep(keeping referenced: Set<String>) throws {
+        let othersAlive = sweepTemporaryFolders(shared: false)
+        let cutoff = Date().addingTimeInterval(-600)
+        for (_, paths) in try orphans(keeping: referenced, olderThan: othersAlive ? cutoff : nil) {
+            for path in paths { unlink(path) }
+        }
+    }
+
+    /// Removes the temporary folders of processes that are gone; whether another process's
+    /// folder is in use. `shared`: the folder is a cluster's, mounted by nodes on other machines,
+    /// whose liveness a lock file cannot tell; then a folder goes only after a day untouched.
+    @discardableResult
+    func sweepTemporaryFolders(shared: Bool) -> Bool {
         let manager = FileManager.default
         var othersAlive = shared
         func age(_ path: String) -> TimeInterval {
@@ -151,17 +284,52 @@ public final class BlobStore: Sendable {
             if lock >= 0 { close(lock) }
             try? manager.removeItem(at: folder)
         }
-        let cutoff = Date().addingTimeInterval(shared ? -3600 : -600)
+        return othersAlive
+    }
+
+    /// The committed blobs not in `referenced` (last changed before `cutoff`, when given), each
+    /// with what holds its bytes: its file, or its RADOS objects (the first piece last).
+    func orphans(keeping referenced: Set<String>, olderThan cutoff: Date?) throws -> [String: [String]] {
+        var found: [String: [String]] = [:]
+        if let rados {
+            var young = Set<String>()
+            for object in try rados.objectNames() {
+                // Pieces after the first carry their blob's name before a '.'.
+                let name = String(object.prefix { $0 != "." })
+                guard !referenced.contains(name), !young.contains(name) else { continue }
+                if let cutoff {
+                    guard let info = try rados.stat(object) else { continue }
+                    if Double(info.modified) >= cutoff.timeIntervalSince1970 {
+                        // One piece written lately: the whole blob may be an upload under way.
+                        young.insert(name)
+                        found[name] = nil
+                        continue
+                    }
+                }
+                found[name, default: []].append(object)
+            }
+            for (name, objects) in found { found[name] = objects.sorted { $0.count > $1.count || ($0.count == $1.count && $0 > $1) } }
+            return found
+        }
+        let manager = FileManager.default
         for folder in (try? manager.contentsOfDirectory(atPath: blobsFolder.path)) ?? [] {
             let folderPath = blobsFolder.appendingPathComponent(folder).path
             for name in (try? manager.contentsOfDirectory(atPath: folderPath)) ?? [] where !referenced.contains(name) {
                 let path = folderPath + "/" + name
-                if othersAlive, let modified = (try? manager.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+                if let cutoff, let modified = (try? manager.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
                    modified > cutoff {
                     continue
                 }
-                unlink(path)
+                found[name] = [path]
             }
+        }
+        return found
+    }
+
+    /// Removes what `orphans` listed for one blob.
+    func removeOrphan(_ holders: [String]) {
+        for holder in holders {
+            if let rados { _ = try? rados.remove(holder) } else { unlink(holder) }
         }
     }
 
@@ -294,10 +462,22 @@ public final class TemporaryBlob: @unchecked Sendable {
     }
 
     func sync() throws {
+        try finishWriting(sync: true)
+    }
+
+    /// Writes what is buffered and closes the file, fsync'd when `sync` (not when its bytes go on
+    /// to RADOS and the file is then deleted).
+    func finishWriting(sync: Bool) throws {
         try drain(whole: false)
-        guard fsync(descriptor) == 0 else { throw Self.error("fsync") }
+        if sync { guard fsync(descriptor) == 0 else { throw Self.error("fsync") } }
         close(descriptor)
         isClosed = true
+    }
+
+    /// Closes and deletes the file, whatever became of it (its bytes went on to RADOS, or failed to).
+    func removeFile() {
+        discard()
+        Glibc.unlink(path)
     }
 
     /// Closes and deletes the file if it was never committed.
@@ -306,6 +486,61 @@ public final class TemporaryBlob: @unchecked Sendable {
             close(descriptor)
             isClosed = true
             unlink(path)
+        }
+    }
+}
+
+/// Reads a committed blob: a file held open, or RADOS pieces. Blocking; one reader per reading task.
+public final class BlobReader: @unchecked Sendable {
+    enum Source {
+        case file(Int32)
+        case rados(RadosPool, name: String, pieceSize: Int64)
+    }
+
+    let source: Source
+    public let size: Int64
+
+    init(source: Source, size: Int64) {
+        self.source = source
+        self.size = size
+    }
+
+    deinit {
+        if case .file(let descriptor) = source { close(descriptor) }
+    }
+
+    /// Up to `count` bytes from `offset`; fewer only at the blob's end. A piece that is missing or
+    /// shorter than its place says (the blob removed meanwhile) throws.
+    public func read(at offset: Int64, count: Int) throws -> [UInt8] {
+        let want = Int(max(0, min(Int64(max(0, count)), size - offset)))
+        guard offset >= 0, want > 0 else { return [] }
+        return try [UInt8](unsafeUninitializedCapacity: want) { buffer, initialized in
+            var filled = 0
+            while filled < want {
+                let at = offset + Int64(filled)
+                let count: Int
+                switch source {
+                case .file(let descriptor):
+                    let result = pread(descriptor, buffer.baseAddress! + filled, want - filled, off_t(at))
+                    if result < 0, errno == EINTR { continue }
+                    guard result > 0 else { throw BlobError.io("read", result < 0 ? errno : EIO) }
+                    count = result
+                case .rados(let rados, let name, let pieceSize):
+                    let piece = Int(at / pieceSize)
+                    let within = at % pieceSize
+                    let span = Int(min(Int64(want - filled), pieceSize - within))
+                    do {
+                        count = try rados.read(BlobStore.pieceName(name, piece),
+                                               into: UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + filled, count: span),
+                                               at: UInt64(within))
+                    } catch RadosError.call(_, let code) {
+                        throw BlobError.io("rados read", -code)
+                    }
+                    guard count > 0 else { throw BlobError.io("rados read", EIO) }
+                }
+                filled += count
+                initialized = filled
+            }
         }
     }
 }

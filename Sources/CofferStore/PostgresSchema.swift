@@ -182,5 +182,9 @@ enum PostgresSchema {
             CREATE SEQUENCE version_seq;
             SELECT setval('version_seq', COALESCE((SELECT MAX(seq) FROM versions), 0) + 1, false)
             """),
+        // Blobs the orphan sweep has taken (kept a day): a row may never reference one again.
+        ("3-swept-blobs", """
+            CREATE TABLE swept_blobs (name TEXT COLLATE "C" PRIMARY KEY, swept_ms BIGINT NOT NULL)
+            """),
     ]
 }

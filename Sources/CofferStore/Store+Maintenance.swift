@@ -168,13 +168,7 @@ extension Store {
                 report.lookalikes += lookalikes.keys.sorted().map { "\(kind): \(lookalikes[$0]!.joined(separator: ", "))" }
             }
             let referenced = try transaction.referencedFiles()
-            let manager = FileManager.default
-            for folder in ((try? manager.contentsOfDirectory(atPath: blobs.blobsFolder.path)) ?? []).sorted() {
-                let path = blobs.blobsFolder.appendingPathComponent(folder).path
-                for file in ((try? manager.contentsOfDirectory(atPath: path)) ?? []).sorted() where !referenced.contains(file) {
-                    report.orphans.append(file)
-                }
-            }
+            report.orphans += try blobs.committedNames().filter { !referenced.contains($0) }
         }
         return report
     }
@@ -192,7 +186,7 @@ extension Store {
             case .file(let file, let partSize):
                 if let problem = checkFile(file, size: partSize, etag: nil) { return "part \(problem)" }
                 if deep {
-                    guard let digest = md5(of: blobs.path(of: file)) else { return "part \(file) is unreadable" }
+                    guard let digest = md5(of: file, size: partSize) else { return "part \(file) is unreadable" }
                     md5s += digest
                 }
             }
@@ -206,22 +200,24 @@ extension Store {
 
     /// Nil when `file` exists with `size` bytes (and, given `etag` without '-', that MD5).
     private func checkFile(_ file: String, size: Int64, etag: String?) -> String? {
-        let path = blobs.path(of: file)
-        var info = stat()
-        guard stat(path, &info) == 0 else { return "blob \(file) is missing" }
-        guard Int64(info.st_size) == size else { return "blob \(file) has \(info.st_size) bytes, not \(size)" }
+        guard let found = try? blobs.size(of: file) else { return "blob \(file) is missing" }
+        guard found == size else { return "blob \(file) has \(found) bytes, not \(size)" }
         if let etag, !etag.contains("-") {
-            guard let digest = md5(of: path) else { return "blob \(file) is unreadable" }
+            guard let digest = md5(of: file, size: size) else { return "blob \(file) is unreadable" }
             if hexString(digest) != etag { return "blob \(file)'s MD5 is not its ETag" }
         }
         return nil
     }
 
-    private func md5(of path: String) -> [UInt8]? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
+    private func md5(of file: String, size: Int64) -> [UInt8]? {
+        guard let reader = try? blobs.reader(file, size: size) else { return nil }
         var hasher = Insecure.MD5()
-        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        var offset: Int64 = 0
+        while offset < size {
+            guard let chunk = try? reader.read(at: offset, count: 1 << 20), !chunk.isEmpty else { return nil }
+            hasher.update(data: chunk)
+            offset += Int64(chunk.count)
+        }
         return Array(hasher.finalize())
     }
 }

@@ -45,12 +45,17 @@ public final class Store: Sendable {
     }
 
     /// Opens a cluster node's store: metadata in PostgreSQL at `database` (its tables made or
-    /// brought up to date on first use), blobs in `blobFolder`. `report` is told why writes pause
-    /// (the server is gone or read-only) and when they resume.
-    public convenience init(database: PostgresTarget, blobFolder: URL, sweep: Bool = true,
+    /// brought up to date on first use), bytes in `blobs` (a shared folder, or a RADOS pool with
+    /// uploads staged in a folder of this machine). `report` is told why writes pause (the server
+    /// is gone or read-only) and when they resume.
+    public convenience init(database: PostgresTarget, blobs: ClusterBlobs, sweep: Bool = true,
                             report: @escaping @Sendable (String) -> Void = { _ in }) throws {
-        try FileManager.default.createDirectory(at: blobFolder, withIntermediateDirectories: true)
-        try self.init(engine: PostgresEngine(target: database, report: report), blobFolder: blobFolder, sweep: sweep)
+        let folder = blobs.stagingFolder
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var pool: RadosPool?
+        if case .rados(let target) = blobs { pool = try RadosPool(target) }
+        try self.init(engine: PostgresEngine(target: database, report: report), blobFolder: folder, rados: pool,
+                      sweep: sweep)
     }
 
     /// For tests: the embedded store in `folder`, or — when `COFFER_TEST_DATABASE` names a
@@ -63,10 +68,10 @@ public final class Store: Sendable {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in folder.standardizedFileURL.path.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
         target.schema = "t" + String(hash, radix: 16)
-        return try Store(database: target, blobFolder: folder, sweep: sweep)
+        return try Store(database: target, blobs: .folder(folder), sweep: sweep)
     }
 
-    init(engine: any MetadataEngine, blobFolder: URL, sweep: Bool) throws {
+    init(engine: any MetadataEngine, blobFolder: URL, rados: RadosPool? = nil, sweep: Bool) throws {
         self.engine = engine
         folder = blobFolder
         lookups = ThreadLocalGenerationCache(generation: engine.generation, domain: .objects, maxEntries: 8192,
@@ -75,10 +80,13 @@ public final class Store: Sendable {
             if case .inline(let body)? = value?.version?.blob { cost += body.count }
             return cost
         }
-        blobs = try BlobStore(folder: blobFolder)
+        blobs = try BlobStore(folder: blobFolder, rados: rados)
         if sweep { try sweepOrphanBlobs() }
         blobs.placeBallast()
     }
+
+    static let orphanGrace: TimeInterval = max(1, ProcessInfo.processInfo.environment["COFFER_BLOB_GRACE_SECONDS"]
+        .flatMap { TimeInterval($0) } ?? 3600)
 
     /// Whether the metadata is a cluster's (PostgreSQL) rather than the data folder's.
     public var isCluster: Bool { engine is PostgresEngine }
@@ -163,16 +171,32 @@ public final class Store: Sendable {
     /// the commit of its row, or between a delete's commit and the file's removal).
     ///
     /// On a cluster, one node at a time sweeps (an advisory lock; a node that finds it taken skips
-    /// its sweep), and only what has been unreferenced long enough (`BlobStore.sweep(shared:)`).
-    func sweepOrphanBlobs() throws {
+    /// its sweep), and a blob goes only once its bytes have been unchanged and unreferenced for
+    /// `COFFER_BLOB_GRACE_SECONDS` (an hour unless set; at least a second), so that an upload
+    /// still writing its pieces or about to commit is left alone.
+    public func sweepOrphanBlobs() throws {
         guard let cluster = engine as? PostgresEngine else {
             let referenced = try readNow { try $0.referencedBlobFiles().union($0.referencedPartFiles()) }
             try blobs.sweep(keeping: referenced)
             return
         }
         try cluster.exclusively(PostgresSchema.sweepLockID) {
+            blobs.sweepTemporaryFolders(shared: true)
             let referenced = try readNow { try $0.referencedBlobFiles().union($0.referencedPartFiles()) }
-            try blobs.sweep(keeping: referenced, shared: true)
+            let orphans = try blobs.orphans(keeping: referenced, olderThan: Date().addingTimeInterval(-Self.orphanGrace))
+            // Each blob is recorded as swept, in a transaction that finds nothing referencing it,
+            // before its bytes go. A PUT that is about to reference it checks that record in its
+            // own transaction (`StoreTransaction.checkNotSwept`): SERIALIZABLE lets only one of the
+            // two commit, so no version ever names bytes the sweep removed.
+            let names = orphans.keys.sorted()
+            var start = 0
+            while start < names.count {
+                let batch = Array(names[start..<min(start + 500, names.count)])
+                start += batch.count
+                let doomed = try writeNow { transaction in try transaction.markSwept(batch) }
+                for name in doomed { blobs.removeOrphan(orphans[name] ?? []) }
+            }
+            try writeNow { transaction in try transaction.forgetSwept(before: Date().addingTimeInterval(-86_400)) }
         }
     }
 }

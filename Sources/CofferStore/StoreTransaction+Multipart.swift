@@ -108,7 +108,9 @@ extension StoreTransaction {
         var file: String?
         var inline: Data?
         switch part.blob {
-        case .file(let name): file = name
+        case .file(let name):
+            file = name
+            try checkNotSwept(name)
         case .inline(let bytes): inline = Data(bytes)
         case .none: inline = Data()
         case .manifest: preconditionFailure("a part's bytes are staged by its upload, never a manifest")

@@ -144,6 +144,7 @@ public struct StoreTransaction {
         case .file(let name), .manifest(let name): blobFile = name
         case .none: break
         }
+        if case .file(let name) = version.blob { try checkNotSwept(name) }
         try db.execute(sql: """
             INSERT INTO versions(bucket_id, key, version_id, is_marker, seq, is_latest, modified_ms, size, etag,
                                  headers, checksums, blob_file, blob_inline)
@@ -175,6 +176,34 @@ public struct StoreTransaction {
             SELECT blob_file FROM versions WHERE blob_file IS NOT NULL
             UNION SELECT blob_file FROM manifest_parts WHERE blob_file IS NOT NULL
             """))
+    }
+
+    /// On a cluster: refuses (`StoreBusy`, a 503 with nothing written) to reference blob `name` if
+    /// the orphan sweep has taken it. The sweep records that in a transaction that read no
+    /// reference to it; under SERIALIZABLE only one of the two commits, so a version never names
+    /// bytes the sweep removes. (A data folder's sweep runs only while no upload can.)
+    func checkNotSwept(_ name: String) throws {
+        guard db.connection.isPostgres, !Manifest.isManifest(name) else { return }
+        if try db.one(Int64.self, sql: "SELECT 1 FROM swept_blobs WHERE name = ?", arguments: [name]) != nil {
+            throw StoreBusy()
+        }
+    }
+
+    /// Records as swept those of `names` that nothing references; returns them (cluster only).
+    func markSwept(_ names: [String]) throws -> [String] {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var doomed: [String] = []
+        for name in names where try blobReferenceCount(name) == 0 {
+            try db.execute(sql: "INSERT INTO swept_blobs(name, swept_ms) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
+                           arguments: [name, now])
+            doomed.append(name)
+        }
+        return doomed
+    }
+
+    /// Forgets blobs swept before `date` (no upload stays uncommitted that long).
+    func forgetSwept(before date: Date) throws {
+        try db.execute(sql: "DELETE FROM swept_blobs WHERE swept_ms < ?", arguments: [Int64(date.timeIntervalSince1970 * 1000)])
     }
 
     /// How many rows still reference a blob file or a manifest (shared by copies).

@@ -25,7 +25,7 @@ struct AdminCommand: AsyncParsableCommand {
         @Option(help: "A cluster's PostgreSQL database (as given to coffer serve --database; COFFER_DATABASE works too) instead of the data folder.")
         var database: String?
 
-        @Option(help: "With --database: the cluster's shared folder of object bytes, as given to coffer serve --blobs.")
+        @Option(help: "With --database: where the cluster keeps object bytes, as given to coffer serve --blobs (rados:POOL… or a shared folder).")
         var blobs: String?
 
         /// The cluster database the options (or COFFER_DATABASE) name, if any.
@@ -40,10 +40,14 @@ struct AdminCommand: AsyncParsableCommand {
         }
 
         /// Where a cluster's blobs are.
-        var blobFolder: URL {
+        var clusterBlobs: ClusterBlobs {
             get throws {
-                guard let blobs else { throw UsageError("--database needs --blobs: the cluster's shared folder of object bytes") }
-                return URL(fileURLWithPath: blobs, isDirectory: true)
+                guard let blobs else { throw UsageError("--database needs --blobs: where the cluster keeps object bytes") }
+                do {
+                    return try ClusterBlobs(blobs)
+                } catch {
+                    throw UsageError("--blobs: \(error)")
+                }
             }
         }
 
@@ -52,7 +56,7 @@ struct AdminCommand: AsyncParsableCommand {
         func openStore() throws -> Store {
             if let target = try cluster() {
                 do {
-                    return try Store(database: target, blobFolder: try blobFolder, sweep: false)
+                    return try Store(database: target, blobs: try clusterBlobs, sweep: false)
                 } catch {
                     throw UsageError("cannot open the cluster database \(target): \(error)")
                 }
@@ -82,7 +86,7 @@ struct AdminCommand: AsyncParsableCommand {
             options.rootSecretKey = environment["COFFER_ROOT_SECRET_KEY"]
             options.createKeys = false  // only `serve` on an empty folder makes keys
             options.database = target
-            options.blobFolder = target == nil ? nil : try blobFolder
+            options.blobs = target == nil ? nil : try clusterBlobs
             do {
                 return try CofferInstance(options: options)
             } catch {
@@ -103,7 +107,7 @@ struct AdminCommand: AsyncParsableCommand {
         func run() async throws {
             guard let target = try folder.cluster() else { throw UsageError("migrate needs --database (or COFFER_DATABASE)") }
             let (data, masterKeyFile) = (folder.data, folder.masterKeyFile)
-            let blobs = try folder.blobFolder.path
+            let blobs = try folder.clusterBlobs
             guard FileManager.default.fileExists(atPath: data + "/coffer.sqlite") else {
                 throw UsageError("no Coffer data folder at '\(data)'")
             }
@@ -122,7 +126,7 @@ struct AdminCommand: AsyncParsableCommand {
             defer { try? source.close() }
             let cluster: Store
             do {
-                cluster = try Store(database: target, blobFolder: URL(fileURLWithPath: blobs, isDirectory: true), sweep: false)
+                cluster = try Store(database: target, blobs: blobs, sweep: false)
             } catch {
                 throw UsageError("cannot open the cluster database \(target): \(error)")
             }
@@ -136,12 +140,17 @@ struct AdminCommand: AsyncParsableCommand {
             var files = 0
             var bytes: Int64 = 0
             for name in try source.referencedBlobNames().sorted() {
-                let target = cluster.blobs.path(of: name)
-                try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent,
-                                                        withIntermediateDirectories: true)
-                guard let size = try Store.copyFile(from: source.blobs.path(of: name), to: target) else {
+                let path = source.blobs.path(of: name)
+                var info = stat()
+                guard stat(path, &info) == 0 else {
                     throw UsageError("blob \(name) is missing from \(data): run coffer admin verify --data \(data)")
                 }
+                do {
+                    try cluster.blobs.importFile(path, as: name)
+                } catch {
+                    throw UsageError("cannot copy blob \(name) into \(blobs): \(error)")
+                }
+                let size = Int64(info.st_size)
                 files += 1
                 bytes += size
             }

@@ -113,7 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Cluster mode: keep the metadata (buckets, versions, IAM, the used-code ledger) in this PostgreSQL database, shared by every node, instead of DATA/coffer.sqlite: postgres://USER[:PASSWORD]@HOST[:PORT][,HOST[:PORT]...]/DATABASE. With several hosts a node uses the first that takes writes and moves on when it fails or turns read-only. COFFER_DATABASE works too. Needs --blobs.")
     var database: String?
 
-    @Option(help: "Cluster mode: the folder of object bytes every node shares (a shared file system). With --database.")
+    @Option(help: "Cluster mode: where every node keeps object bytes. rados:POOL[?conf=CEPH_CONF_FILE&id=CLIENT_ID] for a Ceph RADOS pool (librados2 must be installed; without conf, CEPH_CONF or /etc/ceph/ceph.conf; uploads are staged in this machine's temporary folder), or a folder every node shares (a shared file system). With --database.")
     var blobs: String?
 
     /// The SMS settings the flags ask for.
@@ -195,8 +195,12 @@ struct ServeCommand: AsyncParsableCommand {
             } catch {
                 throw UsageError("\(error)")
             }
-            guard let blobs else { throw UsageError("--database needs --blobs: the folder of object bytes every node shares") }
-            options.blobFolder = URL(fileURLWithPath: blobs, isDirectory: true)
+            guard let blobs else { throw UsageError("--database needs --blobs: where every node keeps object bytes (a shared folder or rados:POOL)") }
+            do {
+                options.blobs = try ClusterBlobs(blobs)
+            } catch {
+                throw UsageError("--blobs: \(error)")
+            }
         } else if blobs != nil {
             throw UsageError("--blobs goes with --database (cluster mode); a data folder keeps its blobs inside it")
         }
@@ -281,6 +285,7 @@ struct ServeCommand: AsyncParsableCommand {
                 printLine("Coffer also listening on http://\(host):\(port)")
             })
         }
+        if instance.store.isCluster { services.append(OrphanSweeper(store: instance.store, logger: logger)) }
         do {
             let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                           gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -311,5 +316,28 @@ struct ServeCommand: AsyncParsableCommand {
         if text.contains("Address already in use") { return "the address is already in use" }
         if text.contains("Permission denied") || text.contains("permission") { return "permission denied" }
         return text.split(separator: "\n").first.map(String.init) ?? "unknown error"
+    }
+}
+
+/// On a cluster node: sweeps blobs no version references (a node killed mid-upload leaves its
+/// bytes behind) every `COFFER_BLOB_SWEEP_SECONDS` (ten minutes unless set). One node sweeps at a
+/// time, and only what has been unreferenced for the grace period (`Store.sweepOrphanBlobs`).
+struct OrphanSweeper: Service {
+    let store: Store
+    let logger: Logger
+
+    func run() async throws {
+        let seconds = max(1, ProcessInfo.processInfo.environment["COFFER_BLOB_SWEEP_SECONDS"].flatMap { Double($0) } ?? 600)
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(seconds))
+                if Task.isCancelled { return }
+                do {
+                    try await Offload.run { try store.sweepOrphanBlobs() }
+                } catch {
+                    logger.warning("orphan blob sweep failed: \(error)")
+                }
+            }
+        }
     }
 }

@@ -28,6 +28,9 @@ def free_port():
 # COFFER_E2E_DATABASE=postgres://USER:PASSWORD@HOST:PORT/DATABASE. Each server then gets a new
 # database of its own on that server (its blobs stay in its folder), so suites stay independent.
 CLUSTER_DATABASE = os.environ.get("COFFER_E2E_DATABASE")
+# With COFFER_E2E_CEPH_CONF (a Ceph cluster's configuration, the pool `coffer` in it) as well, each
+# such server keeps its bytes in RADOS, in a namespace of that pool named after its database.
+CLUSTER_CEPH_CONF = os.environ.get("COFFER_E2E_CEPH_CONF")
 
 
 def new_cluster_database(url):
@@ -54,8 +57,11 @@ class Server:
         self.extra_args = list(extra_args)
         self.cluster_args = []
         if CLUSTER_DATABASE and cluster and "--database" not in self.extra_args:
-            self.cluster_args = ["--database", new_cluster_database(CLUSTER_DATABASE),
-                                 "--blobs", os.path.join(self.data, "blobs")]
+            database = new_cluster_database(CLUSTER_DATABASE)
+            blobs = os.path.join(self.data, "blobs")
+            if CLUSTER_CEPH_CONF:
+                blobs = f"rados:coffer?conf={CLUSTER_CEPH_CONF}&namespace={database.rsplit('/', 1)[1]}"
+            self.cluster_args = ["--database", database, "--blobs", blobs]
             self.extra_args += self.cluster_args
         # Console passwords (the root's, made at first start) are hashed at a low scrypt cost here:
         # the debug build's BoringSSL takes seconds per hash at the default. A test that wants the
@@ -64,6 +70,17 @@ class Server:
             self.extra_args += ["--password-log-n", "10"]
         self.process = None
         self.output = b""
+
+    def blob_names(self):
+        """The committed blobs' names: the files in its blob folder, or its objects in RADOS (each
+        piece after a blob's first is NAME.N)."""
+        blobs = self.cluster_args[-1] if self.cluster_args else os.path.join(self.data, "blobs")
+        if blobs.startswith("rados:"):
+            namespace = blobs.rsplit("namespace=", 1)[1]
+            listed = subprocess.run(["rados", "-c", CLUSTER_CEPH_CONF, "-p", "coffer", "-N", namespace, "ls"],
+                                    check=True, capture_output=True, text=True, timeout=60).stdout.split()
+            return {name.split(".")[0] for name in listed}
+        return {name for _, _, names in os.walk(blobs) for name in names}
 
     def admin_args(self):
         """The options that point `coffer admin` at this server's data: its folder, or its cluster database."""

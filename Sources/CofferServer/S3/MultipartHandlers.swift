@@ -108,19 +108,17 @@ extension S3Responder {
                         hasher.update(raw)
                         try stager.append(raw)
                     }
-                case .file(let name, _):
-                    guard let handle = FileHandle(forReadingAtPath: blobs.path(of: name)) else {
-                        throw S3Error.noSuchKey(version.key)
-                    }
-                    defer { try? handle.close() }
-                    try handle.seek(toOffset: UInt64(part.lowerBound))
-                    var remaining = Int(part.count)
-                    while remaining > 0, let chunk = try handle.read(upToCount: min(remaining, 1 << 20)), !chunk.isEmpty {
+                case .file(let name, let size):
+                    guard let reader = try blobs.reader(name, size: size) else { throw S3Error.noSuchKey(version.key) }
+                    var offset = part.lowerBound
+                    while offset < part.upperBound {
+                        let chunk = try reader.read(at: offset, count: Int(min(part.upperBound - offset, 1 << 20)))
+                        guard !chunk.isEmpty else { throw BlobError.io("short blob", EIO) }
                         try chunk.withUnsafeBytes { raw in
                             hasher.update(raw)
                             try stager.append(raw)
                         }
-                        remaining -= chunk.count
+                        offset += Int64(chunk.count)
                     }
                 }
             }

@@ -98,6 +98,7 @@ extension S3Responder {
         if let bytes = read.inlineBody {
             return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: bytes))
         }
+        if engine.store.blobs.rados != nil { return try await streamedFromRADOS(read, key: key) }
         // Open the first file before answering: a version deleted meanwhile stays readable through
         // the open handle. The parts of a multipart object after the first open as the stream
         // reaches them; one removed by then ends the body short, so the client sees the failure.
@@ -132,6 +133,55 @@ extension S3Responder {
                     } catch {
                         try? await handle.close()
                         throw error
+                    }
+                }
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    /// `response(for:)` on a cluster whose bytes are in RADOS: each blob read a megabyte at a time
+    /// off the event loops, the next megabyte fetched while the last one is sent. The first blob
+    /// is looked up before answering (a version removed meanwhile is `NoSuchKey`); a later one
+    /// missing by the time the stream reaches it ends the body short, so the client sees it.
+    func streamedFromRADOS(_ read: ObjectRead, key: String) async throws -> Response {
+        let blobs = engine.store.blobs
+        var first: BlobReader?
+        if case .file(let name, let size) = read.slices.first?.0 {
+            guard let reader = try await Offload.run({ try blobs.reader(name, size: size) }) else { throw S3Error.noSuchKey(key) }
+            first = reader
+        }
+        let slices = read.slices
+        return Response(status: read.status, headers: read.headers,
+                        body: ResponseBody(contentLength: Int(read.length)) { [first] writer in
+            var opened = first
+            for (segment, part) in slices {
+                switch segment {
+                case .bytes(let bytes):
+                    try await writer.write(ByteBuffer(bytes: bytes[Int(part.lowerBound)..<Int(part.upperBound)]))
+                case .file(let name, let size):
+                    let reader: BlobReader
+                    if let ready = opened {
+                        reader = ready
+                        opened = nil
+                    } else {
+                        guard let found = try await Offload.run({ try blobs.reader(name, size: size) }) else {
+                            throw BlobError.io("missing blob", ENOENT)
+                        }
+                        reader = found
+                    }
+                    let chunk = Int64(1 << 20)
+                    func fetch(_ offset: Int64) -> Task<[UInt8], any Error> {
+                        Task { try await Offload.run { try reader.read(at: offset, count: Int(min(chunk, part.upperBound - offset))) } }
+                    }
+                    var offset = part.lowerBound
+                    var next = fetch(offset)
+                    while offset < part.upperBound {
+                        let bytes = try await next.value
+                        guard !bytes.isEmpty else { throw BlobError.io("short blob", EIO) }
+                        offset += Int64(bytes.count)
+                        if offset < part.upperBound { next = fetch(offset) }
+                        try await writer.write(ByteBuffer(bytes: bytes))
                     }
                 }
             }
@@ -280,10 +330,11 @@ extension S3Responder {
             switch segment {
             case .bytes(let bytes):
                 out += bytes[Int(part.lowerBound)..<Int(part.lowerBound + want)]
-            case .file(let name, _):
-                try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(engine.store.blobs.path(of: name))) { handle in
-                    let chunk = try await handle.readChunk(fromAbsoluteOffset: part.lowerBound, length: .bytes(want))
-                    out += chunk.readableBytesView
+            case .file(let name, let size):
+                let blobs = engine.store.blobs
+                out += try await Offload.run {
+                    guard let reader = try blobs.reader(name, size: size) else { throw BlobError.io("missing blob", ENOENT) }
+                    return try reader.read(at: part.lowerBound, count: Int(want))
                 }
             }
         }

@@ -60,7 +60,7 @@ public struct ServerOptions: Sendable {
     /// Cluster mode: the metadata in this PostgreSQL database (shared by every node) instead of
     /// the data folder's SQLite, and the blobs in `blobFolder` (a folder every node shares).
     public var database: PostgresTarget?
-    public var blobFolder: URL?
+    public var blobs: ClusterBlobs?
     /// Told why a cluster node's writes pause and when they resume (its log).
     public var report: @Sendable (String) -> Void = { _ in }
 
@@ -112,7 +112,7 @@ public final class CofferInstance: Sendable {
         self.options = options
         if let database = options.database {
             try FileManager.default.createDirectory(at: options.dataFolder, withIntermediateDirectories: true)
-            store = try Store(database: database, blobFolder: options.blobFolder ?? options.dataFolder, report: options.report)
+            store = try Store(database: database, blobs: options.blobs ?? .folder(options.dataFolder), report: options.report)
         } else {
             store = try Store(folder: options.dataFolder, busyTimeout: options.busyTimeout)
         }
