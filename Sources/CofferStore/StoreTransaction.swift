@@ -128,10 +128,13 @@ public struct StoreTransaction {
         // On PostgreSQL from one sequence for all buckets: a per-bucket counter row would make every
         // two PUTs into a bucket conflict. Still increasing per key: two writes of one key conflict
         // on its latest row, and the one that runs again draws a larger number.
-        let sequence = db.connection.isPostgres
-            ? try db.one(Int64.self, sql: "SELECT nextval('version_seq')") ?? 1
-            : try db.one(Int64.self, sql: "UPDATE buckets SET next_seq = next_seq + 1 WHERE id = ? RETURNING next_seq - 1",
-                         arguments: [bucketID]) ?? 1
+        // (PostgreSQL draws it in the INSERT itself, one round trip fewer.)
+        let postgres = db.connection.isPostgres
+        var sequence: Int64 = 0
+        if !postgres {
+            sequence = try db.one(Int64.self, sql: "UPDATE buckets SET next_seq = next_seq + 1 WHERE id = ? RETURNING next_seq - 1",
+                                  arguments: [bucketID]) ?? 1
+        }
         try db.execute(sql: "UPDATE versions SET is_latest = 0 WHERE bucket_id = ? AND key = ? AND is_latest = 1",
                        arguments: [bucketID, version.key])
         var inserted = version
@@ -145,15 +148,20 @@ public struct StoreTransaction {
         case .none: break
         }
         if case .file(let name) = version.blob { try checkNotSwept(name) }
-        try db.execute(sql: """
-            INSERT INTO versions(bucket_id, key, version_id, is_marker, seq, is_latest, modified_ms, size, etag,
-                                 headers, checksums, blob_file, blob_inline)
-            VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [
-                bucketID, version.key, version.versionID, version.isDeleteMarker, sequence, version.lastModified,
-                version.size, version.etag, version.headers.encoded, version.checksums, blobFile,
-                blobInline.map { Data($0) },
-            ])
+        let arguments: [(any DatabaseValueConvertible)?] = [
+            bucketID, version.key, version.versionID, version.isDeleteMarker, version.lastModified,
+            version.size, version.etag, version.headers.encoded, version.checksums, blobFile, blobInline.map { Data($0) },
+        ]
+        let columns = "bucket_id, key, version_id, is_marker, modified_ms, size, etag, headers, checksums, blob_file, blob_inline, is_latest, seq"
+        if postgres {
+            inserted.sequence = try db.one(Int64.self, sql: """
+                INSERT INTO versions(\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, nextval('version_seq'))
+                RETURNING seq
+                """, arguments: arguments) ?? 1
+        } else {
+            try db.execute(sql: "INSERT INTO versions(\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                           arguments: arguments + [sequence])
+        }
         return inserted
     }
 

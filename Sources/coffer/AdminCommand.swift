@@ -98,7 +98,7 @@ struct AdminCommand: AsyncParsableCommand {
     struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Move a data folder into a cluster: every row of its database into an empty PostgreSQL database "
-                + "(--database), every blob file it references into the cluster's blob folder (--blobs), its root keys into "
+                + "(--database), every blob file it references into the cluster's bytes (--blobs: rados:POOL… or a shared folder), its root keys into "
                 + "the database (sealed under the master key, which every node must then be given). The folder is only read; "
                 + "stop the server on it first. Check the result with coffer admin verify --database … --blobs ….")
 

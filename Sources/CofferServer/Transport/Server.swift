@@ -10,6 +10,7 @@ import HummingbirdTLS
 import NIOSSL
 import Logging
 import NIOCore
+import NIOPosix
 import WebAuthn
 
 /// Everything `coffer serve` needs to know.
@@ -279,9 +280,15 @@ public final class CofferInstance: Sendable {
                                  backlog: 4096,
                                  availableConnectionsDelegate: MaximumAvailableConnections(options.maxConnections)),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            eventLoopGroupProvider: store.isCluster ? .shared(Self.clusterEventLoops) : .singleton,
             logger: logger
         )
     }
+
+    /// A cluster node's reads wait on PostgreSQL on the thread that serves the request: with as
+    /// many threads as cores, the cores would idle through each round trip. Sixteen event loops
+    /// keep sixteen lookups in flight. (A data folder's reads are memory-mapped: one loop per core.)
+    static let clusterEventLoops = MultiThreadedEventLoopGroup(numberOfThreads: max(16, System.coreCount * 4))
 }
 
 /// The generated root keys, kept in `root-credentials` (mode 0600) in the data folder.
