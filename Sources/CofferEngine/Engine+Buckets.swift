@@ -3,7 +3,7 @@ import CofferStore
 
 extension Engine {
     public func listBuckets() async throws -> [Bucket] {
-        try store.read { try $0.buckets() }
+        try await store.asyncRead { try $0.buckets() }
     }
 
     /// CreateBucket: a valid, new name; `BucketAlreadyOwnedByYou` when it exists (one account owns all).

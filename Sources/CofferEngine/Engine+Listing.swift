@@ -35,7 +35,7 @@ public struct ListingQuery: Sendable, Equatable {
 extension Engine {
     /// ListObjects / ListObjectsV2: current object versions only.
     public func listObjects(bucket name: String, _ query: ListingQuery) async throws -> ListingPage {
-        try store.read { transaction in
+        try await store.asyncRead { transaction in
             let bucket = try Self.requireBucket(transaction, name)
             return try Self.walk(query, start: Self.start(for: query, sequence: nil)) { start, limit in
                 try transaction.currentObjects(bucketID: bucket.id, from: start, limit: limit)
@@ -45,7 +45,7 @@ extension Engine {
 
     /// ListObjectVersions: every version and delete marker, newest first within a key.
     public func listObjectVersions(bucket name: String, _ query: ListingQuery) async throws -> ListingPage {
-        try store.read { transaction in
+        try await store.asyncRead { transaction in
             let bucket = try Self.requireBucket(transaction, name)
             var sequence: Int64?
             if let afterKey = query.afterKey, let versionID = query.afterVersionID, !versionID.isEmpty {

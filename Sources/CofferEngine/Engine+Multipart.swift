@@ -68,17 +68,17 @@ extension Engine {
         }
     }
 
-    public func parts(bucket name: String, key: String, uploadID: String, after: Int, limit: Int) throws
+    public func parts(bucket name: String, key: String, uploadID: String, after: Int, limit: Int) async throws
         -> (UploadRecord, [PartRecord]) {
-        try store.read { transaction in
+        try await store.asyncRead { transaction in
             let (_, upload) = try Self.requireUpload(transaction, bucket: name, key: key, uploadID: uploadID)
             return (upload, try transaction.parts(uploadID, after: after, limit: limit))
         }
     }
 
-    public func uploads(bucket name: String, prefix: String, afterKey: String, afterUploadID: String, limit: Int) throws
+    public func uploads(bucket name: String, prefix: String, afterKey: String, afterUploadID: String, limit: Int) async throws
         -> [UploadRecord] {
-        try store.read { transaction in
+        try await store.asyncRead { transaction in
             let bucket = try Self.requireBucket(transaction, name)
             return try transaction.uploads(bucketID: bucket.id, prefix: prefix, afterKey: afterKey,
                                            afterUploadID: afterUploadID, limit: limit)
@@ -176,6 +176,14 @@ extension Engine {
             guard !segments.isEmpty || version.size == 0 else { throw S3Error.noSuchKey(version.key) }
             return segments
         }
+    }
+
+    /// `segments(of:)` for request handlers: a manifest is read without holding the thread.
+    public func lookUpSegments(of version: ObjectVersion) async throws -> [BlobSegment] {
+        guard case .manifest(let name) = version.blob else { return try segments(of: version) }
+        let segments = try await store.asyncReadStatement { try $0.manifest(name) }
+        guard !segments.isEmpty || version.size == 0 else { throw S3Error.noSuchKey(version.key) }
+        return segments
     }
 
     /// A multipart object's ETag: the MD5 of its parts' binary MD5s, then `-N`.

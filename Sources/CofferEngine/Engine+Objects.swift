@@ -64,8 +64,8 @@ public enum WriteCondition: Sendable, Equatable {
 extension Engine {
     /// The key's current object (nil when it has none, or its newest entry is a delete marker),
     /// read to judge a write condition before any body is read.
-    public func checkCondition(_ condition: WriteCondition, bucket name: String, key: String) throws {
-        let current = try store.read { transaction in
+    public func checkCondition(_ condition: WriteCondition, bucket name: String, key: String) async throws {
+        let current = try await store.asyncRead { transaction in
             try Self.currentObject(try Self.requireBucket(transaction, name), key: key, in: transaction)
         }
         try condition.check(current, key: key)
@@ -173,7 +173,20 @@ extension Engine {
 
     /// The same, with the bucket it was read from, in one read.
     public func read(bucket name: String, key: String, versionID: String?) throws -> (bucket: Bucket, version: ObjectVersion) {
-        let found = try store.bucketAndVersion(bucket: name, key: key, versionID: versionID)
+        try Self.resolve(try store.bucketAndVersion(bucket: name, key: key, versionID: versionID),
+                         bucket: name, key: key, versionID: versionID)
+    }
+
+    /// `read(bucket:key:versionID:)` for request handlers: it suspends while a cluster's
+    /// PostgreSQL answers instead of holding the thread.
+    public func lookUp(bucket name: String, key: String, versionID: String?) async throws -> (bucket: Bucket, version: ObjectVersion) {
+        try Self.resolve(try await store.lookUp(bucket: name, key: key, versionID: versionID),
+                         bucket: name, key: key, versionID: versionID)
+    }
+
+    /// The version a GET names, or the S3 error for what was found instead.
+    static func resolve(_ found: (bucket: Bucket, version: ObjectVersion?)?, bucket name: String, key: String,
+                        versionID: String?) throws -> (bucket: Bucket, version: ObjectVersion) {
         guard let (bucket, version) = found else { throw S3Error.noSuchBucket(name) }
         guard let versionID else {
             guard let latest = version else { throw S3Error.noSuchKey(key) }

@@ -52,7 +52,7 @@ extension Engine {
     }
 
     public func bucketPolicy(_ name: String) async throws -> String {
-        try store.read { transaction in
+        try await store.asyncRead { transaction in
             let bucket = try Self.requireBucket(transaction, name)
             guard let document = try transaction.bucketPolicy(bucketID: bucket.id) else {
                 throw S3Error(.noSuchBucketPolicy, details: [("BucketName", name)])

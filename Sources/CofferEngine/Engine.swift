@@ -22,7 +22,7 @@ public final class Engine: Sendable {
 
     /// The bucket or `NoSuchBucket`.
     public func bucket(_ name: String) async throws -> Bucket {
-        guard let bucket = try store.readStatement({ try $0.bucket(named: name) }) else { throw S3Error.noSuchBucket(name) }
+        guard let bucket = try await store.asyncReadStatement({ try $0.bucket(named: name) }) else { throw S3Error.noSuchBucket(name) }
         return bucket
     }
 

@@ -30,6 +30,8 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
     private let report: @Sendable (String) -> Void
     private let group: any EventLoopGroup
     private let threads: NIOThreadPool
+    /// Request handlers' reads (`asyncRead`), apart from the writes, which may wait for locks.
+    private let readThreads: NIOThreadPool
     private let idle = Mutex<[PostgresConnection]>([])
     private let preferredHost = Atomic<Int>(0)
     private let nextID = Atomic<Int>(1)
@@ -61,6 +63,8 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
         group = Self.loops
         threads = NIOThreadPool(numberOfThreads: count)
         threads.start()
+        readThreads = NIOThreadPool(numberOfThreads: count)
+        readThreads.start()
         try migrate()
         startListening()
     }
@@ -78,6 +82,10 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
 
     func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         try transaction(readOnly: true, body, recover: nil)
+    }
+
+    func asyncRead<T: Sendable>(statement: Bool, _ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try await readThreads.runIfActive { statement ? try self.readStatement(body) : try self.read(body) }
     }
 
     func readStatement<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
@@ -520,11 +528,13 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
     deinit {
         for connection in stop() { Self.close(connection) }
         threads.shutdownGracefully { _ in }
+        readThreads.shutdownGracefully { _ in }
     }
 
     func close() throws {
         for connection in stop() { try? connection.close().blockingResult() }
         try? threads.syncShutdownGracefully()
+        try? readThreads.syncShutdownGracefully()
     }
 
     /// Refuses new work, ends the LISTEN, and hands over the idle connections to close.

@@ -17,6 +17,10 @@ protocol MetadataEngine: AnyObject, Sendable {
     func writeNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T
     func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T
     func readStatement<T>(_ body: (StoreTransaction) throws -> T) throws -> T
+    /// `read` (or, with `statement`, `readStatement`) for a request handler: it suspends rather
+    /// than holding its thread while the database answers. SQLite answers from memory-mapped
+    /// pages, so it runs in place; PostgreSQL's round trips wait on the engine's own threads.
+    func asyncRead<T: Sendable>(statement: Bool, _ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T
     func close() throws
 }
 
@@ -134,6 +138,17 @@ public final class Store: Sendable {
         try engine.readStatement(body)
     }
 
+    /// `read` for request handlers: on a cluster it suspends, rather than blocking its thread,
+    /// while PostgreSQL answers (`MetadataEngine.asyncRead`).
+    public func asyncRead<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try await engine.asyncRead(statement: false, body)
+    }
+
+    /// `readStatement` for request handlers (one statement, its own snapshot), suspending likewise.
+    public func asyncReadStatement<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try await engine.asyncRead(statement: true, body)
+    }
+
     /// Synchronous variants for start-up and command-line tools.
     public func writeNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         try engine.writeNow(body)
@@ -153,6 +168,18 @@ public final class Store: Sendable {
                                  keySlot: WriteGeneration.keySlot(key.utf8)) {
             try readStatement { try $0.bucketAndVersion(bucket: bucket, key: key, versionID: versionID) }
         }
+    }
+
+    /// `bucketAndVersion` for request handlers: through the read cache on the data folder, and
+    /// suspending while PostgreSQL answers on a cluster (which caches no object lookup).
+    public func lookUp(bucket: String, key: String,
+                       versionID: String?) async throws -> (bucket: Bucket, version: ObjectVersion?)? {
+        guard engine.cachesObjects else {
+            return try await engine.asyncRead(statement: true) {
+                try $0.bucketAndVersion(bucket: bucket, key: key, versionID: versionID)
+            }
+        }
+        return try bucketAndVersion(bucket: bucket, key: key, versionID: versionID)
     }
 
     /// A per-thread cache of values read from this store's `domain` tables, kept coherent with
@@ -273,6 +300,10 @@ final class SQLiteEngine: MetadataEngine {
     /// pair would cost as much as the query (the GET hot path).
     func readStatement<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         try readers.connection().inDatabase { db in try body(StoreTransaction(db: db)) }
+    }
+
+    func asyncRead<T: Sendable>(statement: Bool, _ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try statement ? readStatement(body) : read(body)
     }
 
     func writeNow<T>(_ body: (StoreTransaction) throws -> T) throws -> T {

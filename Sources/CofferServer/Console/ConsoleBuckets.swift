@@ -344,7 +344,7 @@ extension ConsoleResponder {
         let disposition = "attachment; filename*=UTF-8''" + Percent.encode(filename)
         let options = ReadOptions(partNumber: nil, overrides: [(.contentDisposition, disposition)])
         try await authorize(.getObject(object, options), call)
-        let read = try s3.readObject(object, options, requestHeaders: HTTPFields(), isHead: false)
+        let read = try await s3.readObject(object, options, requestHeaders: HTTPFields(), isHead: false)
         var response = try await s3.response(for: read, key: key.text, isHead: false)
         response.headers[.contentSecurityPolicy] = "sandbox; default-src 'none'"
         return response
@@ -498,7 +498,7 @@ extension ConsoleResponder {
         await script {
             let upload = try uploadRef(call, name)
             try await authorize(.completeMultipartUpload(upload), call)
-            let (_, parts) = try engine.parts(bucket: name, key: upload.key.text, uploadID: upload.uploadID, after: 0, limit: 10_000)
+            let (_, parts) = try await engine.parts(bucket: name, key: upload.key.text, uploadID: upload.uploadID, after: 0, limit: 10_000)
             let outcome = try await engine.completeUpload(bucket: name, key: upload.key.text, uploadID: upload.uploadID,
                                                           parts: parts.map { CompletedPart(number: $0.number, etag: $0.etag) },
                                                           composite: S3Responder.compositeChecksum)

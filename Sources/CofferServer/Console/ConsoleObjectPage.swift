@@ -43,7 +43,7 @@ extension ConsoleResponder {
         let options = ReadOptions(partNumber: nil, overrides: [])
         try await authorize(.headObject(object, options), call)
         let bucket = try await engine.bucket(name)
-        let version = try engine.read(bucket: name, key: key.text, versionID: versionID).version
+        let version = try await engine.lookUp(bucket: name, key: key.text, versionID: versionID).version
         let contentType = version.headers.fields.first { $0.name.lowercased() == "content-type" }?.value ?? ""
         let metadata = version.headers.fields.filter { $0.name.lowercased().hasPrefix("x-amz-meta-") }
             .map { ObjectView.Meta(name: String($0.name.dropFirst("x-amz-meta-".count)), value: $0.value) }
@@ -72,10 +72,10 @@ extension ConsoleResponder {
         if readable, version.size > 0 {
             let type = Self.mediaType(contentType)
             if let magic = Self.previewImages[type], version.size <= Self.previewImageLimit {
-                let full = try s3.readObject(object, options, requestHeaders: HTTPFields(), isHead: false)
+                let full = try await s3.readObject(object, options, requestHeaders: HTTPFields(), isHead: false)
                 if try await s3.firstBytes(full, limit: magic.count) == magic { view.image = true }
             } else if Self.isTextual(contentType, key: key.text) {
-                let full = try s3.readObject(object, options, requestHeaders: HTTPFields(), isHead: false)
+                let full = try await s3.readObject(object, options, requestHeaders: HTTPFields(), isHead: false)
                 let bytes = try await s3.firstBytes(full, limit: Self.previewTextLimit)
                 view.text = String(decoding: bytes, as: UTF8.self)
                 view.textCut = version.size > Int64(Self.previewTextLimit)
@@ -92,7 +92,7 @@ extension ConsoleResponder {
         let object = ObjectRef(bucket: name, key: key, versionID: call.query["versionId"].flatMap { $0.isEmpty ? nil : $0 })
         let options = ReadOptions(partNumber: nil, overrides: [])
         try await authorize(.getObject(object, options), call)
-        let read = try s3.readObject(object, options, requestHeaders: HTTPFields(), isHead: false)
+        let read = try await s3.readObject(object, options, requestHeaders: HTTPFields(), isHead: false)
         let contentType = read.headers[.contentType] ?? ""
         let type = Self.mediaType(contentType)
         var served: String

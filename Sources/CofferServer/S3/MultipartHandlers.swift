@@ -56,7 +56,7 @@ extension S3Responder {
         var copyResult: (String?, Int64)?
         if let source {
             let (bucket, key, versionID) = (source.bucket, source.key.text, source.versionID)
-            let (sourceBucket, source) = try engine.read(bucket: bucket, key: key, versionID: versionID)
+            let (sourceBucket, source) = try await engine.lookUp(bucket: bucket, key: key, versionID: versionID)
             // An empty source has no byte range at all.
             var range: ClosedRange<Int64>? = source.size > 0 ? 0...(source.size - 1) : nil
             if let text = call.request.headers[Self.copySourceRange] {
@@ -97,7 +97,8 @@ extension S3Responder {
     /// the copy's hashes.
     private func copyBytes(of version: ObjectVersion, range: ClosedRange<Int64>?,
                            into stager: BlobStager) async throws -> Hasher.Result {
-        let slices = try range.map { BlobSegment.slices(try engine.segments(of: version), range: $0) } ?? []
+        let all = try await engine.lookUpSegments(of: version)
+        let slices = range.map { BlobSegment.slices(all, range: $0) } ?? []
         let blobs = engine.store.blobs
         return try await Offload.run {
             var hasher = Hasher(checksums: ChecksumRequest())
@@ -146,7 +147,7 @@ extension S3Responder {
         let body = try await Body.collect(call.request, limit: 1024 * 1024, payload: call.authentication.payload)
         let parts = try Self.completedParts(body)
         let condition = try Self.writeCondition(call.request.headers)
-        if let condition { try engine.checkCondition(condition, bucket: call.bucket, key: call.key) }
+        if let condition { try await engine.checkCondition(condition, bucket: call.bucket, key: call.key) }
         let outcome = try await engine.completeUpload(bucket: call.bucket, key: call.key, uploadID: uploadID,
                                                       parts: parts, condition: condition, composite: Self.compositeChecksum)
         var headers = HTTPFields()
@@ -194,7 +195,7 @@ extension S3Responder {
         let uploadID = listing.upload.uploadID
         let marker = listing.marker
         let maxParts = listing.maxParts
-        let (upload, parts) = try engine.parts(bucket: call.bucket, key: call.key, uploadID: uploadID, after: marker,
+        let (upload, parts) = try await engine.parts(bucket: call.bucket, key: call.key, uploadID: uploadID, after: marker,
                                                limit: maxParts + 1)
         let page = Array(parts.prefix(maxParts))
         var writer = XMLWriter()
@@ -232,7 +233,7 @@ extension S3Responder {
         let keyMarker = listing.keyMarker
         let uploadMarker = listing.uploadIDMarker
         let maxUploads = listing.maxUploads
-        let uploads = try engine.uploads(bucket: call.bucket, prefix: parameters.prefix, afterKey: keyMarker,
+        let uploads = try await engine.uploads(bucket: call.bucket, prefix: parameters.prefix, afterKey: keyMarker,
                                          afterUploadID: uploadMarker, limit: maxUploads + 1)
         let page = Array(uploads.prefix(maxUploads))
         var writer = XMLWriter()

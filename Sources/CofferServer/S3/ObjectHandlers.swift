@@ -26,7 +26,7 @@ extension S3Responder {
         let checksums = try ChecksumRequest(headers)
         let condition = try Self.writeCondition(headers)
         _ = try await engine.bucket(call.bucket)  // fail fast, before reading the body
-        if let condition { try engine.checkCondition(condition, bucket: call.bucket, key: call.key) }
+        if let condition { try await engine.checkCondition(condition, bucket: call.bucket, key: call.key) }
         let stager = stager()
         let hashed = try await Body.stream(call.request, into: stager, payload: call.authentication.payload,
                                            checksums: checksums, limit: settings.maxObjectSize)
@@ -84,8 +84,8 @@ extension S3Responder {
     }
 
     func getObject(_ call: S3Call, _ object: ObjectRef, _ options: ReadOptions, isHead: Bool) async throws -> Response {
-        let read = try readObject(object, options,
-                                  requestHeaders: call.request.headers, isHead: isHead)
+        let read = try await readObject(object, options,
+                                        requestHeaders: call.request.headers, isHead: isHead)
         return try await response(for: read, key: call.key, isHead: isHead)
     }
 
@@ -189,11 +189,28 @@ extension S3Responder {
         })
     }
 
-    /// What GET or HEAD of an object answers, decided without suspending: status, headers, and the
-    /// pieces of the body. Errors (no such key or version, a failed condition, a bad range) throw.
+    /// What GET or HEAD of an object answers: status, headers, and the pieces of the body. Errors
+    /// (no such key or version, a failed condition, a bad range) throw.
     func readObject(_ object: ObjectRef, _ options: ReadOptions, requestHeaders: HTTPFields,
-                    isHead: Bool) throws -> ObjectRead {
-        let (bucket, version) = try engine.read(bucket: object.bucket, key: object.key.text, versionID: object.versionID)
+                    isHead: Bool) async throws -> ObjectRead {
+        let found = try await engine.lookUp(bucket: object.bucket, key: object.key.text, versionID: object.versionID)
+        // A multipart object's parts, read here so the decision below never waits on the database.
+        let segments = isHead && options.partNumber == nil ? nil : try await engine.lookUpSegments(of: found.version)
+        return try readObject(found, options, requestHeaders: requestHeaders, isHead: isHead, segments: segments)
+    }
+
+    /// `readObject` decided without suspending (the in-place path of a data folder's GETs).
+    func readObjectNow(_ object: ObjectRef, _ options: ReadOptions, requestHeaders: HTTPFields,
+                       isHead: Bool) throws -> ObjectRead {
+        let found = try engine.read(bucket: object.bucket, key: object.key.text, versionID: object.versionID)
+        return try readObject(found, options, requestHeaders: requestHeaders, isHead: isHead)
+    }
+
+    /// `segments`: the version's bytes as `Engine.segments(of:)` gives them, if already read.
+    private func readObject(_ found: (bucket: Bucket, version: ObjectVersion), _ options: ReadOptions,
+                            requestHeaders: HTTPFields, isHead: Bool, segments known: [BlobSegment]? = nil) throws -> ObjectRead {
+        let (bucket, version) = found
+        func segmentsOf(_ version: ObjectVersion) throws -> [BlobSegment] { try known ?? engine.segments(of: version) }
         // Appended, not assigned: these names are distinct (stored headers are entity headers and
         // x-amz-meta-*), and assignment would look for an earlier field of the name each time.
         var headers = HTTPFields()
@@ -219,7 +236,7 @@ extension S3Responder {
                 throw S3Error(.invalidRequest, "Cannot specify both Range header and partNumber query parameter")
             }
             if case .manifest = version.blob {
-                let parts = try engine.segments(of: version)
+                let parts = try segmentsOf(version)
                 segments = parts
                 guard number <= parts.count else { throw S3Error(.invalidPartNumber) }
                 let start = parts[..<(number - 1)].reduce(Int64(0)) { $0 + $1.size }
@@ -248,7 +265,7 @@ extension S3Responder {
         if isHead || length == 0 { return ObjectRead(status: status, headers: headers, length: length, slices: []) }
         return ObjectRead(status: status, headers: headers, length: length,
                           // An empty object has no byte range at all (`0...-1` would trap): it returned above.
-                          slices: BlobSegment.slices(try segments ?? engine.segments(of: version),
+                          slices: BlobSegment.slices(try segments ?? segmentsOf(version),
                                                      range: range ?? 0...(version.size - 1)))
     }
 

@@ -122,11 +122,11 @@ struct S3Responder: HTTPResponder {
         let read: ObjectRead
         switch s3 {
         case .getObject(let object, let options):
-            guard let answer = try? readObject(object, options, requestHeaders: head.headerFields, isHead: false)
+            guard let answer = try? readObjectNow(object, options, requestHeaders: head.headerFields, isHead: false)
             else { return .declined(verified) }
             read = answer
         case .headObject(let object, let options):
-            guard let answer = try? readObject(object, options, requestHeaders: head.headerFields, isHead: true)
+            guard let answer = try? readObjectNow(object, options, requestHeaders: head.headerFields, isHead: true)
             else { return .declined(verified) }
             read = answer
         default:

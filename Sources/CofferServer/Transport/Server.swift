@@ -285,9 +285,11 @@ public final class CofferInstance: Sendable {
         )
     }
 
-    /// A cluster node's reads wait on PostgreSQL on the thread that serves the request: with as
-    /// many threads as cores, the cores would idle through each round trip. Sixteen event loops
-    /// keep sixteen lookups in flight. (A data folder's reads are memory-mapped: one loop per core.)
+    /// Object and bucket reads suspend while PostgreSQL answers (`Store.asyncRead`), but the
+    /// credential and policy lookups behind the per-thread caches are still synchronous: on a miss
+    /// they hold the thread serving the request for a round trip — for as long as 30 s while the
+    /// database fails over. Sixteen event loops keep one such wait from stalling a whole core's
+    /// connections. (A data folder's reads are memory-mapped: one loop per core.)
     static let clusterEventLoops = MultiThreadedEventLoopGroup(numberOfThreads: max(16, System.coreCount * 4))
 }
 
