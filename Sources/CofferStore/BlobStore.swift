@@ -204,7 +204,8 @@ public final class BlobStore: Sendable {
     public func reader(_ name: String, size: Int64) throws -> BlobReader? {
         if let rados {
             guard let first = try rados.stat(name) else { return nil }
-            let pieceSize = first.size >= UInt64(max(0, size)) || first.size == 0 ? Int64(max(1, size)) : Int64(first.size)
+            // The first piece is a whole piece when there are more: its size is the piece size.
+            let pieceSize = first.size >= UInt64(max(0, size)) || first.size == 0 ? max(1, size) : Int64(clamping: first.size)
             return BlobReader(source: .rados(rados, name: name, pieceSize: pieceSize), size: size)
         }
         let descriptor = open(path(of: name), O_RDONLY | O_CLOEXEC)
@@ -512,8 +513,8 @@ public final class BlobReader: @unchecked Sendable {
     /// Up to `count` bytes from `offset`; fewer only at the blob's end. A piece that is missing or
     /// shorter than its place says (the blob removed meanwhile) throws.
     public func read(at offset: Int64, count: Int) throws -> [UInt8] {
-        let want = Int(max(0, min(Int64(max(0, count)), size - offset)))
-        guard offset >= 0, want > 0 else { return [] }
+        guard offset >= 0, offset < size, count > 0 else { return [] }
+        let want = Int(min(Int64(count), size - offset))
         return try [UInt8](unsafeUninitializedCapacity: want) { buffer, initialized in
             var filled = 0
             while filled < want {

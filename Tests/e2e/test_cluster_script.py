@@ -113,9 +113,11 @@ def test_down_stops_only_what_up_started(folder):
     try:
         run(folder, "up")
         recorded = pids(folder)
-        assert set(recorded) == {"pg1", "pg2", "node1", "node2", "node3"} and all(alive(pid) for pid in recorded.values())
+        assert set(recorded) == {"pg1", "pg2", "ceph-mon.a", "ceph-osd.0", "ceph-mgr.x", "node1", "node2", "node3"}
+        assert all(alive(pid) for pid in recorded.values())
         status = run(folder, "status")
         assert all(f"node{i}: running" in status for i in (1, 2, 3)), status
+        assert all(f"{part}: running" in status for part in ("ceph-mon.a", "ceph-osd.0", "ceph-mgr.x")), status
         assert "already up" in run(folder, "up")
         run(folder, "down")
         assert not any(alive(pid) for pid in recorded.values())
