@@ -258,10 +258,16 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
         (error as? PSQLError)?.serverInfo?[.sqlState]
     }
 
-    /// Serialization failure or deadlock: the transaction must run again from the start.
+    /// Serialization failure, deadlock, or a unique violation: the transaction must run again from
+    /// the start. A unique violation here is a concurrent transaction's insert of the same key (two
+    /// first PUTs of one key both add its latest version): PostgreSQL reports it as 40001 only when
+    /// this transaction read the key's absence through that same unique index, and a PUT reads
+    /// through the hash indexes (`StoreTransaction.sameKey`). Run again, it sees the other's row;
+    /// every uniqueness the store relies on is checked by its code before the insert, so a
+    /// violation that is not a race answers as that check does.
     static func mustRestart(_ error: any Error) -> Bool {
         guard let state = sqlState(error) else { return false }
-        return state == "40001" || state == "40P01"
+        return state == "40001" || state == "40P01" || state == "23505"
     }
 
     static func isReadOnly(_ error: any Error) -> Bool {

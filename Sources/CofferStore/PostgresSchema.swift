@@ -186,5 +186,13 @@ enum PostgresSchema {
         ("3-swept-blobs", """
             CREATE TABLE swept_blobs (name TEXT COLLATE "C" PRIMARY KEY, swept_ms BIGINT NOT NULL)
             """),
+        // A PUT's and a delete's reads of one key go through these (`StoreTransaction.sameKey`,
+        // `sameVersion`): SERIALIZABLE marks the hash bucket read, not a B-tree leaf shared with
+        // neighbouring keys.
+        ("4-key-hash", """
+            CREATE INDEX versions_key_hash ON versions USING hash (key);
+            CREATE INDEX versions_latest_key_hash ON versions USING hash (key) WHERE is_latest = 1;
+            CREATE INDEX versions_key_version_hash ON versions USING hash ((length(key) || ':' || key || version_id))
+            """),
     ]
 }
