@@ -172,18 +172,20 @@ extension Engine {
         case .file(let name): return [.file(name, size: version.size)]
         case .none: return []
         case .manifest(let name):
-            let segments = try store.readStatement { try $0.manifest(name) }
-            guard !segments.isEmpty || version.size == 0 else { throw S3Error.noSuchKey(version.key) }
-            return segments
+            return try Self.whole(try store.readStatement { try $0.manifest(name) }, of: version)
         }
     }
 
     /// `segments(of:)` for request handlers: a manifest is read without holding the thread.
     public func lookUpSegments(of version: ObjectVersion) async throws -> [BlobSegment] {
         guard case .manifest(let name) = version.blob else { return try segments(of: version) }
-        let segments = try await store.asyncReadStatement { try $0.manifest(name) }
-        guard !segments.isEmpty || version.size == 0 else { throw S3Error.noSuchKey(version.key) }
-        return segments
+        return try Self.whole(try await store.asyncReadStatement { try $0.manifest(name) }, of: version)
+    }
+
+    /// A manifest's parts, or `NoSuchKey` when it is gone (the version was deleted meanwhile).
+    private static func whole(_ parts: [BlobSegment], of version: ObjectVersion) throws -> [BlobSegment] {
+        guard !parts.isEmpty || version.size == 0 else { throw S3Error.noSuchKey(version.key) }
+        return parts
     }
 
     /// A multipart object's ETag: the MD5 of its parts' binary MD5s, then `-N`.

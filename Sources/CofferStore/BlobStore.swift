@@ -155,6 +155,11 @@ public final class BlobStore: Sendable {
         index == 0 ? name : "\(name).\(index)"
     }
 
+    /// The blob a RADOS object holds a piece of (`pieceName` undone).
+    static func blobName(ofPiece object: String) -> String {
+        String(object.prefix { $0 != "." })
+    }
+
     /// Copies the file at `path` into RADOS as blob `name`, piece by piece, 4 MiB per write op.
     /// A full pool (or one over its quota) is `BlobError.noSpace` at once.
     func upload(path: String, as name: String, to rados: RadosPool) throws {
@@ -203,6 +208,18 @@ public final class BlobStore: Sendable {
     /// stays readable through the reader after it is removed.
     public func reader(_ name: String, size: Int64) throws -> BlobReader? {
         if let rados {
+            if size > 0, size <= Int64(Self.minimumPieceSize) {
+                // One piece, whatever the piece size: a single read brings it whole and says
+                // whether it exists, where a stat would cost a round trip of its own.
+                var bytes = [UInt8](repeating: 0, count: Int(size))
+                do {
+                    let count = try bytes.withUnsafeMutableBytes { try rados.read(name, into: $0, at: 0) }
+                    bytes.removeLast(bytes.count - count)
+                } catch RadosError.call(_, let code) where code == -ENOENT {
+                    return nil
+                }
+                return BlobReader(source: .loaded(bytes), size: size)
+            }
             guard let first = try rados.stat(name) else { return nil }
             // The first piece is a whole piece when there are more: its size is the piece size.
             let pieceSize = first.size >= UInt64(max(0, size)) || first.size == 0 ? max(1, size) : Int64(clamping: first.size)
@@ -236,7 +253,7 @@ public final class BlobStore: Sendable {
     /// Every committed blob's name.
     public func committedNames() throws -> [String] {
         if let rados {
-            return Set(try rados.objectNames().map { String($0.prefix { $0 != "." }) }).sorted()
+            return Set(try rados.objectNames().map(Self.blobName(ofPiece:))).sorted()
         }
         let manager = FileManager.default
         var names: [String] = []
@@ -295,8 +312,7 @@ public final class BlobStore: Sendable {
         if let rados {
             var young = Set<String>()
             for object in try rados.objectNames() {
-                // Pieces after the first carry their blob's name before a '.'.
-                let name = String(object.prefix { $0 != "." })
+                let name = Self.blobName(ofPiece: object)
                 guard !referenced.contains(name), !young.contains(name) else { continue }
                 if let cutoff {
                     guard let info = try rados.stat(object) else { continue }
@@ -496,6 +512,8 @@ public final class BlobReader: @unchecked Sendable {
     enum Source {
         case file(Int32)
         case rados(RadosPool, name: String, pieceSize: Int64)
+        /// A one-piece RADOS blob, read whole when the reader was made (shorter than `size` if damaged).
+        case loaded([UInt8])
     }
 
     let source: Source
@@ -538,6 +556,13 @@ public final class BlobReader: @unchecked Sendable {
                         throw BlobError.io("rados read", -code)
                     }
                     guard count > 0 else { throw BlobError.io("rados read", EIO) }
+                case .loaded(let bytes):
+                    guard at < Int64(bytes.count) else { throw BlobError.io("short blob", EIO) }
+                    count = min(want - filled, bytes.count - Int(at))
+                    bytes.withUnsafeBytes { source in
+                        (buffer.baseAddress! + filled).update(from: source.baseAddress!.assumingMemoryBound(to: UInt8.self) + Int(at),
+                                                              count: count)
+                    }
                 }
                 filled += count
                 initialized = filled

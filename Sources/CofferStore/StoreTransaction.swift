@@ -213,7 +213,7 @@ public struct StoreTransaction {
     /// reference to it; under SERIALIZABLE only one of the two commits, so a version never names
     /// bytes the sweep removes. (A data folder's sweep runs only while no upload can.)
     func checkNotSwept(_ name: String) throws {
-        guard db.connection.isPostgres, !Manifest.isManifest(name) else { return }
+        guard db.connection.isPostgres else { return }
         if try db.one(Int64.self, sql: "SELECT 1 FROM swept_blobs WHERE name = ?", arguments: [name]) != nil {
             throw StoreBusy()
         }

@@ -113,7 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Cluster mode: keep the metadata (buckets, versions, IAM, the used-code ledger) in this PostgreSQL database, shared by every node, instead of DATA/coffer.sqlite: postgres://USER[:PASSWORD]@HOST[:PORT][,HOST[:PORT]...]/DATABASE. With several hosts a node uses the first that takes writes and moves on when it fails or turns read-only. COFFER_DATABASE works too. Needs --blobs.")
     var database: String?
 
-    @Option(help: "Cluster mode: where every node keeps object bytes. rados:POOL[?conf=CEPH_CONF_FILE&id=CLIENT_ID] for a Ceph RADOS pool (librados2 must be installed; without conf, CEPH_CONF or /etc/ceph/ceph.conf; uploads are staged in this machine's temporary folder), or a folder every node shares (a shared file system). With --database.")
+    @Option(help: "Cluster mode: where every node keeps object bytes. rados:POOL[?conf=CEPH_CONF_FILE&id=CLIENT_ID&namespace=NS] for a Ceph RADOS pool (librados2 must be installed; without conf, CEPH_CONF or /etc/ceph/ceph.conf; a namespace lets several clusters share a pool; uploads are staged in this machine's temporary folder), or a folder every node shares (a shared file system). With --database.")
     var blobs: String?
 
     /// The SMS settings the flags ask for.

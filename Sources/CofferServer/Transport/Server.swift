@@ -59,7 +59,7 @@ public struct ServerOptions: Sendable {
     /// Where SMS codes go (webhook or outbox), whether SMS devices are allowed, the global cap.
     public var sms = SMSSettings()
     /// Cluster mode: the metadata in this PostgreSQL database (shared by every node) instead of
-    /// the data folder's SQLite, and the blobs in `blobFolder` (a folder every node shares).
+    /// the data folder's SQLite, and the bytes in `blobs` (a RADOS pool or a folder every node shares).
     public var database: PostgresTarget?
     public var blobs: ClusterBlobs?
     /// Told why a cluster node's writes pause and when they resume (its log).
