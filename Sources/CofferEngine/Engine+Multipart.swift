@@ -172,7 +172,7 @@ extension Engine {
         case .file(let name): return [.file(name, size: version.size)]
         case .none: return []
         case .manifest(let name):
-            return try Self.whole(try store.readStatement { try $0.manifest(name) }, of: version)
+            return try Self.whole(try store.readNow { try $0.manifest(name) }, of: version)
         }
     }
 

@@ -81,12 +81,20 @@ public final class AccessControl: Sendable {
     /// Every identity policy that applies to an IAM user: the user's inline and attached
     /// policies, then each group's.
     public func identityPolicies(user: String) throws -> [PolicySource] {
-        try identities.value(for: user) { try store.read { try Self.identityPolicies(user: user, in: $0) } }
+        try identities.value(for: user) {
+            try store.decisionRead("identity\u{0}" + user) { try Self.identityPolicies(user: user, in: $0) }
+        }
     }
 
     /// A group's inline and attached policies (SimulatePrincipalPolicy on a group).
-    public func groupPolicies(group: String) throws -> [PolicySource] {
-        try store.read { try Self.policies(of: .group(group), inline: .group, in: $0) }
+    public func groupPolicies(group: String) async throws -> [PolicySource] {
+        try await store.asyncRead { try Self.policies(of: .group(group), inline: .group, in: $0) }
+    }
+
+    /// Runs a decision (`authorize`, or an API's check around it) whose reads suspend rather than
+    /// block while a cluster node's database answers (`Store.resolving`).
+    public func resolving<T>(_ decide: () throws -> T) async throws -> T {
+        try await store.resolving(decide)
     }
 
     static func identityPolicies(user: String, in transaction: StoreTransaction) throws -> [PolicySource] {
@@ -132,7 +140,7 @@ public final class AccessControl: Sendable {
     /// The bucket's policy, if it has one (nil for a bucket that does not exist).
     public func bucketPolicy(bucket: String) throws -> PolicySource? {
         try buckets.value(for: bucket) {
-            try store.read { transaction -> PolicySource? in
+            try store.decisionRead("bucket-policy\u{0}" + bucket) { transaction -> PolicySource? in
                 guard let record = try transaction.bucket(named: bucket),
                       let json = try transaction.bucketPolicy(bucketID: record.id)
                 else { return nil }
@@ -144,7 +152,7 @@ public final class AccessControl: Sendable {
     /// Whether a bucket exists (a refused request on a bucket that does not answers NoSuchBucket,
     /// as AWS does: bucket names are no secret).
     public func bucketExists(_ name: String) throws -> Bool {
-        try store.read { try $0.bucket(named: name) != nil }
+        try store.decisionRead("bucket\u{0}" + name) { try $0.bucket(named: name) != nil }
     }
 
     // MARK: Decisions

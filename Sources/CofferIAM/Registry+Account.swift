@@ -101,8 +101,8 @@ public struct Account: RegistryPart {
     // MARK: Audits
 
     /// GetAccountSummary's SummaryMap.
-    public func accountSummary(_ caller: Principal) throws -> [(String, Int)] {
-        return try store.read { transaction in
+    public func accountSummary(_ caller: Principal) async throws -> [(String, Int)] {
+        return try await store.asyncRead { transaction in
             let rootDevices = try transaction.devices(user: Registry.rootUser, assigned: nil, kind: nil, after: nil, limit: 1)
             return [
                 ("AccessKeysPerUserQuota", Registry.maxKeysPerUser),
@@ -159,8 +159,8 @@ public struct Account: RegistryPart {
     }
 
     /// GetCredentialReport: the CSV and when it was generated; `ReportNotPresent` before one was.
-    public func credentialReport(_ caller: Principal) throws -> (csv: String, generated: Int64) {
-        return try store.read { transaction in
+    public func credentialReport(_ caller: Principal) async throws -> (csv: String, generated: Int64) {
+        return try await store.asyncRead { transaction in
             guard let csv = try transaction.setting("credential_report"),
                   let time = try transaction.setting("credential_report_ms").flatMap(Int64.init)
             else { throw IAMError(.reportNotPresent, "Credential report does not exist. Use GenerateCredentialReport.") }
@@ -192,16 +192,16 @@ extension Registry {
 /// of its own. Each is one consistent snapshot.
 extension Account {
     /// The names of users (among the first 1,000) with no assigned MFA device.
-    public func usersWithoutMFA() throws -> [String] {
-        try store.read { transaction in
+    public func usersWithoutMFA() async throws -> [String] {
+        try await store.asyncRead { transaction in
             try transaction.users(after: nil, limit: 1000).filter {
                 try transaction.devices(user: $0.name, assigned: true, kind: nil, after: nil, limit: 1).isEmpty
             }.map(\.name)
         }
     }
 
-    public func summaries(of users: [UserRecord]) throws -> [UserSummary] {
-        try store.read { transaction in
+    public func summaries(of users: [UserRecord]) async throws -> [UserSummary] {
+        try await store.asyncRead { transaction in
             try users.map { user in
                 UserSummary(user: user, hasPassword: try transaction.loginProfile(user: user.name) != nil,
                             deviceKinds: try transaction.devices(user: user.name, assigned: true, kind: nil, after: nil,
@@ -212,8 +212,8 @@ extension Account {
     }
 
     /// A page of the audit log, newest first, before entry `before`.
-    public func auditPage(before: Int64?, principalSuffix: String?, outcome: String?, limit: Int) throws -> [AuditRecord] {
-        try store.read { try $0.auditPage(before: before, principalSuffix: principalSuffix, outcome: outcome, limit: limit) }
+    public func auditPage(before: Int64?, principalSuffix: String?, outcome: String?, limit: Int) async throws -> [AuditRecord] {
+        try await store.asyncRead { try $0.auditPage(before: before, principalSuffix: principalSuffix, outcome: outcome, limit: limit) }
     }
     /// Appends an audit entry made elsewhere (a console action); a row that cannot be written is
     /// dropped rather than failing the action it records.

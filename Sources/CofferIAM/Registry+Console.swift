@@ -64,9 +64,9 @@ public struct ConsoleSignIn: RegistryPart {
         var userRecord: UserRecord?
         if (1...128).contains(password.count) {
             if isRoot {
-                hash = try store.read { try $0.setting("root_password_hash") }
+                hash = try await store.asyncRead { try $0.setting("root_password_hash") }
             } else if account == accountID, userName != Registry.rootUser, (1...64).contains(userName.utf8.count) {
-                (userRecord, profile) = try store.read { (try $0.user(named: userName), try $0.loginProfile(user: userName)) }
+                (userRecord, profile) = try await store.asyncRead { (try $0.user(named: userName), try $0.loginProfile(user: userName)) }
                 hash = userRecord == nil ? nil : profile?.passwordHash
             }
         }
@@ -90,7 +90,7 @@ public struct ConsoleSignIn: RegistryPart {
         }
         let principalName = isRoot ? Registry.rootUser : userName
         var mustChange = profile?.resetRequired ?? false
-        if let profile, let policy = try passwords.passwordPolicy(), passwordExpired(profile, policy: policy) {
+        if let profile, let policy = try await passwords.passwordPolicy(), passwordExpired(profile, policy: policy) {
             if policy.hardExpiry ?? false {
                 await auditSignInFailure(user: userName, isRoot: false, source: source, outcome: .refused,
                                          detail: "password expired (hard expiry)")
@@ -98,7 +98,7 @@ public struct ConsoleSignIn: RegistryPart {
             }
             mustChange = true
         }
-        let hasDevice = try store.read {
+        let hasDevice = try await store.asyncRead {
             try !$0.devices(user: principalName, assigned: true, kind: nil, after: nil, limit: 1).isEmpty
         }
         let stage: ConsoleSessionRecord.Stage = hasDevice ? .code : (mustChange ? .newPassword : .active)
@@ -108,7 +108,8 @@ public struct ConsoleSignIn: RegistryPart {
             try transaction.saveConsoleSession(record)
             try transaction.appendAudit(self.consoleAudit("ConsoleLogin", user: principalName, source: source,
                                                           outcome: hasDevice ? .passed : .done,
-                                                          detail: hasDevice ? "password accepted; MFA code required" : "signed in"))
+                                                          detail: hasDevice ? "password accepted; MFA code required" : "signed in",
+                                                          in: transaction))
         }
         return .session(token: token, record: record)
     }
@@ -118,12 +119,12 @@ public struct ConsoleSignIn: RegistryPart {
     /// session's next state; nil when the session is unknown, expired or not waiting for a code.
     public func consoleVerifyCode(token: String, serial: String, code: String, source: String?) async throws
         -> (token: String, record: ConsoleSessionRecord)? {
-        guard let (pending, _) = try consoleSession(token: token, allowing: [.code]) else { return nil }
+        guard let (pending, _) = try await consoleSession(token: token, allowing: [.code]) else { return nil }
         try Names.validateSerial(serial)
         let user = pending.userName
-        let context = DeviceVerifier.Context(event: "ConsoleLogin", principal: principalArn(user),
+        let context = await DeviceVerifier.Context(event: "ConsoleLogin", principal: principalArn(user),
                                              source: source, requestID: nil)
-        let mustChange = try mustChangePassword(user)
+        let mustChange = try await mustChangePassword(user)
         let (newToken, next) = newConsoleSession(user: user, stage: mustChange ? .newPassword : .active, mfaAt: now(),
                                                  source: source)
         let sms = self.sms
@@ -181,10 +182,10 @@ public struct ConsoleSignIn: RegistryPart {
     /// The session a cookie's token stands for, if it exists, has not expired and is at one of
     /// `stages`; with the principal it acts as.
     public func consoleSession(token: String, allowing stages: Set<ConsoleSessionRecord.Stage> = [.active])
-        throws -> (ConsoleSessionRecord, Principal)? {
+        async throws -> (ConsoleSessionRecord, Principal)? {
         guard (20...200).contains(token.utf8.count) else { return nil }
         let hash = Registry.tokenHash(token)
-        let found: (ConsoleSessionRecord, UserRecord?)? = try store.read { transaction in
+        let found: (ConsoleSessionRecord, UserRecord?)? = try await store.asyncRead { transaction in
             guard let record = try transaction.consoleSession(tokenHash: hash) else { return nil }
             return (record, record.userName == Registry.rootUser ? nil : try transaction.user(named: record.userName))
         }
@@ -204,7 +205,8 @@ public struct ConsoleSignIn: RegistryPart {
         let ended = try transaction.deleteConsoleSessions(user: user)
         guard ended > 0 else { return }
         try transaction.appendAudit(consoleAudit("ConsoleSessionsEnded", user: user, source: nil, outcome: .done,
-                                                 detail: "\(ended) console session\(ended == 1 ? "" : "s") ended: \(reason)"))
+                                                 detail: "\(ended) console session\(ended == 1 ? "" : "s") ended: \(reason)",
+                                                 in: transaction))
     }
 
     /// Sign-out: this session only.
@@ -214,7 +216,7 @@ public struct ConsoleSignIn: RegistryPart {
             guard let record = try transaction.consoleSession(tokenHash: hash) else { return }
             try transaction.deleteConsoleSession(tokenHash: hash)
             try transaction.appendAudit(self.consoleAudit("ConsoleLogout", user: record.userName, source: source,
-                                                          outcome: .done, detail: "signed out"))
+                                                          outcome: .done, detail: "signed out", in: transaction))
         }
     }
 
@@ -251,9 +253,9 @@ public struct ConsoleSignIn: RegistryPart {
 
     /// Whether any of the user's policies tests `aws:MultiFactorAuthPresent` or `aws:MultiFactorAuthAge`
     /// (the console then leads a user without a device to the enrolment wizard).
-    public func policiesMentionMFA(user: String) throws -> Bool {
+    public func policiesMentionMFA(user: String) async throws -> Bool {
         guard user != Registry.rootUser else { return false }
-        return try Self.mentionMFA(access.identityPolicies(user: user))
+        return try await Self.mentionMFA(access.resolving { try access.identityPolicies(user: user) })
     }
 
     static func mentionMFA(_ sources: [PolicySource]) -> Bool {
@@ -270,22 +272,22 @@ public struct ConsoleSignIn: RegistryPart {
     /// an administrator marked for change, and (when the user has no MFA device and a policy of
     /// theirs asks for MFA) assign a virtual MFA device. Each entry says it in words; an empty list
     /// means attaching traps nobody. The same evaluation as the authorization point.
-    public func trapsAfterAttaching(user name: String, arn: String) throws -> [String] {
-        guard name != Registry.rootUser, let user = try store.read({ try $0.user(named: name) }) else { return [] }
-        let before = try access.identityPolicies(user: name)
+    public func trapsAfterAttaching(user name: String, arn: String) async throws -> [String] {
+        guard name != Registry.rootUser, let user = try await store.asyncRead({ try $0.user(named: name) }) else { return [] }
+        let before = try await access.resolving { try access.identityPolicies(user: name) }
         guard !before.contains(where: { $0.id == arn }) else { return [] }
-        guard let added = try store.read({ try AccessControl.managed(arn, in: $0) }) else { return [] }
+        guard let added = try await store.asyncRead({ try AccessControl.managed(arn, in: $0) }) else { return [] }
         let after = before + [added]
         let principal = Principal(userName: user.name, isSession: true, isConsole: true, mfaAuthenticated: false,
                                   path: user.path, userID: user.userID, accountID: accountID)
         let keys = ConditionKeys.global(principal, connection: ConditionKeys.Connection(secureTransport: true, sourceIP: nil,
                                                                                         userAgent: nil), now: now())
         let ownArn = userArn(user)
-        let mustChangePassword = try store.read({ try $0.loginProfile(user: name) })?.resetRequired == true
-        let hasDevice = try !store.read({ try $0.devices(user: name, assigned: true, kind: nil, after: nil, limit: 1) }).isEmpty
+        let mustChangePassword = try await store.asyncRead({ try $0.loginProfile(user: name) })?.resetRequired == true
+        let hasDevice = try await !store.asyncRead({ try $0.devices(user: name, assigned: true, kind: nil, after: nil, limit: 1) }).isEmpty
         // AllowUsersToChangePassword stands in for a policy, short of an explicit Deny (as at the
         // authorization point).
-        let everyoneMayChange = try passwords.passwordPolicy()?.allowUsersToChangePassword ?? false
+        let everyoneMayChange = try await passwords.passwordPolicy()?.allowUsersToChangePassword ?? false
         enum Trap { case password, mfa }
         func traps(_ identity: [PolicySource]) -> Set<Trap> {
             func decision(_ action: String, _ resource: String) -> Decision {
@@ -342,9 +344,10 @@ public struct ConsoleSignIn: RegistryPart {
 
     /// Whether the user's password must be changed before anything else (reset required, or
     /// past the policy's MaxPasswordAge).
-    func mustChangePassword(_ user: String) throws -> Bool {
-        guard user != Registry.rootUser, let profile = try store.read({ try $0.loginProfile(user: user) }) else { return false }
-        return try profile.resetRequired || passwords.passwordPolicy().map { passwordExpired(profile, policy: $0) } ?? false
+    func mustChangePassword(_ user: String) async throws -> Bool {
+        guard user != Registry.rootUser, let profile = try await store.asyncRead({ try $0.loginProfile(user: user) }) else { return false }
+        if profile.resetRequired { return true }
+        return try await passwords.passwordPolicy().map { passwordExpired(profile, policy: $0) } ?? false
     }
 
     /// Past the policy's MaxPasswordAge.
@@ -364,15 +367,20 @@ public struct ConsoleSignIn: RegistryPart {
                                             expires: created + lifetime, mfaAt: mfaAt, source: source))
     }
 
-    func principalArn(_ user: String) -> String {
-        user == Registry.rootUser ? rootArn : (try? store.read { try $0.user(named: user) }).flatMap { $0.map(userArn) }
+    func principalArn(_ user: String, in transaction: StoreTransaction) -> String {
+        user == Registry.rootUser ? rootArn : (try? transaction.user(named: user)).flatMap { $0.map(userArn) }
             ?? "arn:aws:iam::\(accountID):user/\(user)"
     }
 
+    func principalArn(_ user: String) async -> String {
+        (try? await store.asyncRead { self.principalArn(user, in: $0) }) ?? "arn:aws:iam::\(accountID):user/\(user)"
+    }
+
     /// An audit entry about a (known) user's console session; `root` is the account root.
-    func consoleAudit(_ event: String, user: String, source: String?, outcome: AuditOutcome, detail: String) -> AuditRecord {
-        AuditRecord(time: now(), event: event, outcome: outcome, principal: principalArn(user), serial: nil, source: source,
-                    requestID: nil, detail: detail)
+    func consoleAudit(_ event: String, user: String, source: String?, outcome: AuditOutcome, detail: String,
+                      in transaction: StoreTransaction) -> AuditRecord {
+        AuditRecord(time: now(), event: event, outcome: outcome, principal: principalArn(user, in: transaction), serial: nil,
+                    source: source, requestID: nil, detail: detail)
     }
 
     /// A failed or refused sign-in, audited at most 20 times a second (an anonymous caller can make
@@ -394,8 +402,11 @@ public struct ConsoleSignIn: RegistryPart {
         let principal: String
         if isRoot {
             principal = rootArn
-        } else if let user, user != Registry.rootUser, (try? store.read({ try $0.user(named: user) })) != nil {
-            principal = principalArn(user)
+        } else if let user, user != Registry.rootUser,
+                  let arn = try? await store.asyncRead({ transaction in
+                      try transaction.user(named: user).map { _ in self.principalArn(user, in: transaction) }
+                  }) {
+            principal = arn
         } else {
             principal = "arn:aws:iam::\(accountID):user/HIDDEN_DUE_TO_SECURITY_REASONS"
         }

@@ -75,8 +75,8 @@ public struct MFADevices: RegistryPart {
     /// shown again to its creator when the wizard's codes were refused, so that a wrong code pair
     /// does not throw the QR code away. Nil for any other device: once assigned (or for anyone
     /// else), the seed never leaves Coffer again.
-    public func pendingSetup(_ caller: Principal, serial: String) throws -> NewVirtualDevice? {
-        guard let device = try device(serial: serial), device.kind == .virtual, device.userName == nil,
+    public func pendingSetup(_ caller: Principal, serial: String) async throws -> NewVirtualDevice? {
+        guard let device = try await device(serial: serial), device.kind == .virtual, device.userName == nil,
               device.creator == caller.userName
         else { return nil }
         let seed = try masterKey.open(device.sealedSeed, context: serial)
@@ -237,9 +237,9 @@ public struct MFADevices: RegistryPart {
     // MARK: Listing
 
     /// ListMFADevices: the devices enabled for a user (the caller by default).
-    public func listDevices(_ caller: Principal, userName: String?, marker: String?, maxItems: Int) throws -> Page<DeviceRecord> {
+    public func listDevices(_ caller: Principal, userName: String?, marker: String?, maxItems: Int) async throws -> Page<DeviceRecord> {
         let target = userName ?? caller.userName
-        let rows = try store.read { transaction in
+        let rows = try await store.asyncRead { transaction in
             let user = try self.requireUser(target, caller: caller, in: transaction)
             return try transaction.devices(user: user, assigned: nil, kind: nil, after: marker, limit: maxItems + 1)
         }
@@ -247,7 +247,7 @@ public struct MFADevices: RegistryPart {
     }
 
     /// ListVirtualMFADevices: by assignment status; never a seed.
-    public func listVirtualDevices(_ caller: Principal, assignment: String?, marker: String?, maxItems: Int) throws
+    public func listVirtualDevices(_ caller: Principal, assignment: String?, marker: String?, maxItems: Int) async throws
         -> Page<DeviceRecord> {
         let assigned: Bool?
         switch assignment ?? "Any" {
@@ -256,13 +256,13 @@ public struct MFADevices: RegistryPart {
         case "Unassigned": assigned = false
         default: throw IAMError.validation("assignmentStatus", "Member must satisfy enum value set: [Assigned, Unassigned, Any]")
         }
-        let rows = try store.read {
+        let rows = try await store.asyncRead {
             try $0.devices(user: nil, assigned: assigned, kind: .virtual, after: marker, limit: maxItems + 1)
         }
         return Page(rows, maxItems: maxItems) { $0.serial }
     }
 
-    public func user(named name: String) throws -> UserRecord? { try store.read { try $0.user(named: name) } }
+    public func user(named name: String) async throws -> UserRecord? { try await store.asyncRead { try $0.user(named: name) } }
 
     // MARK: Tags
 
@@ -289,8 +289,8 @@ public struct MFADevices: RegistryPart {
         }
     }
 
-    public func listTags(_ caller: Principal, serial: String) throws -> [(key: String, value: String)] {
-        return try store.read { transaction in
+    public func listTags(_ caller: Principal, serial: String) async throws -> [(key: String, value: String)] {
+        return try await store.asyncRead { transaction in
             guard try transaction.device(serial) != nil else {
                 throw IAMError(.noSuchEntity, "MFA device with serial \(serial) cannot be found.")
             }
@@ -313,18 +313,18 @@ public struct MFADevices: RegistryPart {
 /// of its own. Each is one consistent snapshot.
 extension MFADevices {
     /// A user's assigned MFA devices (at most the quota).
-    public func enabledDevices(user: String) throws -> [DeviceRecord] {
-        try store.read { try $0.devices(user: user, assigned: true, kind: nil, after: nil, limit: Registry.maxDevicesPerUser) }
+    public func enabledDevices(user: String) async throws -> [DeviceRecord] {
+        try await store.asyncRead { try $0.devices(user: user, assigned: true, kind: nil, after: nil, limit: Registry.maxDevicesPerUser) }
     }
 
     /// Every device, assigned or not, in serial order (`coffer admin devices`): never a seed or number
     /// but in sealed form.
-    public func allDevices() throws -> [DeviceRecord] {
-        try store.read { try $0.devices(user: nil, assigned: nil, kind: nil, after: nil, limit: 100_000) }
+    public func allDevices() async throws -> [DeviceRecord] {
+        try await store.asyncRead { try $0.devices(user: nil, assigned: nil, kind: nil, after: nil, limit: 100_000) }
     }
 
     /// The device with this serial, assigned or not.
-    public func device(serial: String) throws -> DeviceRecord? {
-        try store.read { try $0.device(serial) }
+    public func device(serial: String) async throws -> DeviceRecord? {
+        try await store.asyncRead { try $0.device(serial) }
     }
 }

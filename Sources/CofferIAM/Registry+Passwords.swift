@@ -20,8 +20,8 @@ public struct Passwords: RegistryPart {
         }
     }
 
-    public func passwordPolicy() throws -> PasswordPolicy? {
-        try store.read { try Self.passwordPolicy(in: $0) }
+    public func passwordPolicy() async throws -> PasswordPolicy? {
+        try await store.asyncRead { try Self.passwordPolicy(in: $0) }
     }
 
     static func passwordPolicy(in transaction: StoreTransaction) throws -> PasswordPolicy? {
@@ -59,7 +59,7 @@ public struct Passwords: RegistryPart {
     func preparePassword(_ password: String, user: String, historySalt: [UInt8], parameter: String) async throws
         -> (hash: String, digest: [UInt8]) {
         try Self.validatePassword(password, parameter: parameter)
-        let policy = try passwordPolicy()
+        let policy = try await passwordPolicy()
         let problems = PasswordPolicy.violations(of: password, user: user, policy: policy)
         guard problems.isEmpty else {
             throw IAMError(.passwordPolicyViolation, "Password does not conform to the account password policy: "
@@ -67,7 +67,7 @@ public struct Passwords: RegistryPart {
         }
         let digest = try await core.hasher.digest(password, salt: historySalt)
         if let reuse = policy?.reusePrevention {
-            let earlier = try store.read { try $0.passwordHistory(user: user, limit: reuse) }
+            let earlier = try await store.asyncRead { try $0.passwordHistory(user: user, limit: reuse) }
             if earlier.contains(where: { constantTimeEqual($0, digest) }) {
                 throw IAMError(.passwordPolicyViolation, "Password does not conform to the account password policy: "
                     + "it was used among the last \(reuse) passwords.")
@@ -81,7 +81,7 @@ public struct Passwords: RegistryPart {
         guard user != Registry.rootUser else {
             throw IAMError(.invalidInput, "The root's password is set with `coffer admin root-password`, not CreateLoginProfile.")
         }
-        guard try store.read({ try $0.user(named: user) }) != nil else {
+        guard try await store.asyncRead({ try $0.user(named: user) }) != nil else {
             throw IAMError(.noSuchEntity, "The user with name \(user) cannot be found.")
         }
         let salt = SecureRandom.bytes(16)
@@ -102,9 +102,9 @@ public struct Passwords: RegistryPart {
         return profile
     }
 
-    public func loginProfile(user: String) throws -> LoginProfileRecord {
+    public func loginProfile(user: String) async throws -> LoginProfileRecord {
         try Names.validateUserName(user)
-        guard let profile = try store.read({ try $0.loginProfile(user: user) }) else { throw Self.noLoginProfile(user) }
+        guard let profile = try await store.asyncRead({ try $0.loginProfile(user: user) }) else { throw Self.noLoginProfile(user) }
         return profile
     }
 
@@ -114,7 +114,7 @@ public struct Passwords: RegistryPart {
 
     /// UpdateLoginProfile: a new password (an administrator's reset), the reset flag, or both.
     public func updateLoginProfile(user: String, password: String?, resetRequired: Bool?) async throws {
-        var profile = try loginProfile(user: user)
+        var profile = try await loginProfile(user: user)
         var digest: [UInt8]?
         if let password {
             let prepared = try await preparePassword(password, user: user, historySalt: profile.historySalt,
@@ -149,7 +149,7 @@ public struct Passwords: RegistryPart {
             throw IAMError(.invalidUserType, "Only IAM users can change their own password with ChangePassword.")
         }
         try Self.validatePassword(old, parameter: "oldPassword")
-        var profile = try loginProfile(user: caller.userName)
+        var profile = try await loginProfile(user: caller.userName)
         let user = caller.userName
         // Counted before the hash is awaited (a burst of parallel guesses cannot outrun the lock):
         // the fifth wrong password in a row locks for a doubling time; a right one is forgiven.
@@ -211,14 +211,14 @@ public struct Passwords: RegistryPart {
             }
         }
     }
-    public func rootPasswordIsSet() throws -> Bool {
-        try store.read { try $0.setting("root_password_hash") != nil }
+    public func rootPasswordIsSet() async throws -> Bool {
+        try await store.asyncRead { try $0.setting("root_password_hash") != nil }
     }
 
     /// Sets (or changes) the root's password, checked against the account policy or AWS's default.
     public func setRootPassword(_ password: String) async throws {
         try Self.validatePassword(password, parameter: "password")
-        let problems = PasswordPolicy.violations(of: password, user: Registry.rootUser, policy: try passwordPolicy())
+        let problems = PasswordPolicy.violations(of: password, user: Registry.rootUser, policy: try await passwordPolicy())
         guard problems.isEmpty else {
             throw IAMError(.passwordPolicyViolation, "Password does not conform to the account password policy: "
                 + problems.joined(separator: "; ") + ".")
@@ -234,7 +234,7 @@ public struct Passwords: RegistryPart {
 
     /// Whether `password` is the root's (false when none is set).
     public func verifyRootPassword(_ password: String) async throws -> Bool {
-        guard let hash = try store.read({ try $0.setting("root_password_hash") }) else { return false }
+        guard let hash = try await store.asyncRead({ try $0.setting("root_password_hash") }) else { return false }
         return await core.hasher.verify(password, against: hash)
     }
 
@@ -253,7 +253,7 @@ public struct Passwords: RegistryPart {
 /// of its own. Each is one consistent snapshot.
 extension Passwords {
     /// Whether the user has a console password.
-    public func hasLoginProfile(user: String) throws -> Bool {
-        try store.read { try $0.loginProfile(user: user) } != nil
+    public func hasLoginProfile(user: String) async throws -> Bool {
+        try await store.asyncRead { try $0.loginProfile(user: user) } != nil
     }
 }

@@ -104,9 +104,9 @@ public struct Policies: RegistryPart {
         }
     }
 
-    public func inlinePolicy(_ owner: PolicyOwner, name: String) throws -> String {
+    public func inlinePolicy(_ owner: PolicyOwner, name: String) async throws -> String {
         try Self.validatePolicyName(name)
-        return try store.read { transaction in
+        return try await store.asyncRead { transaction in
             try self.requireOwner(owner, in: transaction)
             guard let document = try transaction.inlinePolicy(owner, name: name) else {
                 throw IAMError(.noSuchEntity, "The \(owner.kindName) policy with name \(name) cannot be found.")
@@ -126,8 +126,8 @@ public struct Policies: RegistryPart {
         }
     }
 
-    public func inlinePolicyNames(_ owner: PolicyOwner) throws -> [String] {
-        try store.read { transaction in
+    public func inlinePolicyNames(_ owner: PolicyOwner) async throws -> [String] {
+        try await store.asyncRead { transaction in
             try self.requireOwner(owner, in: transaction)
             return try transaction.inlinePolicies(owner).map(\.name)
         }
@@ -188,15 +188,15 @@ public struct Policies: RegistryPart {
         return record
     }
 
-    public func getPolicy(arn: String) throws -> ManagedPolicy {
-        try store.read { transaction in
+    public func getPolicy(arn: String) async throws -> ManagedPolicy {
+        try await store.asyncRead { transaction in
             if let aws = AWSManagedPolicy.named(arn: arn) { return try self.managed(aws, in: transaction) }
             return try self.managed(try self.requireManaged(arn, in: transaction), in: transaction)
         }
     }
 
-    public func policyVersion(arn: String, versionID: String) throws -> (version: PolicyVersionRecord, isDefault: Bool) {
-        try store.read { transaction in
+    public func policyVersion(arn: String, versionID: String) async throws -> (version: PolicyVersionRecord, isDefault: Bool) {
+        try await store.asyncRead { transaction in
             if let aws = AWSManagedPolicy.named(arn: arn) {
                 guard versionID == aws.versionID else {
                     throw IAMError(.noSuchEntity, "Policy \(arn) version \(versionID) does not exist or is not attachable.")
@@ -211,8 +211,8 @@ public struct Policies: RegistryPart {
         }
     }
 
-    public func policyVersions(arn: String) throws -> (versions: [PolicyVersionRecord], defaultVersion: String) {
-        try store.read { transaction in
+    public func policyVersions(arn: String) async throws -> (versions: [PolicyVersionRecord], defaultVersion: String) {
+        try await store.asyncRead { transaction in
             if let aws = AWSManagedPolicy.named(arn: arn) {
                 return ([PolicyVersionRecord(versionID: aws.versionID, document: aws.document, created: aws.created)],
                         aws.versionID)
@@ -283,8 +283,8 @@ public struct Policies: RegistryPart {
     }
 
     public func listPolicies(scope: PolicyScope, onlyAttached: Bool, pathPrefix: String, marker: String?,
-                             maxItems: Int) throws -> Page<ManagedPolicy> {
-        try store.read { transaction in
+                             maxItems: Int) async throws -> Page<ManagedPolicy> {
+        try await store.asyncRead { transaction in
             var policies: [ManagedPolicy] = []
             if scope != .local { policies += try AWSManagedPolicy.all.map { try self.managed($0, in: transaction) } }
             if scope != .aws { policies += try transaction.managedPolicies().map { try self.managed($0, in: transaction) } }
@@ -324,8 +324,8 @@ public struct Policies: RegistryPart {
     }
 
     /// (name, ARN) of each attached policy.
-    public func attachedPolicies(_ owner: PolicyOwner) throws -> [(name: String, arn: String)] {
-        try store.read { transaction in
+    public func attachedPolicies(_ owner: PolicyOwner) async throws -> [(name: String, arn: String)] {
+        try await store.asyncRead { transaction in
             try self.requireOwner(owner, in: transaction)
             return try transaction.attachedPolicies(owner).map { arn in
                 (String(arn.split(separator: "/").last ?? Substring(arn)), arn)
@@ -353,11 +353,11 @@ public struct Policies: RegistryPart {
         }
     }
 
-    public func group(named name: String) throws -> GroupRecord? { try store.read { try $0.group(named: name) } }
+    public func group(named name: String) async throws -> GroupRecord? { try await store.asyncRead { try $0.group(named: name) } }
 
     /// GetGroup: the group and its members.
-    public func getGroup(name: String) throws -> (group: GroupRecord, users: [UserRecord]) {
-        try store.read { transaction in
+    public func getGroup(name: String) async throws -> (group: GroupRecord, users: [UserRecord]) {
+        try await store.asyncRead { transaction in
             guard let group = try transaction.group(named: name) else {
                 throw IAMError(.noSuchEntity, "The group with name \(name) cannot be found.")
             }
@@ -365,8 +365,8 @@ public struct Policies: RegistryPart {
         }
     }
 
-    public func listGroups(marker: String?, maxItems: Int) throws -> Page<GroupRecord> {
-        let rows = try store.read { try $0.groups(after: marker, limit: maxItems + 1) }
+    public func listGroups(marker: String?, maxItems: Int) async throws -> Page<GroupRecord> {
+        let rows = try await store.asyncRead { try $0.groups(after: marker, limit: maxItems + 1) }
         return Page(rows, maxItems: maxItems) { $0.name }
     }
 
@@ -408,8 +408,8 @@ public struct Policies: RegistryPart {
         }
     }
 
-    public func groups(ofUser user: String) throws -> [GroupRecord] {
-        try store.read { transaction in
+    public func groups(ofUser user: String) async throws -> [GroupRecord] {
+        try await store.asyncRead { transaction in
             try self.requireOwner(.user(user), in: transaction)
             return try transaction.groups(ofUser: user).compactMap { try transaction.group(named: $0) }
         }

@@ -160,7 +160,7 @@ public struct SMSDevices: RegistryPart {
     public func resendForEnable(_ caller: Principal, userName: String, serial: String, info: RequestInfo) async throws -> String {
         try await observed {
             if let reason = self.unavailableReason(for: userName) { throw SMSRefusal(.notAllowed, reason) }
-            let device = try self.pending(caller, userName: userName, serial: serial)
+            let device = try await self.pending(caller, userName: userName, serial: serial)
             try await self.send(device: device, user: userName, purpose: .enable, boundTo: Self.callerBinding(caller),
                                 principal: self.arn(of: caller), info: info)
             return device.name
@@ -183,7 +183,7 @@ public struct SMSDevices: RegistryPart {
     /// The wizard's last step: the code sent to the number, typed back. Assigns the device.
     public func enable(_ caller: Principal, userName: String, serial: String, code: String, info: RequestInfo) async throws {
         if let reason = unavailableReason(for: userName) { throw SMSRefusal(.notAllowed, reason) }
-        _ = try pending(caller, userName: userName, serial: serial)
+        _ = try await pending(caller, userName: userName, serial: serial)
         let context = DeviceVerifier.Context(event: "EnableMFADevice", principal: arn(of: caller), source: info.source,
                                              requestID: info.requestID)
         let binding = Self.callerBinding(caller)
@@ -205,8 +205,8 @@ public struct SMSDevices: RegistryPart {
     }
 
     /// The caller's unfinished SMS device for `userName`.
-    func pending(_ caller: Principal, userName: String, serial: String) throws -> DeviceRecord {
-        guard let device = try store.read({ try $0.device(serial) }), device.kind == .sms, device.userName == nil,
+    func pending(_ caller: Principal, userName: String, serial: String) async throws -> DeviceRecord {
+        guard let device = try await store.asyncRead({ try $0.device(serial) }), device.kind == .sms, device.userName == nil,
               device.creator == caller.userName, serial.hasPrefix(serialPrefix(user: userName)),
               device.created + Self.pendingLifetimeMs > now()
         else { throw SMSRefusal(.wrongCode, "This SMS device is no longer waiting to be assigned: start again.") }
@@ -214,19 +214,19 @@ public struct SMSDevices: RegistryPart {
     }
 
     /// The caller's unfinished SMS device `serial` for `userName`, if it still waits.
-    public func pendingDevice(_ caller: Principal, userName: String, serial: String) throws -> DeviceRecord {
-        try pending(caller, userName: userName, serial: serial)
+    public func pendingDevice(_ caller: Principal, userName: String, serial: String) async throws -> DeviceRecord {
+        try await pending(caller, userName: userName, serial: serial)
     }
 
     /// The caller's newest unfinished SMS device for `userName`.
-    public func latestPending(_ caller: Principal, userName: String) throws -> DeviceRecord? {
-        try store.read { try $0.pendingSMSDevices(creator: caller.userName, serialPrefix: serialPrefix(user: userName)) }
+    public func latestPending(_ caller: Principal, userName: String) async throws -> DeviceRecord? {
+        try await store.asyncRead { try $0.pendingSMSDevices(creator: caller.userName, serialPrefix: serialPrefix(user: userName)) }
             .max { $0.created < $1.created }
     }
 
     /// Cancel in the wizard: the unfinished device and its code are deleted.
     public func cancel(_ caller: Principal, userName: String, serial: String, info: RequestInfo) async throws {
-        _ = try pending(caller, userName: userName, serial: serial)
+        _ = try await pending(caller, userName: userName, serial: serial)
         try await store.write { transaction in
             guard let device = try transaction.device(serial), device.kind == .sms, device.userName == nil else { return }
             try transaction.deleteDevice(serial)
@@ -250,7 +250,7 @@ public struct SMSDevices: RegistryPart {
             throw SMSRefusal(.notAllowed, "This account no longer allows SMS text-message MFA: sign in with another "
                 + "device, or ask an administrator to remove this one and assign another kind.")
         }
-        guard let device = try store.read({ try $0.device(serial) }), device.kind == .sms, device.userName == pending.userName
+        guard let device = try await store.asyncRead({ try $0.device(serial) }), device.kind == .sms, device.userName == pending.userName
         else { throw SMSRefusal(.wrongCode, "That is not an SMS device of yours.") }
         try await send(device: device, user: pending.userName, purpose: .signIn, boundTo: pending.tokenHash,
                        principal: console.principalArn(pending.userName),

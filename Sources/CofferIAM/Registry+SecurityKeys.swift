@@ -40,8 +40,8 @@ public struct SecurityKeys: RegistryPart {
     }
 
     /// The user's security keys' credential ids (for `excludeCredentials` and `allowCredentials`).
-    public func securityKeyIDs(user: String) throws -> [[UInt8]] {
-        try store.read { try $0.securityKeyIDs(user: user) }
+    public func securityKeyIDs(user: String) async throws -> [[UInt8]] {
+        try await store.asyncRead { try $0.securityKeyIDs(user: user) }
     }
 
     /// Registers a security key for the caller from the browser's `navigator.credentials.create`
@@ -95,12 +95,12 @@ public struct SecurityKeys: RegistryPart {
     public func consoleVerifySecurityKey(token: String, credentialID: [UInt8], authenticatorData: [UInt8],
                                          clientDataJSON: [UInt8], signature: [UInt8], rp: RelyingParty, source: String?)
         async throws -> (token: String, record: ConsoleSessionRecord)? {
-        guard let (pending, _) = try console.consoleSession(token: token, allowing: [.code]) else { return nil }
+        guard let (pending, _) = try await console.consoleSession(token: token, allowing: [.code]) else { return nil }
         let user = pending.userName
-        let mustChange = try console.mustChangePassword(user)
+        let mustChange = try await console.mustChangePassword(user)
         let (newToken, next) = console.newConsoleSession(user: user, stage: mustChange ? .newPassword : .active, mfaAt: now(),
                                                  source: source)
-        let arn = console.principalArn(user)
+        let arn = await console.principalArn(user)
         // Counted before it is judged: a burst of answers on one pending sign-in cannot outrun the limit.
         guard try await console.reserveFactorAttempt(pending) else { return nil }
         var owned: DeviceRecord?
@@ -109,7 +109,7 @@ public struct SecurityKeys: RegistryPart {
                 try self.takeChallenge(clientDataJSON: clientDataJSON, purpose: .signIn, user: user, sessionToken: token,
                                        in: transaction)
             }
-            guard let (device, _) = try store.read({ try $0.securityKey(credentialID: credentialID) }), device.userName == user else {
+            guard let (device, _) = try await store.asyncRead({ try $0.securityKey(credentialID: credentialID) }), device.userName == user else {
                 throw WebAuthnError(.unknownCredential, "the key is not one of this user's")
             }
             owned = device

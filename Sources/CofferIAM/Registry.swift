@@ -190,8 +190,8 @@ public struct Users: RegistryPart {
     public let core: RegistryCore
 
     /// Whether the account has any IAM user.
-    public func hasAnyUser() throws -> Bool {
-        try store.read { try !$0.users(after: nil, limit: 1).isEmpty }
+    public func hasAnyUser() async throws -> Bool {
+        try await store.asyncRead { try !$0.users(after: nil, limit: 1).isEmpty }
     }
 
     public func createUser(_ caller: Principal, name: String, path: String?) async throws -> UserRecord {
@@ -212,10 +212,10 @@ public struct Users: RegistryPart {
     }
 
     /// GetUser: the named user, or the caller (nil for the root, which is not an IAM user).
-    public func getUser(_ caller: Principal, name: String?) throws -> UserRecord? {
+    public func getUser(_ caller: Principal, name: String?) async throws -> UserRecord? {
         let target = name ?? caller.userName
         if target == Registry.rootUser { return nil }
-        return try store.read { transaction in
+        return try await store.asyncRead { transaction in
             guard let user = try transaction.user(named: target) else {
                 throw IAMError(.noSuchEntity, "The user with name \(target) cannot be found.")
             }
@@ -223,8 +223,8 @@ public struct Users: RegistryPart {
         }
     }
 
-    public func listUsers(_ caller: Principal, marker: String?, maxItems: Int) throws -> Page<UserRecord> {
-        let rows = try store.read { try $0.users(after: marker, limit: maxItems + 1) }
+    public func listUsers(_ caller: Principal, marker: String?, maxItems: Int) async throws -> Page<UserRecord> {
+        let rows = try await store.asyncRead { try $0.users(after: marker, limit: maxItems + 1) }
         return Page(rows, maxItems: maxItems) { $0.name }
     }
 
@@ -277,9 +277,9 @@ public struct Users: RegistryPart {
         return (record, secret)
     }
 
-    public func listAccessKeys(_ caller: Principal, userName: String?) throws -> [AccessKeyRecord] {
+    public func listAccessKeys(_ caller: Principal, userName: String?) async throws -> [AccessKeyRecord] {
         let target = userName ?? caller.userName
-        return try store.read { transaction in
+        return try await store.asyncRead { transaction in
             _ = try self.requireUser(target, caller: caller, in: transaction)
             return try transaction.accessKeys(user: target)
         }
@@ -335,14 +335,14 @@ public struct Users: RegistryPart {
     }
 
     /// Whose access key this is (nil: no such key; root and session keys are not IAM users' keys).
-    public func accessKeyOwner(_ accessKey: String) throws -> String? {
+    public func accessKeyOwner(_ accessKey: String) async throws -> String? {
         guard Self.isWellFormedKeyID(accessKey) else { return nil }
-        return try store.read { try $0.accessKey(accessKey)?.userName }
+        return try await store.asyncRead { try $0.accessKey(accessKey)?.userName }
     }
 
     /// GetAccessKeyLastUsed's answer: nil when the key has not signed a request yet.
-    public func lastUsed(accessKey: String) throws -> (time: Int64, service: String, region: String)? {
-        try store.read { try $0.keyUse(accessKey) }
+    public func lastUsed(accessKey: String) async throws -> (time: Int64, service: String, region: String)? {
+        try await store.asyncRead { try $0.keyUse(accessKey) }
     }
 
     /// Cached (see `credentials`): a request signed with a key costs no database read and no
@@ -359,7 +359,7 @@ public struct Users: RegistryPart {
     }
 
     private func lookUpCredential(_ accessKey: String) throws -> Credential? {
-        try store.read { transaction -> Credential? in
+        try store.decisionRead("credential\u{0}" + accessKey) { [masterKey, accountID] transaction -> Credential? in
             if let key = try transaction.accessKey(accessKey) {
                 guard key.status == .active else { return nil }
                 let secret = try masterKey.open(key.sealedSecret, context: accessKey)

@@ -127,14 +127,16 @@ public final class Store: Sendable {
         try await engine.write(body, recover: recover)
     }
 
-    /// Runs `body` against a consistent read snapshot.
-    public func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+    /// Runs `body` against a consistent read snapshot, blocking the thread (on a cluster node, for
+    /// a round trip): inside the store only. Request paths use `asyncRead` or `decisionRead`;
+    /// start-up and command-line tools use `readNow`.
+    func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         try engine.read(body)
     }
 
     /// Runs `body`, which issues a single statement, without opening a transaction: each
     /// statement has its own consistent snapshot (the GET hot path).
-    public func readStatement<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+    func readStatement<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         try engine.readStatement(body)
     }
 

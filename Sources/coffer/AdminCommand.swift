@@ -174,7 +174,7 @@ struct AdminCommand: AsyncParsableCommand {
         func run() async throws {
             let instance = try folder.open()
             let now = Int64(Date().timeIntervalSince1970 * 1000)
-            let devices = try instance.registry.devices.allDevices()
+            let devices = try await instance.registry.devices.allDevices()
             print("SERIAL\tKIND\tUSER\tSTATE\tDRIFT\tLAST_STEP\tFAILURES\tTHROTTLE")
             for device in devices {
                 let state = device.userName == nil ? "unassigned" : "enabled"
@@ -221,9 +221,9 @@ struct AdminCommand: AsyncParsableCommand {
             print("USER\tPATH\tCREATED\tPASSWORD\tMFA\tACCESS_KEYS")
             var marker: String?
             repeat {
-                let page = try instance.registry.users.listUsers(instance.registry.rootPrincipal(accessKey: ""), marker: marker,
+                let page = try await instance.registry.users.listUsers(instance.registry.rootPrincipal(accessKey: ""), marker: marker,
                                                                  maxItems: 1000)
-                for summary in try instance.registry.account.summaries(of: page.items) {
+                for summary in try await instance.registry.account.summaries(of: page.items) {
                     let kinds = summary.deviceKinds.map(\.rawValue).joined(separator: ",")
                     print("\(summary.user.name)\t\(summary.user.path)\t\(HTTPDate.iso8601(milliseconds: summary.user.created))\t"
                         + "\(summary.hasPassword ? "yes" : "no")\t\(kinds.isEmpty ? "-" : kinds)\t\(summary.accessKeys)")
@@ -345,7 +345,7 @@ struct AdminCommand: AsyncParsableCommand {
             var after: Int64 = 0
             if !json { print("TIME\tEVENT\tOUTCOME\tPRINCIPAL\tSERIAL\tSOURCE\tREQUEST_ID\tDETAIL") }
             while true {
-                let entries = try instance.store.read { try $0.audit(after: after, limit: 1000) }
+                let entries = try instance.store.readNow { try $0.audit(after: after, limit: 1000) }
                 for entry in entries where outcome == nil || entry.outcome.rawValue == outcome {
                     let time = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(entry.time) / 1000))
                     if json {

@@ -227,7 +227,7 @@ struct ServeCommand: AsyncParsableCommand {
         // The root's console password: from COFFER_ROOT_PASSWORD, or made for a new data folder and
         // shown once; an older folder without one is told how to set it. Only its hash is stored.
         do {
-            if try !instance.registry.passwords.rootPasswordIsSet() {
+            if try await !instance.registry.passwords.rootPasswordIsSet() {
                 if let given = ProcessInfo.processInfo.environment["COFFER_ROOT_PASSWORD"], !given.isEmpty {
                     try await instance.registry.passwords.setRootPassword(given)
                     printLine("Root console password set from COFFER_ROOT_PASSWORD.")

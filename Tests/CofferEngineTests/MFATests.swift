@@ -84,7 +84,7 @@ struct MFATests {
         #expect(!contains(Array(seed.prefix(16))))
         #expect(!contains(Array(device.base32Seed.utf8.prefix(24))))
         let reopened = try Harness(folder: h.folder)
-        let record = try #require(try reopened.store.read { try $0.device(device.serial) })
+        let record = try #require(try reopened.store.readNow { try $0.device(device.serial) })
         let other = try MasterKey(bytes: Array(repeating: 9, count: 32))
         #expect(throws: MasterKeyError.cannotOpen) { try other.open(record.sealedSeed, context: record.serial) }
         #expect(try Harness.masterKey.open(record.sealedSeed, context: record.serial) == seed)
@@ -114,7 +114,7 @@ struct MFATests {
         #expect(await delete("arn:aws:iam::123456789012:mfa/other \(s.code(1))").0 == .accessDenied)
         // The version is still there after all of that, and every refusal was audited without a code.
         #expect(try await s.h.read("vault", "doc", versionID: version) == "v1")
-        let audit = try s.h.store.read { try $0.audit(after: 0, limit: 100) }.filter { $0.event == "S3:DeleteObject" }
+        let audit = try s.h.store.readNow { try $0.audit(after: 0, limit: 100) }.filter { $0.event == "S3:DeleteObject" }
         #expect(audit.map(\.outcome.rawValue) == ["refused", "refused", "refused", "refused", "refused", "refused", "failed", "failed"])
         #expect(audit.allSatisfy { !($0.detail ?? "").contains("123456") })  // the malformed header's value
         let good = "\(s.serial) \(s.code(1))"
@@ -192,15 +192,15 @@ struct MFATests {
         // Malformed values and replays never count.
         for _ in 0..<10 { #expect(await attempt("12345") == false) }
         for _ in 0..<5 { #expect(await attempt(wrong) == false) }
-        var device = try #require(try s.h.store.read { try $0.device(s.serial) })
+        var device = try #require(try s.h.store.readNow { try $0.device(s.serial) })
         #expect(device.windowFailures == 5 && device.throttledUntil == 0)
         #expect(await attempt(wrong) == false)  // the sixth: back-off starts
-        device = try #require(try s.h.store.read { try $0.device(s.serial) })
+        device = try #require(try s.h.store.readNow { try $0.device(s.serial) })
         #expect(device.throttledUntil == s.h.clock.milliseconds() + 1000)
         #expect(await attempt(s.code()) == false)  // the right code, refused while throttled
         s.h.clock.advance(seconds: 1)
         #expect(await attempt(s.code()) == true)
-        device = try #require(try s.h.store.read { try $0.device(s.serial) })
+        device = try #require(try s.h.store.readNow { try $0.device(s.serial) })
         #expect(device.failures == 0 && device.backoffs == 0 && device.throttledUntil == 0)
         // Back-offs grow and are capped: never a permanent lock.
         var record = device
@@ -231,17 +231,17 @@ struct MFATests {
             return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
         #expect(refused == 100)
-        let audit = try s.h.store.read { try $0.audit(after: 0, limit: 1000) }
+        let audit = try s.h.store.readNow { try $0.audit(after: 0, limit: 1000) }
         #expect(audit.filter { $0.detail == "wrong code" }.count == 6)  // 5 per step, the 6th starts the back-off
         #expect(audit.filter { $0.detail == "throttled" }.count == 94)
-        let device = try #require(try s.h.store.read { try $0.device(s.serial) })
+        let device = try #require(try s.h.store.readNow { try $0.device(s.serial) })
         #expect(device.windowFailures == 6 && device.throttledUntil == s.h.clock.milliseconds() + 1000)
     }
 
     @Test("A back-off in force survives step boundaries, then the right code works again")
     func backoffAcrossSteps() async throws {
         let s = try await Self.rootWithDevice()
-        var device = try #require(try s.h.store.read { try $0.device(s.serial) })
+        var device = try #require(try s.h.store.readNow { try $0.device(s.serial) })
         for _ in 0..<20 { DeviceVerifier.registerFailure(&device, at: s.h.clock.milliseconds()) }  // the 300 s cap
         let throttled = device
         try await s.h.store.write { transaction in try transaction.updateDevice(throttled) }
@@ -266,7 +266,7 @@ struct MFATests {
                                                   code2: "654321", info: Self.info)
             }
         }
-        let record = try #require(try h.store.read { try $0.device(device.serial) })
+        let record = try #require(try h.store.readNow { try $0.device(device.serial) })
         #expect(record.windowFailures == 0 && record.throttledUntil == 0 && record.creator == "root")
         for index in 0..<Registry.maxUnassignedDevicesPerUser {
             _ = try await h.registry.devices.createVirtualDevice(eve, name: "eve\(index)", path: nil, tags: [], info: Self.info)
@@ -285,7 +285,7 @@ struct MFATests {
         // A device whose clock runs 5 steps ahead.
         try await h.registry.devices.enableDevice(Self.root, userName: "root", serial: device.serial, code1: p.code(step: now + 4),
                                           code2: p.code(step: now + 5), info: Self.info)
-        var record = try #require(try h.store.read { try $0.device(device.serial) })
+        var record = try #require(try h.store.readNow { try $0.device(device.serial) })
         #expect(record.drift == 5 && record.lastStep == now + 5)
         h.clock.advance(seconds: 30)
         // The device now shows now + 1 + 5: accepted around now + drift; drift unchanged.
@@ -294,7 +294,7 @@ struct MFATests {
                                           context: .init(event: "t", principal: "root", source: nil, requestID: nil),
                                           in: transaction)
         }
-        record = try #require(try h.store.read { try $0.device(device.serial) })
+        record = try #require(try h.store.readNow { try $0.device(device.serial) })
         #expect(record.drift == 5)
         // Resync to a clock that is now correct.
         h.clock.advance(seconds: 300)
@@ -302,7 +302,7 @@ struct MFATests {
         try await h.registry.devices.resyncDevice(Principal(userName: "root", isSession: true, mfaAuthenticated: true), userName: "root",
                                           serial: device.serial, code1: p.code(step: later - 1),
                                           code2: p.code(step: later), info: Self.info)
-        record = try #require(try h.store.read { try $0.device(device.serial) })
+        record = try #require(try h.store.readNow { try $0.device(device.serial) })
         #expect(record.drift == 0)
     }
 
@@ -372,7 +372,7 @@ struct MFATests {
         } == nil)
         // The host-side path, audited.
         #expect(try await s.h.registry.devices.adminDeactivate(serial: second.serial, operator: "ops") == "root")
-        let audit = try s.h.store.read { try $0.audit(after: 0, limit: 100) }
+        let audit = try s.h.store.readNow { try $0.audit(after: 0, limit: 100) }
         #expect(audit.contains { $0.event == "AdminDeactivateMFADevice" && $0.principal == "admin:ops" })
     }
 
@@ -396,7 +396,7 @@ struct MFATests {
             }
         }
         #expect(serials.count == 8)
-        #expect(try h.registry.devices.listDevices(alice, userName: nil, marker: nil, maxItems: 3).isTruncated)
+        #expect(try await h.registry.devices.listDevices(alice, userName: nil, marker: nil, maxItems: 3).isTruncated)
         // The authorization point: nothing until a policy allows it, then exactly what it allows.
         let own = "arn:aws:iam::123456789012:user/alice"
         let bobs = "arn:aws:iam::123456789012:user/bob"
@@ -444,7 +444,7 @@ struct MFATests {
         let now = p.step(at: Self.start / 1000)
         try await h.registry.devices.enableDevice(Self.root, userName: "root", serial: "GAKT00000002", code1: p.code(step: now),
                                           code2: p.code(step: now + 1), info: Self.info)
-        #expect(try h.registry.devices.listDevices(Self.root, userName: "root", marker: nil, maxItems: 10).items.map(\.serial)
+        #expect(try await h.registry.devices.listDevices(Self.root, userName: "root", marker: nil, maxItems: 10).items.map(\.serial)
             == ["GAKT00000002"])
     }
 }

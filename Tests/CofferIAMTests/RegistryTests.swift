@@ -83,7 +83,7 @@ struct RegistryTests {
         }
         #expect(codes.filter { $0 == .accessDenied }.count <= 5, "\(codes)")
         #expect(codes.allSatisfy { $0 == .accessDenied || $0 == .limitExceeded }, "\(codes)")
-        let judged = try h.store.read { try $0.audit(after: 0, limit: 100) }.filter { $0.detail?.contains("wrong old password") ?? false }
+        let judged = try h.store.readNow { try $0.audit(after: 0, limit: 100) }.filter { $0.detail?.contains("wrong old password") ?? false }
         #expect((1...5).contains(judged.count))
         // Even the right password is not checked while locked.
         #expect(await Self.code {
@@ -100,16 +100,16 @@ struct RegistryTests {
         let deny = #"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"iam:ChangePassword","Resource":"*"}}"#
         let denies = try await h.registry.policies.createPolicy(name: "NoChange", path: nil, document: deny, description: nil)
         let reads = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
-        #expect(try h.registry.console.trapsAfterAttaching(user: "tom", arn: denies.arn).count == 1)
-        #expect(try h.registry.console.trapsAfterAttaching(user: "tom", arn: reads).isEmpty)
+        #expect(try await h.registry.console.trapsAfterAttaching(user: "tom", arn: denies.arn).count == 1)
+        #expect(try await h.registry.console.trapsAfterAttaching(user: "tom", arn: reads).isEmpty)
         // Without the managed policy, tom is stuck already unless the account lets everyone change passwords.
         try await h.registry.policies.detachPolicy(.user("tom"), arn: "arn:aws:iam::aws:policy/IAMUserChangePassword")
-        #expect(try h.registry.console.trapsAfterAttaching(user: "tom", arn: denies.arn).isEmpty)  // not this policy's doing
+        #expect(try await h.registry.console.trapsAfterAttaching(user: "tom", arn: denies.arn).isEmpty)  // not this policy's doing
         var policy = PasswordPolicy()
         policy.allowUsersToChangePassword = true
         try await h.registry.passwords.updatePasswordPolicy(policy)
-        #expect(try h.registry.console.trapsAfterAttaching(user: "tom", arn: denies.arn).count == 1)  // an explicit Deny still traps
-        #expect(try h.registry.console.trapsAfterAttaching(user: "tom", arn: reads).isEmpty)
+        #expect(try await h.registry.console.trapsAfterAttaching(user: "tom", arn: denies.arn).count == 1)  // an explicit Deny still traps
+        #expect(try await h.registry.console.trapsAfterAttaching(user: "tom", arn: reads).isEmpty)
     }
 
     @Test("Console link credentials: for console sessions only, carrying their MFA state, at most 200 live per user")
@@ -122,7 +122,7 @@ struct RegistryTests {
         let console = Principal(userName: "root", isConsole: true, mfaAuthenticated: true, mfaAuthenticatedAt: now, accountID: "123456789012")
         let first = try await h.registry.account.consoleSessionCredentials(console, expires: now + 60_000)
         #expect(first.accessKey.hasPrefix("ASIA") && first.expiration == now + 60_000)
-        let session = try h.store.read { try $0.session(first.accessKey) }
+        let session = try h.store.readNow { try $0.session(first.accessKey) }
         #expect(session?.mfaAuthenticated == true && session?.userName == "root")
         for _ in 1..<Account.maxConsoleLinkSessions {
             _ = try await h.registry.account.consoleSessionCredentials(console, expires: now + 60_000)
@@ -139,13 +139,13 @@ struct RegistryTests {
         _ = try await h.registry.users.createUser(IAMHarness.root, name: "ann", path: nil)
         let ann = Principal(userName: "ann", accountID: "123456789012")
         let created = try await h.registry.devices.createVirtualDevice(ann, name: "ann-phone", path: nil, tags: [], info: info)
-        let again = try #require(try h.registry.devices.pendingSetup(ann, serial: created.serial))
+        let again = try await #require(try h.registry.devices.pendingSetup(ann, serial: created.serial))
         #expect(again.base32Seed == created.base32Seed && again.qrPNG == created.qrPNG)
-        #expect(try h.registry.devices.pendingSetup(Principal(userName: "bob", accountID: "123456789012"), serial: created.serial) == nil)
+        #expect(try await h.registry.devices.pendingSetup(Principal(userName: "bob", accountID: "123456789012"), serial: created.serial) == nil)
         let totp = try TOTPParameters(secret: Base32.decode(created.base32Seed))
         let step = totp.step(at: Int64(Date().timeIntervalSince1970))
         try await h.registry.devices.enableDevice(IAMHarness.root, userName: "ann", serial: created.serial,
                                                   code1: totp.code(step: step - 1), code2: totp.code(step: step), info: info)
-        #expect(try h.registry.devices.pendingSetup(ann, serial: created.serial) == nil)
+        #expect(try await h.registry.devices.pendingSetup(ann, serial: created.serial) == nil)
     }
 }

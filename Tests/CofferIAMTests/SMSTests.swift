@@ -102,10 +102,10 @@ struct SMSTests {
         let first = await Self.refusal { try await h.registry.sms.enable(ann, userName: "ann", serial: serial, code: wrong, info: SMSHarness.info) }
         #expect(first?.message.contains("2 tries left") == true)
         try await h.registry.sms.enable(ann, userName: "ann", serial: serial, code: code, info: SMSHarness.info)
-        let device = try #require(try h.registry.devices.device(serial: serial))
+        let device = try await #require(try h.registry.devices.device(serial: serial))
         #expect(device.userName == "ann" && device.kind == .sms && device.name == masked)
         // The number is sealed: the store holds no digit run of it, nor does any audit row.
-        let audit = try h.store.read { try $0.audit(after: 0, limit: 1000) }
+        let audit = try h.store.readNow { try $0.audit(after: 0, limit: 1000) }
         #expect(!audit.isEmpty)
         for row in audit {
             for field in [row.detail, row.serial, row.principal] {
@@ -115,7 +115,7 @@ struct SMSTests {
         }
         #expect(!String(decoding: device.sealedSeed, as: UTF8.self).contains("2079460958"))
         // It is listed like other devices.
-        let listed = try h.registry.devices.listDevices(ann, userName: nil, marker: nil, maxItems: 10)
+        let listed = try await h.registry.devices.listDevices(ann, userName: nil, marker: nil, maxItems: 10)
         #expect(listed.items.map(\.serial) == [serial])
     }
 
@@ -175,7 +175,7 @@ struct SMSTests {
         let global = await Self.refusal { _ = try await h.registry.sms.start(e4, userName: "e4", number: "+15550200009", info: SMSHarness.info) }
         #expect(global?.kind == .limited && global?.message.contains("this minute") == true)
         // Every refusal is in the audit log, in words.
-        let refused = try h.store.read { try $0.audit(after: 0, limit: 1000) }.filter { $0.event == "SendSMSCode" && $0.outcome == .refused }
+        let refused = try h.store.readNow { try $0.audit(after: 0, limit: 1000) }.filter { $0.event == "SendSMSCode" && $0.outcome == .refused }
         #expect(refused.count == 4)
     }
 
@@ -196,7 +196,7 @@ struct SMSTests {
         }
         #expect(refused == 3)  // the wizard's own per-number limit: 10 an hour, every send counted
         // A refused start left no device behind (starting again had abandoned the earlier wizard).
-        let pending = try h.store.read { try $0.devices(user: nil, assigned: false, kind: .sms, after: nil, limit: 100) }
+        let pending = try h.store.readNow { try $0.devices(user: nil, assigned: false, kind: .sms, after: nil, limit: 100) }
         #expect(pending.isEmpty)
         // Vic still gets his sign-in code.
         guard case .session(_, let record) = try await h.registry.console.consoleSignIn(
@@ -239,7 +239,7 @@ struct SMSTests {
         }
         // Deactivating deletes it: a new number is a new device.
         try await h.registry.devices.deactivateDevice(SMSHarness.root, userName: "hal", serial: serial, info: SMSHarness.info)
-        #expect(try h.registry.devices.device(serial: serial) == nil)
+        #expect(try await h.registry.devices.device(serial: serial) == nil)
     }
 
     @Test("Console sign-in with an SMS code: sent only after the password, bound to that sign-in, single use")

@@ -123,10 +123,10 @@ struct ConsoleTests {
             #expect(!cookie.contains("Secure"))  // plain HTTP here; TLS adds it
             let token = try #require(browser.cookies["coffer_session"])
             // Only the token's hash is stored; the record expires in one hour for the root.
-            let record = try #require(try rig.instance.store.read { try $0.consoleSession(tokenHash: Registry.tokenHash(token)) })
+            let record = try #require(try rig.instance.store.readNow { try $0.consoleSession(tokenHash: Registry.tokenHash(token)) })
             #expect(record.userName == "root" && record.stage == .active)
             #expect(record.expires - record.created == ConsoleSignIn.rootConsoleSessionMs)
-            #expect(try rig.instance.store.read { try $0.consoleSession(tokenHash: token) } == nil)
+            #expect(try rig.instance.store.readNow { try $0.consoleSession(tokenHash: token) } == nil)
             let home = try await browser.get("/home")
             #expect(home.0 == .ok)
             #expect(home.2.contains(rig.account))
@@ -140,7 +140,7 @@ struct ConsoleTests {
             // An expired record signs nobody in.
             var expired = try #require(try await { () async throws -> ConsoleSessionRecord? in
                 _ = try await browser.signInRoot()
-                return try rig.instance.store.read { try $0.consoleSession(tokenHash: Registry.tokenHash(browser.cookies["coffer_session"]!)) }
+                return try rig.instance.store.readNow { try $0.consoleSession(tokenHash: Registry.tokenHash(browser.cookies["coffer_session"]!)) }
             }())
             expired.expires = Int64(Date().timeIntervalSince1970 * 1000) - 1
             let stale = expired
@@ -206,7 +206,7 @@ struct ConsoleTests {
             #expect(try await browser.post("/buckets", ["name": "with-token"], headers: sameSite).0 == .seeOther)
             #expect(try await created("with-token"))
             // Refusals are audited (bounded, as the API's are); the action itself too.
-            let audit = try rig.instance.store.read { try $0.auditPage(before: nil, principalSuffix: nil, outcome: nil, limit: 50) }
+            let audit = try rig.instance.store.readNow { try $0.auditPage(before: nil, principalSuffix: nil, outcome: nil, limit: 50) }
             #expect(audit.contains { $0.event == "Console:CreateBucket" && $0.outcome == .denied
                 && ($0.detail ?? "").contains("CSRF") })
             #expect(audit.contains { $0.event == "Console:CreateBucket" && $0.outcome == .done
@@ -237,17 +237,17 @@ struct ConsoleTests {
             let locked = try await rig.browser.signIn(account: rig.account, user: "bob", password: "Bob-Pass-Word-1")
             #expect(locked.0 == .tooManyRequests)
             #expect(locked.2.contains("Too many failed sign-ins"))
-            let audit = try rig.instance.store.read { try $0.auditPage(before: nil, principalSuffix: "/bob", outcome: nil, limit: 20) }
+            let audit = try rig.instance.store.readNow { try $0.auditPage(before: nil, principalSuffix: "/bob", outcome: nil, limit: 20) }
             #expect(audit.filter { $0.event == "ConsoleLogin" && $0.outcome == .failed }.count == 3)
             // Names that are no user's (here, or under another account id) are not logged: people
             // type passwords into that field.
-            let hidden = try rig.instance.store.read {
+            let hidden = try rig.instance.store.readNow {
                 try $0.auditPage(before: nil, principalSuffix: "/HIDDEN_DUE_TO_SECURITY_REASONS", outcome: nil, limit: 20)
             }
             #expect(hidden.count == 2)
             // A typed "root" as an IAM user name is no root sign-in.
             _ = try await rig.newBrowser().signIn(account: rig.account, user: "root", password: "guess")
-            let rootEntries = try rig.instance.store.read { try $0.auditPage(before: nil, principalSuffix: ":root", outcome: nil, limit: 20) }
+            let rootEntries = try rig.instance.store.readNow { try $0.auditPage(before: nil, principalSuffix: ":root", outcome: nil, limit: 20) }
             #expect(!rootEntries.contains { $0.event == "ConsoleLogin" })
             #expect(audit.contains { $0.event == "ConsoleLogin" && $0.outcome == .refused && $0.detail == "throttled" })
             #expect(!audit.contains { ($0.detail ?? "").contains("not-it") })  // no password in the log
@@ -300,9 +300,9 @@ struct ConsoleTests {
                                                    forgetBefore: now, cap: 20)
             }
         }
-        #expect(try store.read { try $0.attemptCounter("spray:k49") } != nil)
-        #expect(try store.read { try $0.attemptCounter("spray:k0") } == nil)
-        #expect(try store.read { try $0.attemptCounter("password:gus") }?.failures == 7)
+        #expect(try store.readNow { try $0.attemptCounter("spray:k49") } != nil)
+        #expect(try store.readNow { try $0.attemptCounter("spray:k0") } == nil)
+        #expect(try store.readNow { try $0.attemptCounter("password:gus") }?.failures == 7)
     }
 
     @Test("A password reset forces a change at sign-in, under the account's password policy")
@@ -332,7 +332,7 @@ struct ConsoleTests {
             #expect(changed.0 == .seeOther)
             #expect(changed.1[.location] == "/home")
             #expect(try await browser.get("/home").0 == .ok)
-            #expect(try !rig.registry.passwords.loginProfile(user: "dana").resetRequired)
+            #expect(try await !rig.registry.passwords.loginProfile(user: "dana").resetRequired)
             // Another browser's session of dana ended with the old password.
             let other = rig.newBrowser()
             _ = try await other.signIn(account: rig.account, user: "dana", password: "Dana-Second-Pass-2")
@@ -362,7 +362,7 @@ struct ConsoleTests {
             #expect(good.1[.location] == "/home")
             // A new token after the second factor; the pending one is gone.
             #expect(browser.cookies["coffer_session"] != pending)
-            let record = try #require(try rig.registry.console.consoleSession(token: browser.cookies["coffer_session"]!))
+            let record = try await #require(try rig.registry.console.consoleSession(token: browser.cookies["coffer_session"]!))
             #expect(record.1.mfaAuthenticated && record.1.isConsole && record.1.mfaAuthenticatedAt != nil)
             #expect(try await browser.get("/home").2.contains("Signed in with MFA</dt><dd>Yes"))
             // Five wrong codes end a pending sign-in: the password again.
@@ -386,10 +386,10 @@ struct ConsoleTests {
             let noStepUp = try await browser.post("/security/mfa/enable", ["serial": newSerial, "code1": second.code(step: step - 1),
                                                                             "code2": second.code(step: step)])
             #expect(noStepUp.0 == .badRequest || noStepUp.0 == .forbidden)
-            #expect(try rig.instance.store.read { try $0.device(newSerial) }?.userName == nil)
+            #expect(try rig.instance.store.readNow { try $0.device(newSerial) }?.userName == nil)
             // /users/root is no IAM user's page: the root's devices are not deactivated there.
             #expect(try await browser.post("/users/root/deactivate-mfa", ["serial": serial]).0 == .notFound)
-            #expect(try rig.instance.store.read { try $0.device(serial) }?.userName == "root")
+            #expect(try rig.instance.store.readNow { try $0.device(serial) }?.userName == "root")
         }
     }
 
@@ -433,7 +433,7 @@ struct ConsoleTests {
             try await browser.get("/home")
             #expect(try await browser.post("/buckets", ["name": "erin-made-this"]).0 == .forbidden)
             #expect(try await !rig.instance.engine.listBuckets().contains { $0.name == "erin-made-this" })
-            let denied = try rig.instance.store.read { try $0.auditPage(before: nil, principalSuffix: "/erin", outcome: "denied", limit: 20) }
+            let denied = try rig.instance.store.readNow { try $0.auditPage(before: nil, principalSuffix: "/erin", outcome: "denied", limit: 20) }
             #expect(denied.contains { $0.event == "S3:ListBuckets" } && denied.contains { $0.event == "S3:CreateBucket" })
             // With a policy for one bucket: that bucket only.
             try await rig.registry.policies.putInlinePolicy(.user("erin"), name: "one-bucket", document: """
@@ -501,7 +501,7 @@ struct ConsoleTests {
             #expect(wrong.2.contains("the MFA code was not accepted"))
             #expect(try await engine.listObjectVersions(bucket: "vault", .init(prefix: "ledger")).entries.count == 2)
             // The next unused step of the device.
-            let last = try #require(try rig.instance.store.read { try $0.device(serial) }?.lastStep)
+            let last = try #require(try rig.instance.store.readNow { try $0.device(serial) }?.lastStep)
             while totp.step(at: Int64(Date().timeIntervalSince1970)) + 1 < last + 1 { try await Task.sleep(for: .milliseconds(500)) }
             let done = try await browser.post("/buckets/vault/delete", ["v": "\(oldest) ledger.txt", "versions": "1", "confirm": "permanently delete", "back": "",
                                                                         "serial": serial, "code": totp.code(step: last + 1)])
@@ -538,7 +538,7 @@ struct ConsoleTests {
             // Signed in (a pending session promoted by hand: the key's ceremony is the browser suite's).
             _ = try await rig.browser.signInRoot()
             let pending = try #require(rig.browser.cookies["coffer_session"])
-            var record = try #require(try rig.instance.store.read { try $0.consoleSession(tokenHash: Registry.tokenHash(pending)) })
+            var record = try #require(try rig.instance.store.readNow { try $0.consoleSession(tokenHash: Registry.tokenHash(pending)) })
             record.stage = .active
             record.mfaAt = time
             let active = record
@@ -562,11 +562,11 @@ struct ConsoleTests {
                                                                                 "stepPassword": Self.rootPassword])
             #expect(wrongWord.0 == .unprocessableContent && wrongWord.2.contains("Nothing was changed"))
             #expect(try await rig.browser.post("/security/mfa/remove", ["serial": key.serial, "confirm": "remove"]).0 == .forbidden)
-            #expect(try rig.instance.store.read { try $0.device(key.serial) } != nil)
+            #expect(try rig.instance.store.readNow { try $0.device(key.serial) } != nil)
             let removed = try await rig.browser.post("/security/mfa/remove", ["serial": key.serial, "confirm": "remove",
                                                                               "stepPassword": Self.rootPassword])
             #expect(removed.0 == .seeOther)
-            #expect(try rig.instance.store.read { try $0.device(key.serial) } == nil)
+            #expect(try rig.instance.store.readNow { try $0.device(key.serial) } == nil)
         }
     }
 

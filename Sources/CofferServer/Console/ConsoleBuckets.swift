@@ -24,8 +24,8 @@ extension ConsoleResponder {
                                         created: Self.date(bucket.created),
                                         public: (try? await engine.bucketPolicyIsPublic(bucket.name)) ?? false))
         }
-        let devices = try totpDevicesOfRoot(call).map(DeviceOption.init)
-        let view = BucketsView(buckets: rows, mayCreate: mayS3(.createBucket("*"), call), isRoot: call.caller.isRoot,
+        let devices = try await totpDevicesOfRoot(call).map(DeviceOption.init)
+        let view = await BucketsView(buckets: rows, mayCreate: mayS3(.createBucket("*"), call), isRoot: call.caller.isRoot,
                                rootDevices: devices, has_rootDevices: !devices.isEmpty, keysOnly: try keysOnly(call),
                                newName: call.form["name"] ?? "", newVersioning: call.form["versioning"] == "Enabled",
                                newMFADelete: call.form["mfaDelete"] == "Enabled", error: error)
@@ -45,7 +45,7 @@ extension ConsoleResponder {
             if mfaDelete, !call.caller.isRoot {
                 throw Problem(status: .forbidden, message: "Only the root user can turn MFA Delete on, with a code from its MFA device.")
             }
-            let mfa = mfaDelete ? try presentedMFA(call) : nil
+            let mfa = mfaDelete ? try await presentedMFA(call) : nil
             if mfaDelete, mfa == nil {
                 throw Problem(status: .badRequest, message: "MFA Delete needs a code from the root user's MFA device: type the code it shows now.")
             }
@@ -70,29 +70,29 @@ extension ConsoleResponder {
 
     /// Whether this caller may make `request` (the authorization point's answer, nothing recorded):
     /// pages offer only the forms their reader may use.
-    func mayS3(_ request: S3Request, _ call: Call) -> Bool {
-        (try? s3.authorizer.permits(request, principal: call.caller, connection: call.connection)) == true
+    func mayS3(_ request: S3Request, _ call: Call) async -> Bool {
+        (try? await s3.authorizer.permits(request, principal: call.caller, connection: call.connection)) == true
     }
 
     /// The serials of the root's TOTP devices, for a signed-in root (empty for anyone else).
-    func totpDevicesOfRoot(_ call: Call) throws -> [String] {
+    func totpDevicesOfRoot(_ call: Call) async throws -> [String] {
         guard call.caller.isRoot else { return [] }
-        return try totpDevices(Registry.rootUser).map(\.serial)
+        return try await totpDevices(Registry.rootUser).map(\.serial)
     }
 
     /// The root's only MFA devices are security keys: the pages say that MFA Delete needs a TOTP device.
-    func keysOnly(_ call: Call) throws -> Bool {
+    func keysOnly(_ call: Call) async throws -> Bool {
         guard call.caller.isRoot else { return false }
-        let devices = try enabledDevices(Registry.rootUser)
+        let devices = try await enabledDevices(Registry.rootUser)
         return !devices.isEmpty && devices.allSatisfy { $0.kind == .securityKey }
     }
 
     /// The second factor from a form's device and code (nil without a code).
-    func presentedMFA(_ call: Call) throws -> PresentedMFA? {
+    func presentedMFA(_ call: Call) async throws -> PresentedMFA? {
         guard let code = call.form["code"]?.trimmingCharacters(in: .whitespaces), !code.isEmpty else { return nil }
         try requireSecureTransport(call)
         var serial = call.form["serial"] ?? ""
-        if serial.isEmpty { serial = try totpDevices(call.caller.userName).first?.serial ?? "" }
+        if serial.isEmpty { serial = try await totpDevices(call.caller.userName).first?.serial ?? "" }
         return PresentedMFA(serial: serial, code: code)
     }
 
@@ -104,10 +104,10 @@ extension ConsoleResponder {
         try await authorize(.getBucketVersioning(name), call)
         let bucket = try await engine.bucket(name)
         var storedPolicy = ""
-        if mayS3(.getBucketPolicy(name), call) {
+        if await mayS3(.getBucketPolicy(name), call) {
             storedPolicy = (try? await engine.bucketPolicy(name)) ?? ""
         }
-        let devices = try totpDevicesOfRoot(call).map(DeviceOption.init)
+        let devices = try await totpDevicesOfRoot(call).map(DeviceOption.init)
         let chosenStatus = typed?["status"].map { $0 == "Suspended" ? VersioningStatus.suspended : .enabled }
             ?? bucket.versioning.status
         let chosenMFA = typed?["mfaDelete"].map { $0 == "Enabled" } ?? (bucket.versioning.mfaDelete == .enabled)
@@ -117,12 +117,12 @@ extension ConsoleResponder {
             mfaDelete: bucket.versioning.mfaDelete.wireValue ?? "Not configured",
             enabled: chosenStatus == .enabled, suspended: chosenStatus == .suspended, unversioned: chosenStatus == .unversioned,
             mfaOn: chosenMFA, rootDevices: devices, has_rootDevices: !devices.isEmpty,
-            mayVersioning: mayS3(.putBucketVersioning(name), call), mayPolicy: mayS3(.putBucketPolicy(name), call),
-            mayDeletePolicy: mayS3(.deleteBucketPolicy(name), call),
+            mayVersioning: await mayS3(.putBucketVersioning(name), call), mayPolicy: await mayS3(.putBucketPolicy(name), call),
+            mayDeletePolicy: await mayS3(.deleteBucketPolicy(name), call),
             public: Engine.isPublic(policy: storedPolicy), warnPublic: warnPublic,
-            mayEmpty: mayS3(.deleteObject(ObjectRef(bucket: name, key: ObjectKey("*"), versionID: "*")), call),
-            mayDeleteBucket: mayS3(.deleteBucket(name), call), mfaOnNow: bucket.versioning.mfaDelete == .enabled,
-            keysOnly: try keysOnly(call), error: error)
+            mayEmpty: await mayS3(.deleteObject(ObjectRef(bucket: name, key: ObjectKey("*"), versionID: "*")), call),
+            mayDeleteBucket: await mayS3(.deleteBucket(name), call), mfaOnNow: bucket.versioning.mfaDelete == .enabled,
+            keysOnly: try await keysOnly(call), error: error)
         return page(view, call: call, status: status)
     }
 
@@ -235,20 +235,20 @@ extension ConsoleResponder {
         // (only to a caller who may list versions: to others it would tell that hidden ones exist).
         var hiddenByMarkers = false
         if !versions, rows.isEmpty, folders.isEmpty,
-           mayS3(.listObjectVersions(name, VersionListing(list: list, keyMarker: nil, versionIDMarker: nil)), call) {
+           await mayS3(.listObjectVersions(name, VersionListing(list: list, keyMarker: nil, versionIDMarker: nil)), call) {
             let any = ListingQuery(prefix: listed, delimiter: "", maxKeys: 1, afterKey: nil, afterVersionID: nil)
             hiddenByMarkers = try await !engine.listObjectVersions(bucket: name, any).entries.isEmpty
         }
-        let devices = try totpDevicesOfRoot(call).map(DeviceOption.init)
+        let devices = try await totpDevicesOfRoot(call).map(DeviceOption.init)
         var view = ObjectsView(
             hiddenByMarkers: hiddenByMarkers, title: "\(name) objects", bucket: name, prefix: prefix, prefixQuery: Self.q(prefix),
             versions: versions, rows: rows, folders: folders, crumbs: crumbs, rootDevices: devices, has_rootDevices: !devices.isEmpty,
             versioning: bucket.versioning.status.wireValue ?? "Not enabled",
             mfaDelete: bucket.versioning.mfaDelete.wireValue ?? "Not configured", askCode: askCode,
-            hasRows: !rows.isEmpty, keysOnly: try keysOnly(call),
+            hasRows: !rows.isEmpty, keysOnly: try await keysOnly(call),
             confirmWord: versions ? Self.confirmPermanent : Self.confirmMarker, rootOnly: mfaDeleteOn && !call.caller.isRoot,
-            mayUpload: mayS3(.putObject(ObjectRef(bucket: name, key: ObjectKey(prefix + "*"), versionID: nil)), call),
-            mayDelete: mayS3(.deleteObject(ObjectRef(bucket: name, key: ObjectKey(prefix + "*"), versionID: versions ? "*" : nil)), call),
+            mayUpload: await mayS3(.putObject(ObjectRef(bucket: name, key: ObjectKey(prefix + "*"), versionID: nil)), call),
+            mayDelete: await mayS3(.deleteObject(ObjectRef(bucket: name, key: ObjectKey(prefix + "*"), versionID: versions ? "*" : nil)), call),
             find: find, error: error)
         // Paging: page numbers, with the markers of the pages before carried in the links (the
         // last `trailLimit` of them; further back, "First page").
@@ -312,7 +312,7 @@ extension ConsoleResponder {
         guard call.caller.isRoot else {
             return "on a bucket with MFA Delete, only the root user (the bucket owner) can delete versions for good." + aws
         }
-        guard try presentedMFA(call) != nil else {
+        guard try await presentedMFA(call) != nil else {
             return "MFA Delete is on for this bucket: type the code your MFA device shows now." + aws
         }
         return "the MFA code was not accepted. It is wrong, or it was used already (each code works once): "

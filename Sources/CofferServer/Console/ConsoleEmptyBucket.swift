@@ -36,12 +36,12 @@ extension ConsoleResponder {
         let (count, more) = try await versionCount(name)
         let mfaDeleteOn = bucket.versioning.mfaDelete == .enabled
         let codes = (count + Self.emptyBatch - 1) / Self.emptyBatch
-        let devices = try totpDevicesOfRoot(call).map(DeviceOption.init)
+        let devices = try await totpDevicesOfRoot(call).map(DeviceOption.init)
         var view = EmptyBucketView(
             title: "Empty bucket \(name)", bucket: name, count: Self.number(count), more: more, isEmpty: count == 0,
             mfaDeleteOn: mfaDeleteOn, askCode: mfaDeleteOn && call.caller.isRoot, rootOnly: mfaDeleteOn && !call.caller.isRoot,
             rootDevices: devices, has_rootDevices: !devices.isEmpty,
-            keysOnly: try keysOnly(call), confirmWord: Self.confirmPermanent, batch: Self.number(Self.emptyBatch),
+            keysOnly: try await keysOnly(call), confirmWord: Self.confirmPermanent, batch: Self.number(Self.emptyBatch),
             codesNeeded: Self.number(codes) + (codes == 1 && !more ? " code" : " codes"),
             // The words are typed once for an emptying: its next steps (and a retry after a refused
             // code) carry them on.
@@ -64,7 +64,7 @@ extension ConsoleResponder {
             }
             let bucket = try await engine.bucket(name)
             let mfaDeleteOn = bucket.versioning.mfaDelete == .enabled
-            let mfa = try presentedMFA(call)
+            let mfa = try await presentedMFA(call)
             for _ in 0..<(mfaDeleteOn ? 1 : Self.emptyBatchesPerRequest) {
                 let page = try await engine.listObjectVersions(bucket: name, ListingQuery(maxKeys: Self.emptyBatch))
                 guard !page.entries.isEmpty else { break }

@@ -8,8 +8,8 @@ import Hummingbird
 extension ConsoleResponder {
     func groups(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok, newName: String = "") async throws -> Response {
         try await authorize(.listGroups, [:], call)
-        let page = try registry.policies.listGroups(marker: call.query["after"], maxItems: 100)
-        let view = GroupsView(newName: newName, mayCreate: may(.createGroup, ["GroupName": "*"], call),
+        let page = try await registry.policies.listGroups(marker: call.query["after"], maxItems: 100)
+        let view = await GroupsView(newName: newName, mayCreate: may(.createGroup, ["GroupName": "*"], call),
                               groups: page.items.map { GroupsView.Row(name: $0.name, created: Self.date($0.created)) },
                               more: page.marker.map(Self.q), error: error)
         return self.page(view, call: call, status: status)
@@ -29,23 +29,24 @@ extension ConsoleResponder {
 
     func group(_ call: Call, _ name: String, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         try await authorize(.getGroup, ["GroupName": name], call)
-        let (group, users) = try registry.policies.getGroup(name: name)
+        let (group, users) = try await registry.policies.getGroup(name: name)
         let members = users.map(\.name)
-        let attached = !may(.listAttachedGroupPolicies, ["GroupName": name], call) ? []
+        let attached = await !may(.listAttachedGroupPolicies, ["GroupName": name], call) ? []
             : try registry.policies.attachedPolicies(.group(name)).map { GroupView.Policy(name: $0.name, arn: $0.arn, group: name) }
-        let policies = !may(.listPolicies, [:], call) ? []
+        let policies = await !may(.listPolicies, [:], call) ? []
             : try registry.policies.listPolicies(scope: .all, onlyAttached: false, pathPrefix: "/", marker: nil, maxItems: 200)
                 .items.map { NamedArn(name: $0.name, arn: $0.arn) }
-        let others = !may(.listUsers, [:], call) ? []
+        let others = await !may(.listUsers, [:], call) ? []
             : try registry.users.listUsers(call.caller, marker: nil, maxItems: 1000).items.map(\.name).filter { !members.contains($0) }
-        let mayEdit = may(.addUserToGroup, ["GroupName": name], call) && may(.removeUserFromGroup, ["GroupName": name], call)
+        let mayAdd = await may(.addUserToGroup, ["GroupName": name], call)
+        let mayEdit = await may(.removeUserFromGroup, ["GroupName": name], call) && mayAdd
         let view = GroupView(
             title: "Group \(name)", name: name, arnJoints: Self.joints(registry.policies.groupArn(group)),
             created: Self.date(group.created), members: members, hasMembers: !members.isEmpty,
             others: others, hasOthers: !others.isEmpty, mayEdit: mayEdit, attached: attached, policies: policies,
-            mayAttach: !policies.isEmpty && may(.attachGroupPolicy, ["GroupName": name, "PolicyArn": "*"], call),
-            mayDetach: may(.detachGroupPolicy, ["GroupName": name, "PolicyArn": "*"], call),
-            mayDelete: may(.deleteGroup, ["GroupName": name], call), error: error)
+            mayAttach: await may(.attachGroupPolicy, ["GroupName": name, "PolicyArn": "*"], call) && !policies.isEmpty,
+            mayDetach: await may(.detachGroupPolicy, ["GroupName": name, "PolicyArn": "*"], call),
+            mayDelete: await may(.deleteGroup, ["GroupName": name], call), error: error)
         return page(view, call: call, status: status)
     }
 
@@ -99,15 +100,15 @@ extension ConsoleResponder {
                 throw Problem(status: .badRequest, message: "To confirm, type the group's name, \u{201C}\(name)\u{201D}.")
             }
             try await authorize(.deleteGroup, ["GroupName": name], call)
-            for user in try registry.policies.getGroup(name: name).users {
+            for user in try await registry.policies.getGroup(name: name).users {
                 try await authorize(.removeUserFromGroup, ["GroupName": name, "UserName": user.name], call)
                 try await registry.policies.removeUser(user.name, fromGroup: name)
             }
-            for policy in try registry.policies.attachedPolicies(.group(name)) {
+            for policy in try await registry.policies.attachedPolicies(.group(name)) {
                 try await authorize(.detachGroupPolicy, ["GroupName": name, "PolicyArn": policy.arn], call)
                 try await registry.policies.detachPolicy(.group(name), arn: policy.arn)
             }
-            for inline in try registry.policies.inlinePolicyNames(.group(name)) {
+            for inline in try await registry.policies.inlinePolicyNames(.group(name)) {
                 try await authorize(.deleteGroupPolicy, ["GroupName": name, "PolicyName": inline], call)
                 try await registry.policies.deleteInlinePolicy(.group(name), name: inline)
             }

@@ -49,7 +49,7 @@ extension ConsoleResponder {
             .map { ObjectView.Meta(name: String($0.name.dropFirst("x-amz-meta-".count)), value: $0.value) }
         var versions: [ObjectView.Version] = []
         if bucket.versioning.status != .unversioned,
-           mayS3(.listObjectVersions(name, VersionListing(list: S3Responder.ListParameters(prefix: key.text, delimiter: "", maxKeys: 100),
+           await mayS3(.listObjectVersions(name, VersionListing(list: S3Responder.ListParameters(prefix: key.text, delimiter: "", maxKeys: 100),
                                                           keyMarker: nil, versionIDMarker: nil)), call) {
             let page = try await engine.listObjectVersions(bucket: name, ListingQuery(prefix: key.text, maxKeys: 100))
             versions = page.entries.filter { $0.key == key.text }.map { entry in
@@ -58,7 +58,7 @@ extension ConsoleResponder {
                                    modified: Self.date(entry.lastModified), current: entry.versionID == version.versionID)
             }
         }
-        let readable = mayS3(.getObject(object, options), call)
+        let readable = await mayS3(.getObject(object, options), call)
         var view = ObjectView(
             title: key.text, bucket: name, key: key.text, keyQuery: Self.q(key.text),
             versionID: bucket.versioning.status == .unversioned ? "" : version.versionID,

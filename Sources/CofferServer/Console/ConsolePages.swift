@@ -41,8 +41,8 @@ extension ConsoleResponder {
     }
 
     /// Whether the caller may make an IAM call (for what a page shows; nothing audited).
-    func may(_ action: IAMAction, _ form: [String: String] = [:], _ call: Call) -> Bool {
-        (try? s3.queryAPI.permits(QueryCall(action: action, form: form, caller: call.caller, info: call.info),
+    func may(_ action: IAMAction, _ form: [String: String] = [:], _ call: Call) async -> Bool {
+        (try? await s3.queryAPI.permits(QueryCall(action: action, form: form, caller: call.caller, info: call.info),
                                   principal: call.caller, connection: call.connection)) ?? false
     }
 
@@ -171,7 +171,7 @@ extension ConsoleResponder {
                 return Self.redirect("/password", cookies: [session, clear])
             case .active:
                 s3.metrics.consoleSignIn(.success)
-                return Self.redirect(try landing(record.userName), cookies: [session, clear])
+                return Self.redirect(try await landing(record.userName), cookies: [session, clear])
             }
         case .refused:
             s3.metrics.consoleSignIn(.wrongPassword)
@@ -194,24 +194,24 @@ extension ConsoleResponder {
 
     /// Where a signed-in user lands: the enrolment wizard when their policies require MFA and they
     /// have no device, else home.
-    func landing(_ user: String) throws -> String {
-        guard try registry.console.policiesMentionMFA(user: user) else { return "/home" }
-        return try registry.devices.enabledDevices(user: user).isEmpty ? "/security/mfa/new" : "/home"
+    func landing(_ user: String) async throws -> String {
+        guard try await registry.console.policiesMentionMFA(user: user) else { return "/home" }
+        return try await registry.devices.enabledDevices(user: user).isEmpty ? "/security/mfa/new" : "/home"
     }
 
-    func enabledDevices(_ user: String) throws -> [DeviceRecord] {
-        try registry.devices.enabledDevices(user: user)
+    func enabledDevices(_ user: String) async throws -> [DeviceRecord] {
+        try await registry.devices.enabledDevices(user: user)
     }
 
     /// The devices that give codes (virtual and hardware TOTP): the only ones for codes, x-amz-mfa and MFA Delete.
-    func totpDevices(_ user: String) throws -> [DeviceRecord] {
-        try enabledDevices(user).filter(\.kind.isTOTP)
+    func totpDevices(_ user: String) async throws -> [DeviceRecord] {
+        try await enabledDevices(user).filter(\.kind.isTOTP)
     }
 
     func codePage(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok, notice: String? = nil,
-                  sent: String? = nil) throws -> Response {
+                  sent: String? = nil) async throws -> Response {
         guard let session = call.session, session.stage == .code else { return Self.redirect("/signin") }
-        let all = try enabledDevices(session.userName)
+        let all = try await enabledDevices(session.userName)
         let totp = all.filter(\.kind.isTOTP)
         let phones = all.filter { $0.kind == .sms }
         // A code texted right after the password (the only device is one phone) counts as sent.
@@ -243,25 +243,25 @@ extension ConsoleResponder {
         } catch let error as IAMError {
             s3.metrics.consoleSignIn(.wrongCode)
             // Too many wrong codes end the pending sign-in: back to the password.
-            guard try registry.console.consoleSession(token: token, allowing: [.code]) != nil else {
+            guard try await registry.console.consoleSession(token: token, allowing: [.code]) != nil else {
                 return Self.redirect("/signin")
             }
             let text = error.code == .accessDenied
                 ? "That code was not accepted: it is not the code your device shows now, or it was used already "
                     + "(each code works once). Type the code it shows now."
                 : Self.words(error)
-            return try codePage(call, error: text, status: .unauthorized)
+            return try await codePage(call, error: text, status: .unauthorized)
         } catch let refusal as SMSRefusal {
             s3.metrics.consoleSignIn(.wrongCode)
-            guard try registry.console.consoleSession(token: token, allowing: [.code]) != nil else {
+            guard try await registry.console.consoleSession(token: token, allowing: [.code]) != nil else {
                 return Self.redirect("/signin")
             }
-            return try codePage(call, error: refusal.message, status: refusal.httpStatus, sent: call.form["serial"])
+            return try await codePage(call, error: refusal.message, status: refusal.httpStatus, sent: call.form["serial"])
         }
     }
 
-    func passwordRules() throws -> String {
-        guard let policy = try registry.passwords.passwordPolicy() else {
+    func passwordRules() async throws -> String {
+        guard let policy = try await registry.passwords.passwordPolicy() else {
             return "At least 8 characters, with three of: uppercase letters, lowercase letters, numbers, symbols."
         }
         var rules = ["at least \(policy.minimumLength) characters"]
@@ -273,11 +273,11 @@ extension ConsoleResponder {
         return "The password needs " + rules.joined(separator: ", ") + "."
     }
 
-    func passwordPage(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok) throws -> Response {
+    func passwordPage(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         guard let session = call.session, session.stage == .newPassword || session.stage == .active else {
             return Self.redirect("/signin")
         }
-        return page(PasswordView(forced: session.stage == .newPassword, rules: try passwordRules(), error: error),
+        return page(PasswordView(forced: session.stage == .newPassword, rules: try await passwordRules(), error: error),
                     call: call, status: status)
     }
 
@@ -287,7 +287,7 @@ extension ConsoleResponder {
         else { return Self.redirect("/signin") }
         let old = call.form["old"] ?? "", new = call.form["new"] ?? ""
         guard new == call.form["confirm"] else {
-            return try passwordPage(call, error: "The new password and its confirmation differ.", status: .badRequest)
+            return try await passwordPage(call, error: "The new password and its confirmation differ.", status: .badRequest)
         }
         do {
             if principal.isRoot {
@@ -301,8 +301,10 @@ extension ConsoleResponder {
                     // A change the administrator required needs no policy (AWS attaches
                     // IAMUserChangePassword for it) — but an explicit Deny still refuses it.
                     do {
-                        try registry.access.authorize(principal, action: "iam:ChangePassword", resource: principal.arn,
-                                                      bucket: nil, service: .iam) { policyKeys(call) }
+                        try await registry.access.resolving {
+                            try registry.access.authorize(principal, action: "iam:ChangePassword", resource: principal.arn,
+                                                          bucket: nil, service: .iam) { policyKeys(call) }
+                        }
                     } catch let denial as Denial where denial.isExplicit {
                         await s3.authorizer.refusals.record(denial, event: "Console:ChangePassword", principal: principal,
                                                             connection: call.connection)
@@ -312,11 +314,11 @@ extension ConsoleResponder {
                 try await registry.passwords.changePassword(principal, old: old, new: new, info: call.info)
             }
         } catch {
-            return try passwordPage(call, error: "The password was not changed: " + Self.words(error), status: Self.status(of: error))
+            return try await passwordPage(call, error: "The password was not changed: " + Self.words(error), status: Self.status(of: error))
         }
         // Every session of the user ended with the old password; this browser carries on.
         let token = try await registry.console.consoleContinue(after: session, source: call.source)
-        let next = session.stage == .newPassword ? try landing(session.userName) : "/home?done=password-changed"
+        let next = session.stage == .newPassword ? try await landing(session.userName) : "/home?done=password-changed"
         return Self.redirect(next, cookies: [cookie(call, call.sessionCookie, token)])
     }
 
@@ -377,17 +379,17 @@ extension ConsoleResponder {
         let principal = call.caller
         var view = HomeView(accountID: registry.accountID, arnJoints: Self.joints(principal.arn),
                             mfa: principal.mfaAuthenticated, isRoot: principal.isRoot)
-        if principal.isRoot { view.rootMFA = try !enabledDevices(Registry.rootUser).isEmpty }
-        if !principal.isRoot, try registry.console.policiesMentionMFA(user: principal.userName),
-           try enabledDevices(principal.userName).isEmpty {
+        if principal.isRoot { view.rootMFA = try await !enabledDevices(Registry.rootUser).isEmpty }
+        if !principal.isRoot, try await registry.console.policiesMentionMFA(user: principal.userName),
+           try await enabledDevices(principal.userName).isEmpty {
             view.needsMFA = true
         }
-        if may(.listUsers, [:], call), may(.getCredentialReport, [:], call) {
-            let without = try registry.account.usersWithoutMFA()
+        if await may(.listUsers, [:], call), await may(.getCredentialReport, [:], call) {
+            let without = try await registry.account.usersWithoutMFA()
             view.showUsers = true
             view.withoutMFA = without
             view.has_withoutMFA = !without.isEmpty
-            view.hasUsers = try !without.isEmpty || registry.users.hasAnyUser()
+            view.hasUsers = try await without.isEmpty ? registry.users.hasAnyUser() : true
         }
         return page(view, call: call)
     }
@@ -397,23 +399,25 @@ extension ConsoleResponder {
     func security(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok,
                   newKey: (String, String)? = nil) async throws -> Response {
         let principal = call.caller
-        let devices = try enabledDevices(principal.userName).map { device in
+        let devices = try await enabledDevices(principal.userName).map { device in
             SecurityView.Device(serial: device.serial, serialJoints: Self.joints(device.serial), enabled: Self.date(device.enabled),
                                 csrf: call.csrf,
                                 kind: Self.kindWords(device), totp: device.kind.isTOTP)
         }
+        let mayCreateKey = await may(.createAccessKey, [:], call)
+        let mayAssign = await may(.enableMFADevice, ["UserName": principal.userName], call)
+        let mayCreateDevice = await may(.createVirtualMFADevice, ["VirtualMFADeviceName": principal.userName], call)
         var view = SecurityView(
             devices: devices, has_devices: !devices.isEmpty,
             // The root's key is the server's configuration (COFFER_ROOT_ACCESS_KEY or the one
             // generated at the first start): listed here, changed there, never created here.
             rootKey: principal.isRoot && !rootAccessKey.isEmpty ? SecurityView.RootKey(accessKey: rootAccessKey) : nil,
             isRoot: principal.isRoot, newKey: newKey.map { SecurityView.NewKey(accessKey: $0.0, secret: $0.1) },
-            mayCreateKey: !principal.isRoot && may(.createAccessKey, [:], call),
-            mayAssign: principal.isRoot || may(.enableMFADevice, ["UserName": principal.userName], call)
-                || may(.createVirtualMFADevice, ["VirtualMFADeviceName": principal.userName], call),
+            mayCreateKey: !principal.isRoot && mayCreateKey,
+            mayAssign: principal.isRoot || mayAssign || mayCreateDevice,
             error: error)
-        if !principal.isRoot, may(.listAccessKeys, [:], call) {
-            view.keys = try registry.users.listAccessKeys(principal, userName: nil).map { key in
+        if !principal.isRoot, await may(.listAccessKeys, [:], call) {
+            view.keys = try await registry.users.listAccessKeys(principal, userName: nil).map { key in
                 SecurityView.Key(accessKey: key.accessKey, status: key.status == .active ? "Active" : "Inactive",
                                  toggle: key.status == .active ? "Inactive" : "Active", created: Self.date(key.created))
             }
@@ -427,7 +431,7 @@ extension ConsoleResponder {
         let name = (call.form["name"] ?? "").trimmingCharacters(in: .whitespaces)
         if call.form["type"] == "key" {
             // A security key: the page's script runs navigator.credentials.create.
-            return page(KeyWizardView(name: name, stepUp: try stepUp(call)), call: call)
+            return page(KeyWizardView(name: name, stepUp: try await stepUp(call)), call: call)
         }
         if call.form["type"] == "sms" { return try await smsStart(call, user: principal.userName) }
         do {
@@ -439,7 +443,7 @@ extension ConsoleResponder {
             } catch let error as IAMError where error.code == .entityAlreadyExists {
                 // An unfinished wizard of this caller's left the device unassigned: start it over.
                 let serial = "arn:aws:iam::\(registry.accountID):mfa/\(name)"
-                guard let existing = try registry.devices.device(serial: serial), existing.userName == nil,
+                guard let existing = try await registry.devices.device(serial: serial), existing.userName == nil,
                       existing.creator == principal.userName || principal.isRoot
                 else { throw error }
                 try await authorize(.deleteVirtualMFADevice, ["SerialNumber": serial], call)
@@ -447,7 +451,7 @@ extension ConsoleResponder {
                 device = try await registry.devices.createVirtualDevice(principal, name: name, path: nil, tags: [], info: call.info)
             }
             let size = Self.pngWidth(device.qrPNG)
-            return page(MFAWizardView(serial: device.serial, qr: Data(device.qrPNG).base64EncodedString(), qrSize: size,
+            return await page(MFAWizardView(serial: device.serial, qr: Data(device.qrPNG).base64EncodedString(), qrSize: size,
                                        seed: device.base32Seed, stepUp: try stepUp(call)), call: call)
         } catch {
             return page(MFANameView(name: name, error: "The device was not created: " + Self.words(error)),
@@ -476,8 +480,8 @@ extension ConsoleResponder {
                 ? "The codes are not valid. Enter two consecutive codes: type one, wait for the app to show the next, type that."
                 : Self.words(error)
             // The QR code stays on the page while the device is still this person's to assign.
-            var view = MFAWizardView(serial: serial, stepUp: (try? stepUp(call)) ?? StepUp(), error: text)
-            if let setup = try? registry.devices.pendingSetup(principal, serial: serial) {
+            var view = MFAWizardView(serial: serial, stepUp: (try? await stepUp(call)) ?? StepUp(), error: text)
+            if let setup = try? await registry.devices.pendingSetup(principal, serial: serial) {
                 view.qr = Data(setup.qrPNG).base64EncodedString()
                 view.qrSize = Self.pngWidth(setup.qrPNG)
                 view.seed = setup.base32Seed
@@ -489,21 +493,21 @@ extension ConsoleResponder {
     /// The root's devices are changed from the console only with a fresh code of one of the
     /// root's enabled devices (a stolen console cookie alone cannot enrol the thief's phone):
     /// the wizard's extra fields, when the root has a device.
-    func stepUp(_ call: Call) throws -> StepUp {
+    func stepUp(_ call: Call) async throws -> StepUp {
         guard call.caller.isRoot else { return StepUp() }
-        let devices = try totpDevices(Registry.rootUser).map { DeviceOption(serial: $0.serial) }
+        let devices = try await totpDevices(Registry.rootUser).map { DeviceOption(serial: $0.serial) }
         if !devices.isEmpty { return StepUp(confirm: true, rootDevices: devices, has_rootDevices: true) }
         // Only security keys (which give no code): the root's password again.
-        return StepUp(confirmPassword: try !enabledDevices(Registry.rootUser).isEmpty)
+        return StepUp(confirmPassword: try await !enabledDevices(Registry.rootUser).isEmpty)
     }
 
     /// Checks the step-up code for a change to the root's devices; the principal then counts as
     /// MFA-authenticated now. Others pass unchanged.
     func stepUpRoot(_ call: Call, event: String) async throws -> Principal {
         var principal = call.caller
-        guard principal.isRoot, try !enabledDevices(Registry.rootUser).isEmpty else { return principal }
+        guard principal.isRoot, try await !enabledDevices(Registry.rootUser).isEmpty else { return principal }
         try requireSecureTransport(call)
-        if try totpDevices(Registry.rootUser).isEmpty {
+        if try await totpDevices(Registry.rootUser).isEmpty {
             // Security keys only: a stolen console cookie does not know the password.
             try await registry.console.confirmRootPassword(call.form["stepPassword"] ?? "", source: call.source)
         } else {
@@ -546,12 +550,12 @@ extension ConsoleResponder {
     func removeDevice(_ call: Call) async throws -> Response {
         var principal = call.caller
         let serial = call.form["serial"] ?? ""
-        let kind = try? registry.devices.device(serial: serial)?.kind
+        let kind = try? await registry.devices.device(serial: serial)?.kind
         var askCode = false
         var proof = StepUp()
         if principal.isRoot {
             // The root's own devices change only with a fresh proof, asked on the confirmation.
-            if kind == .securityKey { proof = try stepUp(call) } else { askCode = true }
+            if kind == .securityKey { proof = try await stepUp(call) } else { askCode = true }
         }
         let remove = Confirmation(
             heading: "Remove MFA device", text: "Remove \(serial) from \(principal.isRoot ? "the root user" : principal.userName)? "
@@ -565,7 +569,7 @@ extension ConsoleResponder {
             try await authorize(.deactivateMFADevice, ["UserName": principal.userName, "SerialNumber": serial], call)
             if principal.isRoot {
                 try requireSecureTransport(call)
-                let isKey = try registry.devices.device(serial: serial)?.kind == .securityKey
+                let isKey = try await registry.devices.device(serial: serial)?.kind == .securityKey
                 if isKey {
                     principal = try await stepUpRoot(call, event: "DeactivateMFADevice")
                 } else {
@@ -575,7 +579,8 @@ extension ConsoleResponder {
                 }
             }
             try await registry.devices.deactivateDevice(principal, userName: principal.userName, serial: serial, info: call.info)
-            if try registry.devices.device(serial: serial)?.kind == .virtual, may(.deleteVirtualMFADevice, ["SerialNumber": serial], call) {
+            if try await registry.devices.device(serial: serial)?.kind == .virtual,
+               await may(.deleteVirtualMFADevice, ["SerialNumber": serial], call) {
                 try await registry.devices.deleteVirtualDevice(principal, serial: serial, info: call.info)
             }
         } catch {
@@ -628,10 +633,10 @@ extension ConsoleResponder {
     func users(_ call: Call, error: String? = nil, status: HTTPResponse.Status = .ok,
                form: [String: String] = ["reset": "true"]) async throws -> Response {
         try await authorize(.listUsers, [:], call)
-        let page = try registry.users.listUsers(call.caller, marker: call.query["after"], maxItems: 100)
+        let page = try await registry.users.listUsers(call.caller, marker: call.query["after"], maxItems: 100)
         // The password, MFA and key columns come from what the credential report tells.
-        let report = may(.getCredentialReport, [:], call)
-        let rows = report
+        let report = await may(.getCredentialReport, [:], call)
+        let rows = await report
             ? try registry.account.summaries(of: page.items).map { summary in
                 UsersView.Row(name: summary.user.name, created: Self.date(summary.user.created),
                               password: summary.hasPassword ? "Enabled" : "None",
@@ -642,9 +647,9 @@ extension ConsoleResponder {
             : page.items.map { user in
                 UsersView.Row(name: user.name, created: Self.date(user.created), password: "—", mfa: "—", keys: "—")
             }
-        let view = UsersView(users: rows, accountID: registry.accountID, passwordRules: try passwordRules(),
+        let view = UsersView(users: rows, accountID: registry.accountID, passwordRules: try await passwordRules(),
                              newName: form["name"] ?? "", newReset: form["reset"] == "true",
-                             mayCreate: may(.createUser, ["UserName": "*"], call), more: page.marker.map(Self.q), error: error)
+                             mayCreate: await may(.createUser, ["UserName": "*"], call), more: page.marker.map(Self.q), error: error)
         return self.page(view, call: call, status: status)
     }
 
@@ -659,7 +664,7 @@ extension ConsoleResponder {
             if !password.isEmpty {
                 try requireSecureTransport(call)
                 try await authorize(.createLoginProfile, ["UserName": name], call)
-                let problems = PasswordPolicy.violations(of: password, user: name,
+                let problems = await PasswordPolicy.violations(of: password, user: name,
                                                          policy: try registry.passwords.passwordPolicy())
                 guard problems.isEmpty else {
                     throw Problem(status: .badRequest, message: problems.joined(separator: "; ") + ".")
@@ -687,47 +692,48 @@ extension ConsoleResponder {
               newKey: (String, String)? = nil) async throws -> Response {
         try Self.requireIAMUser(name)
         try await authorize(.getUser, ["UserName": name], call)
-        guard let record = try registry.users.getUser(call.caller, name: name) else {
+        guard let record = try await registry.users.getUser(call.caller, name: name) else {
             throw Problem(status: .notFound, message: "There is no user named \(name).")
         }
         // Each part shows only what its own IAM call would tell this caller.
-        let devices = !may(.listMFADevices, ["UserName": name], call) ? []
+        let devices = await !may(.listMFADevices, ["UserName": name], call) ? []
             : try enabledDevices(name).enumerated().map { index, device in
                 UserView.Device(serial: device.serial, serialJoints: Self.joints(device.serial), enabled: Self.date(device.enabled),
                                 index: index, sms: device.kind == .sms ? Self.kindWords(device) : nil)
             }
-        let attached = !may(.listAttachedUserPolicies, ["UserName": name], call) ? []
+        let attached = await !may(.listAttachedUserPolicies, ["UserName": name], call) ? []
             : try registry.policies.attachedPolicies(.user(name)).map { UserView.Policy(name: $0.name, arn: $0.arn, user: name) }
-        let policies = !may(.listPolicies, [:], call) ? []
+        let policies = await !may(.listPolicies, [:], call) ? []
             : try registry.policies.listPolicies(scope: .all, onlyAttached: false, pathPrefix: "/", marker: nil, maxItems: 200)
                 .items.map { NamedArn(name: $0.name, arn: $0.arn) }
-        let hasPassword: Bool? = !may(.getLoginProfile, ["UserName": name], call) ? nil
+        let hasPassword: Bool? = await !may(.getLoginProfile, ["UserName": name], call) ? nil
             : try registry.passwords.hasLoginProfile(user: name)
         var view = UserView(
             title: "User \(name)", name: name, arnJoints: Self.joints(registry.userArn(record)), created: Self.date(record.created),
             devices: devices, has_devices: !devices.isEmpty, attached: attached, policies: policies,
             password: hasPassword.map { $0 ? "Enabled" : "None" } ?? "—",
             // Forms for what this caller may do, not for everything.
-            mayDeactivate: may(.deactivateMFADevice, ["UserName": name, "SerialNumber": "*"], call),
-            mayDetach: may(.detachUserPolicy, ["UserName": name, "PolicyArn": "*"], call),
-            mayAttach: !policies.isEmpty && may(.attachUserPolicy, ["UserName": name, "PolicyArn": "*"], call),
-            maySetPassword: may(hasPassword == true ? .updateLoginProfile : .createLoginProfile, ["UserName": name], call),
-            mayDelete: may(.deleteUser, ["UserName": name], call),
+            mayDeactivate: await may(.deactivateMFADevice, ["UserName": name, "SerialNumber": "*"], call),
+            mayDetach: await may(.detachUserPolicy, ["UserName": name, "PolicyArn": "*"], call),
+            mayAttach: await may(.attachUserPolicy, ["UserName": name, "PolicyArn": "*"], call) && !policies.isEmpty,
+            maySetPassword: await may(hasPassword == true ? .updateLoginProfile : .createLoginProfile, ["UserName": name], call),
+            mayDelete: await may(.deleteUser, ["UserName": name], call),
             newKey: newKey.map { SecurityView.NewKey(accessKey: $0.0, secret: $0.1) }, error: error)
-        view.mayAssignSMS = registry.sms.unavailableReason(for: name) == nil && may(.enableMFADevice, ["UserName": name], call)
-        if may(.listAccessKeys, ["UserName": name], call) {
-            let keys = try registry.users.listAccessKeys(call.caller, userName: name)
-            view.keys = try keys.map { key in
-                let used = try registry.users.lastUsed(accessKey: key.accessKey)
-                return UserView.Key(accessKey: key.accessKey, status: key.status == .active ? "Active" : "Inactive",
+        view.mayAssignSMS = await may(.enableMFADevice, ["UserName": name], call) && registry.sms.unavailableReason(for: name) == nil
+        if await may(.listAccessKeys, ["UserName": name], call) {
+            let keys = try await registry.users.listAccessKeys(call.caller, userName: name)
+            view.keys = []
+            for key in keys {
+                let used = try await registry.users.lastUsed(accessKey: key.accessKey)
+                view.keys.append(UserView.Key(accessKey: key.accessKey, status: key.status == .active ? "Active" : "Inactive",
                                     toggle: key.status == .active ? "Inactive" : "Active", created: Self.date(key.created),
-                                    lastUsed: used.map { "\(Self.date($0.time)) · \($0.service) · \($0.region)" } ?? "Never")
+                                    lastUsed: used.map { "\(Self.date($0.time)) · \($0.service) · \($0.region)" } ?? "Never"))
             }
             view.showKeys = true
             view.has_keys = !keys.isEmpty
-            view.mayCreateKey = keys.count < 2 && may(.createAccessKey, ["UserName": name], call)
-            view.mayUpdateKey = may(.updateAccessKey, ["UserName": name], call)
-            view.mayDeleteKey = may(.deleteAccessKey, ["UserName": name], call)
+            view.mayCreateKey = await may(.createAccessKey, ["UserName": name], call) && keys.count < 2
+            view.mayUpdateKey = await may(.updateAccessKey, ["UserName": name], call)
+            view.mayDeleteKey = await may(.deleteAccessKey, ["UserName": name], call)
         }
         return page(view, call: call, status: status)
     }
@@ -813,9 +819,9 @@ extension ConsoleResponder {
                 action: "/users/\(Self.q(name))/detach", fields: [("arn", arn)], word: nil, button: "Detach policy",
                 back: "/users/\(Self.q(name))")
             if let page = unconfirmed(detach, call) { return page }
-        } else if call.form["confirm"] != "yes", may(.attachUserPolicy, ["UserName": name, "PolicyArn": arn], call) {
+        } else if call.form["confirm"] != "yes", await may(.attachUserPolicy, ["UserName": name, "PolicyArn": arn], call) {
             // A policy that would leave the user stuck at sign-in is attached only after a warning.
-            let traps = (try? registry.console.trapsAfterAttaching(user: name, arn: arn)) ?? []
+            let traps = (try? await registry.console.trapsAfterAttaching(user: name, arn: arn)) ?? []
             if !traps.isEmpty {
                 return confirmationPage(Confirmation(
                     heading: "This policy would trap \(name)", text: "Attaching \(policyName) to \(name):",
@@ -838,7 +844,7 @@ extension ConsoleResponder {
         let reset = call.form["reset"] == "true"
         do {
             try requireSecureTransport(call)
-            if try registry.passwords.hasLoginProfile(user: name) {
+            if try await registry.passwords.hasLoginProfile(user: name) {
                 try await authorize(.updateLoginProfile, ["UserName": name], call)
                 try await registry.passwords.updateLoginProfile(user: name, password: password, resetRequired: reset)
             } else {
@@ -861,17 +867,17 @@ extension ConsoleResponder {
                 throw Problem(status: .badRequest, message: "To confirm, type the user name \u{201C}\(name)\u{201D} in the box.")
             }
             try await authorize(.deleteUser, ["UserName": name], call)
-            if try registry.passwords.hasLoginProfile(user: name) {
+            if try await registry.passwords.hasLoginProfile(user: name) {
                 try await authorize(.deleteLoginProfile, ["UserName": name], call)
                 try await registry.passwords.deleteLoginProfile(user: name)
             }
             try await authorize(.listAccessKeys, ["UserName": name], call)
-            for key in try registry.users.listAccessKeys(call.caller, userName: name) {
+            for key in try await registry.users.listAccessKeys(call.caller, userName: name) {
                 try await authorize(.deleteAccessKey, ["UserName": name, "AccessKeyId": key.accessKey], call)
                 try await registry.users.deleteAccessKey(call.caller, userName: name, accessKey: key.accessKey)
             }
             try await authorize(.listAttachedUserPolicies, ["UserName": name], call)
-            for policy in try registry.policies.attachedPolicies(.user(name)) {
+            for policy in try await registry.policies.attachedPolicies(.user(name)) {
                 try await authorize(.detachUserPolicy, ["UserName": name, "PolicyArn": policy.arn], call)
                 try await registry.policies.detachPolicy(.user(name), arn: policy.arn)
             }
@@ -888,8 +894,10 @@ extension ConsoleResponder {
         let principal = call.caller
         if !principal.isRoot {
             do {
-                try registry.access.authorize(principal, action: "cloudtrail:LookupEvents", resource: "*", bucket: nil,
-                                              service: .iam) { policyKeys(call) }
+                try await registry.access.resolving {
+                    try registry.access.authorize(principal, action: "cloudtrail:LookupEvents", resource: "*", bucket: nil,
+                                                  service: .iam) { policyKeys(call) }
+                }
             } catch let denial as Denial {
                 await s3.authorizer.refusals.record(denial, event: "Console:Audit", principal: principal, connection: call.connection)
                 throw Problem(status: .forbidden, message: "You may not read the audit log: " + denial.message)
@@ -900,7 +908,7 @@ extension ConsoleResponder {
         let before = call.query["before"].flatMap { Int64($0) }
         let suffix: String? = user.isEmpty ? nil : (user == Registry.rootUser ? ":root" : "/" + user)
         let limit = 50
-        let entries = try registry.account.auditPage(before: before, principalSuffix: suffix, outcome: outcome?.rawValue, limit: limit)
+        let entries = try await registry.account.auditPage(before: before, principalSuffix: suffix, outcome: outcome?.rawValue, limit: limit)
         var view = AuditView(
             user: user,
             outcomes: [AuditOutcome.done, .passed, .failed, .refused, .denied].map {

@@ -97,12 +97,12 @@ extension ConsoleResponder {
 
     func policies(_ call: Call) async throws -> Response {
         try await authorize(.listPolicies, [:], call)
-        let listed = try registry.policies.listPolicies(scope: .all, onlyAttached: false, pathPrefix: "/", marker: nil, maxItems: 500)
+        let listed = try await registry.policies.listPolicies(scope: .all, onlyAttached: false, pathPrefix: "/", marker: nil, maxItems: 500)
         let rows = listed.items.map { policy in
             PoliciesView.Row(name: policy.name, arnQuery: Self.q(policy.arn), type: policy.isAWS ? "AWS managed" : "Customer managed",
                              attached: String(policy.attachmentCount), updated: Self.date(policy.updated))
         }
-        return page(PoliciesView(policies: rows, mayCreate: may(.createPolicy, ["PolicyName": "*"], call)), call: call)
+        return await page(PoliciesView(policies: rows, mayCreate: may(.createPolicy, ["PolicyName": "*"], call)), call: call)
     }
 
     /// The editor: a new policy (`/policies/new`, optionally from a template) or an existing one
@@ -129,8 +129,8 @@ extension ConsoleResponder {
             view.mayEdit = true
         } else {
             try await authorize(.getPolicy, ["PolicyArn": arn], call)
-            let policy = try registry.policies.getPolicy(arn: arn)
-            let stored = try registry.policies.policyVersion(arn: arn, versionID: policy.defaultVersion).version.document
+            let policy = try await registry.policies.getPolicy(arn: arn)
+            let stored = try await registry.policies.policyVersion(arn: arn, versionID: policy.defaultVersion).version.document
             view.title = "Policy \(policy.name)"
             view.name = policy.name
             view.arn = arn
@@ -140,8 +140,8 @@ extension ConsoleResponder {
             view.version = policy.defaultVersion
             view.attached = String(policy.attachmentCount)
             view.isAWS = policy.isAWS
-            view.mayEdit = !policy.isAWS && may(.createPolicyVersion, ["PolicyArn": arn], call)
-            view.mayDelete = !policy.isAWS && may(.deletePolicy, ["PolicyArn": arn], call)
+            view.mayEdit = await may(.createPolicyVersion, ["PolicyArn": arn], call) && !policy.isAWS
+            view.mayDelete = await may(.deletePolicy, ["PolicyArn": arn], call) && !policy.isAWS
         }
         return page(view, call: call, status: status)
     }
@@ -168,7 +168,7 @@ extension ConsoleResponder {
             try await authorize(.createPolicyVersion, ["PolicyArn": arn], call)
             // A policy keeps at most five versions: the oldest one not in use makes room (AWS's
             // console asks; here the editor says so beside the button).
-            let (versions, current) = try registry.policies.policyVersions(arn: arn)
+            let (versions, current) = try await registry.policies.policyVersions(arn: arn)
             if versions.count >= 5, let oldest = versions.filter({ $0.versionID != current }).min(by: { $0.created < $1.created }) {
                 try await authorize(.deletePolicyVersion, ["PolicyArn": arn], call)
                 try await registry.policies.deletePolicyVersion(arn: arn, versionID: oldest.versionID)
@@ -233,13 +233,13 @@ extension ConsoleResponder {
     func deletePolicy(_ call: Call) async throws -> Response {
         let arn = call.form["arn"] ?? ""
         do {
-            let policy = try registry.policies.getPolicy(arn: arn)
+            let policy = try await registry.policies.getPolicy(arn: arn)
             guard Self.confirmed(call, word: policy.name) else {
                 throw Problem(status: .badRequest, message: "To confirm, type the policy's name, \u{201C}\(policy.name)\u{201D}.")
             }
             try await authorize(.deletePolicy, ["PolicyArn": arn], call)
             // Its older versions go first, as AWS's console does (the API wants them gone).
-            let (versions, current) = try registry.policies.policyVersions(arn: arn)
+            let (versions, current) = try await registry.policies.policyVersions(arn: arn)
             for version in versions where version.versionID != current {
                 try await authorize(.deletePolicyVersion, ["PolicyArn": arn], call)
                 try await registry.policies.deletePolicyVersion(arn: arn, versionID: version.versionID)

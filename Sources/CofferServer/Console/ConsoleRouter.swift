@@ -160,7 +160,7 @@ struct ConsoleSession: RouterMiddleware {
         }
         let name = (secure ? "__Host-" : "") + ConsoleResponder.sessionCookie
         if let token = cookies.values[name],
-           let (record, principal) = try console.registry.console.consoleSession(token: token, allowing: [.code, .newPassword, .active]) {
+           let (record, principal) = try await console.registry.console.consoleSession(token: token, allowing: [.code, .newPassword, .active]) {
             context.session = record
             context.principal = principal
             context.token = token
@@ -245,7 +245,7 @@ extension ConsoleResponder {
         var signIn = E.action("SignIn", nil, access: .open, audit: .elsewhere)
         signIn.isSignIn = true
         routes.add(.post, "signin", signIn) { c, call, _ in try await c.signIn(call) }
-        routes.add(.get, "signin/mfa", .read("SignInCode", nil, access: .open)) { c, call, _ in try c.codePage(call) }
+        routes.add(.get, "signin/mfa", .read("SignInCode", nil, access: .open)) { c, call, _ in try await c.codePage(call) }
         routes.add(.post, "signin/mfa", .action("SignInCode", nil, access: .open, audit: .elsewhere)) { c, call, _ in
             try await c.code(call)
         }
@@ -258,7 +258,7 @@ extension ConsoleResponder {
         routes.add(.post, "signin/webauthn", .action("SignInSecurityKey", nil, access: .open, audit: .elsewhere)) { c, call, _ in
             await c.signInKey(call)
         }
-        routes.add(.get, "password", .read("ChangePassword", security, access: .open)) { c, call, _ in try c.passwordPage(call) }
+        routes.add(.get, "password", .read("ChangePassword", security, access: .open)) { c, call, _ in try await c.passwordPage(call) }
         routes.add(.post, "password", .action("ChangePassword", security, access: .open, audit: .elsewhere)) { c, call, _ in
             try await c.changePassword(call)
         }

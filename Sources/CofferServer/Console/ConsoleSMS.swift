@@ -47,7 +47,7 @@ extension ConsoleResponder {
         } catch {
             // A device made but not reached (the delivery failed): the wizard stays, with Resend.
             if let refusal = error as? SMSRefusal, refusal.kind == .couldNotSend,
-               let pending = try? registry.sms.latestPending(call.caller, userName: user) {
+               let pending = try? await registry.sms.latestPending(call.caller, userName: user) {
                 return page(SMSWizardView(serial: pending.serial, user: user, masked: pending.name,
                                           forOther: user != call.caller.userName, error: refusal.message),
                             call: call, status: refusal.httpStatus)
@@ -79,7 +79,7 @@ extension ConsoleResponder {
             try await registry.sms.enable(call.caller, userName: user, serial: serial, code: call.form["code"] ?? "", info: call.info)
             return Self.redirect(user == call.caller.userName ? "/security?done=mfa-assigned" : "/users/\(Self.q(user))?done=sms-assigned")
         } catch {
-            return try smsWizardAgain(call, serial: serial, user: user, error: Self.words(error), status: Self.status(of: error))
+            return try await smsWizardAgain(call, serial: serial, user: user, error: Self.words(error), status: Self.status(of: error))
         }
     }
 
@@ -93,7 +93,7 @@ extension ConsoleResponder {
             return page(SMSWizardView(serial: serial, user: user, masked: masked, forOther: user != call.caller.userName,
                                       notice: "A new code was sent to \(masked). Earlier codes no longer work."), call: call)
         } catch {
-            return try smsWizardAgain(call, serial: serial, user: user, error: Self.words(error), status: Self.status(of: error))
+            return try await smsWizardAgain(call, serial: serial, user: user, error: Self.words(error), status: Self.status(of: error))
         }
     }
 
@@ -107,9 +107,9 @@ extension ConsoleResponder {
     }
 
     /// The wizard's page again after a refusal, while the device still waits; else the first step.
-    private func smsWizardAgain(_ call: Call, serial: String, user: String, error: String, status: HTTPResponse.Status) throws
+    private func smsWizardAgain(_ call: Call, serial: String, user: String, error: String, status: HTTPResponse.Status) async throws
         -> Response {
-        if let device = try? registry.sms.pendingDevice(call.caller, userName: user, serial: serial) {
+        if let device = try? await registry.sms.pendingDevice(call.caller, userName: user, serial: serial) {
             return page(SMSWizardView(serial: serial, user: user, masked: device.name, forOther: user != call.caller.userName,
                                       error: error), call: call, status: status)
         }
@@ -127,16 +127,16 @@ extension ConsoleResponder {
         do {
             try requireSecureTransport(call)
             let masked = try await registry.sms.sendForSignIn(session, serial: serial, source: call.source)
-            return try codePage(call, notice: "A code was sent to \(masked). It works for 5 minutes.", sent: serial)
+            return try await codePage(call, notice: "A code was sent to \(masked). It works for 5 minutes.", sent: serial)
         } catch {
-            return try codePage(call, error: Self.words(error), status: Self.status(of: error), sent: serial)
+            return try await codePage(call, error: Self.words(error), status: Self.status(of: error), sent: serial)
         }
     }
 
     /// After the password: a user whose only code-giving device is one SMS device gets the code
     /// at once (as SMS sign-ins elsewhere do); the code page then says whether it went.
     func autoSendSMS(_ session: ConsoleSessionRecord, source: String?) async -> String {
-        guard let devices = try? enabledDevices(session.userName), devices.count == 1, let only = devices.first,
+        guard let devices = try? await enabledDevices(session.userName), devices.count == 1, let only = devices.first,
               only.kind == .sms
         else { return "" }
         do {

@@ -39,7 +39,7 @@ extension ConsoleResponder {
                 "pubKeyCredParams": Self.algorithms,
                 "timeout": 300_000,
                 "attestation": "none",
-                "excludeCredentials": try registry.securityKeys.securityKeyIDs(user: principal.userName)
+                "excludeCredentials": try await registry.securityKeys.securityKeyIDs(user: principal.userName)
                     .map { ["type": "public-key", "id": Base64URL.encode($0)] },
                 "authenticatorSelection": ["userVerification": "preferred", "residentKey": "discouraged"],
             ])
@@ -73,7 +73,7 @@ extension ConsoleResponder {
         }
         try requireSecureTransport(call)
         let challenge = try await registry.securityKeys.newChallenge(.signIn, user: session.userName, sessionToken: token)
-        return json([
+        return await json([
             "challenge": Base64URL.encode(challenge),
             "rpId": relyingParty.id,
             "allowCredentials": try registry.securityKeys.securityKeyIDs(user: session.userName).map { ["type": "public-key", "id": Base64URL.encode($0)] },

@@ -98,9 +98,9 @@ enum IAMAction: String, Sendable, CaseIterable {
     }
 
     /// The resource ARN the request acts on, as AWS's Service Authorization Reference gives it.
-    func resource(_ call: QueryCall, registry: Registry) throws -> String {
+    func resource(_ call: QueryCall, registry: Registry) async throws -> String {
         let account = registry.accountID
-        func user(_ parameter: String? = "UserName") throws -> String {
+        func user(_ parameter: String? = "UserName") async throws -> String {
             let name = parameter.flatMap { call.form[$0] } ?? call.caller.userName
             if name == Registry.rootUser {
                 // Never an IAM user's to act on, whatever a policy says (AWS).
@@ -109,12 +109,12 @@ enum IAMAction: String, Sendable, CaseIterable {
                 }
                 return registry.rootArn
             }
-            let path = try registry.devices.user(named: name)?.path ?? "/"
+            let path = try await registry.devices.user(named: name)?.path ?? "/"
             return "arn:aws:iam::\(account):user\(path)\(name)"
         }
-        func group() throws -> String {
+        func group() async throws -> String {
             let name = call.form["GroupName"] ?? ""
-            let path = try registry.policies.group(named: name)?.path ?? call.form["Path"] ?? "/"
+            let path = try await registry.policies.group(named: name)?.path ?? call.form["Path"] ?? "/"
             return "arn:aws:iam::\(account):group\(path)\(name)"
         }
         func device() -> String {
@@ -127,18 +127,18 @@ enum IAMAction: String, Sendable, CaseIterable {
              .getAccountPasswordPolicy, .updateAccountPasswordPolicy, .deleteAccountPasswordPolicy:
             return "*"
         case .changePassword:
-            return try user(nil)
+            return try await user(nil)
         case .createUser:
             return "arn:aws:iam::\(account):user\(call.form["Path"] ?? "/")\(call.form["UserName"] ?? "")"
         case .getUser, .deleteUser, .createAccessKey, .listAccessKeys, .updateAccessKey, .deleteAccessKey, .enableMFADevice,
              .resyncMFADevice, .deactivateMFADevice, .listMFADevices, .putUserPolicy, .getUserPolicy, .deleteUserPolicy,
              .listUserPolicies, .attachUserPolicy, .detachUserPolicy, .listAttachedUserPolicies, .listGroupsForUser,
              .createLoginProfile, .getLoginProfile, .updateLoginProfile, .deleteLoginProfile:
-            return try user()
+            return try await user()
         case .getAccessKeyLastUsed:
             // The user the key belongs to (the request names only the key).
-            guard let owner = try registry.users.accessKeyOwner(call.form["AccessKeyId"] ?? "") else { return "*" }
-            let path = try registry.devices.user(named: owner)?.path ?? "/"
+            guard let owner = try await registry.users.accessKeyOwner(call.form["AccessKeyId"] ?? "") else { return "*" }
+            let path = try await registry.devices.user(named: owner)?.path ?? "/"
             return "arn:aws:iam::\(account):user\(path)\(owner)"
         case .createVirtualMFADevice:
             return "arn:aws:iam::\(account):mfa\(call.form["Path"] ?? "/")\(call.form["VirtualMFADeviceName"] ?? "")"
@@ -146,7 +146,7 @@ enum IAMAction: String, Sendable, CaseIterable {
             return device()
         case .putGroupPolicy, .getGroupPolicy, .deleteGroupPolicy, .listGroupPolicies, .attachGroupPolicy, .detachGroupPolicy,
              .listAttachedGroupPolicies, .createGroup, .getGroup, .deleteGroup, .addUserToGroup, .removeUserFromGroup:
-            return try group()
+            return try await group()
         case .createPolicy:
             return registry.policies.policyArn(name: call.form["PolicyName"] ?? "", path: call.form["Path"] ?? "/")
         case .getPolicy, .getPolicyVersion, .createPolicyVersion, .deletePolicyVersion, .listPolicyVersions,

@@ -11,7 +11,7 @@ extension QueryAPI {
         let caller = call.caller
         switch call.action {
         case .getCallerIdentity:
-            let user = caller.isRoot ? nil : try registry.devices.user(named: caller.userName)
+            let user = caller.isRoot ? nil : try await registry.devices.user(named: caller.userName)
             let userID = user?.userID ?? registry.accountID
             let arn = user.map(registry.userArn) ?? registry.arn(of: caller)
             return { xml in
@@ -35,7 +35,7 @@ extension QueryAPI {
             let user = try await registry.users.createUser(caller, name: try call.required("UserName"), path: call.form["Path"])
             return { xml in xml.element("User") { self.user(user, &$0) } }
         case .getUser:
-            let user = try registry.users.getUser(caller, name: call.form["UserName"])
+            let user = try await registry.users.getUser(caller, name: call.form["UserName"])
             return { xml in
                 xml.element("User") { xml in
                     if let user {
@@ -48,7 +48,7 @@ extension QueryAPI {
                 }
             }
         case .listUsers:
-            let page = try registry.users.listUsers(caller, marker: call.form["Marker"], maxItems: try call.maxItems())
+            let page = try await registry.users.listUsers(caller, marker: call.form["Marker"], maxItems: try call.maxItems())
             return { xml in
                 xml.element("Users") { xml in for user in page.items { xml.element("member") { self.user(user, &$0) } } }
                 self.pageTail(page.isTruncated, page.marker, &xml)
@@ -68,7 +68,7 @@ extension QueryAPI {
                 }
             }
         case .listAccessKeys:
-            let keys = try registry.users.listAccessKeys(caller, userName: call.form["UserName"])
+            let keys = try await registry.users.listAccessKeys(caller, userName: call.form["UserName"])
             return { xml in
                 xml.element("AccessKeyMetadata") { xml in
                     for key in keys {
@@ -87,10 +87,10 @@ extension QueryAPI {
             guard Users.isWellFormedKeyID(key) else {
                 throw IAMError.validation("accessKeyId", "Member must satisfy regular expression pattern: [\\w]+ and length 16-128")
             }
-            guard let owner = try registry.users.accessKeyOwner(key) else {
+            guard let owner = try await registry.users.accessKeyOwner(key) else {
                 throw IAMError(.noSuchEntity, "The Access Key with id \(key) cannot be found.")
             }
-            let used = try registry.users.lastUsed(accessKey: key)
+            let used = try await registry.users.lastUsed(accessKey: key)
             return { xml in
                 xml.element("UserName", owner)
                 xml.element("AccessKeyLastUsed") { xml in
@@ -137,7 +137,7 @@ extension QueryAPI {
             try await registry.devices.deleteVirtualDevice(caller, serial: try call.required("SerialNumber"), info: call.info)
             return nil
         case .listMFADevices:
-            let page = try registry.devices.listDevices(caller, userName: call.form["UserName"], marker: call.form["Marker"],
+            let page = try await registry.devices.listDevices(caller, userName: call.form["UserName"], marker: call.form["Marker"],
                                                 maxItems: try call.maxItems())
             return { xml in
                 xml.element("MFADevices") { xml in
@@ -152,10 +152,12 @@ extension QueryAPI {
                 self.pageTail(page.isTruncated, page.marker, &xml)
             }
         case .listVirtualMFADevices:
-            let page = try registry.devices.listVirtualDevices(caller, assignment: call.form["AssignmentStatus"],
+            let page = try await registry.devices.listVirtualDevices(caller, assignment: call.form["AssignmentStatus"],
                                                        marker: call.form["Marker"], maxItems: try call.maxItems())
-            let owners = try Dictionary(uniqueKeysWithValues: Set(page.items.compactMap(\.userName))
-                .filter { $0 != Registry.rootUser }.compactMap { name in try registry.devices.user(named: name).map { (name, $0) } })
+            var owners: [String: UserRecord] = [:]
+            for name in Set(page.items.compactMap(\.userName)) where name != Registry.rootUser {
+                owners[name] = try await registry.devices.user(named: name)
+            }
             return { xml in
                 xml.element("VirtualMFADevices") { xml in
                     for device in page.items {
@@ -185,13 +187,13 @@ extension QueryAPI {
             try await registry.devices.untagDevice(caller, serial: try call.required("SerialNumber"), keys: call.list("TagKeys"))
             return nil
         case .listMFADeviceTags:
-            let tags = try registry.devices.listTags(caller, serial: try call.required("SerialNumber"))
+            let tags = try await registry.devices.listTags(caller, serial: try call.required("SerialNumber"))
             return { xml in
                 self.tags(tags, &xml)
                 xml.element("IsTruncated", false)
             }
         case .getAccountSummary:
-            let summary = try registry.account.accountSummary(caller)
+            let summary = try await registry.account.accountSummary(caller)
             return { xml in
                 xml.element("SummaryMap") { xml in
                     for (key, value) in summary {
@@ -209,7 +211,7 @@ extension QueryAPI {
                 xml.element("Description", "The credential report is ready.")
             }
         case .getCredentialReport:
-            let report = try registry.account.credentialReport(caller)
+            let report = try await registry.account.credentialReport(caller)
             return { xml in
                 xml.element("Content", Data(report.csv.utf8).base64EncodedString())
                 xml.element("ReportFormat", "text/csv")
@@ -224,9 +226,9 @@ extension QueryAPI {
                                                document: try call.required("PolicyDocument"))
             return nil
         case .getUserPolicy:
-            return try inlinePolicy(call, owner: .user(try call.required("UserName")), ownerElement: "UserName")
+            return try await inlinePolicy(call, owner: .user(try call.required("UserName")), ownerElement: "UserName")
         case .getGroupPolicy:
-            return try inlinePolicy(call, owner: .group(try call.required("GroupName")), ownerElement: "GroupName")
+            return try await inlinePolicy(call, owner: .group(try call.required("GroupName")), ownerElement: "GroupName")
         case .deleteUserPolicy:
             try await registry.policies.deleteInlinePolicy(.user(try call.required("UserName")), name: try call.required("PolicyName"))
             return nil
@@ -234,19 +236,19 @@ extension QueryAPI {
             try await registry.policies.deleteInlinePolicy(.group(try call.required("GroupName")), name: try call.required("PolicyName"))
             return nil
         case .listUserPolicies:
-            return try inlinePolicyNames(call, owner: .user(try call.required("UserName")))
+            return try await inlinePolicyNames(call, owner: .user(try call.required("UserName")))
         case .listGroupPolicies:
-            return try inlinePolicyNames(call, owner: .group(try call.required("GroupName")))
+            return try await inlinePolicyNames(call, owner: .group(try call.required("GroupName")))
         case .createPolicy:
             let policy = try await registry.policies.createPolicy(name: try call.required("PolicyName"), path: call.form["Path"],
                                                          document: try call.required("PolicyDocument"),
                                                          description: call.form["Description"])
             return { xml in xml.element("Policy") { self.policy(policy, &$0) } }
         case .getPolicy:
-            let policy = try registry.policies.getPolicy(arn: try call.required("PolicyArn"))
+            let policy = try await registry.policies.getPolicy(arn: try call.required("PolicyArn"))
             return { xml in xml.element("Policy") { self.policy(policy, &$0) } }
         case .getPolicyVersion:
-            let (version, isDefault) = try registry.policies.policyVersion(arn: try call.required("PolicyArn"),
+            let (version, isDefault) = try await registry.policies.policyVersion(arn: try call.required("PolicyArn"),
                                                                   versionID: try call.required("VersionId"))
             return { xml in xml.element("PolicyVersion") { self.policyVersion(version, isDefault: isDefault, &$0) } }
         case .createPolicyVersion:
@@ -265,7 +267,7 @@ extension QueryAPI {
             try await registry.policies.deletePolicyVersion(arn: try call.required("PolicyArn"), versionID: try call.required("VersionId"))
             return nil
         case .listPolicyVersions:
-            let (versions, defaultVersion) = try registry.policies.policyVersions(arn: try call.required("PolicyArn"))
+            let (versions, defaultVersion) = try await registry.policies.policyVersions(arn: try call.required("PolicyArn"))
             return { xml in
                 xml.element("Versions") { xml in
                     for version in versions {
@@ -288,7 +290,7 @@ extension QueryAPI {
             guard let scope = Registry.PolicyScope(rawValue: call.form["Scope"] ?? "All") else {
                 throw IAMError.validation("scope", "Member must satisfy enum value set: [All, AWS, Local]")
             }
-            let page = try registry.policies.listPolicies(scope: scope, onlyAttached: call.form["OnlyAttached"] == "true",
+            let page = try await registry.policies.listPolicies(scope: scope, onlyAttached: call.form["OnlyAttached"] == "true",
                                                  pathPrefix: call.form["PathPrefix"] ?? "/", marker: call.form["Marker"],
                                                  maxItems: try call.maxItems())
             return { xml in
@@ -308,21 +310,21 @@ extension QueryAPI {
             try await registry.policies.detachPolicy(.group(try call.required("GroupName")), arn: try call.required("PolicyArn"))
             return nil
         case .listAttachedUserPolicies:
-            return try attachedPolicies(call, owner: .user(try call.required("UserName")))
+            return try await attachedPolicies(call, owner: .user(try call.required("UserName")))
         case .listAttachedGroupPolicies:
-            return try attachedPolicies(call, owner: .group(try call.required("GroupName")))
+            return try await attachedPolicies(call, owner: .group(try call.required("GroupName")))
         case .createGroup:
             let group = try await registry.policies.createGroup(name: try call.required("GroupName"), path: call.form["Path"])
             return { xml in xml.element("Group") { self.group(group, &$0) } }
         case .getGroup:
-            let (group, users) = try registry.policies.getGroup(name: try call.required("GroupName"))
+            let (group, users) = try await registry.policies.getGroup(name: try call.required("GroupName"))
             return { xml in
                 xml.element("Group") { self.group(group, &$0) }
                 xml.element("Users") { xml in for user in users { xml.element("member") { self.user(user, &$0) } } }
                 xml.element("IsTruncated", false)
             }
         case .listGroups:
-            let page = try registry.policies.listGroups(marker: call.form["Marker"], maxItems: try call.maxItems())
+            let page = try await registry.policies.listGroups(marker: call.form["Marker"], maxItems: try call.maxItems())
             return { xml in
                 xml.element("Groups") { xml in for group in page.items { xml.element("member") { self.group(group, &$0) } } }
                 self.pageTail(page.isTruncated, page.marker, &xml)
@@ -337,7 +339,7 @@ extension QueryAPI {
             try await registry.policies.removeUser(try call.required("UserName"), fromGroup: try call.required("GroupName"))
             return nil
         case .listGroupsForUser:
-            let groups = try registry.policies.groups(ofUser: try call.required("UserName"))
+            let groups = try await registry.policies.groups(ofUser: try call.required("UserName"))
             return { xml in
                 xml.element("Groups") { xml in for group in groups { xml.element("member") { self.group(group, &$0) } } }
                 xml.element("IsTruncated", false)
@@ -349,7 +351,7 @@ extension QueryAPI {
             return { xml in xml.element("LoginProfile") { self.loginProfile(profile, &$0) } }
         case .getLoginProfile:
             // Without UserName: the caller's own (AWS).
-            let profile = try registry.passwords.loginProfile(user: call.form["UserName"] ?? call.caller.userName)
+            let profile = try await registry.passwords.loginProfile(user: call.form["UserName"] ?? call.caller.userName)
             return { xml in xml.element("LoginProfile") { self.loginProfile(profile, &$0) } }
         case .updateLoginProfile:
             try await registry.passwords.updateLoginProfile(user: try call.required("UserName"), password: call.form["Password"],
@@ -363,7 +365,7 @@ extension QueryAPI {
                                               new: try call.required("NewPassword"), info: call.info)
             return nil
         case .getAccountPasswordPolicy:
-            guard let policy = try registry.passwords.passwordPolicy() else {
+            guard let policy = try await registry.passwords.passwordPolicy() else {
                 throw IAMError(.noSuchEntity, "The Password Policy with domain name \(registry.accountID) cannot be found.")
             }
             return { xml in xml.element("PasswordPolicy") { self.passwordPolicy(policy, &$0) } }
@@ -392,9 +394,9 @@ extension QueryAPI {
             try await registry.passwords.deletePasswordPolicy()
             return nil
         case .simulatePrincipalPolicy:
-            return try simulate(call, principalArn: try call.required("PolicySourceArn"))
+            return try await simulate(call, principalArn: try call.required("PolicySourceArn"))
         case .simulateCustomPolicy:
-            return try simulate(call, principalArn: nil)
+            return try await simulate(call, principalArn: nil)
         }
     }
 

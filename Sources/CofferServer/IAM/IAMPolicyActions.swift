@@ -6,9 +6,9 @@ import Foundation
 
 /// The results of the policy, group and simulator actions.
 extension QueryAPI {
-    func inlinePolicy(_ call: QueryCall, owner: PolicyOwner, ownerElement: String) throws -> Result {
+    func inlinePolicy(_ call: QueryCall, owner: PolicyOwner, ownerElement: String) async throws -> Result {
         let name = try call.required("PolicyName")
-        let document = try registry.policies.inlinePolicy(owner, name: name)
+        let document = try await registry.policies.inlinePolicy(owner, name: name)
         let ownerName = try call.required(ownerElement)
         return { xml in
             xml.element(ownerElement, ownerName)
@@ -18,16 +18,16 @@ extension QueryAPI {
         }
     }
 
-    func inlinePolicyNames(_ call: QueryCall, owner: PolicyOwner) throws -> Result {
-        let names = try registry.policies.inlinePolicyNames(owner)
+    func inlinePolicyNames(_ call: QueryCall, owner: PolicyOwner) async throws -> Result {
+        let names = try await registry.policies.inlinePolicyNames(owner)
         return { xml in
             xml.element("PolicyNames") { xml in for name in names { xml.element("member", name) } }
             xml.element("IsTruncated", false)
         }
     }
 
-    func attachedPolicies(_ call: QueryCall, owner: PolicyOwner) throws -> Result {
-        let attached = try registry.policies.attachedPolicies(owner)
+    func attachedPolicies(_ call: QueryCall, owner: PolicyOwner) async throws -> Result {
+        let attached = try await registry.policies.attachedPolicies(owner)
         return { xml in
             xml.element("AttachedPolicies") { xml in
                 for policy in attached {
@@ -94,7 +94,7 @@ extension QueryAPI {
     /// SimulatePrincipalPolicy (`principalArn`: a user or group of the account, whose policies
     /// join `PolicyInputList`) and SimulateCustomPolicy (nil: only `PolicyInputList`). Decisions
     /// come from the same evaluation the authorization point makes.
-    func simulate(_ call: QueryCall, principalArn: String?) throws -> Result {
+    func simulate(_ call: QueryCall, principalArn: String?) async throws -> Result {
         let actions = call.list("ActionNames")
         guard !actions.isEmpty else { throw IAMError.validation("actionNames", "Member must not be null") }
         guard actions.count <= 1000 else { throw IAMError.validation("actionNames", "Member must have at most 1000 items") }
@@ -122,13 +122,14 @@ extension QueryAPI {
         if let principalArn {
             let prefix = "arn:aws:iam::\(registry.accountID):"
             let name = String(principalArn.split(separator: "/").last ?? "")
-            if principalArn.hasPrefix(prefix + "user/"), let user = try registry.devices.user(named: name),
+            if principalArn.hasPrefix(prefix + "user/"), let user = try await registry.devices.user(named: name),
                registry.userArn(user) == principalArn {
                 principal = Principal(userName: user.name, path: user.path, userID: user.userID, accountID: registry.accountID)
-                identity = try registry.access.identityPolicies(user: user.name) + identity
-            } else if principalArn.hasPrefix(prefix + "group/"), let group = try registry.policies.group(named: name),
+                identity = try await registry.access.resolving { try registry.access.identityPolicies(user: user.name) }
+                    + identity
+            } else if principalArn.hasPrefix(prefix + "group/"), let group = try await registry.policies.group(named: name),
                       registry.policies.groupArn(group) == principalArn {
-                identity = try registry.access.groupPolicies(group: group.name) + identity
+                identity = try await registry.access.groupPolicies(group: group.name) + identity
             } else {
                 throw IAMError(.noSuchEntity, "The principal \(principalArn) cannot be found (a user or group of this account).")
             }
@@ -137,7 +138,7 @@ extension QueryAPI {
         }
         if let caller = call.form["CallerArn"] {
             let name = String(caller.split(separator: "/").last ?? "")
-            if let user = try registry.devices.user(named: name), registry.userArn(user) == caller {
+            if let user = try await registry.devices.user(named: name), registry.userArn(user) == caller {
                 principal = Principal(userName: user.name, path: user.path, userID: user.userID, accountID: registry.accountID)
             }
         }

@@ -52,8 +52,9 @@ struct QueryAPI: AuthorizationPoint {
             let bodyHash = hexString(SHA256.hash(data: body))
             let authentication: Authentication
             do {
-                authentication = try verifier.authenticate(request.head, target: target, service: service.rawValue,
-                                                                 bodySHA256: bodyHash)
+                authentication = try await registry.access.resolving {
+                    try verifier.authenticate(request.head, target: target, service: service.rawValue, bodySHA256: bodyHash)
+                }
             } catch let error as S3Error {
                 throw Self.authError(error)
             }
@@ -103,7 +104,7 @@ struct QueryAPI: AuthorizationPoint {
     /// (STS calls are never subject to policies; session credentials made without MFA cannot
     /// call IAM; the root is not subject to identity policies), then the caller's policies.
     /// Throws `Denial` (or the error of a resource that cannot be named). `principal` is the call's caller.
-    func check(_ call: QueryCall, principal: Principal, connection: ConnectionInfo) throws {
+    func check(_ call: QueryCall, principal: Principal, connection: ConnectionInfo) async throws {
         let action = call.action
         guard !action.isPolicyExempt else { return }
         if principal.isSession, !principal.isConsole, !principal.mfaAuthenticated {
@@ -111,18 +112,20 @@ struct QueryAPI: AuthorizationPoint {
                          reason: "session credentials without MFA", action: action.policyAction, resource: "*")
         }
         guard !principal.isRoot else { return }
-        let resource = try action.resource(call, registry: registry)
+        let resource = try await action.resource(call, registry: registry)
         do {
-            try registry.access.authorize(principal, action: action.policyAction, resource: resource, bucket: nil,
-                                          service: .iam) {
-                ConditionKeys.global(principal, connection: ConditionKeys.Connection(
-                    secureTransport: connection.secureTransport, sourceIP: connection.sourceIP,
-                    userAgent: connection.userAgent), now: registry.verifier.now())
+            try await registry.access.resolving {
+                try registry.access.authorize(principal, action: action.policyAction, resource: resource, bucket: nil,
+                                              service: .iam) {
+                    ConditionKeys.global(principal, connection: ConditionKeys.Connection(
+                        secureTransport: connection.secureTransport, sourceIP: connection.sourceIP,
+                        userAgent: connection.userAgent), now: registry.verifier.now())
+                }
             }
         } catch let denial as Denial where action == .changePassword && !denial.isExplicit {
             // AllowUsersToChangePassword lets every IAM user change their own password without
             // a policy (AWS) — but not past an explicit Deny.
-            guard try registry.passwords.passwordPolicy()?.allowUsersToChangePassword ?? false else { throw denial }
+            guard try await registry.passwords.passwordPolicy()?.allowUsersToChangePassword ?? false else { throw denial }
         }
     }
 

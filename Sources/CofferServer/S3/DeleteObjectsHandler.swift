@@ -41,7 +41,7 @@ extension S3Responder {
             }
             let single = S3Request.deleteObject(ObjectRef(bucket: call.bucket, key: ObjectKey(entry.key),
                                                           versionID: entry.versionID))
-            if try authorizer.permits(single, principal: call.principal, connection: call.connection) {
+            if try await authorizer.permits(single, principal: call.principal, connection: call.connection) {
                 allowed.append(entry)
             } else {
                 refused[index] = .failed(entry, code: S3ErrorCode.accessDenied.rawValue,

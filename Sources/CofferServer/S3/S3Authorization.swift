@@ -133,9 +133,11 @@ struct S3Authorizer: AuthorizationPoint {
     func event(of request: S3Request) -> String { "S3:\(request.operation.rawValue)" }
 
     /// `AccessDenied` — or, on a bucket that does not exist, `NoSuchBucket`.
-    func answer(to denial: Denial, for request: S3Request) throws -> any Error {
+    func answer(to denial: Denial, for request: S3Request) async throws -> any Error {
         let operation = request.operation
-        if operation != .createBucket, operation != .listBuckets { try requireBucket(request.bucket) }
+        if operation != .createBucket, operation != .listBuckets {
+            try await access.resolving { try requireBucket(request.bucket) }
+        }
         return S3Error(.accessDenied, denial.message)
     }
 
@@ -144,9 +146,14 @@ struct S3Authorizer: AuthorizationPoint {
         guard try access.bucketExists(bucket) else { throw S3Error(.noSuchBucket, details: [("BucketName", bucket)]) }
     }
 
-    /// The decision alone (the in-place read path: a refusal goes on to the general path, which
-    /// decides again and answers).
-    func check(_ request: S3Request, principal: Principal, connection: ConnectionInfo) throws {
+    func check(_ request: S3Request, principal: Principal, connection: ConnectionInfo) async throws {
+        try await access.resolving { try decide(request, principal: principal, connection: connection) }
+    }
+
+    /// The decision, synchronously: `check` runs it so that its reads suspend; the in-place read
+    /// path runs it as it is (on the data folder, whose reads are in memory; a refusal goes on to
+    /// the general path, which decides again and answers).
+    func decide(_ request: S3Request, principal: Principal, connection: ConnectionInfo) throws {
         let needs = request.access
         if principal.isAnonymous, needs.ownerOnly, let permission = needs.permission {
             throw Denial(message: "Access Denied", reason: "anonymous callers may not perform bucket-owner operations",

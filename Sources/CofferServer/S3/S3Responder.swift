@@ -34,7 +34,7 @@ struct S3Responder: HTTPResponder {
             let target = try RequestTarget(request.head.path ?? "/", virtualHostBucket: RequestTarget.virtualHostBucket(
                 authority: request.head.authority, domain: settings.domain))
             resource = String(target.rawPath)
-            if let probe = probeResponse(request, target: target) {
+            if let probe = await probeResponse(request, target: target) {
                 response = probe
             } else if QueryAPI.accepts(request, target: target) {
                 operation = "QueryAPI"
@@ -51,8 +51,12 @@ struct S3Responder: HTTPResponder {
                     throw S3Error(.invalidRequest, reason)
                 }
                 // Verified once: by `InPlaceReads` when it looked at this request first, else here.
-                let authentication = try InPlaceReads.handedOff(request.head, on: context.channel)?.get()
-                    ?? authenticate(request.head, target: target)
+                let authentication: Authentication
+                if let handedOff = try InPlaceReads.handedOff(request.head, on: context.channel)?.get() {
+                    authentication = handedOff
+                } else {
+                    authentication = try await authorizer.access.resolving { try authenticate(request.head, target: target) }
+                }
                 // The one authorization point: nothing below runs for a request the policies refuse.
                 try await authorizer.authorize(s3, principal: authentication.credential.principal, connection: connection)
                 let call = S3Call(request: request, s3: s3, target: target, authentication: authentication,
@@ -63,7 +67,7 @@ struct S3Responder: HTTPResponder {
                     // A missing key is 404 only to a caller who may list the bucket (AWS): to others
                     // it must not tell that the key does not exist.
                     // (HeadBucket is the request that needs exactly s3:ListBucket on the bucket.)
-                    guard try authorizer.permits(.headBucket(call.bucket), principal: call.principal,
+                    guard try await authorizer.permits(.headBucket(call.bucket), principal: call.principal,
                                                  connection: connection)
                     else { throw S3Error(.accessDenied) }
                     throw error
@@ -117,7 +121,7 @@ struct S3Responder: HTTPResponder {
         let verified = Result { try authenticate(head, target: target) }
         guard case .success(let authentication) = verified,
               // The same authorization point as the general path; a refusal is answered (and audited) there.
-              (try? authorizer.check(s3, principal: authentication.credential.principal, connection: connection)) != nil
+              (try? authorizer.decide(s3, principal: authentication.credential.principal, connection: connection)) != nil
         else { return .declined(verified) }
         let read: ObjectRead
         switch s3 {
@@ -170,7 +174,7 @@ struct S3Responder: HTTPResponder {
     }
 
     /// `GET /health` and `GET /metrics` without credentials: probes, not buckets.
-    private func probeResponse(_ request: Request, target: RequestTarget) -> Response? {
+    private func probeResponse(_ request: Request, target: RequestTarget) async -> Response? {
         guard request.method == .get, target.rawPath == "/health" || target.rawPath == "/metrics",
               request.headers[.authorization] == nil, !target.has("X-Amz-Signature"), !target.has("Signature")
         else { return nil }
@@ -180,7 +184,7 @@ struct S3Responder: HTTPResponder {
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n")))
         }
         headers[.contentType] = "text/plain; version=0.0.4"
-        let text = metrics.render(store: engine.store, now: Engine.systemMilliseconds())
+        let text = await metrics.render(store: engine.store, now: Engine.systemMilliseconds())
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 

@@ -115,8 +115,8 @@ public final class CofferMetrics: Sendable {
         registry.makeCounter(descriptor: Self.signIns, labels: [("outcome", outcome.rawValue)]).increment()
     }
 
-    func render(store: Store, now: Int64) -> String {
-        let throttled = (try? store.read { try $0.throttledDeviceCount(at: now) }) ?? 0
+    func render(store: Store, now: Int64) async -> String {
+        let throttled = (try? await store.asyncRead { try $0.throttledDeviceCount(at: now) }) ?? 0
         registry.makeGauge(descriptor: Self.throttled).set(to: Double(throttled))
         fold()
         return registry.emitToString()

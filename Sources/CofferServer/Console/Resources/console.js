@@ -128,6 +128,8 @@ function upload(form, dropped) {
   if (named && files.length > 1) { status.textContent = "An object key names one file: choose one file, or empty the key."; return; }
   var total = files.reduce(function (sum, file) { return sum + file.size; }, 0), before = 0, failed = 0;
   list.textContent = "";
+  // The last batch's "up to date" goes now, not at this batch's first progress event.
+  status.textContent = "Uploading " + files.length + (files.length === 1 ? " file…" : " files…");
   button.disabled = true;
   var rows = files.map(function (file) {
     var item = document.createElement("li"), name = document.createElement("span"), progress = document.createElement("progress");
