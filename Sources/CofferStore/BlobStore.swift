@@ -343,6 +343,40 @@ public final class BlobStore: Sendable {
         return found
     }
 
+    enum RadosPieces {
+        /// Every piece last changed before the cutoff: these objects, the first piece last.
+        case old([String])
+        /// A piece changed since: an upload may still be writing the blob.
+        case young
+        case gone
+    }
+
+    /// The RADOS objects of blob `name` and whether all are older than `cutoff`. Pieces are probed
+    /// in order up to the first one missing past `highest` (the highest piece a listing showed),
+    /// so a gap left by an interrupted removal is stepped over.
+    func radosPieces(_ name: String, before cutoff: Date, highest: Int) throws -> RadosPieces {
+        guard let rados else { return .gone }
+        var pieces: [String] = []
+        var index = 0
+        while true {
+            let piece = Self.pieceName(name, index)
+            if let info = try rados.stat(piece) {
+                guard Double(info.modified) < cutoff.timeIntervalSince1970 else { return .young }
+                pieces.append(piece)
+            } else if index > highest {
+                break
+            }
+            index += 1
+        }
+        return pieces.isEmpty ? .gone : .old(pieces.reversed())
+    }
+
+    /// The piece of its blob a RADOS object is (0 for the first, `NAME`; k for `NAME.k`).
+    static func pieceIndex(_ object: String) -> Int {
+        guard let dot = object.firstIndex(of: ".") else { return 0 }
+        return Int(object[object.index(after: dot)...]) ?? 0
+    }
+
     /// Removes what `orphans` listed for one blob.
     func removeOrphan(_ holders: [String]) {
         for holder in holders {

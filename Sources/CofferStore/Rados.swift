@@ -228,19 +228,33 @@ public final class RadosPool: @unchecked Sendable {
 
     /// Every object name in the pool (in its namespace).
     func objectNames() throws -> [String] {
+        var names: [String] = []
+        try forEachPage(of: 10_000) { names += $0 }
+        return names
+    }
+
+    /// The pool's object names (in its namespace), `size` at a time as the listing cursor walks
+    /// them: a pool of any size is listed in bounded memory. Objects removed meanwhile may or may
+    /// not be listed; objects present throughout are listed once.
+    func forEachPage(of size: Int, _ body: ([String]) throws -> Void) throws {
         var context: RadosLibrary.Handle?
         var code = library.listOpen(io, &context)
         guard code == 0 else { throw RadosError.call("list \(target.pool)", code) }
         defer { library.listClose(context) }
-        var names: [String] = []
+        var page: [String] = []
+        page.reserveCapacity(max(1, size))
         while true {
             var entry: RadosLibrary.CString?
             code = library.listNext(context, &entry, nil, nil)
             if code == -ENOENT { break }
             guard code == 0 else { throw RadosError.call("list \(target.pool)", code) }
-            if let entry { names.append(String(cString: entry)) }
+            if let entry { page.append(String(cString: entry)) }
+            if page.count >= size {
+                try body(page)
+                page.removeAll(keepingCapacity: true)
+            }
         }
-        return names
+        if !page.isEmpty { try body(page) }
     }
 }
 

@@ -211,6 +211,10 @@ public final class Store: Sendable {
         }
         try cluster.exclusively(PostgresSchema.sweepLockID) {
             blobs.sweepTemporaryFolders(shared: true)
+            if let rados = blobs.rados {
+                try sweepRados(rados)
+                return
+            }
             let referenced = try readNow { try $0.referencedBlobFiles().union($0.referencedPartFiles()) }
             let orphans = try blobs.orphans(keeping: referenced, olderThan: Date().addingTimeInterval(-Self.orphanGrace))
             // Each blob is recorded as swept, in a transaction that finds nothing referencing it,
@@ -227,6 +231,48 @@ public final class Store: Sendable {
             }
             try writeNow { transaction in try transaction.forgetSwept(before: Date().addingTimeInterval(-86_400)) }
         }
+    }
+
+    /// Objects listed per page by a RADOS sweep (`COFFER_BLOB_SWEEP_PAGE`, 10,000 unless set).
+    static let sweepPage = max(1, ProcessInfo.processInfo.environment["COFFER_BLOB_SWEEP_PAGE"].flatMap { Int($0) } ?? 10_000)
+
+    /// The sweep of a RADOS pool, a page of the listing at a time, so that neither the pool's names
+    /// nor the database's references are ever all in memory: each page's blobs are looked up
+    /// among the references, each unreferenced one's pieces are probed (a blob's pieces are
+    /// scattered over the listing), and those old enough are doomed and removed as on a folder.
+    private func sweepRados(_ rados: RadosPool) throws {
+        let cutoff = Date().addingTimeInterval(-Self.orphanGrace)
+        // Blobs left alone in this sweep as young (an upload may be writing them): few. A removed
+        // blob whose pieces come up again later in the listing is probed again, which finds
+        // them gone — or finds a piece past a gap that an interrupted removal left.
+        var young = Set<String>()
+        try rados.forEachPage(of: Self.sweepPage) { objects in
+            var highest: [String: Int] = [:]
+            for object in objects {
+                let name = BlobStore.blobName(ofPiece: object)
+                guard !young.contains(name) else { continue }
+                highest[name] = max(highest[name] ?? 0, BlobStore.pieceIndex(object))
+            }
+            let names = Array(highest.keys)
+            var start = 0
+            while start < names.count {
+                let batch = Array(names[start..<min(start + 500, names.count)])
+                start += batch.count
+                let referenced = try readNow { try $0.referencedBlobs(among: batch) }
+                var pieces: [String: [String]] = [:]
+                for name in batch where !referenced.contains(name) {
+                    switch try blobs.radosPieces(name, before: cutoff, highest: highest[name] ?? 0) {
+                    case .old(let objects): pieces[name] = objects
+                    case .young: young.insert(name)
+                    case .gone: break
+                    }
+                }
+                guard !pieces.isEmpty else { continue }
+                let doomed = try writeNow { transaction in try transaction.markSwept(Array(pieces.keys)) }
+                for name in doomed { blobs.removeOrphan(pieces[name] ?? []) }
+            }
+        }
+        try writeNow { transaction in try transaction.forgetSwept(before: Date().addingTimeInterval(-86_400)) }
     }
 }
 

@@ -208,6 +208,17 @@ public struct StoreTransaction {
             """))
     }
 
+    /// Those of `names` (at most 500) that a version, a part or a manifest references.
+    func referencedBlobs(among names: [String]) throws -> Set<String> {
+        guard !names.isEmpty else { return [] }
+        let list = (1...names.count).map { "?\($0)" }.joined(separator: ", ")
+        return Set(try db.all(String.self, sql: """
+            SELECT blob_file FROM versions WHERE blob_file IN (\(list))
+            UNION SELECT blob_file FROM parts WHERE blob_file IN (\(list))
+            UNION SELECT blob_file FROM manifest_parts WHERE blob_file IN (\(list))
+            """, arguments: names.map { $0 as (any DatabaseValueConvertible)? }))
+    }
+
     /// On a cluster: refuses (`StoreBusy`, a 503 with nothing written) to reference blob `name` if
     /// the orphan sweep has taken it. The sweep records that in a transaction that read no
     /// reference to it; under SERIALIZABLE only one of the two commits, so a version never names

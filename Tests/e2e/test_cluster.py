@@ -84,7 +84,8 @@ def script(folder, *args):
                                      COFFER_NODE_ARGS="--password-log-n 10 --log-level notice",
                                      # Pieces of 1 MiB (64 unless set), and orphans swept within seconds.
                                      COFFER_RADOS_PIECE_BYTES=str(1 << 20), COFFER_BLOB_GRACE_SECONDS="6",
-                                     COFFER_BLOB_SWEEP_SECONDS="2"))
+                                     COFFER_BLOB_SWEEP_SECONDS="2",
+                                     COFFER_BLOB_SWEEP_PAGE="3"))
     assert result.returncode == 0, f"scripts/cluster {' '.join(args)}: {result.stdout}{result.stderr}"
     return result.stdout
 
@@ -550,6 +551,9 @@ def test_a_node_killed_mid_upload_leaves_no_partial_version_and_the_orphans_are_
         file.flush()
         cluster.rados("put", orphan, file.name)
         cluster.rados("put", f"{orphan}.1", file.name)
+        # And what an interrupted removal of a three-piece orphan leaves: its first and last pieces.
+        cluster.rados("put", f"{orphan[::-1]}", file.name)
+        cluster.rados("put", f"{orphan[::-1]}.2", file.name)
     kept = s3[0].put_object(Bucket=bucket, Key="kept", Body=os.urandom(2 << 20))["ETag"]
 
     # A multipart upload on node 3 with one part done; then a PUT and the second part under way
@@ -595,7 +599,8 @@ def test_a_node_killed_mid_upload_leaves_no_partial_version_and_the_orphans_are_
         "Parts": [{"PartNumber": 1, "ETag": first}, {"PartNumber": 2, "ETag": second}]})
     assert s3[0].get_object(Bucket=bucket, Key="multi")["Body"].read() == b"".join(parts)
 
-    # Within the grace period (6 s here) and a sweep (every 2 s), the orphan's pieces are gone,
+    # Within the grace period (6 s here) and a sweep (every 2 s; its listing 3 objects a page, so a
+    # blob's pieces fall on several pages), the orphans' pieces are gone,
     # and `coffer admin verify` finds no orphan and nothing damaged: what versions use stays.
     blobs = f"rados:coffer?conf={cluster.ceph_conf}"
     deadline = time.time() + 60
@@ -605,6 +610,7 @@ def test_a_node_killed_mid_upload_leaves_no_partial_version_and_the_orphans_are_
         if orphan not in cluster.objects() and " 0 orphan" in verify.stdout:
             break
         time.sleep(1)
-    assert orphan not in cluster.objects() and f"{orphan}.1" not in cluster.objects()
+    left = cluster.objects()
+    assert not {orphan, f"{orphan}.1", orphan[::-1], f"{orphan[::-1]}.2"} & set(left)
     assert verify.returncode == 0 and "0 damaged, 0 orphan" in verify.stdout, verify.stdout + verify.stderr
     assert s3[1].get_object(Bucket=bucket, Key="kept")["ETag"] == kept
