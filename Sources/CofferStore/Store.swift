@@ -191,6 +191,20 @@ public final class Store: Sendable {
         ThreadLocalGenerationCache(generation: engine.generation, domain: domain, maxEntries: maxEntries)
     }
 
+    /// A per-thread cache of what follows from one object's row (kept coherent with every write
+    /// to that key: pass `objectKeySlot(key)` as the key slot), bounded in entries and in `cost`.
+    /// Nil on a cluster node, which caches no object lookup (read-after-write on every node).
+    public func makeObjectCache<Key: Hashable & Sendable, Value>(maxEntries: Int, maxCost: Int,
+                                                                 cost: @escaping @Sendable (Key, Value) -> Int)
+        -> ThreadLocalGenerationCache<Key, Value>? {
+        guard engine.cachesObjects else { return nil }
+        return ThreadLocalGenerationCache(generation: engine.generation, domain: .objects, maxEntries: maxEntries,
+                                          maxCost: maxCost, cost: cost)
+    }
+
+    /// The cache word of an object key (`makeObjectCache`).
+    public static func objectKeySlot(_ key: String) -> Int { WriteGeneration.keySlot(key.utf8) }
+
     /// Closes the database (on SQLite, after checkpointing the WAL).
     public func close() throws {
         try engine.close()

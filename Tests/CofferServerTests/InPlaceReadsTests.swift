@@ -135,4 +135,46 @@ struct InPlaceReadsTests {
             #expect(try await Self.inPlaceCount(general) == 0)
         }
     }
+
+    @Test("A plain GET's prepared answer is rebuilt after any write to its object; a conditional or ranged GET never gets it")
+    func preparedAnswers() async throws {
+        try await withServers { general, inPlace in
+            try await general.execute(uri: "/prepared", method: .put, headers: ApplicationTests.signed(.put, "/prepared")) {
+                #expect($0.status == .ok)
+            }
+            _ = try await Self.put(general, "/prepared/hot.txt", Array("first body".utf8))
+            let first = try await Self.answer(inPlace, .get, "/prepared/hot.txt")
+            #expect(first.0 == .ok && first.2 == Array("first body".utf8))
+            #expect(try await Self.answer(inPlace, .get, "/prepared/hot.txt") == first)  // the prepared answer
+            _ = try await Self.answer(inPlace, .head, "/prepared/hot.txt")
+
+            // Overwritten through the other server: the next GET and HEAD here answer the new object.
+            var typed = HTTPFields()
+            typed[.contentType] = "text/csv"
+            _ = try await Self.put(general, "/prepared/hot.txt", Array("a second, longer body".utf8), headers: typed)
+            let second = try await Self.answer(inPlace, .get, "/prepared/hot.txt")
+            #expect(second.0 == .ok && second.2 == Array("a second, longer body".utf8))
+            #expect(second.1["content-type"] == "text/csv" && second.1["etag"] != first.1["etag"])
+            let head = try await Self.answer(inPlace, .head, "/prepared/hot.txt")
+            #expect(head.1["content-length"] == "21" && head.2.isEmpty)
+
+            // A condition or a range is decided on the request, not taken from the prepared answer.
+            var unchanged = HTTPFields()
+            unchanged[.ifNoneMatch] = second.1["etag"]
+            #expect(try await Self.answer(inPlace, .get, "/prepared/hot.txt", extra: unchanged).0 == .notModified)
+            var range = HTTPFields()
+            range[.range] = "bytes=0-4"
+            let ranged = try await Self.answer(inPlace, .get, "/prepared/hot.txt", extra: range)
+            #expect(ranged.0 == .partialContent && ranged.2 == Array("a sec".utf8))
+            #expect(try await Self.answer(inPlace, .get, "/prepared/hot.txt?response-content-type=image%2Fpng").1["content-type"]
+                == "image/png")
+
+            // Deleted: not found here either.
+            try await general.execute(uri: "/prepared/hot.txt", method: .delete,
+                                      headers: ApplicationTests.signed(.delete, "/prepared/hot.txt")) {
+                #expect($0.status == .noContent)
+            }
+            #expect(try await Self.answer(inPlace, .get, "/prepared/hot.txt").0 == .notFound)
+        }
+    }
 }

@@ -82,7 +82,8 @@ struct PipelineTests {
     /// Answers `/small` in place, declines `/file` after a (recorded) check, declines all else unchecked.
     static let responder: InPlaceReads.Responder = { head, _ in
         switch head.path {
-        case "/small": .answered(HTTPResponse(status: .ok, headerFields: [.contentLength: "5"]), body: ArraySlice("small".utf8))
+        case "/small": .answered(HTTPResponseHead(version: .http1_1, status: .ok, headers: ["Content-Length": "5"]),
+                                 body: ByteBuffer(string: "small"))
         case "/file": .declined(.success(Authentication(credential: Credential(secretKey: "", principal: .anonymous(accountID: "1")),
                                                         payload: .unsigned)))
         default: .declined(nil)

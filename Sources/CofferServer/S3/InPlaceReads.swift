@@ -1,3 +1,4 @@
+import CofferStore
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
@@ -41,7 +42,7 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
 
     enum Answer {
         /// A success, answered here.
-        case answered(HTTPResponse, body: ArraySlice<UInt8>?)
+        case answered(HTTPResponseHead, body: ByteBuffer?)
         /// Not answered here; the signature check's outcome when it ran.
         case declined(Result<Authentication, any Error>?)
     }
@@ -104,11 +105,8 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
             }
             switch responder(request, peer.ip(of: context.channel)) {
             case .answered(let response, let body):
-                context.write(wrapOutboundOut(.head(HTTPTypesCodec.head(response))), promise: nil)
-                if let body {
-                    context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))),
-                                  promise: nil)
-                }
+                context.write(wrapOutboundOut(.head(response)), promise: nil)
+                if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
                 context.write(wrapOutboundOut(.end(nil)), promise: nil)
                 answered = true
                 needsFlush = true
@@ -232,5 +230,53 @@ extension InPlaceReads {
               let handler = try? channel.pipeline.syncOperations.handler(type: InPlaceReads.self)
         else { return nil }
         return handler.handOff.take(head)
+    }
+}
+
+/// An in-place answer as it follows from an object's row alone: its status and headers (without
+/// the request id, `Server` and `Date` every response carries) and its body.
+struct PreparedAnswer: Sendable {
+    var head: HTTPResponseHead
+    var body: ByteBuffer?
+}
+
+/// Per thread, the in-place answers to plain GETs and HEADs, kept while no write touches their
+/// object (the store's object cache words, as for its lookups): a hot object's answer is built
+/// once, not once per request. A plain request is one whose answer depends on nothing but the
+/// object: no `Range`, `partNumber`, `response-*` override, condition or checksum mode. Every
+/// request is still verified and authorized first; only what follows is shared.
+enum PreparedAnswers {
+    typealias Cache = ThreadLocalGenerationCache<Key, PreparedAnswer?>
+
+    struct Key: Hashable, Sendable {
+        var bucket: String
+        var key: String
+        var versionID: String?
+        var isHead: Bool
+
+        init(_ object: ObjectRef, isHead: Bool) {
+            bucket = object.bucket
+            key = object.key.text
+            versionID = object.versionID
+            self.isHead = isHead
+        }
+    }
+
+    /// At most 4,096 answers and 16 MiB of bodies per thread; nil on a cluster node.
+    static func cache(for store: Store) -> Cache? {
+        store.makeObjectCache(maxEntries: 4096, maxCost: 16 * 1024 * 1024) { key, answer in
+            key.bucket.utf8.count + key.key.utf8.count + 512 + (answer?.body?.readableBytes ?? 0)
+        }
+    }
+
+    static func isPlain(_ headers: HTTPFields, _ options: ReadOptions) -> Bool {
+        guard options.partNumber == nil, options.overrides.isEmpty else { return false }
+        for field in headers {
+            switch field.name {
+            case .range, .ifMatch, .ifNoneMatch, .ifModifiedSince, .ifUnmodifiedSince, S3Responder.checksumMode: return false
+            default: continue
+            }
+        }
+        return true
     }
 }

@@ -23,6 +23,8 @@ struct S3Responder: HTTPResponder {
     let transport: TransportPolicy
     let metrics: CofferMetrics
     let authorizer: S3Authorizer
+    /// The in-place path's prepared answers (`PreparedAnswers`); nil on a cluster node.
+    var prepared: PreparedAnswers.Cache? = nil
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let requestID = RequestID.make()
@@ -123,31 +125,46 @@ struct S3Responder: HTTPResponder {
               // The same authorization point as the general path; a refusal is answered (and audited) there.
               (try? authorizer.decide(s3, principal: authentication.credential.principal, connection: connection)) != nil
         else { return .declined(verified) }
-        let read: ObjectRead
+        let object: ObjectRef, options: ReadOptions, isHead: Bool
         switch s3 {
-        case .getObject(let object, let options):
-            guard let answer = try? readObjectNow(object, options, requestHeaders: head.headerFields, isHead: false)
-            else { return .declined(verified) }
-            read = answer
-        case .headObject(let object, let options):
-            guard let answer = try? readObjectNow(object, options, requestHeaders: head.headerFields, isHead: true)
-            else { return .declined(verified) }
-            read = answer
-        default:
-            return .declined(verified)  // routed above to GET or HEAD of an object only
+        case .getObject(let ref, let read): (object, options, isHead) = (ref, read, false)
+        case .headObject(let ref, let read): (object, options, isHead) = (ref, read, true)
+        default: return .declined(verified)  // routed above to GET or HEAD of an object only
         }
-        let isHead = s3.operation == .headObject
-        var body: ArraySlice<UInt8>?
-        if !isHead, read.length > 0 {
-            guard let inline = read.inlineBytes else { return .declined(verified) }
-            body = inline
+        let answer: PreparedAnswer?
+        if let prepared, PreparedAnswers.isPlain(head.headerFields, options) {
+            // The same answer for every plain request of this object, until a write touches it.
+            answer = prepared.value(for: PreparedAnswers.Key(object, isHead: isHead),
+                                    keySlot: Store.objectKeySlot(object.key.text), keep: { $0 != nil }) {
+                prepare(object, options, head.headerFields, isHead: isHead)
+            }
+        } else {
+            answer = prepare(object, options, head.headerFields, isHead: isHead)
         }
-        var response = HTTPResponse(status: read.status, headerFields: read.headers)
-        Self.stamp(&response.headerFields, requestID: RequestID.make())
-        response.headerFields.append(HTTPField(name: .date, value: DateHeader.now()))
-        metrics.request(operation: s3.operation.rawValue, status: read.status.code)
+        guard let answer else { return .declined(verified) }
+        var response = answer.head
+        let requestID = RequestID.make()
+        response.headers.add(name: S3Response.requestID.rawName, value: requestID)
+        response.headers.add(name: S3Response.hostID.rawName, value: requestID)
+        response.headers.add(name: "Server", value: "Coffer")
+        response.headers.add(name: "Date", value: DateHeader.now())
+        metrics.request(operation: s3.operation.rawValue, status: Int(answer.head.status.code))
         metrics.inPlaceRead()
-        return .answered(response, body: body)
+        return .answered(response, body: answer.body)
+    }
+
+    /// The in-place answer to a GET or HEAD of `object` without the headers every response
+    /// carries: nil when it is not a success or its body is not in the row.
+    private func prepare(_ object: ObjectRef, _ options: ReadOptions, _ requestHeaders: HTTPFields,
+                         isHead: Bool) -> PreparedAnswer? {
+        guard let read = try? readObjectNow(object, options, requestHeaders: requestHeaders, isHead: isHead) else { return nil }
+        var body: ByteBuffer?
+        if !isHead, read.length > 0 {
+            guard let inline = read.inlineBytes else { return nil }
+            body = ByteBuffer(bytes: inline)
+        }
+        return PreparedAnswer(head: HTTPTypesCodec.head(HTTPResponse(status: read.status, headerFields: read.headers)),
+                              body: body)
     }
 
     /// The request's signature, or — for a request that carries none — the anonymous principal,

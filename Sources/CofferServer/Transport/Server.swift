@@ -257,7 +257,8 @@ public final class CofferInstance: Sendable {
         return S3Responder(engine: engine, verifier: verifier, settings: settings,
                            queryAPI: QueryAPI(registry: registry, verifier: verifier, refusals: refusals),
                            transport: transport, metrics: metrics,
-                           authorizer: S3Authorizer(access: registry.access, refusals: refusals, now: engine.now))
+                           authorizer: S3Authorizer(access: registry.access, refusals: refusals, now: engine.now),
+                           prepared: PreparedAnswers.cache(for: engine.store))
     }
 
     /// The Hummingbird application serving S3 on the configured address — or, with `tls`, over
