@@ -234,10 +234,16 @@ extension InPlaceReads {
 }
 
 /// An in-place answer as it follows from an object's row alone: its status and headers (without
-/// the request id, `Server` and `Date` every response carries) and its body.
-struct PreparedAnswer: Sendable {
-    var head: HTTPResponseHead
-    var body: ByteBuffer?
+/// the request id, `Server` and `Date` every response carries) and its body. A class: taken from
+/// the cache for every request, it is shared, not copied field by field.
+final class PreparedAnswer: Sendable {
+    let head: HTTPResponseHead
+    let body: ByteBuffer?
+
+    init(head: HTTPResponseHead, body: ByteBuffer?) {
+        self.head = head
+        self.body = body
+    }
 }
 
 /// Per thread, the in-place answers to plain GETs and HEADs, kept while no write touches their

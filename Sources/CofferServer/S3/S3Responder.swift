@@ -143,6 +143,8 @@ struct S3Responder: HTTPResponder {
         }
         guard let answer else { return .declined(verified) }
         var response = answer.head
+        // One copy of the shared headers, with room for the four every response carries.
+        response.headers.reserveCapacity(response.headers.count + 4)
         let requestID = RequestID.make()
         response.headers.add(name: S3Response.requestID.rawName, value: requestID)
         response.headers.add(name: S3Response.hostID.rawName, value: requestID)
