@@ -121,7 +121,7 @@ public struct DeviceVerifier: Sendable {
             Self.resetThrottle(&updated)
             try transaction.updateDevice(updated)
             try transaction.appendAudit(audit(context, .passed, serial: serial, time: time))
-            observe(.passed)
+            report(.passed)
             return step
         case .rejected(.malformed):
             throw checkError(.malformed, serial: serial, time: time, context: context)
@@ -130,6 +130,13 @@ public struct DeviceVerifier: Sendable {
         case .rejected(.noMatch):
             throw checkError(.wrongCode, serial: serial, time: time, context: context, counts: true)
         }
+    }
+
+    /// Tells `observe` of one judged code once its transaction has settled: a cluster's transaction
+    /// that lost a conflict judges the code again, and `coffer_mfa_checks_total` counts it once.
+    func report(_ outcome: CheckOutcome) {
+        let observe = observe
+        Settled.run { observe(outcome) }
     }
 
     /// Enable / resync: two consecutive codes. Returns the updated device (assignment is the
@@ -151,7 +158,7 @@ public struct DeviceVerifier: Sendable {
             updated.lastStep = second
             updated.drift = max(-Self.maxDrift, min(Self.maxDrift, second - parameters.step(at: time / 1000)))
             Self.resetThrottle(&updated)
-            observe(.passed)
+            report(.passed)
             return updated
         case .rejected(.malformed):
             throw checkError(.malformed, serial: device.serial, time: time, context: context)
@@ -198,7 +205,7 @@ public struct DeviceVerifier: Sendable {
     }
 
     func checkError(_ failure: Failure, serial: String, time: Int64, context: Context, counts: Bool = false) -> CheckError {
-        observe(failure.outcome)
+        report(failure.outcome)
         let reason: String
         switch failure {
         case .malformed: reason = "malformed code"

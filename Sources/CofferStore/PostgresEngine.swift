@@ -101,7 +101,27 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
     /// the failure it judged).
     private func transaction<T>(readOnly: Bool, _ body: (StoreTransaction) throws -> T,
                                 recover: ((any Error, StoreTransaction) throws -> Void)?) throws -> T {
+        // The last attempt's `Settled` actions, and whether it settled: committed, or failed with
+        // the body's own error (an attempt that runs again, or a commit whose fate is unknown, has not).
+        var actions: [() -> Void] = []
+        var settled = false
+        do {
+            let value = try attempts(readOnly: readOnly, body, recover: recover) { actions = $0 } settled: { settled = $0 }
+            actions.forEach { $0() }
+            return value
+        } catch {
+            if settled { actions.forEach { $0() } }
+            throw error
+        }
+    }
+
+    private func attempts<T>(readOnly: Bool, _ body: (StoreTransaction) throws -> T,
+                             recover: ((any Error, StoreTransaction) throws -> Void)?,
+                             actions keep: ([() -> Void]) -> Void, settled: (Bool) -> Void) throws -> T {
         try withRetries { connection in
+            let recorded = Settled.begin()
+            defer { keep(Settled.end(restoring: recorded)) }
+            settled(false)
             let session = PostgresSession(connection: connection, logger: logger)
             let store = StoreTransaction(sql: SQLDatabase(connection: session))
             try session.simple(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN ISOLATION LEVEL SERIALIZABLE")
@@ -123,6 +143,7 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
             } catch {
                 // Whatever failed, the connection leaves with no transaction open.
                 session.rollback()
+                if error is PassThrough { settled(true) }  // the body's own failure: it will not run again
                 throw error
             }
             do {
@@ -131,6 +152,7 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
                 // Whether the commit happened is unknown: never run the body a second time.
                 throw PassThrough(error: StoreBusy(mayHaveCommitted: true))
             }
+            settled(true)
             generation.move(moved)
             return try outcome.get()
         }

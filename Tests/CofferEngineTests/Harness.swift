@@ -4,6 +4,7 @@ import CofferIAM
 import CofferStore
 import Crypto
 import Foundation
+import Synchronization
 
 /// A real store in a fresh temporary folder, and helpers to drive the engine.
 struct Harness {
@@ -12,6 +13,8 @@ struct Harness {
     let engine: Engine
     let registry: Registry
     let clock: TestClock
+    /// Every code the verifier judged, as `coffer_mfa_checks_total` counts them.
+    let checks = CheckCounts()
     static let root = Principal(userName: "root", accessKey: "ROOTKEY")
     static let masterKey = try! MasterKey(bytes: Array(repeating: 7, count: 32))
 
@@ -21,7 +24,9 @@ struct Harness {
         self.folder = folder
         self.clock = clock
         store = try Store.forTesting(folder: folder)
-        let verifier = DeviceVerifier(masterKey: Self.masterKey, now: { clock.milliseconds() })
+        let checks = checks
+        let verifier = DeviceVerifier(masterKey: Self.masterKey, now: { clock.milliseconds() },
+                                      observe: { checks.add($0) })
         registry = Registry(store: store, verifier: verifier, accountID: "123456789012")
         engine = Engine(store: store, gate: MFADeleteGate(verifier: verifier))
     }
@@ -102,4 +107,12 @@ final class TestClock: @unchecked Sendable {
     }
 
     func advance(seconds: Int64) { set(milliseconds() + seconds * 1000) }
+}
+
+/// The verifier's judged codes by outcome.
+final class CheckCounts: Sendable {
+    private let counts = Mutex<[DeviceVerifier.CheckOutcome: Int]>([:])
+    func add(_ outcome: DeviceVerifier.CheckOutcome) { counts.withLock { $0[outcome, default: 0] += 1 } }
+    subscript(_ outcome: DeviceVerifier.CheckOutcome) -> Int { counts.withLock { $0[outcome] ?? 0 } }
+    var total: Int { counts.withLock { $0.values.reduce(0, +) } }
 }

@@ -124,7 +124,7 @@ struct MFATests {
         _ = try await s.h.engine.deleteObject(bucket: "vault", key: "doc", versionID: nil, principal: Harness.root, mfa: nil)
     }
 
-    @Test("N concurrent requests with one code: exactly one succeeds")
+    @Test("N concurrent requests with one code: exactly one succeeds, and each is counted once")
     func replayRace() async throws {
         let s = try await Self.rootWithDevice()
         try await Self.mfaBucket(s)
@@ -132,6 +132,7 @@ struct MFATests {
         for index in 0..<12 { versions.append(try #require(try await s.h.put("vault", "k\(index)", "x").versionID)) }
         s.h.clock.advance(seconds: 30)
         let header = s.header
+        let (passed, replayed, total) = (s.h.checks[.passed], s.h.checks[.replayed], s.h.checks.total)
         let successes = await withTaskGroup(of: Bool.self) { group in
             for (index, version) in versions.enumerated() {
                 group.addTask {
@@ -143,6 +144,10 @@ struct MFATests {
         }
         #expect(successes == 1)
         #expect(try await s.h.versions("vault").count == 11)
+        // One judgement per request, however often a cluster's transaction ran again after a conflict.
+        #expect(s.h.checks[.passed] - passed == 1)
+        #expect(s.h.checks[.replayed] - replayed == 11)
+        #expect(s.h.checks.total - total == 12)
     }
 
     @Test("DeleteObjects is all or nothing: one versioned entry without a valid code deletes nothing")
