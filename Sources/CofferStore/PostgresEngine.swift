@@ -106,7 +106,9 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
         var actions: [() -> Void] = []
         var settled = false
         do {
-            let value = try attempts(readOnly: readOnly, body, recover: recover) { actions = $0 } settled: { settled = $0 }
+            let value = try withRetries { connection in
+                try attempt(readOnly: readOnly, body, recover: recover, on: connection, actions: &actions, settled: &settled)
+            }
             actions.forEach { $0() }
             return value
         } catch {
@@ -115,47 +117,47 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
         }
     }
 
-    private func attempts<T>(readOnly: Bool, _ body: (StoreTransaction) throws -> T,
-                             recover: ((any Error, StoreTransaction) throws -> Void)?,
-                             actions keep: ([() -> Void]) -> Void, settled: (Bool) -> Void) throws -> T {
-        try withRetries { connection in
-            let recorded = Settled.begin()
-            defer { keep(Settled.end(restoring: recorded)) }
-            settled(false)
-            let session = PostgresSession(connection: connection, logger: logger)
-            let store = StoreTransaction(sql: SQLDatabase(connection: session))
-            try session.simple(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN ISOLATION LEVEL SERIALIZABLE")
-            // A read nested in a write body (on another connection) leaves the write's record alone.
-            let previous = TableChanges.current
-            let changes = readOnly ? nil : TableChanges.begin()
-            defer { if !readOnly { TableChanges.restore(previous) } }
-            let outcome: Result<T, any Error>
-            // Only what a node caches: identities and policies (object lookups are not cached on a
-            // cluster node, so a PUT sends nothing — NOTIFY serialises commits).
-            var moved: Set<Int> = []
-            do {
-                outcome = try run(body, recover: recover, on: session, store)
-                moved = changes?.words().intersection(Self.cachedWords) ?? []
-                if !moved.isEmpty {
-                    let payload = moved.sorted().map(String.init).joined(separator: ",")
-                    try session.run("SELECT pg_notify('\(channel)', ?)", [payload.databaseValue]) { _ in true }
-                }
-            } catch {
-                // Whatever failed, the connection leaves with no transaction open.
-                session.rollback()
-                if error is PassThrough { settled(true) }  // the body's own failure: it will not run again
-                throw error
+    /// One attempt of `transaction`: its `Settled` actions left in `actions`, and `settled` set
+    /// once it can no longer run again.
+    private func attempt<T>(readOnly: Bool, _ body: (StoreTransaction) throws -> T,
+                            recover: ((any Error, StoreTransaction) throws -> Void)?, on connection: PostgresConnection,
+                            actions: inout [() -> Void], settled: inout Bool) throws -> T {
+        let recorded = Settled.begin()
+        defer { actions = Settled.end(restoring: recorded) }
+        settled = false
+        let session = PostgresSession(connection: connection, logger: logger)
+        let store = StoreTransaction(sql: SQLDatabase(connection: session))
+        try session.simple(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN ISOLATION LEVEL SERIALIZABLE")
+        // A read nested in a write body (on another connection) leaves the write's record alone.
+        let previous = TableChanges.current
+        let changes = readOnly ? nil : TableChanges.begin()
+        defer { if !readOnly { TableChanges.restore(previous) } }
+        let outcome: Result<T, any Error>
+        // Only what a node caches: identities and policies (object lookups are not cached on a
+        // cluster node, so a PUT sends nothing — NOTIFY serialises commits).
+        var moved: Set<Int> = []
+        do {
+            outcome = try run(body, recover: recover, on: session, store)
+            moved = changes?.words().intersection(Self.cachedWords) ?? []
+            if !moved.isEmpty {
+                let payload = moved.sorted().map(String.init).joined(separator: ",")
+                try session.run("SELECT pg_notify('\(channel)', ?)", [payload.databaseValue]) { _ in true }
             }
-            do {
-                try session.simple("COMMIT")
-            } catch let error where Self.isConnectionLost(error) && !readOnly {
-                // Whether the commit happened is unknown: never run the body a second time.
-                throw PassThrough(error: StoreBusy(mayHaveCommitted: true))
-            }
-            settled(true)
-            generation.move(moved)
-            return try outcome.get()
+        } catch {
+            // Whatever failed, the connection leaves with no transaction open.
+            session.rollback()
+            if error is PassThrough { settled = true }  // the body's own failure: it will not run again
+            throw error
         }
+        do {
+            try session.simple("COMMIT")
+        } catch let error where Self.isConnectionLost(error) && !readOnly {
+            // Whether the commit happened is unknown: never run the body a second time.
+            throw PassThrough(error: StoreBusy(mayHaveCommitted: true))
+        }
+        settled = true
+        generation.move(moved)
+        return try outcome.get()
     }
 
     /// The body, and on its failure (not one that restarts the transaction) `recover` after a

@@ -227,23 +227,33 @@ public final class Store: Sendable {
             blobs.sweepTemporaryFolders(shared: true)
             if let rados = blobs.rados {
                 try sweepRados(rados)
-                return
-            }
-            let referenced = try readNow { try $0.referencedBlobFiles().union($0.referencedPartFiles()) }
-            let orphans = try blobs.orphans(keeping: referenced, olderThan: Date().addingTimeInterval(-Self.orphanGrace))
-            // Each blob is recorded as swept, in a transaction that finds nothing referencing it,
-            // before its bytes go. A PUT that is about to reference it checks that record in its
-            // own transaction (`StoreTransaction.checkNotSwept`): SERIALIZABLE lets only one of the
-            // two commit, so no version ever names bytes the sweep removed.
-            let names = orphans.keys.sorted()
-            var start = 0
-            while start < names.count {
-                let batch = Array(names[start..<min(start + 500, names.count)])
-                start += batch.count
-                let doomed = try writeNow { transaction in try transaction.markSwept(batch) }
-                for name in doomed { blobs.removeOrphan(orphans[name] ?? []) }
+            } else {
+                let referenced = try readNow { try $0.referencedBlobFiles().union($0.referencedPartFiles()) }
+                try doom(try blobs.orphans(keeping: referenced, olderThan: Date().addingTimeInterval(-Self.orphanGrace)))
             }
             try writeNow { transaction in try transaction.forgetSwept(before: Date().addingTimeInterval(-86_400)) }
+        }
+    }
+
+    /// Removes a cluster's orphans (each blob's name, and what holds its bytes), 500 at a time.
+    /// Each blob is recorded as swept, in a transaction that finds nothing referencing it, before
+    /// its bytes go. A PUT that is about to reference it checks that record in its own transaction
+    /// (`StoreTransaction.checkNotSwept`): SERIALIZABLE lets only one of the two commit, so no
+    /// version ever names bytes the sweep removed.
+    private func doom(_ orphans: [String: [String]]) throws {
+        try Self.inBatches(orphans.keys.sorted()) { batch in
+            let doomed = try writeNow { transaction in try transaction.markSwept(batch) }
+            for name in doomed { blobs.removeOrphan(orphans[name] ?? []) }
+        }
+    }
+
+    /// `names` 500 at a time (one statement's worth of them).
+    private static func inBatches(_ names: [String], _ body: ([String]) throws -> Void) rethrows {
+        var start = 0
+        while start < names.count {
+            let batch = Array(names[start..<min(start + 500, names.count)])
+            start += batch.count
+            try body(batch)
         }
     }
 
@@ -267,11 +277,7 @@ public final class Store: Sendable {
                 guard !young.contains(name) else { continue }
                 highest[name] = max(highest[name] ?? 0, BlobStore.pieceIndex(object))
             }
-            let names = Array(highest.keys)
-            var start = 0
-            while start < names.count {
-                let batch = Array(names[start..<min(start + 500, names.count)])
-                start += batch.count
+            try Self.inBatches(Array(highest.keys)) { batch in
                 let referenced = try readNow { try $0.referencedBlobs(among: batch) }
                 var pieces: [String: [String]] = [:]
                 for name in batch where !referenced.contains(name) {
@@ -281,12 +287,9 @@ public final class Store: Sendable {
                     case .gone: break
                     }
                 }
-                guard !pieces.isEmpty else { continue }
-                let doomed = try writeNow { transaction in try transaction.markSwept(Array(pieces.keys)) }
-                for name in doomed { blobs.removeOrphan(pieces[name] ?? []) }
+                try doom(pieces)
             }
         }
-        try writeNow { transaction in try transaction.forgetSwept(before: Date().addingTimeInterval(-86_400)) }
     }
 }
 
