@@ -403,9 +403,7 @@ public struct ConsoleSignIn: RegistryPart {
         if isRoot {
             principal = rootArn
         } else if let user, user != Registry.rootUser,
-                  let arn = try? await store.asyncRead({ transaction in
-                      try transaction.user(named: user).map { _ in self.principalArn(user, in: transaction) }
-                  }) {
+                  let arn = try? await store.asyncRead({ try $0.user(named: user).map(self.userArn) }) {
             principal = arn
         } else {
             principal = "arn:aws:iam::\(accountID):user/HIDDEN_DUE_TO_SECURITY_REASONS"

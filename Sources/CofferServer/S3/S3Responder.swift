@@ -100,9 +100,18 @@ struct S3Responder: HTTPResponder {
 
     /// The headers every response carries (no handler sets them, so they are appended).
     static func stamp(_ headers: inout HTTPFields, requestID: String) {
-        headers.append(HTTPField(name: S3Response.requestID, value: requestID))
-        headers.append(HTTPField(name: S3Response.hostID, value: requestID))
-        headers.append(HTTPField(name: .server, value: "Coffer"))
+        stamp(requestID: requestID) { headers.append(HTTPField(name: $0, value: $1)) }
+    }
+
+    /// The same headers, in NIO's form (the in-place answers).
+    static func stamp(_ headers: inout HTTPHeaders, requestID: String) {
+        stamp(requestID: requestID) { headers.add(name: $0.rawName, value: $1) }
+    }
+
+    private static func stamp(requestID: String, _ add: (HTTPField.Name, String) -> Void) {
+        add(S3Response.requestID, requestID)
+        add(S3Response.hostID, requestID)
+        add(.server, "Coffer")
     }
 
     /// GET or HEAD of an object whose whole answer is at hand — a body held in its database row, or
@@ -145,11 +154,8 @@ struct S3Responder: HTTPResponder {
         var response = answer.head
         // One copy of the shared headers, with room for the four every response carries.
         response.headers.reserveCapacity(response.headers.count + 4)
-        let requestID = RequestID.make()
-        response.headers.add(name: S3Response.requestID.rawName, value: requestID)
-        response.headers.add(name: S3Response.hostID.rawName, value: requestID)
-        response.headers.add(name: "Server", value: "Coffer")
-        response.headers.add(name: "Date", value: DateHeader.now())
+        Self.stamp(&response.headers, requestID: RequestID.make())
+        response.headers.add(name: HTTPField.Name.date.rawName, value: DateHeader.now())
         metrics.request(operation: s3.operation.rawValue, status: Int(answer.head.status.code))
         metrics.inPlaceRead()
         return .answered(response, body: answer.body)
