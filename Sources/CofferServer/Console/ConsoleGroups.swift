@@ -38,13 +38,13 @@ extension ConsoleResponder {
                 .items.map { NamedArn(name: $0.name, arn: $0.arn) }
         let others = await !may(.listUsers, [:], call) ? []
             : try registry.users.listUsers(call.caller, marker: nil, maxItems: 1000).items.map(\.name).filter { !members.contains($0) }
-        let mayAdd = await may(.addUserToGroup, ["GroupName": name], call)
-        let mayEdit = await may(.removeUserFromGroup, ["GroupName": name], call) && mayAdd
+        let mayEdit = await may(.addUserToGroup, ["GroupName": name], call)
+            ? await may(.removeUserFromGroup, ["GroupName": name], call) : false
         let view = GroupView(
             title: "Group \(name)", name: name, arnJoints: Self.joints(registry.policies.groupArn(group)),
             created: Self.date(group.created), members: members, hasMembers: !members.isEmpty,
             others: others, hasOthers: !others.isEmpty, mayEdit: mayEdit, attached: attached, policies: policies,
-            mayAttach: await may(.attachGroupPolicy, ["GroupName": name, "PolicyArn": "*"], call) && !policies.isEmpty,
+            mayAttach: policies.isEmpty ? false : await may(.attachGroupPolicy, ["GroupName": name, "PolicyArn": "*"], call),
             mayDetach: await may(.detachGroupPolicy, ["GroupName": name, "PolicyArn": "*"], call),
             mayDelete: await may(.deleteGroup, ["GroupName": name], call), error: error)
         return page(view, call: call, status: status)

@@ -404,17 +404,18 @@ extension ConsoleResponder {
                                 csrf: call.csrf,
                                 kind: Self.kindWords(device), totp: device.kind.isTOTP)
         }
-        let mayCreateKey = await may(.createAccessKey, [:], call)
-        let mayAssign = await may(.enableMFADevice, ["UserName": principal.userName], call)
-        let mayCreateDevice = await may(.createVirtualMFADevice, ["VirtualMFADeviceName": principal.userName], call)
+        // (`&&` and `||` take no `await` on their right: the same short circuits, spelled out.)
+        let mayCreateKey = principal.isRoot ? false : await may(.createAccessKey, [:], call)
+        let mayAssign = principal.isRoot ? true : await may(.enableMFADevice, ["UserName": principal.userName], call)
+            ? true : await may(.createVirtualMFADevice, ["VirtualMFADeviceName": principal.userName], call)
         var view = SecurityView(
             devices: devices, has_devices: !devices.isEmpty,
             // The root's key is the server's configuration (COFFER_ROOT_ACCESS_KEY or the one
             // generated at the first start): listed here, changed there, never created here.
             rootKey: principal.isRoot && !rootAccessKey.isEmpty ? SecurityView.RootKey(accessKey: rootAccessKey) : nil,
             isRoot: principal.isRoot, newKey: newKey.map { SecurityView.NewKey(accessKey: $0.0, secret: $0.1) },
-            mayCreateKey: !principal.isRoot && mayCreateKey,
-            mayAssign: principal.isRoot || mayAssign || mayCreateDevice,
+            mayCreateKey: mayCreateKey,
+            mayAssign: mayAssign,
             error: error)
         if !principal.isRoot, await may(.listAccessKeys, [:], call) {
             view.keys = try await registry.users.listAccessKeys(principal, userName: nil).map { key in
@@ -715,11 +716,11 @@ extension ConsoleResponder {
             // Forms for what this caller may do, not for everything.
             mayDeactivate: await may(.deactivateMFADevice, ["UserName": name, "SerialNumber": "*"], call),
             mayDetach: await may(.detachUserPolicy, ["UserName": name, "PolicyArn": "*"], call),
-            mayAttach: await may(.attachUserPolicy, ["UserName": name, "PolicyArn": "*"], call) && !policies.isEmpty,
+            mayAttach: policies.isEmpty ? false : await may(.attachUserPolicy, ["UserName": name, "PolicyArn": "*"], call),
             maySetPassword: await may(hasPassword == true ? .updateLoginProfile : .createLoginProfile, ["UserName": name], call),
             mayDelete: await may(.deleteUser, ["UserName": name], call),
             newKey: newKey.map { SecurityView.NewKey(accessKey: $0.0, secret: $0.1) }, error: error)
-        view.mayAssignSMS = await may(.enableMFADevice, ["UserName": name], call) && registry.sms.unavailableReason(for: name) == nil
+        view.mayAssignSMS = registry.sms.unavailableReason(for: name) == nil ? await may(.enableMFADevice, ["UserName": name], call) : false
         if await may(.listAccessKeys, ["UserName": name], call) {
             let keys = try await registry.users.listAccessKeys(call.caller, userName: name)
             view.keys = []
@@ -731,7 +732,7 @@ extension ConsoleResponder {
             }
             view.showKeys = true
             view.has_keys = !keys.isEmpty
-            view.mayCreateKey = await may(.createAccessKey, ["UserName": name], call) && keys.count < 2
+            view.mayCreateKey = keys.count < 2 ? await may(.createAccessKey, ["UserName": name], call) : false
             view.mayUpdateKey = await may(.updateAccessKey, ["UserName": name], call)
             view.mayDeleteKey = await may(.deleteAccessKey, ["UserName": name], call)
         }

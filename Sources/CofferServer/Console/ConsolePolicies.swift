@@ -140,8 +140,8 @@ extension ConsoleResponder {
             view.version = policy.defaultVersion
             view.attached = String(policy.attachmentCount)
             view.isAWS = policy.isAWS
-            view.mayEdit = await may(.createPolicyVersion, ["PolicyArn": arn], call) && !policy.isAWS
-            view.mayDelete = await may(.deletePolicy, ["PolicyArn": arn], call) && !policy.isAWS
+            view.mayEdit = policy.isAWS ? false : await may(.createPolicyVersion, ["PolicyArn": arn], call)
+            view.mayDelete = policy.isAWS ? false : await may(.deletePolicy, ["PolicyArn": arn], call)
         }
         return page(view, call: call, status: status)
     }
