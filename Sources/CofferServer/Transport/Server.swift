@@ -281,17 +281,14 @@ public final class CofferInstance: Sendable {
                                  backlog: 4096,
                                  availableConnectionsDelegate: MaximumAvailableConnections(options.maxConnections)),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
-            eventLoopGroupProvider: store.isCluster ? .shared(Self.clusterEventLoops) : .singleton,
+            // One loop per core on a cluster too: nothing a request does there holds its loop —
+            // object reads and writes suspend while PostgreSQL answers, and a credential or
+            // policy that a decision misses in its cache is read the same way (`Store.resolving`).
+            eventLoopGroupProvider: .singleton,
             logger: logger
         )
     }
 
-    /// Object and bucket reads suspend while PostgreSQL answers (`Store.asyncRead`), but the
-    /// credential and policy lookups behind the per-thread caches are still synchronous: on a miss
-    /// they hold the thread serving the request for a round trip — for as long as 30 s while the
-    /// database fails over. Sixteen event loops keep one such wait from stalling a whole core's
-    /// connections. (A data folder's reads are memory-mapped: one loop per core.)
-    static let clusterEventLoops = MultiThreadedEventLoopGroup(numberOfThreads: max(16, System.coreCount * 4))
 }
 
 /// The generated root keys, kept in `root-credentials` (mode 0600) in the data folder.
