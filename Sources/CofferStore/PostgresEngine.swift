@@ -127,7 +127,8 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
         settled = false
         let session = PostgresSession(connection: connection, logger: logger)
         let store = StoreTransaction(sql: SQLDatabase(connection: session))
-        try session.simple(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN ISOLATION LEVEL SERIALIZABLE")
+        // Sent with the body's first statement: one wait for both.
+        session.sendSimple(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN ISOLATION LEVEL SERIALIZABLE")
         // A read nested in a write body (on another connection) leaves the write's record alone.
         let previous = TableChanges.current
         let changes = readOnly ? nil : TableChanges.begin()
@@ -166,7 +167,11 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
                         on session: PostgresSession, _ store: StoreTransaction) throws -> Result<T, any Error> {
         if recover != nil { try session.simple("SAVEPOINT body") }
         do {
-            return .success(try body(store))
+            let value = try body(store)
+            // With a recovery, a statement sent and not answered fails inside the body, as one
+            // waited for would (the COMMIT would otherwise be the first to hear of it).
+            if recover != nil { try session.flush() }
+            return .success(value)
         } catch let error where !Self.mustRestart(error) && !Self.isConnectionLost(error) && !Self.isReadOnly(error) {
             guard let recover else { throw PassThrough(error: error) }
             try session.simple("ROLLBACK TO SAVEPOINT body")
@@ -279,7 +284,10 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
     // MARK: Errors
 
     static func sqlState(_ error: any Error) -> String? {
-        (error as? PSQLError)?.serverInfo?[.sqlState]
+        if let error = error as? PSQLError { return error.serverInfo?[.sqlState] }
+        // A prepared statement's failure arrives in postgres-nio's older error type.
+        if case .server(let server) = error as? PostgresError { return server.fields[.sqlState] }
+        return nil
     }
 
     /// Serialization failure, deadlock, or a unique violation: the transaction must run again from
@@ -307,6 +315,11 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
             return [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown]
                 .contains(error.code)
         }
+        switch error as? PostgresError {
+        case .connectionClosed: return true
+        case .protocol(let message): return message == "Unexpected connection close"
+        case .server, nil: break
+        }
         return error is ChannelError || error is IOError || error is PostgresSilent
     }
 
@@ -322,6 +335,7 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
             if let message = error.serverInfo?[.message] { return message }
             return "\(error.code)"
         }
+        if case .server(let server) = error as? PostgresError, let message = server.fields[.message] { return message }
         return "\(error)"
     }
 
@@ -588,7 +602,27 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
 struct PostgresSession: SQLConnection {
     let connection: PostgresConnection
     let logger: Logger
+    /// Statements sent without waiting for their answers (`send`), oldest first.
+    private let unanswered = Unanswered()
     var isPostgres: Bool { true }
+
+    init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Answers not waited for yet. PostgreSQL answers one connection's statements in order, so
+    /// they are all in once a later statement's answer is.
+    private final class Unanswered {
+        var futures: [EventLoopFuture<Answer>] = []
+    }
+
+    /// A statement's rows, and how many rows it changed (0 for a query, or for a statement
+    /// sent without waiting: nobody reads it).
+    struct Answer: Sendable {
+        var rows: [PostgresRow]
+        var changed: Int
+    }
 
     /// One of PostgreSQL's advisory-lock functions on `id`; what it returned, when it returns a boolean
     /// (`pg_try_advisory_lock`, `pg_advisory_unlock`).
@@ -605,14 +639,53 @@ struct PostgresSession: SQLConnection {
 
     /// A statement without parameters or results (BEGIN, COMMIT, DDL).
     func simple(_ sql: String) throws {
-        _ = try connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).blockingResult()
+        _ = try answer(unnamed(PostgresQuery(unsafeSQL: sql)))
     }
 
-    @discardableResult
-    func run(_ sql: String, _ arguments: [DatabaseValue], onRow: (SQLRow) throws -> Bool) throws -> Int {
+    /// `simple` without waiting for the answer (a transaction's BEGIN): a failure surfaces at the
+    /// next statement that is waited for.
+    func sendSimple(_ sql: String) {
+        unanswered.futures.append(unnamed(PostgresQuery(unsafeSQL: sql)))
+    }
+
+    /// Sends a statement whose answer nobody reads, without waiting for it: the next statement
+    /// follows at once, and the thread waits for both answers together. A failure surfaces at the
+    /// next statement that is waited for (at the latest, the COMMIT: `flush`), as that
+    /// statement's failure, so PostgreSQL's verdict on the transaction is never lost.
+    func send(_ sql: String, _ arguments: [DatabaseValue]) throws {
+        unanswered.futures.append(statement(sql, arguments, counted: false))
+    }
+
+    /// Waits for every statement sent and not yet answered; throws the first one's failure.
+    func flush() throws {
+        let futures = unanswered.futures
+        unanswered.futures.removeAll()
+        for future in futures { _ = try future.blockingResult() }
+    }
+
+    /// `future`'s answer, after the answers to the statements sent before it: the first failure
+    /// among them is the one thrown (the later ones only say the transaction had failed).
+    private func answer(_ future: EventLoopFuture<Answer>) throws -> Answer {
+        let result = Result { try future.blockingResult() }
+        try flush()
+        return try result.get()
+    }
+
+    private func unnamed(_ query: PostgresQuery) -> EventLoopFuture<Answer> {
+        connection.query(query, logger: logger).map { Answer(rows: $0.rows, changed: $0.metadata.rows ?? 0) }
+    }
+
+    /// Sends one statement: parameters numbered, values bound by type, the table it changes
+    /// recorded for the caches. A query, or a statement whose count nobody reads (`counted`
+    /// false), runs as a statement prepared once per connection (`PostgresPrepared`): PostgreSQL
+    /// then parses it once, not at every run. Others run unnamed, which reports the count.
+    private func statement(_ sql: String, _ arguments: [DatabaseValue], counted: Bool) -> EventLoopFuture<Answer> {
         let statement = PostgresStatements.translated(sql)
         if let table = statement.table, let changes = TableChanges.current {
             changes.record(table: table, nextSequenceOnly: statement.nextSequenceOnly)
+        }
+        if !counted || statement.isQuery {
+            return PostgresPrepared.run(statement.sql, arguments, on: connection, logger: logger)
         }
         var binds = PostgresBindings(capacity: arguments.count)
         for value in arguments {
@@ -624,7 +697,12 @@ struct PostgresSession: SQLConnection {
             case .blob(let data): binds.append(ByteBuffer(bytes: data))
             }
         }
-        let result = try connection.query(PostgresQuery(unsafeSQL: statement.sql, binds: binds), logger: logger).blockingResult()
+        return unnamed(PostgresQuery(unsafeSQL: statement.sql, binds: binds))
+    }
+
+    @discardableResult
+    func run(_ sql: String, _ arguments: [DatabaseValue], onRow: (SQLRow) throws -> Bool) throws -> Int {
+        let result = try answer(statement(sql, arguments, counted: true))
         var columns: [String]?
         for row in result.rows {
             var values: [DatabaseValue] = []
@@ -633,11 +711,15 @@ struct PostgresSession: SQLConnection {
             for cell in row { values.append(try Self.value(of: cell)) }
             if try !onRow(SQLRow(values: values, columns: columns ?? [])) { break }
         }
-        return result.metadata.rows ?? 0
+        return result.changed
     }
 
-    static func value(of cell: PostgresCell) throws -> DatabaseValue {
-        guard cell.bytes != nil else { return .null }
+    static func value(of original: PostgresCell) throws -> DatabaseValue {
+        guard original.bytes != nil else { return .null }
+        // Every statement runs on the extended protocol, which asks for binary rows; a prepared
+        // statement's row description (postgres-nio 1.33's `prepare(query:)`) still says text.
+        var cell = original
+        cell.format = .binary
         switch cell.dataType {
         case .int8, .int4, .int2: return try cell.decode(Int64.self).databaseValue
         case .bool: return (try cell.decode(Bool.self) ? Int64(1) : 0).databaseValue
@@ -653,6 +735,80 @@ struct PostgresSession: SQLConnection {
     }
 }
 
+/// Statements prepared once per connection (PostgreSQL's extended protocol: a named Parse, then
+/// only Bind and Execute), so that the server parses each of the store's statements once per
+/// connection instead of at every run: a PUT's statements cost PostgreSQL about half the CPU.
+///
+/// A statement is prepared per kind of its arguments (integer, real, text, bytes, NULL), each
+/// parameter cast to the type the value is bound as — the types an unnamed statement declares —
+/// so a prepared statement means exactly what the unnamed one did. NULL arguments are left to
+/// PostgreSQL to infer. At most `limit` statements per connection; the rest run unnamed.
+enum PostgresPrepared {
+    static let limit = 256
+
+    /// A connection's prepared statements, while that connection lives (checked through a weak
+    /// reference: an address reused by a later connection finds none of them).
+    private final class Statements: @unchecked Sendable {
+        weak var connection: PostgresConnection?
+        var prepared: [String: PreparedQuery] = [:]
+        init(_ connection: PostgresConnection) { self.connection = connection }
+    }
+
+    private static let registry = Mutex<[ObjectIdentifier: Statements]>([:])
+
+    static func run(_ sql: String, _ arguments: [DatabaseValue], on connection: PostgresConnection,
+                    logger: Logger) -> EventLoopFuture<PostgresSession.Answer> {
+        var kinds = sql
+        kinds.reserveCapacity(sql.utf8.count + arguments.count + 1)
+        kinds.append("\u{0}")
+        var casts: [String?] = []
+        casts.reserveCapacity(arguments.count)
+        var values: [PostgresData] = []
+        values.reserveCapacity(arguments.count)
+        for value in arguments {
+            switch value.storage {
+            case .null: kinds.append("n"); casts.append(nil); values.append(.null)
+            case .int64(let number): kinds.append("i"); casts.append("int8"); values.append(PostgresData(int64: number))
+            case .double(let number): kinds.append("d"); casts.append("float8"); values.append(PostgresData(double: number))
+            case .string(let text): kinds.append("t"); casts.append("text"); values.append(PostgresData(string: text))
+            case .blob(let data):
+                kinds.append("b"); casts.append("bytea")
+                values.append(PostgresData(type: .bytea, formatCode: .binary, value: ByteBuffer(bytes: data)))
+            }
+        }
+        let id = ObjectIdentifier(connection)
+        let signature = kinds, binds = values
+        let (known, room) = registry.withLock { registry -> (PreparedQuery?, Bool) in
+            if let statements = registry[id], statements.connection === connection {
+                return (statements.prepared[signature], statements.prepared.count < limit)
+            }
+            registry[id] = Statements(connection)
+            if registry.count > 1024 { registry = registry.filter { $0.value.connection != nil } }
+            return (nil, true)
+        }
+        let rows: EventLoopFuture<PreparedQuery>
+        if let known {
+            rows = connection.eventLoop.makeSucceededFuture(known)
+        } else if room {
+            rows = connection.prepare(query: PostgresStatements.numbered(sql, casts: casts)).map { prepared in
+                registry.withLock { registry in
+                    if let statements = registry[id], statements.connection === connection {
+                        statements.prepared[signature] = prepared
+                    }
+                }
+                return prepared
+            }
+        } else {
+            var bindings = PostgresBindings(capacity: binds.count)
+            for bind in binds { bindings.append(bind) }
+            return connection.query(PostgresQuery(unsafeSQL: PostgresStatements.numbered(sql, casts: casts), binds: bindings),
+                                    logger: logger)
+                .map { PostgresSession.Answer(rows: $0.rows, changed: $0.metadata.rows ?? 0) }
+        }
+        return rows.flatMap { $0.execute(binds) }.map { PostgresSession.Answer(rows: $0, changed: 0) }
+    }
+}
+
 /// SQLite-dialect statements as PostgreSQL runs them, translated once each.
 enum PostgresStatements {
     struct Statement: Sendable {
@@ -661,6 +817,8 @@ enum PostgresStatements {
         let table: String?
         /// An UPDATE of `buckets.next_seq` alone (caches keep what they hold).
         let nextSequenceOnly: Bool
+        /// A SELECT: what it returns is its rows, never a count of changed ones.
+        let isQuery: Bool
     }
 
     private static let cache = Mutex<[String: Statement]>([:])
@@ -668,7 +826,8 @@ enum PostgresStatements {
     static func translated(_ sql: String) -> Statement {
         if let known = cache.withLock({ $0[sql] }) { return known }
         let statement = Statement(sql: numbered(sql), table: changedTable(sql),
-                                  nextSequenceOnly: sql.contains("SET next_seq = next_seq + 1") && !sql.contains(","))
+                                  nextSequenceOnly: sql.contains("SET next_seq = next_seq + 1") && !sql.contains(","),
+                                  isQuery: sql.split(maxSplits: 1, whereSeparator: \.isWhitespace).first?.uppercased() == "SELECT")
         cache.withLock { cache in
             if cache.count > 4096 { cache.removeAll() }  // statements are few; built ones vary a little
             cache[sql] = statement
@@ -678,7 +837,7 @@ enum PostgresStatements {
 
     /// `?` and `?NNN` to `$N` (a bare `?` takes the largest number so far plus one, as in
     /// SQLite), outside quoted strings and identifiers.
-    static func numbered(_ sql: String) -> String {
+    static func numbered(_ sql: String, casts: [String?] = []) -> String {
         var output = ""
         output.reserveCapacity(sql.utf8.count + 16)
         var highest = 0
@@ -696,14 +855,17 @@ enum PostgresStatements {
                 output.append(character)
             case "?":
                 let digits = characters.prefix(while: \.isASCII).prefix(while: \.isNumber)
-                if let number = Int(digits), !digits.isEmpty {
+                let number: Int
+                if let given = Int(digits), !digits.isEmpty {
                     characters = characters.dropFirst(digits.count)
-                    highest = max(highest, number)
-                    output += "$\(number)"
+                    highest = max(highest, given)
+                    number = given
                 } else {
                     highest += 1
-                    output += "$\(highest)"
+                    number = highest
                 }
+                output += "$\(number)"
+                if number >= 1, number <= casts.count, let cast = casts[number - 1] { output += "::\(cast)" }
             default:
                 output.append(character)
             }

@@ -11,12 +11,22 @@ protocol SQLConnection {
     @discardableResult
     func run(_ sql: String, _ arguments: [DatabaseValue], onRow: (SQLRow) throws -> Bool) throws -> Int
 
+    /// Runs a statement whose answer nobody reads. PostgreSQL's connection sends it without
+    /// waiting: it fails, if at all, at the next statement that is waited for (the COMMIT at the
+    /// latest), so only statements whose failure the transaction body does not handle itself
+    /// may be sent this way. SQLite's runs it at once.
+    func send(_ sql: String, _ arguments: [DatabaseValue]) throws
+
     /// Whether this is PostgreSQL (the few statements that differ: see `StoreTransaction.insertVersion`).
     var isPostgres: Bool { get }
 }
 
 extension SQLConnection {
     var isPostgres: Bool { false }
+
+    func send(_ sql: String, _ arguments: [DatabaseValue]) throws {
+        try run(sql, arguments) { _ in true }
+    }
 }
 
 /// A result row, read by position or by column name with GRDB's conversions (`DatabaseValueConvertible`).
@@ -95,6 +105,12 @@ struct SQLDatabase {
     @discardableResult
     func execute(sql: String, arguments: Arguments = []) throws -> Int {
         try connection.run(sql, Self.values(arguments)) { _ in true }
+    }
+
+    /// Runs a statement whose answer (rows, count) nobody reads and whose failure the caller
+    /// does not handle: on PostgreSQL it fails, if at all, at the next statement waited for.
+    func send(sql: String, arguments: Arguments = []) throws {
+        try connection.send(sql, Self.values(arguments))
     }
 
     /// The first column of the first row (nil when there is no row or it is NULL).
