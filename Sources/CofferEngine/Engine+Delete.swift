@@ -115,11 +115,13 @@ extension Engine {
             return (DeleteOutcome(versionID: marker.versionID, deleteMarker: true, removedByVersionID: false), [])
         case .suspended:
             var orphans: [String] = []
-            if let existing = try transaction.version(bucketID: bucket.id, key: key, versionID: VersionID.null) {
-                orphans = try remove(existing, bucketID: bucket.id, in: transaction)
+            let existing = try transaction.version(bucketID: bucket.id, key: key, versionID: VersionID.null)
+            if let existing {
+                // The marker becomes latest next: no other entry in between.
+                orphans = try remove(existing, bucketID: bucket.id, in: transaction, promotingNext: false)
             }
-            _ = try transaction.insertVersion(bucketID: bucket.id, .deleteMarker(key: key, versionID: VersionID.null,
-                                                                                 at: modified))
+            _ = try transaction.insertVersion(bucketID: bucket.id, .deleteMarker(key: key, versionID: VersionID.null, at: modified),
+                                              demoting: existing?.isLatest != true)
             return (DeleteOutcome(versionID: VersionID.null, deleteMarker: true, removedByVersionID: false), orphans)
         }
     }

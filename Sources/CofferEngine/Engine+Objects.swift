@@ -84,12 +84,15 @@ extension Engine {
         let modified = now()
         do {
             let (outcome, orphans) = try await store.write { transaction -> (PutOutcome, [String]) in
-                let bucket = try Self.requireBucket(transaction, name)
+                // The bucket and the null version a write there may replace, in one read.
+                guard let (bucket, nullVersion) = try transaction.bucketAndNullVersion(bucket: name, key: key) else {
+                    throw S3Error.noSuchBucket(name)
+                }
                 if let condition { try condition.checkAtCommit(try Self.currentObject(bucket, key: key, in: transaction), key: key) }
                 return try Self.write(ObjectVersion(key: key, versionID: "", isDeleteMarker: false, lastModified: modified,
                                                     size: upload.size, etag: upload.etag, headers: upload.headers,
                                                     checksums: upload.checksums, blob: blob),
-                                      to: bucket, in: transaction)
+                                      to: bucket, in: transaction, nullVersion: .some(nullVersion))
             }
             await removeBlobs(orphans)
             return outcome
@@ -101,16 +104,20 @@ extension Engine {
 
     /// Adds a new object version as a write in `bucket`'s state: Enabled → a fresh id; otherwise the
     /// null version, replacing an existing one. Returns the outcome and blob files to remove.
-    static func write(_ new: ObjectVersion, to bucket: Bucket, in transaction: StoreTransaction) throws -> (PutOutcome, [String]) {
+    /// `nullVersion`: the key's null version (or its absence) when the caller has read it already.
+    static func write(_ new: ObjectVersion, to bucket: Bucket, in transaction: StoreTransaction,
+                      nullVersion: ObjectVersion?? = nil) throws -> (PutOutcome, [String]) {
         let enabled = bucket.versioning.status == .enabled
         var version = new
         version.versionID = enabled ? VersionID.make(nowMicros: UInt64(new.lastModified) * 1000) : VersionID.null
         var replaced: ObjectVersion?
-        if !enabled, let existing = try transaction.version(bucketID: bucket.id, key: new.key, versionID: VersionID.null) {
-            try transaction.removeVersion(bucketID: bucket.id, existing)
+        if !enabled,
+           let existing = try nullVersion ?? transaction.version(bucketID: bucket.id, key: new.key, versionID: VersionID.null) {
+            // Replacing the latest entry: no other becomes latest between the two statements.
+            try transaction.removeVersion(bucketID: bucket.id, existing, promotingNext: false)
             replaced = existing
         }
-        let inserted = try transaction.insertVersion(bucketID: bucket.id, version)
+        let inserted = try transaction.insertVersion(bucketID: bucket.id, version, demoting: replaced?.isLatest != true)
         // Counted after the insert: a copy onto itself shares the very blob it replaces.
         let orphans = try replaced.map { try unreferencedFiles($0.blob, in: transaction) } ?? []
         return (PutOutcome(versionID: enabled ? version.versionID : nil, etag: version.etag, version: inserted), orphans)
@@ -230,8 +237,9 @@ extension Engine {
     }
 
     /// Removes one entry and returns the blob files to delete after the commit.
-    static func remove(_ version: ObjectVersion, bucketID: Int64, in transaction: StoreTransaction) throws -> [String] {
-        try transaction.removeVersion(bucketID: bucketID, version)
+    static func remove(_ version: ObjectVersion, bucketID: Int64, in transaction: StoreTransaction,
+                       promotingNext: Bool = true) throws -> [String] {
+        try transaction.removeVersion(bucketID: bucketID, version, promotingNext: promotingNext)
         return try unreferencedFiles(version.blob, in: transaction)
     }
 

@@ -87,6 +87,23 @@ public struct StoreTransaction {
                              arguments: arguments).map { ($0.bucket, $0.version) }
     }
 
+    /// A bucket and its key's null version, in one statement, for a write that replaces the null
+    /// version (a PUT into a bucket not Enabled). On PostgreSQL the version is reached as
+    /// `sameVersion` reaches it, through the hash index on the key and version (see `sameKey`).
+    public func bucketAndNullVersion(bucket name: String, key: String) throws -> (bucket: Bucket, nullVersion: ObjectVersion?)? {
+        let postgres = db.connection.isPostgres
+        let arguments: SQLDatabase.Arguments = postgres ? ["\(key.unicodeScalars.count):\(key)\(VersionID.null)", name]
+                                                        : [key, name, VersionID.null]
+        return try db.record(BucketAndVersion.self, sql: postgres ? Self.nullVersionWithBucketPostgres : Self.versionWithBucketSQL,
+                             arguments: arguments).map { ($0.bucket, $0.version) }
+    }
+
+    private static let nullVersionWithBucketPostgres = """
+        SELECT b.id, b.name, b.region, b.created_ms, b.versioning, b.mfa_delete, \(prefixed("v"))
+        FROM buckets b LEFT JOIN versions v ON (length(v.key) || ':' || v.key || v.version_id) = ?1 AND v.bucket_id + 0 = b.id
+        WHERE b.name = ?2
+        """
+
     /// One row of `latestWithBucketSQL` / `versionWithBucketSQL`.
     private struct BucketAndVersion: SQLRecord {
         let bucket: Bucket
@@ -144,8 +161,11 @@ public struct StoreTransaction {
                 ["\(key.unicodeScalars.count):\(key)\(versionID)", bucketID])
     }
 
-    /// Adds `version` as the newest entry of its key (its sequence is assigned here) and returns it.
-    public func insertVersion(bucketID: Int64, _ version: ObjectVersion) throws -> ObjectVersion {
+    /// Adds `version` as the newest entry of its key and returns it as stored (latest; its
+    /// sequence, assigned here, is read back on SQLite only — 0 on PostgreSQL).
+    /// `demoting: false` when no entry of the key is latest any more (the latest was just removed
+    /// with `promotingNext: false`): one statement fewer.
+    public func insertVersion(bucketID: Int64, _ version: ObjectVersion, demoting: Bool = true) throws -> ObjectVersion {
         TableChanges.touchKey(version.key)
         // On PostgreSQL from one sequence for all buckets: a per-bucket counter row would make every
         // two PUTs into a bucket conflict. Still increasing per key: two writes of one key conflict
@@ -157,8 +177,10 @@ public struct StoreTransaction {
             sequence = try db.one(Int64.self, sql: "UPDATE buckets SET next_seq = next_seq + 1 WHERE id = ? RETURNING next_seq - 1",
                                   arguments: [bucketID]) ?? 1
         }
-        try db.execute(sql: "UPDATE versions SET is_latest = 0 WHERE \(sameKey) AND is_latest = 1",
-                       arguments: [bucketID, version.key])
+        if demoting {
+            try db.send(sql: "UPDATE versions SET is_latest = 0 WHERE \(sameKey) AND is_latest = 1",
+                        arguments: [bucketID, version.key])
+        }
         var inserted = version
         inserted.sequence = sequence
         inserted.isLatest = true
@@ -176,10 +198,11 @@ public struct StoreTransaction {
         ]
         let columns = "bucket_id, key, version_id, is_marker, modified_ms, size, etag, headers, checksums, blob_file, blob_inline, is_latest, seq"
         if postgres {
-            inserted.sequence = try db.one(Int64.self, sql: """
+            // Sent without waiting for it: the sequence it draws is not read back (it orders the
+            // key's stack inside the store; no caller of a write needs it), so `inserted.sequence` is 0.
+            try db.send(sql: """
                 INSERT INTO versions(\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, nextval('version_seq'))
-                RETURNING seq
-                """, arguments: arguments) ?? 1
+                """, arguments: arguments)
         } else {
             try db.execute(sql: "INSERT INTO versions(\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
                            arguments: arguments + [sequence])
@@ -187,13 +210,14 @@ public struct StoreTransaction {
         return inserted
     }
 
-    /// Removes one entry; if it was the newest, the next newest becomes latest.
-    public func removeVersion(bucketID: Int64, _ version: ObjectVersion) throws {
+    /// Removes one entry; if it was the newest, the next newest becomes latest — unless
+    /// `promotingNext` is false, because a new latest entry follows in the same transaction.
+    public func removeVersion(bucketID: Int64, _ version: ObjectVersion, promotingNext: Bool = true) throws {
         TableChanges.touchKey(version.key)
         let (condition, arguments) = sameVersion(bucketID: bucketID, key: version.key, versionID: version.versionID)
-        try db.execute(sql: "DELETE FROM versions WHERE \(condition)", arguments: arguments)
-        if version.isLatest {
-            try db.execute(sql: """
+        try db.send(sql: "DELETE FROM versions WHERE \(condition)", arguments: arguments)
+        if version.isLatest, promotingNext {
+            try db.send(sql: """
                 UPDATE versions SET is_latest = 1
                 WHERE \(sameKey) AND seq = (SELECT MAX(seq) FROM versions WHERE \(sameKey))
                 """, arguments: [bucketID, version.key, bucketID, version.key])

@@ -109,7 +109,12 @@ struct MultipartTests {
         let again = try await h.engine.completeUpload(bucket: "plain", key: "k", uploadID: uploadID,
                                                       parts: [CompletedPart(number: 1, etag: kept.etag)],
                                                       composite: { _ in "" })
-        #expect(again == outcome)
+        // The same answer; the version's place in its key's stack (`sequence`) is the store's, and
+        // a write on PostgreSQL does not read it back.
+        var written = outcome.version, replayed = again.version
+        written.sequence = 0
+        replayed.sequence = 0
+        #expect(again.versionID == outcome.versionID && again.etag == outcome.etag && replayed == written)
         #expect(Self.blobFiles(h).count == 1)
         await #expect(throws: S3Error(.noSuchUpload, details: [("UploadId", uploadID)])) {
             try await h.engine.completeUpload(bucket: "plain", key: "k", uploadID: uploadID,

@@ -25,7 +25,11 @@ extension S3Responder {
         let stored = try Self.storedHeaders(headers)
         let checksums = try ChecksumRequest(headers)
         let condition = try Self.writeCondition(headers)
-        _ = try await engine.bucket(call.bucket)  // fail fast, before reading the body
+        // A body that may spill to a blob is not read for a bucket that does not exist; a small one
+        // is read whole (it has mostly arrived with the head) and its write finds the bucket
+        // missing: on a cluster the check is a round trip to PostgreSQL of its own.
+        let length = headers[.contentLength].flatMap(Int64.init)
+        if length.map({ $0 > Int64(settings.inlineLimit) }) ?? true { _ = try await engine.bucket(call.bucket) }
         if let condition { try await engine.checkCondition(condition, bucket: call.bucket, key: call.key) }
         let stager = stager()
         let hashed = try await Body.stream(call.request, into: stager, payload: call.authentication.payload,
