@@ -653,7 +653,7 @@ struct PostgresSession: SQLConnection {
     /// next statement that is waited for (at the latest, the COMMIT: `flush`), as that
     /// statement's failure, so PostgreSQL's verdict on the transaction is never lost.
     func send(_ sql: String, _ arguments: [DatabaseValue]) throws {
-        unanswered.futures.append(statement(sql, arguments, counted: false))
+        unanswered.futures.append(try statement(sql, arguments, counted: false))
     }
 
     /// Waits for every statement sent and not yet answered; throws the first one's failure.
@@ -679,13 +679,30 @@ struct PostgresSession: SQLConnection {
     /// recorded for the caches. A query, or a statement whose count nobody reads (`counted`
     /// false), runs as a statement prepared once per connection (`PostgresPrepared`): PostgreSQL
     /// then parses it once, not at every run. Others run unnamed, which reports the count.
-    private func statement(_ sql: String, _ arguments: [DatabaseValue], counted: Bool) -> EventLoopFuture<Answer> {
+    private func statement(_ sql: String, _ arguments: [DatabaseValue], counted: Bool) throws -> EventLoopFuture<Answer> {
         let statement = PostgresStatements.translated(sql)
         if let table = statement.table, let changes = TableChanges.current {
             changes.record(table: table, nextSequenceOnly: statement.nextSequenceOnly)
         }
         if !counted || statement.isQuery {
-            return PostgresPrepared.run(statement.sql, arguments, on: connection, logger: logger)
+            let bound = PostgresPrepared.bind(sql, arguments)
+            let (known, room) = PostgresPrepared.lookUp(bound.signature, on: connection)
+            if let known {
+                // Sent from this thread, as every other statement is: in the order they were sent.
+                return known.execute(bound.values).map { Answer(rows: $0, changed: 0) }
+            }
+            if room {
+                // Prepared once, waited for: a statement sent after this one must not overtake
+                // it. A preparation that fails because an earlier statement failed reports that one.
+                let preparing = Result { try connection.prepare(query: bound.sql).blockingResult() }
+                try flush()
+                let query = try preparing.get()
+                PostgresPrepared.remember(query, as: bound.signature, on: connection)
+                return query.execute(bound.values).map { Answer(rows: $0, changed: 0) }
+            }
+            var bindings = PostgresBindings(capacity: bound.values.count)
+            for value in bound.values { bindings.append(value) }
+            return unnamed(PostgresQuery(unsafeSQL: bound.sql, binds: bindings))
         }
         var binds = PostgresBindings(capacity: arguments.count)
         for value in arguments {
@@ -702,7 +719,7 @@ struct PostgresSession: SQLConnection {
 
     @discardableResult
     func run(_ sql: String, _ arguments: [DatabaseValue], onRow: (SQLRow) throws -> Bool) throws -> Int {
-        let result = try answer(statement(sql, arguments, counted: true))
+        let result = try answer(try statement(sql, arguments, counted: true))
         var columns: [String]?
         for row in result.rows {
             var values: [DatabaseValue] = []
@@ -756,56 +773,61 @@ enum PostgresPrepared {
 
     private static let registry = Mutex<[ObjectIdentifier: Statements]>([:])
 
-    static func run(_ sql: String, _ arguments: [DatabaseValue], on connection: PostgresConnection,
-                    logger: Logger) -> EventLoopFuture<PostgresSession.Answer> {
-        var kinds = sql
-        kinds.reserveCapacity(sql.utf8.count + arguments.count + 1)
-        kinds.append("\u{0}")
+    /// A statement bound to `arguments`: its key among the prepared ones (the SQL and the kind of
+    /// each argument), the text to prepare (each parameter cast to its value's type), the values.
+    struct Bound {
+        let signature: String
+        let statement: String
+        let casts: [String?]
+        let values: [PostgresData]
+        /// The text to prepare: built only when a statement is prepared, not at every run.
+        var sql: String { PostgresStatements.numbered(statement, casts: casts) }
+    }
+
+    static func bind(_ sql: String, _ arguments: [DatabaseValue]) -> Bound {
+        var signature = sql
+        signature.reserveCapacity(sql.utf8.count + arguments.count + 1)
+        signature.append("\u{0}")
         var casts: [String?] = []
         casts.reserveCapacity(arguments.count)
         var values: [PostgresData] = []
         values.reserveCapacity(arguments.count)
         for value in arguments {
             switch value.storage {
-            case .null: kinds.append("n"); casts.append(nil); values.append(.null)
-            case .int64(let number): kinds.append("i"); casts.append("int8"); values.append(PostgresData(int64: number))
-            case .double(let number): kinds.append("d"); casts.append("float8"); values.append(PostgresData(double: number))
-            case .string(let text): kinds.append("t"); casts.append("text"); values.append(PostgresData(string: text))
+            case .null: signature.append("n"); casts.append(nil); values.append(.null)
+            case .int64(let number): signature.append("i"); casts.append("int8"); values.append(PostgresData(int64: number))
+            case .double(let number): signature.append("d"); casts.append("float8"); values.append(PostgresData(double: number))
+            case .string(let text): signature.append("t"); casts.append("text"); values.append(PostgresData(string: text))
             case .blob(let data):
-                kinds.append("b"); casts.append("bytea")
+                signature.append("b"); casts.append("bytea")
                 values.append(PostgresData(type: .bytea, formatCode: .binary, value: ByteBuffer(bytes: data)))
             }
         }
-        let id = ObjectIdentifier(connection)
-        let signature = kinds, binds = values
-        let (known, room) = registry.withLock { registry -> (PreparedQuery?, Bool) in
+        return Bound(signature: signature, statement: sql, casts: casts, values: values)
+    }
+
+    /// The statement prepared on `connection` for `signature`; nil, with `room` false when the
+    /// connection holds `limit` already (the statement then runs unnamed).
+    static func lookUp(_ signature: String, on connection: PostgresConnection) -> (query: PreparedQuery?, room: Bool) {
+        registry.withLock { registry in
+            let id = ObjectIdentifier(connection)
+            guard let statements = registry[id], statements.connection === connection else { return (nil, true) }
+            return (statements.prepared[signature], statements.prepared.count < limit)
+        }
+    }
+
+    static func remember(_ query: PreparedQuery, as signature: String, on connection: PostgresConnection) {
+        registry.withLock { registry in
+            let id = ObjectIdentifier(connection)
             if let statements = registry[id], statements.connection === connection {
-                return (statements.prepared[signature], statements.prepared.count < limit)
+                statements.prepared[signature] = query
+                return
             }
-            registry[id] = Statements(connection)
             if registry.count > 1024 { registry = registry.filter { $0.value.connection != nil } }
-            return (nil, true)
+            let statements = Statements(connection)
+            statements.prepared[signature] = query
+            registry[id] = statements
         }
-        let rows: EventLoopFuture<PreparedQuery>
-        if let known {
-            rows = connection.eventLoop.makeSucceededFuture(known)
-        } else if room {
-            rows = connection.prepare(query: PostgresStatements.numbered(sql, casts: casts)).map { prepared in
-                registry.withLock { registry in
-                    if let statements = registry[id], statements.connection === connection {
-                        statements.prepared[signature] = prepared
-                    }
-                }
-                return prepared
-            }
-        } else {
-            var bindings = PostgresBindings(capacity: binds.count)
-            for bind in binds { bindings.append(bind) }
-            return connection.query(PostgresQuery(unsafeSQL: PostgresStatements.numbered(sql, casts: casts), binds: bindings),
-                                    logger: logger)
-                .map { PostgresSession.Answer(rows: $0.rows, changed: $0.metadata.rows ?? 0) }
-        }
-        return rows.flatMap { $0.execute(binds) }.map { PostgresSession.Answer(rows: $0, changed: 0) }
     }
 }
 

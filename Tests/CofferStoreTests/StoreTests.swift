@@ -73,6 +73,45 @@ struct StoreTests {
         try store.close()
     }
 
+    @Test("PostgreSQL's statements: parameters numbered, and cast to their values' types when prepared")
+    func statementTranslation() {
+        #expect(PostgresStatements.numbered("a = ? AND b = '?' AND c = ?3 AND d = ?", casts: ["int8", nil, "text", "bytea"])
+                    == "a = $1::int8 AND b = '?' AND c = $3::text AND d = $4::bytea")
+        #expect(PostgresStatements.numbered("a = ?2 OR b = ?2", casts: [nil, "int8"]) == "a = $2::int8 OR b = $2::int8")
+        #expect(PostgresStatements.numbered("a = ? AND b = ?") == "a = $1 AND b = $2")
+    }
+
+    @Test("A statement sent without waiting stays in its transaction: rolled back with it, its failure the transaction's")
+    func sentStatements() async throws {
+        let store = try Self.store()
+        struct Refused: Error {}
+        // Each run uses SQL text never run before on any connection, so that its first use
+        // (a preparation) must not let a later statement — the ROLLBACK, the COMMIT — overtake it.
+        for round in 0..<3 {
+            let name = "sent_\(round)_\(UUID().uuidString.prefix(8))"
+            await #expect(throws: Refused.self) {
+                try await store.write { transaction in
+                    try transaction.db.send(sql: "INSERT INTO meta(name, value) VALUES (?, ?) -- \(name)", arguments: [name, "x"])
+                    throw Refused()
+                }
+            }
+            #expect(try store.readNow { try $0.setting(name) } == nil)
+            try await store.write { transaction in
+                try transaction.db.send(sql: "INSERT INTO meta(name, value) VALUES (?, ?) -- kept \(name)", arguments: [name, "y"])
+            }
+            #expect(try store.readNow { try $0.setting(name) } == "y")
+            // A sent statement that fails (a duplicate key) fails the write, though nothing waited for it.
+            await #expect(throws: (any Error).self) {
+                try await store.write { transaction in
+                    try transaction.db.send(sql: "INSERT INTO meta(name, value) VALUES (?, ?) -- again \(name)", arguments: [name, "z"])
+                    try transaction.setSetting(name + "-after", "1")
+                }
+            }
+            #expect(try store.readNow { try $0.setting(name) } == "y" && store.readNow { try $0.setting(name + "-after") } == nil)
+        }
+        try store.close()
+    }
+
     @Test("A write body's settled actions run once, for the attempt that settled, however often a conflict ran it again")
     func settledOnce() async throws {
         let store = try Self.store()
