@@ -759,9 +759,11 @@ struct PostgresSession: SQLConnection {
 /// A statement is prepared per kind of its arguments (integer, real, text, bytes, NULL), each
 /// parameter cast to the type the value is bound as — the types an unnamed statement declares —
 /// so a prepared statement means exactly what the unnamed one did. NULL arguments are left to
-/// PostgreSQL to infer. At most `limit` statements per connection; the rest run unnamed.
+/// PostgreSQL to infer. At most `limit` statements per connection (each costs its server process
+/// a few kilobytes, a generic plan included); the rest run unnamed. The statements of the hot
+/// paths (PUT, GET, listings, the signature's and policies' lookups) come first and stay.
 enum PostgresPrepared {
-    static let limit = 256
+    static let limit = 128
 
     /// A connection's prepared statements, while that connection lives (checked through a weak
     /// reference: an address reused by a later connection finds none of them).
