@@ -155,6 +155,11 @@ final class PostgresEngine: MetadataEngine, @unchecked Sendable {
         } catch let error where Self.isConnectionLost(error) && !readOnly {
             // Whether the commit happened is unknown: never run the body a second time.
             throw PassThrough(error: StoreBusy(mayHaveCommitted: true))
+        } catch let error where !Self.mustRestart(error) && !Self.isReadOnly(error) && !Self.isConnectionLost(error) {
+            // A statement sent unanswered failed on its own (a lock timeout, say), not in a
+            // conflict: the body's failure, as it would have been had the body waited for it.
+            settled = true
+            throw PassThrough(error: error)
         }
         settled = true
         generation.move(moved)
@@ -667,6 +672,12 @@ struct PostgresSession: SQLConnection {
     /// among them is the one thrown (the later ones only say the transaction had failed).
     private func answer(_ future: EventLoopFuture<Answer>) throws -> Answer {
         let result = Result { try future.blockingResult() }
+        if case .failure(let error) = result, PostgresEngine.isConnectionLost(error) {
+            // A connection that went silent or away is that, whatever failed before: it must
+            // not go back to the pool.
+            try? flush()
+            throw error
+        }
         try flush()
         return try result.get()
     }
@@ -684,7 +695,9 @@ struct PostgresSession: SQLConnection {
         if let table = statement.table, let changes = TableChanges.current {
             changes.record(table: table, nextSequenceOnly: statement.nextSequenceOnly)
         }
-        if !counted || statement.isQuery {
+        // Statements with long argument lists (the sweep's `IN (…)` batches) vary in length:
+        // prepared, each length would take a place of its own.
+        if !counted || statement.isQuery, arguments.count <= PostgresPrepared.maxArguments {
             let bound = PostgresPrepared.bind(sql, arguments)
             let (known, room) = PostgresPrepared.lookUp(bound.signature, on: connection)
             if let known {
@@ -764,11 +777,12 @@ struct PostgresSession: SQLConnection {
 /// paths (PUT, GET, listings, the signature's and policies' lookups) come first and stay.
 enum PostgresPrepared {
     static let limit = 128
+    static let maxArguments = 32
 
-    /// A connection's prepared statements, while that connection lives (checked through a weak
-    /// reference: an address reused by a later connection finds none of them).
+    /// A connection's prepared statements, while that connection is open: the entry goes when
+    /// the connection closes, for whatever reason (a `PreparedQuery` holds its connection).
     private final class Statements: @unchecked Sendable {
-        weak var connection: PostgresConnection?
+        let connection: PostgresConnection
         var prepared: [String: PreparedQuery] = [:]
         init(_ connection: PostgresConnection) { self.connection = connection }
     }
@@ -819,16 +833,24 @@ enum PostgresPrepared {
     }
 
     static func remember(_ query: PreparedQuery, as signature: String, on connection: PostgresConnection) {
-        registry.withLock { registry in
-            let id = ObjectIdentifier(connection)
+        let id = ObjectIdentifier(connection)
+        let added = registry.withLock { registry -> Bool in
             if let statements = registry[id], statements.connection === connection {
                 statements.prepared[signature] = query
-                return
+                return false
             }
-            if registry.count > 1024 { registry = registry.filter { $0.value.connection != nil } }
             let statements = Statements(connection)
             statements.prepared[signature] = query
             registry[id] = statements
+            return true
+        }
+        // Registered outside the lock: a connection closed already runs this at once.
+        if added {
+            connection.closeFuture.whenComplete { _ in
+                registry.withLock { registry in
+                    if registry[id]?.connection === connection { registry[id] = nil }
+                }
+            }
         }
     }
 }
