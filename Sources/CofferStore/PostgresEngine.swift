@@ -713,9 +713,7 @@ struct PostgresSession: SQLConnection {
                 PostgresPrepared.remember(query, as: bound.signature, on: connection)
                 return query.execute(bound.values).map { Answer(rows: $0, changed: 0) }
             }
-            var bindings = PostgresBindings(capacity: bound.values.count)
-            for value in bound.values { bindings.append(value) }
-            return unnamed(PostgresQuery(unsafeSQL: bound.sql, binds: bindings))
+            // No room left on this connection: unnamed, as below (its declared types are the casts).
         }
         var binds = PostgresBindings(capacity: arguments.count)
         for value in arguments {
