@@ -115,13 +115,19 @@ extension Engine {
             return (DeleteOutcome(versionID: marker.versionID, deleteMarker: true, removedByVersionID: false), [])
         case .suspended:
             var orphans: [String] = []
-            let existing = try transaction.version(bucketID: bucket.id, key: key, versionID: VersionID.null)
-            if let existing {
-                // The marker becomes latest next: no other entry in between.
-                orphans = try remove(existing, bucketID: bucket.id, in: transaction, promotingNext: false)
+            let marker = ObjectVersion.deleteMarker(key: key, versionID: VersionID.null, at: modified)
+            if let existing = try transaction.version(bucketID: bucket.id, key: key, versionID: VersionID.null) {
+                if existing.isLatest {
+                    // The current null version becomes the marker, its row rewritten in place.
+                    _ = try transaction.replaceLatestVersion(bucketID: bucket.id, existing, with: marker)
+                    orphans = try unreferencedFiles(existing.blob, in: transaction)
+                } else {
+                    orphans = try remove(existing, bucketID: bucket.id, in: transaction, promotingNext: false)
+                    _ = try transaction.insertVersion(bucketID: bucket.id, marker)
+                }
+            } else {
+                _ = try transaction.insertVersion(bucketID: bucket.id, marker)
             }
-            _ = try transaction.insertVersion(bucketID: bucket.id, .deleteMarker(key: key, versionID: VersionID.null, at: modified),
-                                              demoting: existing?.isLatest != true)
             return (DeleteOutcome(versionID: VersionID.null, deleteMarker: true, removedByVersionID: false), orphans)
         }
     }

@@ -111,13 +111,24 @@ extension Engine {
         var version = new
         version.versionID = enabled ? VersionID.make(nowMicros: UInt64(new.lastModified) * 1000) : VersionID.null
         var replaced: ObjectVersion?
+        let inserted: ObjectVersion
         if !enabled,
            let existing = try nullVersion ?? transaction.version(bucketID: bucket.id, key: new.key, versionID: VersionID.null) {
-            // Replacing the latest entry: no other becomes latest between the two statements.
-            try transaction.removeVersion(bucketID: bucket.id, existing, promotingNext: false)
             replaced = existing
+            if existing.isLatest {
+                // The overwrite of a key's current null version: its row, rewritten in place.
+                inserted = try transaction.replaceLatestVersion(bucketID: bucket.id, existing, with: version)
+            } else {
+                // An older null version goes; the new one goes on top of the key's stack.
+                try transaction.removeVersion(bucketID: bucket.id, existing, promotingNext: false)
+                inserted = try transaction.insertVersion(bucketID: bucket.id, version)
+            }
+        } else {
+            // A bucket never versioned holds null versions only: a key without one has no entry
+            // at all, so none is latest to be demoted.
+            let alone = bucket.versioning.status == .unversioned
+            inserted = try transaction.insertVersion(bucketID: bucket.id, version, demoting: !alone)
         }
-        let inserted = try transaction.insertVersion(bucketID: bucket.id, version, demoting: replaced?.isLatest != true)
         // Counted after the insert: a copy onto itself shares the very blob it replaces.
         let orphans = try replaced.map { try unreferencedFiles($0.blob, in: transaction) } ?? []
         return (PutOutcome(versionID: enabled ? version.versionID : nil, etag: version.etag, version: inserted), orphans)

@@ -210,6 +210,39 @@ public struct StoreTransaction {
         return inserted
     }
 
+    /// Replaces the key's latest entry `existing` (a null version being overwritten) with `version`
+    /// in place, as one UPDATE of its row: what `removeVersion(promotingNext: false)` and
+    /// `insertVersion(demoting: false)` did in two statements. The row keeps its sequence (it was
+    /// the key's newest and stays so), its key and its version id, so when its blob column does
+    /// not change either, PostgreSQL updates it without touching any index (a HOT update).
+    /// Returns the version as stored.
+    public func replaceLatestVersion(bucketID: Int64, _ existing: ObjectVersion, with version: ObjectVersion) throws -> ObjectVersion {
+        precondition(existing.isLatest && existing.key == version.key && existing.versionID == version.versionID)
+        TableChanges.touchKey(version.key)
+        var stored = version
+        stored.sequence = existing.sequence
+        stored.isLatest = true
+        var blobFile: String?
+        var blobInline: [UInt8]?
+        switch version.blob {
+        case .inline(let bytes): blobInline = bytes
+        case .file(let name), .manifest(let name): blobFile = name
+        case .none: break
+        }
+        if case .file(let name) = version.blob { try checkNotSwept(name) }
+        let (condition, keyArguments) = sameVersion(bucketID: bucketID, key: version.key, versionID: version.versionID)
+        let arguments: SQLDatabase.Arguments = [
+            version.isDeleteMarker, version.lastModified, version.size, version.etag, version.headers.encoded,
+            version.checksums, blobFile, blobInline.map { Data($0) },
+        ]
+        try db.send(sql: """
+            UPDATE versions SET is_marker = ?, modified_ms = ?, size = ?, etag = ?, headers = ?, checksums = ?,
+                blob_file = ?, blob_inline = ?
+            WHERE \(condition)
+            """, arguments: arguments + keyArguments)
+        return stored
+    }
+
     /// Removes one entry; if it was the newest, the next newest becomes latest — unless
     /// `promotingNext` is false, because a new latest entry follows in the same transaction.
     public func removeVersion(bucketID: Int64, _ version: ObjectVersion, promotingNext: Bool = true) throws {

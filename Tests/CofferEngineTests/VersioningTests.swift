@@ -102,6 +102,81 @@ struct VersioningTests {
         try await h.versioning("bkt", .enabled)
         try await h.delete("bkt", "k", versionID: "null")
         #expect(try await h.read("bkt", "k") == "v1")
+
+        // A null version that is no longer latest (a version was put over it) is removed, and the
+        // new null version goes on top, above the newer version.
+        try await h.versioning("bkt", .suspended)
+        try await h.put("bkt", "k", "s3")  // no null version now: v1 is demoted
+        #expect(try await h.versions("bkt").map(\.3) == [true, false])
+        try await h.versioning("bkt", .enabled)
+        let v2 = try #require(try await h.put("bkt", "k", "v2").versionID)
+        try await h.versioning("bkt", .suspended)
+        try await h.put("bkt", "k", "s4")
+        var stack = try await h.versions("bkt")
+        #expect(stack.map(\.1) == ["null", v2, v1] && stack.map(\.3) == [true, false, false])
+        #expect(try await h.read("bkt", "k") == "s4")
+        #expect(try await h.read("bkt", "k", versionID: v2) == "v2")
+        // The same for a marker: a null version below a newer one gives way to a null marker on top.
+        try await h.versioning("bkt", .enabled)
+        let v3 = try #require(try await h.put("bkt", "k", "v3").versionID)
+        try await h.versioning("bkt", .suspended)
+        try await h.delete("bkt", "k")
+        stack = try await h.versions("bkt")
+        #expect(stack.map(\.1) == ["null", v3, v2, v1] && stack.map(\.2) == [true, false, false, false])
+        #expect(stack.map(\.3) == [true, false, false, false])
+        // And a PUT over that latest null marker makes it an object again, in its place.
+        try await h.put("bkt", "k", "s5")
+        stack = try await h.versions("bkt")
+        #expect(stack.map(\.1) == ["null", v3, v2, v1] && stack.map(\.2) == [false, false, false, false])
+        #expect(try await h.read("bkt", "k") == "s5")
+    }
+
+    @Test("A null version overwritten or turned into a marker gives up its blob file; one shared by a copy stays")
+    func replacedBlobFiles() async throws {
+        let h = try Harness()
+        _ = try await h.engine.createBucket("bkt", region: "us-east-1")
+        try await h.versioning("bkt", .suspended)
+        func file(_ key: String) async throws -> String {
+            let version = try await h.engine.objectForRead(bucket: "bkt", key: key, versionID: nil)
+            guard case .file(let name) = version.blob else { throw CancellationError() }
+            return name
+        }
+        try await h.put("bkt", "k", "first body", inlineLimit: 0)
+        let first = try await file("k")
+        try await h.put("bkt", "k", "second body", inlineLimit: 0)
+        let second = try await file("k")
+        #expect(first != second)
+        #expect(!FileManager.default.fileExists(atPath: h.store.blobs.path(of: first)))
+        #expect(try await h.read("bkt", "k") == "second body")
+        // A copy onto itself (REPLACE) shares the file it replaces: the file stays.
+        _ = try await h.engine.copyObject(from: ("bkt", "k", nil), to: ("bkt", "k"), replacing: StoredHeaders())
+        #expect(try await file("k") == second)
+        #expect(FileManager.default.fileExists(atPath: h.store.blobs.path(of: second)))
+        #expect(try await h.read("bkt", "k") == "second body")
+        // The delete marker that takes the null version's place frees its file.
+        try await h.delete("bkt", "k")
+        #expect(!FileManager.default.fileExists(atPath: h.store.blobs.path(of: second)))
+        #expect(try await h.versions("bkt").map(\.2) == [true])
+    }
+
+    @Test("Concurrent overwrites of one key in a bucket never versioned leave one null version")
+    func concurrentOverwrites() async throws {
+        let h = try Harness()
+        _ = try await h.engine.createBucket("bkt", region: "us-east-1")
+        let bodies = (0..<24).map { "body \($0)" }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, body) in bodies.enumerated() {
+                group.addTask { try await h.put("bkt", "k", body, inlineLimit: index % 3 == 0 ? 0 : 65536) }
+            }
+            try await group.waitForAll()
+        }
+        let listed = try await h.versions("bkt")
+        #expect(listed.map(\.1) == ["null"] && listed.map(\.3) == [true])
+        #expect(bodies.contains(try await h.read("bkt", "k")))
+        // No blob file outlives the overwrites but the one the surviving version names.
+        let version = try await h.engine.objectForRead(bucket: "bkt", key: "k", versionID: nil)
+        let kept: Set<String> = if case .file(let name) = version.blob { [name] } else { [] }
+        #expect(Set(try h.store.blobs.committedNames()) == kept)
     }
 
     @Test("Concurrent PUTs to one key of a versioned bucket all become versions")
