@@ -225,12 +225,16 @@ extension Engine {
     }
 
     /// Staged bytes made ready for a row: inline ones as they are, a temporary file committed
-    /// (fsync'd and renamed) — returned too, to remove if the row then fails to commit.
+    /// (fsync'd and renamed, or copied into RADOS), bytes held in memory written to RADOS — the
+    /// blob's name returned too, to remove if the row then fails to commit.
     func durable(_ staged: BlobStager.Staged) async throws -> (BlobLocation, committedFile: String?) {
         switch staged {
         case .inline(let bytes): return (.inline(bytes), nil)
         case .temporary(let file):
             let name = try await store.blobs.commit(file)
+            return (.file(name), name)
+        case .memory(let bytes):
+            let name = try await store.blobs.commit(bytes)
             return (.file(name), name)
         }
     }

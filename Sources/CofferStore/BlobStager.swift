@@ -1,25 +1,80 @@
+import Synchronization
+
 /// Receives an upload's bytes: small bodies stay in memory (and are stored inline in their row,
-/// one fsync for the whole PUT); once a body outgrows `inlineLimit` it spills to a temporary file.
+/// one fsync for the whole PUT); once a body outgrows `inlineLimit` it spills to a temporary file
+/// — except with blobs in RADOS, where a body of up to `memoryLimit` stays in memory while the
+/// process's memory budget for them lasts, and goes from there to the pool: a staging file would
+/// cost a local write and a read back for every upload.
 public final class BlobStager: @unchecked Sendable {
     public enum Staged: Sendable {
         case inline([UInt8])
         case temporary(TemporaryBlob)
+        /// A body past the inline limit held in memory, bound for RADOS.
+        case memory(StagedBytes)
     }
 
     private let blobs: BlobStore
     private let inlineLimit: Int
+    private let memoryLimit: Int
     private var buffer: [UInt8] = []
+    /// The part of the memory budget `buffer` holds (0 while it is within the inline limit).
+    private var reserved = 0
     private var file: TemporaryBlob?
     public private(set) var size: Int64 = 0
 
-    public init(blobs: BlobStore, inlineLimit: Int = 64 * 1024) {
+    /// A body held in memory at most this large (with RADOS).
+    public static let memoryLimit = 8 << 20
+    /// All bodies held in memory at once, at most this many bytes; the rest are staged in files.
+    static let memoryBudget = 128 << 20
+    static let memoryInUse = Atomic<Int>(0)
+
+    /// `memoryLimit` (tests): bodies held in memory up to that size whatever holds the blobs.
+    public init(blobs: BlobStore, inlineLimit: Int = 64 * 1024, memoryLimit: Int? = nil) {
         self.blobs = blobs
         self.inlineLimit = inlineLimit
+        self.memoryLimit = max(inlineLimit, memoryLimit ?? (blobs.rados == nil ? inlineLimit : Self.memoryLimit))
+    }
+
+    deinit { release() }
+
+    /// Takes `count` more bytes of the memory budget; false (nothing taken) when it has not that much.
+    static func reserve(_ count: Int) -> Bool {
+        var current = memoryInUse.load(ordering: .relaxed)
+        while true {
+            guard current <= memoryBudget - count else { return false }
+            let (exchanged, original) = memoryInUse.compareExchange(expected: current, desired: current + count,
+                                                                  ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
+    }
+
+    private func release() {
+        if reserved > 0 { Self.memoryInUse.subtract(reserved, ordering: .relaxed) }
+        reserved = 0
     }
 
     /// Refuses (`BlobError.noSpace`) bytes that would eat into the space kept for the database
     /// (`BlobStore.hasRoom`): checked as a body begins and for every write to a file.
     public func append(_ bytes: UnsafeRawBufferPointer) throws {
+        try append(bytes, adopting: nil)
+    }
+
+    /// `append`, taking the array itself as the staged bytes when they are the first and stay in
+    /// memory (no copy).
+    public func append(taking bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try append($0, adopting: bytes) }
+    }
+
+    /// Whether `count` more bytes would stay in memory, so that appending them does no file I/O
+    /// (then it need not leave the caller's thread).
+    public func staysInMemory(adding count: Int) -> Bool {
+        let total = buffer.count + count
+        return file == nil && (total <= inlineLimit
+            || (total <= memoryLimit && Self.memoryInUse.load(ordering: .relaxed) <= Self.memoryBudget - (total - reserved)))
+    }
+
+    private func append(_ bytes: UnsafeRawBufferPointer, adopting owned: [UInt8]?) throws {
         if size == 0 || file != nil || buffer.count + bytes.count > inlineLimit {
             guard blobs.hasRoom(adding: bytes.count) else { throw BlobError.noSpace }
         }
@@ -28,20 +83,40 @@ public final class BlobStager: @unchecked Sendable {
             try file.write(bytes)
             return
         }
-        if buffer.count + bytes.count <= inlineLimit {
-            buffer.append(contentsOf: bytes)
+        let total = buffer.count + bytes.count
+        if total <= inlineLimit {
+            keep(bytes, adopting: owned)
+            return
+        }
+        if total <= memoryLimit, Self.reserve(total - reserved) {
+            reserved = total
+            keep(bytes, adopting: owned)
             return
         }
         let spill = try blobs.makeTemporaryFile()
         file = spill
         try buffer.withUnsafeBytes { try spill.write($0) }
         buffer = []
+        release()
         try spill.write(bytes)
+    }
+
+    private func keep(_ bytes: UnsafeRawBufferPointer, adopting owned: [UInt8]?) {
+        if buffer.isEmpty, let owned {
+            buffer = owned
+        } else {
+            buffer.append(contentsOf: bytes)
+        }
     }
 
     public func finish() -> Staged {
         if let file { return .temporary(file) }
-        return .inline(buffer)
+        guard buffer.count > inlineLimit else { return .inline(buffer) }
+        // The reservation goes with the bytes: released when the last holder drops them.
+        let staged = StagedBytes(buffer, reserved: reserved)
+        reserved = 0
+        buffer = []
+        return .memory(staged)
     }
 
     /// Drops whatever was staged (a failed or refused upload).
@@ -49,5 +124,22 @@ public final class BlobStager: @unchecked Sendable {
         file?.discard()
         file = nil
         buffer = []
+        release()
+    }
+}
+
+/// An upload's body held in memory (`BlobStager.Staged.memory`), with the share of the memory
+/// budget it holds, given back when it is dropped.
+public final class StagedBytes: Sendable {
+    public let bytes: [UInt8]
+    private let reserved: Int
+
+    init(_ bytes: [UInt8], reserved: Int) {
+        self.bytes = bytes
+        self.reserved = reserved
+    }
+
+    deinit {
+        if reserved > 0 { BlobStager.memoryInUse.subtract(reserved, ordering: .relaxed) }
     }
 }

@@ -122,6 +122,17 @@ public final class BlobStore: Sendable {
         try await Offload.run { try self.commitNow(blob) }
     }
 
+    /// Writes a body held in memory (with RADOS) to the pool as a new blob; returns its name. Only
+    /// after this may a row reference it.
+    public func commit(_ staged: StagedBytes) async throws -> String {
+        guard let rados else { throw BlobError.io("memory staging without RADOS", EINVAL) }
+        return try await Offload.run {
+            let name = Self.randomName()
+            try staged.bytes.withUnsafeBytes { try self.upload($0, as: name, to: rados) }
+            return name
+        }
+    }
+
     func commitNow(_ blob: TemporaryBlob) throws -> String {
         if let rados {
             defer { blob.removeFile() }
@@ -194,6 +205,24 @@ public final class BlobStore: Sendable {
             offset += filled
             if filled < want { return }
         }
+    }
+
+    /// Writes `bytes` (at least one) into RADOS as blob `name`: piece by piece, 4 MiB per write op.
+    func upload(_ bytes: UnsafeRawBufferPointer, as name: String, to rados: RadosPool) throws {
+        let chunk = 4 << 20
+        var offset = 0
+        repeat {
+            let piece = offset / pieceSize
+            let within = offset % pieceSize
+            let count = min(chunk, pieceSize - within, bytes.count - offset)
+            do {
+                try rados.write(Self.pieceName(name, piece), UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)]),
+                                at: UInt64(within), replace: within == 0)
+            } catch RadosError.call(_, let code) {
+                throw (code == -ENOSPC || code == -EDQUOT) ? BlobError.noSpace : BlobError.io("rados write", -code)
+            }
+            offset += count
+        } while offset < bytes.count
     }
 
     /// Copies a blob file from elsewhere (`coffer admin migrate`) in as committed blob `name`.

@@ -52,6 +52,62 @@ struct BlobTests {
         #expect(throws: BlobError.self) { try damaged.read(at: 50, count: 100) }
     }
 
+    @Test("A body bound for RADOS stays in memory up to its limit and while the budget lasts; past either it is a file, and the budget comes back")
+    func memoryStaging() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-blobs-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let blobs = try BlobStore(folder: folder)
+        let limit = BlobStager.memoryLimit
+        let baseline = BlobStager.memoryInUse.load(ordering: .relaxed)
+        func inUse() -> Int { BlobStager.memoryInUse.load(ordering: .relaxed) - baseline }
+        func staged(_ sizes: [Int], memoryLimit: Int? = limit) throws -> (BlobStager, BlobStager.Staged) {
+            let stager = BlobStager(blobs: blobs, inlineLimit: 1024, memoryLimit: memoryLimit)
+            for (index, size) in sizes.enumerated() {
+                let chunk = [UInt8](repeating: UInt8(index), count: size)
+                if index.isMultiple(of: 2) { try stager.append(taking: chunk) } else { try chunk.withUnsafeBytes { try stager.append($0) } }
+            }
+            return (stager, stager.finish())
+        }
+        // Small: inline, no budget taken. Past the inline limit: in memory, its size taken, in order.
+        guard case .inline(let small) = try staged([600, 400]).1 else { Issue.record("not inline"); return }
+        #expect(small.count == 1000 && inUse() == 0)
+        do {
+            let (_, held) = try staged([300_000, 5, 200_000])
+            guard case .memory(let bytes) = held else { Issue.record("not in memory"); return }
+            #expect(bytes.bytes.count == 500_005 && inUse() == 500_005)
+            #expect(bytes.bytes[0] == 0 && bytes.bytes[300_000] == 1 && bytes.bytes[300_005] == 2)
+        }
+        #expect(inUse() == 0)  // given back with the bytes
+        // Without a memory limit (a folder of blobs): a file as before.
+        guard case .temporary(let plain) = try staged([300_000], memoryLimit: nil).1 else { Issue.record("not a file"); return }
+        plain.discard()
+        // Past the limit: the bytes so far go to a file, and their share of the budget comes back.
+        let (_, over) = try staged([limit - 10, 20])
+        guard case .temporary(let spilled) = over else { Issue.record("not a file"); return }
+        #expect(inUse() == 0)
+        let name = try await blobs.commit(spilled)
+        #expect(try blobs.size(of: name) == Int64(limit + 10))
+        // A discarded upload gives its share back too.
+        let discarded = BlobStager(blobs: blobs, inlineLimit: 1024, memoryLimit: limit)
+        try discarded.append(taking: [UInt8](repeating: 1, count: 100_000))
+        #expect(inUse() == 100_000)
+        discarded.discard()
+        #expect(inUse() == 0)
+        // The budget: bodies held at once stop at it; the next one is a file.
+        var holders: [BlobStager.Staged] = []
+        while BlobStager.memoryInUse.load(ordering: .relaxed) <= BlobStager.memoryBudget - limit {
+            let (_, held) = try staged([limit])
+            guard case .memory = held else { Issue.record("not in memory below the budget"); return }
+            holders.append(held)
+        }
+        let (_, beyond) = try staged([limit])
+        guard case .temporary(let file) = beyond else { Issue.record("held in memory beyond the budget"); return }
+        file.discard()
+        #expect(BlobStager.memoryInUse.load(ordering: .relaxed) <= BlobStager.memoryBudget)
+        holders.removeAll()
+        #expect(inUse() == 0)
+    }
+
     @Test("Orphans: an unreferenced blob is found, a referenced or recent one is left")
     func orphans() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-blobs-\(UUID().uuidString)")

@@ -472,6 +472,17 @@ def test_a_large_object_is_pieces_in_rados_read_whole_and_by_range_on_every_node
         assert ranged["Body"].read() == body[1048000:3146001]
         assert s3[node].get_object(Bucket=bucket, Key="big", Range="bytes=-100")["Body"].read() == body[-100:]
 
+    # Past the 8 MiB a node holds in memory on its way to RADOS, a body is staged in a file: the
+    # same pieces either way.
+    huge = os.urandom(9 * (1 << 20) + 5)
+    before = cluster.objects()
+    s3[1].put_object(Bucket=bucket, Key="huge", Body=huge)
+    new = cluster.objects() - before
+    huge_base = min(new, key=len)
+    assert new == {huge_base} | {f"{huge_base}.{piece}" for piece in range(1, 10)}, new
+    assert cluster.rados("stat", f"{huge_base}.9").decode().endswith("size 5\n")
+    assert s3[2].get_object(Bucket=bucket, Key="huge")["Body"].read() == huge
+
     # A multipart upload through all three nodes: its parts are blobs of their own.
     upload = s3[1].create_multipart_upload(Bucket=bucket, Key="multi")["UploadId"]
     parts = [os.urandom(5 * (1 << 20) + 3), os.urandom((1 << 20) + 7)]

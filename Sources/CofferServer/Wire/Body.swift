@@ -82,6 +82,9 @@ enum Body {
                 guard !pending.isEmpty else { return }
                 let bytes = pending
                 pending = []
+                // Bytes that stay in memory (a small body; a larger one bound for RADOS) are
+                // handed over as they are, here: no file write to overlap with.
+                if stager.staysInMemory(adding: bytes.count) { return try stager.append(taking: bytes) }
                 pending.reserveCapacity(bytes.count)
                 write = Task {
                     try await NIOThreadPool.singleton.runIfActive { try bytes.withUnsafeBytes { try stager.append($0) } }
