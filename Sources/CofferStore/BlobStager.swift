@@ -67,19 +67,25 @@ public final class BlobStager: @unchecked Sendable {
     }
 
     /// Whether `count` more bytes would stay in memory, so that appending them does no file I/O
-    /// (then it need not leave the caller's thread).
+    /// (then it need not leave the caller's thread). Never for the first bytes of a body on a
+    /// folder: they check the disk's reserve (`statvfs`, which a network mount can hold up).
     public func staysInMemory(adding count: Int) -> Bool {
+        guard file == nil, blobs.rados != nil || size > 0 else { return false }
         let total = buffer.count + count
-        return file == nil && (total <= inlineLimit
-            || (total <= memoryLimit && Self.memoryInUse.load(ordering: .relaxed) <= Self.memoryBudget - (total - reserved)))
+        return total <= inlineLimit
+            || (total <= memoryLimit && Self.memoryInUse.load(ordering: .relaxed) <= Self.memoryBudget - (total - reserved))
     }
 
     private func append(_ bytes: UnsafeRawBufferPointer, adopting owned: [UInt8]?) throws {
-        if size == 0 || file != nil || buffer.count + bytes.count > inlineLimit {
+        // The local disk's reserve guards what goes onto it: on a folder every body (small ones go
+        // into the database there), with RADOS only staging files.
+        let toRADOS = blobs.rados != nil
+        if !toRADOS, size == 0 || file != nil || buffer.count + bytes.count > inlineLimit {
             guard blobs.hasRoom(adding: bytes.count) else { throw BlobError.noSpace }
         }
         size += Int64(bytes.count)
         if let file {
+            if toRADOS { guard blobs.hasRoom(adding: bytes.count) else { throw BlobError.noSpace } }
             try file.write(bytes)
             return
         }
@@ -88,17 +94,31 @@ public final class BlobStager: @unchecked Sendable {
             keep(bytes, adopting: owned)
             return
         }
-        if total <= memoryLimit, Self.reserve(total - reserved) {
-            reserved = total
+        if total <= memoryLimit {
             keep(bytes, adopting: owned)
-            return
+            // The budget counts what the buffer holds, its spare capacity included. Without room
+            // in it, the bytes go to a file after all.
+            let more = buffer.capacity - reserved
+            if more <= 0 || Self.reserve(more) {
+                reserved = max(reserved, buffer.capacity)
+                return
+            }
+            return try spill(then: nil)
+        }
+        try spill(then: bytes)
+    }
+
+    /// Moves what is held in memory (then `bytes`) to a temporary file, which takes the rest.
+    private func spill(then bytes: UnsafeRawBufferPointer?) throws {
+        if blobs.rados != nil {
+            guard blobs.hasRoom(adding: buffer.count + (bytes?.count ?? 0)) else { throw BlobError.noSpace }
         }
         let spill = try blobs.makeTemporaryFile()
         file = spill
         try buffer.withUnsafeBytes { try spill.write($0) }
         buffer = []
         release()
-        try spill.write(bytes)
+        if let bytes { try spill.write(bytes) }
     }
 
     private func keep(_ bytes: UnsafeRawBufferPointer, adopting owned: [UInt8]?) {

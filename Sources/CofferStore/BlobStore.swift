@@ -128,7 +128,12 @@ public final class BlobStore: Sendable {
         guard let rados else { throw BlobError.io("memory staging without RADOS", EINVAL) }
         return try await Offload.run {
             let name = Self.randomName()
-            try staged.bytes.withUnsafeBytes { try self.upload($0, as: name, to: rados) }
+            do {
+                try staged.bytes.withUnsafeBytes { try self.upload($0, as: name, to: rados) }
+            } catch {
+                self.remove(name)  // the pieces written before the failure
+                throw error
+            }
             return name
         }
     }
@@ -137,7 +142,12 @@ public final class BlobStore: Sendable {
         if let rados {
             defer { blob.removeFile() }
             try blob.finishWriting(sync: false)
-            try upload(path: blob.path, as: blob.name, to: rados)
+            do {
+                try upload(path: blob.path, as: blob.name, to: rados)
+            } catch {
+                remove(blob.name)  // the pieces written before the failure
+                throw error
+            }
             return blob.name
         }
         try blob.sync()

@@ -15,12 +15,13 @@ struct ApplicationTests {
     static let accessKey = "AKIAAPPTESTROOT00001"
     static let secret = "app-test-secret"
 
-    func withApp(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    func withApp(maxObjectSize: Int64? = nil, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         var options = ServerOptions(dataFolder: FileManager.default.temporaryDirectory
             .appendingPathComponent("coffer-app-\(UUID().uuidString)"))
         options.rootAccessKey = Self.accessKey
         options.rootSecretKey = Self.secret
         options.port = 0
+        if let maxObjectSize { options.maxObjectSize = maxObjectSize }
         let instance = try CofferInstance(options: options)
         let app = try instance.makeApplication(logger: Logger(label: "test"))
         try await app.test(.router) { client in try await body(client) }
@@ -67,6 +68,34 @@ struct ApplicationTests {
         fields[HTTPField.Name("x-amz-content-sha256")!] = payload
         fields.append(contentsOf: extra)
         return fields
+    }
+
+    @Test("A body one byte over the largest object is EntityTooLarge and stores nothing; one at the limit is stored")
+    func entityTooLarge() async throws {
+        let limit = 300_000
+        try await withApp(maxObjectSize: Int64(limit)) { client in
+            try await client.execute(uri: "/big-bucket", method: .put, headers: Self.signed(.put, "/big-bucket")) {
+                #expect($0.status == .ok)
+            }
+            for (size, fits) in [(limit, true), (limit + 1, false), (3 * limit, false)] {
+                let body = (0..<size).map { UInt8(truncatingIfNeeded: $0 &+ size) }
+                try await client.execute(uri: "/big-bucket/k", method: .put, headers: Self.signed(.put, "/big-bucket/k", body: body),
+                                         body: ByteBuffer(bytes: body)) { response in
+                    #expect(response.status == (fits ? .ok : .badRequest))
+                    if !fits {
+                        let text = String(buffer: response.body)
+                        #expect(text.contains("<Code>EntityTooLarge</Code>") && text.contains("<MaxSizeAllowed>\(limit)</MaxSizeAllowed>"))
+                    }
+                }
+                // What is stored is the body that fit, whole.
+                try await client.execute(uri: "/big-bucket/k", method: .get, headers: Self.signed(.get, "/big-bucket/k")) { response in
+                    #expect(response.status == .ok)
+                    // Compared outside #expect: a failure there would diff 300,000 bytes.
+                    let whole = Array(buffer: response.body) == (0..<limit).map { UInt8(truncatingIfNeeded: $0 &+ limit) }
+                    #expect(whole, "the stored body is not the one that fit")
+                }
+            }
+        }
     }
 
     @Test("Health probe and anonymous requests")

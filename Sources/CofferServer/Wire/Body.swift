@@ -69,10 +69,13 @@ enum Body {
             // so memory stays bounded and bytes reach the file in order.
             var pending: [UInt8] = []
             var write: Task<Void, any Error>?
+            // Counted here: the stager's own count moves on the write in flight.
+            var received: Int64 = 0
             func take(_ raw: UnsafeRawBufferPointer) throws {
-                guard stager.size + Int64(pending.count + raw.count) <= limit else {
+                guard Int64(raw.count) <= limit - received else {
                     throw S3Error(.entityTooLarge, details: [("MaxSizeAllowed", "\(limit)")])
                 }
+                received += Int64(raw.count)
                 hasher.update(raw)
                 pending.append(contentsOf: raw)
             }
