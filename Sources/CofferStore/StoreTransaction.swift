@@ -184,17 +184,10 @@ public struct StoreTransaction {
         var inserted = version
         inserted.sequence = sequence
         inserted.isLatest = true
-        var blobFile: String?
-        var blobInline: [UInt8]?
-        switch version.blob {
-        case .inline(let bytes): blobInline = bytes
-        case .file(let name), .manifest(let name): blobFile = name
-        case .none: break
-        }
-        if case .file(let name) = version.blob { try checkNotSwept(name) }
+        let (blobFile, blobInline) = try blobColumns(version.blob)
         let arguments: [(any DatabaseValueConvertible)?] = [
             bucketID, version.key, version.versionID, version.isDeleteMarker, version.lastModified,
-            version.size, version.etag, version.headers.encoded, version.checksums, blobFile, blobInline.map { Data($0) },
+            version.size, version.etag, version.headers.encoded, version.checksums, blobFile, blobInline,
         ]
         let columns = "bucket_id, key, version_id, is_marker, modified_ms, size, etag, headers, checksums, blob_file, blob_inline, is_latest, seq"
         if postgres {
@@ -222,18 +215,11 @@ public struct StoreTransaction {
         var stored = version
         stored.sequence = existing.sequence
         stored.isLatest = true
-        var blobFile: String?
-        var blobInline: [UInt8]?
-        switch version.blob {
-        case .inline(let bytes): blobInline = bytes
-        case .file(let name), .manifest(let name): blobFile = name
-        case .none: break
-        }
-        if case .file(let name) = version.blob { try checkNotSwept(name) }
+        let (blobFile, blobInline) = try blobColumns(version.blob)
         let (condition, keyArguments) = sameVersion(bucketID: bucketID, key: version.key, versionID: version.versionID)
         let arguments: SQLDatabase.Arguments = [
             version.isDeleteMarker, version.lastModified, version.size, version.etag, version.headers.encoded,
-            version.checksums, blobFile, blobInline.map { Data($0) },
+            version.checksums, blobFile, blobInline,
         ]
         try db.send(sql: """
             UPDATE versions SET is_marker = ?, modified_ms = ?, size = ?, etag = ?, headers = ?, checksums = ?,
@@ -241,6 +227,18 @@ public struct StoreTransaction {
             WHERE \(condition)
             """, arguments: arguments + keyArguments)
         return stored
+    }
+
+    /// A version's `blob_file` and `blob_inline` columns; refuses a blob file the sweep has taken.
+    private func blobColumns(_ blob: BlobLocation) throws -> (file: String?, inline: Data?) {
+        switch blob {
+        case .inline(let bytes): return (nil, Data(bytes))
+        case .file(let name):
+            try checkNotSwept(name)
+            return (name, nil)
+        case .manifest(let name): return (name, nil)
+        case .none: return (nil, nil)
+        }
     }
 
     /// Removes one entry; if it was the newest, the next newest becomes latest — unless
