@@ -114,20 +114,10 @@ extension Engine {
                 key: key, versionID: VersionID.make(nowMicros: UInt64(modified) * 1000), at: modified))
             return (DeleteOutcome(versionID: marker.versionID, deleteMarker: true, removedByVersionID: false), [])
         case .suspended:
-            var orphans: [String] = []
-            let marker = ObjectVersion.deleteMarker(key: key, versionID: VersionID.null, at: modified)
-            if let existing = try transaction.version(bucketID: bucket.id, key: key, versionID: VersionID.null) {
-                if existing.isLatest {
-                    // The current null version becomes the marker, its row rewritten in place.
-                    _ = try transaction.replaceLatestVersion(bucketID: bucket.id, existing, with: marker)
-                    orphans = try unreferencedFiles(existing.blob, in: transaction)
-                } else {
-                    orphans = try remove(existing, bucketID: bucket.id, in: transaction, promotingNext: false)
-                    _ = try transaction.insertVersion(bucketID: bucket.id, marker)
-                }
-            } else {
-                _ = try transaction.insertVersion(bucketID: bucket.id, marker)
-            }
+            // A null marker, written as a PUT of the null version is: it takes the place of the
+            // key's null version (in place when that is the latest entry).
+            let (_, orphans) = try write(.deleteMarker(key: key, versionID: VersionID.null, at: modified), to: bucket,
+                                         in: transaction)
             return (DeleteOutcome(versionID: VersionID.null, deleteMarker: true, removedByVersionID: false), orphans)
         }
     }

@@ -128,12 +128,7 @@ public final class BlobStore: Sendable {
         guard let rados else { throw BlobError.io("memory staging without RADOS", EINVAL) }
         return try await Offload.run {
             let name = Self.randomName()
-            do {
-                try staged.bytes.withUnsafeBytes { try self.upload($0, as: name, to: rados) }
-            } catch {
-                self.remove(name)  // the pieces written before the failure
-                throw error
-            }
+            try staged.bytes.withUnsafeBytes { try self.upload($0, as: name, to: rados) }
             return name
         }
     }
@@ -142,12 +137,7 @@ public final class BlobStore: Sendable {
         if let rados {
             defer { blob.removeFile() }
             try blob.finishWriting(sync: false)
-            do {
-                try upload(path: blob.path, as: blob.name, to: rados)
-            } catch {
-                remove(blob.name)  // the pieces written before the failure
-                throw error
-            }
+            try upload(path: blob.path, as: blob.name, to: rados)
             return blob.name
         }
         try blob.sync()
@@ -181,58 +171,60 @@ public final class BlobStore: Sendable {
         String(object.prefix { $0 != "." })
     }
 
-    /// Copies the file at `path` into RADOS as blob `name`, piece by piece, 4 MiB per write op.
-    /// A full pool (or one over its quota) is `BlobError.noSpace` at once.
+    /// Copies the file at `path` into RADOS as blob `name` (see `upload(size:as:to:next:)`).
     func upload(path: String, as name: String, to rados: RadosPool) throws {
         let input = open(path, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw BlobError.io("open", errno) }
         defer { close(input) }
-        let chunk = 4 << 20
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 4096)
+        var stats = stat()
+        guard fstat(input, &stats) == 0 else { throw BlobError.io("stat", errno) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.uploadChunk, alignment: 4096)
         defer { buffer.deallocate() }
-        var offset = 0
-        var wrotePiece = -1
-        while true {
-            // Never across a piece's end: each write op stays inside one RADOS object.
-            let want = min(chunk, pieceSize - offset % pieceSize)
+        try upload(size: Int(stats.st_size), as: name, to: rados) { offset, count in
             var filled = 0
-            while filled < want {
-                let count = pread(input, buffer.baseAddress! + filled, want - filled, off_t(offset + filled))
-                if count < 0, errno == EINTR { continue }
-                guard count >= 0 else { throw BlobError.io("read", errno) }
-                if count == 0 { break }
-                filled += count
+            while filled < count {
+                let read = pread(input, buffer.baseAddress! + filled, count - filled, off_t(offset + filled))
+                if read < 0, errno == EINTR { continue }
+                guard read >= 0 else { throw BlobError.io("read", errno) }
+                guard read > 0 else { throw BlobError.io("read: the file is shorter than it was", EIO) }
+                filled += read
             }
-            if filled == 0, wrotePiece >= 0 { return }
-            let piece = offset / pieceSize
-            do {
-                try rados.write(Self.pieceName(name, piece), UnsafeRawBufferPointer(rebasing: buffer[..<filled]),
-                                at: UInt64(offset % pieceSize), replace: piece != wrotePiece)
-            } catch RadosError.call(_, let code) {
-                throw (code == -ENOSPC || code == -EDQUOT) ? BlobError.noSpace : BlobError.io("rados write", -code)
-            }
-            wrotePiece = piece
-            offset += filled
-            if filled < want { return }
+            return UnsafeRawBufferPointer(rebasing: buffer[..<count])
         }
     }
 
-    /// Writes `bytes` (at least one) into RADOS as blob `name`: piece by piece, 4 MiB per write op.
+    /// Writes `bytes` (at least one) into RADOS as blob `name` (see `upload(size:as:to:next:)`).
     func upload(_ bytes: UnsafeRawBufferPointer, as name: String, to rados: RadosPool) throws {
-        let chunk = 4 << 20
+        try upload(size: bytes.count, as: name, to: rados) { offset, count in
+            UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
+        }
+    }
+
+    static let uploadChunk = 4 << 20
+
+    /// Writes a blob of `size` bytes into RADOS as `name`, piece by piece, at most 4 MiB per write
+    /// op and never across a piece's end; `next(offset, count)` gives the bytes of each write. A
+    /// full pool (or one over its quota) is `BlobError.noSpace` at once. On a failure the pieces
+    /// written so far are removed. An empty blob is one empty object.
+    private func upload(size: Int, as name: String, to rados: RadosPool,
+                        next: (_ offset: Int, _ count: Int) throws -> UnsafeRawBufferPointer) throws {
         var offset = 0
-        repeat {
-            let piece = offset / pieceSize
-            let within = offset % pieceSize
-            let count = min(chunk, pieceSize - within, bytes.count - offset)
-            do {
-                try rados.write(Self.pieceName(name, piece), UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)]),
-                                at: UInt64(within), replace: within == 0)
-            } catch RadosError.call(_, let code) {
-                throw (code == -ENOSPC || code == -EDQUOT) ? BlobError.noSpace : BlobError.io("rados write", -code)
-            }
-            offset += count
-        } while offset < bytes.count
+        do {
+            repeat {
+                let within = offset % pieceSize
+                let count = min(Self.uploadChunk, pieceSize - within, size - offset)
+                do {
+                    try rados.write(Self.pieceName(name, offset / pieceSize), try next(offset, count),
+                                    at: UInt64(within), replace: within == 0)
+                } catch RadosError.call(_, let code) {
+                    throw (code == -ENOSPC || code == -EDQUOT) ? BlobError.noSpace : BlobError.io("rados write", -code)
+                }
+                offset += count
+            } while offset < size
+        } catch {
+            remove(name)
+            throw error
+        }
     }
 
     /// Copies a blob file from elsewhere (`coffer admin migrate`) in as committed blob `name`.
