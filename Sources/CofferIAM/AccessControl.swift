@@ -163,8 +163,9 @@ public final class AccessControl: Sendable {
     /// Refuses (throws `Denial`) unless `principal` may perform `action` on `resource`.
     /// `bucket`: the bucket whose policy applies (S3); `keys`: the condition keys, built only if
     /// a statement needs them.
-    public func authorize(_ principal: Principal, action: String, resource: String, bucket: String?,
-                          service: Service, keys: () -> [String: [String]]) throws {
+    /// `resource` is made only when a policy is read (the root of a bucket without one needs none).
+    public func authorize(_ principal: Principal, action: String, resource makeResource: @autoclosure () -> String,
+                          bucket: String?, service: Service, keys: () -> [String: [String]]) throws {
         // The root's bucket-policy calls never read the policy: whatever it says (or if it no
         // longer parses), the root can always replace or remove it.
         if principal.isRoot, Self.rootPolicyActions.contains(action) { return }
@@ -172,6 +173,7 @@ public final class AccessControl: Sendable {
         if principal.isRoot {
             // The root is not subject to identity policies; only a bucket policy's Deny binds it.
             guard let resourcePolicy else { return }
+            let resource = makeResource()
             let evaluation = evaluate(principal, action: action, resource: resource, identity: [],
                                       resourcePolicy: resourcePolicy, keys: keys)
             if evaluation.decision == .explicitDeny {
@@ -180,6 +182,7 @@ public final class AccessControl: Sendable {
             return
         }
         let identity = principal.isAnonymous ? [] : try identityPolicies(user: principal.userName)
+        let resource = makeResource()
         let evaluation = evaluate(principal, action: action, resource: resource, identity: identity,
                                   resourcePolicy: resourcePolicy, keys: keys)
         switch evaluation.decision {

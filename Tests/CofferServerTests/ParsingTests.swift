@@ -34,6 +34,17 @@ struct ParsingTests {
         let withoutSignature = try SigV4Verifier.canonicalRequest(method: "GET", target: signed, includeSignature: false,
                                                                   head: head, signedHeaders: "host", payloadHash: "")
         #expect(String(decoding: withoutSignature, as: UTF8.self).split(separator: "\n")[2] == "x=~")
+        // A name that is a prefix of another comes first; a repeated name is ordered by value.
+        let repeated = try RequestTarget("/b/k?ab=1&a=2&a=1&a=10&b")
+        let sorted = try SigV4Verifier.canonicalRequest(method: "GET", target: repeated, includeSignature: true,
+                                                        head: head, signedHeaders: "host", payloadHash: "")
+        #expect(String(decoding: sorted, as: UTF8.self).split(separator: "\n")[2] == "a=1&a=10&a=2&ab=1&b=")
+        // RFC 3986's unreserved bytes, and only they, stay as they are.
+        let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
+        let everyByte: [UInt8] = (0...255).map { UInt8($0) }
+        let kept: [UInt8] = everyByte.filter { Percent.isUnreserved($0) }
+        let expected: [UInt8] = everyByte.filter { unreserved.contains($0) }
+        #expect(kept == expected)
         #expect(throws: S3Error.self) { try RequestTarget("/b/k?a=%zz") }
         #expect(throws: S3Error.self) { try RequestTarget("/b/k?a=%41%") }
         #expect(throws: S3Error.self) { try RequestTarget("/b/k?a=%4") }

@@ -115,10 +115,16 @@ struct PipelineTests {
     func answersAndDeclines() throws {
         let (channel, _) = try Self.inPlaceChannel(Self.responder)
         defer { _ = try? channel.finish() }
-        try channel.writeInbound(Self.get("/small"))
-        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        for _ in 0..<2 {
+            try channel.writeInbound(Self.get("/small"))
+            try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        }
         channel.pipeline.fireChannelReadComplete()
-        #expect(try Self.written(channel) == "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nsmall")
+        // The answers to everything read in this turn of the loop leave in one flush, when the
+        // turn's reads are done (every connection's), not one write per read.
+        #expect(try Self.written(channel) == "")
+        channel.embeddedEventLoop.run()
+        #expect(try Self.written(channel) == String(repeating: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nsmall", count: 2))
         #expect(try channel.readInbound(as: HTTPRequestPart.self) == nil)
 
         try channel.writeInbound(Self.get("/other"))
@@ -159,6 +165,7 @@ struct PipelineTests {
         try channel.writeInbound(HTTPServerRequestPart.end(nil))
         #expect(try channel.readInbound(as: HTTPRequestPart.self) == nil)
         channel.pipeline.fireChannelReadComplete()
+        channel.embeddedEventLoop.run()
         #expect(try Self.written(channel) == "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nsmall")
     }
 

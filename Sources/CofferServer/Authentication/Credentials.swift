@@ -44,7 +44,7 @@ struct RegistryCredentialStore: CredentialStore {
     private static func copy(_ text: String) -> String { String(decoding: Array(text.utf8), as: UTF8.self) }
 
     func credential(for accessKey: String) throws -> Credential? {
-        if let root = root.value.credential, accessKey.utf8.elementsEqual(root.principal.accessKey.utf8) {
+        if let root = root.value.credential, sameBytes(accessKey, root.principal.accessKey) {
             return root  // bytes, not canonical equivalence
         }
         return try registry?.users.credential(for: accessKey)

@@ -34,6 +34,14 @@ final class SigV4Verifier: Sendable {
 
     private final class SigningCache {
         var entries: [SigningScope: Signing] = [:]
+        /// The entry used last, as one reference: checking it retains nothing else.
+        var last: Last?
+    }
+
+    private final class Last {
+        let scope: SigningScope
+        let signing: Signing
+        init(_ scope: SigningScope, _ signing: Signing) { (self.scope, self.signing) = (scope, signing) }
     }
 
     init(credentials: any CredentialStore, region: String = "us-east-1", maxSkew: Int64 = 15 * 60,
@@ -62,7 +70,7 @@ final class SigV4Verifier: Sendable {
 
     private func verify(_ head: HTTPRequest, target: RequestTarget, service: String,
                         bodySHA256: String?) throws -> Authentication {
-        if let authorization = head.headerFields[.authorization] {
+        if let authorization = head.headerFields.value(.authorization) {
             return try verifyHeader(authorization, head: head, target: target, service: service,
                                           bodySHA256: bodySHA256)
         }
@@ -97,7 +105,7 @@ final class SigV4Verifier: Sendable {
         else { throw S3Error(.authorizationHeaderMalformed) }
         let scope = try checkedScope(credentialText, service: service, signedHeaders: signedText, head: head,
                                      presigned: false)
-        guard let amzDate = head.headerFields[Self.amzDate] ?? head.headerFields[.date],
+        guard let amzDate = head.headerFields.value(Self.amzDate) ?? head.headerFields.value(.date),
               let requestTime = Self.parseAmzDate(amzDate) ?? HTTPDate.parse(amzDate).map({ $0 / 1000 })
         else { throw S3Error(.accessDenied, "AWS authentication requires a valid Date or x-amz-date header") }
         try checkSkew(requestTime)
@@ -107,7 +115,7 @@ final class SigV4Verifier: Sendable {
 
         let payload: PayloadHash
         let payloadText: String
-        if let declared = head.headerFields[Self.contentSHA256] {
+        if let declared = head.headerFields.value(Self.contentSHA256) {
             payloadText = declared
             if declared == "UNSIGNED-PAYLOAD" {
                 payload = .unsigned
@@ -133,7 +141,7 @@ final class SigV4Verifier: Sendable {
         let amzDateText = Self.amzDateString(requestTime)
         try verifySignature(signature, canonicalRequest: canonical, amzDate: amzDateText, scope: scope,
                             secret: credential.secretKey)
-        try checkSessionToken(credential, presented: head.headerFields[Self.securityToken])
+        try checkSessionToken(credential, presented: head.headerFields.value(Self.securityToken))
         if payloadText.hasPrefix("STREAMING-") {
             let signing = StreamingPayload.Signing(seedSignature: signature, key: signingKey(secret: credential.secretKey,
                                                                                             scope: scope),
@@ -174,7 +182,7 @@ final class SigV4Verifier: Sendable {
         }
         let scope = try checkedScope(credentialText, service: service, signedHeaders: signedText, head: head,
                                      presigned: true)
-        guard let signedAt = Self.parseAmzDate(dateText), dateText.utf8.prefix(8).elementsEqual(scope.date.utf8) else {
+        guard let signedAt = Self.parseAmzDate(dateText), sameBytes(Substring(dateText.utf8.prefix(8)), scope.date) else {
             throw S3Error(.authorizationQueryParametersError, "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
         }
         guard let expires = Int64(expiresText), (1...604_800).contains(expires) else {
@@ -184,7 +192,7 @@ final class SigV4Verifier: Sendable {
         try checkTime(signedAt: signedAt, expires: expires)
 
         // S3 presigns UNSIGNED-PAYLOAD; the other services sign the body's hash.
-        let payloadText = head.headerFields[Self.contentSHA256] ?? bodySHA256 ?? "UNSIGNED-PAYLOAD"
+        let payloadText = head.headerFields.value(Self.contentSHA256) ?? bodySHA256 ?? "UNSIGNED-PAYLOAD"
         let payload: PayloadHash = payloadText == "UNSIGNED-PAYLOAD" ? .unsigned : .sha256(payloadText.lowercased())
         let canonical = try Self.canonicalRequest(method: head.method.rawValue, target: target,
                                                   includeSignature: false, head: head,
@@ -206,13 +214,40 @@ final class SigV4Verifier: Sendable {
         var text: String { "\(date)/\(region)/\(service)/aws4_request" }
 
         init(_ credential: String, service expected: String, error: S3ErrorCode) throws {
-            let parts = credential.utf8.split(separator: UInt8(ascii: "/"), maxSplits: 4, omittingEmptySubsequences: false)
-                .map(Substring.init)
-            func part(_ number: Int) -> Substring { parts[number] }
-            guard parts.count == 5, part(4) == "aws4_request", part(1).utf8.count == 8, !part(0).isEmpty else {
+            // Five parts split at the first four slashes (the last keeps any further slash, and so
+            // is not "aws4_request").
+            var parts: (Substring, Substring, Substring, Substring, Substring) = ("", "", "", "", "")
+            var count = 0
+            var start = credential.utf8.startIndex
+            var index = start
+            while index < credential.utf8.endIndex, count < 4 {
+                if credential.utf8[index] == UInt8(ascii: "/") {
+                    let part = credential[start..<index]
+                    switch count {
+                    case 0: parts.0 = part
+                    case 1: parts.1 = part
+                    case 2: parts.2 = part
+                    default: parts.3 = part
+                    }
+                    count += 1
+                    start = credential.utf8.index(after: index)
+                }
+                index = credential.utf8.index(after: index)
+            }
+            parts.4 = credential[start...]
+            func part(_ number: Int) -> Substring {
+                switch number {
+                case 0: parts.0
+                case 1: parts.1
+                case 2: parts.2
+                case 3: parts.3
+                default: parts.4
+                }
+            }
+            guard count == 4, sameBytes(part(4), "aws4_request"), part(1).utf8.count == 8, !part(0).isEmpty else {
                 throw S3Error(error, "The credential is malformed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
             }
-            guard part(3) == expected else {
+            guard sameBytes(part(3), expected) else {
                 throw S3Error(error, "The credential is for service '\(part(3))'; this endpoint expects '\(expected)'.")
             }
             accessKey = String(part(0))
@@ -242,13 +277,20 @@ final class SigV4Verifier: Sendable {
     /// header could otherwise be added to a presigned URL (or a signed request) and act — an
     /// `x-amz-copy-source` turning a drop-box PUT into a read of any object.
     static func requireSigned(_ signedHeaders: String, head: HTTPRequest) throws {
-        let signed = signedHeaders.utf8.split(separator: UInt8(ascii: ";"))
-        func isSigned(_ name: String) -> Bool { signed.contains { $0.elementsEqual(name.utf8) } }
+        func isSigned(_ name: String) -> Bool {
+            var rest = Substring(signedHeaders)
+            while !rest.isEmpty {
+                let end = rest.utf8.firstIndex(of: UInt8(ascii: ";")) ?? rest.endIndex
+                if sameBytes(rest[..<end], name) { return true }
+                rest = end == rest.endIndex ? "" : rest[rest.utf8.index(after: end)...]
+            }
+            return false
+        }
         var unsigned: [String] = []
         if !isSigned("host") { unsigned.append("host") }
         for field in head.headerFields {
             let name = field.name.canonicalName
-            if name.utf8.starts(with: "x-amz-".utf8), !isSigned(name), !unsigned.contains(name) { unsigned.append(name) }
+            if hasBytePrefix(name, "x-amz-"), !isSigned(name), !unsigned.contains(name) { unsigned.append(name) }
         }
         guard unsigned.isEmpty else {
             throw S3Error(.accessDenied, "There were headers present in the request which were not signed",
@@ -302,50 +344,83 @@ final class SigV4Verifier: Sendable {
         var hasher = SHA256()
         canonicalRequest.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         hasher.finalize().withUnsafeBytes { appendHex($0, to: &stringToSign) }
-        var hmac = signer(secret: secret, scope: scope)
-        hmac.update(data: stringToSign)
         var expected: [UInt8] = []
-        hmac.finalize().withUnsafeBytes { appendHex($0, to: &expected) }
+        expected.reserveCapacity(64)
+        signing(secret: secret, scope: scope).authenticate(stringToSign).withUnsafeBytes { appendHex($0, to: &expected) }
         guard constantTimeEqual(expected, signature.utf8) else {
             throw S3Error(.signatureDoesNotMatch, details: [("StringToSign", String(decoding: stringToSign, as: UTF8.self))])
         }
     }
 
-    /// An HMAC keyed with kSigning for (secret, date, region, service), ready for the string to
-    /// sign (its key already absorbed; each use updates a copy).
-    func signer(secret: String, scope: Scope) -> HMAC<SHA256> { signing(secret: secret, scope: scope).signer }
-
     /// kSigning for (secret, date, region, service).
     func signingKey(secret: String, scope: Scope) -> SymmetricKey { signing(secret: secret, scope: scope).key }
 
-    /// kSigning and its HMAC, cached: they change once a day per key.
+    /// kSigning and its HMAC, cached: they change once a day per key. The scope used last is
+    /// checked first, by its bytes (most requests are signed by the key that signed the one before).
     private func signing(secret: String, scope: Scope) -> Signing {
-        let cacheKey = SigningScope(secret: secret, date: scope.date, region: scope.region, service: scope.service)
         let cache = signings.value
-        if let signing = cache.entries[cacheKey] { return signing }
+        if let last = cache.last, last.scope.matches(secret: secret, scope) { return last.signing }
+        let cacheKey = SigningScope(secret: secret, date: scope.date, region: scope.region, service: scope.service)
+        if let signing = cache.entries[cacheKey] {
+            cache.last = Last(cacheKey, signing)
+            return signing
+        }
         func hmac(_ key: some ContiguousBytes, _ text: String) -> [UInt8] {
             Array(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: SymmetricKey(data: key)))
         }
         let kDate = hmac(Array("AWS4\(secret)".utf8), scope.date)
         let kRegion = hmac(kDate, scope.region)
         let kService = hmac(kRegion, scope.service)
-        let key = SymmetricKey(data: hmac(kService, "aws4_request"))
-        let signing = Signing(key: key, signer: HMAC<SHA256>(key: key))
+        let signing = Signing(key: hmac(kService, "aws4_request"))
         if cache.entries.count > 10_000 { cache.entries.removeAll() }
         cache.entries[cacheKey] = signing
+        cache.last = Last(cacheKey, signing)
         return signing
     }
 
-    private struct SigningScope: Hashable {
+    fileprivate struct SigningScope: Hashable {
         var secret: String
         var date: String
         var region: String
         var service: String
+
+        func matches(secret: String, _ scope: Scope) -> Bool {
+            sameBytes(self.secret, secret) && sameBytes(date, scope.date) && sameBytes(region, scope.region)
+                && sameBytes(service, scope.service)
+        }
     }
 
-    private struct Signing {
-        var key: SymmetricKey
-        var signer: HMAC<SHA256>
+    /// kSigning, and HMAC-SHA256 under it (RFC 2104) with both padded key blocks already hashed:
+    /// a signature costs two copies of a hash state and the message, not a fresh HMAC.
+    fileprivate struct Signing {
+        let key: SymmetricKey
+        private let inner: SHA256
+        private let outer: SHA256
+
+        init(key bytes: [UInt8]) {
+            key = SymmetricKey(data: bytes)
+            var innerPad = [UInt8](repeating: 0x36, count: 64)
+            var outerPad = [UInt8](repeating: 0x5C, count: 64)
+            for (index, byte) in bytes.enumerated() {  // 32 bytes: shorter than a block, used as is
+                innerPad[index] ^= byte
+                outerPad[index] ^= byte
+            }
+            var inner = SHA256()
+            innerPad.withUnsafeBytes { inner.update(bufferPointer: $0) }
+            var outer = SHA256()
+            outerPad.withUnsafeBytes { outer.update(bufferPointer: $0) }
+            self.inner = inner
+            self.outer = outer
+        }
+
+        /// HMAC-SHA256(kSigning, message).
+        func authenticate(_ message: [UInt8]) -> SHA256.Digest {
+            var inner = self.inner
+            message.withUnsafeBytes { inner.update(bufferPointer: $0) }
+            var outer = self.outer
+            inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
+            return outer.finalize()
+        }
     }
 
     /// The canonical request (SigV4 §"Create a canonical request"), S3 flavour: the path as sent.
@@ -356,28 +431,41 @@ final class SigV4Verifier: Sendable {
         var encoded: [UInt8] = []
         encoded.reserveCapacity(target.rawQuery.utf8.count + 32)
         var pairs: [(name: Range<Int>, value: Range<Int>)] = []
+        pairs.reserveCapacity(8)
         var failed = false
         RequestTarget.forEachQueryItem(target.rawQuery) { rawName, rawValue in
             let nameStart = encoded.count
             guard Percent.appendCanonical(rawName, to: &encoded) else { return failed = true }
             let valueStart = encoded.count
             guard Percent.appendCanonical(rawValue, to: &encoded) else { return failed = true }
-            if !includeSignature, encoded[nameStart..<valueStart].elementsEqual("X-Amz-Signature".utf8) {
+            if !includeSignature, valueStart - nameStart == 15, encoded.withUnsafeBufferPointer({
+                memcmp($0.baseAddress! + nameStart, "X-Amz-Signature", 15) == 0
+            }) {
                 encoded.removeSubrange(nameStart...)
                 return
             }
             pairs.append((nameStart..<valueStart, valueStart..<encoded.count))
         }
         if failed { throw S3Error(.signatureDoesNotMatch) }
-        pairs.sort { a, b in
-            let (nameA, nameB) = (encoded[a.name], encoded[b.name])
-            return nameA.elementsEqual(nameB) ? encoded[a.value].lexicographicallyPrecedes(encoded[b.value])
-                                              : nameA.lexicographicallyPrecedes(nameB)
+        // By name, then value, as bytes. Clients send them sorted (botocore does): checked first.
+        encoded.withUnsafeBufferPointer { bytes in
+            func order(_ a: Range<Int>, _ b: Range<Int>) -> Int32 {
+                let common = min(a.count, b.count)
+                let result = common == 0 ? 0 : memcmp(bytes.baseAddress! + a.lowerBound, bytes.baseAddress! + b.lowerBound, common)
+                return result != 0 ? result : Int32(a.count - b.count).signum()
+            }
+            func precedes(_ a: (name: Range<Int>, value: Range<Int>), _ b: (name: Range<Int>, value: Range<Int>)) -> Bool {
+                let byName = order(a.name, b.name)
+                return byName != 0 ? byName < 0 : order(a.value, b.value) < 0
+            }
+            if pairs.indices.dropFirst().contains(where: { precedes(pairs[$0], pairs[$0 - 1]) }) {
+                pairs.sort(by: precedes)
+            }
         }
 
         let newline = UInt8(ascii: "\n")
         var output: [UInt8] = []
-        output.reserveCapacity(512)
+        output.reserveCapacity(encoded.count + target.rawPath.utf8.count + signedHeaders.utf8.count + 256)
         output += method.utf8
         output.append(newline)
         if target.rawPath.isEmpty { output.append(UInt8(ascii: "/")) } else { output += target.rawPath.utf8 }

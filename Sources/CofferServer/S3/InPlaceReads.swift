@@ -55,6 +55,11 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
     /// A GET or HEAD held until its end arrives.
     private var held: HTTPRequestHead?
     private var needsFlush = false
+    /// A flush of answers written here waits for the end of the event loop's turn: every
+    /// connection's reads of the turn are answered, then each connection's answers are flushed
+    /// (NIO runs tasks after the turn's I/O). Until then a flush from upstream sends them too.
+    private var flushScheduled = false
+    private var removed = false
     /// Whether an answer was written here since the connection began.
     private var answered = false
     /// The response encoder's context, where the end of input waits for the answers to be out.
@@ -74,6 +79,7 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         encoder = nil
+        removed = true
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -148,7 +154,13 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
     func channelReadComplete(context: ChannelHandlerContext) {
         if needsFlush {
             needsFlush = false
-            context.flush()
+            if !flushScheduled {
+                flushScheduled = true
+                context.eventLoop.assumeIsolated().execute {
+                    self.flushScheduled = false
+                    if !self.removed { context.flush() }
+                }
+            }
         }
         if forwarded {
             forwarded = false

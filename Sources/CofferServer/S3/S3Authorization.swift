@@ -9,8 +9,16 @@ import Synchronization
 /// One permission an S3 request needs: an IAM action on a resource, and the bucket whose policy applies.
 struct S3Permission: Sendable {
     var action: String
-    var resource: String
+    /// Nil: every resource (`*`, ListAllMyBuckets).
     var bucket: String?
+    var key: ObjectKey?
+
+    /// The resource's ARN, made when a policy is read or a refusal explained.
+    var resource: String {
+        guard let bucket else { return "*" }
+        guard let key else { return "arn:aws:s3:::" + bucket }
+        return "arn:aws:s3:::" + bucket + "/" + key.text
+    }
 }
 
 /// What an S3 request needs, from the one exhaustive table below.
@@ -27,13 +35,11 @@ extension S3Request {
     /// The IAM action(s) and resource ARN(s) of a request, as AWS's Service Authorization Reference
     /// maps S3 operations (a request naming a versionId needs the `…Version` action).
     var access: S3Access {
-        func bucketArn(_ bucket: String) -> String { "arn:aws:s3:::" + bucket }
         func onBucket(_ bucket: String, _ action: String, ownerOnly: Bool = false) -> S3Access {
-            S3Access(permission: S3Permission(action: action, resource: bucketArn(bucket), bucket: bucket),
-                     ownerOnly: ownerOnly)
+            S3Access(permission: S3Permission(action: action, bucket: bucket), ownerOnly: ownerOnly)
         }
         func onObject(_ bucket: String, _ key: ObjectKey, _ action: String) -> S3Permission {
-            S3Permission(action: action, resource: bucketArn(bucket) + "/" + key.text, bucket: bucket)
+            S3Permission(action: action, bucket: bucket, key: key)
         }
         func onObject(_ object: ObjectRef, _ action: String, versioned: String) -> S3Access {
             S3Access(permission: onObject(object.bucket, object.key, object.versionID == nil ? action : versioned),
@@ -44,7 +50,7 @@ extension S3Request {
         }
         switch self {
         case .listBuckets:
-            return S3Access(permission: S3Permission(action: "s3:ListAllMyBuckets", resource: "*", bucket: nil), ownerOnly: true)
+            return S3Access(permission: S3Permission(action: "s3:ListAllMyBuckets", bucket: nil), ownerOnly: true)
         case .createBucket(let bucket): return onBucket(bucket, "s3:CreateBucket", ownerOnly: true)
         case .deleteBucket(let bucket): return onBucket(bucket, "s3:DeleteBucket", ownerOnly: true)
         case .headBucket(let bucket), .listObjects(let bucket, _), .listObjectsV2(let bucket, _):
@@ -159,7 +165,8 @@ struct S3Authorizer: AuthorizationPoint {
             throw Denial(message: "Access Denied", reason: "anonymous callers may not perform bucket-owner operations",
                          action: permission.action, resource: permission.resource)
         }
-        for permission in [needs.permission, needs.source].compactMap({ $0 }) {
+        for permission in [needs.permission, needs.source] {
+            guard let permission else { continue }
             try access.authorize(principal, action: permission.action, resource: permission.resource,
                                  bucket: permission.bucket, service: .s3) {
                 keys(principal, connection: connection, extra: request.conditionKeys)

@@ -128,7 +128,7 @@ struct S3Responder: HTTPResponder {
         else { return .declined(nil) }
         let connection = transport.context(for: head, peerIP: peerIP, requestID: "")
         // The transport rule comes before any key lookup, there.
-        if head.headerFields[S3Call.mfa] != nil, connection.insecureMFAReason != nil { return .declined(nil) }
+        if head.headerFields.has(S3Call.mfa), connection.insecureMFAReason != nil { return .declined(nil) }
         let verified = Result { try authenticate(head, target: target) }
         guard case .success(let authentication) = verified,
               // The same authorization point as the general path; a refusal is answered (and audited) there.
@@ -178,7 +178,7 @@ struct S3Responder: HTTPResponder {
     /// The request's signature, or — for a request that carries none — the anonymous principal,
     /// which the authorization point lets through only where a bucket policy allows `"*"`.
     func authenticate(_ head: HTTPRequest, target: RequestTarget) throws -> Authentication {
-        guard head.headerFields[.authorization] == nil, !target.has("X-Amz-Signature"), !target.has("X-Amz-Credential"),
+        guard !head.headerFields.has(.authorization), !target.has("X-Amz-Signature"), !target.has("X-Amz-Credential"),
               !target.has("Signature"), !target.has("AWSAccessKeyId")
         else {
             metrics.signatureChecked()
@@ -190,7 +190,7 @@ struct S3Responder: HTTPResponder {
         }
         // An unsigned body may still state its hash; if it does, the body must match it.
         var payload = PayloadHash.unsigned
-        if let stated = head.headerFields[SigV4Verifier.contentSHA256], stated.utf8.count == 64,
+        if let stated = head.headerFields.value(SigV4Verifier.contentSHA256), stated.utf8.count == 64,
            stated.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) {
             payload = .sha256(stated)
         }

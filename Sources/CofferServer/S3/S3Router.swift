@@ -31,7 +31,7 @@ extension S3Request {
     ]
 
     /// What each known query parameter is, for one lookup per parameter.
-    fileprivate enum ParameterKind { case unimplemented, subresource, value }
+    enum ParameterKind { case unimplemented, subresource, value }
     fileprivate static let kinds: [String: ParameterKind] = {
         var kinds: [String: ParameterKind] = [:]
         for name in valueParameters { kinds[name] = .value }
@@ -43,10 +43,12 @@ extension S3Request {
     /// Routes and parses a request. Errors: `NotImplemented` for what Coffer does not serve (an
     /// unimplemented or stray sub-resource, an unknown method), else the parameter's own error.
     init(method: String, target: RequestTarget, headers: HTTPFields) throws {
-        if let unsupported = target.query.first(where: { Self.kinds[$0.name] == .unimplemented }) {
-            throw S3Error(.notImplemented, "Coffer does not implement the '\(unsupported.name)' sub-resource.")
+        // Each parameter's kind, looked up once for both checks.
+        let kinds = target.query.map { Self.kinds[$0.name] }
+        if let unsupported = kinds.firstIndex(of: .unimplemented) {
+            throw S3Error(.notImplemented, "Coffer does not implement the '\(target.query[unsupported].name)' sub-resource.")
         }
-        let route = Route(method: method, target: target, headers: headers)
+        let route = Route(method: method, target: target, headers: headers, kinds: kinds)
         guard let bucket = target.bucket else {
             guard method == "GET" else { throw Route.notImplemented(method, "/") }
             try route.select(.listBuckets)
@@ -67,15 +69,16 @@ private struct Route {
     let method: String
     let target: RequestTarget
     let headers: HTTPFields
+    /// `S3Request.kinds` of each query parameter, in order.
+    let kinds: [S3Request.ParameterKind?]
 
     /// A sub-resource this operation does not define, or a valueless parameter no operation
     /// takes, is not this operation (a value-carrying unknown parameter is ignored, as AWS does).
     func select(_ operation: S3Operation) throws {
-        let defined = operation.subresources
-        if let stray = target.query.first(where: { item in
-            let kind = S3Request.kinds[item.name]
-            return (kind == .subresource || (item.value.isEmpty && kind != .value)) && !defined.contains(item.name)
-        }) {
+        // The operation's own sub-resources are looked at only when a parameter could be one.
+        if let stray = zip(target.query, kinds).first(where: { item, kind in
+            (kind == .subresource || (item.value.isEmpty && kind != .value)) && !operation.subresources.contains(item.name)
+        })?.0 {
             throw S3Error(.notImplemented,
                           "Coffer does not implement the '\(stray.name)' sub-resource for \(method) \(operation.rawValue).")
         }
@@ -164,7 +167,7 @@ private struct Route {
             return UploadRef(bucket: bucket, key: ObjectKey(key), uploadID: uploadID)
         }
         let multipart = target.has("uploadId")
-        let copies = headers[S3Responder.copySource] != nil
+        let copies = headers.has(S3Responder.copySource)
         switch method {
         case "GET":
             if multipart {
@@ -220,7 +223,7 @@ private struct Route {
             }
             options.partNumber = number
         }
-        for (parameter, value) in target.query where parameter.hasPrefix("response-") {
+        for (parameter, value) in target.query where hasBytePrefix(parameter, "response-") {
             if let name = S3Responder.overrides[parameter], !options.overrides.contains(where: { $0.name == name }) {
                 options.overrides.append((name, value))
             }

@@ -25,8 +25,8 @@ struct TransportPolicy: Sendable {
     /// `peerIP`: the connection's peer address, as `SocketAddress.ipAddress` gives it.
     func context(for head: HTTPRequest, peerIP: String?, requestID: String) -> ConnectionInfo {
         let fields = head.headerFields
-        let forwardedFor = fields[Self.forwardedFor]
-        let forwarded = forwardedFor != nil || fields[Self.forwardedHeader] != nil
+        let forwardedFor = fields.value(Self.forwardedFor)
+        let forwarded = forwardedFor != nil || fields.has(Self.forwardedHeader)
         var source = peerIP
         var sourceIP = peerIP
         var secure = isTLS
@@ -47,11 +47,11 @@ struct TransportPolicy: Sendable {
                 sourceIP = client
                 source = "\(client) via \(peerIP)"
             }
-            secure = fields[Self.forwardedProto]?.lowercased() == "https"
+            secure = fields.value(Self.forwardedProto)?.lowercased() == "https"
         }
         return ConnectionInfo(insecureMFAReason: reason(peerIP: peerIP, forwarded: forwarded, fields: fields),
                               source: source, requestID: requestID, secureTransport: secure, sourceIP: sourceIP,
-                              userAgent: fields[.userAgent])
+                              userAgent: fields.value(.userAgent))
     }
 
     static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
@@ -65,7 +65,7 @@ struct TransportPolicy: Sendable {
                 return "\(Self.subject) must use HTTPS: this one was forwarded by a proxy Coffer does not trust "
                     + "(see --trusted-proxy)."
             }
-            let proto = fields[Self.forwardedProto]?.lowercased()
+            let proto = fields.value(Self.forwardedProto)?.lowercased()
             return proto == "https" ? nil : "\(Self.subject) must use HTTPS (X-Forwarded-Proto is not https)."
         }
         if let peerIP, IPLiteral.isLoopback(peerIP) { return nil }

@@ -101,14 +101,12 @@ enum Percent {
         return true
     }
 
+    @inline(__always)
     static func isUnreserved(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
-             UInt8(ascii: "~"):
-            true
-        default: false
-        }
+        // A bit per byte value: A–Z a–z 0–9 - . _ ~ (one load and a shift, not a chain of ranges).
+        let bits: (UInt64, UInt64) = (0x03FF_6000_0000_0000, 0x47FF_FFFE_87FF_FFFE)
+        return byte < 64 ? bits.0 >> UInt64(byte) & 1 == 1
+            : byte < 128 ? bits.1 >> UInt64(byte - 64) & 1 == 1 : false
     }
 
     static func hexValue(_ byte: UInt8) -> UInt8? {

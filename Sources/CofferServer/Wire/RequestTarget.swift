@@ -94,9 +94,9 @@ struct RequestTarget: Sendable {
     }
 
     /// The first value of a query parameter.
-    subscript(name: String) -> String? { query.first { $0.name == name }?.value }
+    subscript(name: String) -> String? { query.first { sameBytes($0.name, name) }?.value }
 
-    func has(_ name: String) -> Bool { query.contains { $0.name == name } }
+    func has(_ name: String) -> Bool { query.contains { sameBytes($0.name, name) } }
 
     private static func decode(_ raw: Substring, what: String) throws(S3Error) -> String {
         guard let decoded = Percent.decode(raw) else {
