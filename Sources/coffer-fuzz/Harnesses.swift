@@ -55,6 +55,17 @@ enum Harness: String, CaseIterable {
                 _ = try? SigV4Verifier.canonicalRequest(method: "GET", target: target, includeSignature: false,
                                                         head: HTTPRequest(method: .get, scheme: nil, authority: "h", path: "/"),
                                                         signedHeaders: "host", payloadHash: "UNSIGNED-PAYLOAD")
+                // The canonical query taken as sent (canonical and sorted) is the general path's.
+                for includeSignature in [false, true] {
+                    var fast: [UInt8] = [], general: [UInt8] = []
+                    let fastResult = Result { try SigV4Verifier.appendCanonicalQuery(target.rawQuery, includeSignature: includeSignature, to: &fast) }
+                    let generalResult = Result {
+                        try SigV4Verifier.appendCanonicalQuery(target.rawQuery, includeSignature: includeSignature, to: &general, inPlace: false)
+                    }
+                    let fastRead = (try? fastResult.get()) != nil, generalRead = (try? generalResult.get()) != nil
+                    precondition(fast == general && fastRead == generalRead,
+                                 "canonical query: the in-place path differs from the general one")
+                }
             }
             _ = Percent.decode(text, plusAsSpace: true)
             _ = try? S3Responder.parseCopySource(text)

@@ -427,55 +427,14 @@ final class SigV4Verifier: Sendable {
     /// Built as bytes: it is hashed, never shown.
     static func canonicalRequest(method: String, target: RequestTarget, includeSignature: Bool, head: HTTPRequest,
                                  signedHeaders: String, payloadHash: String) throws -> [UInt8] {
-        // Every canonical name and value goes into one buffer; the pairs are ranges of it.
-        var encoded: [UInt8] = []
-        encoded.reserveCapacity(target.rawQuery.utf8.count + 32)
-        var pairs: [(name: Range<Int>, value: Range<Int>)] = []
-        pairs.reserveCapacity(8)
-        var failed = false
-        RequestTarget.forEachQueryItem(target.rawQuery) { rawName, rawValue in
-            let nameStart = encoded.count
-            guard Percent.appendCanonical(rawName, to: &encoded) else { return failed = true }
-            let valueStart = encoded.count
-            guard Percent.appendCanonical(rawValue, to: &encoded) else { return failed = true }
-            if !includeSignature, valueStart - nameStart == 15, encoded.withUnsafeBufferPointer({
-                memcmp($0.baseAddress! + nameStart, "X-Amz-Signature", 15) == 0
-            }) {
-                encoded.removeSubrange(nameStart...)
-                return
-            }
-            pairs.append((nameStart..<valueStart, valueStart..<encoded.count))
-        }
-        if failed { throw S3Error(.signatureDoesNotMatch) }
-        // By name, then value, as bytes. Clients send them sorted (botocore does): checked first.
-        encoded.withUnsafeBufferPointer { bytes in
-            func order(_ a: Range<Int>, _ b: Range<Int>) -> Int32 {
-                let common = min(a.count, b.count)
-                let result = common == 0 ? 0 : memcmp(bytes.baseAddress! + a.lowerBound, bytes.baseAddress! + b.lowerBound, common)
-                return result != 0 ? result : Int32(a.count - b.count).signum()
-            }
-            func precedes(_ a: (name: Range<Int>, value: Range<Int>), _ b: (name: Range<Int>, value: Range<Int>)) -> Bool {
-                let byName = order(a.name, b.name)
-                return byName != 0 ? byName < 0 : order(a.value, b.value) < 0
-            }
-            if pairs.indices.dropFirst().contains(where: { precedes(pairs[$0], pairs[$0 - 1]) }) {
-                pairs.sort(by: precedes)
-            }
-        }
-
         let newline = UInt8(ascii: "\n")
         var output: [UInt8] = []
-        output.reserveCapacity(encoded.count + target.rawPath.utf8.count + signedHeaders.utf8.count + 256)
+        output.reserveCapacity(target.rawQuery.utf8.count + target.rawPath.utf8.count + signedHeaders.utf8.count + 256)
         output += method.utf8
         output.append(newline)
         if target.rawPath.isEmpty { output.append(UInt8(ascii: "/")) } else { output += target.rawPath.utf8 }
         output.append(newline)
-        for (index, pair) in pairs.enumerated() {
-            if index > 0 { output.append(UInt8(ascii: "&")) }
-            output += encoded[pair.name]
-            output.append(UInt8(ascii: "="))
-            output += encoded[pair.value]
-        }
+        try appendCanonicalQuery(target.rawQuery, includeSignature: includeSignature, to: &output)
         output.append(newline)
         for name in signedHeaders.utf8.split(separator: UInt8(ascii: ";")) {
             output += name
@@ -496,6 +455,78 @@ final class SigV4Verifier: Sendable {
         output.append(newline)
         output += payloadHash.utf8
         return output
+    }
+
+    /// SigV4's canonical query string: each name and value decoded and encoded again (uppercase
+    /// hex, RFC 3986's unreserved bytes as they are), sorted by name, then value, as bytes. What
+    /// clients send is usually canonical and sorted already (botocore's presigned URLs are): then
+    /// the raw items are the answer as they stand, checked in one pass and copied.
+    /// `inPlace: false` always takes the general path (the fuzz harness compares the two).
+    static func appendCanonicalQuery(_ rawQuery: Substring, includeSignature: Bool, to output: inout [UInt8],
+                                     inPlace: Bool = true) throws {
+        typealias Item = (name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>)
+        func isSignature(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+            name.count == 15 && memcmp(name.baseAddress!, "X-Amz-Signature", 15) == 0
+        }
+        func order(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+            let common = min(a.count, b.count)
+            let result = common == 0 ? 0 : Int(memcmp(a.baseAddress!, b.baseAddress!, common))
+            return result != 0 ? result : a.count - b.count
+        }
+        // The fast path: every item canonical and in order. The previous item is kept to compare.
+        var previous: Item?
+        var inOrder = inPlace
+        let start = output.count
+        var first = true
+        RequestTarget.forEachQueryItem(rawQuery) { name, value in
+            guard inOrder else { return }
+            if !includeSignature, isSignature(name) { return }
+            guard Percent.isCanonical(name), Percent.isCanonical(value) else { return inOrder = false }
+            if let previous {
+                let byName = order(previous.name, name)
+                guard byName < 0 || (byName == 0 && order(previous.value, value) <= 0) else { return inOrder = false }
+            }
+            previous = (name, value)
+            if !first { output.append(UInt8(ascii: "&")) }
+            first = false
+            output.append(contentsOf: name)
+            output.append(UInt8(ascii: "="))
+            output.append(contentsOf: value)
+        }
+        if inOrder { return }
+        output.removeSubrange(start...)
+
+        // Every canonical name and value goes into one buffer; the pairs are ranges of it.
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(rawQuery.utf8.count + 32)
+        var pairs: [(name: Range<Int>, value: Range<Int>)] = []
+        var failed = false
+        RequestTarget.forEachQueryItem(rawQuery) { rawName, rawValue in
+            let nameStart = encoded.count
+            guard Percent.appendCanonical(rawName, to: &encoded) else { return failed = true }
+            let valueStart = encoded.count
+            guard Percent.appendCanonical(rawValue, to: &encoded) else { return failed = true }
+            // The signature goes by its decoded name, as the verifier reads it.
+            if !includeSignature, encoded.withUnsafeBufferPointer({ isSignature(UnsafeBufferPointer(rebasing: $0[nameStart..<valueStart])) }) {
+                encoded.removeSubrange(nameStart...)
+                return
+            }
+            pairs.append((nameStart..<valueStart, valueStart..<encoded.count))
+        }
+        if failed { throw S3Error(.signatureDoesNotMatch) }
+        encoded.withUnsafeBufferPointer { bytes in
+            func slice(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[range]) }
+            pairs.sort { a, b in
+                let byName = order(slice(a.name), slice(b.name))
+                return byName != 0 ? byName < 0 : order(slice(a.value), slice(b.value)) < 0
+            }
+        }
+        for (index, pair) in pairs.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: "&")) }
+            output += encoded[pair.name]
+            output.append(UInt8(ascii: "="))
+            output += encoded[pair.value]
+        }
     }
 
     /// Appends `value` trimmed, with runs of white space collapsed to one space (botocore's

@@ -44,9 +44,7 @@ struct RequestTarget: Sendable {
         }
 
         var query: [(name: String, value: String)] = []  // labelled as stored: no per-element cast
-        if !rawQuery.isEmpty {
-            query.reserveCapacity(min(64, rawQuery.utf8.reduce(1) { $1 == UInt8(ascii: "&") ? $0 + 1 : $0 }))
-        }
+        if !rawQuery.isEmpty { query.reserveCapacity(8) }  // a presigned URL's six or seven, in one allocation
         var failed = false
         Self.forEachQueryItem(rawQuery) { name, value in
             // '+' stays a plus, as in SigV4's canonical query: were it a space here, `a+b` and
@@ -110,7 +108,7 @@ struct RequestTarget: Sendable {
 
     /// Whether `text` holds a U+0000, which no stored name may.
     static func hasNUL(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { $0.count > 0 && memchr($0.baseAddress!, 0, $0.count) != nil }
+        text.utf8.withContiguousStorageIfAvailable { $0.count > 0 && memchr($0.baseAddress!, 0, $0.count) != nil }
+            ?? text.utf8.contains(0)
     }
 }
