@@ -134,4 +134,21 @@ struct SigV4VectorTests {
             _ = try verifier(sessionEnds: Self.signedAt).authenticate(head, target: target, service: "s3")
         }
     }
+
+    @Test("A credential scope is five parts split at slashes: key, 8-digit date, region, service, aws4_request")
+    func credentialScopes() throws {
+        let scope = try SigV4Verifier.Scope("AKID/20130524/us-east-1/s3/aws4_request", service: "s3", error: .authorizationHeaderMalformed)
+        #expect(scope.accessKey == "AKID" && scope.date == "20130524" && scope.region == "us-east-1" && scope.service == "s3")
+        #expect(scope.text == "20130524/us-east-1/s3/aws4_request")
+        // An empty region is a part (the region check refuses it later).
+        #expect(try SigV4Verifier.Scope("AKID/20130524//s3/aws4_request", service: "s3", error: .authorizationHeaderMalformed).region == "")
+        for malformed in ["", "AKID", "AKID/20130524/us-east-1/s3", "/20130524/us-east-1/s3/aws4_request",
+                          "AKID/2013052/us-east-1/s3/aws4_request", "AKID/20130524/us-east-1/s3/aws4_request/",
+                          "AKID/20130524/us-east-1/s3/aws4_request/x", "AKID/20130524/us-east-1/s3/aws4_requesT",
+                          "AKID/20130524/us-east-1/iam/aws4_request", "AKID/20130524/us-east-1/s3/aws4_request\u{301}"] {
+            #expect(throws: S3Error.self, "\(malformed)") {
+                try SigV4Verifier.Scope(malformed, service: "s3", error: .authorizationHeaderMalformed)
+            }
+        }
+    }
 }

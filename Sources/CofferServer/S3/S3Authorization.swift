@@ -159,7 +159,8 @@ struct S3Authorizer: AuthorizationPoint {
     /// The decision, synchronously: `check` runs it so that its reads suspend; the in-place read
     /// path runs it as it is (on the data folder, whose reads are in memory; a refusal goes on to
     /// the general path, which decides again and answers).
-    func decide(_ request: S3Request, principal: Principal, connection: ConnectionInfo) throws {
+    /// `connection` is read only when a policy's conditions ask for its keys.
+    func decide(_ request: S3Request, principal: Principal, connection: @autoclosure () -> ConnectionInfo) throws {
         let needs = request.access
         if principal.isAnonymous, needs.ownerOnly, let permission = needs.permission {
             throw Denial(message: "Access Denied", reason: "anonymous callers may not perform bucket-owner operations",
@@ -169,7 +170,7 @@ struct S3Authorizer: AuthorizationPoint {
             guard let permission else { continue }
             try access.authorize(principal, action: permission.action, resource: permission.resource,
                                  bucket: permission.bucket, service: .s3) {
-                keys(principal, connection: connection, extra: request.conditionKeys)
+                keys(principal, connection: connection(), extra: request.conditionKeys)
             }
         }
     }

@@ -126,13 +126,15 @@ struct S3Responder: HTTPResponder {
               let s3 = try? S3Request(method: head.method.rawValue, target: target, headers: head.headerFields),
               s3.operation == .getObject || s3.operation == .headObject
         else { return .declined(nil) }
-        let connection = transport.context(for: head, peerIP: peerIP, requestID: "")
-        // The transport rule comes before any key lookup, there.
-        if head.headerFields.has(S3Call.mfa), connection.insecureMFAReason != nil { return .declined(nil) }
+        // The transport rule comes before any key lookup, there. (The connection's context is
+        // otherwise made only if a policy's conditions read it.)
+        if head.headerFields.has(S3Call.mfa),
+           transport.context(for: head, peerIP: peerIP, requestID: "").insecureMFAReason != nil { return .declined(nil) }
         let verified = Result { try authenticate(head, target: target) }
         guard case .success(let authentication) = verified,
               // The same authorization point as the general path; a refusal is answered (and audited) there.
-              (try? authorizer.decide(s3, principal: authentication.credential.principal, connection: connection)) != nil
+              (try? authorizer.decide(s3, principal: authentication.credential.principal,
+                                      connection: transport.context(for: head, peerIP: peerIP, requestID: ""))) != nil
         else { return .declined(verified) }
         let object: ObjectRef, options: ReadOptions, isHead: Bool
         switch s3 {
