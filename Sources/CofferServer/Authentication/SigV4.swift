@@ -215,45 +215,44 @@ final class SigV4Verifier: Sendable {
 
         init(_ credential: String, service expected: String, error: S3ErrorCode) throws {
             // Five parts split at the first four slashes (the last keeps any further slash, and so
-            // is not "aws4_request").
-            var parts: (Substring, Substring, Substring, Substring, Substring) = ("", "", "", "", "")
-            var count = 0
-            var start = credential.utf8.startIndex
-            var index = start
-            while index < credential.utf8.endIndex, count < 4 {
-                if credential.utf8[index] == UInt8(ascii: "/") {
-                    let part = credential[start..<index]
-                    switch count {
-                    case 0: parts.0 = part
-                    case 1: parts.1 = part
-                    case 2: parts.2 = part
-                    default: parts.3 = part
+            // is not "aws4_request"), read from the bytes in place.
+            var credential = credential
+            let parts: (String, String, String, String)? = credential.withUTF8 { bytes in
+                // Where each part starts; the next part's start, less its slash, is where it ends.
+                var starts = (0, 0, 0, 0, 0)
+                var found = 0
+                var index = 0
+                while index < bytes.count, found < 4 {
+                    if bytes[index] == UInt8(ascii: "/") {
+                        found += 1
+                        switch found {
+                        case 1: starts.1 = index + 1
+                        case 2: starts.2 = index + 1
+                        case 3: starts.3 = index + 1
+                        default: starts.4 = index + 1
+                        }
                     }
-                    count += 1
-                    start = credential.utf8.index(after: index)
+                    index += 1
                 }
-                index = credential.utf8.index(after: index)
-            }
-            parts.4 = credential[start...]
-            func part(_ number: Int) -> Substring {
-                switch number {
-                case 0: parts.0
-                case 1: parts.1
-                case 2: parts.2
-                case 3: parts.3
-                default: parts.4
+                guard found == 4 else { return nil }
+                func part(_ start: Int, _ next: Int) -> UnsafeBufferPointer<UInt8> {
+                    UnsafeBufferPointer(rebasing: bytes[start..<(next - 1)])
                 }
+                let last = UnsafeBufferPointer(rebasing: bytes[starts.4...])
+                guard last.count == 12, memcmp(last.baseAddress!, "aws4_request", 12) == 0,
+                      starts.2 - starts.1 == 9, starts.1 > 1
+                else { return nil }
+                func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
+                return (text(part(0, starts.1)), text(part(starts.1, starts.2)), text(part(starts.2, starts.3)),
+                        text(part(starts.3, starts.4)))
             }
-            guard count == 4, sameBytes(part(4), "aws4_request"), part(1).utf8.count == 8, !part(0).isEmpty else {
+            guard let parts else {
                 throw S3Error(error, "The credential is malformed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
             }
-            guard sameBytes(part(3), expected) else {
-                throw S3Error(error, "The credential is for service '\(part(3))'; this endpoint expects '\(expected)'.")
+            guard sameBytes(parts.3, expected) else {
+                throw S3Error(error, "The credential is for service '\(parts.3)'; this endpoint expects '\(expected)'.")
             }
-            accessKey = String(part(0))
-            date = String(part(1))
-            region = String(part(2))
-            service = String(part(3))
+            (accessKey, date, region, service) = parts
         }
     }
 
@@ -459,8 +458,9 @@ final class SigV4Verifier: Sendable {
 
     /// SigV4's canonical query string: each name and value decoded and encoded again (uppercase
     /// hex, RFC 3986's unreserved bytes as they are), sorted by name, then value, as bytes. What
-    /// clients send is usually canonical and sorted already (botocore's presigned URLs are): then
-    /// the raw items are the answer as they stand, checked in one pass and copied.
+    /// clients send is usually canonical already (botocore's presigned URLs are, though not in
+    /// order: X-Amz-SignedHeaders comes before X-Amz-Expires): then the raw items are the answer
+    /// as they stand, sorted where they point and copied. The general rewrite runs otherwise.
     /// `inPlace: false` always takes the general path (the fuzz harness compares the two).
     static func appendCanonicalQuery(_ rawQuery: Substring, includeSignature: Bool, to output: inout [UInt8],
                                      inPlace: Bool = true) throws {
@@ -473,28 +473,33 @@ final class SigV4Verifier: Sendable {
             let result = common == 0 ? 0 : Int(memcmp(a.baseAddress!, b.baseAddress!, common))
             return result != 0 ? result : a.count - b.count
         }
-        // The fast path: every item canonical and in order. The previous item is kept to compare.
-        var previous: Item?
-        var inOrder = inPlace
-        let start = output.count
-        var first = true
-        RequestTarget.forEachQueryItem(rawQuery) { name, value in
-            guard inOrder else { return }
-            if !includeSignature, isSignature(name) { return }
-            guard Percent.isCanonical(name), Percent.isCanonical(value) else { return inOrder = false }
-            if let previous {
-                let byName = order(previous.name, name)
-                guard byName < 0 || (byName == 0 && order(previous.value, value) <= 0) else { return inOrder = false }
-            }
-            previous = (name, value)
-            if !first { output.append(UInt8(ascii: "&")) }
-            first = false
-            output.append(contentsOf: name)
-            output.append(UInt8(ascii: "="))
-            output.append(contentsOf: value)
+        func precedes(_ a: Item, _ b: Item) -> Bool {
+            let byName = order(a.name, b.name)
+            return byName != 0 ? byName < 0 : order(a.value, b.value) < 0
         }
-        if inOrder { return }
-        output.removeSubrange(start...)
+        if inPlace, rawQuery.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
+            var items: [Item] = []
+            items.reserveCapacity(8)
+            var canonical = true
+            RequestTarget.forEachQueryItem(in: bytes) { name, value in
+                guard canonical, includeSignature || !isSignature(name) else { return }
+                guard Percent.isCanonical(name), Percent.isCanonical(value) else { return canonical = false }
+                items.append((name, value))
+            }
+            guard canonical else { return false }
+            if items.indices.dropFirst().contains(where: { precedes(items[$0], items[$0 - 1]) }) {
+                items.sort(by: precedes)
+            }
+            for (index, item) in items.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: "&")) }
+                output.append(contentsOf: item.name)
+                output.append(UInt8(ascii: "="))
+                output.append(contentsOf: item.value)
+            }
+            return true
+        }) == true {
+            return
+        }
 
         // Every canonical name and value goes into one buffer; the pairs are ranges of it.
         var encoded: [UInt8] = []

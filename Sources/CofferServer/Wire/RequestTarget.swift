@@ -62,22 +62,25 @@ struct RequestTarget: Sendable {
     /// items skipped; a bare name has an empty value).
     static func forEachQueryItem(_ raw: Substring,
                                  _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Void) {
-        func split(_ bytes: UnsafeBufferPointer<UInt8>) {
-            var start = 0
-            while start < bytes.count {
-                var end = start
-                while end < bytes.count, bytes[end] != UInt8(ascii: "&") { end += 1 }
-                if start < end {
-                    var equals = start
-                    while equals < end, bytes[equals] != UInt8(ascii: "=") { equals += 1 }
-                    body(UnsafeBufferPointer(rebasing: bytes[start..<equals]),
-                         UnsafeBufferPointer(rebasing: bytes[min(equals + 1, end)..<end]))
-                }
-                start = end + 1
-            }
+        if raw.utf8.withContiguousStorageIfAvailable({ forEachQueryItem(in: $0, body) }) == nil {
+            Array(raw.utf8).withUnsafeBufferPointer { forEachQueryItem(in: $0, body) }
         }
-        if raw.utf8.withContiguousStorageIfAvailable(split) == nil {
-            Array(raw.utf8).withUnsafeBufferPointer(split)
+    }
+
+    /// `forEachQueryItem` over the query's bytes (the items point into `bytes`).
+    static func forEachQueryItem(in bytes: UnsafeBufferPointer<UInt8>,
+                                 _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Void) {
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != UInt8(ascii: "&") { end += 1 }
+            if start < end {
+                var equals = start
+                while equals < end, bytes[equals] != UInt8(ascii: "=") { equals += 1 }
+                body(UnsafeBufferPointer(rebasing: bytes[start..<equals]),
+                     UnsafeBufferPointer(rebasing: bytes[min(equals + 1, end)..<end]))
+            }
+            start = end + 1
         }
     }
 
