@@ -24,8 +24,13 @@ final class HostCheck: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     static func acceptable(_ head: HTTPRequestHead) -> Bool {
-        let hosts = head.headers["host"]
-        guard let first = hosts.first else { return (head.version.major, head.version.minor) < (1, 1) }
-        return hosts.count == 1 && HostHeader.split(first) != nil
+        // One pass, no array of values (NIO's subscript makes one).
+        var host: String?
+        for (name, value) in head.headers where HTTPTypesCodec.equalsIgnoringCase(name, "host") {
+            guard host == nil else { return false }
+            host = value
+        }
+        guard let host else { return (head.version.major, head.version.minor) < (1, 1) }
+        return HostHeader.split(host) != nil
     }
 }
