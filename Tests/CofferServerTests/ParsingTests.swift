@@ -62,6 +62,9 @@ struct ParsingTests {
         }
         #expect(try canonicalQuery("a=1&X-Amz-Signature=s", includeSignature: true) == "X-Amz-Signature=s&a=1")
         #expect(throws: S3Error.self) { try canonicalQuery("a=%zz") }
+        // A broken signature item is refused by both paths, though it is left out of the result.
+        #expect(throws: S3Error.self) { try canonicalQuery("X-Amz-Signature=%zz&a=1") }
+        #expect(throws: S3Error.self) { try canonicalQuery("X-Amz-Signature=%zz&a=1", inPlace: false) }
         // RFC 3986's unreserved bytes, and only they, stay as they are.
         let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
         let everyByte: [UInt8] = (0...255).map { UInt8($0) }

@@ -58,8 +58,11 @@ struct PipelineTests {
     /// NIO's response encoder, `InPlaceReads` with `responder`, and our codec, as on the S3
     /// listener; what the general path receives is read inbound, every answer is read outbound
     /// as bytes.
-    static func inPlaceChannel(_ responder: @escaping InPlaceReads.Responder) throws -> (EmbeddedChannel, InPlaceReads) {
+    /// `halfClosure`: whether the peer's half-close is an event, as Hummingbird sets it.
+    static func inPlaceChannel(_ responder: @escaping InPlaceReads.Responder,
+                               halfClosure: Bool = true) throws -> (EmbeddedChannel, InPlaceReads) {
         let channel = EmbeddedChannel()
+        channel.allowRemoteHalfClosure = halfClosure
         let reads = InPlaceReads(responder: responder)
         try channel.pipeline.syncOperations.addHandler(HTTPResponseEncoder())
         try channel.pipeline.syncOperations.addHandler(reads)
@@ -138,6 +141,16 @@ struct PipelineTests {
             Issue.record("no end passed on")
             return
         }
+    }
+
+    @Test("Without half-close, answers are flushed at the end of the read: a close right after it must not drop them")
+    func flushWithoutHalfClosure() throws {
+        let (channel, _) = try Self.inPlaceChannel(Self.responder, halfClosure: false)
+        defer { _ = try? channel.finish() }
+        try channel.writeInbound(Self.get("/small"))
+        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        channel.pipeline.fireChannelReadComplete()
+        #expect(try Self.written(channel) == "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nsmall")
     }
 
     @Test("While a request handed on is unanswered, later ones follow it: answers leave in order")

@@ -482,9 +482,11 @@ final class SigV4Verifier: Sendable {
             items.reserveCapacity(8)
             var canonical = true
             RequestTarget.forEachQueryItem(in: bytes) { name, value in
-                guard canonical, includeSignature || !isSignature(name) else { return }
+                // Every item is checked, the signature too (left out only once it is known to be
+                // well formed: the general path refuses a broken escape in any item).
+                guard canonical else { return }
                 guard Percent.isCanonical(name), Percent.isCanonical(value) else { return canonical = false }
-                items.append((name, value))
+                if includeSignature || !isSignature(name) { items.append((name, value)) }
             }
             guard canonical else { return false }
             if items.indices.dropFirst().contains(where: { precedes(items[$0], items[$0 - 1]) }) {

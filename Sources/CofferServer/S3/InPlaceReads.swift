@@ -58,7 +58,11 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
     /// A flush of answers written here waits for the end of the event loop's turn: every
     /// connection's reads of the turn are answered, then each connection's answers are flushed
     /// (NIO runs tasks after the turn's I/O). Until then a flush from upstream sends them too.
+    /// Only where the peer's half-close is an event (Hummingbird allows it): without it, NIO
+    /// closes a connection whose input ended right after the read, before the turn ends, and the
+    /// answers to the last requests would be dropped — there they are flushed at once.
     private var flushScheduled = false
+    private var defersFlush = false
     private var removed = false
     /// Whether an answer was written here since the connection began.
     private var answered = false
@@ -75,6 +79,7 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+        defersFlush = (try? context.channel.syncOptions?.getOption(ChannelOptions.allowRemoteHalfClosure)) ?? false
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -154,7 +159,9 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
     func channelReadComplete(context: ChannelHandlerContext) {
         if needsFlush {
             needsFlush = false
-            if !flushScheduled {
+            if !defersFlush {
+                context.flush()
+            } else if !flushScheduled {
                 flushScheduled = true
                 context.eventLoop.assumeIsolated().execute {
                     self.flushScheduled = false
