@@ -53,6 +53,38 @@ struct PipelineTests {
         #expect(HTTPTypesCodec.head(response) == HTTPResponseHead(response))
     }
 
+    @Test("An in-place answer's bytes read, with NIO's response decoder, as the response it was made of")
+    func preparedAnswerBytes() throws {
+        var fields = HTTPFields()
+        fields.append(HTTPField(name: .eTag, value: "\"0123\""))
+        fields.append(HTTPField(name: HTTPField.Name("x-amz-meta-a")!, value: "1"))
+        fields.append(HTTPField(name: HTTPField.Name("x-amz-meta-a")!, value: "2"))
+        fields.append(HTTPField(name: HTTPField.Name("x-amz-meta-b")!, value: "line\r\nInjected: yes"))
+        fields.append(HTTPField(name: .contentLength, value: "5"))
+        let prepared = PreparedAnswer(HTTPResponse(status: .ok, headerFields: fields), body: ByteBuffer(string: "small"))
+        let channel = EmbeddedChannel()
+        defer { _ = try? channel.finish() }
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPResponseDecoder()))
+        for id in ["0000000000000001", "00000000000000FF"] {
+            guard case .answered(let head, let rest) = prepared.answer(requestID: id, date: "Sat, 05 Dec 2026 12:00:00 GMT")
+            else { Issue.record("not answered"); return }
+            // A client decoder reads a response only to a request it sent.
+            try channel.writeOutbound(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")))
+            try channel.writeInbound(head)
+            try channel.writeInbound(rest)
+            guard case .head(let response)? = try channel.readInbound(as: HTTPClientResponsePart.self),
+                  case .body(let body)? = try channel.readInbound(as: HTTPClientResponsePart.self),
+                  case .end? = try channel.readInbound(as: HTTPClientResponsePart.self)
+            else { Issue.record("not one whole response"); return }
+            #expect(response.status == .ok && response.version == .http1_1)
+            #expect(response.headers.map { "\($0.name): \($0.value)" } == [
+                "x-amz-request-id: \(id)", "x-amz-id-2: \(id)", "Server: Coffer", "Date: Sat, 05 Dec 2026 12:00:00 GMT",
+                "ETag: \"0123\"", "x-amz-meta-a: 1", "x-amz-meta-a: 2", "x-amz-meta-b: line  Injected: yes", "Content-Length: 5",
+            ])
+            #expect(String(buffer: body) == "small")
+        }
+    }
+
     // MARK: InPlaceReads
 
     /// NIO's response encoder, `InPlaceReads` with `responder`, and our codec, as on the S3
@@ -85,8 +117,8 @@ struct PipelineTests {
     /// Answers `/small` in place, declines `/file` after a (recorded) check, declines all else unchecked.
     static let responder: InPlaceReads.Responder = { head, _ in
         switch head.path {
-        case "/small": .answered(HTTPResponseHead(version: .http1_1, status: .ok, headers: ["Content-Length": "5"]),
-                                 body: ByteBuffer(string: "small"))
+        case "/small": .answered(head: ByteBuffer(string: "HTTP/1.1 200 OK\r\n"),
+                                 rest: ByteBuffer(string: "Content-Length: 5\r\n\r\nsmall"))
         case "/file": .declined(.success(Authentication(credential: Credential(secretKey: "", principal: .anonymous(accountID: "1")),
                                                         payload: .unsigned)))
         default: .declined(nil)

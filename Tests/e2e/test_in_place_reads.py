@@ -252,9 +252,10 @@ def test_every_signed_request_is_verified_once_whichever_path_answers_it(server,
 
 
 def test_an_answer_after_a_head_answered_in_place_keeps_its_body(server, s3, bucket, objects):
-    """NIO's encoder pairs each answer with the method its decoder read: a HEAD answered in place
-    must be paired too, or the next answer on the connection loses its body (seen: a GetObjectAcl
-    after an in-place HEAD hung its client)."""
+    """Answers given in place are written below NIO's encoder, so the S3 listener's decoder is not
+    paired with it: were it paired, the encoder would take each in-place answer's request for the
+    next answer's, and the answer after an in-place HEAD would lose its body (seen once: a
+    GetObjectAcl after an in-place HEAD hung its client)."""
     head = presigned(s3, "HEAD", bucket, "k0")
     acl = s3.generate_presigned_url("get_object_acl", Params={"Bucket": bucket, "Key": "k0"}, ExpiresIn=600)
     with connect(server) as sock:

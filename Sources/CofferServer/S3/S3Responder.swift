@@ -103,12 +103,8 @@ struct S3Responder: HTTPResponder {
         stamp(requestID: requestID) { headers.append(HTTPField(name: $0, value: $1)) }
     }
 
-    /// The same headers, in NIO's form (the in-place answers).
-    static func stamp(_ headers: inout HTTPHeaders, requestID: String) {
-        stamp(requestID: requestID) { headers.add(name: $0.rawName, value: $1) }
-    }
-
-    private static func stamp(requestID: String, _ add: (HTTPField.Name, String) -> Void) {
+    /// The same headers, one by one (the in-place answers write them as bytes).
+    static func stamp(requestID: String, _ add: (HTTPField.Name, String) -> Void) {
         add(S3Response.requestID, requestID)
         add(S3Response.hostID, requestID)
         add(.server, "Coffer")
@@ -153,14 +149,9 @@ struct S3Responder: HTTPResponder {
             answer = prepare(object, options, head.headerFields, isHead: isHead)
         }
         guard let answer else { return .declined(verified) }
-        var response = answer.head
-        // One copy of the shared headers, with room for the four every response carries.
-        response.headers.reserveCapacity(response.headers.count + 4)
-        Self.stamp(&response.headers, requestID: RequestID.make())
-        response.headers.add(name: HTTPField.Name.date.rawName, value: DateHeader.now())
-        metrics.request(operation: s3.operation.rawValue, status: Int(answer.head.status.code))
+        metrics.request(operation: s3.operation.rawValue, status: Int(answer.status.code))
         metrics.inPlaceRead()
-        return .answered(response, body: answer.body)
+        return answer.answer(requestID: RequestID.make(), date: DateHeader.now())
     }
 
     /// The in-place answer to a GET or HEAD of `object` without the headers every response
@@ -173,8 +164,7 @@ struct S3Responder: HTTPResponder {
             guard let inline = read.inlineBytes else { return nil }
             body = ByteBuffer(bytes: inline)
         }
-        return PreparedAnswer(head: HTTPTypesCodec.head(HTTPResponse(status: read.status, headerFields: read.headers)),
-                              body: body)
+        return PreparedAnswer(HTTPResponse(status: read.status, headerFields: read.headers), body: body)
     }
 
     /// The request's signature, or — for a request that carries none — the anonymous principal,

@@ -20,11 +20,17 @@ import NIOHTTPTypesHTTP1
 /// clocks (Hummingbird's idle timeout is off: it cannot see a slow head, nor the requests answered
 /// in place).
 ///
-/// One HTTP parser reads every request: NIO's (llhttp).
+/// One HTTP parser reads every request: NIO's (llhttp). With an in-place responder, NIO's decoder
+/// is not paired with its encoder (`configureHTTPServerPipeline` pairs them so that the encoder
+/// drops the body of an answer to `HEAD`): the answers given in place are bytes written below the
+/// encoder, which would leave the pairing one request behind for every one of them. The S3
+/// responder frames its own `HEAD` answers (a length, no body), as it did before NIO paired them.
 struct EventLoopChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
     let base: Base
     let inPlace: InPlaceReads.Responder?
+    /// The decoder's limits, as Hummingbird's channel sets them.
+    let decoderLimits: NIOHTTPDecoderLimitConfiguration
     /// How long a request head may take to arrive once its first byte has (`HeadDeadline`).
     let headTimeout: TimeAmount
     /// How long a connection may be idle between requests.
@@ -41,6 +47,11 @@ struct EventLoopChannel<Base: ServerChildChannel>: ServerChildChannel {
             operations.removeHandler(context: extrasCodec, promise: nil)
             try operations.addHandler(HostCheck(), position: .before(codec))
             if let inPlace {
+                let paired = try operations.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
+                try operations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes,
+                                                                                  limitConfiguration: decoderLimits)),
+                                          position: .after(paired.handler))
+                operations.removeHandler(context: paired, promise: nil)
                 try operations.addHandler(InPlaceReads(responder: inPlace, deadline: deadline), position: .before(codec))
             }
             try operations.addHandler(HeadDeadline.Bytes(deadline), position: .first)
@@ -77,9 +88,14 @@ extension HTTPServerBuilder {
         var withoutIdle = configuration
         withoutIdle.idleTimeout = nil
         let configuration = withoutIdle
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = configuration.httpDecoder.maxHeaderFieldSize
+        limits.maxHeaderListSize = configuration.httpDecoder.maxHeaderListSize
+        limits.maxHeaderFieldCount = configuration.httpDecoder.maxHeaderFieldCount
+        let decoderLimits = limits
         return .init { responder in
             EventLoopChannel(base: HTTP1Channel(responder: responder, configuration: configuration), inPlace: inPlace,
-                             headTimeout: headTimeout, idleTimeout: idleTimeout)
+                             decoderLimits: decoderLimits, headTimeout: headTimeout, idleTimeout: idleTimeout)
         }
     }
 }
