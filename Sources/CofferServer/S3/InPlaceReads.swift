@@ -285,13 +285,14 @@ final class PreparedAnswer: Sendable {
     /// This request's answer: the status line and the headers of this response alone, then the
     /// shared rest.
     func answer(requestID: String, date: String) -> InPlaceReads.Answer {
-        var head = ByteBuffer()
-        head.reserveCapacity(statusLine.readableBytes + 128)
+        var head = Self.allocator.buffer(capacity: statusLine.readableBytes + 128)
         head.writeImmutableBuffer(statusLine)
         S3Responder.stamp(requestID: requestID) { Self.write($0, $1, to: &head) }
         Self.write(.date, date, to: &head)
         return .answered(head: head, rest: rest)
     }
+
+    private static let allocator = ByteBufferAllocator()
 
     private static func write(_ name: HTTPField.Name, _ value: String, to buffer: inout ByteBuffer) {
         buffer.writeString(name.rawName)

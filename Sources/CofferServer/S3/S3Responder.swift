@@ -149,8 +149,7 @@ struct S3Responder: HTTPResponder {
             answer = prepare(object, options, head.headerFields, isHead: isHead)
         }
         guard let answer else { return .declined(verified) }
-        metrics.request(operation: s3.operation.rawValue, status: Int(answer.status.code))
-        metrics.inPlaceRead()
+        metrics.inPlaceRead(operation: s3.operation.rawValue, status: Int(answer.status.code))
         return answer.answer(requestID: RequestID.make(), date: DateHeader.now())
     }
 

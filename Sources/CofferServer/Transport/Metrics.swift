@@ -61,7 +61,13 @@ public final class CofferMetrics: Sendable {
         signatureCounter = registry.makeCounter(descriptor: Self.signatures)
     }
 
-    func inPlaceRead() { counts.value.state.withLock { $0.inPlace += 1 } }
+    /// A request answered in place (`request`, and the in-place count, under one lock).
+    func inPlaceRead(operation: String, status: Int) {
+        counts.value.state.withLock {
+            $0.requests[RequestKey(operation: operation, status: status), default: 0] += 1
+            $0.inPlace += 1
+        }
+    }
 
     func signatureChecked() { counts.value.state.withLock { $0.signatures += 1 } }
 
