@@ -60,6 +60,7 @@ struct PipelineTests {
         fields.append(HTTPField(name: HTTPField.Name("x-amz-meta-a")!, value: "1"))
         fields.append(HTTPField(name: HTTPField.Name("x-amz-meta-a")!, value: "2"))
         fields.append(HTTPField(name: HTTPField.Name("x-amz-meta-b")!, value: "line\r\nInjected: yes"))
+        fields.append(HTTPField(name: .transferEncoding, value: "chunked"))  // a stored one: the length frames
         fields.append(HTTPField(name: .contentLength, value: "5"))
         let prepared = PreparedAnswer(HTTPResponse(status: .ok, headerFields: fields), body: ByteBuffer(string: "small"))
         let channel = EmbeddedChannel()
@@ -83,6 +84,30 @@ struct PipelineTests {
             ])
             #expect(String(buffer: body) == "small")
         }
+        // An answer to a HEAD: the GET's length, no body; the next answer reads whole after it.
+        let head = PreparedAnswer(HTTPResponse(status: .ok, headerFields: [.contentLength: "5"]), body: nil)
+        guard case .answered(let headHead, let headRest) = head.answer(requestID: "00000000000000AA", date: "D") else {
+            Issue.record("not answered")
+            return
+        }
+        try channel.writeOutbound(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .HEAD, uri: "/")))
+        try channel.writeOutbound(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")))
+        try channel.writeInbound(headHead)
+        try channel.writeInbound(headRest)
+        guard case .answered(let getHead, let getRest) = prepared.answer(requestID: "00000000000000BB", date: "D") else {
+            Issue.record("not answered")
+            return
+        }
+        try channel.writeInbound(getHead)
+        try channel.writeInbound(getRest)
+        guard case .head(let first)? = try channel.readInbound(as: HTTPClientResponsePart.self),
+              case .end? = try channel.readInbound(as: HTTPClientResponsePart.self),
+              case .head(let second)? = try channel.readInbound(as: HTTPClientResponsePart.self),
+              case .body(let body)? = try channel.readInbound(as: HTTPClientResponsePart.self),
+              case .end? = try channel.readInbound(as: HTTPClientResponsePart.self)
+        else { Issue.record("not two whole responses"); return }
+        #expect(first.headers["Content-Length"] == ["5"] && second.headers["x-amz-request-id"] == ["00000000000000BB"])
+        #expect(String(buffer: body) == "small")
     }
 
     // MARK: InPlaceReads
@@ -212,6 +237,41 @@ struct PipelineTests {
         channel.pipeline.fireChannelReadComplete()
         channel.embeddedEventLoop.run()
         #expect(try Self.written(channel) == "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nsmall")
+    }
+
+    @Test("An answer from upstream to a HEAD leaves without its body or end, whatever its framing; the next answers keep theirs")
+    func headAnswersFromUpstream() throws {
+        let (channel, _) = try Self.inPlaceChannel(Self.responder)
+        defer { _ = try? channel.finish() }
+        // Pipelined: a HEAD with a length, a HEAD without one (NIO's encoder would frame it
+        // chunked), a GET, all handed on; then a small GET answered in place.
+        let requests: [(HTTPMethod, String)] = [(.HEAD, "/a"), (.HEAD, "/b"), (.GET, "/c")]
+        for (method, path) in requests {
+            try channel.writeInbound(HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: method, uri: path,
+                                                                                headers: ["Host": "h"])))
+            try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        }
+        while try channel.readInbound(as: HTTPRequestPart.self) != nil {}
+        // A 100 Continue before the first answer is not its final head.
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .continue)))
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok, headerFields: [.contentLength: "4"])))
+        try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: "oops")))
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .notFound)))
+        try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: "also")))
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok, headerFields: [.contentLength: "3"])))
+        try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: "get")))
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        try channel.writeInbound(Self.get("/small"))
+        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        channel.pipeline.fireChannelReadComplete()
+        channel.embeddedEventLoop.run()
+        #expect(try Self.written(channel) == "HTTP/1.1 100 Continue\r\n\r\n"
+            + "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n"
+            + "HTTP/1.1 404 Not Found\r\ntransfer-encoding: chunked\r\n\r\n"
+            + "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nget"
+            + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nsmall")
     }
 
     @Test("What it verified and declined is handed on once, to that request only")

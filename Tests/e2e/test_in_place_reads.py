@@ -276,16 +276,20 @@ def test_head_answers_from_either_path_never_carry_a_body(server, s3, bucket, ob
     a HEAD answered by the general path — a body in a file, a missing key, a bucket — must leave
     no bytes behind for the next answer on the connection to be misread."""
     s3.put_object(Bucket=bucket, Key="large-head", Body=b"H" * (200 * 1024))
-    heads = [presigned(s3, "HEAD", bucket, "large-head"), presigned(s3, "HEAD", bucket, "missing"),
-             s3.generate_presigned_url("head_bucket", Params={"Bucket": bucket}, ExpiresIn=600),
-             presigned(s3, "HEAD", bucket, "k1")]
+    etag = s3.head_object(Bucket=bucket, Key="k1")["ETag"]
+    k1 = presigned(s3, "HEAD", bucket, "k1")
+    heads = [(presigned(s3, "HEAD", bucket, "large-head"), {}, 200), (presigned(s3, "HEAD", bucket, "missing"), {}, 404),
+             (s3.generate_presigned_url("head_bucket", Params={"Bucket": bucket}, ExpiresIn=600), {}, 200),
+             (k1, {}, 200), (k1, {"If-None-Match": etag}, 304), (k1, {"If-Match": '"0123"'}, 412),
+             (f"{server.endpoint}/{bucket}/k1", {}, 403),  # unsigned
+             (f"{server.endpoint}/health", {}, 404), (f"{server.endpoint}/", {}, 501)]
     get = presigned(s3, "GET", bucket, "k0")
     with connect(server) as sock:
         responses = Responses(sock)
-        for url in heads:
-            sock.sendall(request_bytes(server, "HEAD", url) + request_bytes(server, "GET", get))
+        for url, headers, expected in heads:
+            sock.sendall(request_bytes(server, "HEAD", url, headers) + request_bytes(server, "GET", get))
             status, _, body = responses.next(head_request=True)
-            assert status in (200, 404) and body == b"", (url, status)
+            assert status == expected and body == b"", (url, headers, status)
             assert responses.next()[::2] == (200, objects["k0"])
         sock.settimeout(0.5)
         with pytest.raises(socket.timeout):

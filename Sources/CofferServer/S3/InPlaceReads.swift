@@ -20,7 +20,12 @@ import Synchronization
 /// every answer of the object (`PreparedAnswer`). Through the encoder, the same answer cost a
 /// copy of the shared headers, the encoder's copy of them again (it takes the framing headers out
 /// of a head it does not own) and their serialization, on every request: a sixth of a small GET's
-/// server time. (So the decoder on this pipeline is not paired with the encoder: `EventLoopChannel`.)
+/// server time. So the decoder on this pipeline is not paired with the encoder (`EventLoopChannel`),
+/// and the encoder no longer knows which answers are to a HEAD: this handler, which sees every
+/// request handed on and every answer to one, in order, keeps the body and the end of an answer to
+/// a HEAD from the encoder (RFC 9110 §9.3.2: none is sent, and no chunked terminator either), as
+/// NIO's pairing did. The S3 responder frames its HEAD answers itself (a length, no body); this is
+/// the net under it.
 ///
 /// Only a plain exchange is answered here: HTTP/1.1, keep-alive, no body, no `Expect`, while the
 /// socket takes writes (a client that does not read its responses gets them through Hummingbird's
@@ -58,6 +63,10 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
     let handOff = HandOff()
     /// Requests handed on whose response has not ended.
     private var handedOn = 0
+    /// Whether each request handed on and not yet answered (its final head not yet written) is a
+    /// HEAD, in order; and whether the answer being written is to one.
+    private var handedOnHeads: [Bool] = []
+    private var answeringHead = false
     /// A GET or HEAD held until its end arrives.
     private var held: HTTPRequestHead?
     private var needsFlush = false
@@ -102,12 +111,12 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
                 held = head
                 return
             }
-            handOn(context: context, data)
+            handOn(context: context, head)
         case .body:
             // A body on a GET: not ours to answer.
             if let head = held {
                 held = nil
-                handOn(context: context, wrapInboundOut(.head(head)))
+                handOn(context: context, head)
             }
             forward(context: context, data)
         case .end:
@@ -117,21 +126,25 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
             }
             held = nil
             guard let request = try? HTTPTypesCodec.request(head) else {
-                handOn(context: context, wrapInboundOut(.head(head)))
+                handOn(context: context, head)
                 forward(context: context, data)
                 return
             }
             switch responder(request, peer.ip(of: context.channel)) {
-            case .answered(let head, let rest):
-                guard let encoder else { return }  // never: heads are held only with an encoder
-                encoder.write(NIOAny(head), promise: nil)
+            case .answered(let answerHead, let rest):
+                guard let encoder else {  // never: heads are held only with an encoder
+                    handOn(context: context, head)
+                    forward(context: context, data)
+                    return
+                }
+                encoder.write(NIOAny(answerHead), promise: nil)
                 encoder.write(NIOAny(rest), promise: nil)
                 answered = true
                 needsFlush = true
                 deadline?.answeredInPlace(context.eventLoop, context.channel)
             case .declined(let verified):
                 if let verified { handOff.record(request, verified) }
-                handOn(context: context, wrapInboundOut(.head(head)))
+                handOn(context: context, head)
                 forward(context: context, data)
             }
         }
@@ -151,9 +164,10 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
         return true
     }
 
-    private func handOn(context: ChannelHandlerContext, _ head: NIOAny) {
+    private func handOn(context: ChannelHandlerContext, _ head: HTTPRequestHead) {
         handedOn += 1
-        forward(context: context, head)
+        handedOnHeads.append(head.method == .HEAD)
+        forward(context: context, wrapInboundOut(.head(head)))
     }
 
     private func forward(context: ChannelHandlerContext, _ part: NIOAny) {
@@ -183,9 +197,31 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        // An end from upstream finishes the oldest request handed on. (An answer to a request that
-        // was never handed on — Hummingbird's 400 after a parse error — leaves the count at zero.)
-        if case .end = unwrapOutboundIn(data), handedOn > 0 { handedOn -= 1 }
+        switch unwrapOutboundIn(data) {
+        case .head(let response):
+            // A final head answers the oldest request handed on (an interim 1xx does not; 101 is
+            // final). An answer to a request that was never handed on — Hummingbird's 400 after a
+            // parse error — finds none.
+            let code = response.status.code
+            if !(100..<200).contains(code) || code == 101 {
+                answeringHead = handedOnHeads.isEmpty ? false : handedOnHeads.removeFirst()
+            }
+        case .body:
+            if answeringHead {  // never sent: the answer to a HEAD has no body
+                promise?.succeed(())
+                return
+            }
+        case .end:
+            // An end from upstream finishes the oldest request handed on.
+            if handedOn > 0 { handedOn -= 1 }
+            if answeringHead {
+                // Nor an end: past a head without a length NIO's encoder would write a chunked
+                // terminator the client never reads (with a length it writes nothing).
+                answeringHead = false
+                promise?.succeed(())
+                return
+            }
+        }
         context.write(data, promise: promise)
     }
 
@@ -276,7 +312,11 @@ final class PreparedAnswer: Sendable {
         statusLine = ByteBuffer(string: "HTTP/1.1 \(response.status.code) \(response.status.reasonPhrase)\r\n")
         var rest = ByteBuffer()
         rest.reserveCapacity(512 + (body?.readableBytes ?? 0))
-        for field in response.headerFields { Self.write(field.name, field.value, to: &rest) }
+        // The length frames the body; a stored `Transfer-Encoding` would contradict it (NIO's
+        // encoder drops one beside a length too).
+        for field in response.headerFields where field.name != .transferEncoding {
+            Self.write(field.name, field.value, to: &rest)
+        }
         rest.writeStaticString("\r\n")
         if let body { rest.writeImmutableBuffer(body) }
         self.rest = rest
