@@ -47,6 +47,8 @@ struct EventLoopChannel<Base: ServerChildChannel>: ServerChildChannel {
             operations.removeHandler(context: extrasCodec, promise: nil)
             try operations.addHandler(HostCheck(), position: .before(codec))
             if let inPlace {
+                // The paired decoder leaves in a task on the loop: this runs as the channel is set
+                // up, before it is registered, so no byte is read while both are there.
                 let paired = try operations.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
                 try operations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes,
                                                                                   limitConfiguration: decoderLimits)),
