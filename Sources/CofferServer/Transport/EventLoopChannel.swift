@@ -24,7 +24,8 @@ import NIOHTTPTypesHTTP1
 /// is not paired with its encoder (`configureHTTPServerPipeline` pairs them so that the encoder
 /// drops the body of an answer to `HEAD`): the answers given in place are bytes written below the
 /// encoder, which would leave the pairing one request behind for every one of them. The S3
-/// responder frames its own `HEAD` answers (a length, no body), as it did before NIO paired them.
+/// responder frames its own `HEAD` answers (a length, no body), as it did before NIO paired them,
+/// and `InPlaceReads` keeps the body and end of any answer to a HEAD from the encoder.
 struct EventLoopChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
     let base: Base
