@@ -477,6 +477,14 @@ final class SigV4Verifier: Sendable {
             let byName = order(a.name, b.name)
             return byName != 0 ? byName < 0 : order(a.value, b.value) < 0
         }
+        func append(_ items: [Item]) {
+            for (index, item) in items.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: "&")) }
+                output.append(contentsOf: item.name)
+                output.append(UInt8(ascii: "="))
+                output.append(contentsOf: item.value)
+            }
+        }
         if inPlace, rawQuery.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
             var items: [Item] = []
             items.reserveCapacity(8)
@@ -492,12 +500,7 @@ final class SigV4Verifier: Sendable {
             if items.indices.dropFirst().contains(where: { precedes(items[$0], items[$0 - 1]) }) {
                 items.sort(by: precedes)
             }
-            for (index, item) in items.enumerated() {
-                if index > 0 { output.append(UInt8(ascii: "&")) }
-                output.append(contentsOf: item.name)
-                output.append(UInt8(ascii: "="))
-                output.append(contentsOf: item.value)
-            }
+            append(items)
             return true
         }) == true {
             return
@@ -522,17 +525,8 @@ final class SigV4Verifier: Sendable {
         }
         if failed { throw S3Error(.signatureDoesNotMatch) }
         encoded.withUnsafeBufferPointer { bytes in
-            func slice(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[range]) }
-            pairs.sort { a, b in
-                let byName = order(slice(a.name), slice(b.name))
-                return byName != 0 ? byName < 0 : order(slice(a.value), slice(b.value)) < 0
-            }
-        }
-        for (index, pair) in pairs.enumerated() {
-            if index > 0 { output.append(UInt8(ascii: "&")) }
-            output += encoded[pair.name]
-            output.append(UInt8(ascii: "="))
-            output += encoded[pair.value]
+            append(pairs.map { (UnsafeBufferPointer(rebasing: bytes[$0.name]), UnsafeBufferPointer(rebasing: bytes[$0.value])) }
+                .sorted(by: precedes))
         }
     }
 

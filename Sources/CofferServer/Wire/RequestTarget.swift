@@ -89,12 +89,7 @@ struct RequestTarget: Sendable {
     /// A query name or value decoded: nil for a broken escape, invalid UTF-8 or a NUL. Most have
     /// neither `%` nor NUL, found in one pass, and are taken as they are.
     static func decodedItem(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        var plain = true
-        for byte in bytes where byte == UInt8(ascii: "%") || byte == 0 {
-            plain = false
-            break
-        }
-        if plain { return String(decoding: bytes, as: UTF8.self) }
+        if !bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == 0 }) { return String(decoding: bytes, as: UTF8.self) }
         guard let decoded = Percent.decode(bytes), !hasNUL(decoded) else { return nil }
         return decoded
     }
