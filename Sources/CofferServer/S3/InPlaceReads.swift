@@ -61,12 +61,15 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
     private let responder: Responder
     private let deadline: HeadDeadline?
     let handOff = HandOff()
-    /// Requests handed on whose response has not ended.
-    private var handedOn = 0
     /// Whether each request handed on and not yet answered (its final head not yet written) is a
-    /// HEAD, in order; and whether the answer being written is to one.
+    /// HEAD, in order.
     private var handedOnHeads: [Bool] = []
-    private var answeringHead = false
+    /// The answer from upstream being written (its final head out, its end not yet): whether it is
+    /// to a HEAD. Nil between answers, and during an answer to a request never handed on
+    /// (Hummingbird's 400 after a parse error).
+    private var answering: Bool?
+    /// Requests handed on whose response has not ended.
+    private var handedOn: Int { handedOnHeads.count + (answering == nil ? 0 : 1) }
     /// A GET or HEAD held until its end arrives.
     private var held: HTTPRequestHead?
     private var needsFlush = false
@@ -165,7 +168,6 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func handOn(context: ChannelHandlerContext, _ head: HTTPRequestHead) {
-        handedOn += 1
         handedOnHeads.append(head.method == .HEAD)
         forward(context: context, wrapInboundOut(.head(head)))
     }
@@ -200,24 +202,23 @@ final class InPlaceReads: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapOutboundIn(data) {
         case .head(let response):
             // A final head answers the oldest request handed on (an interim 1xx does not; 101 is
-            // final). An answer to a request that was never handed on — Hummingbird's 400 after a
-            // parse error — finds none.
+            // final). An answer to a request that was never handed on finds none.
             let code = response.status.code
             if !(100..<200).contains(code) || code == 101 {
-                answeringHead = handedOnHeads.isEmpty ? false : handedOnHeads.removeFirst()
+                answering = handedOnHeads.isEmpty ? nil : handedOnHeads.removeFirst()
             }
         case .body:
-            if answeringHead {  // never sent: the answer to a HEAD has no body
+            if answering == true {  // never sent: the answer to a HEAD has no body
                 promise?.succeed(())
                 return
             }
         case .end:
-            // An end from upstream finishes the oldest request handed on.
-            if handedOn > 0 { handedOn -= 1 }
-            if answeringHead {
+            // The end of the answer being written: its request is done.
+            let toHead = answering == true
+            answering = nil
+            if toHead {
                 // Nor an end: past a head without a length NIO's encoder would write a chunked
                 // terminator the client never reads (with a length it writes nothing).
-                answeringHead = false
                 promise?.succeed(())
                 return
             }
